@@ -1,0 +1,57 @@
+"""The `marginwatch` command line: one sub-command per job, each implemented in its own module.
+
+Sub-commands are imported lazily so that `marginwatch --help` and the demo start fast and a
+broken optional part cannot stop the others from running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, help). Each module exposes `add_arguments(parser)` and `run(args) -> int`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("bot.demo", "run the product against a local exchange simulator (no keys needed)"),
+    "check": ("bot.exchanges.check", "read one account once and print its health"),
+    "run": ("bot.app", "run the service (Discord and/or Telegram)"),
+    "keys": ("bot.store.keys_cli", "make and rotate the master keys that encrypt secrets"),
+    "db": ("bot.store.db_cli", "migrate or back up the database"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marginwatch",
+        description="Watches cross-margin accounts and warns before liquidation.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            sub_parser.set_defaults(_missing=module_name)
+            continue
+        module.add_arguments(sub_parser)
+        sub_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # A newcomer with nothing configured sees the demo first.
+        args = parser.parse_args(["demo", *(argv or [])])
+    if getattr(args, "_missing", None):
+        print(f"marginwatch {args.command}: not available in this build", file=sys.stderr)
+        return 2
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The values that cross the risk boundary: an account snapshot in, its health out.
+
+All amounts are floats. Prices are in the account's ``settle`` currency, except for inverse
+contracts, whose prices are quote per base (USD per BTC) as the venues quote them. The classes are
+frozen and slotted: they are built once per poll and read many times, and the risk engine's speed
+budget (tens of thousands of accounts a second) leaves no room for dict look-ups.
+
+Nothing here validates: build snapshots from untrusted input with :func:`risk.parse.parse_snapshot`,
+or check a hand-built one with :func:`risk.parse.validate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+Kind = Literal["linear", "inverse", "spot_margin"]
+MarginMode = Literal["cross", "isolated"]
+State = Literal["ok", "warning", "margin_call", "liquidation"]
+Safer = Literal["higher", "lower"]
+
+EMPTY: Mapping[str, float | None] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One maintenance bracket: applies while ``floor <= notional < cap``."""
+
+    floor: float
+    cap: float  # math.inf for the last bracket
+    rate: float
+    amount: float = 0.0  # Binance "maintenance amount" (cum), Bybit "MM deduction"
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """Collateral held in another asset (spot margin), valued at ``price * (1 - haircut)``."""
+
+    asset: str
+    amount: float
+    price: float
+    haircut: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Liability:
+    """A borrowed amount (spot margin); ``interest`` is accrued, in the same asset."""
+
+    asset: str
+    amount: float
+    price: float
+    interest: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One open position. ``size`` is signed contracts: long > 0, short < 0."""
+
+    symbol: str
+    kind: Kind
+    size: float
+    entry_price: float
+    mark_price: float
+    contract_size: float = 1.0
+    margin_mode: MarginMode = "cross"
+    maintenance_rate: float | None = None
+    maintenance_amount: float = 0.0
+    tiers: tuple[Tier, ...] = ()
+    # Kraken spot margin: margin used by the position; "quote" is fixed (longs borrow quote),
+    # "base" is an amount of base revalued at mark (shorts borrow base).
+    used_margin: float | None = None
+    used_margin_in: Literal["quote", "base"] = "quote"
+    isolated_margin: float | None = None
+    leverage: float | None = None
+    # When the position was opened (seconds since the epoch): Kraken closes oldest first.
+    opened_at: float | None = None
+    reported: Mapping[str, float | None] = field(default=EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Levels in the venue's own ratio; ``None`` means "use the venue profile's level"."""
+
+    margin_call: float | None = None
+    liquidation: float | None = None
+    warning: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    venue: str
+    settle: str
+    wallet_balance: float
+    positions: tuple[Position, ...] = ()
+    assets: tuple[Asset, ...] = ()
+    liabilities: tuple[Liability, ...] = ()
+    thresholds: Thresholds | None = None
+    reported: Mapping[str, float | None] = field(default=EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """The venue's own health ratio and the levels it is judged against."""
+
+    name: str
+    value: float | None  # None when undefined (no requirement and no equity)
+    safer: Safer
+    margin_call: float
+    liquidation: float
+    warning: float
+    margin_call_source: str  # "venue", "product_default" or "user"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionHealth:
+    symbol: str
+    liquidation_price: float | None
+    distance: float | None
+    unrealized_pnl: float
+    maintenance_margin: float
+    close_rank: int
+    reported_liquidation_price: float | None
+    margin_call_price: float | None = None
+    margin_mode: MarginMode = "cross"
+    notional: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    venue: str
+    settle: str
+    equity: float
+    maintenance_margin: float
+    initial_margin: float | None
+    effective_leverage: float | None
+    ratio: Ratio
+    state: State
+    move_to_margin_call: float | None
+    move_to_liquidation: float | None
+    positions: tuple[PositionHealth, ...]
+    reported: Mapping[str, float | None] = field(default=EMPTY)
+    approximate: bool = False

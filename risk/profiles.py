@@ -1,0 +1,123 @@
+"""The one table of venue rule profiles: which ratio each venue judges, which way is safer, and
+at which levels it calls margin and liquidates. Every other module reads levels from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .model import Safer
+
+# How the ratio is built from the account's figures (see risk/engine.py):
+#   maintenance_over_equity  ratio = maintenance margin / margin balance      (liquidate at >= level)
+#   equity_over_maintenance  ratio = (adjusted) equity / maintenance margin   (liquidate at <= level)
+#   equity_over_used_margin  ratio = equity / used (initial) margin           (liquidate at <= level)
+#   assets_over_liabilities  ratio = total assets / (liabilities + interest)  (liquidate at <= level)
+Formula = Literal[
+    "maintenance_over_equity",
+    "equity_over_maintenance",
+    "equity_over_used_margin",
+    "assets_over_liabilities",
+]
+CloseOrder = Literal["oldest_first", "largest_loss_first"]
+
+# The product's own levels where a venue publishes no margin call (DESIGN.md: 0.8 for "lower is
+# safer" ratios; the mirror 1/0.8 = 1.25 for "higher is safer" ones liquidated at 1.0). The warning
+# level sits one band earlier so a trader hears about a drift before the call.
+DEFAULT_CALL_LOWER_SAFER = 0.8
+DEFAULT_WARNING_LOWER_SAFER = 0.6
+DEFAULT_CALL_HIGHER_SAFER = 1.25
+DEFAULT_WARNING_HIGHER_SAFER = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProfile:
+    venue: str
+    ratio_name: str
+    formula: Formula
+    safer: Safer
+    margin_call: float
+    liquidation: float
+    warning: float
+    margin_call_source: Literal["venue", "product_default"]
+    close_order: CloseOrder
+    source: str
+    approximate: bool = False
+
+
+def _lower(venue: str, name: str, source: str, **kw: object) -> VenueProfile:
+    return VenueProfile(
+        venue=venue, ratio_name=name, formula="maintenance_over_equity", safer="lower",
+        margin_call=DEFAULT_CALL_LOWER_SAFER, liquidation=1.0,
+        warning=DEFAULT_WARNING_LOWER_SAFER, margin_call_source="product_default",
+        close_order="largest_loss_first", source=source, **kw,  # type: ignore[arg-type]
+    )
+
+
+PROFILES: dict[str, VenueProfile] = {
+    "kraken": VenueProfile(
+        venue="kraken", ratio_name="margin_level", formula="equity_over_used_margin",
+        safer="higher", margin_call=0.80, liquidation=0.40,
+        # ml >= 100 % is needed to open new margin positions: the natural "watch" line.
+        warning=1.0, margin_call_source="venue",
+        # Kraken closes positions oldest first (FIFO) regardless of pair or P&L; without opening
+        # times the engine falls back to the largest loss first.
+        close_order="oldest_first",
+        source="Kraken support 203325763 'Margin call level and margin liquidation level'; "
+        "AssetPairs margin_call=80, margin_stop=40",
+    ),
+    "krakenfutures": _lower(
+        "krakenfutures", "maintenance_ratio",
+        "Kraken support 360022835671 'Equity Protection Process': liquidation once margin "
+        "equity falls below maintenance margin",
+    ),
+    "binance": VenueProfile(
+        venue="binance", ratio_name="margin_level", formula="assets_over_liabilities",
+        safer="higher", margin_call=1.3, liquidation=1.1,
+        # Binance's own 'normalBar' (borrow/transfer allowed) is 1.5 on the 3x Classic account.
+        warning=1.5, margin_call_source="venue", close_order="largest_loss_first",
+        source="Binance FAQ 360030493931 'Binance Margin Level and Risk Control' (Cross Classic 3x)",
+    ),
+    "binanceusdm": _lower(
+        "binanceusdm", "margin_ratio",
+        "Binance FAQ b3c689c1f50a44cabb3a84e663b81d93; margin ratio = maintenance / margin "
+        "balance, liquidation at 100 %",
+    ),
+    "binancecoinm": _lower(
+        "binancecoinm", "margin_ratio",
+        "Binance FAQ ceccfcfb4e3a45e3b48b0b1bb1a8ae46; announcement 2021-03-01 (margin ratio "
+        "hits 100 %)",
+    ),
+    "bybit": _lower(
+        "bybit", "account_mm_rate",
+        "Bybit 'Trading Rules: Liquidation Process (Unified Trading Account)': account MM rate "
+        "reaches 100 %",
+    ),
+    "okx": VenueProfile(
+        venue="okx", ratio_name="mgn_ratio", formula="equity_over_maintenance", safer="higher",
+        margin_call=DEFAULT_CALL_HIGHER_SAFER, liquidation=1.0,
+        warning=DEFAULT_WARNING_HIGHER_SAFER, margin_call_source="product_default",
+        close_order="largest_loss_first",
+        source="OKX help 'Tiered maintenance margin ratio rules': liquidation when the margin "
+        "ratio falls to 100 %",
+    ),
+    "hyperliquid": _lower(
+        "hyperliquid", "maintenance_ratio",
+        "Hyperliquid docs: liquidation when account value falls below maintenance margin",
+    ),
+    # Any other ccxt venue read through unified fetchPositions/fetchBalance: the same physics as
+    # a USDⓈ-M cross account, but built from ccxt's derived fields, so flagged as approximate.
+    "generic": _lower(
+        "generic", "maintenance_ratio",
+        "ccxt unified positions and balance; not the venue's own figures", approximate=True,
+    ),
+}
+
+
+def profile_for(venue: str) -> VenueProfile:
+    """The profile for ``venue``; raises ``KeyError`` naming the known venues."""
+    try:
+        return PROFILES[venue]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise KeyError(f"unknown venue {venue!r} (known: {known})") from None
