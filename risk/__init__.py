@@ -1,0 +1,39 @@
+"""Cross-margin risk maths: an account snapshot in, its health out. Pure, stdlib only."""
+
+from .engine import assess, bracket
+from .model import (
+    AccountSnapshot,
+    Asset,
+    Health,
+    Liability,
+    Position,
+    PositionHealth,
+    Ratio,
+    Thresholds,
+    Tier,
+)
+from .parse import SnapshotError, health_to_dict, parse_snapshot, snapshot_to_dict, validate
+from .profiles import PROFILES, STABLE_ASSETS, VenueProfile, profile_for
+
+__all__ = [
+    "PROFILES",
+    "STABLE_ASSETS",
+    "AccountSnapshot",
+    "Asset",
+    "Health",
+    "Liability",
+    "Position",
+    "PositionHealth",
+    "Ratio",
+    "SnapshotError",
+    "Thresholds",
+    "Tier",
+    "VenueProfile",
+    "assess",
+    "bracket",
+    "health_to_dict",
+    "parse_snapshot",
+    "profile_for",
+    "snapshot_to_dict",
+    "validate",
+]

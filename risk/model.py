@@ -76,7 +76,7 @@ class Position:
     leverage: float | None = None
     # When the position was opened (seconds since the epoch): Kraken closes oldest first.
     opened_at: float | None = None
-    reported: Mapping[str, float | None] = field(default=EMPTY)
+    reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ class AccountSnapshot:
     assets: tuple[Asset, ...] = ()
     liabilities: tuple[Liability, ...] = ()
     thresholds: Thresholds | None = None
-    reported: Mapping[str, float | None] = field(default=EMPTY)
+    reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,5 +140,5 @@ class Health:
     move_to_margin_call: float | None
     move_to_liquidation: float | None
     positions: tuple[PositionHealth, ...]
-    reported: Mapping[str, float | None] = field(default=EMPTY)
+    reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
     approximate: bool = False

@@ -9,10 +9,10 @@ from typing import Literal
 from .model import Safer
 
 # How the ratio is built from the account's figures (see risk/engine.py):
-#   maintenance_over_equity  ratio = maintenance margin / margin balance      (liquidate at >= level)
-#   equity_over_maintenance  ratio = (adjusted) equity / maintenance margin   (liquidate at <= level)
-#   equity_over_used_margin  ratio = equity / used (initial) margin           (liquidate at <= level)
-#   assets_over_liabilities  ratio = total assets / (liabilities + interest)  (liquidate at <= level)
+#   maintenance_over_equity  maintenance margin / margin balance      (liquidate at >= level)
+#   equity_over_maintenance  (adjusted) equity / maintenance margin   (liquidate at <= level)
+#   equity_over_used_margin  equity / used (initial) margin           (liquidate at <= level)
+#   assets_over_liabilities  total assets / (liabilities + interest)  (liquidate at <= level)
 Formula = Literal[
     "maintenance_over_equity",
     "equity_over_maintenance",
@@ -28,6 +28,13 @@ DEFAULT_CALL_LOWER_SAFER = 0.8
 DEFAULT_WARNING_LOWER_SAFER = 0.6
 DEFAULT_CALL_HIGHER_SAFER = 1.25
 DEFAULT_WARNING_HIGHER_SAFER = 1.5
+
+# Assets whose price is held fixed under a "uniform move of every non-settle price": fiat and the
+# major dollar stablecoins. Moving them with the crypto book would invent risk that is not there.
+STABLE_ASSETS = frozenset({
+    "USD", "ZUSD", "EUR", "ZEUR", "GBP", "ZGBP", "USDT", "USDC", "FDUSD", "BUSD", "DAI", "TUSD",
+    "USDE", "PYUSD",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,8 @@ PROFILES: dict[str, VenueProfile] = {
         safer="higher", margin_call=1.3, liquidation=1.1,
         # Binance's own 'normalBar' (borrow/transfer allowed) is 1.5 on the 3x Classic account.
         warning=1.5, margin_call_source="venue", close_order="largest_loss_first",
-        source="Binance FAQ 360030493931 'Binance Margin Level and Risk Control' (Cross Classic 3x)",
+        source="Binance FAQ 360030493931 'Binance Margin Level and Risk Control' "
+        "(Cross Classic 3x)",
     ),
     "binanceusdm": _lower(
         "binanceusdm", "margin_ratio",
