@@ -1,0 +1,1 @@
+"""Chat-agnostic use cases and the neutral message model the chat adapters render."""

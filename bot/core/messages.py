@@ -1,0 +1,164 @@
+"""The neutral message model every use case returns and every chat renders, and the refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+Severity = Literal["info", "ok", "watch", "margin_call", "critical", "error"]
+
+# Ordered from calm to loud: a renderer picks colour and sound from the position in this tuple,
+# and a coalesced message takes the loudest severity of its parts.
+SEVERITIES: tuple[Severity, ...] = ("info", "ok", "watch", "margin_call", "critical", "error")
+
+# Severities that must reach the user with sound (DESIGN: routine messages silent).
+LOUD: frozenset[Severity] = frozenset({"margin_call", "critical"})
+
+
+def louder(a: Severity, b: Severity) -> Severity:
+    """The louder of two severities (``error`` counts as loudest)."""
+    return a if SEVERITIES.index(a) >= SEVERITIES.index(b) else b
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One labelled value (an embed field on Discord, a bold ``name: value`` line on Telegram)."""
+
+    name: str
+    value: str
+    inline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture attached to a message (a PNG chart)."""
+
+    data: bytes = field(repr=False)
+    filename: str
+    description: str = ""
+
+    def __repr__(self) -> str:  # the bytes are noise in logs and test output
+        return f"Image(filename={self.filename!r}, {len(self.data)} bytes)"
+
+
+class ActionId(StrEnum):
+    """What a button does. Values are short because they travel in Telegram's 64-byte
+    ``callback_data`` and Discord's 100-character ``custom_id``."""
+
+    REFRESH_STATUS = "rs"
+    REFRESH_POSITIONS = "rp"
+    SNOOZE = "sn"
+    UNSNOOZE = "us"
+    CONFIRM_UNLINK = "cu"
+    CONFIRM_DELETE_MY_DATA = "cd"
+
+
+_PREFIX = "mw"  # marks our buttons so an adapter can ignore foreign callback data
+_SEP = ":"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button: an action id with its arguments (strings), and the label shown on it.
+
+    ``encode()`` gives the compact string a chat stores with the button (``mw:sn:12:4h``);
+    ``Action.decode()`` reverses it; the adapter hands the decoded action to ``Core.act``.
+    """
+
+    id: ActionId
+    label: str = ""
+    args: tuple[str, ...] = ()
+
+    def encode(self) -> str:
+        for arg in self.args:
+            if _SEP in arg:
+                raise ValueError("action arguments cannot contain ':'")
+        encoded = _SEP.join((_PREFIX, self.id.value, *self.args))
+        if len(encoded.encode()) > 64:
+            raise ValueError("encoded action is longer than Telegram's 64 bytes")
+        return encoded
+
+    @classmethod
+    def decode(cls, data: str) -> Action | None:
+        """The action ``data`` encodes, or None if it is not one of ours."""
+        parts = data.split(_SEP)
+        if len(parts) < 2 or parts[0] != _PREFIX:
+            return None
+        try:
+            action_id = ActionId(parts[1])
+        except ValueError:
+            return None
+        return cls(id=action_id, args=tuple(parts[2:]))
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What a use case answers with, in no chat's dialect.
+
+    ``private``: show it only to the caller (Discord ephemeral reply / DM; Telegram private chat).
+    ``silent``: deliver without a notification sound. Alerts at margin call or worse are never
+    silent; use :func:`message` to get that default right.
+    ``mention``: for shared alerts in a channel, whether the community's alert role is pinged
+    (only for critical).
+    """
+
+    title: str
+    severity: Severity = "info"
+    lines: tuple[str, ...] = ()
+    fields: tuple[Field, ...] = ()
+    image: Image | None = None
+    actions: tuple[Action, ...] = ()
+    private: bool = False
+    silent: bool = True
+    footer: str = ""
+    mention: bool = False
+
+    @property
+    def text(self) -> str:
+        """Plain text rendering (console transport, logs of non-secret messages, tests)."""
+        out = [self.title, *self.lines]
+        out += [f"{f.name}: {f.value}" for f in self.fields]
+        if self.footer:
+            out.append(self.footer)
+        return "\n".join(out)
+
+
+def message(
+    title: str,
+    severity: Severity = "info",
+    *,
+    lines: tuple[str, ...] | list[str] = (),
+    fields: tuple[Field, ...] | list[Field] = (),
+    image: Image | None = None,
+    actions: tuple[Action, ...] | list[Action] = (),
+    private: bool = False,
+    footer: str = "",
+    mention: bool = False,
+) -> Message:
+    """Build a Message whose ``silent`` flag follows its severity (loud from margin call up)."""
+    return Message(
+        title=title, severity=severity, lines=tuple(lines), fields=tuple(fields), image=image,
+        actions=tuple(actions), private=private, silent=severity not in LOUD, footer=footer,
+        mention=mention,
+    )
+
+
+class Refusal(Exception):
+    """A use case said no. ``sentence`` is what the user reads; nothing else is shown.
+
+    Raised for bad input, missing rights and unknown accounts. It never carries a secret and
+    never changes anything: a use case refuses before it writes.
+    """
+
+    def __init__(self, sentence: str, *, title: str = "") -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
+        self.title = title
+
+    def to_message(self) -> Message:
+        """The refusal as a private error message, ready for any chat."""
+        from bot.core import texts  # late: texts is a leaf, but keep messages import-free
+
+        return message(self.title or texts.REFUSED_TITLE, "error", lines=(self.sentence,),
+                       private=True)

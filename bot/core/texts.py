@@ -1,0 +1,248 @@
+"""The one catalogue of user-visible sentences; adapters and use cases take their words from here.
+
+Placeholders use ``str.format`` names. User-supplied text is inserted raw: each adapter escapes
+for its own markup (Telegram HTML, Discord Markdown) when it renders.
+"""
+
+from __future__ import annotations
+
+PRODUCT = "marginwatch"
+
+# --- generic ------------------------------------------------------------------------------------
+REFUSED_TITLE = "Not done"
+ERROR_TITLE = "Something went wrong"
+ERROR_INTERNAL = "Something went wrong on my side. Nothing was changed; please try again later."
+UNKNOWN_COMMAND = "I do not know /{name}. Send /help to see what I can do."
+UNKNOWN_ACTION = "That button is no longer valid. Run the command again."
+DONE = "Done."
+
+HELP_TITLE = "What I can do"
+HELP_INTRO = (
+    f"{PRODUCT} watches your cross-margin exchange accounts and warns you before liquidation. "
+    "It only ever reads: link a read-only API key."
+)
+HELP_SECTION = {
+    "private": "Your accounts (answered privately):",
+    "member": "In a community:",
+    "moderator": "Moderators:",
+}
+
+# --- argument parsing ---------------------------------------------------------------------------
+ARGS_UNBALANCED_QUOTES = "A quote is not closed. Put quotes around a label with spaces."
+ARGS_TOO_MANY = "Too many values. Usage: {usage}"
+ARGS_UNKNOWN = "There is no option called {name}. Usage: {usage}"
+ARGS_MISSING = "Please give the {name}. Usage: {usage}"
+ARGS_NOT_A_CHOICE = "{value} is not a valid {name}. Choose one of: {allowed}."
+
+# --- where and who ------------------------------------------------------------------------------
+NEEDS_PRIVATE = (
+    "This is about your own accounts, so I answer it only in a private chat with me. "
+    "Send it to me directly."
+)
+NEEDS_COMMUNITY = "Use this in a community group or server, not in a private chat."
+NEEDS_MODERATOR = "Only the community's moderators can do this."
+COMMUNITY_DISABLED = "Alerts are switched off in this community by its moderators."
+KEY_IN_GROUP_DELETED = (
+    "{name}, your message looked like an API key or secret, so I deleted it from this group. "
+    "Treat that key as exposed: delete it at the exchange and link a new one in a private chat "
+    "with me."
+)
+
+# --- link ---------------------------------------------------------------------------------------
+LINK_TITLE = "Link an account"
+LINK_ASK_VENUE = "Which exchange? Choose one of: {venues}."
+LINK_ASK_FIELD = "Send your {field}. I delete your message as soon as I have read it."
+LINK_FIELD_NAMES = {
+    "api_key": "API key",
+    "secret": "API secret",
+    "passphrase": "API passphrase",
+    "wallet_address": "wallet address",
+}
+LINK_READ_ONLY_HINT = (
+    "Create a key with read permission only: no trading, no withdrawals. "
+    "I refuse keys that can trade or withdraw where {venue} lets me check."
+)
+LINK_CANCELLED = "Linking cancelled. Nothing was saved."
+LINK_UNKNOWN_VENUE = "I cannot watch {venue}. I support: {venues}."
+LINK_VENUE_NOT_ALLOWED = "This community's moderators allow only: {venues}."
+LINK_BAD_LABEL = (
+    "A label is 1 to 32 letters, digits, spaces, dots, dashes or underscores; {label!r} is not."
+)
+LINK_LABEL_TAKEN = "You already have an account called {label}. Pick another label."
+LINK_MISSING_FIELD = "{venue} needs your {field} too."
+LINK_BAD_FIELD = "That {field} does not look right: it is empty or has spaces in it."
+LINK_UNEXPECTED_FIELD = "{venue} does not use a {field}; leave it out."
+LINK_TOO_MANY_ACCOUNTS = "You can link at most {limit} accounts. Unlink one first."
+LINK_KEY_REFUSED = "I did not link the key: {reason}"
+LINK_KEY_CANNOT_CHECK = (
+    "{venue} does not tell me what a key may do, so make sure this one is read-only."
+)
+LINK_READ_FAILED = "I could not read the account: {reason} Nothing was saved."
+LINK_DONE = "Linked {label} on {venue}. I will watch it and warn you here."
+LINK_APPROXIMATE = (
+    "{venue} does not publish every figure I need; liquidation prices are estimates."
+)
+
+# --- accounts, unlink, delete -------------------------------------------------------------------
+ACCOUNTS_TITLE = "Your accounts"
+ACCOUNTS_NONE = "You have no linked accounts. Send /link to add one."
+ACCOUNT_LINE = "{label} — {venue}: {status}"
+ACCOUNT_UNKNOWN = "You have no account called {label}. Your accounts: {labels}."
+ACCOUNT_NEEDED = "You have several accounts; say which: {labels}."
+ACCOUNT_STATUS = {
+    "ok": "watching",
+    "active": "watching",
+    "key_invalid": "key invalid or revoked",
+    "exchange_down": "exchange not answering",
+    "rate_limited": "slowed down by the exchange",
+    "stale": "data stale",
+    "paused": "paused",
+    "error": "reading failed",
+}
+UNLINK_CONFIRM = (
+    "Unlink {label}? Its key, alert settings and history are deleted for good. "
+    "Run /unlink {label} confirm=yes or press the button."
+)
+UNLINK_BUTTON = "Unlink {label}"
+UNLINK_DONE = "Unlinked {label}. Its key, settings and history are deleted."
+DELETE_CONFIRM = (
+    "This deletes all your accounts, keys, alert settings, subscriptions and history, here and "
+    "in every community. Run /deletemydata confirm=yes or press the button."
+)
+DELETE_BUTTON = "Delete everything"
+DELETE_DONE = "All your data is deleted: {accounts} accounts and everything about them."
+DELETE_NOTHING = "I hold no data about you."
+NOT_A_BOOLEAN = "{name} must be yes or no, not {value!r}."
+
+# --- status and positions -----------------------------------------------------------------------
+STATUS_TITLE = "{label} — {venue}"
+STATUS_STATE = {
+    "ok": "Healthy",
+    "warning": "Watch: drifting toward a margin call",
+    "margin_call": "Margin call",
+    "liquidation": "At liquidation",
+}
+STATUS_EQUITY = "Equity"
+STATUS_MAINTENANCE = "Maintenance margin"
+STATUS_LEVERAGE = "Effective leverage"
+STATUS_RATIO = "{ratio}"
+STATUS_RATIO_LEVELS = "margin call at {call}, liquidation at {liquidation}"
+STATUS_MOVE_CALL = "Move to margin call"
+STATUS_MOVE_LIQUIDATION = "Move to liquidation"
+STATUS_NO_MOVE = "no uniform move"
+STATUS_NO_POSITIONS = "No open positions."
+STATUS_APPROXIMATE = "Estimated: {venue} does not publish every figure."
+STATUS_NOTE = "Note: {note}"
+STATUS_READ_FAILED = "I could not read {label}: {reason}"
+STATUS_AS_OF = "As of {time} UTC"
+STATUS_SNOOZED = "Reminders snoozed until {until} UTC."
+POSITIONS_TITLE = "{label} — liquidation prices"
+POSITION_LINE = (
+    "#{rank} {symbol} {side}: liquidation {liquidation} ({distance} from mark {mark})"
+)
+POSITION_LINE_NO_LIQ = "#{rank} {symbol} {side}: no liquidation price (mark {mark})"
+POSITION_REPORTED = "{venue} reports {price}"
+POSITIONS_ACCOUNT_MOVE = (
+    "Whole account: a {call} move reaches margin call, a {liquidation} move liquidates."
+)
+SIDE_LONG = "long"
+SIDE_SHORT = "short"
+RATIO_NAMES = {
+    "margin_level": "Margin level",
+    "margin_ratio": "Margin ratio",
+    "maintenance_ratio": "Maintenance ratio",
+    "mm_rate": "Maintenance margin rate",
+    "mgn_ratio": "Margin ratio",
+}
+BUTTON_REFRESH = "Refresh"
+BUTTON_POSITIONS = "Positions"
+BUTTON_SNOOZE = "Snooze {duration}"
+BUTTON_UNSNOOZE = "Unsnooze"
+
+# --- thresholds ---------------------------------------------------------------------------------
+ALERTS_TITLE = "Alerts for {label}"
+ALERTS_WATCH = "Watch when a {move} move would liquidate"
+ALERTS_WATCH_LEVEL = "Watch at {ratio} {level}"
+ALERTS_CRITICAL = "Critical when a {move} move would liquidate"
+ALERTS_VENUE_LEVELS = "{venue}: margin call at {call}, liquidation at {liquidation}"
+ALERTS_SAVED = "Saved. I warn you by these thresholds from the next check."
+ALERTS_BAD_PERCENT = (
+    "{name} must be a percentage between {low} and {high}, like 15%; not {value!r}."
+)
+ALERTS_BAD_LEVEL = (
+    "The level must be a number as {venue} shows its {ratio}, like {example}; not {value!r}."
+)
+ALERTS_LEVEL_OUTSIDE = (
+    "A watch level for {venue} must lie between liquidation ({liquidation}) and a safe {far};"
+    " {value} does not."
+)
+ALERTS_ORDER = "Critical ({critical}) must be closer to liquidation than watch ({watch})."
+
+# --- snooze, digest, share ----------------------------------------------------------------------
+SNOOZE_DONE = "Reminders for {label} snoozed until {until} UTC. Critical alerts still come."
+SNOOZE_BAD = "Snooze for 5m to 7d, like 30m, 4h or 1d; not {value!r}."
+UNSNOOZE_DONE = "Reminders for {label} are back on."
+UNSNOOZE_NOT_SNOOZED = "{label} was not snoozed."
+DIGEST_TITLE = "Digest for {label}"
+DIGEST_OFF = "No digest. Set one with /digest {label} daily 08:00 Europe/Berlin."
+DIGEST_ON_DAILY = "Every day at {time} ({timezone})."
+DIGEST_ON_WEEKLY = "Every {weekday} at {time} ({timezone})."
+DIGEST_BAD_TIME = "The time must be HH:MM in 24-hour form, like 08:30; not {value!r}."
+DIGEST_BAD_TIMEZONE = "I do not know the time zone {value!r}. Use a name like Europe/Berlin."
+SHARE_TITLE = "Sharing for {label}"
+SHARE_NOW = "In community channels your alerts show: {level}."
+SHARE_SAVED = "Saved. Community channels now see: {level}. Never balances."
+
+# --- community membership -----------------------------------------------------------------------
+SUBSCRIBE_DONE = (
+    "{label}'s alerts now go to this community's alert channel too, showing: {level}."
+)
+SUBSCRIBE_NO_CHANNEL = (
+    "This community has no alert channel yet; a moderator can set one with /setalerts."
+)
+SUBSCRIBE_ALREADY = "{label} already sends alerts to this community."
+SUBSCRIBE_SHARES_NOTHING = (
+    "{label} shares nothing yet, so the channel would only see that it exists. "
+    "Choose what to share with /share first."
+)
+UNSUBSCRIBE_DONE = "{label} no longer sends alerts to this community."
+UNSUBSCRIBE_NOT = "{label} does not send alerts to this community."
+
+# --- moderators ---------------------------------------------------------------------------------
+SETALERTS_DONE = "Shared alerts of this community now go to {where}."
+SETALERTS_WHERE_CHANNEL = "this channel"
+SETALERTS_WHERE_TOPIC = "this topic"
+SETALERTS_WHERE_OTHER = "channel {channel}"
+SETTINGS_TITLE = "Community settings"
+SETTINGS_ALERT_CHANNEL = "Alert channel"
+SETTINGS_NO_CHANNEL = "not set"
+SETTINGS_DEFAULT_WATCH = "Default watch"
+SETTINGS_DEFAULT_CRITICAL = "Default critical"
+SETTINGS_VENUES = "Allowed venues"
+SETTINGS_ALL_VENUES = "all"
+SETTINGS_ENABLED = "Shared alerts"
+SETTINGS_ON = "on"
+SETTINGS_OFF = "off"
+SETTINGS_SAVED = "Saved."
+SETTINGS_BAD_VENUE = "{venue} is not a venue I support. I support: {venues}."
+SUBSCRIBERS_TITLE = "Subscribers"
+SUBSCRIBERS_NONE = "Nobody sends alerts to this community yet."
+SUBSCRIBER_LINE = "{member} — {label} on {venue} (shares: {level})"
+REMOVE_DONE = "Removed {count} subscription(s) of {member} from this community."
+REMOVE_NONE = "{member} sends no alerts to this community."
+REMOVE_BAD_MEMBER = "Name the member to remove."
+AUDIT_TITLE = "Moderator audit log"
+AUDIT_NONE = "No moderator actions yet."
+AUDIT_LINE = "{time} {actor}: {action} {detail}"
+AUDIT_BAD_LIMIT = "The limit must be a whole number from 1 to 50; not {value!r}."
+CHART_TITLE = "{label} — margin health"
+CHART_NO_HISTORY = "No history for {label} yet; I record one point per check."
+CHART_BAD_DAYS = "Days must be a whole number from 1 to 90; not {value!r}."
+
+# --- alerts (rendered by the monitor into outbox messages) --------------------------------------
+ALERT_TITLE = {
+    "ok": "{label}: back to safety",
+    "watch": "{label}: watch",
+    "margin_call": "{label}: MARGIN CALL",
+    "critical": "{label}: CRITICAL — close to liquidation",
+}
