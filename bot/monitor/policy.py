@@ -1,0 +1,421 @@
+"""The alert policy: a pure state machine from (persisted state, latest reading, time) to alerts.
+
+No I/O and no clock: the caller passes ``now`` (seconds since the epoch) and persists the returned
+state together with the returned events (``store.transition``), so re-evaluating after a restart
+never repeats what was already told. Every rule here has a test named after the story it protects
+in ``tests/monitor/test_policy.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import Literal
+
+from risk.model import Health
+
+Level = Literal["ok", "watch", "margin_call", "critical"]
+LEVELS: tuple[Level, ...] = ("ok", "watch", "margin_call", "critical")
+_RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
+
+Priority = Literal["critical", "routine"]
+EventKind = Literal[
+    "escalation",  # the level rose
+    "reminder",  # still at margin call or worse
+    "recovery",  # the level fell past the hysteresis band
+    "data_stale",  # reads failed for N polls in a row
+    "key_invalid",  # the exchange refused the key (invalid, revoked, or lost its read permission)
+    "exchange_down",  # the exchange did not answer for N polls in a row
+    "feed_restored",  # reads succeed again after one of the three above was told
+    "position_vanished",  # a position seen at the previous poll is gone (closed or liquidated)
+]
+# How an exchange read failed; the same words as bot.exchanges' ExchangeReadError.state.
+Problem = Literal[
+    "auth_failed", "permission_denied", "rate_limited", "exchange_down", "bad_response"
+]
+FeedTold = Literal["data_stale", "key_invalid", "exchange_down"]
+
+_KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
+
+
+def rank(level: Level) -> int:
+    """Order of severity: ok 0, watch 1, margin_call 2, critical 3."""
+    return _RANK[level]
+
+
+@dataclass(frozen=True, slots=True)
+class UserThresholds:
+    """A subscription's own alert levels; ``None`` means "use the venue's level".
+
+    With ``unit="ratio"`` the values are in the venue's own ratio (Kraken margin level 1.2,
+    Binance USDⓈ-M margin ratio 0.6). With ``unit="move"`` they are the adverse price move, as a
+    fraction, that would liquidate the account: ``critical=0.05`` means "critical once a 5 % move
+    liquidates me". The user's levels only ever add alerts: the venue's levels always apply too.
+    """
+
+    unit: Literal["ratio", "move"] = "move"
+    watch: float | None = None
+    margin_call: float | None = None
+    critical: float | None = 0.05
+
+
+def thresholds_problem(thresholds: UserThresholds, safer: Literal["higher", "lower"]) -> str | None:
+    """A sentence saying what is wrong with ``thresholds``, or ``None`` when they are usable.
+
+    ``safer`` is the venue ratio's direction (``Health.ratio.safer``); it only matters for ratios.
+    """
+    given = [
+        (name, value)
+        for name, value in (
+            ("watch", thresholds.watch),
+            ("margin call", thresholds.margin_call),
+            ("critical", thresholds.critical),
+        )
+        if value is not None
+    ]
+    for name, value in given:
+        if not math.isfinite(value) or value <= 0:
+            return f"The {name} level must be a positive number, not {value}."
+        if thresholds.unit == "move" and value >= 1:
+            return (
+                f"The {name} level is a price move as a fraction (0.05 for 5 %); "
+                f"{value} would mean a move of {value:.0%}."
+            )
+    # Levels must get riskier in the order watch -> margin call -> critical.
+    riskier_is_bigger = thresholds.unit == "ratio" and safer == "lower"
+    for (name_a, a), (name_b, b) in pairwise(given):
+        if (b <= a) if riskier_is_bigger else (b >= a):
+            direction = "above" if riskier_is_bigger else "below"
+            return f"The {name_b} level must be {direction} the {name_a} level ({b} vs {a})."
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRules:
+    """How a subscription is alerted; the defaults are the product's."""
+
+    thresholds: UserThresholds = UserThresholds()
+    # Recovery is announced only once the figure is this much (relative) on the safe side of the
+    # level it left, so an account hovering on a line does not flap between alert and all-clear.
+    hysteresis: float = 0.10
+    remind_margin_call_every: float = 30 * 60.0
+    remind_critical_every: float = 10 * 60.0
+    # Consecutive failed reads before "stale" / "exchange down" is told; a key refusal is told
+    # at once.
+    stale_after_polls: int = 3
+    snoozed_until: float | None = None
+    # Idempotency keys include ``now // key_bucket`` so a retried evaluation within one bucket
+    # produces the same key, while the same transition an hour later is a new alert.
+    key_bucket: float = 300.0
+
+    def snoozed(self, now: float) -> bool:
+        return self.snoozed_until is not None and now < self.snoozed_until
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """What the policy remembers about one subscription between polls (persisted by the store)."""
+
+    level: Level = "ok"  # the judged level, hysteresis applied
+    told_level: Level = "ok"  # the level the user was last told about
+    told_at: float | None = None  # when a level alert (escalation or reminder) last went out
+    failed_polls: int = 0
+    feed_told: FeedTold | None = None  # the feed problem the user was last told about
+    positions: tuple[str, ...] = ()  # symbols open at the last successful read
+    last_success_at: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "level": self.level,
+            "told_level": self.told_level,
+            "told_at": self.told_at,
+            "failed_polls": self.failed_polls,
+            "feed_told": self.feed_told,
+            "positions": list(self.positions),
+            "last_success_at": self.last_success_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> AlertState:
+        return cls(
+            level=_level(data.get("level", "ok")),
+            told_level=_level(data.get("told_level", "ok")),
+            told_at=_optional_float(data.get("told_at")),
+            failed_polls=int(data.get("failed_polls", 0)),  # type: ignore[arg-type]
+            feed_told=data.get("feed_told"),  # type: ignore[arg-type]
+            positions=tuple(str(s) for s in data.get("positions", ())),  # type: ignore[attr-defined]
+            last_success_at=_optional_float(data.get("last_success_at")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """Who the alert is for and about; copied into every event so delivery needs no look-up."""
+
+    subscription_id: int
+    account_label: str
+    venue: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFailure:
+    """A poll whose read failed; ``problem`` is ExchangeReadError.state."""
+
+    problem: Problem
+
+
+Reading = Health | FeedFailure
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One thing to tell a subscription; the outbox stores it and delivery renders it."""
+
+    subscription_id: int
+    account_label: str
+    venue: str
+    kind: EventKind
+    level: Level  # the level after this event
+    previous_level: Level
+    priority: Priority
+    idempotency_key: str
+    at: float
+    ratio_name: str | None = None
+    ratio_value: float | None = None
+    move_to_liquidation: float | None = None
+    symbol: str | None = None  # position_vanished
+    problem: str | None = None  # feed events: the read failure behind them
+    approximate: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> AlertEvent:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy's answer: the state to persist and, in the same transaction, the events."""
+
+    state: AlertState
+    events: tuple[AlertEvent, ...]
+
+
+def evaluate(
+    state: AlertState, reading: Reading, rules: AlertRules, subject: Subject, now: float
+) -> Decision:
+    """Judge one reading for one subscription. Pure: same inputs, same answer."""
+    if isinstance(reading, FeedFailure):
+        return _on_failure(state, reading, rules, subject, now)
+    return _on_health(state, reading, rules, subject, now)
+
+
+def judge_level(health: Health, thresholds: UserThresholds, slack: float = 0.0) -> Level:
+    """The level ``health`` is at: the worse of the venue's levels and the user's.
+
+    ``slack`` widens every level towards the safe side by that fraction (hysteresis).
+    """
+    return max(_venue_level(health, slack), _user_level(health, thresholds, slack), key=rank)
+
+
+def _venue_level(health: Health, slack: float) -> Level:
+    ratio = health.ratio
+    if ratio.value is None:
+        named = {"liquidation": "critical", "warning": "watch"}
+        return named.get(health.state, health.state)  # type: ignore[return-value]
+    for level, line in (
+        ("critical", ratio.liquidation),
+        ("margin_call", ratio.margin_call),
+        ("watch", ratio.warning),
+    ):
+        if _ratio_past(ratio.value, line, ratio.safer, slack):
+            return level  # type: ignore[return-value]
+    return "ok"
+
+
+def _user_level(health: Health, thresholds: UserThresholds, slack: float) -> Level:
+    for level, line in (
+        ("critical", thresholds.critical),
+        ("margin_call", thresholds.margin_call),
+        ("watch", thresholds.watch),
+    ):
+        if line is None:
+            continue
+        if thresholds.unit == "ratio":
+            if health.ratio.value is not None and _ratio_past(
+                health.ratio.value, line, health.ratio.safer, slack
+            ):
+                return level  # type: ignore[return-value]
+        elif health.move_to_liquidation is not None and abs(health.move_to_liquidation) <= line * (
+            1 + slack
+        ):
+            return level  # type: ignore[return-value]
+    return "ok"
+
+
+def _ratio_past(value: float, line: float, safer: str, slack: float) -> bool:
+    if safer == "lower":
+        return value >= line * (1 - slack)
+    return value <= line * (1 + slack)
+
+
+def _on_health(
+    state: AlertState, health: Health, rules: AlertRules, subject: Subject, now: float
+) -> Decision:
+    events: list[AlertEvent] = []
+    snoozed = rules.snoozed(now)
+
+    def event(
+        kind: EventKind,
+        level: Level,
+        previous: Level,
+        priority: Priority,
+        tag: str,
+        **facts: object,
+    ) -> AlertEvent:
+        return AlertEvent(
+            subscription_id=subject.subscription_id,
+            account_label=subject.account_label,
+            venue=subject.venue,
+            kind=kind,
+            level=level,
+            previous_level=previous,
+            priority=priority,
+            idempotency_key=_key(subject, kind, tag, now, rules),
+            at=now,
+            ratio_name=health.ratio.name,
+            ratio_value=health.ratio.value,
+            move_to_liquidation=health.move_to_liquidation,
+            approximate=health.approximate,
+            **facts,  # type: ignore[arg-type]
+        )
+
+    feed_told = state.feed_told
+    if feed_told is not None:
+        if not snoozed:
+            events.append(
+                event(
+                    "feed_restored",
+                    state.level,
+                    state.level,
+                    "routine",
+                    feed_told,
+                    problem=feed_told,
+                )
+            )
+        feed_told = None
+
+    # A position that was open last time and is gone now: closed by the trader or liquidated.
+    current = tuple(sorted(p.symbol for p in health.positions))
+    if state.last_success_at is not None:
+        risky = rank(state.level) >= rank("margin_call")
+        for symbol in sorted(set(state.positions) - set(current)):
+            priority: Priority = "critical" if risky else "routine"
+            if priority == "critical" or not snoozed:
+                events.append(
+                    event(
+                        "position_vanished",
+                        state.level,
+                        state.level,
+                        priority,
+                        symbol,
+                        symbol=symbol,
+                    )
+                )
+
+    level = _next_level(state.level, health, rules)
+    told_level, told_at = state.told_level, state.told_at
+    if rank(level) > rank(told_level):
+        # Snooze silences routine escalations, never the step to critical.
+        if level == "critical" or not snoozed:
+            priority = "critical" if level == "critical" else "routine"
+            events.append(event("escalation", level, told_level, priority, f"{told_level}>{level}"))
+            told_level, told_at = level, now
+    elif rank(level) < rank(told_level):
+        if not snoozed:
+            events.append(event("recovery", level, told_level, "routine", f"{told_level}>{level}"))
+            told_level, told_at = level, now
+    elif rank(level) >= rank("margin_call") and not snoozed:
+        every = (
+            rules.remind_critical_every if level == "critical" else rules.remind_margin_call_every
+        )
+        if told_at is None or now - told_at >= every:
+            priority = "critical" if level == "critical" else "routine"
+            events.append(event("reminder", level, level, priority, level))
+            told_at = now
+
+    new_state = AlertState(
+        level=level,
+        told_level=told_level,
+        told_at=told_at,
+        failed_polls=0,
+        feed_told=feed_told,
+        positions=current,
+        last_success_at=now,
+    )
+    return Decision(new_state, _by_priority(events))
+
+
+def _next_level(current: Level, health: Health, rules: AlertRules) -> Level:
+    raw = judge_level(health, rules.thresholds)
+    if rank(raw) >= rank(current):
+        return raw
+    # Going down: only as far as the level the figures clear with the hysteresis band added.
+    relaxed = judge_level(health, rules.thresholds, slack=rules.hysteresis)
+    return relaxed if rank(relaxed) < rank(current) else current
+
+
+def _on_failure(
+    state: AlertState, failure: FeedFailure, rules: AlertRules, subject: Subject, now: float
+) -> Decision:
+    failed = state.failed_polls + 1
+    told: FeedTold
+    if failure.problem in _KEY_PROBLEMS:
+        told, due, priority = "key_invalid", True, "critical"
+    elif failure.problem == "exchange_down":
+        told, due, priority = "exchange_down", failed >= rules.stale_after_polls, "routine"
+    else:
+        told, due, priority = "data_stale", failed >= rules.stale_after_polls, "routine"
+    events: list[AlertEvent] = []
+    feed_told = state.feed_told
+    # A key refusal is told even while snoozed: without a key nothing else can ever be told.
+    if due and feed_told != told and (priority == "critical" or not rules.snoozed(now)):
+        events.append(
+            AlertEvent(
+                subscription_id=subject.subscription_id,
+                account_label=subject.account_label,
+                venue=subject.venue,
+                kind=told,
+                level=state.level,
+                previous_level=state.level,
+                priority=priority,  # type: ignore[arg-type]
+                idempotency_key=_key(subject, told, failure.problem, now, rules),
+                at=now,
+                problem=failure.problem,
+            )
+        )
+        feed_told = told
+    return Decision(replace(state, failed_polls=failed, feed_told=feed_told), tuple(events))
+
+
+def _key(subject: Subject, kind: str, tag: str, now: float, rules: AlertRules) -> str:
+    bucket = int(now // rules.key_bucket)
+    return f"sub{subject.subscription_id}:{kind}:{tag}:{bucket}"
+
+
+def _by_priority(events: list[AlertEvent]) -> tuple[AlertEvent, ...]:
+    # Stable sort: critical first, otherwise the order the rules produced them.
+    return tuple(sorted(events, key=lambda e: e.priority != "critical"))
+
+
+def _level(value: object) -> Level:
+    if value not in _RANK:
+        raise ValueError(f"unknown alert level {value!r} in stored alert state")
+    return value  # type: ignore[return-value]
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

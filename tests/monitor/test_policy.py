@@ -1,0 +1,294 @@
+"""The alert policy's rules, each named after the story it protects (fake clock, no I/O)."""
+
+from __future__ import annotations
+
+import json
+
+from bot.monitor.clock import ManualClock
+from bot.monitor.policy import (
+    AlertEvent,
+    AlertRules,
+    AlertState,
+    FeedFailure,
+    Subject,
+    UserThresholds,
+    evaluate,
+    judge_level,
+    thresholds_problem,
+)
+
+from .healthbuilder import binance_futures_health, kraken_health
+
+SUBJECT = Subject(subscription_id=7, account_label="main", venue="binanceusdm")
+RULES = AlertRules()
+
+
+class Watcher:
+    """Feeds readings through the policy the way the scheduler does, keeping the state."""
+
+    def __init__(self, rules: AlertRules = RULES) -> None:
+        self.clock = ManualClock()
+        self.state = AlertState()
+        self.rules = rules
+        self.sent: list[AlertEvent] = []
+
+    def poll(self, reading: object, after: float = 60.0) -> list[AlertEvent]:
+        self.clock.advance(after)
+        decision = evaluate(self.state, reading, self.rules, SUBJECT, self.clock.now())  # type: ignore[arg-type]
+        self.state = decision.state
+        self.sent.extend(decision.events)
+        return list(decision.events)
+
+    def poll_many(self, reading: object, times: int) -> list[AlertEvent]:
+        return [event for _ in range(times) for event in self.poll(reading)]
+
+
+def kinds(events: list[AlertEvent]) -> list[tuple[str, str]]:
+    return [(e.kind, e.level) for e in events]
+
+
+def test_calm_account_stays_silent() -> None:
+    watcher = Watcher()
+    for _ in range(20):
+        assert watcher.poll(binance_futures_health(0.30)) == []
+    assert watcher.state.level == "ok"
+
+
+def test_trader_is_told_at_once_when_account_reaches_margin_call() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.30))
+    events = watcher.poll(binance_futures_health(0.85))
+    assert kinds(events) == [("escalation", "margin_call")]
+    assert events[0].previous_level == "ok"
+    assert events[0].ratio_value == 0.85
+    assert events[0].priority == "routine"
+
+
+def test_jump_straight_to_critical_is_one_critical_alert_not_a_ladder() -> None:
+    watcher = Watcher()
+    events = watcher.poll(binance_futures_health(1.02))
+    assert kinds(events) == [("escalation", "critical")]
+    assert events[0].priority == "critical"
+
+
+def test_each_further_escalation_is_told_again() -> None:
+    watcher = Watcher()
+    assert kinds(watcher.poll(binance_futures_health(0.65))) == [("escalation", "watch")]
+    assert kinds(watcher.poll(binance_futures_health(0.85))) == [("escalation", "margin_call")]
+    assert kinds(watcher.poll(binance_futures_health(1.00))) == [("escalation", "critical")]
+
+
+def test_user_move_threshold_makes_account_critical_before_the_venue_would() -> None:
+    # Ratio 0.5 is fine for Binance, but a 4 % move liquidates: the user's 5 % line is crossed.
+    five_percent = UserThresholds(critical=0.05)
+    assert judge_level(binance_futures_health(0.5, -0.04), five_percent) == "critical"
+    assert judge_level(binance_futures_health(0.5, -0.20), five_percent) == "ok"
+
+
+def test_user_ratio_threshold_on_kraken_margin_level_higher_is_safer() -> None:
+    thresholds = UserThresholds(unit="ratio", watch=2.0, margin_call=1.5, critical=None)
+    assert judge_level(kraken_health(1.8), thresholds) == "watch"
+    assert judge_level(kraken_health(1.4), thresholds) == "margin_call"
+    assert judge_level(kraken_health(3.0), thresholds) == "ok"
+    # The venue's own levels still apply under the user's: 0.35 is past Kraken's liquidation.
+    assert judge_level(kraken_health(0.35), thresholds) == "critical"
+
+
+def test_reminders_repeat_on_cadence_while_at_margin_call() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.85))  # escalation
+    reminders = []
+    for _ in range(60):  # one hour of one-minute polls
+        reminders += watcher.poll(binance_futures_health(0.85))
+    assert kinds(reminders) == [("reminder", "margin_call")] * 2  # at 30 and 60 minutes
+
+
+def test_reminders_come_faster_at_critical() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(1.0))
+    reminders = []
+    for _ in range(30):
+        reminders += watcher.poll(binance_futures_health(1.0))
+    assert kinds(reminders) == [("reminder", "critical")] * 3
+    assert all(e.priority == "critical" for e in reminders)
+
+
+def test_no_reminders_at_watch_level() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.65))
+    assert watcher.poll_many(binance_futures_health(0.65), 120) == []
+
+
+def test_recovery_is_announced_only_past_the_hysteresis_band() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.85))
+    # Hovering just under the 0.8 call line (inside the 10 % band, above 0.72) changes nothing.
+    assert watcher.poll(binance_futures_health(0.79)) == []
+    assert watcher.poll(binance_futures_health(0.81)) == []
+    assert watcher.poll(binance_futures_health(0.75)) == []
+    assert watcher.state.level == "margin_call"
+    events = watcher.poll(binance_futures_health(0.70))
+    assert kinds(events) == [("recovery", "watch")]
+    assert events[0].previous_level == "margin_call"
+    # And down to ok only past the watch line's band (0.6 -> below 0.54).
+    assert watcher.poll(binance_futures_health(0.57)) == []
+    assert kinds(watcher.poll(binance_futures_health(0.40))) == [("recovery", "ok")]
+
+
+def test_recovery_hysteresis_on_a_higher_is_safer_ratio() -> None:
+    watcher = Watcher()
+    watcher.poll(kraken_health(0.7))  # below Kraken's 0.8 call
+    assert watcher.poll(kraken_health(0.85)) == []  # inside the band (needs > 0.88)
+    assert kinds(watcher.poll(kraken_health(0.95))) == [("recovery", "watch")]
+
+
+def test_restart_re_evaluation_never_repeats_what_was_already_sent() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.85))
+    stored = json.dumps(watcher.state.to_json())
+    # The process restarts: the state comes back from the database and the account is re-checked.
+    restored = AlertState.from_json(json.loads(stored))
+    assert restored == watcher.state
+    decision = evaluate(
+        restored, binance_futures_health(0.85), RULES, SUBJECT, watcher.clock.now() + 5
+    )
+    assert decision.events == ()
+    # ...but the reminder cadence carries on from the stored time, not from the restart.
+    later = evaluate(
+        restored,
+        binance_futures_health(0.85),
+        RULES,
+        SUBJECT,
+        watcher.clock.now() + RULES.remind_margin_call_every,
+    )
+    assert kinds(list(later.events)) == [("reminder", "margin_call")]
+
+
+def test_same_transition_in_same_bucket_gets_same_idempotency_key() -> None:
+    # A crash between evaluating and committing re-evaluates the same reading: same key.
+    first = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_000_000.0)
+    again = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_000_010.0)
+    assert first.events[0].idempotency_key == again.events[0].idempotency_key
+    later = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_003_600.0)
+    assert later.events[0].idempotency_key != first.events[0].idempotency_key
+    other = evaluate(
+        AlertState(),
+        binance_futures_health(0.85),
+        RULES,
+        Subject(8, "main", "binanceusdm"),
+        1_000_000.0,
+    )
+    assert other.events[0].idempotency_key != first.events[0].idempotency_key
+
+
+def test_snooze_silences_margin_call_but_never_an_escalation_to_critical() -> None:
+    clock_start = ManualClock().now()
+    watcher = Watcher(AlertRules(snoozed_until=clock_start + 3600))
+    assert watcher.poll(binance_futures_health(0.85)) == []  # margin call, snoozed
+    assert watcher.poll_many(binance_futures_health(0.85), 40) == []
+    events = watcher.poll(binance_futures_health(1.01))
+    assert kinds(events) == [("escalation", "critical")]
+    # Critical reminders respect the snooze the trader asked for...
+    assert watcher.poll_many(binance_futures_health(1.01), 15) == []
+
+
+def test_escalation_hidden_by_snooze_is_told_when_snooze_ends() -> None:
+    start = ManualClock().now()
+    watcher = Watcher(AlertRules(snoozed_until=start + 600))
+    assert watcher.poll(binance_futures_health(0.85)) == []
+    for _ in range(8):
+        watcher.poll(binance_futures_health(0.85))
+    events = watcher.poll(binance_futures_health(0.85), after=120)  # snooze is over
+    assert kinds(events) == [("escalation", "margin_call")]
+
+
+def test_stale_data_is_told_after_n_failed_polls_and_only_once() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.3))
+    assert watcher.poll(FeedFailure("rate_limited")) == []
+    assert watcher.poll(FeedFailure("bad_response")) == []
+    events = watcher.poll(FeedFailure("rate_limited"))
+    assert kinds(events) == [("data_stale", "ok")]
+    assert events[0].problem == "rate_limited"
+    assert watcher.poll(FeedFailure("rate_limited")) == []
+    assert kinds(watcher.poll(binance_futures_health(0.3))) == [("feed_restored", "ok")]
+    assert watcher.poll(binance_futures_health(0.3)) == []
+
+
+def test_revoked_key_is_told_at_once_even_while_snoozed() -> None:
+    watcher = Watcher(AlertRules(snoozed_until=ManualClock().now() + 86_400))
+    watcher.poll(binance_futures_health(0.3))
+    events = watcher.poll(FeedFailure("auth_failed"))
+    assert kinds(events) == [("key_invalid", "ok")]
+    assert events[0].priority == "critical"
+    assert watcher.poll(FeedFailure("permission_denied")) == []
+
+
+def test_exchange_down_is_told_after_n_polls() -> None:
+    watcher = Watcher()
+    assert watcher.poll(FeedFailure("exchange_down")) == []
+    assert watcher.poll(FeedFailure("exchange_down")) == []
+    assert kinds(watcher.poll(FeedFailure("exchange_down"))) == [("exchange_down", "ok")]
+
+
+def test_blip_shorter_than_n_polls_is_not_told() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.3))
+    watcher.poll(FeedFailure("exchange_down"))
+    assert watcher.poll(binance_futures_health(0.3)) == []
+    assert watcher.state.failed_polls == 0
+
+
+def test_level_and_reminders_hold_while_feed_is_broken() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.9))
+    for _ in range(40):
+        events = watcher.poll(FeedFailure("exchange_down"))
+        assert all(e.kind == "exchange_down" for e in events)
+    assert watcher.state.level == "margin_call"
+
+
+def test_position_vanished_near_liquidation_is_a_critical_alert() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.95, symbols=("BTC/USDT:USDT", "ETH/USDT:USDT")))
+    events = watcher.poll(binance_futures_health(0.40, symbols=("ETH/USDT:USDT",)))
+    vanished = [e for e in events if e.kind == "position_vanished"]
+    assert [(e.symbol, e.priority) for e in vanished] == [("BTC/USDT:USDT", "critical")]
+    assert events[0].kind == "position_vanished"  # critical before the routine recovery
+    assert [e.kind for e in events[1:]] == ["recovery"]
+
+
+def test_position_closed_on_a_calm_account_is_routine_news() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.2, symbols=("BTC/USDT:USDT",)))
+    events = watcher.poll(binance_futures_health(0.0, symbols=()))
+    assert [(e.kind, e.priority) for e in events] == [("position_vanished", "routine")]
+
+
+def test_first_read_after_linking_reports_no_vanished_positions() -> None:
+    watcher = Watcher()
+    assert watcher.poll(binance_futures_health(0.2, symbols=())) == []
+
+
+def test_failed_read_never_counts_as_positions_vanishing() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.2))
+    watcher.poll(FeedFailure("rate_limited"))
+    assert watcher.poll(binance_futures_health(0.2)) == []
+
+
+def test_events_survive_a_json_round_trip_for_the_outbox() -> None:
+    event = evaluate(AlertState(), binance_futures_health(1.0), RULES, SUBJECT, 5e6).events[0]
+    assert AlertEvent.from_json(json.loads(json.dumps(event.to_json()))) == event
+
+
+def test_thresholds_in_the_wrong_order_are_refused_with_a_sentence() -> None:
+    moves = UserThresholds(watch=0.2, margin_call=0.1, critical=0.05)
+    assert thresholds_problem(moves, "lower") is None
+    problem = thresholds_problem(UserThresholds(watch=0.05, critical=0.10), "lower")
+    assert problem is not None and "critical" in problem
+    assert thresholds_problem(UserThresholds(critical=5.0), "lower") is not None  # 500 % move
+    ratios = UserThresholds(unit="ratio", watch=0.6, critical=0.9)
+    assert thresholds_problem(ratios, "lower") is None  # Binance: riskier is higher
+    assert thresholds_problem(ratios, "higher") is not None  # Kraken: riskier is lower
+    assert thresholds_problem(UserThresholds(critical=-1.0), "lower") is not None
