@@ -8,9 +8,7 @@ in ``tests/monitor/test_policy.py``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from typing import Literal
 
 from risk.model import Health
@@ -46,49 +44,20 @@ def rank(level: Level) -> int:
 
 @dataclass(frozen=True, slots=True)
 class UserThresholds:
-    """A subscription's own alert levels; ``None`` means "use the venue's level".
+    """A subscription's own alert levels; ``None`` means "not set". Same fields as the store's.
 
-    With ``unit="ratio"`` the values are in the venue's own ratio (Kraken margin level 1.2,
-    Binance USDⓈ-M margin ratio 0.6). With ``unit="move"`` they are the adverse price move, as a
-    fraction, that would liquidate the account: ``critical=0.05`` means "critical once a 5 % move
-    liquidates me". The user's levels only ever add alerts: the venue's levels always apply too.
+    ``*_ratio`` are in the venue's own ratio (Kraken margin level 1.2, Binance USDⓈ-M margin
+    ratio 0.6); ``*_move`` are the adverse uniform price move, as a fraction, that would
+    liquidate the account (``critical_move=0.05``: "critical once a 5 % move liquidates me").
+    The user's levels only ever add alerts: the venue's own levels always apply too.
     """
 
-    unit: Literal["ratio", "move"] = "move"
-    watch: float | None = None
-    margin_call: float | None = None
-    critical: float | None = 0.05
-
-
-def thresholds_problem(thresholds: UserThresholds, safer: Literal["higher", "lower"]) -> str | None:
-    """A sentence saying what is wrong with ``thresholds``, or ``None`` when they are usable.
-
-    ``safer`` is the venue ratio's direction (``Health.ratio.safer``); it only matters for ratios.
-    """
-    given = [
-        (name, value)
-        for name, value in (
-            ("watch", thresholds.watch),
-            ("margin call", thresholds.margin_call),
-            ("critical", thresholds.critical),
-        )
-        if value is not None
-    ]
-    for name, value in given:
-        if not math.isfinite(value) or value <= 0:
-            return f"The {name} level must be a positive number, not {value}."
-        if thresholds.unit == "move" and value >= 1:
-            return (
-                f"The {name} level is a price move as a fraction (0.05 for 5 %); "
-                f"{value} would mean a move of {value:.0%}."
-            )
-    # Levels must get riskier in the order watch -> margin call -> critical.
-    riskier_is_bigger = thresholds.unit == "ratio" and safer == "lower"
-    for (name_a, a), (name_b, b) in pairwise(given):
-        if (b <= a) if riskier_is_bigger else (b >= a):
-            direction = "above" if riskier_is_bigger else "below"
-            return f"The {name_b} level must be {direction} the {name_a} level ({b} vs {a})."
-    return None
+    watch_ratio: float | None = None
+    margin_call_ratio: float | None = None
+    critical_ratio: float | None = None
+    watch_move: float | None = None
+    margin_call_move: float | None = None
+    critical_move: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +65,8 @@ class AlertRules:
     """How a subscription is alerted; the defaults are the product's."""
 
     thresholds: UserThresholds = UserThresholds()
+    # "Critical = within the user's distance of liquidation": this distance when they set none.
+    default_critical_move: float = 0.05
     # Recovery is announced only once the figure is this much (relative) on the safe side of the
     # level it left, so an account hovering on a line does not flap between alert and all-clear.
     hysteresis: float = 0.10
@@ -213,11 +184,14 @@ def evaluate(
     return _on_health(state, reading, rules, subject, now)
 
 
-def judge_level(health: Health, thresholds: UserThresholds, slack: float = 0.0) -> Level:
+def judge_level(health: Health, rules: AlertRules, slack: float = 0.0) -> Level:
     """The level ``health`` is at: the worse of the venue's levels and the user's.
 
     ``slack`` widens every level towards the safe side by that fraction (hysteresis).
     """
+    thresholds = rules.thresholds
+    if thresholds.critical_move is None and thresholds.critical_ratio is None:
+        thresholds = replace(thresholds, critical_move=rules.default_critical_move)
     return max(_venue_level(health, slack), _user_level(health, thresholds, slack), key=rank)
 
 
@@ -237,21 +211,14 @@ def _venue_level(health: Health, slack: float) -> Level:
 
 
 def _user_level(health: Health, thresholds: UserThresholds, slack: float) -> Level:
-    for level, line in (
-        ("critical", thresholds.critical),
-        ("margin_call", thresholds.margin_call),
-        ("watch", thresholds.watch),
-    ):
-        if line is None:
-            continue
-        if thresholds.unit == "ratio":
-            if health.ratio.value is not None and _ratio_past(
-                health.ratio.value, line, health.ratio.safer, slack
-            ):
-                return level  # type: ignore[return-value]
-        elif health.move_to_liquidation is not None and abs(health.move_to_liquidation) <= line * (
-            1 + slack
-        ):
+    ratio, move = health.ratio, health.move_to_liquidation
+    for level in ("critical", "margin_call", "watch"):
+        line = getattr(thresholds, f"{level}_ratio")
+        value = ratio.value
+        if line is not None and value is not None and _ratio_past(value, line, ratio.safer, slack):
+            return level  # type: ignore[return-value]
+        line = getattr(thresholds, f"{level}_move")
+        if line is not None and move is not None and abs(move) <= line * (1 + slack):
             return level  # type: ignore[return-value]
     return "ok"
 
@@ -360,11 +327,11 @@ def _on_health(
 
 
 def _next_level(current: Level, health: Health, rules: AlertRules) -> Level:
-    raw = judge_level(health, rules.thresholds)
+    raw = judge_level(health, rules)
     if rank(raw) >= rank(current):
         return raw
     # Going down: only as far as the level the figures clear with the hysteresis band added.
-    relaxed = judge_level(health, rules.thresholds, slack=rules.hysteresis)
+    relaxed = judge_level(health, rules, slack=rules.hysteresis)
     return relaxed if rank(relaxed) < rank(current) else current
 
 

@@ -14,7 +14,6 @@ from bot.monitor.policy import (
     UserThresholds,
     evaluate,
     judge_level,
-    thresholds_problem,
 )
 
 from .healthbuilder import binance_futures_health, kraken_health
@@ -80,13 +79,19 @@ def test_each_further_escalation_is_told_again() -> None:
 
 def test_user_move_threshold_makes_account_critical_before_the_venue_would() -> None:
     # Ratio 0.5 is fine for Binance, but a 4 % move liquidates: the user's 5 % line is crossed.
-    five_percent = UserThresholds(critical=0.05)
+    five_percent = AlertRules(thresholds=UserThresholds(critical_move=0.05, watch_move=0.25))
     assert judge_level(binance_futures_health(0.5, -0.04), five_percent) == "critical"
-    assert judge_level(binance_futures_health(0.5, -0.20), five_percent) == "ok"
+    assert judge_level(binance_futures_health(0.5, -0.20), five_percent) == "watch"
+    assert judge_level(binance_futures_health(0.5, -0.30), five_percent) == "ok"
+
+
+def test_without_own_levels_critical_means_five_percent_from_liquidation() -> None:
+    assert judge_level(binance_futures_health(0.5, -0.049), AlertRules()) == "critical"
+    assert judge_level(binance_futures_health(0.5, -0.051), AlertRules()) == "ok"
 
 
 def test_user_ratio_threshold_on_kraken_margin_level_higher_is_safer() -> None:
-    thresholds = UserThresholds(unit="ratio", watch=2.0, margin_call=1.5, critical=None)
+    thresholds = AlertRules(thresholds=UserThresholds(watch_ratio=2.0, margin_call_ratio=1.5))
     assert judge_level(kraken_health(1.8), thresholds) == "watch"
     assert judge_level(kraken_health(1.4), thresholds) == "margin_call"
     assert judge_level(kraken_health(3.0), thresholds) == "ok"
@@ -280,15 +285,3 @@ def test_failed_read_never_counts_as_positions_vanishing() -> None:
 def test_events_survive_a_json_round_trip_for_the_outbox() -> None:
     event = evaluate(AlertState(), binance_futures_health(1.0), RULES, SUBJECT, 5e6).events[0]
     assert AlertEvent.from_json(json.loads(json.dumps(event.to_json()))) == event
-
-
-def test_thresholds_in_the_wrong_order_are_refused_with_a_sentence() -> None:
-    moves = UserThresholds(watch=0.2, margin_call=0.1, critical=0.05)
-    assert thresholds_problem(moves, "lower") is None
-    problem = thresholds_problem(UserThresholds(watch=0.05, critical=0.10), "lower")
-    assert problem is not None and "critical" in problem
-    assert thresholds_problem(UserThresholds(critical=5.0), "lower") is not None  # 500 % move
-    ratios = UserThresholds(unit="ratio", watch=0.6, critical=0.9)
-    assert thresholds_problem(ratios, "lower") is None  # Binance: riskier is higher
-    assert thresholds_problem(ratios, "higher") is not None  # Kraken: riskier is lower
-    assert thresholds_problem(UserThresholds(critical=-1.0), "lower") is not None
