@@ -102,10 +102,10 @@ WEEKDAY_CHOICES = _choices(
 )
 # What a member's shared alerts in a community channel show; balances are never shared.
 SHARE_CHOICES = _choices(
-    ("nothing", "nothing (alerts stay private)"),
-    ("level", "alert level only"),
-    ("distance", "level and distance to liquidation"),
-    ("positions", "level, distance and liquidation prices"),
+    ("none", "nothing (alerts stay private)"),
+    ("state", "alert level only"),
+    ("ratio", "level, margin ratio and distance to liquidation"),
+    ("positions", "level, ratio, distance and liquidation prices"),
 )
 SHARE_LEVELS: tuple[str, ...] = tuple(c.value for c in SHARE_CHOICES)
 
