@@ -1,0 +1,210 @@
+"""The adapter contract every venue implements, and the helpers that keep snapshots honest.
+
+How to add a venue (``bot/exchanges/<venue>.py``)::
+
+    @register
+    class MyVenue(VenueAdapter):
+        info = VenueInfo(venue="myvenue", ccxt_id="myvenue", label="My Venue")
+        read_methods = frozenset({"fetch_balance", "private_get_account_risk"})
+        read_endpoints = endpoints("public GET markets", "private GET account/risk")
+        async def read(self, client, ctx) -> AccountRead: ...
+        async def check_key(self, client, ctx) -> KeyCheck: ...
+
+- ``read_methods``: the ccxt method names (unified and implicit, snake_case) the adapter calls
+  on the :class:`~bot.exchanges.guard.ReadOnlyClient` it receives; anything else raises.
+- ``read_endpoints``: every ``(api, METHOD, path)`` those methods send, *including* the public
+  market-loading calls; the guard refuses any other request before signing it. A refusal names
+  the endpoint, so run the adapter once against the simulator and add what it names.
+- ``read`` returns an :class:`AccountRead` built with :func:`finish` (which runs
+  ``risk.validate``); ``check_key`` returns a :class:`KeyCheck`. Raise
+  :func:`~bot.exchanges.errors.bad_response` for nonsense; let ccxt errors propagate: the hub
+  maps them in one place.
+- ``ctx.shared.cached(name, ttl, loader)`` shares one result per exchange (tickers, leverage
+  brackets) between all accounts: concurrent callers await the same request.
+- Add the module name to ``VENUE_MODULES`` in ``registry.py`` (already listed for the planned
+  venues) so the registry imports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import risk
+import risk.model as rm
+
+from .errors import ExchangeReadError, bad_response
+from .guard import Endpoint, ReadOnlyClient
+from .types import AccountRead, Credentials, KeyCheck, VenueInfo
+
+
+class SharedVenueData:
+    """Per-exchange results shared by every account (prices, brackets), each with its own TTL."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[float, Any]] = {}
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+
+    def peek(self, name: str) -> Any:
+        entry = self._values.get(name)
+        return None if entry is None else entry[1]
+
+    def put(self, name: str, value: Any) -> None:
+        self._values[name] = (time.monotonic(), value)
+
+    async def cached(self, name: str, ttl: float, loader: Callable[[], Awaitable[Any]]) -> Any:
+        entry = self._values.get(name)
+        if entry is not None and time.monotonic() - entry[0] < ttl:
+            return entry[1]
+        pending = self._pending.get(name)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[name] = future
+        try:
+            value = await loader()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        else:
+            self.put(name, value)
+            future.set_result(value)
+            return value
+        finally:
+            del self._pending[name]
+
+
+@dataclass
+class ReadContext:
+    """What an adapter gets besides the client: the exchange-wide cache and which parts of the
+    credentials exist (never the secret itself)."""
+
+    venue: str
+    shared: SharedVenueData
+    wallet_address: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class VenueAdapter:
+    """Base class of the venue adapters: see the module docstring for the contract."""
+
+    info: ClassVar[VenueInfo]
+    read_methods: ClassVar[frozenset[str]] = frozenset()
+    read_endpoints: ClassVar[frozenset[Endpoint]] = frozenset()
+    # ccxt options set on every instance of this venue (master and accounts).
+    ccxt_options: ClassVar[Mapping[str, Any]] = {}
+    # The per-exchange request budget the hub enforces across all accounts (per IP).
+    requests_per_second: ClassVar[float] = 10.0
+
+    def ccxt_credentials(self, creds: Credentials) -> dict[str, Any]:
+        """The ccxt constructor fields for ``creds``; raises when a required part is missing."""
+        info = self.info
+        if info.needs_wallet_address:
+            if not creds.wallet_address:
+                raise ExchangeReadError("auth_failed", f"{info.label} needs a wallet address.")
+            config: dict[str, Any] = {"walletAddress": creds.wallet_address}
+            if creds.api_key:
+                config["apiKey"] = creds.api_key
+            if creds.secret:
+                config["secret"] = creds.secret
+            return config
+        if not creds.api_key or (info.needs_secret and not creds.secret):
+            raise ExchangeReadError("auth_failed", f"{info.label} needs an API key and secret.")
+        if info.needs_passphrase and not creds.passphrase:
+            raise ExchangeReadError("auth_failed", f"{info.label} needs the key's passphrase.")
+        config = {"apiKey": creds.api_key, "secret": creds.secret}
+        if creds.passphrase:
+            config["password"] = creds.passphrase
+        return config
+
+    def preseed(self, exchange: Any, shared: SharedVenueData) -> None:
+        """Copy exchange-wide probe results into a fresh account instance (default: nothing)."""
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        raise NotImplementedError
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        raise NotImplementedError
+
+
+# --- helpers for building snapshots from raw venue text -------------------------------------
+
+def num(value: Any, what: str) -> float:
+    """``value`` (a venue string or number) as a finite float, or a ``bad_response`` naming it."""
+    if value is None or value == "":
+        raise bad_response(f"{what} is missing")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise bad_response(f"{what} is not a number: {str(value)[:40]!r}") from None
+    if not math.isfinite(number):
+        raise bad_response(f"{what} is not finite: {value!r}")
+    return number
+
+
+def opt_num(value: Any, what: str) -> float | None:
+    """Like :func:`num` but ``None``/empty stays ``None``."""
+    if value is None or value == "":
+        return None
+    return num(value, what)
+
+
+def positive(value: Any, what: str) -> float:
+    number = num(value, what)
+    if number <= 0:
+        raise bad_response(f"{what} must be positive, got {number}")
+    return number
+
+
+def reported(**figures: float | None) -> Mapping[str, float | None]:
+    """A ``reported`` mapping without the figures the venue did not give."""
+    return {name: value for name, value in figures.items() if value is not None}
+
+
+def _validator() -> tuple[Callable[[rm.AccountSnapshot], Any] | None, type[Exception]]:
+    validate = getattr(risk, "validate", None)
+    error = getattr(risk, "SnapshotError", ValueError)
+    if validate is None:
+        try:
+            from risk import parse as risk_parse  # the lead's module, when it exists
+        except ImportError:
+            return None, error
+        validate = getattr(risk_parse, "validate", None)
+        error = getattr(risk_parse, "SnapshotError", error)
+    return validate, error
+
+
+def _basic_checks(snapshot: rm.AccountSnapshot) -> None:
+    # Only used until risk.validate exists: the minimum that stops made-up numbers.
+    if not math.isfinite(snapshot.wallet_balance):
+        raise ValueError("wallet_balance is not finite")
+    for position in snapshot.positions:
+        for name in ("size", "entry_price", "mark_price", "contract_size"):
+            if not math.isfinite(getattr(position, name)):
+                raise ValueError(f"positions[{position.symbol}].{name} is not finite")
+        if position.mark_price <= 0:
+            raise ValueError(f"positions[{position.symbol}].mark_price must be positive")
+
+
+def validate_snapshot(snapshot: rm.AccountSnapshot) -> None:
+    """Run the risk contract's validation; any complaint becomes a ``bad_response``."""
+    validate, error = _validator()
+    try:
+        if validate is None:
+            _basic_checks(snapshot)
+        else:
+            validate(snapshot)
+    except (error, ValueError) as exc:
+        raise bad_response(f"snapshot does not validate: {exc}") from None
+
+
+def finish(snapshot: rm.AccountSnapshot, notes: tuple[str, ...] | list[str] = (),
+           *, approximate: bool = False) -> AccountRead:
+    """Validate ``snapshot`` and wrap it; the only way an adapter should return a read."""
+    validate_snapshot(snapshot)
+    return AccountRead(snapshot=snapshot, notes=tuple(notes), approximate=approximate)

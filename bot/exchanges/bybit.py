@@ -1,0 +1,257 @@
+"""Bybit unified trading account: wallet-balance and position list read into a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import risk.model as rm
+from risk.profiles import STABLE_ASSETS
+
+from .base import num, opt_num, positive, reported
+from .errors import bad_response
+from .generic import ContractSpec, cumulative_tiers, inverse_as_linear, rate_from_margin
+
+# Linear contracts settle in these; inverse ones settle in their own coin (BTCUSD in BTC).
+LINEAR_SETTLE_COINS = ("USDT", "USDC")
+# Account-level rates are printed with 4 decimals ("0.0006"): compare to half a unit more.
+RATE_DECIMALS = 4
+
+
+def _result(body: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise bad_response(f"Bybit {what}: the answer is not a JSON object")
+    code = body.get("retCode")
+    if str(code) != "0":
+        raise bad_response(f"Bybit {what}: retCode {code!r} ({str(body.get('retMsg'))[:80]})")
+    result = body.get("result")
+    if not isinstance(result, Mapping):
+        raise bad_response(f"Bybit {what}: no result object")
+    return result
+
+
+def unified_account(wallet_body: Any) -> Mapping[str, Any]:
+    """The UNIFIED account row of a ``GET /v5/account/wallet-balance`` answer."""
+    rows = _result(wallet_body, "wallet-balance").get("list")
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], Mapping):
+        raise bad_response("Bybit wallet-balance: no account in result.list")
+    account = rows[0]
+    if account.get("accountType") != "UNIFIED":
+        raise bad_response(
+            f"Bybit wallet-balance: account type {account.get('accountType')!r}; only the "
+            "unified trading account carries the account maintenance rate")
+    return account
+
+
+def settle_coins_with_positions(account: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(linear settle coins, inverse coins) that hold position margin: the position lists a poll
+    needs, so an account trading only USDT perpetuals costs one position request, not three."""
+    linear: list[str] = []
+    inverse: list[str] = []
+    for coin in account.get("coin") or []:
+        name = str(coin.get("coin") or "")
+        margin = (opt_num(coin.get("totalPositionIM"), f"{name} totalPositionIM") or 0.0) + (
+            opt_num(coin.get("totalPositionMM"), f"{name} totalPositionMM") or 0.0)
+        if margin <= 0:
+            continue
+        (linear if name in LINEAR_SETTLE_COINS else inverse).append(name)
+    return linear, inverse
+
+
+def position_rows(position_body: Any) -> tuple[str, list[Mapping[str, Any]]]:
+    """(category, rows) of a ``GET /v5/position/list`` answer."""
+    result = _result(position_body, "position/list")
+    rows = result.get("list")
+    if not isinstance(rows, list):
+        raise bad_response("Bybit position/list: result.list is not a list")
+    category = str(result.get("category") or "linear")
+    return category, [row for row in rows if isinstance(row, Mapping)]
+
+
+def risk_limit_tiers(risk_limit_body: Any) -> dict[str, tuple[rm.Tier, ...]]:
+    """Market id -> maintenance tiers from public ``GET /v5/market/risk-limit``.
+
+    Bybit publishes each tier's cap (``riskLimitValue``), rate and ``mmDeduction``; the floor of
+    a tier is the previous tier's cap.
+    """
+    rows = _result(risk_limit_body, "risk-limit").get("list") or []
+    by_symbol: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_symbol.setdefault(str(row.get("symbol")), []).append(row)
+    tiers: dict[str, tuple[rm.Tier, ...]] = {}
+    for symbol, symbol_rows in by_symbol.items():
+        ordered = sorted(symbol_rows, key=lambda r: num(r.get("riskLimitValue"),
+                                                        f"{symbol} riskLimitValue"))
+        if not any(opt_num(r.get("mmDeduction"), f"{symbol} mmDeduction") for r in ordered):
+            floors = [0.0] + [num(r["riskLimitValue"], f"{symbol} riskLimitValue")
+                              for r in ordered[:-1]]
+            tiers[symbol] = cumulative_tiers(
+                (floor, num(r.get("maintenanceMargin"), f"{symbol} maintenanceMargin"))
+                for floor, r in zip(floors, ordered, strict=True))
+            continue
+        built: list[rm.Tier] = []
+        floor = 0.0
+        for r in ordered:
+            cap = num(r["riskLimitValue"], f"{symbol} riskLimitValue")
+            built.append(rm.Tier(
+                floor=floor, cap=cap,
+                rate=num(r.get("maintenanceMargin"), f"{symbol} maintenanceMargin"),
+                amount=opt_num(r.get("mmDeduction"), f"{symbol} mmDeduction") or 0.0))
+            floor = cap
+        last = built[-1]
+        built[-1] = rm.Tier(floor=last.floor, cap=float("inf"), rate=last.rate,
+                            amount=last.amount)
+        tiers[symbol] = tuple(built)
+    return tiers
+
+
+def _collateral(account: Mapping[str, Any]
+                ) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
+    """Coins as assets at their USD price, with the haircut Bybit applied in total.
+
+    ``totalWalletBalance`` is Bybit's wallet value after each coin's collateral ratio; the
+    answer does not say the ratio per coin. Dollar stablecoins are taken at full value (their
+    ratio is 1 below Bybit's tier limits) and the rest of the gap is spread as one haircut over
+    the other coins, so the collateral sums to Bybit's own figure exactly. Derived, not reported.
+    """
+    notes: list[str] = []
+    stable_value = other_value = debt_value = 0.0
+    held: list[tuple[str, float, float]] = []
+    liabilities: list[rm.Liability] = []
+    for coin in account.get("coin") or []:
+        name = str(coin.get("coin") or "")
+        wallet = num(coin.get("walletBalance"), f"{name} walletBalance")
+        if wallet == 0:
+            continue
+        if coin.get("marginCollateral") is False or coin.get("collateralSwitch") is False:
+            notes.append(f"{name} is not used as collateral by Bybit and was left out.")
+            continue
+        equity = num(coin.get("equity"), f"{name} equity")
+        usd_value = num(coin.get("usdValue"), f"{name} usdValue")
+        if equity == 0:
+            raise bad_response(f"Bybit {name}: a wallet balance with zero equity has no price")
+        price = usd_value / equity
+        if price <= 0:
+            raise bad_response(f"Bybit {name}: USD price {price:g} is not positive")
+        if wallet < 0:
+            # A spot borrow in the unified account shows as a negative wallet balance.
+            liabilities.append(rm.Liability(asset=name, amount=-wallet, price=price))
+            debt_value += -wallet * price
+            continue
+        held.append((name, wallet, price))
+        if name in STABLE_ASSETS:
+            stable_value += wallet * price
+        else:
+            other_value += wallet * price
+    total_wallet = num(account.get("totalWalletBalance"), "totalWalletBalance")
+    haircut = 0.0
+    if other_value > 0:
+        haircut = 1.0 - (total_wallet + debt_value - stable_value) / other_value
+        haircut = min(max(haircut, 0.0), 0.99)
+    assets = [rm.Asset(asset=name, amount=wallet, price=price,
+                       haircut=0.0 if name in STABLE_ASSETS else haircut)
+              for name, wallet, price in held]
+    return assets, liabilities, notes
+
+
+def _position(row: Mapping[str, Any], category: str, specs: Mapping[str, ContractSpec],
+              tiers: Mapping[str, tuple[rm.Tier, ...]], isolated: bool) -> rm.Position | None:
+    market_id = str(row.get("symbol") or "")
+    what = f"Bybit position {market_id}"
+    size = opt_num(row.get("size"), f"{what} size")
+    if not size:
+        return None  # Bybit lists a flat symbol with size "0" and side "".
+    side = row.get("side")
+    if side not in ("Buy", "Sell"):
+        raise bad_response(f"{what}: side {side!r} is neither Buy nor Sell")
+    signed = size if side == "Buy" else -size
+    spec = specs.get(market_id)
+    inverse = category == "inverse" or (spec.inverse if spec else False)
+    symbol = spec.symbol if spec else market_id
+    entry = positive(row.get("avgPrice"), f"{what} avgPrice")
+    mark = positive(row.get("markPrice"), f"{what} markPrice")
+    maintenance = opt_num(row.get("positionMM"), f"{what} positionMM")
+    own_tiers: tuple[rm.Tier, ...] = ()
+    if inverse:
+        if not maintenance:
+            raise bad_response(f"{what}: no positionMM for an inverse position")
+        # Inverse size is in 1-USD contracts; valued in USD it is a linear leg (see helper).
+        face = spec.contract_size if spec else 1.0
+        signed, rate = inverse_as_linear(signed, face, entry, mark, maintenance)
+    elif maintenance:
+        # The rate is not in the response. Bybit's positionMM is the position value at entry
+        # (size × avgPrice, its positionValue) × the tier's rate, plus the estimated fee to
+        # close at the bankruptcy price; the derived rate reproduces it at the current mark.
+        rate = rate_from_margin(maintenance, signed, 1.0, mark, what)
+    elif market_id in tiers:
+        rate, own_tiers = None, tiers[market_id]  # type: ignore[assignment]
+    else:
+        raise bad_response(f"{what}: no positionMM and no risk-limit tiers")
+    isolated_margin = None
+    if isolated:
+        isolated_margin = num(row.get("positionBalance"), f"{what} positionBalance")
+    return rm.Position(
+        symbol=symbol, kind="linear", size=signed, entry_price=entry, mark_price=mark,
+        contract_size=1.0, margin_mode="isolated" if isolated else "cross",
+        maintenance_rate=rate, tiers=own_tiers, isolated_margin=isolated_margin,
+        leverage=opt_num(row.get("leverage"), f"{what} leverage"),
+        reported=reported(
+            # "" means Bybit gives no estimate (outside its price band, portfolio margin):
+            # unknown, never 0.
+            liquidation_price=opt_num(row.get("liqPrice"), f"{what} liqPrice") or None,
+            bankruptcy_price=opt_num(row.get("bustPrice"), f"{what} bustPrice") or None,
+            position_mm=maintenance,
+            position_im=opt_num(row.get("positionIM"), f"{what} positionIM"),
+            position_value=opt_num(row.get("positionValue"), f"{what} positionValue"),
+        ),
+    )
+
+
+def snapshot_from_bodies(
+    wallet_body: Any,
+    position_bodies: Sequence[Any] = (),
+    specs: Mapping[str, ContractSpec] | None = None,
+    tiers: Mapping[str, tuple[rm.Tier, ...]] | None = None,
+    margin_mode: str = "REGULAR_MARGIN",
+) -> tuple[rm.AccountSnapshot, list[str]]:
+    """A Bybit unified account from its raw answers: (snapshot, notes for the user).
+
+    ``margin_mode`` is ``account/info``'s ``marginMode``: in ``ISOLATED_MARGIN`` each position
+    stands on its own margin; ``PORTFOLIO_MARGIN`` is refused because its maintenance comes
+    from scenario losses no position row carries.
+    """
+    if margin_mode == "PORTFOLIO_MARGIN":
+        raise bad_response("Bybit portfolio margin is not supported: its maintenance margin is "
+                           "a scenario loss that the position rows do not carry")
+    account = unified_account(wallet_body)
+    assets, liabilities, notes = _collateral(account)
+    isolated = margin_mode == "ISOLATED_MARGIN"
+    positions: list[rm.Position] = []
+    for body in position_bodies:
+        category, rows = position_rows(body)
+        if category not in ("linear", "inverse"):
+            notes.append(f"Bybit {category} positions are not read.")
+            continue
+        for row in rows:
+            position = _position(row, category, specs or {}, tiers or {}, isolated)
+            if position is not None:
+                positions.append(position)
+    snapshot = rm.AccountSnapshot(
+        venue="bybit", settle="USD", wallet_balance=0.0,
+        positions=tuple(positions), assets=tuple(assets), liabilities=tuple(liabilities),
+        reported=reported(
+            account_mm_rate=opt_num(account.get("accountMMRate"), "accountMMRate"),
+            account_im_rate=opt_num(account.get("accountIMRate"), "accountIMRate"),
+            total_maintenance_margin=opt_num(account.get("totalMaintenanceMargin"),
+                                             "totalMaintenanceMargin"),
+            total_initial_margin=opt_num(account.get("totalInitialMargin"),
+                                         "totalInitialMargin"),
+            total_margin_balance=opt_num(account.get("totalMarginBalance"),
+                                         "totalMarginBalance"),
+            total_wallet_balance=opt_num(account.get("totalWalletBalance"),
+                                         "totalWalletBalance"),
+            total_equity=opt_num(account.get("totalEquity"), "totalEquity"),
+            total_perp_upl=opt_num(account.get("totalPerpUPL"), "totalPerpUPL"),
+        ),
+    )
+    return snapshot, notes

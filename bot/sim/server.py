@@ -1,0 +1,250 @@
+"""The simulator's HTTP server: one aiohttp app on 127.0.0.1, one path prefix per venue.
+
+Every request passes, in order: latency, injected faults, the replay recording (if any), then
+the venue plug-in's own routes. The request log (``Simulator.requests``) lets tests prove what
+was asked and from where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from .scenario import Scenario
+from .venues import FAULT_KINDS, SimVenue, plugins
+
+
+@dataclass
+class _Fault:
+    kind: str
+    count: int
+    retry_after: float | None
+    public: bool
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    venue: str
+    method: str
+    path: str
+    remote: str | None
+
+
+class Simulator:
+    """A local exchange simulator speaking each venue's REST dialect for the real ccxt client."""
+
+    def __init__(self, scenario: Scenario | Mapping[str, Any] | str | Path | None = None, *,
+                 latency: float = 0.0, timeout_fault_seconds: float = 30.0) -> None:
+        if scenario is None:
+            scenario = Scenario()
+        elif isinstance(scenario, str | Path):
+            scenario = Scenario.from_file(scenario)
+        elif not isinstance(scenario, Scenario):
+            scenario = Scenario.from_dict(scenario)
+        self.scenario = scenario
+        self.latency = latency or scenario.latency
+        self.timeout_fault_seconds = timeout_fault_seconds
+        self.venues: dict[str, SimVenue] = {}
+        self.requests: list[SeenRequest] = []
+        self.missing: list[str] = []  # replay: private endpoints the recording lacked
+        self._routers: dict[str, web.UrlDispatcher] = {}
+        self._faults: dict[str, list[_Fault]] = {}
+        self._recordings: dict[str, dict[str, Any]] = {}
+        self._step = 0
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        available = plugins()
+        for venue, spec in scenario.venues.items():
+            if venue not in available:
+                known = ", ".join(sorted(available))
+                raise ValueError(f"the simulator has no venue {venue!r} (known: {known})")
+            plugin = self._venue(venue)
+            plugin.prices.update({k: float(v) for k, v in spec.get("prices", {}).items()})
+            for account in spec.get("accounts", []):
+                state = dict(account)
+                self.add_account(venue, api_key=state.pop("api_key"),
+                                 secret=state.pop("secret", ""),
+                                 passphrase=state.pop("passphrase", None), **state)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{venue}/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the simulator is not started")
+        return self._port
+
+    def base_url(self, venue: str) -> str:
+        self._venue(venue)
+        return f"http://127.0.0.1:{self.port}/{venue}"
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        return {venue: self.base_url(venue) for venue in plugins()}
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _venue(self, venue: str) -> SimVenue:
+        plugin = self.venues.get(venue)
+        if plugin is None:
+            available = plugins()
+            if venue not in available:
+                known = ", ".join(sorted(available))
+                raise ValueError(f"the simulator has no venue {venue!r} (known: {known})")
+            plugin = available[venue]()
+            router = web.UrlDispatcher()
+            plugin.setup_routes(router)
+            self.venues[venue] = plugin
+            self._routers[venue] = router
+        return plugin
+
+    def venue(self, venue: str) -> SimVenue:
+        """The plug-in instance of ``venue`` (its accounts and prices)."""
+        return self._venue(venue)
+
+    def add_account(self, venue: str, *, api_key: str, secret: str,
+                    passphrase: str | None = None, **account_state: Any) -> None:
+        self._venue(venue).add_account(api_key, secret, passphrase, **account_state)
+
+    def set_price(self, venue: str, symbol: str, price: float) -> None:
+        if not price > 0:
+            raise ValueError(f"price for {symbol} must be positive, got {price}")
+        self._venue(venue).prices[symbol] = float(price)
+
+    def move_prices(self, factor: float, venue: str | None = None) -> None:
+        """Multiply every price (of one venue, or all) by ``factor``."""
+        if not factor > 0:
+            raise ValueError(f"price factor must be positive, got {factor}")
+        targets = [self._venue(venue)] if venue else list(self.venues.values())
+        for plugin in targets:
+            for symbol in plugin.prices:
+                plugin.prices[symbol] *= factor
+
+    def step(self) -> None:
+        """Apply the scenario's next price move; past the last step prices stay where they are."""
+        if self._step >= len(self.scenario.steps):
+            return
+        move = self.scenario.steps[self._step]
+        self._step += 1
+        if "factor" in move:
+            self.move_prices(float(move["factor"]), move.get("venue"))
+        for venue, prices in move.get("prices", {}).items():
+            for symbol, price in prices.items():
+                self.set_price(venue, symbol, float(price))
+
+    @property
+    def steps_taken(self) -> int:
+        return self._step
+
+    def inject_fault(self, venue: str, kind: str, *, count: int = 1,
+                     retry_after: float | None = None, public: bool = False) -> None:
+        """Answer the next ``count`` private requests (``public=True``: any request) of
+        ``venue`` with fault ``kind``: one of ``FAULT_KINDS``."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        self._venue(venue)
+        self._faults.setdefault(venue, []).append(_Fault(kind, count, retry_after, public))
+
+    def clear_faults(self, venue: str | None = None) -> None:
+        if venue is None:
+            self._faults.clear()
+        else:
+            self._faults.pop(venue, None)
+
+    def revoke_key(self, venue: str, api_key: str) -> None:
+        account = self._venue(venue).accounts.get(api_key)
+        if account is None:
+            raise KeyError(f"{venue} simulator has no account with that key")
+        account.revoked = True
+
+    def load_recording(self, venue: str, recording: Mapping[str, Any]) -> None:
+        """Serve ``{"METHOD /path": body}`` for ``venue`` before the plug-in's own routes."""
+        for key in recording:
+            method, _, path = key.partition(" ")
+            if not path.startswith("/") or method.upper() != method or "?" in path:
+                raise ValueError(f"recording key {key!r} is not 'METHOD /path' (no query)")
+        self._venue(venue)
+        self._recordings[venue] = dict(recording)
+
+    # --- request handling ---------------------------------------------------------------------
+
+    def _take_fault(self, venue: str, public: bool) -> _Fault | None:
+        queue = self._faults.get(venue)
+        while queue:
+            fault = queue[0]
+            if public and not fault.public:
+                return None
+            fault.count -= 1
+            if fault.count <= 0:
+                queue.pop(0)
+            return fault
+        return None
+
+    async def _fault_response(self, plugin: SimVenue, fault: _Fault) -> web.StreamResponse:
+        if fault.kind == "timeout":
+            await asyncio.sleep(self.timeout_fault_seconds)
+            return web.json_response({})
+        if fault.kind == "malformed_json":
+            return web.Response(text='{"result": {"e": "1', content_type="application/json")
+        return plugin.error_response(fault.kind, fault.retry_after)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        venue = request.match_info["venue"]
+        plugin = self.venues.get(venue)
+        if plugin is None:
+            return web.json_response({"error": f"no simulated venue {venue!r}"}, status=404)
+        path = "/" + request.match_info["tail"]
+        self.requests.append(SeenRequest(venue, request.method, path, request.remote))
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        public = plugin.is_public(request.method, path)
+        fault = self._take_fault(venue, public)
+        if fault is not None:
+            return await self._fault_response(plugin, fault)
+        recording = self._recordings.get(venue)
+        key = f"{request.method} {path}"
+        if recording is not None:
+            if key in recording:
+                return web.Response(text=json.dumps(recording[key]),
+                                    content_type="application/json")
+            if not public:
+                self.missing.append(key)
+                return web.json_response(
+                    {"error": [f"EReplay:recording has no response for '{key}'"],
+                     "code": -9999, "msg": f"recording has no response for '{key}'"},
+                    status=404)
+        query = request.rel_url.raw_query_string
+        inner = request.clone(rel_url=URL(path + ("?" + query if query else ""), encoded=True))
+        match = await self._routers[venue].resolve(inner)
+        if match.http_exception is not None:
+            return web.json_response({"error": f"{venue} simulator: no route {key}"},
+                                     status=match.http_exception.status)
+        return await match.handler(inner)
