@@ -1,0 +1,150 @@
+"""Opening the SQLite file: a pre-flight check that touches nothing, pragmas, migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.store.schema import migrations
+from bot.store.vault import MasterKeyMismatch, MasterKeyMissing, Vault
+
+ENV_DATABASE = "MARGINWATCH_DATABASE"
+BUSY_TIMEOUT_SECONDS = 5.0
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why in one sentence."""
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    applied: tuple[str, ...]  # names that ran now, in order
+    already: tuple[str, ...]  # names that had run before
+
+
+def database_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
+    """`--database`, else MARGINWATCH_DATABASE; a clear error when neither is set."""
+    value = cli_value or os.environ.get(ENV_DATABASE, "")
+    if not value:
+        raise StoreError(f"no database given: pass --database FILE or set {ENV_DATABASE}")
+    return Path(value)
+
+
+def preflight(path: Path, vault: Vault) -> None:
+    """Refuse to open a database whose credentials the configured keys cannot decrypt.
+
+    Runs on a read-only connection before anything writes, so a wrong or missing key leaves the
+    file byte-identical (no WAL switch, no migration, no journal).
+    """
+    if not path.exists():
+        _check_creatable(path)
+        return
+    if path.is_dir():
+        raise StoreError(f"the database path {path} is a directory, not a file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the database {path}: {exc}") from None
+    try:
+        try:
+            has_accounts = conn.execute(
+                "select 1 from sqlite_master where type = 'table' and name = 'accounts'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_describe(path, exc)) from None
+        if not has_accounts:
+            return
+        rows = conn.execute(
+            "select key_id, count(*), min(id) from accounts "
+            "where credentials is not null group by key_id"
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_describe(path, exc)) from None
+    finally:
+        conn.close()
+    encrypted = sum(count for _, count, _ in rows)
+    if not encrypted:
+        return
+    if not vault.has_keys():
+        raise MasterKeyMissing(
+            f"the database holds encrypted credentials for {encrypted} account(s) but no master "
+            "key is configured: set MARGINWATCH_MASTER_KEYS or MARGINWATCH_MASTER_KEYS_FILE to "
+            "the key(s) it was encrypted with; nothing was changed"
+        )
+    missing = sorted(str(key_id) for key_id, _, _ in rows if key_id not in vault.key_ids)
+    if missing:
+        raise MasterKeyMismatch(
+            f"the configured master keys ({', '.join(vault.key_ids)}) cannot decrypt the stored "
+            f"credentials, which need key(s) {', '.join(missing)}: wrong or missing master key; "
+            "nothing was changed"
+        )
+
+
+def connect(path: Path) -> Database:
+    """Open the one read-write connection: WAL, synchronous=NORMAL, foreign keys, secure delete."""
+    try:
+        # isolation_level=None: transactions are explicit (see `transaction`), never implicit.
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        db = Database(conn, execute_plugins=False)
+        db.enable_wal()
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (purged credentials, a user's data) are overwritten, not left in free pages.
+        db.execute("PRAGMA secure_delete=ON")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(_describe(path, exc)) from None
+    return db
+
+
+def migrate(db: Database) -> MigrationReport:
+    """Apply pending migrations; safe to run any number of times."""
+    already = tuple(m.name for m in migrations.applied(db))
+    try:
+        migrations.apply(db)
+    except sqlite3.OperationalError as exc:
+        raise StoreError(f"migration failed: {exc}") from None
+    now = tuple(m.name for m in migrations.applied(db))
+    return MigrationReport(applied=tuple(n for n in now if n not in already), already=already)
+
+
+def pending_migrations(db: Database) -> tuple[str, ...]:
+    return tuple(m.name for m in migrations.pending(db))
+
+
+@contextlib.contextmanager
+def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
+    """One transaction; writers BEGIN IMMEDIATE so a lock is never upgraded mid-way (deadlock)."""
+    db.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def _check_creatable(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise StoreError(f"cannot create the database {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create the database {path}: the folder {parent} is not writable")
+
+
+def _describe(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"the database {path} is locked by another process; try again when it is done"
+    if "readonly" in text or "unable to open" in text or "attempt to write" in text:
+        return f"the database {path} cannot be written: check the path and its permissions"
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a marginwatch database (or it is damaged): {text}"
+    return f"the database {path} cannot be used: {text}"

@@ -1,0 +1,231 @@
+"""The outbox: alerts awaiting delivery, claimed with a lease, retried with backoff, deduplicated.
+
+Delivery is at least once: a message is claimed (leased), sent, then marked delivered. A crash
+between sending and marking means it is sent again after the lease; the transport-side
+idempotency key is what lets a receiver (or the sender's own log) drop the duplicate. Enqueueing
+the same idempotency key twice stores it once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.store.audit import Audit
+from bot.store.records import Destination, NewMessage, OutboxMessage, Subscription
+from bot.store.subscriptions import Subscriptions
+
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_MAX_SECONDS = 15 * 60.0
+DEFAULT_LEASE_SECONDS = 60.0
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Delay after `attempts` failed tries: 5 s, 10 s, 20 s, … capped at 15 minutes."""
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._table = db.table("outbox")
+
+    def enqueue(self, message: NewMessage, *, now: float) -> int | None:
+        """Store a message; returns its id, or None if its idempotency key is already stored."""
+        cursor = self._db.execute(
+            "insert into outbox (idempotency_key, subscription_id, platform, chat_id, thread_id, "
+            "is_dm, priority, payload, status, created_at, attempts, next_attempt_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?) "
+            "on conflict (idempotency_key) do nothing",
+            [
+                message.idempotency_key,
+                message.subscription_id,
+                message.destination.platform,
+                str(message.destination.chat_id),
+                _thread(message.destination.thread_id),
+                int(message.destination.is_dm),
+                message.priority,
+                json.dumps(dict(message.payload), separators=(",", ":")),
+                now,
+                now,
+            ],
+        )
+        return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
+
+    def enqueue_many(self, messages: Iterable[NewMessage], *, now: float) -> list[int]:
+        """Ids of the messages that were new (duplicates are skipped)."""
+        ids = []
+        for message in messages:
+            new_id = self.enqueue(message, now=now)
+            if new_id is not None:
+                ids.append(new_id)
+        return ids
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        rows = self._select("where id = ?", [message_id])
+        return rows[0] if rows else None
+
+    def by_key(self, idempotency_key: str) -> OutboxMessage | None:
+        rows = self._select("where idempotency_key = ?", [idempotency_key])
+        return rows[0] if rows else None
+
+    def claim(
+        self, *, now: float, limit: int = 50, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> list[OutboxMessage]:
+        """Lease the due messages, most urgent first, then oldest first.
+
+        A claimed message is invisible to other claims until the lease ends, so a crashed sender's
+        messages come back by themselves; `release_claims()` at start-up brings them back at once.
+        """
+        due = self._select(
+            "where status = 'pending' and next_attempt_at <= ? "
+            "and (claimed_until is null or claimed_until <= ?) "
+            "order by priority desc, created_at, id limit ?",
+            [now, now, limit],
+        )
+        if due:
+            self._db.execute(
+                f"update outbox set claimed_until = ? where id in ({_marks(due)})",
+                [now + lease_seconds, *(m.id for m in due)],
+            )
+        return [self._refresh(m.id) for m in due]
+
+    def mark_delivered(self, message_ids: Sequence[int], *, now: float) -> None:
+        if not message_ids:
+            return
+        self._db.execute(
+            f"update outbox set status = 'delivered', delivered_at = ?, claimed_until = null, "
+            f"attempts = attempts + 1, last_error = null where id in ({_marks(message_ids)})",
+            [now, *message_ids],
+        )
+
+    def mark_failed(
+        self,
+        message_id: int,
+        *,
+        now: float,
+        error: str,
+        retry_after: float | None = None,
+    ) -> OutboxMessage:
+        """A failed try: count it and schedule the next, honouring the transport's `retry_after`."""
+        current = self._refresh(message_id)
+        attempts = current.attempts + 1
+        delay = retry_after if retry_after is not None else backoff_seconds(attempts)
+        self._db.execute(
+            "update outbox set attempts = ?, next_attempt_at = ?, claimed_until = null, "
+            "last_error = ? where id = ?",
+            [attempts, now + max(delay, 0.0), error, message_id],
+        )
+        return self._refresh(message_id)
+
+    def release(self, message_ids: Sequence[int]) -> None:
+        """Give claimed messages back untried (e.g. shutting down before sending them)."""
+        if message_ids:
+            self._db.execute(
+                f"update outbox set claimed_until = null where id in ({_marks(message_ids)})",
+                list(message_ids),
+            )
+
+    def release_claims(self) -> int:
+        """Drop every lease (call once at start-up: nothing else is sending yet)."""
+        return self._db.execute(
+            "update outbox set claimed_until = null "
+            "where status = 'pending' and claimed_until is not null"
+        ).rowcount
+
+    def disable_destination(
+        self, destination: Destination, *, now: float, reason: str
+    ) -> list[Subscription]:
+        """A chat is gone: disable its subscriptions, drop its pending messages, audit it.
+
+        Returns the subscriptions that were disabled, so the caller can tell their owners
+        somewhere else.
+        """
+        subscriptions = Subscriptions(self._db)
+        affected = [
+            subscriptions.set_enabled(s.id, False, reason=reason)
+            for s in subscriptions.for_destination(destination)
+            if s.enabled
+        ]
+        self._db.execute(
+            "update outbox set status = 'dropped', claimed_until = null, last_error = ? "
+            "where status = 'pending' and platform = ? and chat_id = ? and thread_id = ?",
+            [
+                reason,
+                destination.platform,
+                str(destination.chat_id),
+                _thread(destination.thread_id),
+            ],
+        )
+        Audit(self._db).record(
+            now=now,
+            actor_platform=destination.platform,
+            actor_id="marginwatch",
+            action="destination_disabled",
+            community_id=affected[0].community_id if affected else None,
+            target=str(destination.chat_id),
+            detail=reason,
+        )
+        return affected
+
+    def pending_count(self) -> int:
+        return self._db.execute("select count(*) from outbox where status = 'pending'").fetchone()[
+            0
+        ]
+
+    def oldest_pending_created_at(self) -> float | None:
+        """For the delivery-lag metric."""
+        return self._db.execute(
+            "select min(created_at) from outbox where status = 'pending'"
+        ).fetchone()[0]
+
+    def prune(self, *, older_than: float) -> int:
+        """Forget delivered/dropped messages created before a time (and their idempotency keys)."""
+        return self._db.execute(
+            "delete from outbox where status != 'pending' and created_at < ?", [older_than]
+        ).rowcount
+
+    def _refresh(self, message_id: int) -> OutboxMessage:
+        message = self.get(message_id)
+        if message is None:
+            raise LookupError(f"outbox message {message_id} does not exist")
+        return message
+
+    def _select(self, where: str, params: list[Any]) -> list[OutboxMessage]:
+        cursor = self._db.execute(f"select * from outbox {where}", params)
+        names = [d[0] for d in cursor.description]
+        return [_message(dict(zip(names, row, strict=True))) for row in cursor]
+
+
+def _message(row: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        idempotency_key=row["idempotency_key"],
+        destination=Destination(
+            platform=row["platform"],
+            chat_id=row["chat_id"],
+            thread_id=row["thread_id"] or None,
+            is_dm=bool(row["is_dm"]),
+        ),
+        payload=json.loads(row["payload"]),
+        priority=row["priority"],
+        subscription_id=row["subscription_id"],
+        status=row["status"],
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        claimed_until=row["claimed_until"],
+        delivered_at=row["delivered_at"],
+        last_error=row["last_error"],
+    )
+
+
+def _marks(items: Sequence[object]) -> str:
+    return ", ".join("?" for _ in items)
+
+
+def _thread(thread_id: str | None) -> str:
+    return "" if thread_id is None else str(thread_id)

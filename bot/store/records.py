@@ -1,0 +1,205 @@
+"""The rows the store hands out and takes in: frozen dataclasses, never dicts.
+
+Conventions shared by every record:
+- times are UTC epoch seconds (`float`, as `time.time()`); callers pass `now` (fake clocks work);
+- platform ids (Discord snowflakes, Telegram chat ids) are strings, as the platform gives them;
+- ratios and moves are fractions (0.80, not 80 %), as in the risk contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Platform = Literal["discord", "telegram", "console"]
+AccountStatus = Literal["active", "paused", "key_invalid", "error", "disabled"]
+AlertLevel = Literal["ok", "watch", "margin_call", "critical"]
+FeedStatus = Literal["ok", "stale", "key_invalid", "exchange_down", "position_vanished"]
+Share = Literal["none", "state", "ratio", "positions"]
+DigestSchedule = Literal["off", "daily", "weekly"]
+OutboxStatus = Literal["pending", "delivered", "dropped"]
+
+ALERT_LEVELS: tuple[AlertLevel, ...] = ("ok", "watch", "margin_call", "critical")
+SHARE_LEVELS: tuple[Share, ...] = ("none", "state", "ratio", "positions")
+DIGEST_SCHEDULES: tuple[DigestSchedule, ...] = ("off", "daily", "weekly")
+ACCOUNT_STATUSES: tuple[AccountStatus, ...] = (
+    "active",
+    "paused",
+    "key_invalid",
+    "error",
+    "disabled",
+)
+
+# Outbox priorities: higher is delivered first ("critical before routine").
+PRIORITY_ROUTINE = 0
+PRIORITY_WARNING = 50
+PRIORITY_CRITICAL = 100
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: one chat, optionally one topic/thread inside it."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+    is_dm: bool = False
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    platform: str
+    platform_user_id: str
+    display_name: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Account:
+    """A linked exchange account. Encrypted credentials stay in the store: see `has_credentials`."""
+
+    id: int
+    owner_id: int
+    venue: str
+    label: str
+    status: str
+    last_error: str | None
+    next_poll_at: float | None
+    last_polled_at: float | None
+    last_ok_at: float | None
+    consecutive_failures: int
+    has_credentials: bool
+    key_id: str | None  # which master key encrypted the credentials (a fingerprint, not the key)
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A subscription's own alert levels; `None` means "use the venue's level / the default".
+
+    `*_ratio` are in the venue's own ratio (see risk's `Health.ratio`); `*_move` are the fractional
+    uniform price move still needed to reach liquidation (0.05 = within 5 % of liquidation).
+    """
+
+    watch_ratio: float | None = None
+    margin_call_ratio: float | None = None
+    critical_ratio: float | None = None
+    watch_move: float | None = None
+    margin_call_move: float | None = None
+    critical_move: float | None = None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    account_id: int
+    destination: Destination
+    community_id: str | None  # the guild/group the chat belongs to; None for a DM
+    thresholds: Thresholds
+    snoozed_until: float | None
+    digest: DigestSchedule | str
+    digest_time: str  # "HH:MM" in `timezone`
+    digest_weekday: int | None  # 0 = Monday, for weekly digests
+    timezone: str  # IANA name, e.g. "Europe/Berlin"
+    last_digest_at: float | None
+    share: Share | str
+    enabled: bool
+    disabled_reason: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    """Per Discord guild / Telegram group settings set by its moderators."""
+
+    platform: str
+    community_id: str
+    alert_channel_id: str | None = None
+    alert_thread_id: str | None = None
+    moderator_role_id: str | None = None
+    default_thresholds: Thresholds = field(default_factory=Thresholds)
+    default_share: Share | str = "state"
+    allowed_venues: tuple[str, ...] = ()  # empty: every supported venue
+    enabled: bool = True
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What the alert policy last concluded for one subscription (survives restarts).
+
+    `details` is the policy's own small JSON-able memo (e.g. last ratio, last stale count); the
+    store never interprets it.
+    """
+
+    subscription_id: int
+    level: AlertLevel | str = "ok"
+    since: float | None = None
+    last_alert_at: float | None = None
+    last_reminder_at: float | None = None
+    last_positions: tuple[str, ...] = ()
+    feed_status: FeedStatus | str = "ok"
+    feed_since: float | None = None
+    stale_polls: int = 0
+    details: Mapping[str, Any] = field(default_factory=dict)
+    updated_at: float | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """An outbox message to enqueue. The same `idempotency_key` twice is stored once."""
+
+    idempotency_key: str
+    destination: Destination
+    payload: Mapping[str, Any]
+    priority: int = PRIORITY_ROUTINE
+    subscription_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    idempotency_key: str
+    destination: Destination
+    payload: Mapping[str, Any]
+    priority: int
+    subscription_id: int | None
+    status: OutboxStatus | str
+    created_at: float
+    attempts: int
+    next_attempt_at: float
+    claimed_until: float | None
+    delivered_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class HealthPoint:
+    """One sample of an account's health, for charts and digests."""
+
+    account_id: int
+    at: float
+    state: str
+    equity: float | None = None
+    ratio: float | None = None
+    ratio_name: str | None = None
+    maintenance_margin: float | None = None
+    move_to_liquidation: float | None = None
+    effective_leverage: float | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: float
+    actor_platform: str
+    actor_id: str
+    action: str
+    community_id: str | None
+    target: str | None
+    detail: str | None

@@ -1,0 +1,230 @@
+"""The database schema as an ordered list of migrations (recorded in `_sqlite_migrations`).
+
+Never edit a migration that has shipped: add a new one below it. Each runs in a transaction
+together with its record, so a failed migration leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "marginwatch"
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Users, accounts, subscriptions, community settings, alert state, outbox, history, audit."""
+    db.table("users").create(
+        {
+            "id": int,
+            "platform": str,
+            "platform_user_id": str,
+            "display_name": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"platform", "platform_user_id", "created_at"},
+    )
+    db.table("users").create_index(["platform", "platform_user_id"], unique=True)
+
+    db.table("accounts").create(
+        {
+            "id": int,
+            "owner_id": int,
+            "venue": str,
+            "label": str,
+            # AES-GCM blob (see vault.py); bound to (id, owner_id, venue) by associated data.
+            "credentials": bytes,
+            "key_id": str,
+            "status": str,
+            "last_error": str,
+            "next_poll_at": float,
+            "last_polled_at": float,
+            "last_ok_at": float,
+            "consecutive_failures": int,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={"owner_id", "venue", "label", "status", "consecutive_failures", "created_at"},
+        defaults={"status": "active", "consecutive_failures": 0},
+        foreign_keys=[("owner_id", "users", "id")],
+    )
+    db.table("accounts").create_index(["owner_id", "venue", "label"], unique=True)
+    db.table("accounts").create_index(["status", "next_poll_at"])
+
+    db.table("subscriptions").create(
+        {
+            "id": int,
+            "account_id": int,
+            # The Discord guild / Telegram group the chat belongs to; NULL for a DM.
+            "community_id": str,
+            "platform": str,
+            "chat_id": str,
+            # '' rather than NULL so the unique index below treats "no thread" as one value.
+            "thread_id": str,
+            "is_dm": int,
+            "thresholds": str,  # JSON of records.Thresholds
+            "snoozed_until": float,
+            "digest": str,
+            "digest_time": str,
+            "digest_weekday": int,
+            "timezone": str,
+            "last_digest_at": float,
+            "share": str,
+            "enabled": int,
+            "disabled_reason": str,
+            "created_at": float,
+        },
+        pk="id",
+        not_null={
+            "account_id",
+            "platform",
+            "chat_id",
+            "thread_id",
+            "is_dm",
+            "thresholds",
+            "digest",
+            "digest_time",
+            "timezone",
+            "share",
+            "enabled",
+            "created_at",
+        },
+        defaults={
+            "thread_id": "",
+            "is_dm": 0,
+            "thresholds": "{}",
+            "digest": "off",
+            "digest_time": "08:00",
+            "timezone": "UTC",
+            "share": "none",
+            "enabled": 1,
+        },
+        foreign_keys=[("account_id", "accounts", "id")],
+    )
+    db.table("subscriptions").create_index(
+        ["account_id", "platform", "chat_id", "thread_id"], unique=True
+    )
+    db.table("subscriptions").create_index(["platform", "chat_id", "thread_id"])
+    db.table("subscriptions").create_index(["platform", "community_id"])
+
+    db.table("community_settings").create(
+        {
+            "platform": str,
+            "community_id": str,
+            "alert_channel_id": str,
+            "alert_thread_id": str,
+            "moderator_role_id": str,
+            "default_thresholds": str,  # JSON of records.Thresholds
+            "default_share": str,
+            "allowed_venues": str,  # JSON list; empty = all
+            "enabled": int,
+            "updated_at": float,
+        },
+        pk=("platform", "community_id"),
+        not_null={"default_thresholds", "default_share", "allowed_venues", "enabled"},
+        defaults={
+            "default_thresholds": "{}",
+            "default_share": "state",
+            "allowed_venues": "[]",
+            "enabled": 1,
+        },
+    )
+
+    db.table("alert_state").create(
+        {
+            "subscription_id": int,
+            "level": str,
+            "since": float,
+            "last_alert_at": float,
+            "last_reminder_at": float,
+            "last_positions": str,  # JSON list of symbols
+            "feed_status": str,
+            "feed_since": float,
+            "stale_polls": int,
+            "details": str,  # JSON object, the policy's memo
+            "updated_at": float,
+        },
+        pk="subscription_id",
+        not_null={"level", "last_positions", "feed_status", "stale_polls", "details"},
+        defaults={
+            "level": "ok",
+            "last_positions": "[]",
+            "feed_status": "ok",
+            "stale_polls": 0,
+            "details": "{}",
+        },
+        foreign_keys=[("subscription_id", "subscriptions", "id")],
+    )
+
+    db.table("outbox").create(
+        {
+            "id": int,
+            "idempotency_key": str,
+            "subscription_id": int,
+            "platform": str,
+            "chat_id": str,
+            "thread_id": str,
+            "is_dm": int,
+            "priority": int,
+            "payload": str,  # JSON object (the neutral message)
+            "status": str,
+            "created_at": float,
+            "attempts": int,
+            "next_attempt_at": float,
+            "claimed_until": float,
+            "delivered_at": float,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={
+            "idempotency_key",
+            "platform",
+            "chat_id",
+            "thread_id",
+            "is_dm",
+            "priority",
+            "payload",
+            "status",
+            "created_at",
+            "attempts",
+            "next_attempt_at",
+        },
+        defaults={"thread_id": "", "is_dm": 0, "priority": 0, "status": "pending", "attempts": 0},
+    )
+    db.table("outbox").create_index(["idempotency_key"], unique=True)
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+
+    db.table("health_history").create(
+        {
+            "account_id": int,
+            "at": float,
+            "state": str,
+            "equity": float,
+            "ratio": float,
+            "ratio_name": str,
+            "maintenance_margin": float,
+            "move_to_liquidation": float,
+            "effective_leverage": float,
+        },
+        not_null={"account_id", "at", "state"},
+    )
+    db.table("health_history").create_index(["account_id", "at"])
+    db.table("health_history").create_index(["at"])
+
+    db.table("audit_log").create(
+        {
+            "id": int,
+            "at": float,
+            "actor_platform": str,
+            "actor_id": str,
+            "action": str,
+            "community_id": str,
+            "target": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "actor_platform", "actor_id", "action"},
+    )
+    db.table("audit_log").create_index(["actor_platform", "community_id", "at"])
