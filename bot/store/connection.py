@@ -36,11 +36,12 @@ def database_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     return Path(value)
 
 
-def preflight(path: Path, vault: Vault) -> None:
+def preflight(path: Path, vault: Vault | None) -> None:
     """Refuse to open a database whose credentials the configured keys cannot decrypt.
 
     Runs on a read-only connection before anything writes, so a wrong or missing key leaves the
-    file byte-identical (no WAL switch, no migration, no journal).
+    file byte-identical (no WAL switch, no migration, no journal). `vault=None` checks only that
+    the path is usable (for commands that never decrypt, such as migrate and backup).
     """
     if not path.exists():
         _check_creatable(path)
@@ -58,7 +59,7 @@ def preflight(path: Path, vault: Vault) -> None:
             ).fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(_describe(path, exc)) from None
-        if not has_accounts:
+        if not has_accounts or vault is None:
             return
         rows = conn.execute(
             "select key_id, count(*), min(id) from accounts "
@@ -69,7 +70,7 @@ def preflight(path: Path, vault: Vault) -> None:
     finally:
         conn.close()
     encrypted = sum(count for _, count, _ in rows)
-    if not encrypted:
+    if not encrypted or vault is None:
         return
     if not vault.has_keys():
         raise MasterKeyMissing(
@@ -86,11 +87,12 @@ def preflight(path: Path, vault: Vault) -> None:
         )
 
 
-def connect(path: Path) -> Database:
+def connect(path: Path, *, timeout: float | None = None) -> Database:
     """Open the one read-write connection: WAL, synchronous=NORMAL, foreign keys, secure delete."""
+    busy = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
     try:
         # isolation_level=None: transactions are explicit (see `transaction`), never implicit.
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn = sqlite3.connect(str(path), timeout=busy, isolation_level=None)
         db = Database(conn, execute_plugins=False)
         db.enable_wal()
         db.execute("PRAGMA synchronous=NORMAL")
@@ -107,8 +109,8 @@ def migrate(db: Database) -> MigrationReport:
     already = tuple(m.name for m in migrations.applied(db))
     try:
         migrations.apply(db)
-    except sqlite3.OperationalError as exc:
-        raise StoreError(f"migration failed: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"migration failed: {_describe(_db_path(db), exc)}") from None
     now = tuple(m.name for m in migrations.applied(db))
     return MigrationReport(applied=tuple(n for n in now if n not in already), already=already)
 
@@ -131,12 +133,22 @@ def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
         db.conn.execute("COMMIT")
 
 
+def _db_path(db: Database) -> Path:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]) if row and row[2] else Path(":memory:")
+
+
 def _check_creatable(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise StoreError(f"cannot create the database {path}: the folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise StoreError(f"cannot create the database {path}: the folder {parent} is not writable")
+
+
+def describe_error(path: Path, exc: sqlite3.Error) -> str:
+    """One sentence for an sqlite3 error on `path` (locked, read-only, not a database…)."""
+    return _describe(path, exc)
 
 
 def _describe(path: Path, exc: sqlite3.Error) -> str:
