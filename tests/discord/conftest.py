@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+import discord
 import pytest
 
+from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
+from bot.core.identity import Caller
+from bot.core.messages import Action, Message, Refusal, message
 from tests.fakes.discord_api import FakeDiscord, make_guild, redirect_discord
+
+TOKEN = "fake-token"  # the fake accepts any token
 
 
 @pytest.fixture
@@ -14,3 +23,79 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord([make_guild("Traders")]) as fake:
         with redirect_discord(fake):
             yield fake
+
+
+@dataclass
+class Call:
+    usecase: str
+    caller: Caller
+    values: dict[str, Any]
+
+
+@dataclass
+class RecordingCore:
+    """Stands in for core's use cases in adapter tests: records what the adapter passed and
+    answers with a message naming the use case (the real core is used end to end)."""
+
+    calls: list[Call] = field(default_factory=list)
+    labels: tuple[str, ...] = ("main", "hedge", "kraken-spot")
+    moderator_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    forgotten: list[tuple[str, str]] = field(default_factory=list)
+    answers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def __getattr__(self, usecase: str) -> Callable[..., Any]:
+        if usecase.startswith("_"):
+            raise AttributeError(usecase)
+
+        async def run(caller: Caller, **values: Any) -> Message:
+            self.calls.append(Call(usecase, caller, values))
+            if usecase in self.answers:
+                return self.answers[usecase](caller, **values)
+            return message(f"{usecase} done", "ok", lines=(f"values: {sorted(values)}",))
+
+        return run
+
+    async def account_labels(self, caller: Caller) -> tuple[str, ...]:
+        self.calls.append(Call("account_labels", caller, {}))
+        return self.labels
+
+    async def act(self, caller: Caller, action: Action) -> Message:
+        self.calls.append(Call("act", caller, {"action": action}))
+        if action.args and action.args[0] == "gone":
+            raise Refusal("That account is gone.")
+        return message(f"acted {action.id.value}", "watch", lines=(",".join(action.args),))
+
+    def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:
+        return self.moderator_roles.get(community_id, ())
+
+    async def forget_community(self, platform: str, community_id: str) -> None:
+        self.forgotten.append((platform, community_id))
+
+    def last(self, usecase: str) -> Call:
+        return [c for c in self.calls if c.usecase == usecase][-1]
+
+
+@pytest.fixture
+def core() -> RecordingCore:
+    return RecordingCore()
+
+
+@pytest.fixture
+async def front(fake_discord: FakeDiscord, core: RecordingCore) -> AsyncIterator[DiscordFrontEnd]:
+    """A running front end on the fake: logged in, READY, guild cached."""
+    front = DiscordFrontEnd(
+        core, TOKEN, stamp=MemoryStamp(), client_options={"guild_ready_timeout": 0.05}
+    )
+    task = asyncio.create_task(front.run())
+    await front.wait_ready(5)
+    yield front
+    await front.stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def invoke(front: DiscordFrontEnd, payload: dict[str, Any]) -> discord.Interaction:
+    """Run one raw interaction payload through the real CommandTree (as discord.py's own tests
+    do) and return the Interaction object."""
+    interaction = discord.Interaction(data=payload, state=front.client._connection)  # type: ignore[arg-type]
+    await front.client.tree._call(interaction)
+    return interaction

@@ -233,7 +233,27 @@ def _interaction_base(
     return payload
 
 
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel option value: ``slash_payload`` adds it to the payload's resolved data."""
+
+    guild: FakeGuild
+    channel_id: int
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A user option value: ``slash_payload`` adds the member to the resolved data."""
+
+    guild: FakeGuild
+    member: FakeMember
+
+
 def _option_type(value: Any) -> int:
+    if isinstance(value, ChannelRef):
+        return 7
+    if isinstance(value, MemberRef):
+        return 6
     if isinstance(value, bool):
         return 5
     if isinstance(value, int):
@@ -259,8 +279,22 @@ def slash_payload(
     """
     names = path.split()
     leaf_options = []
+    resolved: dict[str, dict[str, Any]] = {}
     for name, value in (options or {}).items():
-        opt: dict[str, Any] = {"name": name, "type": _option_type(value), "value": value}
+        raw = value
+        if isinstance(value, ChannelRef):
+            raw = str(value.channel_id)
+            channel = value.guild.channel_payload(value.channel_id)
+            resolved.setdefault("channels", {})[raw] = {**channel, "permissions": "0"}
+        elif isinstance(value, MemberRef):
+            raw = str(value.member.user_id)
+            user = user_payload(value.member.user_id, value.member.name)
+            resolved.setdefault("users", {})[raw] = user
+            member_data = value.member.member_payload()
+            del member_data["user"]
+            resolved.setdefault("members", {})[raw] = {
+                **member_data, "permissions": str(value.member.permissions)}
+        opt: dict[str, Any] = {"name": name, "type": _option_type(value), "value": raw}
         if name == focused:
             opt["focused"] = True
             opt["type"] = 3
@@ -268,12 +302,14 @@ def slash_payload(
     nested: list[dict[str, Any]] = leaf_options
     for sub in reversed(names[1:]):
         nested = [{"name": sub, "type": 1, "options": nested}]
-    data = {
+    data: dict[str, Any] = {
         "id": str(snowflake()),
         "name": names[0],
         "type": 1,
         "options": nested,
     }
+    if resolved:
+        data["resolved"] = resolved
     if guild is not None:
         data["guild_id"] = str(guild.guild_id)
     return _interaction_base(kind, data, guild=guild, member=member, channel_id=channel_id)
@@ -591,6 +627,14 @@ class FakeDiscord:
                 if cid in guild.channels.values():
                     return 200, guild.channel_payload(cid)
             return 404, {"message": "Unknown Channel", "code": 10003}
+        user = m(r"/users/(\d+)", path)
+        if method == "GET" and user:
+            user_id = int(user.group(1))
+            for guild in self.guilds:
+                for mem in guild.members:
+                    if mem.user_id == user_id:
+                        return 200, user_payload(mem.user_id, mem.name)
+            return 404, {"message": "Unknown User", "code": 10013}
         left = m(r"/users/@me/guilds/(\d+)", path)
         if method == "DELETE" and left:
             self.left_guilds.append(int(left.group(1)))

@@ -1,0 +1,253 @@
+"""The slash commands, generated from core's one command registry: /margin … and /margin-admin …."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.core import registry, texts
+from bot.core.registry import ArgType, Argument, Audience, Command
+
+PLATFORM = "discord"
+MEMBER_GROUP = "margin"
+ADMIN_GROUP = "margin-admin"
+MEMBER_GROUP_DESCRIPTION = "Watch your exchange accounts and get warned before liquidation"
+ADMIN_GROUP_DESCRIPTION = "Moderators: alert channel, community defaults and subscribers"
+
+# Discord lists at most 25 suggestions for an autocompleted option.
+AUTOCOMPLETE_LIMIT = 25
+
+
+class NotModerator(app_commands.CheckFailure):
+    """The caller lacks Manage Server and the community's moderator role."""
+
+
+class Runner(Protocol):
+    """What the generated commands call; :class:`bot.chat.discord.frontend.DiscordFrontEnd`."""
+
+    async def run_command(
+        self, interaction: discord.Interaction, command: Command, values: dict[str, str | None]
+    ) -> None: ...
+
+    async def open_link_modal(
+        self, interaction: discord.Interaction, values: dict[str, str | None]
+    ) -> None: ...
+
+    async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]: ...
+
+    async def is_moderator(self, interaction: discord.Interaction) -> bool: ...
+
+
+def discord_commands() -> tuple[Command, ...]:
+    """The registry's commands that Discord offers, in registry order."""
+    return registry.commands_for(PLATFORM)
+
+
+def group_of(command: Command) -> str:
+    return ADMIN_GROUP if command.audience is Audience.MODERATOR else MEMBER_GROUP
+
+
+def slash_path(command: Command) -> str:
+    """``/margin status`` — how a Discord user types the command."""
+    return f"/{group_of(command)} {command.name}"
+
+
+def slash_usage(command: Command) -> str:
+    """``/margin status [account]``: required options in <>, optional in []."""
+    parts = [slash_path(command)]
+    parts += [f"<{a.name}>" if a.required else f"[{a.name}]" for a in command.arguments]
+    return " ".join(parts)
+
+
+def help_lines(audiences: Sequence[Audience] = tuple(Audience)) -> tuple[str, ...]:
+    """/help's lines in Discord spelling, grouped by audience with core's section titles."""
+    lines: list[str] = []
+    for audience in audiences:
+        cmds = registry.commands_for(PLATFORM, (audience,))
+        if cmds:
+            lines.append(texts.HELP_SECTION[audience.value])
+            lines += [f"{slash_usage(c)} — {c.description}" for c in cmds]
+    return tuple(lines)
+
+
+def command_table() -> tuple[str, ...]:
+    """The README's Discord command table: one Markdown row per slash command, header first."""
+    rows = ["| Discord command | Who | What it does |", "|---|---|---|"]
+    rows += [
+        f"| `{slash_usage(c)}` | {c.audience.value} | {c.description} |"
+        for c in discord_commands()
+    ]
+    return tuple(rows)
+
+
+# ------------------------------------------------------------------ option types
+
+def _venue_choices() -> list[app_commands.Choice[str]]:
+    try:
+        from bot.core.venues import venue_choices  # type: ignore[import-not-found]
+    except ImportError:  # core has not published its venue list yet: free text, core validates
+        return []
+    return [app_commands.Choice(name=c.label, value=c.value) for c in venue_choices()]
+
+
+class ChannelOption(app_commands.Transformer):
+    """A text channel or thread, taken from the interaction's resolved data (no cache needed)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [
+            discord.ChannelType.text,
+            discord.ChannelType.news,
+            discord.ChannelType.public_thread,
+            discord.ChannelType.private_thread,
+            discord.ChannelType.news_thread,
+        ]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> str:
+        return str(value.id)
+
+
+def _annotation(arg: Argument) -> Any:
+    if arg.type is ArgType.INTEGER:
+        return int
+    if arg.type is ArgType.BOOLEAN:
+        return bool
+    if arg.type is ArgType.USER:
+        return discord.User
+    if arg.type is ArgType.CHANNEL:
+        return app_commands.Transform[str, ChannelOption]
+    return str
+
+
+def to_core_value(value: Any) -> str | None:
+    """Core receives every argument as text and validates it itself (both chats refuse alike)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, discord.abc.Snowflake):
+        return str(value.id)
+    return str(value)
+
+
+def _choices_for(arg: Argument) -> list[app_commands.Choice[str]]:
+    if arg.type is ArgType.VENUE:
+        return _venue_choices()
+    return [app_commands.Choice(name=c.label, value=c.value) for c in arg.choices]
+
+
+# ------------------------------------------------------------------ building the tree
+
+def _callback_for(command: Command, runner: Runner) -> Callable[..., Awaitable[None]]:
+    async def callback(interaction: discord.Interaction, **options: Any) -> None:
+        values = {name: to_core_value(value) for name, value in options.items()}
+        if command.name == "link":
+            await runner.open_link_modal(interaction, values)
+        else:
+            await runner.run_command(interaction, command, values)
+
+    # discord.py reads the options from the callback's signature; give it one per argument.
+    params = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
+        )
+    ]
+    for arg in command.arguments:
+        params.append(
+            inspect.Parameter(
+                arg.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=_annotation(arg),
+                default=inspect.Parameter.empty if arg.required else None,
+            )
+        )
+    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    callback.__name__ = callback.__qualname__ = command.name.replace("-", "_")
+    return callback
+
+
+def _account_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]:
+    async def suggest(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        labels = await runner.account_labels(interaction)
+        wanted = current.casefold()
+        hits = [label for label in labels if wanted in label.casefold()]
+        return [app_commands.Choice(name=label, value=label) for label in hits][
+            :AUTOCOMPLETE_LIMIT
+        ]
+
+    return suggest
+
+
+def _moderator_check(runner: Runner) -> Callable[[discord.Interaction], Awaitable[bool]]:
+    async def predicate(interaction: discord.Interaction) -> bool:
+        # Checked on every call: default_permissions is only a hint server admins can override.
+        if not await runner.is_moderator(interaction):
+            raise NotModerator(texts.NEEDS_MODERATOR)
+        return True
+
+    return predicate
+
+
+def build_command(command: Command, runner: Runner, parent: app_commands.Group
+                  ) -> app_commands.Command[Any, ..., None]:
+    callback = _callback_for(command, runner)
+    describe = {a.name: a.description for a in command.arguments}
+    if describe:
+        callback = app_commands.describe(**describe)(callback)
+    choices = {a.name: _choices_for(a) for a in command.arguments}
+    choices = {name: options for name, options in choices.items() if options}
+    if choices:
+        callback = app_commands.choices(**choices)(callback)
+    accounts = [a.name for a in command.arguments if a.type is ArgType.ACCOUNT]
+    if accounts:
+        suggest = _account_autocomplete(runner)
+        callback = app_commands.autocomplete(**dict.fromkeys(accounts, suggest))(callback)
+    slash = app_commands.Command(
+        name=command.name,
+        description=command.description,
+        callback=callback,
+        parent=parent,
+        extras={"registry": command},
+    )
+    if command.audience is Audience.MODERATOR:
+        slash.add_check(_moderator_check(runner))
+    parent.add_command(slash)
+    return slash
+
+
+def build_groups(runner: Runner) -> tuple[app_commands.Group, app_commands.Group]:
+    """The two top-level groups with one subcommand per registry command."""
+    members = app_commands.Group(name=MEMBER_GROUP, description=MEMBER_GROUP_DESCRIPTION)
+    admins = app_commands.Group(
+        name=ADMIN_GROUP,
+        description=ADMIN_GROUP_DESCRIPTION,
+        guild_only=True,
+        # A hint so Discord hides the group from ordinary members; enforced by the check.
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    for command in discord_commands():
+        build_command(command, runner, admins if group_of(command) == ADMIN_GROUP else members)
+    return members, admins
+
+
+def exported_schema(tree: app_commands.CommandTree[Any]) -> list[dict[str, Any]]:
+    """Exactly what ``tree.sync()`` would PUT to Discord, in a stable order."""
+    return sorted((c.to_dict(tree) for c in tree.get_commands()), key=lambda c: c["name"])
+
+
+def schema_hash(tree: app_commands.CommandTree[Any]) -> str:
+    """A fingerprint of the exported commands: it changes iff a sync would change anything."""
+    canonical = json.dumps(exported_schema(tree), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

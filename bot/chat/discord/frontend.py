@@ -1,0 +1,324 @@
+"""The Discord front end: a discord.py client whose slash commands parse, call core and render.
+
+Lifecycle (one shared asyncio loop; the composition root supervises the task)::
+
+    front = DiscordFrontEnd(core, token, stamp=FileStamp(path))
+    task = asyncio.create_task(front.run())   # async with client + client.start(token)
+    await front.wait_ready()
+    ...
+    await front.stop()                        # close the client; run() returns
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.chat.discord import caller as callers
+from bot.chat.discord.commands import (
+    NotModerator,
+    build_groups,
+    help_lines,
+    schema_hash,
+)
+from bot.chat.discord.link_modal import DEFAULT_FIELDS, LinkModal
+from bot.chat.discord.render import ActionButton, render
+from bot.core import texts
+from bot.core.identity import Caller
+from bot.core.messages import Action, ActionId, Message, Refusal, message
+from bot.core.registry import Audience, Command
+
+log = logging.getLogger(__name__)
+
+# Refreshing edits the message the button sits on; every other action answers privately.
+_EDITING_ACTIONS = frozenset({ActionId.REFRESH_STATUS, ActionId.REFRESH_POSITIONS})
+
+
+class SchemaStamp(Protocol):
+    """Remembers the hash of the last command schema pushed to Discord."""
+
+    def load(self) -> str | None: ...
+
+    def save(self, digest: str) -> None: ...
+
+
+class FileStamp:
+    """A schema stamp in a small text file (next to the database, say)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> str | None:
+        try:
+            return self.path.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def save(self, digest: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(digest + "\n")
+
+
+class MemoryStamp:
+    """A schema stamp that forgets on restart (tests, demo)."""
+
+    def __init__(self, digest: str | None = None) -> None:
+        self.digest = digest
+
+    def load(self) -> str | None:
+        return self.digest
+
+    def save(self, digest: str) -> None:
+        self.digest = digest
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+class MarginTree(app_commands.CommandTree["MarginClient"]):
+    """The command tree; turns check failures and crashes into one private sentence."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, NotModerator):
+            reply = Refusal(texts.NEEDS_MODERATOR).to_message()
+        elif isinstance(error, app_commands.NoPrivateMessage):
+            reply = Refusal(texts.NEEDS_COMMUNITY).to_message()
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            # Log the type only: an exception text may quote user input (a key).
+            log.error("discord command /%s failed: %s", command, type(error).__name__,
+                      exc_info=error if not isinstance(error, app_commands.CheckFailure) else None)
+            reply = message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,),
+                            private=True)
+        await self.client.front.reply(interaction, reply, ephemeral=True)
+
+
+class MarginClient(discord.Client):
+    """discord.py client wired to one :class:`DiscordFrontEnd`."""
+
+    def __init__(self, front: DiscordFrontEnd, **options: Any) -> None:
+        super().__init__(intents=discord.Intents.default(), **options)
+        self.front = front
+        self.tree = MarginTree(self)
+        self.synced: bool | None = None  # None: not decided yet; False: schema unchanged
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton)
+        for group in build_groups(self.front):
+            self.tree.add_command(group)
+        self.synced = await self.front.sync_if_changed()
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.front.forget_guild(guild.id)
+
+    async def handle_action(self, interaction: discord.Interaction, action: Action) -> None:
+        await self.front.run_action(interaction, action)
+
+
+class DiscordFrontEnd:
+    """Parse a Discord interaction, call core, render the answer.
+
+    ``core`` is duck-typed (see :class:`CorePort` in ``bot.chat.discord.port``): one method per
+    registry ``usecase``, plus ``act``, ``account_labels``, ``link`` and ``forget_community``.
+    """
+
+    def __init__(
+        self,
+        core: Any,
+        token: str,
+        *,
+        stamp: SchemaStamp | None = None,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.core = core
+        self._token = token
+        self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
+        self.client = MarginClient(self, **(client_options or {}))
+
+    def __repr__(self) -> str:  # never show the token
+        return f"<DiscordFrontEnd user={self.client.user}>"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Log in, connect and serve until :meth:`stop`; raises LoginFailure on a bad token."""
+        async with self.client:
+            await self.client.start(self._token)
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        """Until READY and the guilds arrived; before that the channel cache is empty."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.client.is_ready():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("Discord did not become ready")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        await self.client.close()
+
+    async def sync_if_changed(self) -> bool:
+        """Push the commands to Discord only when their schema hash differs from the stamp."""
+        digest = schema_hash(self.client.tree)
+        if self.stamp.load() == digest:
+            log.info("discord command schema unchanged; not syncing")
+            return False
+        await self.client.tree.sync()
+        self.stamp.save(digest)
+        log.info("discord command schema changed; synced %d commands",
+                 len(self.client.tree.get_commands()))
+        return True
+
+    # ------------------------------------------------------------------ identity
+
+    async def moderator_roles(self, guild_id: int) -> tuple[str, ...]:
+        lookup = getattr(self.core, "moderator_role_ids", None)
+        if lookup is None:
+            return ()
+        return tuple(await _resolve(lookup("discord", str(guild_id))))
+
+    async def is_moderator(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            return False
+        if callers.has_manage_server(interaction):
+            return True
+        roles = await self.moderator_roles(interaction.guild_id)
+        return callers.is_moderator(interaction, roles)
+
+    async def caller(self, interaction: discord.Interaction) -> Caller:
+        return callers.caller_for(interaction, moderator=await self.is_moderator(interaction))
+
+    # ------------------------------------------------------------------ replying
+
+    async def reply(
+        self, interaction: discord.Interaction, answer: Message, *, ephemeral: bool
+    ) -> None:
+        """Answer an interaction whether or not it was deferred; ``ephemeral``: caller only."""
+        rendered = render(answer).kwargs()
+        if interaction.response.is_done():
+            await interaction.followup.send(**rendered, ephemeral=ephemeral)
+        else:
+            await interaction.response.send_message(**rendered, ephemeral=ephemeral)
+
+    async def _answer(
+        self, interaction: discord.Interaction, produce: Any, *, ephemeral: bool
+    ) -> None:
+        """Await core's answer (``produce``) and send it; a Refusal becomes a private sentence."""
+        try:
+            result = await _resolve(produce)
+        except Refusal as refusal:
+            await self.reply(interaction, refusal.to_message(), ephemeral=True)
+            return
+        answers: Sequence[Message] = result if isinstance(result, (list, tuple)) else (result,)
+        for answer in answers:
+            await self.reply(interaction, answer, ephemeral=ephemeral or answer.private)
+
+    # ------------------------------------------------------------------ commands
+
+    async def run_command(
+        self, interaction: discord.Interaction, command: Command, values: dict[str, str | None]
+    ) -> None:
+        # Your-own-account answers are for the caller only; moderators see theirs privately too.
+        ephemeral = command.audience is not Audience.MEMBER or interaction.guild_id is None
+        if command.slow:
+            # Exchange calls can exceed Discord's 3-second deadline: acknowledge first.
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        caller = await self.caller(interaction)
+        if command.usecase == "help":
+            await self._answer(interaction, self.help_message(caller), ephemeral=True)
+            return
+        usecase = getattr(self.core, command.usecase, None)
+        if usecase is None:
+            log.error("core has no use case %r for /%s", command.usecase, command.name)
+            await self.reply(interaction, _not_available(), ephemeral=True)
+            return
+        await self._answer(interaction, usecase(caller, **values), ephemeral=ephemeral)
+
+    def help_message(self, caller: Caller) -> Message:
+        audiences = [Audience.PRIVATE, Audience.MEMBER]
+        if caller.is_moderator:
+            audiences.append(Audience.MODERATOR)
+        return message(texts.HELP_TITLE, lines=(texts.HELP_INTRO, "", *help_lines(audiences)),
+                       private=True)
+
+    async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]:
+        lookup = getattr(self.core, "account_labels", None)
+        if lookup is None:
+            return ()
+        caller = await self.caller(interaction)
+        return tuple(await _resolve(lookup(caller)))
+
+    async def open_link_modal(
+        self, interaction: discord.Interaction, values: dict[str, str | None]
+    ) -> None:
+        venue = values.get("venue") or ""
+        fields, required = self._credential_fields(venue)
+
+        async def submitted(submit: discord.Interaction, credentials: dict[str, str]) -> None:
+            await submit.response.defer(ephemeral=True, thinking=True)
+            caller = await self.caller(submit)
+            await self._answer(
+                submit,
+                self.core.link(caller, venue=venue, label=values.get("label"), **credentials),
+                ephemeral=True,
+            )
+
+        modal = LinkModal(venue=venue, fields=fields, required=required, on_submit=submitted)
+        await interaction.response.send_modal(modal)
+
+    def _credential_fields(self, venue: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        lookup = getattr(self.core, "credential_fields", None)
+        if lookup is None:
+            return DEFAULT_FIELDS, frozenset({"api_key", "secret"})
+        try:
+            fields, required = lookup(venue)
+        except Refusal:  # unknown venue: show the default form; core refuses on submit
+            return DEFAULT_FIELDS, frozenset({"api_key", "secret"})
+        return tuple(fields), frozenset(required)
+
+    # ------------------------------------------------------------------ buttons
+
+    async def run_action(self, interaction: discord.Interaction, action: Action) -> None:
+        caller = await self.caller(interaction)
+        act = getattr(self.core, "act", None)
+        if act is None:
+            await self.reply(interaction, _not_available(), ephemeral=True)
+            return
+        if action.id in _EDITING_ACTIONS:
+            await interaction.response.defer()  # the refresh reads the exchange
+            try:
+                answer = await _resolve(act(caller, action))
+            except Refusal as refusal:
+                await interaction.followup.send(**render(refusal.to_message()).kwargs(),
+                                                ephemeral=True)
+                return
+            rendered = render(answer)
+            await interaction.edit_original_response(
+                embed=rendered.embed, view=rendered.view,
+                attachments=[rendered.file] if rendered.file else [],
+            )
+            return
+        await self._answer(interaction, act(caller, action), ephemeral=True)
+
+    # ------------------------------------------------------------------ guilds
+
+    async def forget_guild(self, guild_id: int) -> None:
+        """The bot left or was removed from a server: core drops that community's settings."""
+        forget = getattr(self.core, "forget_community", None)
+        if forget is None:
+            log.warning("core cannot forget communities yet; guild %s settings kept", guild_id)
+            return
+        await _resolve(forget("discord", str(guild_id)))
+
+
+def _not_available() -> Message:
+    return message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,), private=True)

@@ -1,0 +1,128 @@
+"""Neutral core messages rendered as Discord embeds, attachments and buttons."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.core.messages import Action, Message, Severity
+
+# Calm to loud, like the severities themselves: green for fine, red for about to be liquidated.
+SEVERITY_COLOURS: dict[Severity, int] = {
+    "info": 0x5865F2,  # Discord blurple: neutral information
+    "ok": 0x2ECC71,
+    "watch": 0xF1C40F,
+    "margin_call": 0xE67E22,
+    "critical": 0xE74C3C,
+    "error": 0x99AAB5,  # a refusal or failure is grey: it is about the bot, not the account
+}
+
+# Discord's hard limits; exceeding any of them makes the whole request fail with 400.
+_TITLE_MAX = 256
+_DESCRIPTION_MAX = 4096
+_FIELDS_MAX = 25
+_FIELD_NAME_MAX = 256
+_FIELD_VALUE_MAX = 1024
+_FOOTER_MAX = 2048
+_LABEL_MAX = 80
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def embed_for(message: Message) -> discord.Embed:
+    """The embed showing ``message``; its colour says the severity."""
+    embed = discord.Embed(
+        title=_clip(message.title, _TITLE_MAX),
+        description=_clip("\n".join(message.lines), _DESCRIPTION_MAX) or None,
+        colour=SEVERITY_COLOURS.get(message.severity, SEVERITY_COLOURS["info"]),
+    )
+    for item in message.fields[:_FIELDS_MAX]:
+        embed.add_field(
+            name=_clip(item.name, _FIELD_NAME_MAX) or "\u200b",
+            value=_clip(item.value, _FIELD_VALUE_MAX) or "\u200b",
+            inline=item.inline,
+        )
+    if message.footer:
+        embed.set_footer(text=_clip(message.footer, _FOOTER_MAX))
+    if message.image is not None:
+        embed.set_image(url=f"attachment://{message.image.filename}")
+    return embed
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"^mw:.+$"):
+    """A button carrying a core :class:`Action`. Being a dynamic item it keeps working after a
+    restart: discord.py rebuilds it from the ``custom_id`` of any message that has one."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+        style = discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(
+                label=_clip(action.label or action.id.name.replace("_", " ").lower(), _LABEL_MAX),
+                style=style,
+                custom_id=action.encode(),
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any, /
+    ) -> ActionButton:
+        action = Action.decode(item.custom_id or "")
+        if action is None:  # the template matched but the payload is not ours any more
+            raise ValueError("not a marginwatch action")
+        return cls(Action(action.id, item.label or "", action.args))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        # The adapter installs the real handler on the client; see DiscordFrontEnd.
+        handler = getattr(interaction.client, "handle_action", None)
+        if handler is not None:
+            await handler(interaction, self.action)
+
+
+def view_for(message: Message) -> discord.ui.View | None:
+    """Buttons for the message's actions (five per row, Discord's limit), or None."""
+    if not message.actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in message.actions[:25]:
+        view.add_item(ActionButton(action))
+    return view
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Everything one ``send`` needs; ``kwargs()`` fits channel, webhook and response sends."""
+
+    embed: discord.Embed
+    file: discord.File | None
+    view: discord.ui.View | None
+    silent: bool
+    content: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"embed": self.embed, "silent": self.silent}
+        if self.file is not None:
+            out["file"] = self.file
+        if self.view is not None:
+            out["view"] = self.view
+        if self.content:
+            out["content"] = self.content
+        return out
+
+
+def render(message: Message, *, content: str | None = None) -> Rendered:
+    """Render ``message``; ``content`` is plain text above the embed (a role mention)."""
+    file = None
+    if message.image is not None:
+        file = discord.File(
+            io.BytesIO(message.image.data),
+            filename=message.image.filename,
+            description=message.image.description or None,
+        )
+    return Rendered(embed_for(message), file, view_for(message), message.silent, content)
