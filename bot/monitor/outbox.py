@@ -6,7 +6,7 @@ row is claimed with a lease (``claimed_until``), so a crashed worker's claim sim
 
 Retries are persisted as the row's ``next_attempt_at`` rather than done in-process with
 tenacity: a waiting retry must survive a restart and must not hold a worker (or the chat's other
-alerts) while it waits, and the policy is one line, :func:`backoff_delay`.
+alerts) while it waits; the curve is the store's, :func:`backoff_delay` only adds jitter.
 """
 
 from __future__ import annotations
@@ -16,76 +16,22 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
 
-from bot.core.messages import Message
 from bot.monitor.clock import Clock
 from bot.monitor.render import coalesce, message_from_json
-from bot.monitor.transport import (
-    DeliveryRetry,
-    Destination,
-    DestinationGone,
-    NoTransport,
-    Transports,
-)
+from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
+from bot.store import OutboxMessage, Store, Tx, backoff_seconds
 
 log = logging.getLogger(__name__)
 
 
-class QueuedMessage(Protocol):
-    """An outbox row as the store hands it out (``bot.store.records.OutboxMessage``)."""
+def backoff_delay(attempts: int, *, rng: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after ``attempts`` failed tries: the store's doubling curve, jittered.
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def idempotency_key(self) -> str: ...
-    @property
-    def destination(self) -> Destination: ...
-    @property
-    def payload(self) -> Any: ...
-    @property
-    def priority(self) -> int: ...  # higher first
-    @property
-    def subscription_id(self) -> int | None: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def created_at(self) -> float: ...
-
-
-class OutboxPort(Protocol):
-    """What delivery needs from the store."""
-
-    async def claim_due(self, now: float, lease: float, limit: int) -> Sequence[QueuedMessage]:
-        """Pending rows whose ``next_attempt_at`` has come and that no live lease holds."""
-        ...
-
-    async def mark_delivered(self, ids: Sequence[int], now: float) -> None: ...
-
-    async def retry_later(self, ids: Sequence[int], next_attempt_at: float, error: str) -> None:
-        """Count one more attempt, release the claim, and wait until ``next_attempt_at``."""
-        ...
-
-    async def destination_gone(
-        self, ids: Sequence[int], subscription_ids: Sequence[int], reason: str, now: float
-    ) -> None:
-        """Drop the rows, disable the subscriptions with ``reason``, and record it (audit)."""
-        ...
-
-
-def backoff_delay(
-    attempts: int,
-    *,
-    base: float = 5.0,
-    cap: float = 3600.0,
-    rng: Callable[[], float] = random.random,
-) -> float:
-    """Seconds to wait after ``attempts`` failed tries: doubling, capped, half of it jittered.
-
-    Jitter spreads retries of many chats hit by one outage; keeping half the delay fixed stops a
-    retry from coming back at once.
+    Jitter spreads the retries of many chats hit by one outage; keeping half the delay fixed
+    stops a retry from coming straight back.
     """
-    ceiling = min(cap, base * 2 ** min(max(attempts, 0), 30))
+    ceiling = backoff_seconds(attempts)
     return ceiling / 2 + rng() * ceiling / 2
 
 
@@ -112,7 +58,7 @@ class OutboxDispatcher:
 
     def __init__(
         self,
-        port: OutboxPort,
+        store: Store,
         transports: Transports,
         clock: Clock,
         *,
@@ -122,7 +68,7 @@ class OutboxDispatcher:
         concurrency: int = 8,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        self._port = port
+        self._store = store
         self._transports = transports
         self._clock = clock
         self._lease = lease
@@ -133,7 +79,9 @@ class OutboxDispatcher:
 
     async def deliver_due(self) -> DeliveryReport:
         """One round: claim what is due, one coalesced send per chat, record each outcome."""
-        rows = await self._port.claim_due(self._clock.now(), self._lease, self._batch)
+        rows = await self._store.claim_outbox(
+            now=self._clock.now(), limit=self._batch, lease_seconds=self._lease
+        )
         if not rows:
             return DeliveryReport()
         groups = _by_chat(rows)
@@ -144,49 +92,53 @@ class OutboxDispatcher:
             total += report
         return total
 
-    async def _deliver_chat(self, rows: list[QueuedMessage]) -> DeliveryReport:
+    async def _deliver_chat(self, rows: list[OutboxMessage]) -> DeliveryReport:
         ids = [row.id for row in rows]
         destination = rows[0].destination
         async with self._slots:
             try:
                 transport = self._transports.for_platform(destination.platform)
-                combined = coalesce([_message(row) for row in rows])
+                combined = coalesce([message_from_json(row.payload) for row in rows])
                 await asyncio.wait_for(
                     transport.send(destination, combined), timeout=self._send_timeout
                 )
             except DeliveryRetry as exc:
-                await self._port.retry_later(ids, self._clock.now() + exc.retry_after, str(exc))
+                await self._failed(ids, str(exc), exc.retry_after)
                 return DeliveryReport(retried=len(rows))
             except DestinationGone as exc:
-                subscriptions = sorted(
-                    {row.subscription_id for row in rows if row.subscription_id is not None}
+                disabled = await self._store.disable_destination(
+                    destination, now=self._clock.now(), reason=exc.reason
                 )
                 log.warning(
-                    "destination on %s is gone (%s): disabling %d subscription(s)",
+                    "a %s chat is gone (%s): %d subscription(s) disabled",
                     destination.platform,
                     exc.reason,
-                    len(subscriptions),
+                    len(disabled),
                 )
-                await self._port.destination_gone(ids, subscriptions, exc.reason, self._clock.now())
                 return DeliveryReport(gone=len(rows))
             except Exception as exc:  # any other failure is transient: back off and try again
-                attempts = max(row.attempts for row in rows)
-                delay = backoff_delay(attempts, rng=self._rng)
+                delay = backoff_delay(max(row.attempts for row in rows) + 1, rng=self._rng)
                 error = _describe(exc)
                 log.warning(
-                    "delivery to %s failed (%s); retry in %.0fs",
-                    destination.platform,
-                    error,
-                    delay,
+                    "delivery to %s failed (%s); retry in %.0fs", destination.platform, error, delay
                 )
-                await self._port.retry_later(ids, self._clock.now() + delay, error)
+                await self._failed(ids, error, delay)
                 return DeliveryReport(retried=len(rows))
-            await self._port.mark_delivered(ids, self._clock.now())
+            await self._store.mark_delivered(ids, now=self._clock.now())
             return DeliveryReport(delivered=len(rows), sends=1)
 
+    async def _failed(self, ids: list[int], error: str, delay: float) -> None:
+        now = self._clock.now()
 
-def _by_chat(rows: Sequence[QueuedMessage]) -> list[list[QueuedMessage]]:
-    groups: dict[tuple[str, str, str], list[QueuedMessage]] = {}
+        def work(tx: Tx) -> None:
+            for message_id in ids:
+                tx.outbox.mark_failed(message_id, now=now, error=error, retry_after=delay)
+
+        await self._store.run(work)
+
+
+def _by_chat(rows: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    groups: dict[tuple[str, str, str], list[OutboxMessage]] = {}
     for row in rows:
         dest = row.destination
         groups.setdefault((dest.platform, dest.chat_id, dest.thread_id or ""), []).append(row)
@@ -194,10 +146,6 @@ def _by_chat(rows: Sequence[QueuedMessage]) -> list[list[QueuedMessage]]:
         sorted(group, key=lambda r: (-r.priority, r.created_at, r.id)) for group in groups.values()
     ]
     return sorted(ordered, key=lambda g: (-g[0].priority, g[0].created_at, g[0].id))
-
-
-def _message(row: QueuedMessage) -> Message:
-    return message_from_json(row.payload)
 
 
 def _describe(exc: BaseException) -> str:

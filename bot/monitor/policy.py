@@ -96,29 +96,6 @@ class AlertState:
     positions: tuple[str, ...] = ()  # symbols open at the last successful read
     last_success_at: float | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "level": self.level,
-            "told_level": self.told_level,
-            "told_at": self.told_at,
-            "failed_polls": self.failed_polls,
-            "feed_told": self.feed_told,
-            "positions": list(self.positions),
-            "last_success_at": self.last_success_at,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> AlertState:
-        return cls(
-            level=_level(data.get("level", "ok")),
-            told_level=_level(data.get("told_level", "ok")),
-            told_at=_optional_float(data.get("told_at")),
-            failed_polls=int(data.get("failed_polls", 0)),  # type: ignore[arg-type]
-            feed_told=data.get("feed_told"),  # type: ignore[arg-type]
-            positions=tuple(str(s) for s in data.get("positions", ())),  # type: ignore[attr-defined]
-            last_success_at=_optional_float(data.get("last_success_at")),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Subject:
@@ -158,13 +135,6 @@ class AlertEvent:
     symbol: str | None = None  # position_vanished
     problem: str | None = None  # feed events: the read failure behind them
     approximate: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> AlertEvent:
-        return cls(**data)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,13 +346,3 @@ def _key(subject: Subject, kind: str, tag: str, now: float, rules: AlertRules) -
 def _by_priority(events: list[AlertEvent]) -> tuple[AlertEvent, ...]:
     # Stable sort: critical first, otherwise the order the rules produced them.
     return tuple(sorted(events, key=lambda e: e.priority != "critical"))
-
-
-def _level(value: object) -> Level:
-    if value not in _RANK:
-        raise ValueError(f"unknown alert level {value!r} in stored alert state")
-    return value  # type: ignore[return-value]
-
-
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]

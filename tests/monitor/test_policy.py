@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from bot.monitor.clock import ManualClock
 from bot.monitor.policy import (
     AlertEvent,
@@ -15,6 +13,8 @@ from bot.monitor.policy import (
     evaluate,
     judge_level,
 )
+from bot.monitor.state import from_record, to_record
+from bot.store import AlertState as StoredState
 
 from .healthbuilder import binance_futures_health, kraken_health
 
@@ -150,9 +150,15 @@ def test_recovery_hysteresis_on_a_higher_is_safer_ratio() -> None:
 def test_restart_re_evaluation_never_repeats_what_was_already_sent() -> None:
     watcher = Watcher()
     watcher.poll(binance_futures_health(0.85))
-    stored = json.dumps(watcher.state.to_json())
-    # The process restarts: the state comes back from the database and the account is re-checked.
-    restored = AlertState.from_json(json.loads(stored))
+    # The process restarts: the state comes back from the store's record and is re-checked.
+    record = to_record(
+        SUBJECT.subscription_id,
+        StoredState(SUBJECT.subscription_id),
+        watcher.state,
+        tuple(watcher.sent),
+        watcher.clock.now(),
+    )
+    restored = from_record(record)
     assert restored == watcher.state
     decision = evaluate(
         restored, binance_futures_health(0.85), RULES, SUBJECT, watcher.clock.now() + 5
@@ -280,8 +286,3 @@ def test_failed_read_never_counts_as_positions_vanishing() -> None:
     watcher.poll(binance_futures_health(0.2))
     watcher.poll(FeedFailure("rate_limited"))
     assert watcher.poll(binance_futures_health(0.2)) == []
-
-
-def test_events_survive_a_json_round_trip_for_the_outbox() -> None:
-    event = evaluate(AlertState(), binance_futures_health(1.0), RULES, SUBJECT, 5e6).events[0]
-    assert AlertEvent.from_json(json.loads(json.dumps(event.to_json()))) == event

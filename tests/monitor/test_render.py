@@ -7,6 +7,7 @@ import json
 from bot.monitor.outbox import backoff_delay
 from bot.monitor.policy import AlertRules, AlertState, FeedFailure, Subject, evaluate
 from bot.monitor.render import coalesce, message_from_json, message_to_json, render_event
+from bot.store import backoff_seconds
 
 from .healthbuilder import binance_futures_health
 
@@ -73,9 +74,9 @@ def test_message_json_round_trip_keeps_buttons() -> None:
     assert back == msg
 
 
-def test_backoff_doubles_up_to_its_cap_with_jitter_in_the_upper_half() -> None:
-    low = [backoff_delay(n, rng=lambda: 0.0) for n in range(12)]
-    high = [backoff_delay(n, rng=lambda: 0.999) for n in range(12)]
+def test_backoff_follows_the_store_curve_with_jitter_in_the_upper_half() -> None:
+    low = [backoff_delay(n, rng=lambda: 0.0) for n in range(1, 12)]
+    high = [backoff_delay(n, rng=lambda: 0.999) for n in range(1, 12)]
     assert low[:4] == [2.5, 5.0, 10.0, 20.0]
-    assert low[-1] == 1800.0 and high[-1] < 3600.0
+    assert high[-1] < backoff_seconds(11) == 2 * low[-1]
     assert all(lo < hi for lo, hi in zip(low, high, strict=True))
