@@ -1,6 +1,7 @@
 """Cross-margin risk maths: an account snapshot in, its health out. Pure, stdlib only."""
 
-from .engine import assess, bracket
+from .brackets import bracket, build_tiers, next_amount
+from .engine import assess
 from .model import (
     AccountSnapshot,
     Asset,
@@ -31,7 +32,9 @@ __all__ = [
     "VenueProfile",
     "assess",
     "bracket",
+    "build_tiers",
     "health_to_dict",
+    "next_amount",
     "parse_snapshot",
     "profile_for",
     "snapshot_to_dict",

@@ -16,8 +16,8 @@ re-checked in the brackets it lands in and re-solved there (Binance's FAQ prescr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
+from .brackets import bracket
 from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State, Tier
 from .profiles import STABLE_ASSETS, VenueProfile, profile_for
 
@@ -39,14 +39,6 @@ def _coefficients(formula: str, level: float) -> tuple[float, float, float, floa
     if formula == "equity_over_used_margin":
         return 1.0, 1.0, 0.0, -level
     return 1.0, level, 0.0, 0.0  # assets_over_liabilities
-
-
-def bracket(tiers: Sequence[Tier], notional: float) -> Tier:
-    """The maintenance bracket containing ``notional`` (the last one past every cap)."""
-    for tier in tiers:
-        if notional < tier.cap:
-            return tier
-    return tiers[-1]
 
 
 class _Leg:
