@@ -417,6 +417,20 @@ class FakeTelegramAPI:
         message.edits += 1
         return self._message_json(message)
 
+    def _m_editmessagecaption(self, params: dict[str, Any], files: dict[str, bytes]
+                              ) -> dict[str, Any]:
+        message = self._existing(params)
+        if message.photo is None:
+            raise BotApiError(400, "Bad Request: there is no caption in the message to edit")
+        raw = str(params.get("caption", ""))
+        visible = self._visible(raw, params.get("parse_mode"))
+        markup = _json(params.get("reply_markup"))
+        if visible == message.text and markup == message.reply_markup:
+            raise BotApiError(400, "Bad Request: message is not modified")
+        message.text, message.raw, message.reply_markup = visible, raw, markup
+        message.edits += 1
+        return self._message_json(message)
+
     def _m_editmessagereplymarkup(self, params: dict[str, Any], files: dict[str, bytes]
                                   ) -> dict[str, Any]:
         message = self._existing(params)

@@ -1,0 +1,109 @@
+"""Builds the python-telegram-bot Application and runs it in the shared loop (no run_polling)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from .errors import on_error, quiet_http_logs
+from .guard import delete_pasted_secret
+from .handlers import CORE_KEY, CoreFacade, press_button, run_command, unknown_command
+from .link import LINK_COMMAND, link_conversation
+from .menu import publish_menus, telegram_commands
+from .pace import PacedRateLimiter, PrivateChatPace
+from .settings import TelegramSettings
+from .transport import ChatMoved, TelegramTransport
+
+log = logging.getLogger(__name__)
+
+# Only what the bot handles; everything else Telegram would send is noise to poll for.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Group -1 runs before the command handlers so a pasted key never reaches them.
+_GUARD_GROUP = -1
+
+
+def build_application(settings: TelegramSettings, core: CoreFacade, *,
+                      request: BaseRequest | None = None,
+                      get_updates_request: BaseRequest | None = None) -> Application:
+    """The Application with every handler, the rate limiter and the error handler registered.
+
+    ``request``/``get_updates_request`` replace the HTTP transport (handler tests pass an
+    in-process fake); by default PTB's httpx client talks to ``settings.api_url``.
+    """
+    if not settings.configured:
+        raise ValueError("MARGINWATCH_TELEGRAM_TOKEN is not set")
+    quiet_http_logs()
+    assert settings.token is not None
+    builder = (ApplicationBuilder()
+               .token(settings.token.get_secret_value())
+               .base_url(settings.api_url)
+               .base_file_url(settings.file_url)
+               .rate_limiter(PacedRateLimiter(PrivateChatPace(settings.private_chat_pace))))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+    application.bot_data[CORE_KEY] = core
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """Every handler, in one place."""
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT, delete_pasted_secret),
+        group=_GUARD_GROUP)
+    application.add_handler(link_conversation())
+    names = [c.name for c in telegram_commands() if c.name != LINK_COMMAND]
+    # block=False: commands and buttons run as tasks, so one slow exchange read never holds
+    # other chats; the /link conversation stays sequential, as ConversationHandler requires.
+    application.add_handler(CommandHandler(names, run_command, block=False))
+    application.add_handler(CallbackQueryHandler(press_button, pattern=r"^mw:", block=False))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND,
+                                           unknown_command))
+    application.add_error_handler(on_error)
+
+
+class TelegramFrontend:
+    """The Telegram side of the service: start and stop it by hand in the shared loop."""
+
+    def __init__(self, settings: TelegramSettings, core: CoreFacade, *,
+                 on_chat_moved: ChatMoved | None = None,
+                 request: BaseRequest | None = None,
+                 get_updates_request: BaseRequest | None = None) -> None:
+        self.settings = settings
+        self.application = build_application(settings, core, request=request,
+                                             get_updates_request=get_updates_request)
+        self.transport = TelegramTransport(self.application.bot, on_chat_moved)
+
+    async def start(self, *, poll_timeout: float = 10.0, menus: bool = True) -> None:
+        """initialize → command menus → start_polling → start (PTB's order for shared loops)."""
+        application = self.application
+        await application.initialize()
+        if menus:
+            await publish_menus(application.bot)
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
+                                                allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        log.info("telegram bot @%s is polling", application.bot.username)
+
+    async def stop(self) -> None:
+        """The reverse of start: updater, application, then shutdown (closes HTTP clients)."""
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()

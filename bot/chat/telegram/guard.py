@@ -1,0 +1,50 @@
+"""A key or secret pasted into a group is deleted at once and its owner warned."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.core import texts
+
+log = logging.getLogger(__name__)
+
+# Exchange API keys and secrets are long runs of base64/hex/url-safe characters. Requiring both
+# letters and digits and at least 24 characters keeps words, tickers and prices out.
+_TOKEN = re.compile(r"(?<![\w/+=.-])[A-Za-z0-9+/=_-]{24,}(?![\w/+=.-])")
+
+
+def looks_like_secret(text: str) -> bool:
+    """Whether ``text`` holds something shaped like an API key, secret or private key."""
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+            return True
+    return False
+
+
+async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group: if a message looks like a key, delete it, warn its author, stop handling it."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or not looks_like_secret(message.text or ""):
+        return
+    try:
+        await message.delete()
+    except TelegramError as error:
+        # Without the right to delete, the warning matters even more: it tells the owner to
+        # revoke the key.
+        log.warning("could not delete a pasted secret in chat %s: %s", message.chat_id,
+                    type(error).__name__)
+    warning = html.escape(texts.KEY_IN_GROUP_DELETED, quote=False).format(
+        name=f'<a href="tg://user?id={user.id}">{html.escape(user.full_name, quote=False)}</a>')
+    await context.bot.send_message(
+        message.chat_id, warning, parse_mode=ParseMode.HTML,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None)
+    raise ApplicationHandlerStop

@@ -1,0 +1,204 @@
+"""/link as a private conversation: venue, then key, secret and passphrase one message at a time.
+
+Every message that carries a credential is deleted as soon as it is read, the credentials live
+only in this conversation's memory until core has them, and the whole flow refuses to start in a
+group (a key typed there would be seen by everyone).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.core import texts
+from bot.core.messages import Message, Refusal, message
+from bot.core.registry import command, parse_text_arguments
+
+from .caller import caller_from
+from .handlers import core_of, resolve
+from .send import send
+
+log = logging.getLogger(__name__)
+
+LINK_COMMAND = "link"
+CANCEL_COMMAND = "cancel"
+ASK_VENUE, ASK_FIELD = range(2)
+_DRAFT_KEY = "marginwatch.link"
+# A half-finished link is forgotten after this long: credentials must not linger in memory.
+DRAFT_LIFETIME = 600.0
+
+
+@dataclass
+class LinkDraft:
+    """A link in progress. The credential values never appear in its repr."""
+
+    venue: str = ""
+    label: str | None = None
+    fields: tuple[str, ...] = ()
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+    started: float = field(default_factory=time.monotonic)
+
+    def next_field(self) -> str | None:
+        return next((f for f in self.fields if f not in self.values), None)
+
+    def expired(self) -> bool:
+        return time.monotonic() - self.started > DRAFT_LIFETIME
+
+
+def _draft(context: ContextTypes.DEFAULT_TYPE) -> LinkDraft | None:
+    assert context.user_data is not None
+    return context.user_data.get(_DRAFT_KEY)
+
+
+def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert context.user_data is not None
+    draft = context.user_data.pop(_DRAFT_KEY, None)
+    if draft is not None:
+        draft.values.clear()
+
+
+def _link_message(*lines: str) -> Message:
+    return message(texts.LINK_TITLE, lines=lines, private=True)
+
+
+async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Message) -> None:
+    assert update.effective_chat is not None
+    await send(context.bot, update.effective_chat.id, answer)
+
+
+def _field_name(name: str) -> str:
+    return texts.LINK_FIELD_NAMES.get(name, name.replace("_", " "))
+
+
+async def _ask_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
+                    *lines: str) -> int:
+    field_name = draft.next_field()
+    assert field_name is not None
+    await _say(update, context, _link_message(
+        *lines, texts.LINK_ASK_FIELD.format(field=_field_name(field_name))))
+    return ASK_FIELD
+
+
+async def _choose_venue(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
+                        venue: str) -> int:
+    try:
+        draft.venue, draft.fields = core_of(context).link_fields(venue)
+    except Refusal as refusal:
+        await _say(update, context, refusal.to_message())
+        return ASK_VENUE
+    venue_label = core_of(context).venue_label(draft.venue)
+    return await _ask_next(update, context, draft,
+                           texts.LINK_READ_ONLY_HINT.format(venue=venue_label))
+
+
+async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/link [venue] [label]: refuse outside a private chat, else ask for what is missing."""
+    chat, incoming = update.effective_chat, update.effective_message
+    assert chat is not None and incoming is not None and context.user_data is not None
+    _forget(context)
+    if chat.type != ChatType.PRIVATE:
+        await _say(update, context, Refusal(texts.NEEDS_PRIVATE).to_message())
+        return ConversationHandler.END
+    try:
+        text = (incoming.text or "").split(maxsplit=1)
+        arguments = parse_text_arguments(command(LINK_COMMAND), text[1] if len(text) > 1 else "")
+    except Refusal as refusal:
+        await _say(update, context, refusal.to_message())
+        return ConversationHandler.END
+    draft = LinkDraft(label=arguments.get("label"))
+    context.user_data[_DRAFT_KEY] = draft
+    if "venue" in arguments:
+        return await _choose_venue(update, context, draft, arguments["venue"])
+    venues = core_of(context).venue_names()
+    await _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
+    return ASK_VENUE
+
+
+async def got_venue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The venue, typed as a reply."""
+    draft = _draft(context)
+    incoming = update.effective_message
+    if draft is None or draft.expired() or incoming is None:
+        return await _expired(update, context)
+    return await _choose_venue(update, context, draft, (incoming.text or "").strip().lower())
+
+
+async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """One credential: deleted from the chat first, then kept for core."""
+    incoming = update.effective_message
+    assert incoming is not None
+    value = (incoming.text or "").strip()
+    try:
+        await incoming.delete()
+    except TelegramError as error:
+        log.warning("could not delete a credential message: %s", type(error).__name__)
+    draft = _draft(context)
+    if draft is None or draft.expired():
+        return await _expired(update, context)
+    field_name = draft.next_field()
+    assert field_name is not None
+    draft.values[field_name] = value
+    if draft.next_field() is not None:
+        return await _ask_next(update, context, draft)
+    return await _finish(update, context, draft)
+
+
+async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft) -> int:
+    assert update.effective_chat is not None and update.effective_user is not None
+    caller = caller_from(update.effective_chat, update.effective_user)
+    credentials: dict[str, Any] = dict(draft.values)
+    _forget(context)
+    try:
+        answer = await resolve(core_of(context).link(
+            caller, venue=draft.venue, label=draft.label, credentials=credentials))
+    except Refusal as refusal:
+        answer = refusal.to_message()
+    finally:
+        credentials.clear()
+    await _say(update, context, answer)
+    return ConversationHandler.END
+
+
+async def _expired(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    _forget(context)
+    await _say(update, context, _link_message(texts.LINK_CANCELLED))
+    return ConversationHandler.END
+
+
+async def cancel_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/cancel (or the word cancel) during /link: forget everything typed so far."""
+    _forget(context)
+    await _say(update, context, _link_message(texts.LINK_CANCELLED))
+    return ConversationHandler.END
+
+
+def link_conversation() -> BaseHandler[Update, Any, Any]:
+    """The /link ConversationHandler (one conversation per user and chat)."""
+    text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    cancel_word = filters.Regex(r"(?i)^\s*cancel\s*$")
+    return ConversationHandler(
+        entry_points=[CommandHandler(LINK_COMMAND, start_link)],
+        states={
+            ASK_VENUE: [MessageHandler(text & ~cancel_word, got_venue)],
+            ASK_FIELD: [MessageHandler(text & ~cancel_word, got_field)],
+        },
+        fallbacks=[CommandHandler(CANCEL_COMMAND, cancel_link),
+                   MessageHandler(text & cancel_word, cancel_link)],
+        allow_reentry=True,
+        name="link",
+    )
+
