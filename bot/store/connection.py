@@ -49,7 +49,7 @@ def preflight(path: Path, vault: Vault | None) -> None:
     if path.is_dir():
         raise StoreError(f"the database path {path} is a directory, not a file")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open the database {path}: {exc}") from None
     try:
@@ -131,6 +131,19 @@ def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
         raise
     else:
         db.conn.execute("COMMIT")
+
+
+def _read_only_uri(path: Path) -> str:
+    """A URI that reads `path` without creating anything next to it.
+
+    Without a -wal file everything is in the main file, so `immutable=1` reads it with no
+    -wal/-shm files created; with one (another process has it open), a normal read-only open
+    sees that process's committed data.
+    """
+    uri = path.resolve().as_uri()
+    if path.with_name(path.name + "-wal").exists():
+        return f"{uri}?mode=ro"
+    return f"{uri}?mode=ro&immutable=1"
 
 
 def _db_path(db: Database) -> Path:

@@ -68,7 +68,7 @@ def _backup(path: Path, target: Path) -> int:
     if not os.access(parent, os.W_OK | os.X_OK):
         return fail(f"cannot write the backup {target}: the folder {parent} is not writable")
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        source = sqlite3.connect(str(path), timeout=5.0)
     except sqlite3.DatabaseError as exc:
         return fail(describe_error(path, exc))
     try:
