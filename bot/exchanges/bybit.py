@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import risk.model as rm
 from risk.profiles import STABLE_ASSETS
 
-from .base import num, opt_num, positive, reported
+from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import bad_response
-from .generic import ContractSpec, cumulative_tiers, inverse_as_linear, rate_from_margin
+from .generic import (
+    ContractSpec,
+    cumulative_tiers,
+    inverse_as_linear,
+    rate_from_margin,
+    shared_specs,
+)
+from .guard import ReadOnlyClient, endpoints
+from .registry import register
+from .types import (
+    DANGEROUS_RIGHTS,
+    RIGHT_READ,
+    RIGHT_TRADE,
+    RIGHT_TRANSFER,
+    RIGHT_WITHDRAW,
+    AccountRead,
+    KeyCheck,
+    VenueInfo,
+)
 
 # Linear contracts settle in these; inverse ones settle in their own coin (BTCUSD in BTC).
 LINEAR_SETTLE_COINS = ("USDT", "USDC")
@@ -255,3 +274,121 @@ def snapshot_from_bodies(
         ),
     )
     return snapshot, notes
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+# Seeds for ccxt's per-instance unified-account probe (query-api + account/info with each
+# user's key on the first unified call): set once here, so a poll costs only the account's own
+# private reads. Markets: contracts only; spot and option lists are never needed.
+CCXT_OPTIONS: Mapping[str, Any] = {
+    "enableUnifiedAccount": True,
+    "enableUnifiedMargin": False,
+    "unifiedMarginStatus": 6,
+    "fetchMarkets": {"types": ["linear", "inverse"]},
+}
+SPECS_TTL = 3600.0
+MAX_POSITION_PAGES = 10
+
+READ_ONLY_KEY_HELP = (
+    "In Bybit go to API Management, edit the key (or create a new system-generated key) and "
+    "choose 'Read-Only' permissions, with nothing under Wallet (no transfer, no withdrawal), "
+    "then link it again."
+)
+# Bybit's permission groups, in the vocabulary of types.py (Wallet is transfer/withdraw).
+_BYBIT_RIGHTS = {
+    "ContractTrade": RIGHT_TRADE, "Spot": RIGHT_TRADE, "Derivatives": RIGHT_TRADE,
+    "Options": RIGHT_TRADE, "Exchange": RIGHT_TRADE, "CopyTrading": RIGHT_TRADE,
+    "BlockTrade": RIGHT_TRADE, "NFT": RIGHT_TRADE,
+}
+
+
+def key_rights(query_api_body: Any) -> tuple[bool, frozenset[str], bool]:
+    """(read-only?, rights, unified account?) from ``GET /v5/user/query-api``.
+
+    ``readOnly`` 1 is Bybit's read-only key; on such a key the permission lists name what it
+    may read. Any ``Withdraw`` or ``Transfer`` entry is a right to move money either way.
+    """
+    result = _result(query_api_body, "query-api")
+    read_only = str(result.get("readOnly")) == "1"
+    rights = {RIGHT_READ}
+    permissions = result.get("permissions") or {}
+    for group, entries in permissions.items():
+        entries = [str(e) for e in entries or []]
+        if any("withdraw" in e.lower() for e in entries):
+            rights.add(RIGHT_WITHDRAW)
+        if any("transfer" in e.lower() for e in entries):
+            rights.add(RIGHT_TRANSFER)
+        if not read_only and entries and group in _BYBIT_RIGHTS:
+            rights.add(_BYBIT_RIGHTS[group])
+    if not read_only:
+        rights.add(RIGHT_TRADE)
+    unified = str(result.get("uta")) == "1" or str(result.get("unified")) == "1"
+    return read_only, frozenset(rights), unified
+
+
+@register
+class BybitAdapter(VenueAdapter):
+    info = VenueInfo(venue="bybit", ccxt_id="bybit", label="Bybit (unified trading account)")
+    read_methods: ClassVar[frozenset[str]] = frozenset({
+        "private_get_v5_account_wallet_balance", "private_get_v5_position_list",
+        "private_get_v5_user_query_api",
+    })
+    read_endpoints = endpoints(
+        "public GET v5/market/instruments-info", "public GET v5/market/time",
+        "private GET v5/account/wallet-balance", "private GET v5/position/list",
+        "private GET v5/user/query-api",
+    )
+    ccxt_options = CCXT_OPTIONS
+    # Bybit allows 600 requests per 5 s per IP across the API.
+    requests_per_second = 50.0
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        wallet = await client.private_get_v5_account_wallet_balance({"accountType": "UNIFIED"})
+        account = unified_account(wallet)
+        linear, inverse = settle_coins_with_positions(account)
+        bodies = []
+        for coin in linear:
+            bodies.extend(await self._positions(client, {"category": "linear",
+                                                         "settleCoin": coin}))
+        if inverse:
+            bodies.extend(await self._positions(client, {"category": "inverse"}))
+        specs = await ctx.shared.cached("contract_specs", SPECS_TTL,
+                                        partial(shared_specs, client.markets))
+        # Account-wide figures are "" in isolated margin mode (Bybit: "not applicable"): that
+        # is how the mode shows without an extra account/info request per poll.
+        mode = "ISOLATED_MARGIN" if account.get("accountMMRate") in ("", None) else (
+            "REGULAR_MARGIN")
+        snapshot, notes = snapshot_from_bodies(wallet, bodies, specs, margin_mode=mode)
+        return finish(snapshot, notes)
+
+    async def _positions(self, client: ReadOnlyClient, request: dict[str, Any]) -> list[Any]:
+        pages = []
+        cursor = None
+        for _ in range(MAX_POSITION_PAGES):
+            params = {**request, "limit": 200, **({"cursor": cursor} if cursor else {})}
+            body = await client.private_get_v5_position_list(params)
+            pages.append(body)
+            result = body.get("result") if isinstance(body, Mapping) else None
+            rows = result.get("list") if isinstance(result, Mapping) else None
+            cursor = result.get("nextPageCursor") if isinstance(result, Mapping) else None
+            if not cursor or not rows or len(rows) < 200:
+                break
+        return pages
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        read_only, rights, unified = key_rights(await client.private_get_v5_user_query_api())
+        # The probe ccxt would make on first use is answered now: keep its result.
+        client.options["enableUnifiedAccount"] = unified
+        if not unified:
+            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
+                "This Bybit account is not a unified trading account; marginwatch reads the "
+                "unified account's maintenance rate. Upgrade the account in Bybit first."))
+        dangerous = [DANGEROUS_RIGHTS[r] for r in sorted(rights) if r in DANGEROUS_RIGHTS]
+        if not read_only or dangerous:
+            listed = ", ".join(dangerous) or "trading"
+            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
+                f"This Bybit key allows {listed}. marginwatch only reads; a key that can move "
+                f"money is refused. {READ_ONLY_KEY_HELP}"))
+        return KeyCheck(ok=True, can_report_rights=True, rights=rights,
+                        message="Read-only Bybit key accepted.")

@@ -10,7 +10,7 @@ from typing import Any
 
 import risk.model as rm
 
-from .base import num, opt_num, positive, reported
+from .base import opt_num, positive, reported
 from .errors import bad_response
 
 
@@ -192,3 +192,9 @@ def snapshot_from_unified(positions: Sequence[Mapping[str, Any]], balance: Mappi
         venue="generic", settle=settle, wallet_balance=total - cross_upnl,
         positions=tuple(legs), reported=reported(equity=total),
     )
+
+
+async def shared_specs(markets: Mapping[str, Mapping[str, Any]] | None
+                       ) -> dict[str, ContractSpec]:
+    """:func:`contract_specs` as a loader for ``ctx.shared.cached`` (one table per exchange)."""
+    return contract_specs(markets)

@@ -1,0 +1,190 @@
+"""OKX trading account: account balance and positions read into a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import risk.model as rm
+
+from .base import num, opt_num, positive, reported
+from .errors import bad_response
+from .generic import ContractSpec, inverse_as_linear, rate_from_margin
+
+# account/config acctLv: which margin model the account runs.
+ACCOUNT_MODES = {"1": "spot", "2": "futures", "3": "multi_currency", "4": "portfolio"}
+
+
+def _data(body: Any, what: str) -> list[Mapping[str, Any]]:
+    if not isinstance(body, Mapping):
+        raise bad_response(f"OKX {what}: the answer is not a JSON object")
+    if str(body.get("code")) != "0":
+        raise bad_response(f"OKX {what}: code {body.get('code')!r} ({str(body.get('msg'))[:80]})")
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise bad_response(f"OKX {what}: data is not a list")
+    return [row for row in data if isinstance(row, Mapping)]
+
+
+def account_config(config_body: Any) -> Mapping[str, Any]:
+    """The one row of ``GET /api/v5/account/config``."""
+    rows = _data(config_body, "account/config")
+    if not rows:
+        raise bad_response("OKX account/config: no account row")
+    return rows[0]
+
+
+def _multi_currency_collateral(account: Mapping[str, Any]
+                               ) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
+    """Each currency's cash at its USD price, discounted as OKX discounted it.
+
+    ``disEq / eqUsd`` is the currency's effective discount rate (OKX tiers it by amount, so it
+    is the blended rate at the current holding). Positions' P&L is left to the legs: the cash
+    balance ``cashBal`` excludes it, where ``eq`` includes it.
+    """
+    assets: list[rm.Asset] = []
+    liabilities: list[rm.Liability] = []
+    notes: list[str] = []
+    for row in account.get("details") or []:
+        ccy = str(row.get("ccy") or "")
+        cash = opt_num(row.get("cashBal"), f"{ccy} cashBal") or 0.0
+        if cash == 0:
+            continue
+        if row.get("collateralEnabled") is False:
+            notes.append(f"{ccy} is not enabled as collateral on OKX and was left out.")
+            continue
+        equity = num(row.get("eq"), f"{ccy} eq")
+        equity_usd = num(row.get("eqUsd"), f"{ccy} eqUsd")
+        if equity == 0 or equity_usd / equity <= 0:
+            raise bad_response(f"OKX {ccy}: no USD price can be read from eq and eqUsd")
+        price = equity_usd / equity
+        if cash < 0:
+            liabilities.append(rm.Liability(
+                asset=ccy, amount=-cash, price=price,
+                interest=opt_num(row.get("interest"), f"{ccy} interest") or 0.0))
+            continue
+        discounted = opt_num(row.get("disEq"), f"{ccy} disEq")
+        haircut = 0.0
+        if discounted is not None and equity_usd > 0:
+            haircut = min(max(1.0 - discounted / equity_usd, 0.0), 0.99)
+        assets.append(rm.Asset(asset=ccy, amount=cash, price=price, haircut=haircut))
+    return assets, liabilities, notes
+
+
+def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.Position | None:
+    inst_id = str(row.get("instId") or "")
+    what = f"OKX position {inst_id}"
+    contracts = opt_num(row.get("pos"), f"{what} pos")
+    if not contracts:
+        return None
+    pos_side = row.get("posSide")
+    if pos_side == "short":
+        contracts = -abs(contracts)
+    elif pos_side == "long":
+        contracts = abs(contracts)
+    # net mode ("net"): pos carries the sign already.
+    spec = specs.get(inst_id)
+    if spec is None:
+        raise bad_response(f"{what}: the market is unknown, so its contract size is too")
+    entry = positive(row.get("avgPx"), f"{what} avgPx")
+    mark = positive(row.get("markPx"), f"{what} markPx")
+    maintenance = num(row.get("mmr"), f"{what} mmr")
+    if spec.inverse:
+        size, rate = inverse_as_linear(contracts, spec.contract_size, entry, mark, maintenance)
+        contract_size = 1.0
+    else:
+        size, contract_size = contracts, spec.contract_size
+        # OKX gives the position's maintenance (mmr) but not its tier rate: derived from it.
+        rate = rate_from_margin(maintenance, size, contract_size, mark, what)
+    isolated = row.get("mgnMode") == "isolated"
+    return rm.Position(
+        symbol=spec.symbol, kind="linear", size=size, entry_price=entry, mark_price=mark,
+        contract_size=contract_size, margin_mode="isolated" if isolated else "cross",
+        maintenance_rate=rate,
+        isolated_margin=num(row.get("margin"), f"{what} margin") if isolated else None,
+        leverage=opt_num(row.get("lever"), f"{what} lever"),
+        reported=reported(
+            # liqPx "" is OKX's "no estimate" (seen for cross positions): unknown, never 0.
+            liquidation_price=opt_num(row.get("liqPx"), f"{what} liqPx") or None,
+            mgn_ratio=opt_num(row.get("mgnRatio"), f"{what} mgnRatio"),
+            mmr=maintenance,
+            imr=opt_num(row.get("imr"), f"{what} imr"),
+            upl=opt_num(row.get("upl"), f"{what} upl"),
+        ),
+    )
+
+
+def snapshot_from_bodies(
+    balance_body: Any,
+    positions_body: Any,
+    specs: Mapping[str, ContractSpec] | None = None,
+    account_level: str = "3",
+    settle: str = "USDT",
+) -> tuple[rm.AccountSnapshot, list[str]]:
+    """An OKX account from its raw answers: (snapshot, notes for the user).
+
+    ``account_level`` is account/config's ``acctLv``. Multi-currency and portfolio accounts
+    (3, 4) are one USD pool judged on ``adjEq`` against ``mmr``; a single-currency margin
+    account (2) is one pool per currency, and ``settle`` picks which one is watched. A spot
+    account (1) has no margin to watch.
+    """
+    mode = ACCOUNT_MODES.get(str(account_level))
+    if mode in (None, "spot"):
+        raise bad_response("OKX spot-mode accounts (acctLv 1) have no margin to watch; switch "
+                           "the account to single-currency or multi-currency margin")
+    rows = _data(balance_body, "account/balance")
+    if not rows:
+        raise bad_response("OKX account/balance: no account row")
+    account = rows[0]
+    notes: list[str] = []
+    positions: list[rm.Position] = []
+    for row in _data(positions_body, "account/positions"):
+        inst_type = row.get("instType")
+        if inst_type not in ("SWAP", "FUTURES"):
+            if opt_num(row.get("pos"), "pos"):
+                notes.append(f"OKX {inst_type} position {row.get('instId')} is not read.")
+            continue
+        position = _position(row, specs or {})
+        if position is None:
+            continue
+        if mode == "futures" and row.get("ccy") != settle and position.margin_mode == "cross":
+            notes.append(f"{position.symbol} is margined in {row.get('ccy')}, not {settle}: "
+                         "it is judged in that currency's own pool and left out here.")
+            continue
+        positions.append(position)
+
+    if mode == "futures":
+        detail = next((d for d in account.get("details") or [] if d.get("ccy") == settle), None)
+        if detail is None:
+            raise bad_response(f"OKX account/balance: no {settle} balance in details")
+        snapshot = rm.AccountSnapshot(
+            venue="okx", settle=settle,
+            wallet_balance=num(detail.get("cashBal"), f"{settle} cashBal"),
+            positions=tuple(positions),
+            reported=reported(
+                mgn_ratio=opt_num(detail.get("mgnRatio"), f"{settle} mgnRatio"),
+                mmr=opt_num(detail.get("mmr"), f"{settle} mmr"),
+                imr=opt_num(detail.get("imr"), f"{settle} imr"),
+                equity=opt_num(detail.get("eq"), f"{settle} eq"),
+            ),
+        )
+        return snapshot, notes
+
+    if opt_num(account.get("adjEq"), "adjEq") is None:
+        raise bad_response("OKX account/balance: adjEq is empty for a multi-currency account")
+    assets, liabilities, collateral_notes = _multi_currency_collateral(account)
+    notes.extend(collateral_notes)
+    snapshot = rm.AccountSnapshot(
+        venue="okx", settle="USD", wallet_balance=0.0,
+        positions=tuple(positions), assets=tuple(assets), liabilities=tuple(liabilities),
+        reported=reported(
+            mgn_ratio=opt_num(account.get("mgnRatio"), "mgnRatio"),
+            adj_eq=opt_num(account.get("adjEq"), "adjEq"),
+            mmr=opt_num(account.get("mmr"), "mmr"),
+            imr=opt_num(account.get("imr"), "imr"),
+            total_eq=opt_num(account.get("totalEq"), "totalEq"),
+            notional_usd=opt_num(account.get("notionalUsd"), "notionalUsd"),
+            upl=opt_num(account.get("upl"), "upl"),
+        ),
+    )
+    return snapshot, notes
