@@ -62,7 +62,12 @@ class SharedVenueData:
             return entry[1]
         pending = self._pending.get(name)
         if pending is not None:
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except Exception:
+                # The first caller's failure may be about its own key (auth, permission):
+                # never hand it to another account; load with this caller's own client.
+                return await loader()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[name] = future
         try:

@@ -47,7 +47,7 @@ class ReadOnlyViolation(RuntimeError):
 
 _RETRY_AFTER = re.compile(r"retry[-_ ]after\D{0,4}(\d+(?:\.\d+)?)", re.IGNORECASE)
 _SECRETISH = re.compile(r"(signature|apikey|api-key|api_key|api-sign|secret|passphrase)"
-                        r"([=:\"' ]+)[^&\s\"',}]+", re.IGNORECASE)
+                        r"(\"?\s*[=:]\s*\"?)[^&\s\"',}]+", re.IGNORECASE)
 
 
 def redact(text: str, *secrets: str | None) -> str:

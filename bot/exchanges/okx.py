@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import risk.model as rm
 
-from .base import num, opt_num, positive, reported
+from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import bad_response
-from .generic import ContractSpec, inverse_as_linear, rate_from_margin
+from .generic import ContractSpec, inverse_as_linear, rate_from_margin, shared_specs
+from .guard import ReadOnlyClient, endpoints
+from .registry import register
+from .types import (
+    DANGEROUS_RIGHTS,
+    RIGHT_READ,
+    RIGHT_TRADE,
+    RIGHT_WITHDRAW,
+    AccountRead,
+    KeyCheck,
+    VenueInfo,
+)
 
 # account/config acctLv: which margin model the account runs.
 ACCOUNT_MODES = {"1": "spot", "2": "futures", "3": "multi_currency", "4": "portfolio"}
@@ -188,3 +200,71 @@ def snapshot_from_bodies(
         ),
     )
     return snapshot, notes
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+# Contracts only: spot and option instrument lists are never needed to read an account.
+CCXT_OPTIONS: Mapping[str, Any] = {"fetchMarkets": {"types": ["swap", "future"]}}
+SPECS_TTL = 3600.0
+# Where the account level found at the first read is kept on the account's own ccxt instance,
+# so later polls cost only balance + positions (the level changes only when the user switches).
+_LEVEL_OPTION = "marginwatchAccountLevel"
+
+READ_ONLY_KEY_HELP = (
+    "In OKX go to API, create a new V5 API key with only the 'Read' permission (leave 'Trade' "
+    "and 'Withdraw' unticked) and link that key with its passphrase."
+)
+_OKX_RIGHTS = {"read_only": RIGHT_READ, "trade": RIGHT_TRADE, "withdraw": RIGHT_WITHDRAW}
+
+
+def key_rights(config_body: Any) -> frozenset[str]:
+    """The rights named in account/config's ``perm`` (e.g. ``"read_only,withdraw,trade"``)."""
+    perm = str(account_config(config_body).get("perm") or "")
+    rights = set()
+    for part in filter(None, (p.strip() for p in perm.split(","))):
+        # A right OKX adds later is treated as dangerous until it is known.
+        rights.add(_OKX_RIGHTS.get(part, part))
+    return frozenset(rights)
+
+
+@register
+class OkxAdapter(VenueAdapter):
+    info = VenueInfo(venue="okx", ccxt_id="okx", label="OKX", needs_passphrase=True)
+    read_methods: ClassVar[frozenset[str]] = frozenset({
+        "private_get_account_config", "private_get_account_balance",
+        "private_get_account_positions",
+    })
+    read_endpoints = endpoints(
+        "public GET public/instruments", "public GET public/time",
+        "private GET account/config", "private GET account/balance",
+        "private GET account/positions",
+    )
+    ccxt_options = CCXT_OPTIONS
+    # OKX: 10 requests per 2 s per account on these endpoints; 20/2 s per IP on public ones.
+    requests_per_second = 10.0
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        level = client.options.get(_LEVEL_OPTION)
+        if level is None:
+            level = str(account_config(await client.private_get_account_config()).get("acctLv"))
+            client.options[_LEVEL_OPTION] = level
+        balance = await client.private_get_account_balance()
+        positions = await client.private_get_account_positions()
+        specs = await ctx.shared.cached("contract_specs", SPECS_TTL,
+                                        partial(shared_specs, client.markets))
+        snapshot, notes = snapshot_from_bodies(balance, positions, specs, account_level=level)
+        return finish(snapshot, notes)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        config = await client.private_get_account_config()
+        rights = key_rights(config)
+        client.options[_LEVEL_OPTION] = str(account_config(config).get("acctLv"))
+        dangerous = sorted(r for r in rights if r != RIGHT_READ)
+        if dangerous:
+            named = ", ".join(DANGEROUS_RIGHTS.get(r, r) for r in dangerous)
+            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
+                f"This OKX key allows {named}. marginwatch only reads; a key that can trade or "
+                f"withdraw is refused. {READ_ONLY_KEY_HELP}"))
+        return KeyCheck(ok=True, can_report_rights=True, rights=rights,
+                        message="Read-only OKX key accepted.")

@@ -1,0 +1,171 @@
+"""Binance USDⓈ-M futures: account, positionRisk and leverage brackets (with cum) into a snapshot.
+
+ccxt's unified position is used for symbols and sides, but its ``maintenanceMargin`` ignores the
+bracket's maintenance amount and its ``marginRatio`` is per position, not the account's: the
+maintenance figures come from the raw brackets instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import risk.model as rm
+
+from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
+from .binance import BINANCE_OPTIONS
+from .binance_keys import key_check_from_restrictions
+from .errors import bad_response
+from .guard import ReadOnlyClient, endpoints
+from .registry import register
+from .types import AccountRead, KeyCheck, VenueInfo
+
+SETTLE = "USDT"
+# Brackets are the same for (almost) every account: one private call per hour per exchange.
+BRACKETS_TTL = 3600.0
+
+
+def tiers_from_brackets(brackets: Any, what: str) -> tuple[rm.Tier, ...]:
+    """Binance leverage brackets (notional or qty floors/caps, rate, cum) as risk tiers."""
+    if not isinstance(brackets, list) or not brackets:
+        raise bad_response(f"{what}: no brackets")
+    tiers = []
+    for bracket in brackets:
+        floor = num(bracket.get("notionalFloor", bracket.get("qtyFloor",
+                                                               bracket.get("qtylFloor"))),
+                    f"{what} floor")
+        cap = num(bracket.get("notionalCap", bracket.get("qtyCap")), f"{what} cap")
+        tiers.append(rm.Tier(floor=floor, cap=cap,
+                             rate=num(bracket.get("maintMarginRatio"), f"{what} rate"),
+                             amount=num(bracket.get("cum", 0), f"{what} cum")))
+    tiers.sort(key=lambda tier: tier.floor)
+    # The last bracket is open-ended in practice: nothing is refused above its cap.
+    tiers[-1] = rm.Tier(floor=tiers[-1].floor, cap=math.inf, rate=tiers[-1].rate,
+                        amount=tiers[-1].amount)
+    return tuple(tiers)
+
+
+def brackets_by_id(raw: Any) -> dict[str, list[dict[str, Any]]]:
+    if not isinstance(raw, list):
+        raise bad_response("leverageBracket: not a list")
+    out = {}
+    for entry in raw:
+        if isinstance(entry, dict):
+            key = entry.get("symbol") or entry.get("pair")
+            if key:
+                out[str(key)] = entry.get("brackets") or []
+    return out
+
+
+def ccxt_bracket_option(client: ReadOnlyClient, brackets: dict[str, list[dict[str, Any]]]
+                        ) -> dict[str, list[list[str]]]:
+    """ccxt's own ``options['leverageBrackets']`` shape, so fetch_positions does not re-ask."""
+    option = {}
+    for market_id, rows in brackets.items():
+        symbol = client.safe_symbol(market_id, None, None, "contract")
+        option[symbol] = [[str(r.get("notionalFloor", r.get("qtyFloor", r.get("qtylFloor")))),
+                           str(r.get("maintMarginRatio"))] for r in rows]
+    return option
+
+
+@register
+class BinanceUsdmAdapter(VenueAdapter):
+    info = VenueInfo(venue="binanceusdm", ccxt_id="binanceusdm", label="Binance USDⓈ-M futures")
+    read_methods: ClassVar[frozenset[str]] = frozenset({
+        "fetch_balance", "fetch_positions", "fapiprivate_get_leveragebracket",
+        "sapi_get_account_apirestrictions",
+    })
+    read_endpoints = endpoints(
+        "fapiPublic GET exchangeInfo", "fapiPublic GET time",
+        "fapiPrivateV3 GET account", "fapiPrivateV3 GET positionRisk",
+        "fapiPrivate GET leverageBracket", "sapi GET account/apiRestrictions",
+    )
+    ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
+    requests_per_second = 20.0
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        brackets = brackets_by_id(await ctx.shared.cached(
+            "leverage_brackets", BRACKETS_TTL, lambda: client.fapiprivate_get_leveragebracket()))
+        client.options["leverageBrackets"] = ccxt_bracket_option(client, brackets)
+        balance = await client.fetch_balance()
+        account = balance.get("info") if isinstance(balance, dict) else None
+        if not isinstance(account, dict):
+            raise bad_response("Binance fapi account: not an object")
+        unified = await client.fetch_positions()
+        notes: list[str] = []
+        multi_assets = account.get("multiAssetsMargin") is True
+        wallet = self._wallet(account, multi_assets, notes)
+        positions = []
+        for position in unified:
+            built = self._position(position, brackets, multi_assets, notes)
+            if built is not None:
+                positions.append(built)
+        margin_balance = num(account.get("totalMarginBalance"), "totalMarginBalance")
+        maintenance = num(account.get("totalMaintMargin"), "totalMaintMargin")
+        snapshot = rm.AccountSnapshot(
+            venue="binanceusdm", settle=SETTLE, wallet_balance=wallet,
+            positions=tuple(positions),
+            reported=reported(
+                margin_ratio=maintenance / margin_balance if margin_balance > 0 else None,
+                equity=margin_balance, maintenance_margin=maintenance,
+                initial_margin=opt_num(account.get("totalInitialMargin"), "totalInitialMargin"),
+                wallet_balance=opt_num(account.get("totalWalletBalance"), "totalWalletBalance"),
+            ),
+        )
+        return finish(snapshot, notes, approximate=multi_assets)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        return key_check_from_restrictions(await client.sapi_get_account_apirestrictions())
+
+    def _wallet(self, account: dict[str, Any], multi_assets: bool, notes: list[str]) -> float:
+        if multi_assets:
+            notes.append("Multi-Assets mode: every margin asset is counted at Binance's USD "
+                         "value as one pool; figures are approximate.")
+            return num(account.get("totalCrossWalletBalance"), "totalCrossWalletBalance")
+        for asset in account.get("assets") or []:
+            if isinstance(asset, dict) and asset.get("asset") == SETTLE:
+                return num(asset.get("crossWalletBalance", asset.get("walletBalance")),
+                           "USDT crossWalletBalance")
+        return num(account.get("totalCrossWalletBalance", 0), "totalCrossWalletBalance")
+
+    def _position(self, position: dict[str, Any], brackets: dict[str, list[dict[str, Any]]],
+                  multi_assets: bool, notes: list[str]) -> rm.Position | None:
+        raw = position.get("info") or {}
+        symbol = position.get("symbol") or raw.get("symbol")
+        size = num(raw.get("positionAmt"), f"{symbol} positionAmt")
+        if size == 0:
+            return None
+        margin_asset = raw.get("marginAsset", SETTLE)
+        if margin_asset != SETTLE and not multi_assets:
+            notes.append(f"{symbol} is margined in {margin_asset}, a separate pool: left out.")
+            return None
+        if raw.get("positionSide") == "SHORT" and size > 0:
+            size = -size  # hedge mode reports the short leg with a positive amount on some apis
+        mark = positive(raw.get("markPrice"), f"{symbol} markPrice")
+        entry = positive(raw.get("entryPrice"), f"{symbol} entryPrice")
+        market_id = str(raw.get("symbol"))
+        maintenance: dict[str, Any] = {}
+        if market_id in brackets:
+            maintenance["tiers"] = tiers_from_brackets(brackets[market_id], f"{symbol} brackets")
+        else:
+            maint = opt_num(raw.get("maintMargin"), f"{symbol} maintMargin")
+            if maint is None:
+                raise bad_response(f"{symbol}: no leverage bracket and no maintMargin")
+            maintenance["maintenance_rate"] = maint / abs(size * mark)
+            notes.append(f"{symbol}: no leverage bracket; maintenance taken from the position.")
+        isolated = raw.get("marginType") == "isolated" or (
+            opt_num(raw.get("isolatedMargin"), f"{symbol} isolatedMargin") or 0.0) != 0.0
+        liquidation = opt_num(raw.get("liquidationPrice"), f"{symbol} liquidationPrice")
+        return rm.Position(
+            symbol=str(symbol), kind="linear", size=size, entry_price=entry, mark_price=mark,
+            contract_size=float(position.get("contractSize") or 1.0),
+            margin_mode="isolated" if isolated else "cross",
+            isolated_margin=num(raw.get("isolatedWallet"), f"{symbol} isolatedWallet")
+            if isolated else None,
+            reported=reported(
+                liquidation_price=liquidation if liquidation else None,
+                maintenance_margin=opt_num(raw.get("maintMargin"), f"{symbol} maintMargin"),
+                unrealized_pnl=opt_num(raw.get("unRealizedProfit"), f"{symbol} unRealizedProfit"),
+            ),
+            **maintenance,
+        )
