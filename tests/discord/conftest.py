@@ -11,10 +11,12 @@ import discord
 import pytest
 
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
+from bot.core import registry
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message, Refusal, message
 from tests.fakes.discord_api import FakeDiscord, make_guild, redirect_discord
 
+_USECASES = frozenset(c.usecase for c in registry.COMMANDS)
 TOKEN = "fake-token"  # the fake accepts any token
 
 
@@ -44,7 +46,7 @@ class RecordingCore:
     answers: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def __getattr__(self, usecase: str) -> Callable[..., Any]:
-        if usecase.startswith("_"):
+        if usecase not in _USECASES:
             raise AttributeError(usecase)
 
         async def run(caller: Caller, **values: Any) -> Message:

@@ -506,6 +506,9 @@ class FakeDiscord:
                 f"no {count}× {method} {path_regex} within {timeout}s; seen:\n  {seen}"
             ) from None
 
+    def last_message_with_buttons(self) -> dict[str, Any]:
+        return [m for m in self.messages.values() if m["components"]][-1]
+
     def callbacks_for(self, payload: dict[str, Any]) -> list[Recorded]:
         """Everything the bot sent in answer to one interaction (callback, follow-ups, edits)."""
         iid, token = payload["id"], payload["token"]
@@ -604,9 +607,9 @@ class FakeDiscord:
         if m(r"/webhooks/\d+/[^/]+/messages/(@original|\d+)", path):
             if method == "DELETE":
                 return 204, None
-            return 200, self._message(None, body or {}, files)
+            return 200, self.store_message(None, body or {}, files)
         if method == "POST" and m(r"/webhooks/\d+/[^/]+", path):
-            return 200, self._message(None, body or {}, files)
+            return 200, self.store_message(None, body or {}, files)
         if method == "POST" and path == "/users/@me/channels":
             user_id = int(body["recipient_id"])
             channel_id = self.dm_channels.setdefault(user_id, snowflake())
@@ -619,7 +622,7 @@ class FakeDiscord:
                          "last_message_id": None}
         channel = m(r"/channels/(\d+)/messages", path)
         if method == "POST" and channel:
-            return 200, self._message(int(channel.group(1)), body or {}, files)
+            return 200, self.store_message(int(channel.group(1)), body or {}, files)
         channel = m(r"/channels/(\d+)", path)
         if method == "GET" and channel:
             cid = int(channel.group(1))
@@ -641,7 +644,8 @@ class FakeDiscord:
             return 204, None
         return 404, {"message": f"fake Discord does not serve {method} {path}", "code": 0}
 
-    def _message(self, channel_id: int | None, body: dict[str, Any], files: list) -> dict:
+    def store_message(self, channel_id: int | None, body: dict[str, Any], files: list) -> dict:
+        """Keep a message as Discord would show it (also usable to plant an old message)."""
         message_id = snowflake()
         cid = channel_id or 0
         message = {
@@ -683,7 +687,7 @@ class FakeDiscord:
             }
         }
         if kind in (4, 5, 7):
-            message = self._message(None, data, files)
+            message = self.store_message(None, data, files)
             result["interaction"]["response_message_id"] = message["id"]
             result["resource"] = {"type": kind, "message": message}
         else:

@@ -37,6 +37,9 @@ from bot.core.registry import Audience, Command
 
 log = logging.getLogger(__name__)
 
+# A longer wait than this surfaces as discord.RateLimited (the outbox reschedules the alert)
+# instead of holding a delivery worker asleep; 30 s is discord.py's minimum.
+MAX_RATELIMIT_WAIT_SECONDS = 30.0
 # Refreshing edits the message the button sits on; every other action answers privately.
 _EDITING_ACTIONS = frozenset({ActionId.REFRESH_STATUS, ActionId.REFRESH_POSITIONS})
 
@@ -143,7 +146,8 @@ class DiscordFrontEnd:
         self.core = core
         self._token = token
         self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
-        self.client = MarginClient(self, **(client_options or {}))
+        options = {"max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS, **(client_options or {})}
+        self.client = MarginClient(self, **options)
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordFrontEnd user={self.client.user}>"

@@ -84,6 +84,10 @@ class DiscordTransport:
             raise DeliveryRetry(exc.retry_after) from None
         except discord.DiscordServerError:
             raise DeliveryRetry(_SERVER_ERROR_RETRY_SECONDS) from None
+        except discord.HTTPException as exc:
+            if exc.status == 429:  # still limited after discord.py's own five tries
+                raise DeliveryRetry(_SERVER_ERROR_RETRY_SECONDS) from None
+            raise
         except (aiohttp.ClientError, ConnectionError) as exc:
             # No answer at all: transient; the outbox backs off. Say what, never the payload.
             raise ConnectionError(f"Discord unreachable: {type(exc).__name__}") from None

@@ -1,0 +1,102 @@
+"""Modal, buttons and server removal, dispatched through the fake gateway to the running client."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.chat.discord.frontend import DiscordFrontEnd
+from bot.core.messages import Action, ActionId, message
+from tests.discord.conftest import RecordingCore
+from tests.fakes.discord_api import (
+    FakeDiscord,
+    component_payload,
+    modal_submit_payload,
+    slash_payload,
+)
+
+SECRET = "s3cr3t-DO-NOT-ECHO"
+
+
+async def test_link_opens_a_modal_and_its_submission_reaches_core_privately(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore, caplog
+) -> None:
+    guild = fake_discord.guilds[0]
+    alice = guild.member("alice")
+    command = slash_payload("margin link", {"venue": "bybit", "label": "main"},
+                            member=alice, guild=guild)
+    [modal] = await fake_discord.answer(command)
+    assert modal.body["type"] == 9
+    inputs = [row["components"][0] for row in modal.body["data"]["components"]]
+    assert [i["custom_id"] for i in inputs] == ["api_key", "secret", "passphrase"]
+    assert [i["required"] for i in inputs] == [True, True, False]
+    assert not [c for c in core.calls if c.usecase == "link"]  # nothing before the modal
+
+    submit = modal_submit_payload(
+        modal.body["data"]["custom_id"], {"api_key": " KEY123 ", "secret": SECRET},
+        member=alice, guild=guild)
+    defer, answer = await fake_discord.answer(submit, count=2)
+    assert defer.body["type"] == 5 and defer.ephemeral
+    assert answer.ephemeral
+    call = core.last("link")
+    assert call.values == {"venue": "bybit", "label": "main", "api_key": "KEY123",
+                           "secret": SECRET}
+    assert call.caller.user_id == str(alice.user_id)
+    assert SECRET not in repr(answer.body)
+    assert SECRET not in caplog.text
+
+
+async def test_refresh_button_edits_the_card_and_snooze_answers_privately(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    alice = guild.member("alice")
+    core.answers["status"] = lambda caller, **v: message(
+        "main — bybit", "watch",
+        actions=(Action(ActionId.REFRESH_STATUS, "Refresh", ("a1",)),
+                 Action(ActionId.SNOOZE, "Snooze 4h", ("a1", "4h"))))
+    status = slash_payload("margin status", member=alice, guild=guild)
+    _, card = await fake_discord.answer(status, count=2)
+    buttons = card.body["components"][0]["components"]
+    assert [(b["label"], b["custom_id"]) for b in buttons] == [
+        ("Refresh", "mw:rs:a1"), ("Snooze 4h", "mw:sn:a1:4h")]
+    sent = fake_discord.last_message_with_buttons()  # the card as Discord now shows it
+
+    press = component_payload("mw:rs:a1", member=alice, message=sent, guild=guild)
+    ack, edit = await fake_discord.answer(press, count=2)
+    assert ack.body["type"] == 6  # deferred update: the card itself will change
+    assert edit.method == "PATCH" and edit.path.endswith("/messages/@original")
+    assert edit.body["embeds"][0]["title"] == "acted rs"
+    assert core.last("act").values["action"].args == ("a1",)
+    await asyncio.sleep(0.05)
+    assert len(fake_discord.callbacks_for(press)) == 2  # handled once, not once per registry
+
+    snooze = component_payload("mw:sn:a1:4h", member=alice, message=sent, guild=guild)
+    [reply] = await fake_discord.answer(snooze)
+    assert reply.body["type"] == 4 and reply.ephemeral
+    assert core.last("act").values["action"].id is ActionId.SNOOZE
+
+
+async def test_a_button_for_something_gone_gets_a_private_refusal(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    alice = guild.member("alice")
+    button = {"type": 2, "style": 2, "label": "Snooze 1h", "custom_id": "mw:sn:gone:1h"}
+    msg = fake_discord.store_message(
+        guild.channel("general"), {"components": [{"type": 1, "components": [button]}]}, [])
+    press = component_payload("mw:sn:gone:1h", member=alice, message=msg, guild=guild)
+    [reply] = await fake_discord.answer(press)
+    assert reply.ephemeral
+    assert reply.message["embeds"][0]["description"] == "That account is gone."
+
+
+async def test_removal_from_a_server_makes_core_forget_its_settings(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    await fake_discord.remove_from_guild(guild)
+    for _ in range(200):
+        if core.forgotten:
+            break
+        await asyncio.sleep(0.01)
+    assert core.forgotten == [("discord", str(guild.guild_id))]

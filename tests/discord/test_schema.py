@@ -1,0 +1,99 @@
+"""The exported command schema: snapshot, documentation completeness, sync only on change."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+from bot.chat.discord.commands import (
+    build_groups,
+    command_table,
+    discord_commands,
+    exported_schema,
+    help_lines,
+    schema_hash,
+    slash_usage,
+)
+from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp
+from bot.core.registry import Audience
+from tests.discord.conftest import TOKEN, RecordingCore
+from tests.fakes.discord_api import FakeDiscord
+
+SNAPSHOT = Path(__file__).with_name("command_schema.json")
+
+
+def _tree_of(front: DiscordFrontEnd):  # type: ignore[no-untyped-def]
+    for group in build_groups(front):
+        front.client.tree.add_command(group)
+    return front.client.tree
+
+
+def test_exported_schema_matches_the_snapshot() -> None:
+    """A changed schema means Discord re-registers commands; make that a reviewed decision.
+    Regenerate with MARGINWATCH_UPDATE_SNAPSHOTS=1 after checking the diff."""
+    schema = exported_schema(_tree_of(DiscordFrontEnd(RecordingCore(), TOKEN)))
+    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("MARGINWATCH_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(text)
+    assert text == SNAPSHOT.read_text()
+
+
+def test_every_command_and_option_has_a_description_a_help_entry_and_a_table_row() -> None:
+    tree = _tree_of(DiscordFrontEnd(RecordingCore(), TOKEN))
+    help_text = "\n".join(help_lines(tuple(Audience)))
+    table = "\n".join(command_table())
+    exported = {cmd.qualified_name: cmd for cmd in tree.walk_commands()}
+    for command in discord_commands():
+        usage = slash_usage(command)
+        slash = exported[usage.split(" [")[0].split(" <")[0].lstrip("/")]
+        assert slash.description and slash.description != "…", usage
+        for parameter in slash.parameters:
+            assert parameter.description and parameter.description != "…", (usage, parameter)
+        assert f"{usage} — {command.description}" in help_text, usage
+        assert f"`{usage}`" in table, usage
+    # and nothing exported that the registry does not know
+    leaves = [c for c in tree.walk_commands() if not hasattr(c, "commands")]
+    assert len(leaves) == len(discord_commands())
+
+
+def test_moderator_group_is_hinted_and_checked() -> None:
+    tree = _tree_of(DiscordFrontEnd(RecordingCore(), TOKEN))
+    admin = tree.get_command("margin-admin")
+    assert admin is not None
+    payload = admin.to_dict(tree)
+    assert payload["default_member_permissions"] == 1 << 5  # Manage Server, a hint only
+    assert payload["dm_permission"] is False  # guild only
+    for command in admin.commands:  # type: ignore[attr-defined]
+        assert command.checks, f"/margin-admin {command.name} has no run-time check"
+
+
+async def test_commands_are_synced_only_when_the_schema_changed(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    stamp = FileStamp(tmp_path / "discord-schema.sha256")
+
+    async def start_and_stop() -> DiscordFrontEnd:
+        front = DiscordFrontEnd(RecordingCore(), TOKEN, stamp=stamp,
+                                client_options={"guild_ready_timeout": 0.05})
+        task = asyncio.create_task(front.run())
+        await front.wait_ready(5)
+        await front.stop()
+        await asyncio.wait_for(task, 5)
+        return front
+
+    first = await start_and_stop()
+    assert first.client.synced is True
+    assert fake_discord.command_puts == 1
+    assert stamp.load() == schema_hash(first.client.tree)
+    assert [c["name"] for c in fake_discord.commands] == ["margin", "margin-admin"]
+
+    second = await start_and_stop()
+    assert second.client.synced is False
+    assert fake_discord.command_puts == 1  # restart with the same commands: no PUT
+
+    stamp.save("0" * 64)  # e.g. a new release changed an option
+    third = await start_and_stop()
+    assert third.client.synced is True
+    assert fake_discord.command_puts == 2
