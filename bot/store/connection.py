@@ -127,10 +127,10 @@ def transaction(db: Database, *, write: bool = True) -> Iterator[Database]:
         yield db
     except BaseException:
         if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
+            db.conn.rollback()
         raise
     else:
-        db.conn.execute("COMMIT")
+        db.conn.commit()
 
 
 def _read_only_uri(path: Path) -> str:

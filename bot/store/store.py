@@ -136,7 +136,7 @@ class Store:
 
     def _close_on_thread(self) -> None:
         with contextlib.suppress(Exception):
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         self._db.close()
 
     # ---- maintenance ----------------------------------------------------------------------
@@ -146,7 +146,10 @@ class Store:
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the main file and truncate it (after purging data, say)."""
-        await self._on_thread(lambda: self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+        # fetchall: an unfinished PRAGMA statement would block the next COMMIT.
+        await self._on_thread(
+            lambda: self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        )
 
     async def _on_thread(self, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
