@@ -5,12 +5,16 @@ the safe side of λ and zero exactly at it (see `_coefficients`)::
 
     C(λ) = u·(wallet + collateral + Σ upnl) − l·liabilities + β·maintenance + γ·used_margin
 
-C is linear in each position's own contribution, so with the rest of the book held at its marks
-a position's liquidation price is the root of ``rest + a·P + b/P`` (``b`` only for inverse legs):
-one division per position after one pass over the book, O(n) for all of them. Under a uniform
-move of every non-settle price by the factor ``x = 1 + s`` the cushion is ``K + A·x + B/x``, a
-quadratic after multiplying by ``x``. Maintenance brackets make both piecewise; each answer is
-re-checked in the brackets it lands in and re-solved there (Binance's FAQ prescribes this).
+Each position enters C through terms linear in its own price P (``a·P + k``) or, for inverse
+contracts, in 1/P (``b/P + k``). So with the rest of the book held at its marks a position's
+liquidation price is one division after one pass over the book: O(n) for all of them. Under a
+uniform move of every non-settle price by the factor ``x = 1 + s`` the cushion is
+``K + A·x + B/x``, whose coefficients are a handful of sums over the book: a quadratic after
+multiplying by ``x``. Maintenance brackets make both piecewise; every answer is re-checked in the
+brackets it lands in and re-solved there (Binance's FAQ prescribes this for liquidation prices).
+
+The speed budget (tens of thousands of ten-position accounts a second on one core) is why the
+sums are kept by hand instead of re-walking positions for every level.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from __future__ import annotations
 import math
 
 from .brackets import bracket
-from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State, Tier
+from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State
 from .profiles import STABLE_ASSETS, VenueProfile, profile_for
 
 _MAX_BRACKET_PASSES = 12
 
+Coefficients = tuple[float, float, float, float]
 
-def _coefficients(formula: str, level: float) -> tuple[float, float, float, float]:
+
+def _coefficients(formula: str, level: float) -> Coefficients:
     """(u, l, β, γ) of the cushion at ``level`` for a profile's ratio formula.
 
     maintenance_over_equity  MM/E <= λ  ⇔  λ·E − MM >= 0
@@ -42,37 +48,38 @@ def _coefficients(formula: str, level: float) -> tuple[float, float, float, floa
 
 
 class _Leg:
-    """One position prepared for solving: its terms as functions of its own price."""
+    """One position prepared for solving: its figures at mark and its bracket."""
 
-    __slots__ = (
-        "cross", "inverse", "q", "qa", "entry", "mark", "rate", "amount", "tiers",
-        "um_quote", "um_base", "upnl", "mm", "notional", "pos",
-    )
+    __slots__ = ("pos", "cross", "inverse", "q", "qa", "entry", "mark", "tiers", "rate",
+                 "amount", "upnl", "mm", "notional", "um_quote", "um_base", "liquidation_price",
+                 "margin_call_price", "rank")
 
     def __init__(self, pos: Position) -> None:
         self.pos = pos
         self.cross = pos.margin_mode != "isolated"
-        self.inverse = pos.kind == "inverse"
-        q = pos.size * pos.contract_size
-        self.q = q
-        self.qa = abs(q)
-        self.entry = pos.entry_price
+        self.inverse = inverse = pos.kind == "inverse"
+        self.q = q = pos.size * pos.contract_size
+        self.qa = qa = q if q >= 0.0 else -q
+        self.entry = entry = pos.entry_price
         self.mark = mark = pos.mark_price
-        self.tiers = pos.tiers
-        if self.inverse:
-            self.upnl = q / pos.entry_price - q / mark
-            self.notional = self.qa / mark
+        self.tiers = tiers = pos.tiers
+        if inverse:
+            self.upnl = q / entry - q / mark
+            self.notional = notional = qa / mark
         else:
-            self.upnl = q * (mark - pos.entry_price)
-            self.notional = self.qa * mark
-        if pos.tiers:
-            tier = bracket(pos.tiers, self.notional)
-            self.rate, self.amount = tier.rate, tier.amount
+            self.upnl = q * (mark - entry)
+            self.notional = notional = qa * mark
+        if tiers:
+            tier = bracket(tiers, notional)
+            self.rate = rate = tier.rate
+            self.amount = amount = tier.amount
         else:
-            self.rate = pos.maintenance_rate or 0.0
-            self.amount = pos.maintenance_amount
-        self.mm = self.notional * self.rate - self.amount
+            self.rate = rate = pos.maintenance_rate or 0.0
+            self.amount = amount = pos.maintenance_amount
+        self.mm = notional * rate - amount
         self.um_quote = self.um_base = 0.0
+        self.liquidation_price = self.margin_call_price = None
+        self.rank = 0
         if pos.used_margin is not None:
             if pos.used_margin_in == "base":
                 self.um_base = pos.used_margin
@@ -81,65 +88,55 @@ class _Leg:
         elif pos.kind == "spot_margin" and pos.leverage:
             # Kraken: used margin is opening cost / leverage, in the borrowed currency.
             if q > 0:
-                self.um_quote = self.qa * pos.entry_price / pos.leverage
+                self.um_quote = qa * entry / pos.leverage
             else:
-                self.um_base = self.qa / pos.leverage
+                self.um_base = qa / pos.leverage
 
-    def used_margin(self, price: float) -> float:
-        return self.um_quote + self.um_base * price
+    def own(self, c: Coefficients) -> float:
+        """This leg's share of the cushion at its mark."""
+        return c[0] * self.upnl + c[2] * self.mm + c[3] * (self.um_quote + self.um_base * self.mark)
 
-    def terms(
-        self, c: tuple[float, float, float, float], rate: float, amount: float
-    ) -> tuple[float, float, float]:
-        """(a, b, k): this leg's cushion is ``a·P + b/P + k`` at its own price P."""
-        u, _, beta, gamma = c
-        if self.inverse:
-            return 0.0, -u * self.q + beta * self.qa * rate, u * self.q / self.entry - beta * amount
-        a = u * self.q + beta * self.qa * rate + gamma * self.um_base
-        k = -u * self.q * self.entry - beta * amount + gamma * self.um_quote
-        return a, 0.0, k
-
-    def notional_at(self, price: float) -> float:
-        return self.qa / price if self.inverse else self.qa * price
-
-    def cushion_at_mark(self, c: tuple[float, float, float, float]) -> float:
-        a, b, k = self.terms(c, self.rate, self.amount)
-        return a * self.mark + b / self.mark + k
-
-    def solve(self, c: tuple[float, float, float, float], rest: float) -> float | None:
+    def solve(self, c: Coefficients, rest: float) -> float | None:
         """The own price at which the pool's cushion is zero, others held; None if none > 0."""
-        price = _root_one(*self.terms(c, self.rate, self.amount), rest)
-        if price is None or not self.tiers:
+        price = self._root(c, rest, self.rate, self.amount)
+        tiers = self.tiers
+        if price is None or not tiers:
             return price
-        tier = bracket(self.tiers, self.notional_at(price))
+        tier = bracket(tiers, self.qa / price if self.inverse else self.qa * price)
         if tier.rate == self.rate and tier.amount == self.amount:
             return price
-        # The answer lies in another bracket: try each; the cushion is continuous in price, so
-        # exactly one bracket holds its own solution (boundaries aside).
-        for tier in self.tiers:
-            price = _root_one(*self.terms(c, tier.rate, tier.amount), rest)
-            if price is not None and bracket(self.tiers, self.notional_at(price)) is tier:
+        # The answer lies in another bracket: the cushion is continuous in price, so exactly
+        # one bracket holds its own solution (boundaries aside).
+        for tier in tiers:
+            price = self._root(c, rest, tier.rate, tier.amount)
+            if price is not None and bracket(
+                    tiers, self.qa / price if self.inverse else self.qa * price) is tier:
                 return price
         return None
 
+    def _root(self, c: Coefficients, rest: float, rate: float, amount: float) -> float | None:
+        u, _, beta, gamma = c
+        q = self.q
+        if self.inverse:
+            b = beta * self.qa * rate - u * q
+            const = rest + u * q / self.entry - beta * amount
+            if const == 0.0:
+                return None
+            price = -b / const
+        else:
+            a = u * q + beta * self.qa * rate + gamma * self.um_base
+            if a == 0.0:
+                return None
+            price = (u * q * self.entry + beta * amount - gamma * self.um_quote - rest) / a
+        return price if 0.0 < price < math.inf else None
 
-def _root_one(a: float, b: float, k: float, rest: float) -> float | None:
-    const = k + rest
-    if b == 0.0:
-        if a == 0.0:
-            return None
-        price = -const / a
-    else:
-        if const == 0.0:
-            return None
-        price = -b / const
-    return price if price > 0.0 and math.isfinite(price) else None
 
+class _Book:
+    """The sums over a pool of legs from which every level's cushion and move follow."""
 
-class _Pool:
-    """The legs and balances judged together: the cross pool, or one isolated position."""
-
-    __slots__ = ("legs", "fixed_equity", "shocked_equity", "shocked_liab", "fixed_liab")
+    __slots__ = ("legs", "fixed_equity", "shocked_equity", "fixed_liab", "shocked_liab",
+                 "upnl", "mm", "um", "d", "m", "qe", "amount", "um_q", "um_b", "inv_q",
+                 "inv_m", "inv_qe", "notional")
 
     def __init__(self, legs: list[_Leg], fixed_equity: float, shocked_equity: float,
                  fixed_liab: float, shocked_liab: float) -> None:
@@ -148,69 +145,90 @@ class _Pool:
         self.shocked_equity = shocked_equity  # collateral priced in a moving asset
         self.fixed_liab = fixed_liab
         self.shocked_liab = shocked_liab
-
-    def totals(self) -> tuple[float, float, float, float]:
-        """(upnl, maintenance, used margin, liabilities) at current marks."""
-        upnl = mm = um = 0.0
-        for leg in self.legs:
+        upnl = mm = d = m = qe = amount = um_q = um_b = 0.0
+        inv_q = inv_m = inv_qe = notional = 0.0
+        for leg in legs:
             upnl += leg.upnl
             mm += leg.mm
-            um += leg.used_margin(leg.mark)
-        return upnl, mm, um, self.fixed_liab + self.shocked_liab
+            notional += leg.notional
+            amount += leg.amount
+            mark = leg.mark
+            if leg.inverse:
+                inv_q -= leg.q / mark
+                inv_m += leg.qa * leg.rate / mark
+                inv_qe += leg.q / leg.entry
+            else:
+                d += leg.q * mark
+                m += leg.qa * leg.rate * mark
+                qe += leg.q * leg.entry
+                um_q += leg.um_quote
+                um_b += leg.um_base * mark
+        self.upnl, self.mm, self.um = upnl, mm, um_q + um_b
+        self.d, self.m, self.qe, self.amount = d, m, qe, amount
+        self.um_q, self.um_b = um_q, um_b
+        self.inv_q, self.inv_m, self.inv_qe = inv_q, inv_m, inv_qe
+        self.notional = notional
 
-    def cushion(self, c: tuple[float, float, float, float]) -> float:
+    @property
+    def liabilities(self) -> float:
+        return self.fixed_liab + self.shocked_liab
+
+    def cushion(self, c: Coefficients) -> float:
         u, lv, beta, gamma = c
-        upnl, mm, um, liab = self.totals()
-        equity_side = self.fixed_equity + self.shocked_equity + upnl
-        return u * equity_side - lv * liab + beta * mm + gamma * um
+        return (u * (self.fixed_equity + self.shocked_equity + self.upnl)
+                - lv * (self.fixed_liab + self.shocked_liab) + beta * self.mm + gamma * self.um)
 
-    def cushion_at_move(self, c: tuple[float, float, float, float], x: float) -> float:
-        """The cushion with every non-settle price scaled by ``x`` (brackets re-looked-up)."""
-        u, lv = c[0], c[1]
-        total = u * (self.fixed_equity + self.shocked_equity * x) - lv * (
-            self.fixed_liab + self.shocked_liab * x)
+    def cushion_at_move(self, c: Coefficients, x: float) -> float:
+        """The exact cushion with every non-settle price scaled by ``x``, brackets looked up."""
+        u, lv, beta, gamma = c
+        total = (u * (self.fixed_equity + self.shocked_equity * x)
+                 - lv * (self.fixed_liab + self.shocked_liab * x))
         for leg in self.legs:
             price = leg.mark * x
+            notional = leg.qa / price if leg.inverse else leg.qa * price
             rate, amount = leg.rate, leg.amount
             if leg.tiers:
-                tier = bracket(leg.tiers, leg.notional_at(price))
+                tier = bracket(leg.tiers, notional)
                 rate, amount = tier.rate, tier.amount
-            a, b, k = leg.terms(c, rate, amount)
-            total += a * price + b / price + k
+            upnl = (leg.q / leg.entry - leg.q / price if leg.inverse
+                    else leg.q * (price - leg.entry))
+            total += (u * upnl + beta * (notional * rate - amount)
+                      + gamma * (leg.um_quote + leg.um_base * price))
         return total
 
-    def move_to(self, c: tuple[float, float, float, float]) -> float | None:
+    def move_to(self, c: Coefficients) -> float | None:
         """The uniform relative move s of all non-settle prices that zeroes the cushion."""
         if self.cushion(c) <= 0.0:
             return 0.0
-        u, lv = c[0], c[1]
-        brackets: list[tuple[float, float]] = [(leg.rate, leg.amount) for leg in self.legs]
+        u, lv, beta, gamma = c
+        m, inv_m, amount = self.m, self.inv_m, self.amount
+        tiered = [[leg, leg.rate, leg.amount] for leg in self.legs if leg.tiers]
         x: float | None = None
         for _ in range(_MAX_BRACKET_PASSES):
-            big_a = u * self.shocked_equity - lv * self.shocked_liab
-            big_b = 0.0
-            big_k = u * self.fixed_equity - lv * self.fixed_liab
-            for leg, (rate, amount) in zip(self.legs, brackets, strict=True):
-                a, b, k = leg.terms(c, rate, amount)
-                big_a += a * leg.mark
-                big_b += b / leg.mark
-                big_k += k
+            big_a = (u * (self.shocked_equity + self.d) - lv * self.shocked_liab + beta * m
+                     + gamma * self.um_b)
+            big_k = (u * (self.fixed_equity - self.qe + self.inv_qe) - lv * self.fixed_liab
+                     - beta * amount + gamma * self.um_q)
+            big_b = u * self.inv_q + beta * inv_m
             x = _nearest_positive_root(big_a, big_k, big_b)
             if x is None:
                 return None
-            moved = [
-                (leg.rate, leg.amount) if not leg.tiers else _rate_amount(
-                    bracket(leg.tiers, leg.notional_at(leg.mark * x)))
-                for leg in self.legs
-            ]
-            if moved == brackets:
+            changed = False
+            for entry in tiered:
+                leg, rate, old_amount = entry
+                price = leg.mark * x
+                tier = bracket(leg.tiers, leg.qa / price if leg.inverse else leg.qa * price)
+                if tier.rate != rate or tier.amount != old_amount:
+                    changed = True
+                    if leg.inverse:
+                        inv_m += leg.qa * (tier.rate - rate) / leg.mark
+                    else:
+                        m += leg.qa * (tier.rate - rate) * leg.mark
+                    amount += tier.amount - old_amount
+                    entry[1], entry[2] = tier.rate, tier.amount
+            if not changed:
                 return x - 1.0
-            brackets = moved
         return _bisect_move(self, c, x)
-
-
-def _rate_amount(tier: Tier) -> tuple[float, float]:
-    return tier.rate, tier.amount
 
 
 def _nearest_positive_root(a: float, k: float, b: float) -> float | None:
@@ -218,36 +236,36 @@ def _nearest_positive_root(a: float, k: float, b: float) -> float | None:
     if b == 0.0:
         if a == 0.0:
             return None
-        roots = [-k / a]
-    elif a == 0.0:
-        roots = [-b / k] if k != 0.0 else []
-    else:
-        disc = k * k - 4.0 * a * b
-        if disc < 0.0:
+        x = -k / a
+        return x if 0.0 < x < math.inf else None
+    if a == 0.0:
+        if k == 0.0:
             return None
-        # Numerically stable pair of roots of a·x² + k·x + b = 0.
-        root = math.sqrt(disc)
-        qq = -0.5 * (k + math.copysign(root, k))
-        roots = [qq / a] + ([b / qq] if qq != 0.0 else [])
+        x = -b / k
+        return x if 0.0 < x < math.inf else None
+    disc = k * k - 4.0 * a * b
+    if disc < 0.0:
+        return None
+    # Numerically stable pair of roots of a·x² + k·x + b = 0.
+    qq = -0.5 * (k + math.copysign(math.sqrt(disc), k))
     best = None
-    for x in roots:
-        if x > 0.0 and math.isfinite(x) and (best is None or abs(x - 1.0) < abs(best - 1.0)):
+    for x in (qq / a, b / qq if qq != 0.0 else -1.0):
+        if 0.0 < x < math.inf and (best is None or abs(x - 1.0) < abs(best - 1.0)):
             best = x
     return best
 
 
-def _bisect_move(pool: _Pool, c: tuple[float, float, float, float], guess: float | None
-                 ) -> float | None:
+def _bisect_move(book: _Book, c: Coefficients, guess: float | None) -> float | None:
     """Fallback when bracket passes do not settle: bisection on the exact cushion."""
     if guess is None:
         return None
     lo, hi = (1.0, guess) if guess > 1.0 else (guess, 1.0)
-    f_lo = pool.cushion_at_move(c, lo)
-    if (f_lo > 0.0) == (pool.cushion_at_move(c, hi) > 0.0):
+    f_lo = book.cushion_at_move(c, lo)
+    if (f_lo > 0.0) == (book.cushion_at_move(c, hi) > 0.0):
         return None
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        f_mid = pool.cushion_at_move(c, mid)
+        f_mid = book.cushion_at_move(c, mid)
         if (f_mid > 0.0) == (f_lo > 0.0):
             lo, f_lo = mid, f_mid
         else:
@@ -271,8 +289,7 @@ def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> tuple[float, fl
     return call, liq, warn, source
 
 
-def _state(cushions: tuple[float, float, float]) -> State:
-    liq, call, warn = cushions
+def _state(liq: float, call: float, warn: float) -> State:
     if liq <= 0.0:
         return "liquidation"
     if call <= 0.0:
@@ -295,14 +312,13 @@ def assess(snapshot: AccountSnapshot) -> Health:
     settle = snapshot.settle
 
     fixed_equity = snapshot.wallet_balance
-    shocked_equity = 0.0
+    shocked_equity = fixed_liab = shocked_liab = 0.0
     for asset in snapshot.assets:
         value = asset.amount * asset.price * (1.0 - asset.haircut)
         if asset.asset == settle or asset.asset in STABLE_ASSETS:
             fixed_equity += value
         else:
             shocked_equity += value
-    fixed_liab = shocked_liab = 0.0
     for debt in snapshot.liabilities:
         value = (debt.amount + debt.interest) * debt.price
         if debt.asset == settle or debt.asset in STABLE_ASSETS:
@@ -312,74 +328,58 @@ def assess(snapshot: AccountSnapshot) -> Health:
 
     legs = [_Leg(p) for p in snapshot.positions]
     cross = [leg for leg in legs if leg.cross]
-    pool = _Pool(cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab)
+    book = _Book(cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab)
 
     formula = profile.formula
     c_liq = _coefficients(formula, liq)
     c_call = _coefficients(formula, call)
-    c_warn = _coefficients(formula, warn)
 
-    upnl, mm, um, liab = pool.totals()
-    equity = fixed_equity + shocked_equity + upnl - liab
-    assets_total = fixed_equity + shocked_equity + upnl
+    liab = book.liabilities
+    assets_total = fixed_equity + shocked_equity + book.upnl
+    equity = assets_total - liab
+    mm, um = book.mm, book.um
     if formula == "maintenance_over_equity":
-        top, bottom, requirement = mm, equity, mm / liq
+        top, bottom, requirement, exposed = mm, equity, mm / liq, mm
     elif formula == "equity_over_maintenance":
-        top, bottom, requirement = equity, mm, liq * mm
+        top, bottom, requirement, exposed = equity, mm, liq * mm, mm
     elif formula == "equity_over_used_margin":
-        top, bottom, requirement = equity, um, liq * um
+        top, bottom, requirement, exposed = equity, um, liq * um, um
     else:
-        top, bottom, requirement = assets_total, liab, (liq - 1.0) * liab
-    at_risk = (mm if formula in ("maintenance_over_equity", "equity_over_maintenance")
-               else um if formula == "equity_over_used_margin" else liab) > 0.0
+        top, bottom, requirement, exposed = assets_total, liab, (liq - 1.0) * liab, liab
     ratio_value = top / bottom if bottom > 0.0 else None
 
-    if at_risk:
-        cushions = (pool.cushion(c_liq), pool.cushion(c_call), pool.cushion(c_warn))
-        state = _state(cushions)
-        move_call = pool.move_to(c_call)
-        move_liq = pool.move_to(c_liq)
+    if exposed > 0.0:
+        cushion_liq = book.cushion(c_liq)
+        cushion_call = book.cushion(c_call)
+        state = _state(cushion_liq, cushion_call, book.cushion(_coefficients(formula, warn)))
+        move_call = book.move_to(c_call)
+        move_liq = book.move_to(c_liq)
+        for leg in cross:
+            leg.liquidation_price = leg.solve(c_liq, cushion_liq - leg.own(c_liq))
+            leg.margin_call_price = leg.solve(c_call, cushion_call - leg.own(c_call))
     else:
-        cushions = (1.0, 1.0, 1.0)
+        # Nothing at risk: no requirement, so no level can be reached by any move.
         state = "ok" if equity >= 0.0 else "liquidation"
         move_call = move_liq = None
-
-    # Per-position prices: one cushion total per pool, then each leg's own root.
-    liq_prices: dict[int, float | None] = {}
-    call_prices: dict[int, float | None] = {}
-    if at_risk:
-        for leg in cross:
-            own_liq = leg.cushion_at_mark(c_liq)
-            own_call = leg.cushion_at_mark(c_call)
-            liq_prices[id(leg)] = leg.solve(c_liq, cushions[0] - own_liq)
-            call_prices[id(leg)] = leg.solve(c_call, cushions[1] - own_call)
     for leg in legs:
-        if leg.cross:
-            continue
-        iso = _Pool([leg], leg.pos.isolated_margin or 0.0, 0.0, 0.0, 0.0)
-        liq_prices[id(leg)] = leg.solve(c_liq, iso.cushion(c_liq) - leg.cushion_at_mark(c_liq))
-        call_prices[id(leg)] = leg.solve(
-            c_call, iso.cushion(c_call) - leg.cushion_at_mark(c_call))
+        if not leg.cross:
+            # The isolated pool holds only this leg: its rest is the margin put aside.
+            margin = leg.pos.isolated_margin or 0.0
+            leg.liquidation_price = leg.solve(c_liq, c_liq[0] * margin)
+            leg.margin_call_price = leg.solve(c_call, c_call[0] * margin)
 
-    ranks = _close_ranks(legs, profile)
+    _rank_for_closing(legs, profile)
     positions = []
     for leg in legs:
-        price = liq_prices.get(id(leg))
+        price = leg.liquidation_price
         pos = leg.pos
         positions.append(PositionHealth(
-            symbol=pos.symbol,
-            liquidation_price=price,
-            distance=(price - leg.mark) / leg.mark if price is not None else None,
-            unrealized_pnl=leg.upnl,
-            maintenance_margin=leg.mm,
-            close_rank=ranks[id(leg)],
-            reported_liquidation_price=_reported_price(pos),
-            margin_call_price=call_prices.get(id(leg)),
-            margin_mode=pos.margin_mode,
-            notional=leg.notional,
+            pos.symbol, price, (price - leg.mark) / leg.mark if price is not None else None,
+            leg.upnl, leg.mm, leg.rank, _reported_price(pos), leg.margin_call_price,
+            pos.margin_mode, leg.notional,
         ))
 
-    exposure = sum(leg.notional for leg in cross)
+    exposure = book.notional
     if not cross and liab > 0.0:
         exposure = assets_total  # spot margin: everything held is exposure
     return Health(
@@ -402,7 +402,7 @@ def assess(snapshot: AccountSnapshot) -> Health:
     )
 
 
-def _close_ranks(legs: list[_Leg], profile: VenueProfile) -> dict[int, int]:
+def _rank_for_closing(legs: list[_Leg], profile: VenueProfile) -> None:
     """1 = closed first. Cross positions first in the venue's order, then isolated ones."""
     oldest_first = profile.close_order == "oldest_first" and all(
         leg.pos.opened_at is not None for leg in legs if leg.cross)
@@ -411,4 +411,5 @@ def _close_ranks(legs: list[_Leg], profile: VenueProfile) -> dict[int, int]:
         primary = leg.pos.opened_at if oldest_first and leg.cross else leg.upnl
         return (not leg.cross, primary or 0.0, leg.upnl, leg.pos.symbol)
 
-    return {id(leg): rank for rank, leg in enumerate(sorted(legs, key=key), start=1)}
+    for rank, leg in enumerate(sorted(legs, key=key), start=1):
+        leg.rank = rank
