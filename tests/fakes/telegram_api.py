@@ -252,6 +252,11 @@ class FakeTelegramAPI:
                   times: int = 1) -> None:
         self.faults.append(Fault(method, error, chat_id, times))
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """Pending updates, removed from the queue (handler tests feed them to process_update)."""
+        updates, self._updates = self._updates, []
+        return updates
+
     def sent(self, chat_id: int, *, include_deleted: bool = False) -> list[ChatMessage]:
         """What the bot sent to a chat, oldest first."""
         return [m for m in self.messages.get(chat_id, [])

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from .errors import on_error, quiet_http_logs
+from .errors import on_error, quiet_library_logs
 from .guard import delete_pasted_secret
 from .handlers import CORE_KEY, CoreFacade, press_button, run_command, unknown_command
 from .link import LINK_COMMAND, link_conversation
@@ -42,7 +42,7 @@ def build_application(settings: TelegramSettings, core: CoreFacade, *,
     """
     if not settings.configured:
         raise ValueError("MARGINWATCH_TELEGRAM_TOKEN is not set")
-    quiet_http_logs()
+    quiet_library_logs()
     assert settings.token is not None
     builder = (ApplicationBuilder()
                .token(settings.token.get_secret_value())

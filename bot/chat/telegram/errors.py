@@ -16,10 +16,15 @@ from .send import send
 log = logging.getLogger(__name__)
 
 
-def quiet_http_logs() -> None:
-    """httpx logs every request URL at INFO, and Bot API URLs contain the token."""
+def quiet_library_logs() -> None:
+    """Keep the token and typed secrets out of the logs, whatever the root level is.
+
+    httpx logs every request URL at INFO, and Bot API URLs contain the token; python-telegram-bot
+    logs whole updates and API parameters at DEBUG, and an update may be a key typed during /link.
+    """
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
 
 
 class RedactToken(logging.Filter):

@@ -46,14 +46,15 @@ DRAFT_LIFETIME = 600.0
 class LinkDraft:
     """A link in progress. The credential values never appear in its repr."""
 
-    venue: str = ""
     label: str | None = None
-    fields: tuple[str, ...] = ()
+    form: Any = None  # core's LinkForm once the venue is known
     values: dict[str, str] = field(default_factory=dict, repr=False)
     started: float = field(default_factory=time.monotonic)
 
-    def next_field(self) -> str | None:
-        return next((f for f in self.fields if f not in self.values), None)
+    def next_field(self) -> Any:
+        """The next of core's LinkFields still to ask for, or None when all are in."""
+        fields = self.form.fields if self.form is not None else ()
+        return next((f for f in fields if f.name not in self.values), None)
 
     def expired(self) -> bool:
         return time.monotonic() - self.started > DRAFT_LIFETIME
@@ -80,29 +81,20 @@ async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Messa
     await send(context.bot, update.effective_chat.id, answer)
 
 
-def _field_name(name: str) -> str:
-    return texts.LINK_FIELD_NAMES.get(name, name.replace("_", " "))
-
-
 async def _ask_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
                     *lines: str) -> int:
-    field_name = draft.next_field()
-    assert field_name is not None
-    await _say(update, context, _link_message(
-        *lines, texts.LINK_ASK_FIELD.format(field=_field_name(field_name))))
+    await _say(update, context, _link_message(*lines, draft.next_field().prompt))
     return ASK_FIELD
 
 
 async def _choose_venue(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
                         venue: str) -> int:
     try:
-        draft.venue, draft.fields = core_of(context).link_fields(venue)
+        draft.form = core_of(context).link_form(venue)
     except Refusal as refusal:
         await _say(update, context, refusal.to_message())
         return ASK_VENUE
-    venue_label = core_of(context).venue_label(draft.venue)
-    return await _ask_next(update, context, draft,
-                           texts.LINK_READ_ONLY_HINT.format(venue=venue_label))
+    return await _ask_next(update, context, draft, draft.form.hint)
 
 
 async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -123,7 +115,7 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.user_data[_DRAFT_KEY] = draft
     if "venue" in arguments:
         return await _choose_venue(update, context, draft, arguments["venue"])
-    venues = core_of(context).venue_names()
+    venues = ", ".join(sorted(core_of(context).venues))
     await _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
     return ASK_VENUE
 
@@ -138,20 +130,21 @@ async def got_venue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """One credential: deleted from the chat first, then kept for core."""
+    """One credential: a secret is deleted from the chat first, then kept for core."""
     incoming = update.effective_message
     assert incoming is not None
     value = (incoming.text or "").strip()
-    try:
-        await incoming.delete()
-    except TelegramError as error:
-        log.warning("could not delete a credential message: %s", type(error).__name__)
     draft = _draft(context)
-    if draft is None or draft.expired():
+    asked = draft.next_field() if draft is not None else None
+    if asked is None or asked.secret:
+        # Unsure what it is (expired draft) counts as secret: deleting is the safe side.
+        try:
+            await incoming.delete()
+        except TelegramError as error:
+            log.warning("could not delete a credential message: %s", type(error).__name__)
+    if draft is None or asked is None or draft.expired():
         return await _expired(update, context)
-    field_name = draft.next_field()
-    assert field_name is not None
-    draft.values[field_name] = value
+    draft.values[asked.name] = value
     if draft.next_field() is not None:
         return await _ask_next(update, context, draft)
     return await _finish(update, context, draft)
@@ -164,7 +157,7 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Lin
     _forget(context)
     try:
         answer = await resolve(core_of(context).link(
-            caller, venue=draft.venue, label=draft.label, credentials=credentials))
+            caller, venue=draft.form.venue, label=draft.label, credentials=credentials))
     except Refusal as refusal:
         answer = refusal.to_message()
     finally:
