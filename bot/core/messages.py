@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["info", "ok", "watch", "margin_call", "critical", "error"]
 
@@ -162,3 +163,53 @@ class Refusal(Exception):
 
         return message(self.title or texts.REFUSED_TITLE, "error", lines=(self.sentence,),
                        private=True)
+
+
+def to_payload(msg: Message) -> dict[str, object]:
+    """A JSON-able dict of ``msg`` (what the outbox stores); images travel as base64."""
+    import base64
+
+    return {
+        "title": msg.title,
+        "severity": msg.severity,
+        "lines": list(msg.lines),
+        "fields": [{"name": f.name, "value": f.value, "inline": f.inline} for f in msg.fields],
+        "image": None if msg.image is None else {
+            "data": base64.b64encode(msg.image.data).decode(),
+            "filename": msg.image.filename,
+            "description": msg.image.description,
+        },
+        "actions": [{"id": a.id.value, "label": a.label, "args": list(a.args)}
+                    for a in msg.actions],
+        "private": msg.private,
+        "silent": msg.silent,
+        "footer": msg.footer,
+        "mention": msg.mention,
+    }
+
+
+def from_payload(payload: Mapping[str, Any]) -> Message:
+    """The Message a :func:`to_payload` dict describes; unknown keys are ignored."""
+    import base64
+
+    severity = payload.get("severity", "info")
+    if severity not in SEVERITIES:
+        severity = "info"
+    image = payload.get("image")
+    return Message(
+        title=str(payload.get("title", "")),
+        severity=severity,
+        lines=tuple(str(line) for line in payload.get("lines", ())),
+        fields=tuple(Field(str(f["name"]), str(f["value"]), bool(f.get("inline", True)))
+                     for f in payload.get("fields", ())),
+        image=None if not image else Image(base64.b64decode(image["data"]),
+                                           str(image["filename"]),
+                                           str(image.get("description", ""))),
+        actions=tuple(Action(ActionId(a["id"]), str(a.get("label", "")),
+                             tuple(str(x) for x in a.get("args", ())))
+                      for a in payload.get("actions", ())),
+        private=bool(payload.get("private", False)),
+        silent=bool(payload.get("silent", severity not in LOUD)),
+        footer=str(payload.get("footer", "")),
+        mention=bool(payload.get("mention", False)),
+    )

@@ -246,3 +246,39 @@ ALERT_TITLE = {
     "margin_call": "{label}: MARGIN CALL",
     "critical": "{label}: CRITICAL — close to liquidation",
 }
+ALERT_REMINDER = "Still at this level since {since} UTC."
+ALERT_ESCALATION_FROM = "Was {previous} before."
+ALERT_RECOVERY = "Improved from {previous}."
+ALERT_RATIO = "{ratio_name}: {ratio}"
+ALERT_MOVE = "A {move} of every price would liquidate the account."
+ALERT_APPROXIMATE = "Estimated: the exchange does not publish every figure."
+ALERT_FEED_TITLE = {
+    "data_stale": "{label}: data stale",
+    "key_invalid": "{label}: key invalid or revoked",
+    "exchange_down": "{label}: {venue} is not answering",
+    "feed_restored": "{label}: reading again",
+}
+ALERT_FEED_LINE = {
+    "data_stale": "The last checks of {venue} failed ({problem}); alerts resume when it answers.",
+    "key_invalid": (
+        "{venue} refused the read-only key ({problem}). I cannot watch this account until you "
+        "link a working key with /link."
+    ),
+    "exchange_down": "The last checks of {venue} failed; alerts resume when it answers.",
+    "feed_restored": "{venue} answers again; the alerts above this line are current.",
+}
+ALERT_VANISHED_TITLE = "{label}: {symbol} is gone"
+ALERT_VANISHED_TITLE_HIDDEN = "{label}: a position is gone"
+ALERT_VANISHED = "It was open at the last check and is not now: closed by you, or liquidated."
+ALERT_LEVEL_NAMES = {
+    "ok": "safe", "watch": "watch", "margin_call": "margin call", "critical": "critical",
+}
+ALERT_COALESCED_TITLE = "{first} (+{more} more)"
+ALERT_OWNER = "{owner}'s {label}"
+ALERT_SUBSCRIPTION_DISABLED = (
+    "I can no longer post {label}'s alerts to {where} ({reason}), so I stopped sending them there."
+)
+
+# --- digests -----------------------------------------------------------------------------------
+DIGEST_MESSAGE_TITLE = "Digest — {label}"
+DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"

@@ -1,0 +1,114 @@
+"""Alert events become neutral messages, redacted to what the owner shares, and several messages
+for one chat become one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core import format as fmt
+from bot.core import texts
+from bot.core.messages import Action, ActionId, Message, Severity, louder, message
+from bot.monitor.policy import AlertEvent
+
+# What a subscription shows, least to most (the store's `share` vocabulary). The owner's own
+# private chat always gets "positions".
+SHARE_ORDER: tuple[str, ...] = ("none", "state", "ratio", "positions")
+
+
+def subscription_ref(subscription_id: int) -> str:
+    """The button argument naming a subscription (``s12``); accounts are ``a12``."""
+    return f"s{subscription_id}"
+
+
+def account_ref(account_id: int) -> str:
+    return f"a{account_id}"
+
+
+def render_event(event: AlertEvent, share: str = "positions", *, owner: str = "") -> Message:
+    """The message for one alert event, showing no more than ``share`` allows.
+
+    ``owner`` names the account's owner in a community channel (empty in the owner's DM); a
+    channel never sees balances, and figures only from ``share="ratio"`` up.
+    """
+    shared = _share(share)
+    label = texts.ALERT_OWNER.format(owner=owner, label=event.account_label) if owner else (
+        event.account_label)
+    shows_figures = SHARE_ORDER.index(shared) >= SHARE_ORDER.index("ratio")
+    shows_positions = shared == "positions"
+    lines: list[str] = []
+    severity: Severity
+    if event.kind in texts.ALERT_FEED_TITLE:
+        title = texts.ALERT_FEED_TITLE[event.kind].format(label=label, venue=event.venue)
+        lines.append(texts.ALERT_FEED_LINE[event.kind].format(
+            venue=event.venue, problem=(event.problem or "unknown").replace("_", " ")))
+        severity = {"key_invalid": "error", "feed_restored": "info"}.get(  # type: ignore[assignment]
+            event.kind, "watch")
+    elif event.kind == "position_vanished":
+        template = (texts.ALERT_VANISHED_TITLE if shows_positions
+                    else texts.ALERT_VANISHED_TITLE_HIDDEN)
+        title = template.format(label=label, symbol=event.symbol)
+        lines.append(texts.ALERT_VANISHED)
+        severity = "critical" if event.priority == "critical" else "info"
+    else:
+        title = texts.ALERT_TITLE[event.level].format(label=label)
+        severity = event.level
+        if event.kind == "reminder":
+            lines.append(texts.ALERT_REMINDER.format(since=fmt.utc_time(event.at)))
+        elif event.kind == "recovery":
+            lines.append(texts.ALERT_RECOVERY.format(
+                previous=texts.ALERT_LEVEL_NAMES[event.previous_level]))
+        elif event.previous_level != "ok":
+            lines.append(texts.ALERT_ESCALATION_FROM.format(
+                previous=texts.ALERT_LEVEL_NAMES[event.previous_level]))
+        if shows_figures:
+            if event.ratio_name is not None and event.ratio_value is not None:
+                lines.append(texts.ALERT_RATIO.format(
+                    ratio_name=texts.RATIO_NAMES.get(
+                        event.ratio_name, event.ratio_name.replace("_", " ").capitalize()),
+                    ratio=fmt.ratio(event.ratio_value, event.venue)))
+            if event.move_to_liquidation is not None:
+                lines.append(texts.ALERT_MOVE.format(move=fmt.move(event.move_to_liquidation)))
+        if event.approximate:
+            lines.append(texts.ALERT_APPROXIMATE)
+    actions: tuple[Action, ...] = ()
+    # Only the owner can snooze, so buttons go to the owner's private chat, never to a channel.
+    if not owner and event.kind in ("escalation", "reminder") and event.level != "critical":
+        ref = subscription_ref(event.subscription_id)
+        actions = tuple(
+            Action(ActionId.SNOOZE, texts.BUTTON_SNOOZE.format(duration=d), (ref, d))
+            for d in ("1h", "4h", "24h")
+        )
+    return message(title, severity, lines=lines, actions=actions,
+                   private=not owner, mention=bool(owner) and severity == "critical")
+
+
+def coalesce(messages: Sequence[Message]) -> Message:
+    """Several messages for one chat as one: in the given order (put critical first), the
+    loudest severity wins; a single message passes unchanged."""
+    if not messages:
+        raise ValueError("nothing to coalesce")
+    if len(messages) == 1:
+        return messages[0]
+    first = messages[0]
+    severity: Severity = first.severity
+    lines: list[str] = []
+    actions: list[Action] = []
+    for part in messages:
+        severity = louder(severity, part.severity)
+        lines.append(f"• {part.title}")
+        lines.extend(f"  {line}" for line in part.lines)
+        lines.extend(f"  {f.name}: {f.value}" for f in part.fields)
+        actions.extend(a for a in part.actions if a not in actions)
+    return Message(
+        title=texts.ALERT_COALESCED_TITLE.format(first=first.title, more=len(messages) - 1),
+        severity=severity,
+        lines=tuple(lines),
+        actions=tuple(actions),
+        private=all(m.private for m in messages),
+        silent=all(m.silent for m in messages),
+        mention=any(m.mention for m in messages),
+    )
+
+
+def _share(share: str) -> str:
+    return share if share in SHARE_ORDER else "state"

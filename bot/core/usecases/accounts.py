@@ -1,0 +1,285 @@
+"""Linking, listing, unlinking accounts and deleting a user's data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import risk
+from bot.core import texts
+from bot.core.identity import Caller
+from bot.core.messages import Action, ActionId, Message, Refusal, message
+from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
+from bot.core.views import AccountView, status_message
+from bot.exchanges.errors import ExchangeReadError
+from bot.exchanges.types import AccountRead, Credentials, VenueInfo
+from bot.store.accounts import DuplicateAccount
+from bot.store.records import HealthPoint
+from bot.store.tx import Tx
+from bot.store.vault import AccountSecrets, VaultError
+
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,31}$")
+_TRUE = frozenset({"yes", "y", "true", "on", "1", "confirm"})
+_FALSE = frozenset({"no", "n", "false", "off", "0"})
+CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase", "wallet_address")
+_MAX_FIELD = 512
+
+
+@dataclass(frozen=True, slots=True)
+class LinkField:
+    """One thing to ask for when linking: ``name`` is the credentials key core expects."""
+
+    name: str
+    label: str
+    prompt: str
+    secret: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LinkForm:
+    """What a chat must collect to link ``venue`` (a Discord modal, a Telegram conversation)."""
+
+    venue: str
+    venue_label: str
+    fields: tuple[LinkField, ...]
+    hint: str
+
+
+def parse_bool(name: str, value: str | None) -> bool:
+    if value is None or value == "":
+        return False
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise Refusal(texts.NOT_A_BOOLEAN.format(name=name, value=value))
+
+
+def required_fields(info: VenueInfo) -> tuple[str, ...]:
+    """The credential parts a venue needs (see ``VenueAdapter.ccxt_credentials``)."""
+    if info.needs_wallet_address:
+        return ("wallet_address",)
+    fields = ["api_key"]
+    if info.needs_secret:
+        fields.append("secret")
+    if info.needs_passphrase:
+        fields.append("passphrase")
+    return tuple(fields)
+
+
+def health_point(account_id: int, health: risk.Health, now: float) -> HealthPoint:
+    return HealthPoint(
+        account_id=account_id, at=now, state=health.state, equity=health.equity,
+        ratio=health.ratio.value, ratio_name=health.ratio.name,
+        maintenance_margin=health.maintenance_margin,
+        move_to_liquidation=health.move_to_liquidation,
+        effective_leverage=health.effective_leverage,
+    )
+
+
+class AccountUseCases(CoreBase):
+    # --- venues -------------------------------------------------------------------------------
+
+    def _venue(self, venue: str | None) -> VenueInfo:
+        known = ", ".join(sorted(self.venues))
+        wanted = (venue or "").strip().lower()
+        info = self.venues.get(wanted)
+        if info is None:
+            # Accept the exchange's display name too ("Kraken", "OKX").
+            info = next((v for v in self.venues.values() if v.label.lower() == wanted), None)
+        if info is None:
+            raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue or "?", venues=known))
+        return info
+
+    def link_form(self, venue: str) -> LinkForm:
+        """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
+        info = self._venue(venue)
+        fields = tuple(
+            LinkField(name=name, label=texts.LINK_FIELD_NAMES[name],
+                      prompt=texts.LINK_ASK_FIELD.format(field=texts.LINK_FIELD_NAMES[name]),
+                      secret=name != "wallet_address")
+            for name in required_fields(info)
+        )
+        return LinkForm(venue=info.venue, venue_label=info.label, fields=fields,
+                        hint=texts.LINK_READ_ONLY_HINT.format(venue=info.label))
+
+    async def account_labels(self, caller: Caller) -> tuple[str, ...]:
+        """The caller's account labels (for autocomplete); never anyone else's."""
+        user = await self.store.read(
+            lambda tx: tx.users.find(caller.platform, caller.user_id))
+        if user is None:
+            return ()
+        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
+        return tuple(a.label for a in accounts)
+
+    # --- link ---------------------------------------------------------------------------------
+
+    def _credentials(self, info: VenueInfo, given: Mapping[str, str | None]) -> Credentials:
+        needed = required_fields(info)
+        # A wallet-address venue may also take an optional API key pair (ccxt passes it on).
+        allowed = set(needed) | ({"api_key", "secret"} if info.needs_wallet_address else set())
+        for name, value in given.items():
+            if name not in CREDENTIAL_FIELDS or (value and name not in allowed):
+                field_name = texts.LINK_FIELD_NAMES.get(name, name)
+                raise Refusal(texts.LINK_UNEXPECTED_FIELD.format(venue=info.label,
+                                                                 field=field_name))
+        cleaned: dict[str, str] = {}
+        for name in CREDENTIAL_FIELDS:
+            value = (given.get(name) or "").strip()
+            if not value:
+                if name in needed:
+                    raise Refusal(texts.LINK_MISSING_FIELD.format(
+                        venue=info.label, field=texts.LINK_FIELD_NAMES[name]))
+                continue
+            if any(ch.isspace() for ch in value) or len(value) > _MAX_FIELD:
+                raise Refusal(texts.LINK_BAD_FIELD.format(field=texts.LINK_FIELD_NAMES[name]))
+            cleaned[name] = value
+        return Credentials(
+            api_key=cleaned.get("api_key", ""), secret=cleaned.get("secret", ""),
+            passphrase=cleaned.get("passphrase"), wallet_address=cleaned.get("wallet_address"))
+
+    async def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
+                   credentials: Mapping[str, str | None] | None = None) -> Message:
+        """Validate, check the key's rights, read once, then store the key encrypted.
+
+        Nothing is written until the key passed the rights check and the first read worked,
+        so every refusal leaves the store as it was.
+        """
+        require_private(caller)
+        info = self._venue(venue)
+        if caller.community_id is not None:
+            settings = await self.store.read(
+                lambda tx: tx.communities.get(caller.platform, caller.community_id or ""))
+            if settings.allowed_venues and info.venue not in settings.allowed_venues:
+                allowed = ", ".join(settings.allowed_venues)
+                raise Refusal(texts.LINK_VENUE_NOT_ALLOWED.format(venues=allowed))
+        label = (label or info.venue).strip()
+        if not _LABEL.match(label):
+            raise Refusal(texts.LINK_BAD_LABEL.format(label=label))
+        user = await self._user(caller)
+        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
+        if any(a.label.casefold() == label.casefold() for a in accounts):
+            raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label))
+        if len(accounts) >= self.limits.max_accounts_per_user:
+            raise Refusal(texts.LINK_TOO_MANY_ACCOUNTS.format(
+                limit=self.limits.max_accounts_per_user))
+        creds = self._credentials(info, credentials or {})
+
+        lines: list[str] = []
+        try:
+            check = await self.exchanges.check_key(info.venue, creds)
+            if not check.ok:
+                raise Refusal(texts.LINK_KEY_REFUSED.format(reason=check.message))
+            if not check.can_report_rights:
+                # The probe's own sentence says how to make the key read-only on that venue.
+                lines.append(check.message or texts.LINK_KEY_CANNOT_CHECK.format(
+                    venue=info.label))
+            read: AccountRead = await self.exchanges.read_account(info.venue, creds)
+        except ExchangeReadError as exc:
+            self.exchanges.forget(info.venue, creds)
+            raise Refusal(texts.LINK_READ_FAILED.format(reason=exc.user_message)) from None
+        except Refusal:
+            self.exchanges.forget(info.venue, creds)
+            raise
+        health = risk.assess(read.snapshot)
+        now = self.clock()
+        secrets = AccountSecrets(api_key=creds.api_key or None, secret=creds.secret or None,
+                                 passphrase=creds.passphrase, wallet_address=creds.wallet_address)
+
+        def store_it(tx: Tx) -> tuple[int, float | None]:
+            account = tx.accounts.add(user.id, info.venue, label, secrets, now=now)
+            sub = tx.subscriptions.add(account.id, dm_destination(caller.platform, caller.user_id),
+                                       now=now)
+            tx.history.add(health_point(account.id, health, now))
+            return account.id, sub.snoozed_until
+
+        try:
+            account_id, snoozed = await self.store.run(store_it)
+        except DuplicateAccount:
+            raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label)) from None
+        view = AccountView(account_id, label, info.venue, info.label, snoozed)
+        card = status_message(view, health, now=now, notes=read.notes,
+                              approximate=read.approximate or info.approximate)
+        lines.insert(0, texts.LINK_DONE.format(label=label, venue=info.label))
+        return _prepend(card, lines)
+
+    # --- list, unlink, delete -----------------------------------------------------------------
+
+    async def list_accounts(self, caller: Caller) -> Message:
+        require_private(caller)
+        user = await self._user(caller)
+        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
+        if not accounts:
+            return message(texts.ACCOUNTS_TITLE, lines=(texts.ACCOUNTS_NONE,), private=True)
+        lines = []
+        for account in accounts:
+            status = texts.ACCOUNT_STATUS.get(account.status, account.status)
+            line = texts.ACCOUNT_LINE.format(label=account.label,
+                                             venue=self._venue_label(account.venue),
+                                             status=status)
+            if account.last_error:
+                line += f" ({account.last_error})"
+            lines.append(line)
+        return message(texts.ACCOUNTS_TITLE, lines=lines, private=True)
+
+    async def unlink(self, caller: Caller, account: str | None = None,
+                     confirm: str | None = None) -> Message:
+        require_private(caller)
+        _, found = await self._own_account(caller, account)
+        if not parse_bool("confirm", confirm):
+            return message(
+                texts.LINK_TITLE, "watch",
+                lines=(texts.UNLINK_CONFIRM.format(label=found.label),),
+                actions=(Action(ActionId.CONFIRM_UNLINK,
+                                texts.UNLINK_BUTTON.format(label=found.label),
+                                (f"a{found.id}",)),),
+                private=True)
+        return await self._unlink(found.id, found.venue, found.label)
+
+    async def _unlink(self, account_id: int, venue: str, label: str) -> Message:
+        try:
+            secrets = await self.store.read(lambda tx: tx.accounts.credentials(account_id))
+            self.exchanges.forget(venue, Credentials(
+                api_key=secrets.api_key or "", secret=secrets.secret or "",
+                passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
+        except (LookupError, ValueError, VaultError):
+            pass  # nothing cached to drop; the purge below is what matters
+        await self.store.delete_account(account_id)
+        return message(texts.LINK_TITLE, "ok", lines=(texts.UNLINK_DONE.format(label=label),),
+                       private=True)
+
+    async def delete_my_data(self, caller: Caller, confirm: str | None = None) -> Message:
+        require_private(caller)
+        user = await self.store.read(lambda tx: tx.users.find(caller.platform, caller.user_id))
+        if user is None:
+            return message(texts.DONE, lines=(texts.DELETE_NOTHING,), private=True)
+        if not parse_bool("confirm", confirm):
+            return message(
+                texts.DELETE_BUTTON, "watch", lines=(texts.DELETE_CONFIRM,),
+                actions=(Action(ActionId.CONFIRM_DELETE_MY_DATA, texts.DELETE_BUTTON),),
+                private=True)
+        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
+        for account in accounts:
+            try:
+                secrets = await self.store.read(
+                    lambda tx, account_id=account.id: tx.accounts.credentials(account_id))
+                self.exchanges.forget(account.venue, Credentials(
+                    api_key=secrets.api_key or "", secret=secrets.secret or "",
+                    passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
+            except (LookupError, ValueError, VaultError):
+                pass
+        purged = await self.store.delete_user_data(user.id)
+        return message(texts.DONE, "ok",
+                       lines=(texts.DELETE_DONE.format(accounts=purged.accounts),),
+                       private=True)
+
+
+def _prepend(card: Message, lines: list[str]) -> Message:
+    from dataclasses import replace
+
+    return replace(card, lines=(*lines, *card.lines))
+
+
+__all__ = ["AccountUseCases", "LinkField", "LinkForm", "parse_bool", "pick_account"]

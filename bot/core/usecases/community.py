@@ -1,0 +1,262 @@
+"""A community's side: members sending their alerts to its channel, and moderators' controls.
+
+Every moderator action is written to the community's audit log in the same transaction as the
+change it describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core import format as fmt
+from bot.core import texts
+from bot.core.identity import Caller
+from bot.core.messages import Field, Message, Refusal, message
+from bot.core.usecases.accounts import parse_bool
+from bot.core.usecases.base import CoreBase, require_community, require_moderator
+from bot.core.usecases.preferences import CRITICAL_RANGE, WATCH_RANGE, parse_percent_in, share_label
+from bot.store.records import CommunitySettings, Destination, Subscription
+from bot.store.tx import Tx
+
+
+class CommunityUseCases(CoreBase):
+    def _audit_in(self, tx: Tx, caller: Caller, action: str, *, target: str | None = None,
+                  detail: str | None = None) -> None:
+        tx.audit.record(now=self.clock(), actor_platform=caller.platform,
+                        actor_id=caller.user_id, action=action,
+                        community_id=caller.community_id, target=target, detail=detail)
+
+    async def _settings(self, caller: Caller, community: str) -> CommunitySettings:
+        return await self.store.read(lambda tx: tx.communities.get(caller.platform, community))
+
+    # --- members ------------------------------------------------------------------------------
+
+    async def subscribe(self, caller: Caller, account: str | None = None) -> Message:
+        """Send one of the caller's own accounts' alerts to the community's alert channel."""
+        community = require_community(caller)
+        settings = await self._settings(caller, community)
+        if not settings.enabled:
+            raise Refusal(texts.COMMUNITY_DISABLED)
+        if settings.alert_channel_id is None:
+            raise Refusal(texts.SUBSCRIBE_NO_CHANNEL)
+        _, found = await self._own_account(caller, account)
+        if settings.allowed_venues and found.venue not in settings.allowed_venues:
+            raise Refusal(texts.LINK_VENUE_NOT_ALLOWED.format(
+                venues=", ".join(settings.allowed_venues)))
+        destination = Destination(platform=caller.platform, chat_id=settings.alert_channel_id,
+                                  thread_id=settings.alert_thread_id)
+        now = self.clock()
+
+        def work(tx: Tx) -> Subscription | None:
+            if tx.subscriptions.find(found.id, destination) is not None:
+                return None
+            # The owner's choice (kept on the private subscription) wins over the default.
+            own = [s.share for s in tx.subscriptions.for_account(found.id)
+                   if s.destination.is_dm and s.share != "none"]
+            share = own[0] if own else settings.default_share
+            return tx.subscriptions.add(found.id, destination, now=now, community_id=community,
+                                        thresholds=settings.default_thresholds, share=share)
+
+        sub = await self.store.run(work)
+        if sub is None:
+            return message(texts.SUBSCRIBE_ALREADY.format(label=found.label), "info")
+        return message(texts.SUBSCRIBE_DONE.format(label=found.label,
+                                                   level=share_label(sub.share)), "ok")
+
+    async def unsubscribe(self, caller: Caller, account: str | None = None) -> Message:
+        community = require_community(caller)
+        _, found = await self._own_account(caller, account)
+
+        def work(tx: Tx) -> int:
+            subs = [s for s in tx.subscriptions.for_account(found.id)
+                    if s.community_id == community and s.destination.platform == caller.platform]
+            return sum(tx.subscriptions.remove(s.id) for s in subs)
+
+        removed = await self.store.run(work)
+        text = texts.UNSUBSCRIBE_DONE if removed else texts.UNSUBSCRIBE_NOT
+        return message(text.format(label=found.label), "ok" if removed else "info")
+
+    # --- moderators ---------------------------------------------------------------------------
+
+    async def set_alert_channel(self, caller: Caller, channel: str | None = None) -> Message:
+        """Make a channel (default: where the command was typed, in its topic) the community's
+        alert channel; members' existing community subscriptions move with it."""
+        community = require_moderator(caller)
+        if channel:
+            chat_id, thread_id = channel.strip(), None
+            where = texts.SETALERTS_WHERE_OTHER.format(channel=chat_id)
+        else:
+            chat_id, thread_id = caller.chat_id, caller.topic_id
+            where = texts.SETALERTS_WHERE_TOPIC if thread_id else texts.SETALERTS_WHERE_CHANNEL
+        now = self.clock()
+        new_destination = Destination(platform=caller.platform, chat_id=chat_id,
+                                      thread_id=thread_id)
+
+        def work(tx: Tx) -> None:
+            settings = tx.communities.get(caller.platform, community)
+            tx.communities.save(replace(settings, alert_channel_id=chat_id,
+                                        alert_thread_id=thread_id), now=now)
+            for sub in tx.subscriptions.for_community(caller.platform, community):
+                if sub.destination == new_destination:
+                    continue
+                tx.subscriptions.remove(sub.id)
+                if tx.subscriptions.find(sub.account_id, new_destination) is None:
+                    tx.subscriptions.add(sub.account_id, new_destination, now=now,
+                                         community_id=community, thresholds=sub.thresholds,
+                                         share=sub.share)
+            detail = chat_id + (f" topic {thread_id}" if thread_id else "")
+            self._audit_in(tx, caller, "set_alert_channel", target=chat_id, detail=detail)
+
+        await self.store.run(work)
+        return message(texts.SETALERTS_DONE.format(where=where), "ok")
+
+    def _settings_message(self, settings: CommunitySettings, saved: bool) -> Message:
+        channel = settings.alert_channel_id or texts.SETTINGS_NO_CHANNEL
+        if settings.alert_channel_id and settings.alert_thread_id:
+            channel += f" / {settings.alert_thread_id}"
+        defaults = settings.default_thresholds
+        fields = (
+            Field(texts.SETTINGS_ALERT_CHANNEL, channel),
+            Field(texts.SETTINGS_ENABLED,
+                  texts.SETTINGS_ON if settings.enabled else texts.SETTINGS_OFF),
+            Field(texts.SETTINGS_VENUES,
+                  ", ".join(settings.allowed_venues) or texts.SETTINGS_ALL_VENUES),
+            Field(texts.SETTINGS_DEFAULT_WATCH, fmt.percent(defaults.watch_move)),
+            Field(texts.SETTINGS_DEFAULT_CRITICAL, fmt.percent(defaults.critical_move)),
+        )
+        return message(texts.SETTINGS_TITLE, "ok" if saved else "info",
+                       lines=(texts.SETTINGS_SAVED,) if saved else (), fields=fields,
+                       private=True)
+
+    async def community_settings(self, caller: Caller, watch: str | None = None,
+                                 critical: str | None = None, venues: str | None = None,
+                                 enabled: str | None = None) -> Message:
+        """Show the community's settings, or change the ones given (validated first)."""
+        community = require_moderator(caller)
+        settings = await self._settings(caller, community)
+        if not (watch or critical or venues or enabled):
+            return self._settings_message(settings, saved=False)
+        defaults = settings.default_thresholds
+        changes: list[str] = []
+        if watch:
+            defaults = replace(defaults, watch_move=parse_percent_in("watch", watch,
+                                                                     *WATCH_RANGE))
+            changes.append(f"watch={fmt.percent(defaults.watch_move)}")
+        if critical:
+            defaults = replace(defaults, critical_move=parse_percent_in("critical", critical,
+                                                                        *CRITICAL_RANGE))
+            changes.append(f"critical={fmt.percent(defaults.critical_move)}")
+        if (defaults.watch_move is not None and defaults.critical_move is not None
+                and defaults.critical_move >= defaults.watch_move):
+            raise Refusal(texts.ALERTS_ORDER.format(critical=fmt.percent(defaults.critical_move),
+                                                    watch=fmt.percent(defaults.watch_move)))
+        allowed = settings.allowed_venues
+        if venues:
+            allowed = self._parse_venues(venues)
+            changes.append("venues=" + (",".join(allowed) or "all"))
+        is_enabled = settings.enabled
+        if enabled:
+            is_enabled = parse_bool("enabled", enabled)
+            changes.append(f"enabled={'on' if is_enabled else 'off'}")
+        new = replace(settings, default_thresholds=defaults, allowed_venues=allowed,
+                      enabled=is_enabled)
+        now = self.clock()
+
+        def work(tx: Tx) -> CommunitySettings:
+            saved = tx.communities.save(new, now=now)
+            if defaults != settings.default_thresholds:
+                # Channel subscriptions follow the community's defaults.
+                for sub in tx.subscriptions.for_community(caller.platform, community):
+                    tx.subscriptions.set_thresholds(sub.id, defaults)
+            self._audit_in(tx, caller, "settings", detail=" ".join(changes))
+            return saved
+
+        saved = await self.store.run(work)
+        return self._settings_message(saved, saved=True)
+
+    def _parse_venues(self, text: str) -> tuple[str, ...]:
+        if text.strip().lower() == "all":
+            return ()
+        known = ", ".join(sorted(self.venues))
+        chosen: list[str] = []
+        for part in text.replace(";", ",").replace(" ", ",").split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            if name not in self.venues:
+                raise Refusal(texts.SETTINGS_BAD_VENUE.format(venue=part.strip(), venues=known))
+            if name not in chosen:
+                chosen.append(name)
+        if not chosen:
+            raise Refusal(texts.SETTINGS_BAD_VENUE.format(venue=text, venues=known))
+        return tuple(chosen)
+
+    async def list_subscribers(self, caller: Caller) -> Message:
+        """Who sends alerts here: member, account label, venue and what they share. Never a
+        balance or any figure."""
+        community = require_moderator(caller)
+
+        def work(tx: Tx) -> list[str]:
+            lines = []
+            for sub in tx.subscriptions.for_community(caller.platform, community):
+                account = tx.accounts.get(sub.account_id)
+                if account is None:
+                    continue
+                owner = tx.users.get(account.owner_id)
+                member = (owner.display_name or owner.platform_user_id) if owner else "?"
+                lines.append(texts.SUBSCRIBER_LINE.format(
+                    member=member, label=account.label, venue=self._venue_label(account.venue),
+                    level=share_label(sub.share)))
+            return lines
+
+        lines = await self.store.read(work)
+        return message(texts.SUBSCRIBERS_TITLE, lines=lines or (texts.SUBSCRIBERS_NONE,),
+                       private=True)
+
+    async def remove_subscriber(self, caller: Caller, member: str | None = None,
+                                account: str | None = None) -> Message:
+        """Stop a member's alerts in this community (their accounts and DMs are untouched)."""
+        community = require_moderator(caller)
+        if not member or not member.strip():
+            raise Refusal(texts.REMOVE_BAD_MEMBER)
+        wanted = member.strip().lstrip("@")
+
+        def work(tx: Tx) -> int:
+            removed = 0
+            for sub in tx.subscriptions.for_community(caller.platform, community):
+                acct = tx.accounts.get(sub.account_id)
+                owner = None if acct is None else tx.users.get(acct.owner_id)
+                if acct is None or owner is None:
+                    continue
+                # Adapters pass the member's platform id; a display name is accepted for
+                # chats where a mention cannot be resolved to an id (Telegram @names).
+                if wanted not in (owner.platform_user_id, owner.display_name):
+                    continue
+                if account and acct.label.casefold() != account.strip().casefold():
+                    continue
+                removed += int(tx.subscriptions.remove(sub.id))
+            if removed:
+                self._audit_in(tx, caller, "remove_subscriber", target=wanted,
+                               detail=f"{removed} subscription(s)"
+                               + (f", account {account.strip()}" if account else ""))
+            return removed
+
+        removed = await self.store.run(work)
+        if not removed:
+            return message(texts.REMOVE_NONE.format(member=wanted), "info", private=True)
+        return message(texts.REMOVE_DONE.format(count=removed, member=wanted), "ok",
+                       private=True)
+
+    async def audit_log(self, caller: Caller, limit: str | None = None) -> Message:
+        community = require_moderator(caller)
+        count = 20
+        if limit:
+            if not limit.strip().isdigit() or not 1 <= int(limit) <= self.limits.audit_max_entries:
+                raise Refusal(texts.AUDIT_BAD_LIMIT.format(value=limit))
+            count = int(limit)
+        entries = await self.store.read(
+            lambda tx: tx.audit.for_community(caller.platform, community, limit=count))
+        lines = [texts.AUDIT_LINE.format(time=fmt.utc_time(e.at), actor=e.actor_id,
+                                         action=e.action.replace("_", " "),
+                                         detail=e.detail or "").rstrip() for e in entries]
+        return message(texts.AUDIT_TITLE, lines=lines or (texts.AUDIT_NONE,), private=True)
