@@ -13,6 +13,7 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, louder, message
 from bot.monitor.policy import AlertEvent
+from risk.model import AccountSnapshot, Health
 
 # What a subscription shows, from least to most (the store's `share` vocabulary). A private chat
 # with the owner always gets "positions".
@@ -167,3 +168,67 @@ def _share(share: str) -> str:
 
 def _problem(problem: str | None) -> str:
     return (problem or "unknown").replace("_", " ")
+
+
+DIGEST_TITLE = "Digest — {label}"
+DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"
+DIGEST_NO_READ = "no successful read yet"
+DIGEST_POSITION = "#{rank} {symbol} {side}: liquidation {liquidation} ({distance} from mark {mark})"
+DIGEST_POSITION_NO_LIQ = "#{rank} {symbol} {side}: no liquidation price (mark {mark})"
+DIGEST_MOVE = "Whole account: a {call} move reaches margin call, a {liquidation} move liquidates."
+DIGEST_AS_OF = "As of {time} UTC"
+
+
+def digest_message(
+    label: str, venue: str, snapshot: AccountSnapshot, health: Health, at: float, share: str
+) -> Message:
+    """The liquidation-price summary, showing no more than ``share`` allows."""
+    shared = SHARE_ORDER.index(_share(share))
+    lines = [texts.STATUS_STATE.get(health.state, health.state)]
+    if shared >= SHARE_ORDER.index("ratio"):
+        name = texts.RATIO_NAMES.get(health.ratio.name, health.ratio.name)
+        lines.append(RATIO_LINE.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue)))
+        lines.append(
+            DIGEST_MOVE.format(
+                call=fmt.move(health.move_to_margin_call),
+                liquidation=fmt.move(health.move_to_liquidation),
+            )
+        )
+    if shared >= SHARE_ORDER.index("positions"):
+        held = {p.symbol: p for p in snapshot.positions}
+        for pos in sorted(health.positions, key=lambda p: p.close_rank):
+            source = held.get(pos.symbol)
+            side = texts.SIDE_SHORT if source is not None and source.size < 0 else texts.SIDE_LONG
+            mark = fmt.price(source.mark_price if source is not None else None)
+            template = (
+                DIGEST_POSITION if pos.liquidation_price is not None else DIGEST_POSITION_NO_LIQ
+            )
+            lines.append(
+                template.format(
+                    rank=pos.close_rank,
+                    symbol=pos.symbol,
+                    side=side,
+                    liquidation=fmt.price(pos.liquidation_price),
+                    distance=fmt.distance(pos.distance),
+                    mark=mark,
+                )
+            )
+        if not health.positions:
+            lines.append(texts.STATUS_NO_POSITIONS)
+    if health.approximate:
+        lines.append(APPROXIMATE_LINE)
+    return message(
+        DIGEST_TITLE.format(label=label),
+        "info",
+        lines=lines,
+        footer=DIGEST_AS_OF.format(time=fmt.utc_time(at)),
+    )
+
+
+def no_data_digest(label: str, reason: str | None) -> Message:
+    """The digest of an account that could not be read lately."""
+    return message(
+        DIGEST_TITLE.format(label=label),
+        "watch",
+        lines=(DIGEST_NO_DATA.format(label=label, reason=reason or DIGEST_NO_READ),),
+    )

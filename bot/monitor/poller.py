@@ -1,0 +1,198 @@
+"""One poll of one account: read → risk.assess → alert policy → one store transaction.
+
+The transaction holds everything the poll decided: each subscription's new alert state, the
+outbox rows those states caused, the health sample and the account's next poll time. A crash
+before it commits leaves no trace (the re-check on start-up polls again); after it, the alerts
+are safely queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import risk
+from bot.exchanges.errors import ExchangeReadError
+from bot.monitor import state as state_map
+from bot.monitor.clock import Clock
+from bot.monitor.due import PollIntervals
+from bot.monitor.policy import (
+    AlertEvent,
+    AlertRules,
+    FeedFailure,
+    Level,
+    evaluate,
+    judge_level,
+    rank,
+)
+from bot.monitor.render import message_to_json, render_event
+from bot.monitor.source import SnapshotSource
+from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subscription, Tx
+from risk.model import AccountSnapshot, Health
+
+log = logging.getLogger(__name__)
+
+_KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
+
+
+@dataclass(frozen=True, slots=True)
+class LastRead:
+    """The latest successful read of an account, kept in memory for digests and on-demand views."""
+
+    at: float
+    snapshot: AccountSnapshot
+    health: Health
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    account_id: int
+    ok: bool
+    level: Level
+    events: tuple[AlertEvent, ...]
+    queued: tuple[int, ...]  # outbox ids newly queued by this poll
+    next_poll_at: float
+
+
+class Poller:
+    """Polls accounts; safe to run for many accounts at once (never twice for one: see DueQueue)."""
+
+    def __init__(
+        self,
+        store: Store,
+        source: SnapshotSource,
+        clock: Clock,
+        *,
+        rules: AlertRules | None = None,
+        intervals: PollIntervals | None = None,
+        assess: Callable[[AccountSnapshot], Health] = risk.assess,
+    ) -> None:
+        self._store = store
+        self._source = source
+        self._clock = clock
+        self._rules = rules or AlertRules()
+        self._intervals = intervals or PollIntervals()
+        self._assess = assess
+        self.last_reads: dict[int, LastRead] = {}
+
+    async def poll(self, account: Account) -> PollResult | None:
+        """Poll once; ``None`` when the account disappeared while it was being read."""
+        reading: Health | FeedFailure
+        retry_after: float | None = None
+        error = ""
+        try:
+            read = await self._source.read(account)
+            health = self._assess(read.snapshot)
+            if read.approximate and not health.approximate:
+                health = replace(health, approximate=True)
+            reading = health
+        except ExchangeReadError as exc:
+            reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
+        except Exception as exc:  # an adapter or risk bug must not stop the other accounts
+            # Type only: an unexpected exception's text is not known to be free of secrets.
+            log.error("reading account %d failed unexpectedly: %s", account.id, type(exc).__name__)
+            reading, error = FeedFailure("bad_response"), "the account could not be read"
+        now = self._clock.now()
+        if isinstance(reading, Health):
+            self.last_reads[account.id] = LastRead(now, read.snapshot, reading)
+        try:
+            result = await self._store.run(
+                lambda tx: self._judge(tx, account, reading, now, retry_after, error)
+            )
+        except LookupError:  # unlinked while we were reading
+            self.last_reads.pop(account.id, None)
+            return None
+        return result
+
+    def _judge(
+        self,
+        tx: Tx,
+        account: Account,
+        reading: Health | FeedFailure,
+        now: float,
+        retry_after: float | None,
+        error: str,
+    ) -> PollResult:
+        # Runs on the database thread inside one transaction: states are read and written together.
+        subscriptions = tx.subscriptions.for_account(account.id, enabled_only=True)
+        stored = tx.alerts.for_account(account.id)
+        new_states = []
+        messages: list[NewMessage] = []
+        events: list[AlertEvent] = []
+        level: Level = "ok"
+        for subscription in subscriptions:
+            previous = stored.get(subscription.id) or AlertState(subscription_id=subscription.id)
+            decision = evaluate(
+                state_map.from_record(previous),
+                reading,
+                state_map.rules_for(subscription, self._rules),
+                state_map.subject_for(subscription, account),
+                now,
+            )
+            new_states.append(
+                state_map.to_record(subscription.id, previous, decision.state, decision.events, now)
+            )
+            messages.extend(_outbox_rows(subscription, decision.events))
+            events.extend(decision.events)
+            level = max(level, decision.state.level, key=rank)
+        if isinstance(reading, Health):
+            if not subscriptions:
+                level = judge_level(reading, self._rules)
+            next_poll_at = now + self._intervals.after_success(level)
+        else:
+            failures = account.consecutive_failures + 1
+            next_poll_at = now + self._intervals.after_failure(failures, retry_after)
+        queued = tx.alerts.transition(new_states, messages, now=now)
+        if isinstance(reading, Health):
+            tx.history.add(_point(account.id, now, reading))
+            tx.accounts.record_poll_ok(account.id, now=now, next_poll_at=next_poll_at)
+        else:
+            tx.accounts.record_poll_failure(
+                account.id,
+                now=now,
+                error=error,
+                next_poll_at=next_poll_at,
+                # A refused key stops polling until the owner links a new one.
+                status="key_invalid" if reading.problem in _KEY_PROBLEMS else None,
+            )
+        return PollResult(
+            account_id=account.id,
+            ok=isinstance(reading, Health),
+            level=level,
+            events=tuple(events),
+            queued=tuple(queued),
+            next_poll_at=next_poll_at,
+        )
+
+
+def _outbox_rows(subscription: Subscription, events: tuple[AlertEvent, ...]) -> list[NewMessage]:
+    destination = subscription.destination
+    # The owner's private chat sees everything; a shared channel what the owner chose to share.
+    share = "positions" if destination.is_dm else str(subscription.share)
+    if share == "none":
+        return []
+    return [
+        NewMessage(
+            idempotency_key=event.idempotency_key,
+            destination=destination,
+            payload=message_to_json(render_event(event, share)),
+            priority=state_map.priority_of(event),
+            subscription_id=subscription.id,
+        )
+        for event in events
+    ]
+
+
+def _point(account_id: int, now: float, health: Health) -> HealthPoint:
+    return HealthPoint(
+        account_id=account_id,
+        at=now,
+        state=health.state,
+        equity=health.equity,
+        ratio=health.ratio.value,
+        ratio_name=health.ratio.name,
+        maintenance_margin=health.maintenance_margin,
+        move_to_liquidation=health.move_to_liquidation,
+        effective_leverage=health.effective_leverage,
+    )

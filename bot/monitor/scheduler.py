@@ -1,0 +1,139 @@
+"""The monitor service: one APScheduler tick in the running loop drives polls, delivery and digests.
+
+One periodic job (coalesced, one instance at a time) rather than a job per account: the tick
+asks the due-account queue what to poll, delivers the outbox and sends due digests. Polls run as
+tasks, so a slow exchange never delays the tick, another exchange or delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.monitor.clock import Clock, SystemClock
+from bot.monitor.digest import DigestSender
+from bot.monitor.due import DueQueue, PollIntervals
+from bot.monitor.outbox import DeliveryReport, OutboxDispatcher
+from bot.monitor.policy import AlertRules
+from bot.monitor.poller import Poller, PollResult
+from bot.monitor.source import SnapshotSource
+from bot.monitor.transport import Transports
+from bot.store import Account, Store, Tx
+
+log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "marginwatch-monitor-tick"
+
+
+class Monitor:
+    """Polls every active account on time, judges it, queues alerts and delivers them.
+
+    Build it with the store, a snapshot source and the transports; ``await start()`` inside the
+    running loop; ``await stop()`` on shutdown.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        source: SnapshotSource,
+        transports: Transports,
+        *,
+        clock: Clock | None = None,
+        rules: AlertRules | None = None,
+        intervals: PollIntervals | None = None,
+        tick_seconds: float = 1.0,
+        per_venue: int = 4,
+    ) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.transports = transports
+        self.tick_seconds = tick_seconds
+        self.poller = Poller(store, source, self.clock, rules=rules, intervals=intervals)
+        self.queue = DueQueue(store, self._poll, self.clock, per_venue=per_venue)
+        self.outbox = OutboxDispatcher(store, transports, self.clock)
+        self.digests = DigestSender(store, self.poller, self.clock)
+        self._delivering = asyncio.Lock()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._background: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        """Re-check every account now, free stale outbox claims, and start ticking."""
+        await self.recheck_all()
+        # Nothing else is sending yet: claims left by a crashed run are void.
+        await self.store.release_outbox_claims()
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id=TICK_JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(self.tick_seconds * 5)),
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def stop(self) -> None:
+        """Stop ticking, let polls and deliveries in flight finish, then return."""
+        if self._scheduler is not None:
+            self._scheduler.pause()
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+            await asyncio.sleep(0)  # the shutdown is deferred to the next loop turn
+        await self.queue.drain()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        async with self._delivering:
+            pass
+
+    async def recheck_all(self) -> int:
+        """Make every active account due now (start-up: judge fresh figures before anything)."""
+        now = self.clock.now()
+        accounts = await self.store.all_accounts("active")
+
+        def work(tx: Tx) -> None:
+            for account in accounts:
+                tx.accounts.schedule(account.id, now)
+
+        await self.store.run(work)
+        return len(accounts)
+
+    async def tick(self) -> None:
+        """One beat: launch due polls, deliver what is queued, send due digests."""
+        try:
+            await self.queue.launch_due()
+            await self.deliver()
+            if await self.digests.send_due():
+                await self.deliver()
+        except Exception:
+            # A failing tick must not kill the job; the next tick tries again.
+            log.exception("monitor tick failed")
+
+    async def deliver(self) -> DeliveryReport:
+        """Deliver the due outbox rows (one delivery round at a time)."""
+        async with self._delivering:
+            return await self.outbox.deliver_due()
+
+    async def run_until_idle(self, rounds: int = 20) -> None:
+        """Tick, wait for polls, deliver, until nothing is due (tests and the demo's one-shot)."""
+        for _ in range(rounds):
+            started = await self.queue.launch_due()
+            await self.queue.drain()
+            report = await self.deliver()
+            await self.digests.send_due()
+            if not started and not report.delivered and not report.retried:
+                return
+
+    async def _poll(self, account: Account) -> PollResult | None:
+        result = await self.poller.poll(account)
+        if result is not None and result.queued:
+            # Alerts go out now rather than at the next tick: a margin call should not wait.
+            task = asyncio.create_task(self.deliver())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        return result

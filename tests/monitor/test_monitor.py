@@ -1,0 +1,209 @@
+"""The monitor end to end on a real SQLite file and the real APScheduler: poll, judge, send."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.exchanges.errors import ExchangeReadError
+from bot.monitor.clock import ManualClock
+from bot.monitor.due import PollIntervals
+from bot.monitor.scheduler import Monitor
+from bot.monitor.transport import Transports
+from bot.store import Store, Vault
+
+from .world import RecordingChat, ScriptedExchange, binance_snapshot, link, wait_for
+
+
+def monitor_for(
+    store: Store, exchange: ScriptedExchange, chat: RecordingChat, clock: ManualClock, **kw: object
+) -> Monitor:
+    transports = Transports()
+    transports.register("console", chat)
+    return Monitor(store, exchange, transports, clock=clock, tick_seconds=0.02, **kw)  # type: ignore[arg-type]
+
+
+async def test_margin_call_reaches_the_owner_once_through_the_real_scheduler(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.start()
+    try:
+        await wait_for(lambda: len(chat.sent) >= 1)
+        await asyncio.sleep(0.2)  # many more ticks: nothing is due again, nothing resent
+    finally:
+        await monitor.stop()
+    assert chat.titles == ["main: MARGIN CALL"]
+    assert exchange.reads == [account.id]
+    assert await store.outbox_depth() == 0
+
+
+async def test_calm_account_is_polled_on_time_and_stays_silent(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    clock.advance(59)
+    await monitor.run_until_idle()
+    assert exchange.reads == [account.id]  # not due yet
+    clock.advance(1)
+    await monitor.run_until_idle()
+    assert exchange.reads == [account.id, account.id]
+    assert chat.sent == []
+    assert len(await store.health_series(account.id)) == 2
+
+
+async def test_accounts_near_a_threshold_are_polled_more_often(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    calm, _ = await link(store, clock.now(), label="calm", chat="1")
+    drifting, _ = await link(store, clock.now(), label="drifting", chat="2")
+    danger, _ = await link(store, clock.now(), label="danger", chat="3")
+    exchange.set(calm, binance_snapshot(0.3))
+    exchange.set(drifting, binance_snapshot(0.7))
+    exchange.set(danger, binance_snapshot(0.95))
+    intervals = PollIntervals(calm=60, watch=30, danger=10)
+    await monitor_for(store, exchange, chat, clock, intervals=intervals).run_until_idle()
+    now = clock.now()
+    planned = {a.label: a.next_poll_at for a in await store.all_accounts()}
+    assert planned == {"calm": now + 60, "drifting": now + 30, "danger": now + 10}
+
+
+async def test_one_account_is_never_polled_twice_at_once(store: Store, clock: ManualClock) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    exchange.gate = asyncio.Event()  # the exchange hangs
+    monitor = monitor_for(store, exchange, chat, clock)
+    for _ in range(5):  # ticks keep finding the account due while its read hangs
+        await monitor.queue.launch_due()
+        clock.advance(120)
+        await asyncio.sleep(0.01)
+    assert exchange.reads == [account.id]
+    assert monitor.queue.in_flight == {account.id}
+    exchange.gate.set()
+    await monitor.queue.drain()
+    assert monitor.queue.in_flight == frozenset()
+
+
+async def test_reads_are_bounded_per_exchange_not_across_exchanges(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    for n in range(6):
+        binance, _ = await link(store, clock.now(), label=f"b{n}", chat=f"b{n}")
+        exchange.set(binance, binance_snapshot(0.3))
+    for n in range(3):
+        bybit, _ = await link(store, clock.now(), label=f"y{n}", venue="bybit", chat=f"y{n}")
+        exchange.set(bybit, binance_snapshot(0.3))
+    exchange.gate = asyncio.Event()
+    monitor = monitor_for(store, exchange, chat, clock, per_venue=2)
+    assert await monitor.queue.launch_due() == 9
+    await asyncio.sleep(0.05)
+    assert exchange.active == {"binanceusdm": 2, "bybit": 2}
+    exchange.gate.set()
+    await monitor.queue.drain()
+    assert exchange.most_active == {"binanceusdm": 2, "bybit": 2}
+    assert len(exchange.reads) == 9
+
+
+async def test_rate_limited_reads_back_off_and_honour_retry_after(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, ExchangeReadError("rate_limited", retry_after=90.0))
+    intervals = PollIntervals(danger=10, failure_cap=600)
+    monitor = monitor_for(store, exchange, chat, clock, intervals=intervals)
+    await monitor.run_until_idle()
+    stored = await store.get_account(account.id)
+    assert stored is not None and stored.next_poll_at == clock.now() + 90  # asked: 90 > 10
+    exchange.set(account, ExchangeReadError("exchange_down"))
+    for expected in (20, 40, 80):  # doubling from the second failure on
+        clock.advance(600)
+        await monitor.run_until_idle()
+        stored = await store.get_account(account.id)
+        assert stored is not None and stored.next_poll_at == clock.now() + expected
+    # Four failures in a row: the owner heard that the exchange is down, once.
+    assert chat.titles == ["main: binanceusdm is not answering"]
+
+
+async def test_revoked_key_is_told_once_and_polling_stops_until_relinked(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, ExchangeReadError("auth_failed"))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    clock.advance(3600)
+    await monitor.run_until_idle()
+    assert chat.titles == ["main: key invalid or revoked"]
+    assert exchange.reads == [account.id]
+    stored = await store.get_account(account.id)
+    assert stored is not None and stored.status == "key_invalid"
+
+
+async def test_position_vanished_between_two_polls_is_told(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85, symbols=("BTC/USDT:USDT", "ETH/USDT:USDT")))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    exchange.set(account, binance_snapshot(0.85, symbols=("ETH/USDT:USDT",)))
+    clock.advance(10)
+    await monitor.run_until_idle()
+    assert chat.titles[0] == "main: MARGIN CALL"
+    assert chat.titles[1] == "main: BTC/USDT:USDT is gone"
+
+
+async def test_restart_rechecks_at_once_and_repeats_nothing(
+    db_path: Path, vault: Vault, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    store = await Store.open(db_path, vault)
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85))
+    await monitor_for(store, exchange, chat, clock).run_until_idle()
+    await store.close()
+    assert chat.titles == ["main: MARGIN CALL"]
+
+    clock.advance(5)  # the process restarts well before the account's next poll
+    store = await Store.open(db_path, vault)
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.start()
+    try:
+        await wait_for(lambda: len(exchange.reads) == 2)
+        await monitor.queue.drain()
+        await monitor.deliver()
+    finally:
+        await monitor.stop()
+        await store.close()
+    assert chat.titles == ["main: MARGIN CALL"]
+
+
+async def test_channel_subscription_sees_only_what_is_shared(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now(), chat="dm")
+    from bot.store import Destination
+
+    await store.add_subscription(
+        account.id, Destination("console", "channel", is_dm=False), now=clock.now(), share="state"
+    )
+    exchange.set(account, binance_snapshot(0.85))
+    await monitor_for(store, exchange, chat, clock).run_until_idle()
+    by_chat = {dest.chat_id: message for dest, message in chat.sent}
+    assert set(by_chat) == {"dm", "channel"}
+    assert "%" in by_chat["dm"].text
+    assert "%" not in by_chat["channel"].text
