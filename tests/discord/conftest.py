@@ -11,12 +11,13 @@ import discord
 import pytest
 
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
-from bot.core import registry
+from bot.core import registry, texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message, Refusal, message
+from bot.core.usecases import LinkField, LinkForm
+from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.fakes.discord_api import FakeDiscord, make_guild, redirect_discord
 
-_USECASES = frozenset(c.usecase for c in registry.COMMANDS)
 TOKEN = "fake-token"  # the fake accepts any token
 
 
@@ -36,26 +37,36 @@ class Call:
 
 @dataclass
 class RecordingCore:
-    """Stands in for core's use cases in adapter tests: records what the adapter passed and
-    answers with a message naming the use case (the real core is used end to end)."""
+    """Stands in for core in adapter tests: records what the adapter passed and answers with a
+    message naming the use case. The end-to-end test uses the real core."""
 
     calls: list[Call] = field(default_factory=list)
     labels: tuple[str, ...] = ("main", "hedge", "kraken-spot")
     moderator_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     forgotten: list[tuple[str, str]] = field(default_factory=list)
-    answers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    answers: dict[str, Callable[..., Message]] = field(default_factory=dict)
+    venues: Any = field(default_factory=lambda: SUPPORTED_VENUES)
 
-    def __getattr__(self, usecase: str) -> Callable[..., Any]:
-        if usecase not in _USECASES:
-            raise AttributeError(usecase)
+    async def run(self, caller: Caller, name: str, arguments: dict[str, Any]) -> Message:
+        usecase = registry.command(name).usecase
+        self.calls.append(Call(usecase, caller, dict(arguments)))
+        if usecase in self.answers:
+            try:
+                return self.answers[usecase](caller, **arguments)
+            except Refusal as refusal:  # as the real core.run does
+                return refusal.to_message()
+        return message(f"{usecase} done", "ok", lines=(f"values: {sorted(arguments)}",))
 
-        async def run(caller: Caller, **values: Any) -> Message:
-            self.calls.append(Call(usecase, caller, values))
-            if usecase in self.answers:
-                return self.answers[usecase](caller, **values)
-            return message(f"{usecase} done", "ok", lines=(f"values: {sorted(values)}",))
+    def link_form(self, venue: str) -> LinkForm:
+        if venue not in self.venues:
+            raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue, venues="bybit"))
+        fields = tuple(LinkField(n, texts.LINK_FIELD_NAMES[n], "") for n in ("api_key", "secret"))
+        return LinkForm(venue, self.venues[venue].label, fields, "")
 
-        return run
+    async def link(self, caller: Caller, venue: str, label: str | None,
+                   credentials: dict[str, str]) -> Message:
+        self.calls.append(Call("link", caller, {"venue": venue, "label": label, **credentials}))
+        return message(texts.LINK_DONE.format(label=label, venue=venue), "ok", private=True)
 
     async def account_labels(self, caller: Caller) -> tuple[str, ...]:
         self.calls.append(Call("account_labels", caller, {}))
@@ -64,7 +75,7 @@ class RecordingCore:
     async def act(self, caller: Caller, action: Action) -> Message:
         self.calls.append(Call("act", caller, {"action": action}))
         if action.args and action.args[0] == "gone":
-            raise Refusal("That account is gone.")
+            return Refusal("That account is gone.").to_message()
         return message(f"acted {action.id.value}", "watch", lines=(",".join(action.args),))
 
     def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:

@@ -27,8 +27,8 @@ async def test_link_opens_a_modal_and_its_submission_reaches_core_privately(
     [modal] = await fake_discord.answer(command)
     assert modal.body["type"] == 9
     inputs = [row["components"][0] for row in modal.body["data"]["components"]]
-    assert [i["custom_id"] for i in inputs] == ["api_key", "secret", "passphrase"]
-    assert [i["required"] for i in inputs] == [True, True, False]
+    assert [i["custom_id"] for i in inputs] == ["api_key", "secret"]  # as core's form says
+    assert [i["required"] for i in inputs] == [True, True]
     assert not [c for c in core.calls if c.usecase == "link"]  # nothing before the modal
 
     submit = modal_submit_payload(
@@ -38,8 +38,8 @@ async def test_link_opens_a_modal_and_its_submission_reaches_core_privately(
     assert defer.body["type"] == 5 and defer.ephemeral
     assert answer.ephemeral
     call = core.last("link")
-    assert call.values == {"venue": "bybit", "label": "main", "api_key": "KEY123",
-                           "secret": SECRET}
+    assert call.values == {"venue": "bybit", "label": "main", "api_key": " KEY123 ",
+                           "secret": SECRET}  # core trims and validates
     assert call.caller.user_id == str(alice.user_id)
     assert SECRET not in repr(answer.body)
     assert SECRET not in caplog.text
@@ -100,3 +100,14 @@ async def test_removal_from_a_server_makes_core_forget_its_settings(
             break
         await asyncio.sleep(0.01)
     assert core.forgotten == [("discord", str(guild.guild_id))]
+
+
+async def test_link_with_an_unknown_venue_is_refused_before_any_key_is_asked(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    command = slash_payload("margin link", {"venue": "mtgox"}, member=guild.member("alice"),
+                            guild=guild)
+    [reply] = await fake_discord.answer(command)
+    assert reply.body["type"] == 4 and reply.ephemeral  # a message, not a modal
+    assert "mtgox" in reply.message["embeds"][0]["description"]

@@ -43,6 +43,8 @@ class Runner(Protocol):
 
     async def is_moderator(self, interaction: discord.Interaction) -> bool: ...
 
+    def venue_choices(self) -> tuple[tuple[str, str], ...]: ...
+
 
 def discord_commands() -> tuple[Command, ...]:
     """The registry's commands that Discord offers, in registry order."""
@@ -88,14 +90,6 @@ def command_table() -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ option types
 
-def _venue_choices() -> list[app_commands.Choice[str]]:
-    try:
-        from bot.core.venues import venue_choices  # type: ignore[import-not-found]
-    except ImportError:  # core has not published its venue list yet: free text, core validates
-        return []
-    return [app_commands.Choice(name=c.label, value=c.value) for c in venue_choices()]
-
-
 class ChannelOption(app_commands.Transformer):
     """A text channel or thread, taken from the interaction's resolved data (no cache needed)."""
 
@@ -140,9 +134,10 @@ def to_core_value(value: Any) -> str | None:
     return str(value)
 
 
-def _choices_for(arg: Argument) -> list[app_commands.Choice[str]]:
+def _choices_for(arg: Argument, runner: Runner) -> list[app_commands.Choice[str]]:
     if arg.type is ArgType.VENUE:
-        return _venue_choices()
+        return [app_commands.Choice(name=label, value=venue)
+                for venue, label in runner.venue_choices()]
     return [app_commands.Choice(name=c.label, value=c.value) for c in arg.choices]
 
 
@@ -206,7 +201,7 @@ def build_command(command: Command, runner: Runner, parent: app_commands.Group
     describe = {a.name: a.description for a in command.arguments}
     if describe:
         callback = app_commands.describe(**describe)(callback)
-    choices = {a.name: _choices_for(a) for a in command.arguments}
+    choices = {a.name: _choices_for(a, runner) for a in command.arguments}
     choices = {name: options for name, options in choices.items() if options}
     if choices:
         callback = app_commands.choices(**choices)(callback)

@@ -28,7 +28,7 @@ from bot.chat.discord.commands import (
     help_lines,
     schema_hash,
 )
-from bot.chat.discord.link_modal import DEFAULT_FIELDS, LinkModal
+from bot.chat.discord.link_modal import LinkModal
 from bot.chat.discord.render import ActionButton, render
 from bot.core import texts
 from bot.core.identity import Caller
@@ -222,6 +222,11 @@ class DiscordFrontEnd:
         except Refusal as refusal:
             await self.reply(interaction, refusal.to_message(), ephemeral=True)
             return
+        except Exception as exc:
+            # The text may quote what the user typed (a key): log the type, show the catalogue.
+            log.error("discord: core failed with %s", type(exc).__name__)
+            await self.reply(interaction, _not_available(), ephemeral=True)
+            return
         answers: Sequence[Message] = result if isinstance(result, (list, tuple)) else (result,)
         for answer in answers:
             await self.reply(interaction, answer, ephemeral=ephemeral or answer.private)
@@ -237,15 +242,12 @@ class DiscordFrontEnd:
             # Exchange calls can exceed Discord's 3-second deadline: acknowledge first.
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         caller = await self.caller(interaction)
-        if command.usecase == "help":
+        if command.usecase == "help":  # core's help spells /status; Discord needs /margin status
             await self._answer(interaction, self.help_message(caller), ephemeral=True)
             return
-        usecase = getattr(self.core, command.usecase, None)
-        if usecase is None:
-            log.error("core has no use case %r for /%s", command.usecase, command.name)
-            await self.reply(interaction, _not_available(), ephemeral=True)
-            return
-        await self._answer(interaction, usecase(caller, **values), ephemeral=ephemeral)
+        # Core's one entry point: checks arguments and audience, never raises.
+        await self._answer(interaction, self.core.run(caller, command.name, values),
+                           ephemeral=ephemeral)
 
     def help_message(self, caller: Caller) -> Message:
         audiences = [Audience.PRIVATE, Audience.MEMBER]
@@ -264,54 +266,53 @@ class DiscordFrontEnd:
     async def open_link_modal(
         self, interaction: discord.Interaction, values: dict[str, str | None]
     ) -> None:
+        """Ask for the key in a modal: it never appears in the channel, and only the caller
+        sees the answer."""
         venue = values.get("venue") or ""
-        fields, required = self._credential_fields(venue)
+        try:
+            form = self.core.link_form(venue)
+        except Refusal as refusal:  # an unknown venue: say so before asking for any key
+            await self.reply(interaction, refusal.to_message(), ephemeral=True)
+            return
+        fields = tuple((f.name, f.label) for f in form.fields)
 
         async def submitted(submit: discord.Interaction, credentials: dict[str, str]) -> None:
-            await submit.response.defer(ephemeral=True, thinking=True)
+            await submit.response.defer(ephemeral=True, thinking=True)  # link reads the venue
             caller = await self.caller(submit)
             await self._answer(
                 submit,
-                self.core.link(caller, venue=venue, label=values.get("label"), **credentials),
+                self.core.link(caller, venue=form.venue, label=values.get("label"),
+                               credentials=credentials),
                 ephemeral=True,
             )
 
-        modal = LinkModal(venue=venue, fields=fields, required=required, on_submit=submitted)
-        await interaction.response.send_modal(modal)
+        title = f"{texts.LINK_TITLE}: {form.venue_label}"
+        await interaction.response.send_modal(
+            LinkModal(title=title, fields=fields, on_submit=submitted))
 
-    def _credential_fields(self, venue: str) -> tuple[tuple[str, ...], frozenset[str]]:
-        lookup = getattr(self.core, "credential_fields", None)
-        if lookup is None:
-            return DEFAULT_FIELDS, frozenset({"api_key", "secret"})
-        try:
-            fields, required = lookup(venue)
-        except Refusal:  # unknown venue: show the default form; core refuses on submit
-            return DEFAULT_FIELDS, frozenset({"api_key", "secret"})
-        return tuple(fields), frozenset(required)
+    def venue_choices(self) -> tuple[tuple[str, str], ...]:
+        """(venue id, display name) of every venue core supports, for the link command."""
+        venues = getattr(self.core, "venues", None) or {}
+        return tuple((venue, getattr(info, "label", venue)) for venue, info in venues.items())
 
     # ------------------------------------------------------------------ buttons
 
     async def run_action(self, interaction: discord.Interaction, action: Action) -> None:
+        """A button press: core answers (never raises); a refresh replaces the card in place."""
         caller = await self.caller(interaction)
-        act = getattr(self.core, "act", None)
-        if act is None:
-            await self.reply(interaction, _not_available(), ephemeral=True)
+        if action.id not in _EDITING_ACTIONS:
+            await self._answer(interaction, self.core.act(caller, action), ephemeral=True)
             return
-        if action.id in _EDITING_ACTIONS:
-            await interaction.response.defer()  # the refresh reads the exchange
-            try:
-                answer = await _resolve(act(caller, action))
-            except Refusal as refusal:
-                await interaction.followup.send(**render(refusal.to_message()).kwargs(),
-                                                ephemeral=True)
-                return
-            rendered = render(answer)
-            await interaction.edit_original_response(
-                embed=rendered.embed, view=rendered.view,
-                attachments=[rendered.file] if rendered.file else [],
-            )
+        await interaction.response.defer()  # the refresh reads the exchange
+        answer: Message = await self.core.act(caller, action)
+        if answer.severity == "error":  # a refusal: keep the card, tell only the presser
+            await interaction.followup.send(**render(answer).kwargs(), ephemeral=True)
             return
-        await self._answer(interaction, act(caller, action), ephemeral=True)
+        rendered = render(answer)
+        await interaction.edit_original_response(
+            embed=rendered.embed, view=rendered.view,
+            attachments=[rendered.file] if rendered.file else [],
+        )
 
     # ------------------------------------------------------------------ guilds
 

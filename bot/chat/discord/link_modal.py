@@ -6,38 +6,29 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.core import texts
-
-# The credential fields a modal can ask for, in the order shown; a venue uses a subset.
-CREDENTIAL_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase", "wallet_address")
-DEFAULT_FIELDS: tuple[str, ...] = ("api_key", "secret", "passphrase")
-
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
+
+# Discord's limits: five inputs per modal, 45 characters per title and label.
+_MAX_INPUTS = 5
+_MAX_TITLE = 45
 
 
 class LinkModal(discord.ui.Modal):
-    """One text input per credential field; ``on_submit`` hands the values to the adapter.
+    """One required text input per credential field core asks for (``(name, label)`` pairs);
+    ``on_submit`` hands ``{name: value}`` to the adapter.
 
     The values live only in this object for the length of one call: never logged, never echoed.
     """
 
     def __init__(
-        self,
-        *,
-        venue: str,
-        fields: tuple[str, ...],
-        required: frozenset[str],
-        on_submit: OnSubmit,
+        self, *, title: str, fields: tuple[tuple[str, str], ...], on_submit: OnSubmit
     ) -> None:
-        super().__init__(title=f"{texts.LINK_TITLE}: {venue}"[:45], timeout=15 * 60)
+        super().__init__(title=title[:_MAX_TITLE], timeout=15 * 60)
         self._on_submit = on_submit
         self.inputs: dict[str, discord.ui.TextInput[LinkModal]] = {}
-        for name in fields[:5]:  # Discord allows five inputs per modal
+        for name, label in fields[:_MAX_INPUTS]:
             text_input: discord.ui.TextInput[LinkModal] = discord.ui.TextInput(
-                label=texts.LINK_FIELD_NAMES.get(name, name)[:45],
-                custom_id=name,
-                required=name in required,
-                max_length=512,
+                label=label[:_MAX_TITLE], custom_id=name, required=True, max_length=512,
                 style=discord.TextStyle.short,
             )
             self.inputs[name] = text_input
@@ -47,5 +38,5 @@ class LinkModal(discord.ui.Modal):
         return f"<LinkModal fields={list(self.inputs)}>"
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        values = {name: item.value.strip() for name, item in self.inputs.items() if item.value}
+        values = {name: item.value for name, item in self.inputs.items() if item.value}
         await self._on_submit(interaction, values)
