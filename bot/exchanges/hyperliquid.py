@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import risk.model as rm
 
-from .base import num, opt_num, positive, reported
-from .errors import bad_response
+from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
+from .errors import ExchangeReadError, bad_response
 from .generic import ContractSpec
+from .guard import ReadOnlyClient, endpoints
+from .registry import register
+from .types import RIGHT_READ, AccountRead, Credentials, KeyCheck, VenueInfo
 
 SETTLE = "USDC"
 WALLET_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -130,3 +134,59 @@ def hyperliquid_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[s
         if coin:
             specs[str(coin)] = ContractSpec(symbol=str(market["symbol"]))
     return specs
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+SPECS_TTL = 3600.0
+PUBLIC_ADDRESS_NOTE = (
+    "Hyperliquid is read with your public wallet address only: no key, no signature, nothing "
+    "that could place an order or move funds. Anyone can read a Hyperliquid account by its "
+    "address; marginwatch shows yours only where you asked it to."
+)
+
+
+@register
+class HyperliquidAdapter(VenueAdapter):
+    info = VenueInfo(venue="hyperliquid", ccxt_id="hyperliquid", label="Hyperliquid",
+                     needs_secret=False, needs_wallet_address=True)
+    read_methods: ClassVar[frozenset[str]] = frozenset({"public_post_info"})
+    # Every read is POST /info; orders, transfers and withdrawals are POST /exchange (signed),
+    # which is not on the list.
+    read_endpoints = endpoints("public POST info")
+    # Perpetual markets only; ccxt would also list spot and every HIP-3 dex. The two helper
+    # tables exist from the start because ccxt's set_markets_from_exchange copies them and
+    # raises KeyError when the master never filled them (they are filled by the HIP-3 fetch).
+    ccxt_options: ClassVar[Mapping[str, Any]] = {
+        "fetchMarkets": {"types": ["swap"]},
+        "hip3TokensByName": {},
+        "cachedCurrenciesById": {},
+    }
+    # 1200 weight per minute per IP; clearinghouseState weighs 2.
+    requests_per_second = 8.0
+
+    def ccxt_credentials(self, creds: Credentials) -> dict[str, Any]:
+        try:
+            address = check_wallet_address(creds.wallet_address)
+        except ValueError as exc:
+            raise ExchangeReadError("auth_failed", str(exc)) from None
+        # Never hand ccxt a secret for this venue, even if one was stored by mistake.
+        return {"walletAddress": address}
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        address = check_wallet_address(ctx.wallet_address)
+        state = await client.public_post_info({"type": "clearinghouseState", "user": address})
+        specs = await ctx.shared.cached("coin_specs", SPECS_TTL,
+                                        partial(_load_specs, client.markets))
+        snapshot, notes = snapshot_from_state(state, specs)
+        return finish(snapshot, notes)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        check_wallet_address(ctx.wallet_address)
+        return KeyCheck(ok=True, can_report_rights=True, rights=frozenset({RIGHT_READ}),
+                        message=PUBLIC_ADDRESS_NOTE)
+
+
+async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None
+                      ) -> dict[str, ContractSpec]:
+    return hyperliquid_specs(markets)

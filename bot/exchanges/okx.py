@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
@@ -126,6 +127,39 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
     )
 
 
+def _with_liquidation_fees(positions: list[rm.Position], account: Mapping[str, Any],
+                           notes: list[str]) -> list[rm.Position]:
+    """Cross legs with OKX's liquidation fee folded into their maintenance rate.
+
+    OKX's ``mgnRatio`` is ``adjEq / (mmr + fees)``: the fee of closing the positions sits in the
+    denominator and no field gives it. It is recovered from OKX's own figures,
+    ``fees = adjEq / mgnRatio − mmr``, and spread over the cross legs by notional, so the
+    snapshot's ratio is OKX's at the current marks (and moves with price from there).
+    """
+    adj_eq = opt_num(account.get("adjEq"), "adjEq")
+    ratio = opt_num(account.get("mgnRatio"), "mgnRatio")
+    total_mm = opt_num(account.get("mmr"), "mmr")
+    cross = [p for p in positions if p.margin_mode == "cross"]
+    if not cross or not adj_eq or not ratio or total_mm is None or ratio <= 0:
+        return positions
+    fees = adj_eq / ratio - total_mm
+    legs_mm = sum(abs(p.size) * p.contract_size * p.mark_price * (p.maintenance_rate or 0.0)
+                  for p in cross)
+    if total_mm - legs_mm > max(0.01 * total_mm, 0.01):
+        notes.append(f"{total_mm - legs_mm:,.2f} USD of OKX's maintenance margin belongs to no "
+                     "position (borrowing or open orders) and is not in the positions' figures.")
+    if fees <= 0:
+        return positions
+    notional = sum(abs(p.size) * p.contract_size * p.mark_price for p in cross)
+    out = []
+    for p in positions:
+        if p.margin_mode == "cross" and notional > 0:
+            # fee share / own notional = fees / total notional: the same rate for every leg.
+            p = replace(p, maintenance_rate=(p.maintenance_rate or 0.0) + fees / notional)
+        out.append(p)
+    return out
+
+
 def snapshot_from_bodies(
     balance_body: Any,
     positions_body: Any,
@@ -186,6 +220,7 @@ def snapshot_from_bodies(
         raise bad_response("OKX account/balance: adjEq is empty for a multi-currency account")
     assets, liabilities, collateral_notes = _multi_currency_collateral(account)
     notes.extend(collateral_notes)
+    positions = _with_liquidation_fees(positions, account, notes)
     snapshot = rm.AccountSnapshot(
         venue="okx", settle="USD", wallet_balance=0.0,
         positions=tuple(positions), assets=tuple(assets), liabilities=tuple(liabilities),
