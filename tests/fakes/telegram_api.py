@@ -179,6 +179,7 @@ class FakeTelegramAPI:
         self.unknown_methods: list[str] = []
         self.faults: list[Fault] = []
         self.blocked_by: set[int] = set()
+        self.migrated: dict[int, int] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -247,6 +248,17 @@ class FakeTelegramAPI:
             "id": query_id, "from": user, "chat_instance": str(message.chat_id),
             "data": callback_data, "message": self._message_json(message)}})
         return query_id
+
+    def group_upgraded(self, user_id: int, old_chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup: the old id refuses messages, a service note says so."""
+        old = self.chats[old_chat_id]
+        self.group(new_chat_id, old.get("title", "Group"), forum=bool(old.get("is_forum")))
+        self.migrated[old_chat_id] = new_chat_id
+        message_id = next(self._message_ids)
+        self._push_update({"message": {
+            "message_id": message_id, "date": int(time.time()), "chat": old,
+            "from": self.users.get(user_id) or self.user(user_id),
+            "migrate_to_chat_id": new_chat_id}})
 
     def fail_next(self, method: str, error: BotApiError, *, chat_id: int | None = None,
                   times: int = 1) -> None:
@@ -330,6 +342,8 @@ class FakeTelegramAPI:
         chat_id = _int_or_none(params.get("chat_id"))
         if method in ("sendMessage", "sendPhoto") and chat_id in self.blocked_by:
             raise forbidden()
+        if chat_id in self.migrated:
+            raise chat_migrated(self.migrated[chat_id])
         for fault in self.faults:
             if fault.method == method and fault.chat_id in (None, chat_id):
                 fault.times -= 1

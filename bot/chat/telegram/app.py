@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -33,6 +35,7 @@ _GUARD_GROUP = -1
 
 
 def build_application(settings: TelegramSettings, core: CoreFacade, *,
+                      on_chat_moved: ChatMoved | None = None,
                       request: BaseRequest | None = None,
                       get_updates_request: BaseRequest | None = None) -> Application:
     """The Application with every handler, the rate limiter and the error handler registered.
@@ -55,11 +58,11 @@ def build_application(settings: TelegramSettings, core: CoreFacade, *,
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
     application.bot_data[CORE_KEY] = core
-    register_handlers(application)
+    register_handlers(application, on_chat_moved)
     return application
 
 
-def register_handlers(application: Application) -> None:
+def register_handlers(application: Application, on_chat_moved: ChatMoved | None = None) -> None:
     """Every handler, in one place."""
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.TEXT, delete_pasted_secret),
@@ -72,7 +75,21 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(press_button, pattern=r"^mw:", block=False))
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND,
                                            unknown_command))
+    if on_chat_moved is not None:
+        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE,
+                                               follow_migration(on_chat_moved)))
     application.add_error_handler(on_error)
+
+
+def follow_migration(on_chat_moved: ChatMoved) -> Callable[[Update, Any], Awaitable[None]]:
+    """The handler for Telegram's "group upgraded to supergroup" note: move what pointed there."""
+
+    async def migrated(update: Update, context: Any) -> None:
+        note = update.effective_message
+        if note is not None and note.migrate_to_chat_id:
+            await on_chat_moved(str(note.chat_id), str(note.migrate_to_chat_id))
+
+    return migrated
 
 
 class TelegramFrontend:
@@ -83,7 +100,8 @@ class TelegramFrontend:
                  request: BaseRequest | None = None,
                  get_updates_request: BaseRequest | None = None) -> None:
         self.settings = settings
-        self.application = build_application(settings, core, request=request,
+        self.application = build_application(settings, core, on_chat_moved=on_chat_moved,
+                                             request=request,
                                              get_updates_request=get_updates_request)
         self.transport = TelegramTransport(self.application.bot, on_chat_moved)
 
