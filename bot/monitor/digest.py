@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.messages import Message
+from bot.core import format as fmt
+from bot.core import texts, views
+from bot.core.messages import Message, message, to_payload
+from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.clock import Clock
 from bot.monitor.poller import LastRead, Poller
-from bot.monitor.render import digest_message, message_to_json, no_data_digest
 from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 
 # A never-sent digest whose slot passed longer ago than this waits for the next slot, so that
@@ -22,6 +24,7 @@ from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 FIRST_DIGEST_GRACE = 3600.0
 # A slot whose account has no fresh read yet waits this long for one before saying "no data".
 WAIT_FOR_DATA = 600.0
+NO_READ_YET = "no successful read yet"  # belongs in bot.core.texts
 
 
 def last_slot(
@@ -75,7 +78,9 @@ class DigestSender:
         queued = 0
         for subscription in await self._store.digest_subscriptions():
             slot = due_slot(subscription, now)
-            if slot is None:
+            if slot is None or (
+                not subscription.destination.is_dm and subscription.share == "none"
+            ):
                 continue
             account = await self._store.get_account(subscription.account_id)
             if account is None:
@@ -104,7 +109,7 @@ class DigestSender:
         row = NewMessage(
             idempotency_key=f"digest:sub{subscription.id}:{int(slot)}",
             destination=subscription.destination,
-            payload=message_to_json(msg),
+            payload=to_payload(msg),
             priority=PRIORITY_ROUTINE,
             subscription_id=subscription.id,
         )
@@ -116,9 +121,43 @@ class DigestSender:
         await self._store.run(work)
 
 
+def digest_message(label: str, venue: str, last: LastRead, share: str, *, private: bool) -> Message:
+    """The liquidation-price summary (core's positions view), no more than ``share`` allows."""
+    info = SUPPORTED_VENUES.get(venue)
+    view = views.AccountView(0, label, venue, info.label if info is not None else venue)
+    health = last.health
+    title = texts.DIGEST_MESSAGE_TITLE.format(label=label)
+    lines = [texts.STATUS_STATE.get(health.state, health.state)]
+    if share in ("ratio", "positions"):
+        name = views.ratio_name(health)
+        lines.append(
+            texts.ALERT_RATIO.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
+        )
+        lines.append(views.account_move_line(health))
+    if share == "positions":
+        marks = {p.symbol: (p.size, p.mark_price) for p in last.snapshot.positions}
+        lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
+    if health.approximate:
+        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
+    return message(
+        title,
+        views.severity_of(health),
+        lines=lines,
+        private=private,
+        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(last.at)),
+    )
+
+
+def no_data_digest(label: str, reason: str | None) -> Message:
+    """The digest of an account that could not be read lately."""
+    return message(
+        texts.DIGEST_MESSAGE_TITLE.format(label=label),
+        "watch",
+        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or NO_READ_YET),),
+    )
+
+
 def _digest(label: str, venue: str, last: LastRead, subscription: Subscription) -> Message:
-    return digest_message(label, venue, last.snapshot, last.health, last.at, _share(subscription))
-
-
-def _share(subscription: Subscription) -> str:
-    return "positions" if subscription.destination.is_dm else str(subscription.share)
+    dm = subscription.destination.is_dm
+    share = "positions" if dm else str(subscription.share)
+    return digest_message(label, venue, last, share, private=dm)

@@ -17,12 +17,27 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.core import texts
+from bot.core.alerts import coalesce
+from bot.core.messages import from_payload, message, to_payload
 from bot.monitor.clock import Clock
-from bot.monitor.render import coalesce, message_from_json
 from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
-from bot.store import OutboxMessage, Store, Tx, backoff_seconds
+from bot.store import (
+    PRIORITY_WARNING,
+    Destination,
+    NewMessage,
+    OutboxMessage,
+    Store,
+    Subscription,
+    Tx,
+    backoff_seconds,
+)
 
 log = logging.getLogger(__name__)
+
+# How a gone chat is named to its owner (belongs in bot.core.texts next to
+# ALERT_SUBSCRIPTION_DISABLED; the chat's own name is no longer known once we are out of it).
+GONE_WHERE = "a {platform} chat"
 
 
 def backoff_delay(attempts: int, *, rng: Callable[[], float] = random.random) -> float:
@@ -98,7 +113,7 @@ class OutboxDispatcher:
         async with self._slots:
             try:
                 transport = self._transports.for_platform(destination.platform)
-                combined = coalesce([message_from_json(row.payload) for row in rows])
+                combined = coalesce([from_payload(row.payload) for row in rows])
                 await asyncio.wait_for(
                     transport.send(destination, combined), timeout=self._send_timeout
                 )
@@ -106,8 +121,9 @@ class OutboxDispatcher:
                 await self._failed(ids, str(exc), exc.retry_after)
                 return DeliveryReport(retried=len(rows))
             except DestinationGone as exc:
-                disabled = await self._store.disable_destination(
-                    destination, now=self._clock.now(), reason=exc.reason
+                now, reason = self._clock.now(), exc.reason
+                disabled = await self._store.run(
+                    lambda tx: _disable_and_tell_owners(tx, destination, reason, now=now)
                 )
                 log.warning(
                     "a %s chat is gone (%s): %d subscription(s) disabled",
@@ -146,6 +162,41 @@ def _by_chat(rows: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
         sorted(group, key=lambda r: (-r.priority, r.created_at, r.id)) for group in groups.values()
     ]
     return sorted(ordered, key=lambda g: (-g[0].priority, g[0].created_at, g[0].id))
+
+
+def _disable_and_tell_owners(
+    tx: Tx, destination: Destination, reason: str, *, now: float
+) -> list[Subscription]:
+    """Disable the gone chat's subscriptions and tell each owner in their private chat, if any."""
+    disabled = tx.outbox.disable_destination(destination, now=now, reason=reason)
+    for gone in disabled:
+        account = tx.accounts.get(gone.account_id)
+        if account is None:
+            continue
+        where = GONE_WHERE.format(platform=destination.platform)
+        notice = message(
+            account.label,
+            "watch",
+            lines=(
+                texts.ALERT_SUBSCRIPTION_DISABLED.format(
+                    label=account.label, where=where, reason=reason
+                ),
+            ),
+            private=True,
+        )
+        for other in tx.subscriptions.for_account(account.id, enabled_only=True):
+            if other.destination.is_dm:
+                tx.outbox.enqueue(
+                    NewMessage(
+                        idempotency_key=f"gone:sub{gone.id}:to{other.id}",
+                        destination=other.destination,
+                        payload=to_payload(notice),
+                        priority=PRIORITY_WARNING,
+                        subscription_id=other.id,
+                    ),
+                    now=now,
+                )
+    return disabled
 
 
 def _describe(exc: BaseException) -> str:

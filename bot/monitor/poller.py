@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import risk
+from bot.core.alerts import render_event
+from bot.core.messages import to_payload
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
@@ -26,7 +28,6 @@ from bot.monitor.policy import (
     judge_level,
     rank,
 )
-from bot.monitor.render import message_to_json, render_event
 from bot.monitor.source import SnapshotSource
 from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subscription, Tx
 from risk.model import AccountSnapshot, Health
@@ -133,7 +134,7 @@ class Poller:
             new_states.append(
                 state_map.to_record(subscription.id, previous, decision.state, decision.events, now)
             )
-            messages.extend(_outbox_rows(subscription, decision.events))
+            messages.extend(_outbox_rows(tx, account, subscription, decision.events))
             events.extend(decision.events)
             level = max(level, decision.state.level, key=rank)
         if isinstance(reading, Health):
@@ -166,17 +167,26 @@ class Poller:
         )
 
 
-def _outbox_rows(subscription: Subscription, events: tuple[AlertEvent, ...]) -> list[NewMessage]:
-    destination = subscription.destination
-    # The owner's private chat sees everything; a shared channel what the owner chose to share.
-    share = "positions" if destination.is_dm else str(subscription.share)
-    if share == "none":
+def _outbox_rows(
+    tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]
+) -> list[NewMessage]:
+    if not events:
         return []
+    destination = subscription.destination
+    # The owner's private chat sees everything; a shared channel what the owner chose to share,
+    # under the owner's name.
+    share, owner = "positions", ""
+    if not destination.is_dm:
+        share = str(subscription.share)
+        if share == "none":
+            return []
+        user = tx.users.get(account.owner_id)
+        owner = (user.display_name or user.platform_user_id) if user else ""
     return [
         NewMessage(
             idempotency_key=event.idempotency_key,
             destination=destination,
-            payload=message_to_json(render_event(event, share)),
+            payload=to_payload(render_event(event, share, owner=owner)),
             priority=state_map.priority_of(event),
             subscription_id=subscription.id,
         )
