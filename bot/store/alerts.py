@@ -39,21 +39,31 @@ class AlertStates:
 
     def save(self, state: AlertState, *, now: float) -> AlertState:
         stored = replace(state, updated_at=now)
-        self._table.upsert(
-            {
-                "subscription_id": stored.subscription_id,
-                "level": stored.level,
-                "since": stored.since,
-                "last_alert_at": stored.last_alert_at,
-                "last_reminder_at": stored.last_reminder_at,
-                "last_positions": json.dumps(list(stored.last_positions)),
-                "feed_status": stored.feed_status,
-                "feed_since": stored.feed_since,
-                "stale_polls": stored.stale_polls,
-                "details": json.dumps(dict(stored.details), separators=(",", ":")),
-                "updated_at": now,
-            },
-            pk="subscription_id",
+        # Plain SQL rather than Table.upsert: this runs on every judged poll, and upsert
+        # re-reads the table's schema each call.
+        self._db.execute(
+            "insert into alert_state (subscription_id, level, since, last_alert_at, "
+            "last_reminder_at, last_positions, feed_status, feed_since, stale_polls, details, "
+            "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "on conflict (subscription_id) do update set level = excluded.level, "
+            "since = excluded.since, last_alert_at = excluded.last_alert_at, "
+            "last_reminder_at = excluded.last_reminder_at, "
+            "last_positions = excluded.last_positions, feed_status = excluded.feed_status, "
+            "feed_since = excluded.feed_since, stale_polls = excluded.stale_polls, "
+            "details = excluded.details, updated_at = excluded.updated_at",
+            [
+                stored.subscription_id,
+                stored.level,
+                stored.since,
+                stored.last_alert_at,
+                stored.last_reminder_at,
+                json.dumps(list(stored.last_positions)),
+                stored.feed_status,
+                stored.feed_since,
+                stored.stale_polls,
+                json.dumps(dict(stored.details), separators=(",", ":")),
+                now,
+            ],
         )
         return stored
 

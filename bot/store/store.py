@@ -76,6 +76,7 @@ class Store:
         self._vault = vault
         self.path = path
         self._thread_id: int | None = None
+        self._tx: Tx | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -131,8 +132,12 @@ class Store:
         return await loop.run_in_executor(self._executor, self._in_transaction, fn, write)
 
     def _in_transaction(self, fn: Callable[[Tx], T], write: bool) -> T:
+        # One Tx reused for every unit: repositories hold no state but the connection, and
+        # only this thread ever touches them.
+        if self._tx is None:
+            self._tx = Tx(self._db, self._vault)
         with transaction(self._db, write=write):
-            return fn(Tx(self._db, self._vault))
+            return fn(self._tx)
 
     def _close_on_thread(self) -> None:
         with contextlib.suppress(Exception):
