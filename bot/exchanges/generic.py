@@ -6,12 +6,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
+
+import ccxt.async_support as ccxt_async
 
 import risk.model as rm
 
-from .base import opt_num, positive, reported
+from .base import ReadContext, VenueAdapter, finish, opt_num, positive, reported
 from .errors import bad_response
+from .guard import Endpoint, ReadOnlyClient
+from .registry import register_family
+from .types import RIGHT_READ, AccountRead, KeyCheck, VenueInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +194,9 @@ def snapshot_from_unified(positions: Sequence[Mapping[str, Any]], balance: Mappi
             if (leg := _unified_position(row, specs or {})) is not None]
     cross_upnl = sum(leg.size * leg.contract_size * (leg.mark_price - leg.entry_price)
                      for leg in legs if leg.margin_mode == "cross")
+    wallet, debts = settle_cash(total - cross_upnl, settle)
     return rm.AccountSnapshot(
-        venue="generic", settle=settle, wallet_balance=total - cross_upnl,
+        venue="generic", settle=settle, wallet_balance=wallet, liabilities=debts,
         positions=tuple(legs), reported=reported(equity=total),
     )
 
@@ -198,3 +205,101 @@ async def shared_specs(markets: Mapping[str, Mapping[str, Any]] | None
                        ) -> dict[str, ContractSpec]:
     """:func:`contract_specs` as a loader for ``ctx.shared.cached`` (one table per exchange)."""
     return contract_specs(markets)
+
+
+def settle_cash(amount: float, settle: str) -> tuple[float, tuple[rm.Liability, ...]]:
+    """``(wallet_balance, liabilities)`` for a cash figure in the settle currency that may be
+    negative (funding owed, a cash balance run below zero by realised losses): the snapshot's
+    wallet is never negative, so a shortfall is carried as a debt in the settle currency."""
+    if amount >= 0:
+        return amount, ()
+    return 0.0, (rm.Liability(asset=settle, amount=-amount, price=1.0),)
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+_HTTP_METHODS = {"get", "post", "put", "delete", "patch"}
+SETTLE_PREFERENCE = ("USDT", "USDC", "USD")
+
+
+def read_endpoints_of(api_tree: Mapping[str, Any]) -> frozenset[Endpoint]:
+    """Every endpoint of a ccxt ``api`` map that only reads: any public endpoint, and private
+    ones only by GET. A private POST can be a read on some venues, but nothing says which, so the
+    generic reader refuses them all."""
+    found: list[Endpoint] = []
+
+    def walk(node: Any, names: tuple[str, ...]) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            if str(key).lower() in _HTTP_METHODS:
+                method = str(key).upper()
+                api = "/".join(names)
+                private = any("private" in n.lower() for n in names)
+                if private and method != "GET":
+                    continue
+                paths = value.keys() if isinstance(value, Mapping) else value or []
+                found.extend(Endpoint(api, method, str(path)) for path in paths)
+            else:
+                walk(value, (*names, str(key)))
+
+    walk(api_tree, ())
+    return frozenset(found)
+
+
+class GenericAdapter(VenueAdapter):
+    """Any ccxt exchange with fetchPositions and fetchBalance, read through unified calls only.
+
+    Labelled approximate everywhere it is shown: the figures are ccxt's derivations, not the
+    venue's own account health.
+    """
+
+    read_methods: ClassVar[frozenset[str]] = frozenset({"fetch_positions", "fetch_balance"})
+
+    def __init__(self, ccxt_id: str) -> None:
+        cls = getattr(ccxt_async, ccxt_id, None)
+        if cls is None or ccxt_id not in ccxt_async.exchanges:
+            raise KeyError(f"ccxt has no exchange {ccxt_id!r}")
+        # describe() needs an instance; a bare one opens no session and is dropped at once.
+        description = cls().describe()
+        has = description.get("has", {})
+        if not has.get("fetchPositions") or not has.get("fetchBalance"):
+            raise KeyError(f"{ccxt_id} cannot be read: ccxt has no fetchPositions and "
+                           "fetchBalance for it")
+        self.info = VenueInfo(venue=f"generic:{ccxt_id}", ccxt_id=ccxt_id,
+                              label=f"{description.get('name', ccxt_id)} (approximate)",
+                              needs_passphrase=bool(
+                                  description.get("requiredCredentials", {}).get("password")),
+                              approximate=True)
+        self.read_endpoints = read_endpoints_of(description.get("api", {}))
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        positions = await client.fetch_positions()
+        balance = await client.fetch_balance()
+        specs = await ctx.shared.cached("contract_specs", 3600.0,
+                                        partial(shared_specs, client.markets))
+        settle = _settle_of(positions, balance)
+        snapshot = snapshot_from_unified(positions, balance, settle, specs)
+        return finish(snapshot, [APPROXIMATE_NOTE], approximate=True)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        await client.fetch_balance()
+        return KeyCheck(ok=True, can_report_rights=False, rights=frozenset({RIGHT_READ}),
+                        message=(f"{self.info.label}: marginwatch cannot ask this exchange what "
+                                 "the key may do. Give it read-only rights only (no trading, "
+                                 "no transfers, no withdrawals). " + APPROXIMATE_NOTE))
+
+
+def _settle_of(positions: Sequence[Mapping[str, Any]], balance: Mapping[str, Any]) -> str:
+    symbols = [str(p.get("symbol") or "") for p in positions if p.get("contracts")]
+    settles = {s.split(":", 1)[1].split("-", 1)[0] for s in symbols if ":" in s}
+    if len(settles) == 1:
+        return settles.pop()
+    if len(settles) > 1:
+        raise bad_response("positions settle in " + ", ".join(sorted(settles)) + ": the "
+                           "approximate reader judges one settle currency per account")
+    totals = balance.get("total") or {}
+    return next((code for code in SETTLE_PREFERENCE if totals.get(code)), "USDT")
+
+
+register_family("generic", GenericAdapter)

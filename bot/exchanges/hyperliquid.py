@@ -12,7 +12,7 @@ import risk.model as rm
 
 from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import ExchangeReadError, bad_response
-from .generic import ContractSpec
+from .generic import ContractSpec, settle_cash
 from .guard import ReadOnlyClient, endpoints
 from .registry import register
 from .types import RIGHT_READ, AccountRead, Credentials, KeyCheck, VenueInfo
@@ -104,8 +104,9 @@ def snapshot_from_state(state: Any, specs: Mapping[str, ContractSpec] | None = N
             cross_upnl += upnl
     account_value = num(cross_summary.get("accountValue"), "crossMarginSummary.accountValue")
     summary = state.get("marginSummary") if isinstance(state.get("marginSummary"), Mapping) else {}
+    wallet, debts = settle_cash(account_value - cross_upnl, SETTLE)
     snapshot = rm.AccountSnapshot(
-        venue="hyperliquid", settle=SETTLE, wallet_balance=account_value - cross_upnl,
+        venue="hyperliquid", settle=SETTLE, wallet_balance=wallet, liabilities=debts,
         positions=tuple(positions),
         reported=reported(
             account_value=account_value,

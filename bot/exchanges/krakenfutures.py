@@ -4,13 +4,17 @@ snapshot."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 import risk.model as rm
 
-from .base import num, opt_num, positive, reported
+from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import bad_response
-from .generic import ContractSpec, cumulative_tiers
+from .generic import ContractSpec, cumulative_tiers, settle_cash
+from .guard import ReadOnlyClient, endpoints
+from .registry import register
+from .types import RIGHT_READ, AccountRead, KeyCheck, VenueInfo
 
 FLEX = "flex"
 
@@ -162,9 +166,10 @@ def snapshot_from_bodies(
         if abs(unlisted) > max(0.005 * abs(collateral_value), 0.01):
             notes.append(f"{unlisted:,.2f} USD of Kraken's collateral value is not itemised by "
                          "currency; it is counted at face value and does not move with prices.")
+    # Unrealised funding is owed or due now: it counts in Kraken's portfolio value.
+    wallet, debts = settle_cash(funding + unlisted, "USD")
     snapshot = rm.AccountSnapshot(
-        # Unrealised funding is owed or due now: it counts in Kraken's portfolio value.
-        venue="krakenfutures", settle="USD", wallet_balance=funding + unlisted,
+        venue="krakenfutures", settle="USD", wallet_balance=wallet, liabilities=debts,
         positions=tuple(positions), assets=tuple(assets),
         reported=reported(
             margin_equity=opt_num(flex.get("marginEquity"), "marginEquity"),
@@ -194,3 +199,59 @@ def flex_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Con
             symbol=str(market["symbol"]), contract_size=float(size) if size else 1.0,
             tiers=margin_tiers(info) if info.get("marginLevels") else ())
     return specs
+
+
+# --- the adapter -----------------------------------------------------------------------------
+
+SPECS_TTL = 3600.0
+TICKER_TTL = 5.0
+
+READ_ONLY_KEY_HELP = (
+    "Kraken Futures cannot be asked through ccxt what a key may do, so please check it "
+    "yourself: in Kraken Futures go to Settings → Create Key and choose General API 'Read "
+    "Only' and Withdrawal API 'No Access'. Use a key made just for marginwatch."
+)
+
+
+@register
+class KrakenFuturesAdapter(VenueAdapter):
+    info = VenueInfo(venue="krakenfutures", ccxt_id="krakenfutures",
+                     label="Kraken Futures (multi-collateral)")
+    read_methods: ClassVar[frozenset[str]] = frozenset({
+        "private_get_accounts", "private_get_openpositions", "public_get_tickers",
+    })
+    read_endpoints = endpoints(
+        "public GET instruments", "public GET tickers",
+        "private GET accounts", "private GET openpositions",
+    )
+    # Kraken Futures: 500 cost units per 10 s per key on /derivatives; accounts costs 2.
+    requests_per_second = 20.0
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        accounts = await client.private_get_accounts()
+        positions = await client.private_get_openpositions()
+        rows = positions.get("openPositions") if isinstance(positions, Mapping) else None
+        marks: Mapping[str, float] = {}
+        if rows:
+            # Marks are public and the same for every account: one request per cycle.
+            marks = await ctx.shared.cached("marks", TICKER_TTL,
+                                            partial(_load_marks, client))
+        specs = await ctx.shared.cached("flex_specs", SPECS_TTL,
+                                        partial(_load_specs, client.markets))
+        snapshot, notes = snapshot_from_bodies(accounts, positions, specs, marks)
+        return finish(snapshot, notes)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        # A read the bot needs anyway proves the key exists and may read the wallets.
+        flex_account(await client.private_get_accounts())
+        return KeyCheck(ok=True, can_report_rights=False, rights=frozenset({RIGHT_READ}),
+                        message=READ_ONLY_KEY_HELP)
+
+
+async def _load_marks(client: ReadOnlyClient) -> dict[str, float]:
+    return mark_prices(await client.public_get_tickers())
+
+
+async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None
+                      ) -> dict[str, ContractSpec]:
+    return flex_specs(markets)
