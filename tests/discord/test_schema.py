@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from bot.chat.discord.commands import (
     build_groups,
@@ -18,6 +19,7 @@ from bot.chat.discord.commands import (
 )
 from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp
 from bot.core.registry import Audience
+from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.discord.conftest import TOKEN, RecordingCore
 from tests.fakes.discord_api import FakeDiscord
 
@@ -30,14 +32,30 @@ def _tree_of(front: DiscordFrontEnd):  # type: ignore[no-untyped-def]
     return front.client.tree
 
 
+# The venue list belongs to the exchanges package and grows on its own; the snapshot pins the
+# adapter's schema with a fixed catalogue, and the test below checks the live list separately.
+_SNAPSHOT_VENUES = {"bybit": SimpleNamespace(label="Bybit"),
+                    "kraken": SimpleNamespace(label="Kraken")}
+
+
 def test_exported_schema_matches_the_snapshot() -> None:
     """A changed schema means Discord re-registers commands; make that a reviewed decision.
     Regenerate with MARGINWATCH_UPDATE_SNAPSHOTS=1 after checking the diff."""
-    schema = exported_schema(_tree_of(DiscordFrontEnd(RecordingCore(), TOKEN)))
+    core = RecordingCore(venues=_SNAPSHOT_VENUES)
+    schema = exported_schema(_tree_of(DiscordFrontEnd(core, TOKEN)))
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if os.environ.get("MARGINWATCH_UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(text)
     assert text == SNAPSHOT.read_text()
+
+
+def test_link_offers_every_venue_core_supports_as_a_choice() -> None:
+    tree = _tree_of(DiscordFrontEnd(RecordingCore(venues=SUPPORTED_VENUES), TOKEN))
+    link = tree.get_command("margin").get_command("link")  # type: ignore[union-attr]
+    venue = link.get_parameter("venue")
+    assert [(c.value, c.name) for c in venue.choices] == [
+        (v, info.label) for v, info in SUPPORTED_VENUES.items()]
+    assert len(venue.choices) <= 25  # Discord's limit for fixed choices
 
 
 def test_every_command_and_option_has_a_description_a_help_entry_and_a_table_row() -> None:
