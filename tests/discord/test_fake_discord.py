@@ -77,3 +77,21 @@ def _set_on_remove(future: asyncio.Future[discord.Guild]):  # type: ignore[no-un
         future.set_result(guild)
 
     return on_guild_remove
+
+
+async def test_a_rejected_token_ends_the_front_end_with_login_failure(
+    fake_discord: FakeDiscord,
+) -> None:
+    """The composition root supervises run(): a bad token must end it, not hang."""
+    from bot.chat.discord.frontend import DiscordFrontEnd
+
+    fake_discord.fail_next("GET", r"^/users/@me$", 401)
+    front = DiscordFrontEnd(object(), "revoked-token")
+    try:
+        await asyncio.wait_for(front.run(), 5)
+    except discord.LoginFailure as exc:
+        assert "revoked-token" not in str(exc)
+    else:
+        raise AssertionError("a 401 at login must raise LoginFailure")
+    assert front.client.is_closed()
+    assert "revoked-token" not in repr(front)

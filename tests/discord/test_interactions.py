@@ -111,3 +111,35 @@ async def test_link_with_an_unknown_venue_is_refused_before_any_key_is_asked(
     [reply] = await fake_discord.answer(command)
     assert reply.body["type"] == 4 and reply.ephemeral  # a message, not a modal
     assert "mtgox" in reply.message["embeds"][0]["description"]
+
+
+async def test_chart_arrives_as_a_png_attachment_shown_in_the_embed(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    from bot.core.messages import Image
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    core.answers["chart"] = lambda caller, **v: message(
+        "main — margin health", "info", image=Image(png, "health.png", "ratio over 7 days"))
+    guild = fake_discord.guilds[0]
+    payload = slash_payload("margin chart", {"days": 7}, member=guild.member("alice"),
+                            guild=guild)
+    [reply] = await fake_discord.answer(payload)
+    assert reply.files == [("health.png", png)]
+    assert reply.message["embeds"][0]["image"]["url"] == "attachment://health.png"
+    assert reply.ephemeral
+
+
+async def test_buttons_pressed_in_dms_reach_core_as_a_private_caller(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    alice = fake_discord.guilds[0].member("alice")
+    button = {"type": 2, "style": 2, "label": "Snooze 1h", "custom_id": "mw:sn:s7:1h"}
+    dm_message = fake_discord.store_message(
+        None, {"components": [{"type": 1, "components": [button]}]}, [])
+    press = component_payload("mw:sn:s7:1h", member=alice, message=dm_message)
+    [reply] = await fake_discord.answer(press)
+    assert reply.body["type"] == 4
+    caller = core.last("act").caller
+    assert caller.is_private_chat and caller.community_id is None and not caller.is_moderator
+    assert core.last("act").values["action"].args == ("s7", "1h")
