@@ -12,7 +12,13 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.store.schema import migrations
-from bot.store.vault import MasterKeyMismatch, MasterKeyMissing, Vault
+from bot.store.vault import (
+    MasterKeyMismatch,
+    MasterKeyMissing,
+    Vault,
+    VaultError,
+    associated_data,
+)
 
 ENV_DATABASE = "MARGINWATCH_DATABASE"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -62,29 +68,50 @@ def preflight(path: Path, vault: Vault | None) -> None:
         if not has_accounts or vault is None:
             return
         rows = conn.execute(
-            "select key_id, count(*), min(id) from accounts "
-            "where credentials is not null group by key_id"
+            "select id, owner_id, venue, credentials from accounts where credentials is not null"
         ).fetchall()
     except sqlite3.DatabaseError as exc:
         raise StoreError(_describe(path, exc)) from None
     finally:
         conn.close()
-    encrypted = sum(count for _, count, _ in rows)
-    if not encrypted or vault is None:
-        return
+    if rows and vault is not None:
+        _check_keys_open_credentials(rows, vault)
+
+
+def _check_keys_open_credentials(rows: list[tuple[int, int, str, bytes]], vault: Vault) -> None:
+    """Every master key the stored blobs name must be configured and must really open one."""
     if not vault.has_keys():
         raise MasterKeyMissing(
-            f"the database holds encrypted credentials for {encrypted} account(s) but no master "
+            f"the database holds encrypted credentials for {len(rows)} account(s) but no master "
             "key is configured: set MARGINWATCH_MASTER_KEYS or MARGINWATCH_MASTER_KEYS_FILE to "
             "the key(s) it was encrypted with; nothing was changed"
         )
-    missing = sorted(str(key_id) for key_id, _, _ in rows if key_id not in vault.key_ids)
-    if missing:
+    by_key: dict[str, list[tuple[int, int, str, bytes]]] = {}
+    for row in rows:
+        by_key.setdefault(vault.blob_key_id(bytes(row[3])), []).append(row)
+    missing = sorted(key_id for key_id in by_key if key_id not in vault.key_ids)
+    unopened = sorted(
+        key_id
+        for key_id, blobs in by_key.items()
+        if key_id not in missing and not any(_opens(vault, row) for row in blobs)
+    )
+    if missing or unopened:
         raise MasterKeyMismatch(
             f"the configured master keys ({', '.join(vault.key_ids)}) cannot decrypt the stored "
-            f"credentials, which need key(s) {', '.join(missing)}: wrong or missing master key; "
-            "nothing was changed"
+            f"credentials, which need key(s) {', '.join(missing + unopened)}: wrong or missing "
+            "master key; nothing was changed"
         )
+
+
+def _opens(vault: Vault, row: tuple[int, int, str, bytes]) -> bool:
+    account_id, owner_id, venue, blob = row
+    try:
+        vault.decrypt(bytes(blob), associated_data(account_id, owner_id, venue))
+    except VaultError:
+        # One altered or moved blob is that account's problem (reported when it is polled),
+        # not proof of a wrong key; another blob under the same key may open.
+        return False
+    return True
 
 
 def connect(path: Path, *, timeout: float | None = None) -> Database:

@@ -146,7 +146,8 @@ class Store:
 
     # ---- maintenance ----------------------------------------------------------------------
 
-    async def migration_report(self) -> MigrationReport:
+    async def apply_migrations(self) -> MigrationReport:
+        """Apply pending migrations (Store.open already does unless told not to)."""
         return await self._on_thread(lambda: migrate(self._db))
 
     async def checkpoint(self) -> None:

@@ -199,17 +199,39 @@ async def test_a_tampered_blob_fails_its_integrity_check(store: Store) -> None:
         await store.account_credentials(alice_id)
 
 
-def test_preflight_reads_through_a_read_only_connection(db_path: Path, vault: Vault) -> None:
-    # A database created elsewhere (rollback journal, not yet WAL) must stay that way on refusal.
+async def test_a_refused_start_does_not_even_switch_the_file_to_wal(
+    db_path: Path, vault: Vault
+) -> None:
+    store = await Store.open(db_path, vault)
+    await _link_two_accounts(store)
+    await store.close()
     conn = sqlite3.connect(db_path)
-    conn.execute("create table accounts (id integer primary key, credentials blob, key_id text)")
-    conn.execute("insert into accounts values (1, x'00', 'deadbeef')")
-    conn.commit()
+    conn.execute("PRAGMA journal_mode=delete")
     conn.close()
     before = db_path.read_bytes()
     with pytest.raises(MasterKeyMismatch):
-        from bot.store.connection import preflight
-
-        preflight(db_path, vault)
+        await Store.open(db_path, Vault.from_strings([generate_key()]))
     assert db_path.read_bytes() == before
-    assert sqlite3.connect(db_path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
+async def test_one_tampered_row_does_not_stop_a_start_with_the_right_key(
+    db_path: Path, vault: Vault
+) -> None:
+    store = await Store.open(db_path, vault)
+    alice_id, bob_id = await _link_two_accounts(store)
+    await store.run(
+        lambda tx: tx.db.execute(
+            "update accounts set credentials = (select credentials from accounts where id = ?) "
+            "where id = ?",
+            [alice_id, bob_id],
+        )
+    )
+    await store.close()
+    store = await Store.open(db_path, vault)
+    assert (await store.account_credentials(alice_id)).secret == KNOWN_SECRET
+    with pytest.raises(VaultError):
+        await store.account_credentials(bob_id)
+    await store.close()
