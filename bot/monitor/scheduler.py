@@ -26,6 +26,9 @@ from bot.store import Account, Store, Tx
 log = logging.getLogger(__name__)
 
 TICK_JOB_ID = "marginwatch-monitor-tick"
+HOUSEKEEPING_EVERY = 3600.0
+HISTORY_RETENTION = 30 * 86400.0
+OUTBOX_RETENTION = 7 * 86400.0
 
 
 class Monitor:
@@ -56,6 +59,8 @@ class Monitor:
         self.outbox = OutboxDispatcher(store, transports, self.clock)
         self.digests = DigestSender(store, self.poller, self.clock)
         self._delivering = asyncio.Lock()
+        self._ticking = asyncio.Lock()
+        self._next_housekeeping = 0.0
         self._scheduler: AsyncIOScheduler | None = None
         self._background: set[asyncio.Task[object]] = set()
 
@@ -82,7 +87,9 @@ class Monitor:
         """Stop ticking, let polls and deliveries in flight finish, then return."""
         if self._scheduler is not None:
             self._scheduler.pause()
-            self._scheduler.shutdown(wait=False)
+            # APScheduler cancels a running coroutine job on shutdown: let the tick end first.
+            async with self._ticking:
+                self._scheduler.shutdown(wait=False)
             self._scheduler = None
             await asyncio.sleep(0)  # the shutdown is deferred to the next loop turn
         await self.queue.drain()
@@ -104,15 +111,27 @@ class Monitor:
         return len(accounts)
 
     async def tick(self) -> None:
-        """One beat: launch due polls, deliver what is queued, send due digests."""
-        try:
-            await self.queue.launch_due()
-            await self.deliver()
-            if await self.digests.send_due():
+        """One beat: launch due polls, deliver what is queued, send due digests, tidy up."""
+        async with self._ticking:
+            try:
+                await self.queue.launch_due()
                 await self.deliver()
-        except Exception:
-            # A failing tick must not kill the job; the next tick tries again.
-            log.exception("monitor tick failed")
+                if await self.digests.send_due():
+                    await self.deliver()
+                await self.housekeeping()
+            except Exception:
+                # A failing tick must not kill the job; the next tick tries again.
+                log.exception("monitor tick failed")
+
+    async def housekeeping(self) -> None:
+        """At most hourly: bound the health history and forget old delivered outbox rows."""
+        now = self.clock.now()
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + HOUSEKEEPING_EVERY
+        await self.store.prune_history(now=now, retention_seconds=HISTORY_RETENTION)
+        # Delivered keys are kept a week: long past any redelivery of the same alert.
+        await self.store.prune_outbox(older_than=now - OUTBOX_RETENTION)
 
     async def deliver(self) -> DeliveryReport:
         """Deliver the due outbox rows (one delivery round at a time)."""

@@ -207,3 +207,53 @@ async def test_channel_subscription_sees_only_what_is_shared(
     assert set(by_chat) == {"dm", "channel"}
     assert "%" in by_chat["dm"].text
     assert "%" not in by_chat["channel"].text
+
+
+async def test_snoozed_subscription_hears_critical_but_not_margin_call(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    await store.snooze(subscription.id, clock.now() + 4 * 3600)
+    exchange.set(account, binance_snapshot(0.85))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    assert chat.sent == []
+    exchange.set(account, binance_snapshot(0.95))
+    clock.advance(10)
+    await monitor.run_until_idle()
+    assert chat.titles == ["main: CRITICAL — close to liquidation"]
+
+
+async def test_owner_thresholds_from_the_store_drive_the_level(
+    store: Store, clock: ManualClock
+) -> None:
+    from bot.store import Thresholds
+
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    # The owner wants to hear from a 50 % margin ratio on, before the venue's 60 % warning.
+    await store.set_thresholds(subscription.id, Thresholds(watch_ratio=0.5))
+    exchange.set(account, binance_snapshot(0.55))
+    await monitor_for(store, exchange, chat, clock).run_until_idle()
+    assert chat.titles == ["main: watch"]
+    state = await store.alert_state(subscription.id)
+    assert state.level == "watch"
+
+
+async def test_shutdown_waits_for_the_tick_and_polls_in_flight(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85))
+    exchange.gate = asyncio.Event()
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.start()
+    await wait_for(lambda: bool(exchange.reads))
+    stopping = asyncio.create_task(monitor.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # a read is in flight: its result must not be lost
+    exchange.gate.set()
+    await asyncio.wait_for(stopping, timeout=5)
+    assert (await store.alert_state(subscription.id)).level == "margin_call"
