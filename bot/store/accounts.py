@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from bot.store.connection import StoreError
 from bot.store.records import ACCOUNT_STATUSES, Account
-from bot.store.vault import AccountSecrets, Vault, associated_data
+from bot.store.vault import AccountSecrets, Vault, VaultError, associated_data
 
 _COLUMNS = (
     "id, owner_id, venue, label, status, last_error, next_poll_at, last_polled_at, last_ok_at, "
@@ -168,13 +168,18 @@ class Accounts:
         return self._get_or_fail(account_id)
 
     def rotate_credentials(self) -> int:
-        """Re-encrypt every row not yet under the newest key; returns how many changed."""
+        """Re-encrypt every row not yet under the newest key; returns how many changed.
+
+        All or nothing: if any row cannot be opened, nothing is re-encrypted and the error names
+        the accounts (ids only).
+        """
         newest = self._vault.newest_key_id
         rows = self._db.execute(
             "select id, owner_id, venue, credentials from accounts "
             "where credentials is not null and (key_id is null or key_id != ?)",
             [newest],
         ).fetchall()
+        self._check_all_open(rows)
         for account_id, owner_id, venue, blob in rows:
             new_blob, key_id = self._vault.reencrypt(
                 bytes(blob), associated_data(account_id, owner_id, venue)
@@ -186,13 +191,27 @@ class Accounts:
         return len(rows)
 
     def verify_all_credentials(self) -> int:
-        """Decrypt every stored blob (raises on the first failure); returns how many."""
+        """Decrypt every stored blob; returns how many, or raises naming the accounts that fail."""
         rows = self._db.execute(
             "select id, owner_id, venue, credentials from accounts where credentials is not null"
         ).fetchall()
-        for account_id, owner_id, venue, blob in rows:
-            self._vault.decrypt(bytes(blob), associated_data(account_id, owner_id, venue))
+        self._check_all_open(rows)
         return len(rows)
+
+    def _check_all_open(self, rows: list[tuple[int, int, str, bytes]]) -> None:
+        failing: list[int] = []
+        first_error: VaultError | None = None
+        for account_id, owner_id, venue, blob in rows:
+            try:
+                self._vault.decrypt(bytes(blob), associated_data(account_id, owner_id, venue))
+            except VaultError as exc:
+                failing.append(account_id)
+                first_error = first_error or exc
+        if first_error is not None:
+            raise type(first_error)(
+                f"the credentials of account(s) {', '.join(map(str, failing))} cannot be "
+                f"decrypted ({first_error}); nothing was re-encrypted"
+            )
 
     def _write_credentials(
         self, account_id: int, owner_id: int, venue: str, secrets: AccountSecrets

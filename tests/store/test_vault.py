@@ -235,3 +235,25 @@ async def test_one_tampered_row_does_not_stop_a_start_with_the_right_key(
     with pytest.raises(VaultError):
         await store.account_credentials(bob_id)
     await store.close()
+
+
+async def test_rotation_is_all_or_nothing_and_names_a_row_it_cannot_open(
+    db_path: Path, key: str
+) -> None:
+    store = await Store.open(db_path, Vault.from_strings([key]))
+    alice_id, bob_id = await _link_two_accounts(store)
+    await store.run(
+        lambda tx: tx.db.execute(
+            "update accounts set credentials = (select credentials from accounts where id = ?) "
+            "where id = ?",
+            [alice_id, bob_id],
+        )
+    )
+    await store.close()
+    store = await Store.open(db_path, Vault.from_strings([generate_key(), key]))
+    with pytest.raises(VaultError, match=rf"account\(s\) {bob_id} cannot be decrypted") as caught:
+        await store.rotate_keys()
+    assert "nothing was re-encrypted" in str(caught.value)
+    old_id = Vault.from_strings([key]).newest_key_id
+    assert {a.key_id for a in await store.all_accounts()} == {old_id}
+    await store.close()
