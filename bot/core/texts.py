@@ -137,13 +137,11 @@ STATUS_READ_FAILED = "I could not read {label}: {reason}"
 STATUS_AS_OF = "As of {time} UTC"
 STATUS_SNOOZED = "Reminders snoozed until {until} UTC."
 POSITIONS_TITLE = "{label} — liquidation prices"
-POSITION_LINE = (
-    "#{rank} {symbol} {side}: liquidation {liquidation} ({distance} from mark {mark})"
-)
+POSITION_LINE = "#{rank} {symbol} {side}: liquidation {liquidation}, {distance} the mark {mark}"
 POSITION_LINE_NO_LIQ = "#{rank} {symbol} {side}: no liquidation price (mark {mark})"
 POSITION_REPORTED = "{venue} reports {price}"
 POSITIONS_ACCOUNT_MOVE = (
-    "Whole account: a {call} move reaches margin call, a {liquidation} move liquidates."
+    "Whole account: a {call} of every price reaches margin call; a {liquidation} liquidates."
 )
 SIDE_LONG = "long"
 SIDE_SHORT = "short"
@@ -152,6 +150,7 @@ RATIO_NAMES = {
     "margin_ratio": "Margin ratio",
     "maintenance_ratio": "Maintenance ratio",
     "mm_rate": "Maintenance margin rate",
+    "account_mm_rate": "Account MM rate",
     "mgn_ratio": "Margin ratio",
 }
 BUTTON_REFRESH = "Refresh"
@@ -161,9 +160,12 @@ BUTTON_UNSNOOZE = "Unsnooze"
 
 # --- thresholds ---------------------------------------------------------------------------------
 ALERTS_TITLE = "Alerts for {label}"
-ALERTS_WATCH = "Watch when a {move} move would liquidate"
-ALERTS_WATCH_LEVEL = "Watch at {ratio} {level}"
-ALERTS_CRITICAL = "Critical when a {move} move would liquidate"
+ALERTS_WATCH_NAME = "Watch"
+ALERTS_CRITICAL_NAME = "Critical"
+ALERTS_WATCH = "when a {move} move would liquidate"
+ALERTS_WATCH_LEVEL = "at {ratio} {level}"
+ALERTS_WATCH_DEFAULT = "at the venue's warning level, {ratio} {level}"
+ALERTS_CRITICAL = "when a {move} move would liquidate"
 ALERTS_VENUE_LEVELS = "{venue}: margin call at {call}, liquidation at {liquidation}"
 ALERTS_SAVED = "Saved. I warn you by these thresholds from the next check."
 ALERTS_BAD_PERCENT = (

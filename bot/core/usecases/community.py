@@ -22,6 +22,9 @@ from bot.store.tx import Tx
 class CommunityUseCases(CoreBase):
     def _audit_in(self, tx: Tx, caller: Caller, action: str, *, target: str | None = None,
                   detail: str | None = None) -> None:
+        # The moderator gets a user row so the log can show a name next to the id.
+        tx.users.ensure(caller.platform, caller.user_id, now=self.clock(),
+                        display_name=caller.display_name or None)
         tx.audit.record(now=self.clock(), actor_platform=caller.platform,
                         actor_id=caller.user_id, action=action,
                         community_id=caller.community_id, target=target, detail=detail)
@@ -254,9 +257,18 @@ class CommunityUseCases(CoreBase):
             if not limit.strip().isdigit() or not 1 <= int(limit) <= self.limits.audit_max_entries:
                 raise Refusal(texts.AUDIT_BAD_LIMIT.format(value=limit))
             count = int(limit)
-        entries = await self.store.read(
-            lambda tx: tx.audit.for_community(caller.platform, community, limit=count))
-        lines = [texts.AUDIT_LINE.format(time=fmt.utc_time(e.at), actor=e.actor_id,
-                                         action=e.action.replace("_", " "),
-                                         detail=e.detail or "").rstrip() for e in entries]
+
+        def work(tx: Tx) -> list[str]:
+            lines = []
+            for entry in tx.audit.for_community(caller.platform, community, limit=count):
+                user = tx.users.find(caller.platform, entry.actor_id)
+                actor = entry.actor_id
+                if user is not None and user.display_name:
+                    actor = f"{user.display_name} ({entry.actor_id})"
+                lines.append(texts.AUDIT_LINE.format(
+                    time=fmt.utc_time(entry.at), actor=actor,
+                    action=entry.action.replace("_", " "), detail=entry.detail or "").rstrip())
+            return lines
+
+        lines = await self.store.read(work)
         return message(texts.AUDIT_TITLE, lines=lines or (texts.AUDIT_NONE,), private=True)

@@ -111,16 +111,21 @@ class PreferenceUseCases(CoreBase):
         critical = thresholds.critical_move
         if critical is None and thresholds.critical_ratio is None:
             critical = AlertRules().default_critical_move
-        fields = []
+        ratio = texts.RATIO_NAMES.get(profile.ratio_name, profile.ratio_name)
+        watch = []
         if thresholds.watch_ratio is not None:
-            ratio = texts.RATIO_NAMES.get(profile.ratio_name, profile.ratio_name)
-            fields.append(Field(texts.ALERTS_WATCH_LEVEL.format(
-                ratio=ratio, level=fmt.ratio(thresholds.watch_ratio, venue)), "✓"))
+            watch.append(texts.ALERTS_WATCH_LEVEL.format(
+                ratio=ratio, level=fmt.ratio(thresholds.watch_ratio, venue)))
         if thresholds.watch_move is not None:
-            fields.append(Field(texts.ALERTS_WATCH.format(
-                move=fmt.percent(thresholds.watch_move)), "✓"))
+            watch.append(texts.ALERTS_WATCH.format(move=fmt.percent(thresholds.watch_move)))
+        if not watch:
+            watch.append(texts.ALERTS_WATCH_DEFAULT.format(
+                ratio=ratio, level=fmt.ratio(profile.warning, venue)))
+        fields = [Field(texts.ALERTS_WATCH_NAME, "; ".join(watch), inline=False)]
         if critical is not None:
-            fields.append(Field(texts.ALERTS_CRITICAL.format(move=fmt.percent(critical)), "✓"))
+            fields.append(Field(texts.ALERTS_CRITICAL_NAME,
+                                texts.ALERTS_CRITICAL.format(move=fmt.percent(critical)),
+                                inline=False))
         lines = [texts.ALERTS_VENUE_LEVELS.format(
             venue=venue_label, call=fmt.ratio(profile.margin_call, venue),
             liquidation=fmt.ratio(profile.liquidation, venue))]

@@ -1,0 +1,140 @@
+"""Members subscribe their own accounts to a community; moderators control it, audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import texts
+from bot.core.usecases import Core
+from bot.store import Store
+from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
+
+GROUP = "-100500"
+MOD = in_group("9", moderator=True, name="mod")
+ALICE_IN_GROUP = in_group(ALICE.user_id, name="alice")
+BOB_IN_GROUP = in_group(BOB.user_id, name="bob")
+
+MODERATOR_COMMANDS = [
+    ("setalerts", {}),
+    ("settings", {}),
+    ("settings", {"enabled": "off"}),
+    ("subscribers", {}),
+    ("remove", {"member": ALICE.user_id}),
+    ("audit", {}),
+]
+
+
+async def _community_subs(store: Store) -> list:
+    return await store.read(lambda tx: tx.subscriptions.for_community("telegram", GROUP))
+
+
+@pytest.mark.parametrize(("name", "arguments"), MODERATOR_COMMANDS)
+async def test_a_member_is_refused_every_moderator_command(core: Core, store: Store, name: str,
+                                                           arguments: dict[str, str]) -> None:
+    before = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    reply = await core.run(BOB_IN_GROUP, name, arguments)
+    assert reply.severity == "error" and reply.private
+    assert reply.lines == (texts.NEEDS_MODERATOR,)
+    assert await store.read(lambda tx: tx.communities.get("telegram", GROUP)) == before
+    assert await store.read(lambda tx: tx.audit.for_community("telegram", GROUP)) == []
+
+
+async def test_moderator_commands_need_a_community(core: Core) -> None:
+    reply = await core.run(BOB, "setalerts", {})
+    assert reply.lines == (texts.NEEDS_COMMUNITY,)
+
+
+async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_balances(
+        core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    await core.link(BOB, "bybit", "futures", BOB_BYBIT)
+    reply = await core.run(ALICE_IN_GROUP, "subscribe", {})
+    assert reply.lines == (texts.SUBSCRIBE_NO_CHANNEL,)
+
+    reply = await core.run(in_group("9", moderator=True, topic="77"), "setalerts", {})
+    assert reply.title == texts.SETALERTS_DONE.format(where=texts.SETALERTS_WHERE_TOPIC)
+    await core.run(ALICE, "share", {"level": "positions"})
+    reply = await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})
+    assert reply.title == texts.SUBSCRIBE_DONE.format(
+        label="main", level="level, ratio, distance and liquidation prices")
+    await core.run(BOB_IN_GROUP, "subscribe", {})
+    subs = await _community_subs(store)
+    assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {(GROUP, "77")}
+    assert sorted(s.share for s in subs) == ["positions", "state"]  # Bob: community default
+
+    listing = await core.run(MOD, "subscribers", {})
+    assert listing.private
+    assert listing.lines == (
+        "alice — main on Kraken (spot margin) (shares: level, ratio, distance and liquidation "
+        "prices)",
+        "bob — futures on Bybit (unified trading account) (shares: alert level only)",
+    )
+    assert "USD" not in listing.text and "10,000" not in listing.text
+
+    # Moving the alert channel moves the subscriptions with it.
+    await core.run(MOD, "setalerts", {"channel": "-100777"})
+    subs = await _community_subs(store)
+    assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {
+        ("-100777", None)}
+
+
+async def test_a_moderator_removes_a_members_subscription_and_it_is_audited(
+        core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    await core.run(MOD, "setalerts", {})
+    await core.run(ALICE_IN_GROUP, "subscribe", {})
+    reply = await core.run(MOD, "remove", {"member": "@alice"})
+    assert reply.title == texts.REMOVE_DONE.format(count=1, member="alice")
+    assert await _community_subs(store) == []
+    # Alice's own account and private alerts are untouched.
+    assert await core.account_labels(ALICE) == ("main",)
+    reply = await core.run(MOD, "remove", {"member": "alice"})
+    assert reply.title == texts.REMOVE_NONE.format(member="alice")
+
+    audit = await core.run(MOD, "audit", {})
+    assert all(" mod (9): " in line for line in audit.lines)
+    actions = [line.split(": ", 1)[1] for line in audit.lines]
+    assert actions == ["remove subscriber 1 subscription(s)",
+                       "set alert channel -100500"]
+
+
+async def test_settings_are_validated_then_saved_and_audited(core: Core, store: Store) -> None:
+    for arguments, expected in [
+        ({"venues": "kraken,mtgox"}, "mtgox is not a venue I support"),
+        ({"watch": "200%"}, "Watch must be a percentage"),
+        ({"watch": "5", "critical": "6"}, "must be closer to liquidation"),
+        ({"enabled": "maybe"}, texts.NOT_A_BOOLEAN.format(name="enabled", value="maybe")),
+    ]:
+        reply = await core.run(MOD, "settings", arguments)
+        assert expected in reply.lines[0], arguments
+    stored = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    assert stored.updated_at is None  # never saved
+
+    reply = await core.run(MOD, "settings", {"venues": "kraken, bybit", "watch": "25%",
+                                             "critical": "5%", "enabled": "off"})
+    assert reply.lines == (texts.SETTINGS_SAVED,)
+    stored = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    assert stored.allowed_venues == ("kraken", "bybit")
+    assert stored.default_thresholds.watch_move == pytest.approx(0.25)
+    assert stored.enabled is False
+    [entry] = await store.read(lambda tx: tx.audit.for_community("telegram", GROUP))
+    assert (entry.action, entry.actor_id) == ("settings", "9")
+    assert entry.detail == "watch=25.0% critical=5.00% venues=kraken,bybit enabled=off"
+
+    # Switched off: members cannot subscribe.
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    reply = await core.run(ALICE_IN_GROUP, "subscribe", {})
+    assert reply.lines == (texts.COMMUNITY_DISABLED,)
+
+
+async def test_a_member_unsubscribes_only_their_own_account(core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    await core.link(BOB, "bybit", "futures", BOB_BYBIT)
+    await core.run(MOD, "setalerts", {})
+    await core.run(ALICE_IN_GROUP, "subscribe", {})
+    await core.run(BOB_IN_GROUP, "subscribe", {})
+    reply = await core.run(BOB_IN_GROUP, "unsubscribe", {})
+    assert reply.title == texts.UNSUBSCRIBE_DONE.format(label="futures")
+    [left] = await _community_subs(store)
+    owner = await store.read(lambda tx: tx.accounts.get(left.account_id))
+    assert owner.label == "main"
