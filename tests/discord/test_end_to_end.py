@@ -12,7 +12,6 @@ import pytest
 
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
 from bot.chat.discord.render import SEVERITY_COLOURS
-from bot.chat.discord.transport import DiscordTransport
 from bot.core import texts
 from bot.core.usecases import Core
 from bot.exchanges.hub import ExchangeHub
@@ -58,9 +57,9 @@ async def world(
     front = DiscordFrontEnd(core, TOKEN, stamp=MemoryStamp(),
                             client_options={"guild_ready_timeout": 0.05})
     transports = Transports()
-    transports.register("discord", DiscordTransport(front.client))
+    transports.register("discord", front.transport())
     monitor = Monitor(store, HubSource(store, hub), transports)
-    task = asyncio.create_task(front.run())
+    task = front.start()
     try:
         await front.wait_ready(5)
         yield front, monitor

@@ -29,7 +29,9 @@ from bot.chat.discord.commands import (
     schema_hash,
 )
 from bot.chat.discord.link_modal import LinkModal
+from bot.chat.discord.port import CorePort
 from bot.chat.discord.render import ActionButton, render
+from bot.chat.discord.transport import DiscordTransport
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, message
@@ -103,7 +105,10 @@ class MarginTree(app_commands.CommandTree["MarginClient"]):
                       exc_info=error if not isinstance(error, app_commands.CheckFailure) else None)
             reply = message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,),
                             private=True)
-        await self.client.front.reply(interaction, reply, ephemeral=True)
+        try:
+            await self.client.front.reply(interaction, reply, ephemeral=True)
+        except discord.HTTPException as exc:  # the interaction expired or Discord is down
+            log.warning("discord: could not tell the user about a failure (HTTP %s)", exc.status)
 
 
 class MarginClient(discord.Client):
@@ -121,6 +126,9 @@ class MarginClient(discord.Client):
             self.tree.add_command(group)
         self.synced = await self.front.sync_if_changed()
 
+    async def on_ready(self) -> None:
+        self.front.ready.set()
+
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.front.forget_guild(guild.id)
 
@@ -131,13 +139,12 @@ class MarginClient(discord.Client):
 class DiscordFrontEnd:
     """Parse a Discord interaction, call core, render the answer.
 
-    ``core`` is duck-typed (see :class:`CorePort` in ``bot.chat.discord.port``): one method per
-    registry ``usecase``, plus ``act``, ``account_labels``, ``link`` and ``forget_community``.
+    ``core`` satisfies :class:`bot.chat.discord.port.CorePort` (``bot.core.usecases.Core``).
     """
 
     def __init__(
         self,
-        core: Any,
+        core: CorePort,
         token: str,
         *,
         stamp: SchemaStamp | None = None,
@@ -147,6 +154,7 @@ class DiscordFrontEnd:
         self._token = token
         self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
         options = {"max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS, **(client_options or {})}
+        self.ready = asyncio.Event()  # set on READY (guilds cached), before any alert goes out
         self.client = MarginClient(self, **options)
 
     def __repr__(self) -> str:  # never show the token
@@ -159,13 +167,20 @@ class DiscordFrontEnd:
         async with self.client:
             await self.client.start(self._token)
 
+    def start(self) -> asyncio.Task[None]:
+        """``run()`` as a task for the supervisor; it ends on :meth:`stop` or a fatal error."""
+        return asyncio.create_task(self.run(), name="discord-front-end")
+
+    def transport(self, **options: Any) -> DiscordTransport:
+        """The outbox transport delivering through this front end's client."""
+        return DiscordTransport(self.client, **options)
+
     async def wait_ready(self, timeout: float = 30.0) -> None:
         """Until READY and the guilds arrived; before that the channel cache is empty."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not self.client.is_ready():
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError("Discord did not become ready")
-            await asyncio.sleep(0.01)
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError("Discord did not become ready") from None
 
     async def stop(self) -> None:
         await self.client.close()
