@@ -93,7 +93,7 @@ class BinanceUsdmAdapter(VenueAdapter):
             raise bad_response("Binance fapi account: not an object")
         unified = await client.fetch_positions()
         notes: list[str] = []
-        multi_assets = account.get("multiAssetsMargin") is True
+        multi_assets = self._multi_assets(account, notes)
         wallet = self._wallet(account, multi_assets, notes)
         positions = []
         for position in unified:
@@ -116,6 +116,27 @@ class BinanceUsdmAdapter(VenueAdapter):
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         return key_check_from_restrictions(await client.sapi_get_account_apirestrictions())
+
+    def _multi_assets(self, account: dict[str, Any], notes: list[str]) -> bool:
+        """Multi-Assets mode: from the flag when the answer has it (v2), else from the totals.
+
+        v3 ``account`` has no flag, but in single-asset mode the totals are "only for the USDT
+        asset" (Binance's field docs), so totals above the USDT row mean every asset counts.
+        """
+        flag = account.get("multiAssetsMargin")
+        if isinstance(flag, bool):
+            return flag
+        usdt = next((a for a in account.get("assets") or []
+                     if isinstance(a, dict) and a.get("asset") == SETTLE), None)
+        total = opt_num(account.get("totalCrossWalletBalance"), "totalCrossWalletBalance")
+        if usdt is None or total is None:
+            return False
+        own = num(usdt.get("crossWalletBalance", 0), "USDT crossWalletBalance")
+        inferred = total - own > max(1e-6, 1e-9 * abs(total))
+        if inferred:
+            notes.append("Multi-Assets mode inferred: the account totals include assets "
+                         "other than USDT.")
+        return inferred
 
     def _wallet(self, account: dict[str, Any], multi_assets: bool, notes: list[str]) -> float:
         if multi_assets:

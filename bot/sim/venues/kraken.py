@@ -20,6 +20,7 @@ ASSETS: dict[str, tuple[str, int, float, str | None]] = {
     "XETH": ("ETH", 10, 1.0, "ETH/USD"),
     "DOT": ("DOT", 10, 0.9, "DOT/USD"),
     "USDT": ("USDT", 8, 1.0, "USDT/USD"),
+    "ADA": ("ADA", 8, 0.9, "ADA/USD"),
     # Staked / earning balances: listed as assets, never collateral.
     "DOT.S": ("DOT.S", 10, 0.0, "DOT/USD"),
     "XBT.M": ("XBT.M", 10, 0.0, "BTC/USD"),
@@ -35,6 +36,8 @@ PAIRS: dict[str, tuple[str, str, str, str, str]] = {
     "ZEURZUSD": ("EURUSD", "EUR/USD", "ZEUR", "ZUSD", "EUR/USD"),
     "USDTZUSD": ("USDTUSD", "USDT/USD", "USDT", "ZUSD", "USDT/USD"),
     "XXBTZEUR": ("XBTEUR", "XBT/EUR", "XXBT", "ZEUR", "BTC/EUR"),
+    "ADAUSD": ("ADAUSD", "ADA/USD", "ADA", "ZUSD", "ADA/USD"),
+    "ADAUSDT": ("ADAUSDT", "ADA/USDT", "ADA", "USDT", "ADA/USDT"),
 }
 SYMBOL_TO_PAIR = {spec[4]: pair for pair, spec in PAIRS.items()}
 ALTNAME_TO_PAIR = {spec[0]: pair for pair, spec in PAIRS.items()}
@@ -50,6 +53,7 @@ class KrakenSim(SimVenue):
     default_prices: ClassVar[dict[str, float]] = {
         "BTC/USD": 60000.0, "ETH/USD": 3000.0, "DOT/USD": 6.0, "EUR/USD": 1.08,
         "USDT/USD": 1.0, "BTC/EUR": 60000.0 / 1.08,
+        "ADA/USD": 0.6, "ADA/USDT": 0.6,
     }
     public_prefixes = ("/0/public/",)
 
