@@ -43,6 +43,7 @@ class ArgType(StrEnum):
     TIMEZONE = "timezone"  # IANA name: "Europe/Berlin"
     USER = "user"  # a platform user id (Discord member option; Telegram @mention or id)
     CHANNEL = "channel"  # a channel id (Discord channel option); default: where typed
+    ROLE = "role"  # a Discord role id (role option); "none" clears it
     BOOLEAN = "boolean"  # on/off, yes/no, true/false
 
 
@@ -189,6 +190,8 @@ COMMANDS: tuple[Command, ...] = (
             Argument("critical", ArgType.PERCENT, "Default critical distance to liquidation, %"),
             Argument("venues", ArgType.VENUES, "Allowed venues, comma-separated, or 'all'"),
             Argument("enabled", ArgType.BOOLEAN, "Whether shared alerts are posted here"),
+            Argument("role", ArgType.ROLE,
+                     "Discord: a role whose members may use moderator commands"),
         ),
     ),
     Command("subscribers", "List who sends alerts to this community (no balances)",

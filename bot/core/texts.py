@@ -226,6 +226,12 @@ SETTINGS_ENABLED = "Shared alerts"
 SETTINGS_ON = "on"
 SETTINGS_OFF = "off"
 SETTINGS_SAVED = "Saved."
+SETTINGS_ROLE = "Moderator role"
+SETTINGS_NO_ROLE = "none (Manage Server only)"
+SETTINGS_ROLE_NOT_HERE = (
+    "Moderators here are the group's administrators; a moderator role applies only on Discord."
+)
+SETTINGS_BAD_ROLE = "Give the role itself (or none), not {value!r}."
 SETTINGS_BAD_VENUE = "{venue} is not a venue I support. I support: {venues}."
 SUBSCRIBERS_TITLE = "Subscribers"
 SUBSCRIBERS_NONE = "Nobody sends alerts to this community yet."

@@ -138,3 +138,31 @@ async def test_a_member_unsubscribes_only_their_own_account(core: Core, store: S
     [left] = await _community_subs(store)
     owner = await store.read(lambda tx: tx.accounts.get(left.account_id))
     assert owner.label == "main"
+
+
+async def test_a_discord_server_can_name_a_moderator_role(core: Core, store: Store) -> None:
+    from bot.core.identity import Caller
+
+    admin = Caller(platform="discord", user_id="42", chat_id="555", is_private_chat=False,
+                   is_moderator=True, community_id="777", can_reply_privately=True)
+    assert await core.moderator_role_ids("discord", "777") == ()
+    reply = await core.run(admin, "settings", {"role": "<@&123456>"})
+    assert reply.lines == (texts.SETTINGS_SAVED,)
+    assert await core.moderator_role_ids("discord", "777") == ("123456",)
+    reply = await core.run(admin, "settings", {"role": "mods please"})
+    assert reply.lines == (texts.SETTINGS_BAD_ROLE.format(value="mods please"),)
+    assert await core.moderator_role_ids("discord", "777") == ("123456",)
+    reply = await core.run(MOD, "settings", {"role": "123"})
+    assert reply.lines == (texts.SETTINGS_ROLE_NOT_HERE,)
+
+
+async def test_leaving_a_community_forgets_its_settings_and_channel_subscriptions(
+        core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    await core.run(MOD, "setalerts", {})
+    await core.run(ALICE_IN_GROUP, "subscribe", {})
+    assert await core.forget_community("telegram", GROUP) == 1
+    assert await _community_subs(store) == []
+    settings = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    assert settings.alert_channel_id is None
+    assert await core.account_labels(ALICE) == ("main",)  # her account and DMs stay

@@ -127,17 +127,20 @@ class CommunityUseCases(CoreBase):
             Field(texts.SETTINGS_DEFAULT_WATCH, fmt.percent(defaults.watch_move)),
             Field(texts.SETTINGS_DEFAULT_CRITICAL, fmt.percent(defaults.critical_move)),
         )
+        if settings.platform == "discord":
+            fields += (Field(texts.SETTINGS_ROLE,
+                             settings.moderator_role_id or texts.SETTINGS_NO_ROLE),)
         return message(texts.SETTINGS_TITLE, "ok" if saved else "info",
                        lines=(texts.SETTINGS_SAVED,) if saved else (), fields=fields,
                        private=True)
 
     async def community_settings(self, caller: Caller, watch: str | None = None,
                                  critical: str | None = None, venues: str | None = None,
-                                 enabled: str | None = None) -> Message:
+                                 enabled: str | None = None, role: str | None = None) -> Message:
         """Show the community's settings, or change the ones given (validated first)."""
         community = require_moderator(caller)
         settings = await self._settings(caller, community)
-        if not (watch or critical or venues or enabled):
+        if not (watch or critical or venues or enabled or role):
             return self._settings_message(settings, saved=False)
         defaults = settings.default_thresholds
         changes: list[str] = []
@@ -161,8 +164,20 @@ class CommunityUseCases(CoreBase):
         if enabled:
             is_enabled = parse_bool("enabled", enabled)
             changes.append(f"enabled={'on' if is_enabled else 'off'}")
+        role_id = settings.moderator_role_id
+        if role:
+            if caller.platform != "discord":
+                raise Refusal(texts.SETTINGS_ROLE_NOT_HERE)
+            cleaned = role.strip().removeprefix("<@&").removesuffix(">")
+            if cleaned.lower() == "none":
+                role_id = None
+            elif cleaned.isdigit():
+                role_id = cleaned
+            else:
+                raise Refusal(texts.SETTINGS_BAD_ROLE.format(value=role))
+            changes.append(f"role={role_id or 'none'}")
         new = replace(settings, default_thresholds=defaults, allowed_venues=allowed,
-                      enabled=is_enabled)
+                      enabled=is_enabled, moderator_role_id=role_id)
         now = self.clock()
 
         def work(tx: Tx) -> CommunitySettings:
@@ -193,6 +208,28 @@ class CommunityUseCases(CoreBase):
         if not chosen:
             raise Refusal(texts.SETTINGS_BAD_VENUE.format(venue=text, venues=known))
         return tuple(chosen)
+
+    async def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:
+        """The role ids a community configured as moderators (Discord); checked by the adapter
+        at run time next to Manage Server."""
+        settings = await self.store.read(lambda tx: tx.communities.get(platform, community_id))
+        return (settings.moderator_role_id,) if settings.moderator_role_id else ()
+
+    async def forget_community(self, platform: str, community_id: str) -> int:
+        """The bot left a server or group: drop its settings and the subscriptions that posted
+        there (members' accounts and private alerts stay). Returns how many were removed."""
+        now = self.clock()
+
+        def work(tx: Tx) -> int:
+            subs = tx.subscriptions.for_community(platform, community_id)
+            removed = sum(int(tx.subscriptions.remove(s.id)) for s in subs)
+            tx.communities.remove(platform, community_id)
+            tx.audit.record(now=now, actor_platform=platform, actor_id="marginwatch",
+                            action="community_forgotten", community_id=community_id,
+                            detail=f"{removed} subscription(s)")
+            return removed
+
+        return await self.store.run(work)
 
     async def list_subscribers(self, caller: Caller) -> Message:
         """Who sends alerts here: member, account label, venue and what they share. Never a
