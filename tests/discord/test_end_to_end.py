@@ -20,7 +20,7 @@ from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
 from bot.monitor.transport import Transports
 from bot.sim.server import Simulator
-from bot.store import Store, Vault, generate_key
+from bot.store import Destination, Store, Vault, generate_key
 from tests.discord.conftest import TOKEN
 from tests.fakes.discord_api import (
     ChannelRef,
@@ -48,10 +48,18 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 @pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "e2e.sqlite", Vault.from_strings([generate_key()]))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
 async def world(
-    sim: Simulator, fake_discord: FakeDiscord, tmp_path: Path
+    sim: Simulator, fake_discord: FakeDiscord, store: Store
 ) -> AsyncIterator[tuple[DiscordFrontEnd, Monitor]]:
-    store = await Store.open(tmp_path / "e2e.sqlite", Vault.from_strings([generate_key()]))
     hub = ExchangeHub(base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0))
     core = Core(store, hub, SUPPORTED_VENUES)
     front = DiscordFrontEnd(core, TOKEN, stamp=MemoryStamp(),
@@ -68,7 +76,6 @@ async def world(
         await front.stop()
         await asyncio.wait_for(task, 5)
         await hub.close()
-        await store.close()
 
 
 def _text(request: Recorded, *, content: bool = True) -> str:
@@ -146,3 +153,50 @@ async def test_member_links_checks_status_and_gets_a_private_and_a_redacted_shar
     assert shared.message["content"] == f"<@&{guild.roles['margin-alerts']}>"
     assert not private.message.get("content")  # nobody to ping in one's own DMs
     assert not shared.files and API_SECRET not in repr(fake_discord.requests)
+
+
+async def _link_share_and_subscribe(fake_discord: FakeDiscord) -> None:
+    guild = fake_discord.guilds[0]
+    alice, owner = guild.member("alice"), guild.member("owner")
+    [modal] = await fake_discord.answer(slash_payload(
+        "margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild))
+    await fake_discord.answer(modal_submit_payload(
+        modal.body["data"]["custom_id"], {"api_key": API_KEY, "secret": API_SECRET},
+        member=alice, guild=guild), count=2, timeout=15)
+    channel = ChannelRef(guild, guild.channel("alerts"))
+    for payload in (
+        slash_payload("margin-admin setalerts", {"channel": channel}, member=owner, guild=guild),
+        slash_payload("margin share", {"account": "main", "level": "ratio"},
+                      member=alice, guild=guild),
+        slash_payload("margin subscribe", {"account": "main"}, member=alice, guild=guild),
+    ):
+        [answer] = await fake_discord.answer(payload)
+        assert answer.message["embeds"][0]["color"] != SEVERITY_COLOURS["error"], _text(answer)
+
+
+async def test_a_deleted_alert_channel_disables_the_shared_subscription_not_the_dm(
+    world: tuple[DiscordFrontEnd, Monitor], fake_discord: FakeDiscord, sim: Simulator,
+    store: Store,
+) -> None:
+    _, monitor = world
+    guild = fake_discord.guilds[0]
+    alerts_channel = guild.channel("alerts")
+    await _link_share_and_subscribe(fake_discord)
+
+    fake_discord.fail_next("POST", rf"^/channels/{alerts_channel}/messages$", 404)
+    sim.move_prices(0.85, "bybit")
+    await monitor.recheck_all()
+    await monitor.run_until_idle()
+
+    shared = await store.read(lambda tx: tx.subscriptions.for_destination(
+        Destination("discord", str(alerts_channel))))
+    assert [s.enabled for s in shared] == [False]
+    assert shared[0].disabled_reason and "no longer exists" in shared[0].disabled_reason
+    alice = guild.member("alice")
+    private = await store.read(lambda tx: tx.subscriptions.for_destination(
+        Destination("discord", str(alice.user_id), is_dm=True)))
+    assert [s.enabled for s in private] == [True]
+    dm_channel = fake_discord.dm_channels[alice.user_id]
+    assert fake_discord.find("POST", rf"^/channels/{dm_channel}/messages$")  # the alert still came
+    [attempt] = fake_discord.find("POST", rf"^/channels/{alerts_channel}/messages$")
+    assert attempt.status == 404  # tried once, then never again
