@@ -8,13 +8,13 @@ A secret file is named like the variable, e.g. ``marginwatch_master_keys``.
 
 Use :func:`load_settings`: it turns every validation problem into a :class:`SettingsError` of
 one sentence per setting that never contains a secret value. ``python -m bot.settings
-env-example`` prints the ``.env.example`` that :meth:`Settings.describe` implies.
+env-example`` prints the ``.env.example`` that :meth:`Settings.describe` implies, ``markdown``
+the README's table of settings, ``check`` what the current configuration resolves to.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import sys
@@ -28,8 +28,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from bot.store.vault import Vault
-
-log = logging.getLogger(__name__)
 
 ENV_PREFIX = "MARGINWATCH_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
@@ -444,11 +442,25 @@ def render_env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_markdown_table() -> str:
+    """The settings as a Markdown table, for the README's configuration section."""
+    rows = ["| variable | default | what it sets |", "|---|---|---|"]
+    for doc in Settings.describe():
+        default = "—" if doc.default is None else f"`{doc.default}`"
+        comment = doc.comment.replace("|", "\\|")
+        rows.append(f"| `{doc.env_name}` | {default} | {comment} |")
+    return "\n".join(rows) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.settings env-example|check``: print .env.example, or validate the config."""
+    """``python -m bot.settings env-example|markdown|check``: print .env.example, print a README
+    table, or validate the configuration in effect."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["env-example"]:
         sys.stdout.write(render_env_example())
+        return 0
+    if args == ["markdown"]:
+        sys.stdout.write(render_markdown_table())
         return 0
     if args == ["check"]:
         try:
@@ -462,7 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in unknown_names():
             print(f"warning: {name} is not a marginwatch setting", file=sys.stderr)
         return 0
-    print("usage: python -m bot.settings env-example|check", file=sys.stderr)
+    print("usage: python -m bot.settings env-example|markdown|check", file=sys.stderr)
     return 2
 
 
