@@ -62,7 +62,8 @@ class Monitor:
         self._ticking = asyncio.Lock()
         self._next_housekeeping = 0.0
         self._scheduler: AsyncIOScheduler | None = None
-        self._background: set[asyncio.Task[object]] = set()
+        self._kicker: asyncio.Task[None] | None = None
+        self._delivery_wanted = False
 
     async def start(self) -> None:
         """Re-check every account now, free stale outbox claims, and start ticking."""
@@ -93,8 +94,7 @@ class Monitor:
             self._scheduler = None
             await asyncio.sleep(0)  # the shutdown is deferred to the next loop turn
         await self.queue.drain()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._kicked_delivery_done()
         async with self._delivering:
             pass
 
@@ -143,6 +143,7 @@ class Monitor:
         for _ in range(rounds):
             started = await self.queue.launch_due()
             await self.queue.drain()
+            await self._kicked_delivery_done()
             report = await self.deliver()
             await self.digests.send_due()
             if not started and not report.delivered and not report.retried:
@@ -151,8 +152,24 @@ class Monitor:
     async def _poll(self, account: Account) -> PollResult | None:
         result = await self.poller.poll(account)
         if result is not None and result.queued:
-            # Alerts go out now rather than at the next tick: a margin call should not wait.
-            task = asyncio.create_task(self.deliver())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._kick_delivery()
         return result
+
+    def _kick_delivery(self) -> None:
+        # Alerts go out now rather than at the next tick: a margin call should not wait. One
+        # delivery task serves every poll that queued something meanwhile.
+        self._delivery_wanted = True
+        if self._kicker is None or self._kicker.done():
+            self._kicker = asyncio.create_task(self._deliver_while_wanted())
+
+    async def _deliver_while_wanted(self) -> None:
+        while self._delivery_wanted:
+            self._delivery_wanted = False
+            try:
+                await self.deliver()
+            except Exception:
+                log.exception("alert delivery failed; the next tick retries")
+
+    async def _kicked_delivery_done(self) -> None:
+        if self._kicker is not None:
+            await self._kicker
