@@ -1,0 +1,84 @@
+"""Status, the liquidation-price summary and the chart, read live through the simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import texts
+from bot.core.messages import ActionId
+from bot.core.usecases import Core
+from bot.sim.server import Simulator
+from bot.store import Store
+from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB_BYBIT, Clock
+
+
+@pytest.fixture
+async def linked(core: Core) -> Core:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    return core
+
+
+async def test_positions_show_liquidation_price_distance_rank_and_account_moves(
+        linked: Core) -> None:
+    reply = await linked.run(ALICE, "positions", {})
+    assert reply.title == texts.POSITIONS_TITLE.format(label="main")
+    # 0.5 BTC long at 5x on 10,000 USD: Kraken liquidates at a 40 % margin level.
+    assert reply.lines[0] == (
+        "#1 BTC/USD long: liquidation 44,800.00, 25.3% below the mark 60,000.00")
+    assert reply.lines[1] == texts.POSITIONS_ACCOUNT_MOVE.format(call="17.3% fall",
+                                                                 liquidation="25.3% fall")
+    assert [a.id for a in reply.actions][0] is ActionId.REFRESH_POSITIONS
+
+
+async def test_a_price_fall_shows_up_on_refresh(linked: Core, sim: Simulator) -> None:
+    card = await linked.run(ALICE, "status", {})
+    assert card.severity == "ok"
+    sim.move_prices(0.80, "kraken")  # past the 17.3 % fall to margin call
+    refreshed = await linked.act(ALICE, card.actions[0])
+    assert refreshed.severity == "margin_call"
+    assert refreshed.lines[0] == texts.STATUS_STATE["margin_call"]
+    assert not refreshed.silent
+
+
+async def test_an_exchange_outage_is_an_error_card_with_a_refresh_button(
+        linked: Core, sim: Simulator) -> None:
+    sim.inject_fault("kraken", "maintenance", count=5)
+    reply = await linked.run(ALICE, "status", {})
+    assert reply.severity == "error"
+    assert reply.lines[0].startswith("I could not read main: The exchange is not answering")
+    assert [a.id for a in reply.actions] == [ActionId.REFRESH_STATUS]
+
+
+async def test_a_revoked_key_says_so(linked: Core, sim: Simulator) -> None:
+    sim.revoke_key("kraken", ALICE_KRAKEN["api_key"])
+    reply = await linked.run(ALICE, "positions", {})
+    assert reply.severity == "error"
+    assert "rejected the API key" in reply.lines[0]
+
+
+async def test_status_without_a_name_gives_one_line_per_account(linked: Core) -> None:
+    await linked.link(ALICE, "bybit", "futures", BOB_BYBIT)
+    reply = await linked.run(ALICE, "status", {})
+    assert [f.name for f in reply.fields] == [
+        "main — Kraken (spot margin)", "futures — Bybit (unified trading account)"]
+    assert reply.fields[0].value == "Healthy; Margin level 166.7%; Move to liquidation: 25.3% fall"
+    reply = await linked.run(ALICE, "positions", {})
+    assert reply.lines == (texts.ACCOUNT_NEEDED.format(labels="main, futures"),)
+
+
+async def test_the_chart_is_a_png_of_the_recorded_history(linked: Core, store: Store,
+                                                          clock: Clock, sim: Simulator) -> None:
+    for _ in range(3):
+        clock.now += 3600
+        sim.move_prices(0.97, "kraken")
+        await linked.run(ALICE, "status", {})
+    reply = await linked.run(ALICE, "chart", {"days": "1"})
+    assert reply.image is not None
+    assert reply.image.data.startswith(b"\x89PNG")
+    assert reply.image.filename == "main-health.png"
+    reply = await linked.run(ALICE, "chart", {"days": "365"})
+    assert reply.lines == (texts.CHART_BAD_DAYS.format(value="365"),)
+    clock.now += 30 * 86400
+    reply = await linked.run(ALICE, "chart", {"days": "2"})
+    assert reply.image is None
+    assert reply.lines == (texts.CHART_NO_HISTORY.format(label="main"),)
