@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 from bot.exchanges.errors import ExchangeReadError
@@ -257,3 +258,23 @@ async def test_shutdown_waits_for_the_tick_and_polls_in_flight(
     exchange.gate.set()
     await asyncio.wait_for(stopping, timeout=5)
     assert (await store.alert_state(subscription.id)).level == "margin_call"
+
+
+async def test_accelerated_clock_runs_minutes_of_polling_in_a_moment(store: Store) -> None:
+    from bot.monitor.clock import AcceleratedClock
+
+    clock = AcceleratedClock(speed=600)  # the demo's fast-forward: 60 s polls every 0.1 s
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    transports = Transports()
+    transports.register("console", chat)
+    monitor = Monitor(store, exchange, transports, clock=clock, tick_seconds=0.02)
+    await monitor.start()
+    try:
+        await wait_for(lambda: len(exchange.reads) >= 4)
+    finally:
+        await monitor.stop()
+    history = await store.health_series(account.id)
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(history)]
+    assert gaps and all(55 <= gap <= 90 for gap in gaps)  # one simulated minute apart
