@@ -39,4 +39,5 @@ def isolated_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, old in library_levels.items():
         logging.getLogger(name).setLevel(old)
+    logging.captureWarnings(False)
     logs.REDACTOR.forget_all()
