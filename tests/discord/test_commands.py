@@ -10,6 +10,7 @@ from tests.fakes.discord_api import (
     ChannelRef,
     FakeDiscord,
     MemberRef,
+    RoleRef,
     autocomplete_payload,
     slash_payload,
 )
@@ -167,3 +168,21 @@ async def test_a_refusal_from_core_is_one_private_sentence(
     embed = reply.message["embeds"][0]
     assert embed["title"] == texts.REFUSED_TITLE
     assert embed["description"] == "You have no account called nope. Your accounts: main."
+
+
+async def test_settings_takes_a_role_option_and_everyone_clears_it(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    owner = guild.member("owner")
+    await invoke(front, slash_payload(
+        "margin-admin settings", {"role": RoleRef(guild, "risk-desk"), "enabled": False},
+        member=owner, guild=guild))
+    values = core.last("community_settings").values
+    assert values["role"] == str(guild.roles["risk-desk"])
+    assert values["enabled"] == "no"
+
+    await invoke(front, slash_payload("margin-admin settings",
+                                      {"role": RoleRef(guild, "@everyone")},
+                                      member=owner, guild=guild))
+    assert core.last("community_settings").values["role"] == "none"

@@ -26,6 +26,7 @@ from tests.fakes.discord_api import (
     ChannelRef,
     FakeDiscord,
     Recorded,
+    RoleRef,
     modal_submit_payload,
     slash_payload,
 )
@@ -200,3 +201,33 @@ async def test_a_deleted_alert_channel_disables_the_shared_subscription_not_the_
     assert fake_discord.find("POST", rf"^/channels/{dm_channel}/messages$")  # the alert still came
     [attempt] = fake_discord.find("POST", rf"^/channels/{alerts_channel}/messages$")
     assert attempt.status == 404  # tried once, then never again
+
+
+async def test_a_configured_role_grants_moderation_and_leaving_the_server_forgets_it(
+    world: tuple[DiscordFrontEnd, Monitor], fake_discord: FakeDiscord, store: Store,
+) -> None:
+    guild = fake_discord.guilds[0]
+    deskmod, owner = guild.member("deskmod"), guild.member("owner")
+    [refused] = await fake_discord.answer(
+        slash_payload("margin-admin subscribers", member=deskmod, guild=guild))
+    assert texts.NEEDS_MODERATOR in _text(refused)
+
+    [saved] = await fake_discord.answer(slash_payload(
+        "margin-admin settings", {"role": RoleRef(guild, "risk-desk")}, member=owner,
+        guild=guild))
+    assert saved.message["embeds"][0]["color"] != SEVERITY_COLOURS["error"], _text(saved)
+    [allowed] = await fake_discord.answer(
+        slash_payload("margin-admin subscribers", member=deskmod, guild=guild))
+    assert texts.SUBSCRIBERS_TITLE in _text(allowed)
+    await _link_share_and_subscribe(fake_discord)
+    community = str(guild.guild_id)
+    assert await store.read(lambda tx: tx.subscriptions.for_community("discord", community))
+
+    await fake_discord.remove_from_guild(guild)
+    for _ in range(200):
+        settings = await store.read(lambda tx: tx.communities.get("discord", community))
+        if settings.moderator_role_id is None:
+            break
+        await asyncio.sleep(0.01)
+    assert settings.moderator_role_id is None
+    assert await store.read(lambda tx: tx.subscriptions.for_community("discord", community)) == []

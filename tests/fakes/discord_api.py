@@ -249,7 +249,21 @@ class MemberRef:
     member: FakeMember
 
 
+@dataclass(frozen=True)
+class RoleRef:
+    """A role option value (``name="@everyone"`` for the default role)."""
+
+    guild: FakeGuild
+    name: str
+
+    @property
+    def role_id(self) -> int:
+        return self.guild.guild_id if self.name == "@everyone" else self.guild.roles[self.name]
+
+
 def _option_type(value: Any) -> int:
+    if isinstance(value, RoleRef):
+        return 8
     if isinstance(value, ChannelRef):
         return 7
     if isinstance(value, MemberRef):
@@ -286,6 +300,10 @@ def slash_payload(
             raw = str(value.channel_id)
             channel = value.guild.channel_payload(value.channel_id)
             resolved.setdefault("channels", {})[raw] = {**channel, "permissions": "0"}
+        elif isinstance(value, RoleRef):
+            raw = str(value.role_id)
+            resolved.setdefault("roles", {})[raw] = _role_payload(
+                value.role_id, value.name, EVERYONE_PERMISSIONS, 0)
         elif isinstance(value, MemberRef):
             raw = str(value.member.user_id)
             user = user_payload(value.member.user_id, value.member.name)

@@ -118,6 +118,8 @@ def _annotation(arg: Argument) -> Any:
         return bool
     if arg.type is ArgType.USER:
         return discord.User
+    if arg.type is ArgType.ROLE:
+        return discord.Role
     if arg.type is ArgType.CHANNEL:
         return app_commands.Transform[str, ChannelOption]
     return str
@@ -129,6 +131,8 @@ def to_core_value(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, discord.Role) and value.is_default():
+        return "none"  # a role option cannot be left empty on purpose: @everyone clears it
     if isinstance(value, discord.abc.Snowflake):
         return str(value.id)
     return str(value)

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # A longer wait than this surfaces as discord.RateLimited (the outbox reschedules the alert)
 # instead of holding a delivery worker asleep; 30 s is discord.py's minimum.
 MAX_RATELIMIT_WAIT_SECONDS = 30.0
+# Not exchange calls, but matplotlib on a busy machine can take seconds: defer these too.
+_RENDERS_IMAGES = frozenset({"chart"})
 # Refreshing edits the message the button sits on; every other action answers privately.
 _EDITING_ACTIONS = frozenset({ActionId.REFRESH_STATUS, ActionId.REFRESH_POSITIONS})
 
@@ -253,8 +255,8 @@ class DiscordFrontEnd:
     ) -> None:
         # Your-own-account answers are for the caller only; moderators see theirs privately too.
         ephemeral = command.audience is not Audience.MEMBER or interaction.guild_id is None
-        if command.slow:
-            # Exchange calls can exceed Discord's 3-second deadline: acknowledge first.
+        if command.slow or command.name in _RENDERS_IMAGES:
+            # Exchange calls and chart rendering can exceed Discord's 3-second deadline.
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         caller = await self.caller(interaction)
         if command.usecase == "help":  # core's help spells /status; Discord needs /margin status
