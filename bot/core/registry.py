@@ -36,7 +36,7 @@ class ArgType(StrEnum):
     LEVEL = "level"  # a level in the venue's own ratio, as the venue shows it ("120%", "0.8")
     CHOICE = "choice"  # one of ``choices``
     ACCOUNT = "account"  # one of the caller's account labels (autocomplete: Core.account_labels)
-    VENUE = "venue"  # one of the supported venues (choices: bot.core.venues.venue_choices)
+    VENUE = "venue"  # one of the supported venues (choices: Core.venues, id -> VenueInfo.label)
     VENUES = "venues"  # a comma-separated list of venues, or "all"
     DURATION = "duration"  # "30m", "4h", "1d"
     TIME = "time"  # "HH:MM", 24-hour
@@ -190,6 +190,8 @@ COMMANDS: tuple[Command, ...] = (
             Argument("critical", ArgType.PERCENT, "Default critical distance to liquidation, %"),
             Argument("venues", ArgType.VENUES, "Allowed venues, comma-separated, or 'all'"),
             Argument("enabled", ArgType.BOOLEAN, "Whether shared alerts are posted here"),
+            Argument("share", ArgType.CHOICE, "What members' alerts show here unless they choose",
+                     choices=SHARE_CHOICES),
             Argument("role", ArgType.ROLE,
                      "Discord: a role whose members may use moderator commands"),
         ),

@@ -104,6 +104,7 @@ async def test_settings_are_validated_then_saved_and_audited(core: Core, store: 
         ({"watch": "200%"}, "Watch must be a percentage"),
         ({"watch": "5", "critical": "6"}, "must be closer to liquidation"),
         ({"enabled": "maybe"}, texts.NOT_A_BOOLEAN.format(name="enabled", value="maybe")),
+        ({"share": "balances"}, "balances is not a valid share"),
     ]:
         reply = await core.run(MOD, "settings", arguments)
         assert expected in reply.lines[0], arguments
@@ -111,7 +112,8 @@ async def test_settings_are_validated_then_saved_and_audited(core: Core, store: 
     assert stored.updated_at is None  # never saved
 
     reply = await core.run(MOD, "settings", {"venues": "kraken, bybit", "watch": "25%",
-                                             "critical": "5%", "enabled": "off"})
+                                             "critical": "5%", "enabled": "off",
+                                             "share": "ratio"})
     assert reply.lines == (texts.SETTINGS_SAVED,)
     stored = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
     assert stored.allowed_venues == ("kraken", "bybit")
@@ -119,7 +121,9 @@ async def test_settings_are_validated_then_saved_and_audited(core: Core, store: 
     assert stored.enabled is False
     [entry] = await store.read(lambda tx: tx.audit.for_community("telegram", GROUP))
     assert (entry.action, entry.actor_id) == ("settings", "9")
-    assert entry.detail == "watch=25.0% critical=5.00% venues=kraken,bybit enabled=off"
+    assert stored.default_share == "ratio"
+    assert entry.detail == (
+        "watch=25.0% critical=5.00% venues=kraken,bybit enabled=off share=ratio")
 
     # Switched off: members cannot subscribe.
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)

@@ -27,7 +27,7 @@ async def test_positions_show_liquidation_price_distance_rank_and_account_moves(
         "#1 BTC/USD long: liquidation 44,800.00, 25.3% below the mark 60,000.00")
     assert reply.lines[1] == texts.POSITIONS_ACCOUNT_MOVE.format(call="17.3% fall",
                                                                  liquidation="25.3% fall")
-    assert [a.id for a in reply.actions][0] is ActionId.REFRESH_POSITIONS
+    assert reply.actions[0].id is ActionId.REFRESH_POSITIONS
 
 
 async def test_a_price_fall_shows_up_on_refresh(linked: Core, sim: Simulator) -> None:

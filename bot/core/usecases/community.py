@@ -12,6 +12,7 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Field, Message, Refusal, message
+from bot.core.registry import SHARE_LEVELS
 from bot.core.usecases.accounts import parse_bool
 from bot.core.usecases.base import CoreBase, require_community, require_moderator
 from bot.core.usecases.preferences import CRITICAL_RANGE, WATCH_RANGE, parse_percent_in, share_label
@@ -126,6 +127,7 @@ class CommunityUseCases(CoreBase):
                   ", ".join(settings.allowed_venues) or texts.SETTINGS_ALL_VENUES),
             Field(texts.SETTINGS_DEFAULT_WATCH, fmt.percent(defaults.watch_move)),
             Field(texts.SETTINGS_DEFAULT_CRITICAL, fmt.percent(defaults.critical_move)),
+            Field(texts.SETTINGS_DEFAULT_SHARE, share_label(settings.default_share)),
         )
         if settings.platform == "discord":
             fields += (Field(texts.SETTINGS_ROLE,
@@ -136,11 +138,12 @@ class CommunityUseCases(CoreBase):
 
     async def community_settings(self, caller: Caller, watch: str | None = None,
                                  critical: str | None = None, venues: str | None = None,
-                                 enabled: str | None = None, role: str | None = None) -> Message:
+                                 enabled: str | None = None, share: str | None = None,
+                                 role: str | None = None) -> Message:
         """Show the community's settings, or change the ones given (validated first)."""
         community = require_moderator(caller)
         settings = await self._settings(caller, community)
-        if not (watch or critical or venues or enabled or role):
+        if not (watch or critical or venues or enabled or share or role):
             return self._settings_message(settings, saved=False)
         defaults = settings.default_thresholds
         changes: list[str] = []
@@ -164,6 +167,13 @@ class CommunityUseCases(CoreBase):
         if enabled:
             is_enabled = parse_bool("enabled", enabled)
             changes.append(f"enabled={'on' if is_enabled else 'off'}")
+        default_share = settings.default_share
+        if share:
+            default_share = share.strip().lower()
+            if default_share not in SHARE_LEVELS:
+                raise Refusal(texts.ARGS_NOT_A_CHOICE.format(
+                    name="share", value=share, allowed=", ".join(SHARE_LEVELS)))
+            changes.append(f"share={default_share}")
         role_id = settings.moderator_role_id
         if role:
             if caller.platform != "discord":
@@ -177,7 +187,8 @@ class CommunityUseCases(CoreBase):
                 raise Refusal(texts.SETTINGS_BAD_ROLE.format(value=role))
             changes.append(f"role={role_id or 'none'}")
         new = replace(settings, default_thresholds=defaults, allowed_venues=allowed,
-                      enabled=is_enabled, moderator_role_id=role_id)
+                      enabled=is_enabled, default_share=default_share,
+                      moderator_role_id=role_id)
         now = self.clock()
 
         def work(tx: Tx) -> CommunitySettings:
