@@ -83,10 +83,14 @@ def classify(exc: BaseException, *secrets: str | None) -> ExchangeReadError:
         # Kraken: another client used the key with a higher nonce; Binance -1021: clock skew.
         # Either way the account cannot be read now and retrying later may work.
         state = "exchange_down"
+    elif isinstance(exc, ccxt.BadRequest) and "recvWindow" in str(exc):
+        # Binance -1021: our clock and the venue's disagree; nothing wrong with the account.
+        state = "exchange_down"
     elif isinstance(exc, ccxt.BadResponse | ccxt.NullResponse):
         state = "bad_response"
-    elif isinstance(exc, ccxt.NetworkError | asyncio.TimeoutError | TimeoutError | OSError):
-        # RequestTimeout, ExchangeNotAvailable, OnMaintenance and plain connection failures.
+    elif isinstance(exc, ccxt.OperationFailed | asyncio.TimeoutError | TimeoutError | OSError):
+        # RequestTimeout, ExchangeNotAvailable, OnMaintenance, Binance -1000/-1001 (bare
+        # OperationFailed) and plain connection failures.
         state = "exchange_down"
     elif isinstance(exc, ccxt.ExchangeError):
         # A venue error we cannot place (bad request, unknown code): the answer is unusable.

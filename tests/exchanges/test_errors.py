@@ -20,6 +20,8 @@ from bot.exchanges.errors import classify, redact
     (ccxt.OnMaintenance("maintenance"), "exchange_down"),
     (ccxt.InvalidNonce("EAPI:Invalid nonce"), "exchange_down"),
     (ccxt.NetworkError("reset"), "exchange_down"),
+    (ccxt.OperationFailed("binance -1001 internal error"), "exchange_down"),
+    (ccxt.BadRequest("-1021 outside of the recvWindow"), "exchange_down"),
     (TimeoutError(), "exchange_down"),
     (ccxt.BadResponse("not json"), "bad_response"),
     (ccxt.NullResponse("empty"), "bad_response"),

@@ -96,6 +96,9 @@ class BinanceBase(SimVenue):
         "USDC/USDT": 1.0,
     }
 
+    # Shifts the simulated server clock, to exercise the recvWindow check (-1021).
+    clock_offset_ms = 0
+
     def is_public(self, method: str, path: str) -> bool:
         return path.endswith(("/exchangeInfo", "/time", "/ping", "/ticker/price",
                               "/premiumIndex", "/ticker/24hr", "/ticker/bookTicker"))
@@ -120,7 +123,7 @@ class BinanceBase(SimVenue):
         except (KeyError, ValueError):
             return self._error(-1102, "Mandatory parameter 'timestamp' was not sent, was "
                                "empty/null, or malformed.", 400)
-        now = int(time.time() * 1000)
+        now = int(time.time() * 1000) + self.clock_offset_ms
         if recv_window > RECV_WINDOW_MAX_MS:
             return self._error(-1131, "recvWindow must be less than 60000", 400)
         if timestamp > now + 1000 or now - timestamp > recv_window:
@@ -143,8 +146,7 @@ class BinanceBase(SimVenue):
                                "Please try again.", 500)
         if kind == "maintenance":
             return web.Response(status=503, text="Service Unavailable: system maintenance")
-        if kind == "permission":
-            return self._error(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        # Binance answers a key without the needed right like an unknown key (-2015).
         return self._error(-2015, "Invalid API-key, IP, or permissions for action.", 401)
 
     async def server_time(self, request: web.Request) -> web.Response:
