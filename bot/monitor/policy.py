@@ -34,7 +34,8 @@ Problem = Literal[
 ]
 FeedTold = Literal["data_stale", "key_invalid", "exchange_down"]
 
-_KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
+# Read failures that mean the key itself was refused: told at once, and polling stops.
+KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
 
 
 def rank(level: Level) -> int:
@@ -310,7 +311,7 @@ def _on_failure(
 ) -> Decision:
     failed = state.failed_polls + 1
     told: FeedTold
-    if failure.problem in _KEY_PROBLEMS:
+    if failure.problem in KEY_PROBLEMS:
         told, due, priority = "key_invalid", True, "critical"
     elif failure.problem == "exchange_down":
         told, due, priority = "exchange_down", failed >= rules.stale_after_polls, "routine"

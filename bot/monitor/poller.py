@@ -9,7 +9,6 @@ are safely queued.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import risk
@@ -20,6 +19,7 @@ from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
 from bot.monitor.due import PollIntervals
 from bot.monitor.policy import (
+    KEY_PROBLEMS,
     AlertEvent,
     AlertRules,
     FeedFailure,
@@ -33,8 +33,6 @@ from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subsc
 from risk.model import AccountSnapshot, Health
 
 log = logging.getLogger(__name__)
-
-_KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +65,12 @@ class Poller:
         *,
         rules: AlertRules | None = None,
         intervals: PollIntervals | None = None,
-        assess: Callable[[AccountSnapshot], Health] = risk.assess,
     ) -> None:
         self._store = store
         self._source = source
         self._clock = clock
         self._rules = rules or AlertRules()
         self._intervals = intervals or PollIntervals()
-        self._assess = assess
         self.last_reads: dict[int, LastRead] = {}
 
     async def poll(self, account: Account) -> PollResult | None:
@@ -84,7 +80,7 @@ class Poller:
         error = ""
         try:
             read = await self._source.read(account)
-            health = self._assess(read.snapshot)
+            health = risk.assess(read.snapshot)
             if read.approximate and not health.approximate:
                 health = replace(health, approximate=True)
             reading = health
@@ -155,7 +151,7 @@ class Poller:
                 error=error,
                 next_poll_at=next_poll_at,
                 # A refused key stops polling until the owner links a new one.
-                status="key_invalid" if reading.problem in _KEY_PROBLEMS else None,
+                status="key_invalid" if reading.problem in KEY_PROBLEMS else None,
             )
         return PollResult(
             account_id=account.id,

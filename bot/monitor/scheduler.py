@@ -145,8 +145,8 @@ class Monitor:
             await self.queue.drain()
             await self._kicked_delivery_done()
             report = await self.deliver()
-            await self.digests.send_due()
-            if not started and not report.delivered and not report.retried:
+            digests = await self.digests.send_due()
+            if not (started or digests or report.delivered or report.retried):
                 return
 
     async def _poll(self, account: Account) -> PollResult | None:
