@@ -1,0 +1,152 @@
+"""OKX through the real ccxt client against the simulator: health, key checks, faults, guard."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import ccxt.async_support as ccxt
+import pytest
+
+import risk
+from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
+from bot.sim import Simulator
+
+TRADER = Credentials(api_key="okx-trader", secret="okx-secret-1", passphrase="okx-pass-1")
+FULL_RIGHTS = Credentials(api_key="okx-full", secret="okx-secret-2", passphrase="okx-pass-2")
+SCENARIO = {"venues": {"okx": {
+    "prices": {"BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0},
+    "accounts": [
+        {"api_key": TRADER.api_key, "secret": TRADER.secret, "passphrase": TRADER.passphrase,
+         "balances": {"USDT": 5000.0, "BTC": 0.05},
+         "positions": [
+             {"symbol": "BTC/USDT:USDT", "contracts": 50, "entry": 61000.0, "lever": 20},
+             {"symbol": "ETH/USDT:USDT", "side": "short", "contracts": 40, "entry": 2900.0,
+              "lever": 10}]},
+        {"api_key": FULL_RIGHTS.api_key, "secret": FULL_RIGHTS.secret,
+         "passphrase": FULL_RIGHTS.passphrase, "perm": "read_only,withdraw,trade"},
+    ]}}}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(SCENARIO, timeout_fault_seconds=3.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
+    async with ExchangeHub(base_urls={"okx": sim.base_url("okx")}, timeout_ms=1000,
+                           requests_per_second={"okx": 0.0}, backoff_base=0.0) as exchange_hub:
+        yield exchange_hub
+
+
+async def test_health_ratio_is_okxs_mgn_ratio(sim: Simulator, hub: ExchangeHub):
+    read = await hub.read_account("okx", TRADER)
+    health = risk.assess(read.snapshot)
+    reported = read.snapshot.reported
+    # The liquidation fee is recovered from OKX's own figures, so the ratios agree to the
+    # 8 decimals OKX prints; equity is adjEq to float precision.
+    assert health.ratio.value == pytest.approx(reported["mgn_ratio"], rel=1e-8)
+    assert health.equity == pytest.approx(reported["adj_eq"], rel=1e-9)
+
+
+async def test_liquidation_prices_are_close_to_okxs_estimates(sim, hub):
+    # OKX's estimate (as simulated) holds the BTC collateral at its price; the engine moves
+    # nothing but the leg either, but its maintenance scales with the leg's price while the
+    # estimate keeps today's: 0.2 % apart at most here. Tolerance 0.5 %.
+    health = risk.assess((await hub.read_account("okx", TRADER)).snapshot)
+    for position in health.positions:
+        assert position.liquidation_price == pytest.approx(
+            position.reported_liquidation_price, rel=5e-3)
+
+
+async def test_a_poll_costs_only_balance_and_positions(sim, hub):
+    await hub.read_account("okx", TRADER)
+    before = len(sim.requests)
+    await hub.read_account("okx", TRADER)
+    asked = [f"{r.method} {r.path}" for r in sim.requests[before:]]
+    # account/config was asked once, at the first read, and remembered.
+    assert asked == ["GET /api/v5/account/balance", "GET /api/v5/account/positions"]
+    assert all(r.remote == "127.0.0.1" for r in sim.requests)
+
+
+@pytest.mark.parametrize("wrong, code", [
+    (Credentials(api_key=TRADER.api_key, secret="nope", passphrase=TRADER.passphrase), "50113"),
+    (Credentials(api_key=TRADER.api_key, secret=TRADER.secret, passphrase="nope"), "50105"),
+    (Credentials(api_key="okx-unknown", secret="s", passphrase="p"), "50111"),
+])
+async def test_wrong_credentials_get_okxs_error_and_end_auth_failed(sim, hub, wrong, code):
+    with pytest.raises(ExchangeReadError) as caught:
+        await hub.read_account("okx", wrong)
+    assert caught.value.state == "auth_failed"
+    assert code in caught.value.detail
+
+
+async def test_a_missing_passphrase_is_refused_before_any_request(sim, hub):
+    before = len(sim.requests)
+    with pytest.raises(ExchangeReadError) as caught:
+        await hub.read_account("okx", Credentials(api_key="k", secret="s"))
+    assert caught.value.state == "auth_failed"
+    assert "passphrase" in caught.value.user_message
+    assert all(r.path.startswith("/api/v5/public/") for r in sim.requests[before:])
+
+
+@pytest.mark.parametrize("fault, state", [
+    ("rate_limit", "rate_limited"), ("server_error", "exchange_down"),
+    ("maintenance", "exchange_down"), ("timeout", "exchange_down"),
+    ("malformed_json", "bad_response"), ("auth", "auth_failed"),
+    ("permission", "permission_denied"),
+])
+async def test_each_injected_fault_ends_in_its_state(sim, hub, fault: str, state: str):
+    await hub.read_account("okx", TRADER)
+    sim.inject_fault("okx", fault)
+    with pytest.raises(ExchangeReadError) as caught:
+        await hub.read_account("okx", TRADER)
+    assert caught.value.state == state
+
+
+async def test_a_read_only_key_is_accepted(sim, hub):
+    check = await hub.check_key("okx", TRADER)
+    assert check.ok and check.rights == frozenset({"read"})
+
+
+async def test_a_key_that_can_trade_and_withdraw_is_refused_naming_both(sim, hub):
+    check = await hub.check_key("okx", FULL_RIGHTS)
+    assert not check.ok
+    assert check.rights == frozenset({"read", "trade", "withdraw"})
+    assert "trading" in check.message and "withdrawals" in check.message
+    assert "'Read' permission" in check.message
+
+
+async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
+    await hub.read_account("okx", TRADER)
+    (account,) = hub._venues["okx"].accounts.values()
+    exchange = account.exchange
+    before = len(sim.requests)
+    refused = 0
+    for name, args in [
+        ("create_order", ("BTC/USDT:USDT", "limit", "buy", 1.0, 50000.0)),
+        ("cancel_order", ("1", "BTC/USDT:USDT")),
+        ("edit_order", ("1", "BTC/USDT:USDT", "limit", "buy", 1.0, 51000.0)),
+        ("withdraw", ("USDT", 10.0, "0x0000000000000000000000000000000000000001")),
+        ("transfer", ("USDT", 10.0, "funding", "trading")),
+        ("borrow_cross_margin", ("USDT", 10.0)),
+        ("set_leverage", (5, "BTC/USDT:USDT")),
+        ("set_margin_mode", ("isolated", "BTC/USDT:USDT")),
+        ("add_margin", ("BTC/USDT:USDT", 10.0)),
+    ]:
+        try:
+            await getattr(exchange, name)(*args)
+        except ReadOnlyViolation:
+            refused += 1
+        except (ccxt.NotSupported, ccxt.ArgumentsRequired, ccxt.BadRequest, ccxt.BadSymbol):
+            pass
+    implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
+    assert {"private_post_trade_order", "private_post_asset_withdrawal",
+            "private_post_account_set_leverage", "private_post_asset_transfer"} <= set(implicit)
+    for name in implicit:
+        with pytest.raises(ReadOnlyViolation):
+            await getattr(exchange, name)({})
+    assert refused >= 7
+    assert len(sim.requests) == before, "a refused write reached the simulator"
