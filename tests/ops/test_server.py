@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.ops import probe
 from bot.ops.metrics import Metrics
 from bot.ops.server import OpsServer
 
@@ -91,3 +93,30 @@ async def test_a_taken_port_is_one_clear_error() -> None:
 def test_a_port_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="from 0 to 65535, not 70000"):
         OpsServer(Metrics(), port=70000)
+
+
+async def test_the_probe_exits_by_health_for_container_health_checks() -> None:
+    m = Metrics()
+    async with OpsServer(m, port=0) as server:
+        url = f"{server.url}/healthz"
+        healthy = await asyncio.to_thread(probe.probe, url)
+        m.set_front_end("discord", up=False)
+        degraded = await asyncio.to_thread(probe.main, ["--url", url])
+    gone = await asyncio.to_thread(probe.probe, url, timeout=1)
+    assert healthy[0] is True and healthy[1].startswith("ok: outbox 0")
+    assert degraded == probe.EXIT_UNHEALTHY
+    assert gone[0] is False and "did not answer" in gone[1]
+
+
+def test_the_probe_finds_the_port_in_the_settings(
+        clean_env: object, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert probe.main([]) == probe.EXIT_USAGE
+    assert "MARGINWATCH_METRICS_PORT is not set" in capsys.readouterr().err
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    monkeypatch.setenv("MARGINWATCH_METRICS_PORT", str(port))
+    monkeypatch.setenv("MARGINWATCH_METRICS_HOST", "0.0.0.0")
+    assert probe.main(["--timeout", "1"]) == probe.EXIT_UNHEALTHY
+    assert f"http://127.0.0.1:{port}/healthz did not answer" in capsys.readouterr().out
