@@ -7,21 +7,20 @@ from collections.abc import Sequence
 
 from bot.core import format as fmt
 from bot.core import texts
-from bot.core.messages import Action, ActionId, Message, Severity, louder, message
+from bot.core.messages import (
+    Action,
+    ActionId,
+    Message,
+    Severity,
+    louder,
+    message,
+    subscription_ref,
+)
 from bot.monitor.policy import AlertEvent
 
 # What a subscription shows, least to most (the store's `share` vocabulary). The owner's own
 # private chat always gets "positions".
 SHARE_ORDER: tuple[str, ...] = ("none", "state", "ratio", "positions")
-
-
-def subscription_ref(subscription_id: int) -> str:
-    """The button argument naming a subscription (``s12``); accounts are ``a12``."""
-    return f"s{subscription_id}"
-
-
-def account_ref(account_id: int) -> str:
-    return f"a{account_id}"
 
 
 def render_event(event: AlertEvent, share: str = "positions", *, owner: str = "") -> Message:

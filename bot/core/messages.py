@@ -93,6 +93,26 @@ class Action:
         return cls(id=action_id, args=tuple(parts[2:]))
 
 
+def account_ref(account_id: int) -> str:
+    """The button argument naming an account (``a12``)."""
+    return f"a{account_id}"
+
+
+def subscription_ref(subscription_id: int) -> str:
+    """The button argument naming a subscription (``s34``): alerts know only their
+    subscription."""
+    return f"s{subscription_id}"
+
+
+def parse_ref(ref: str) -> tuple[Literal["account", "subscription"], int] | None:
+    """``a12`` -> ("account", 12); ``s34`` -> ("subscription", 34); anything else None."""
+    kinds: dict[str, Literal["account", "subscription"]] = {"a": "account", "s": "subscription"}
+    kind = kinds.get(ref[:1])
+    if kind is None or not ref[1:].isdigit():
+        return None
+    return kind, int(ref[1:])
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """What a use case answers with, in no chat's dialect.

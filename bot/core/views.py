@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core import format as fmt
 from bot.core import texts
-from bot.core.messages import Action, ActionId, Field, Message, Severity, message
+from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
 from risk.model import Health, PositionHealth
 
 # The alert level a health state reads as, when no user threshold applies.
@@ -47,7 +47,7 @@ def side(size: float) -> str:
 
 
 def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Action, ...]:
-    account = f"a{view.account_id}"  # see bot.core.alerts.account_ref
+    account = account_ref(view.account_id)
     buttons = [Action(refresh, texts.BUTTON_REFRESH, (account,))]
     if refresh is ActionId.REFRESH_STATUS:
         buttons.append(Action(ActionId.REFRESH_POSITIONS, texts.BUTTON_POSITIONS, (account,)))

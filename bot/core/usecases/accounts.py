@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import risk
 from bot.core import texts
 from bot.core.identity import Caller
-from bot.core.messages import Action, ActionId, Message, Refusal, message
+from bot.core.messages import Action, ActionId, Message, Refusal, account_ref, message
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import AccountView, status_message
 from bot.exchanges.errors import ExchangeReadError
@@ -234,7 +234,7 @@ class AccountUseCases(CoreBase):
                 lines=(texts.UNLINK_CONFIRM.format(label=found.label),),
                 actions=(Action(ActionId.CONFIRM_UNLINK,
                                 texts.UNLINK_BUTTON.format(label=found.label),
-                                (f"a{found.id}",)),),
+                                (account_ref(found.id),)),),
                 private=True)
         return await self._unlink(found.id, found.venue, found.label)
 

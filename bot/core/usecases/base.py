@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.core import texts
 from bot.core.identity import Caller
-from bot.core.messages import Refusal
+from bot.core.messages import Refusal, parse_ref
 from bot.core.ports import ExchangePort, StorePort, VenueCatalogue
 from bot.store.records import Account, Destination, Subscription, User
 from bot.store.tx import Tx
@@ -121,12 +121,14 @@ class CoreBase:
         """
         user = await self._user(caller)
 
+        parsed = parse_ref(ref)
+
         def find(tx: Tx) -> Account | None:
             account_id: int | None = None
-            if ref[:1] == "a" and ref[1:].isdigit():
-                account_id = int(ref[1:])
-            elif ref[:1] == "s" and ref[1:].isdigit():
-                sub = tx.subscriptions.get(int(ref[1:]))
+            if parsed is not None and parsed[0] == "account":
+                account_id = parsed[1]
+            elif parsed is not None:
+                sub = tx.subscriptions.get(parsed[1])
                 account_id = None if sub is None else sub.account_id
             account = None if account_id is None else tx.accounts.get(account_id)
             return account if account is not None and account.owner_id == user.id else None

@@ -9,7 +9,15 @@ from dataclasses import replace
 from bot.core import format as fmt
 from bot.core import texts
 from bot.core.identity import Caller
-from bot.core.messages import Action, ActionId, Field, Message, Refusal, message
+from bot.core.messages import (
+    Action,
+    ActionId,
+    Field,
+    Message,
+    Refusal,
+    account_ref,
+    message,
+)
 from bot.core.registry import SHARE_CHOICES, SHARE_LEVELS, WEEKDAY_CHOICES
 from bot.core.usecases.base import CoreBase, dm_subscription, require_private
 from bot.monitor.policy import AlertRules
@@ -180,7 +188,7 @@ class PreferenceUseCases(CoreBase):
         await self.store.run(work)
         return message(
             texts.SNOOZE_DONE.format(label=account.label, until=fmt.utc_time(until)), "info",
-            actions=(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (f"a{account.id}",)),),
+            actions=(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (account_ref(account.id),)),),
             private=True)
 
     async def unsnooze(self, caller: Caller, account: str | None = None) -> Message:

@@ -10,7 +10,17 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.chart import health_chart
 from bot.core.identity import Caller
-from bot.core.messages import Action, ActionId, Field, Image, Message, Refusal, louder, message
+from bot.core.messages import (
+    Action,
+    ActionId,
+    Field,
+    Image,
+    Message,
+    Refusal,
+    account_ref,
+    louder,
+    message,
+)
 from bot.core.usecases.accounts import health_point
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import (
@@ -71,7 +81,7 @@ class ReadingUseCases(CoreBase):
                                       venue=self._venue_label(account.venue)),
             "error",
             lines=(texts.STATUS_READ_FAILED.format(label=account.label, reason=exc.user_message),),
-            actions=(Action(refresh, texts.BUTTON_REFRESH, (f"a{account.id}",)),),
+            actions=(Action(refresh, texts.BUTTON_REFRESH, (account_ref(account.id),)),),
             private=True,
         )
 
