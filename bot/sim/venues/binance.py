@@ -289,6 +289,8 @@ class BinanceUsdmSim(BinanceBase):
     """USDⓈ-M futures: /fapi/v3/account, /fapi/v3/positionRisk, /fapi/v1/leverageBracket."""
 
     venue = "binanceusdm"
+    # Extra listed-only perpetuals in exchangeInfo, to give ccxt a realistic market table.
+    synthetic_markets = 0
 
     def setup_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/fapi/v1/exchangeInfo", self.exchange_info)
@@ -318,7 +320,8 @@ class BinanceUsdmSim(BinanceBase):
             "marketTakeBound": "0.05", "maxMoveOrderLimit": 10000,
             "filters": _filters("0.10", "0.001"), "orderTypes": ["LIMIT", "MARKET"],
             "timeInForce": ["GTC"],
-        } for sid, base in LINEAR.values()]
+        } for sid, base in [*LINEAR.values(), *(
+            (f"SYN{i:04d}USDT", f"SYN{i:04d}") for i in range(self.synthetic_markets))]]
         return web.json_response({"timezone": "UTC", "serverTime": int(time.time() * 1000),
                                   "futuresType": "U_MARGINED", "rateLimits": [],
                                   "exchangeFilters": [], "assets": [], "symbols": symbols})
