@@ -255,8 +255,9 @@ class Settings(BaseSettings):
                                      f"cannot be read: {exc.strerror}."]) from None
         else:
             return []
-        parts = (part.split("#", 1)[0].strip() for line in text.splitlines()
-                 for part in line.split(","))
+        # The comment goes first: `marginwatch keys new` prints comment lines with commas in them.
+        parts = (part.strip() for line in text.splitlines()
+                 for part in line.split("#", 1)[0].split(","))
         return [part for part in parts if part]
 
     def vault_environ(self) -> dict[str, str]:

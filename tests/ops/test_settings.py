@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot import settings as settings_module
 from bot.settings import Settings, SettingsError, load_settings, unknown_names
 from bot.store.vault import Vault, generate_key
@@ -52,6 +53,21 @@ def test_master_keys_come_from_a_file_in_the_secrets_directory(
     settings = load_settings()
     assert settings.master_key_strings() == [newest, older]
     assert settings.vault().key_ids == Vault.from_strings([newest, older]).key_ids
+
+
+def test_a_key_file_written_by_keys_new_is_read_whole(
+        clean_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["keys", "new"]) == 0
+    printed = capsys.readouterr().out
+    key = printed.strip().splitlines()[-1]
+    secrets = clean_env / "secrets"
+    secrets.mkdir()
+    (secrets / "marginwatch_master_keys").write_text(printed)  # `keys new > file`, comments too
+    settings = load_settings(secrets=secrets)
+    assert settings.master_key_strings() == [key]
+    assert Vault.from_environment(settings.vault_environ()).key_ids == \
+        Vault.from_strings([key]).key_ids
 
 
 def test_systemd_credentials_directory_is_found_without_configuration(
