@@ -78,11 +78,12 @@ class RecordingCore:
             return Refusal("That account is gone.").to_message()
         return message(f"acted {action.id.value}", "watch", lines=(",".join(action.args),))
 
-    def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:
+    async def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:
         return self.moderator_roles.get(community_id, ())
 
-    async def forget_community(self, platform: str, community_id: str) -> None:
+    async def forget_community(self, platform: str, community_id: str) -> int:
         self.forgotten.append((platform, community_id))
+        return 0
 
     def last(self, usecase: str) -> Call:
         return [c for c in self.calls if c.usecase == usecase][-1]

@@ -12,9 +12,8 @@ Lifecycle (one shared asyncio loop; the composition root supervises the task)::
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -84,10 +83,6 @@ class MemoryStamp:
 
     def save(self, digest: str) -> None:
         self.digest = digest
-
-
-async def _resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 class MarginTree(app_commands.CommandTree["MarginClient"]):
@@ -202,10 +197,7 @@ class DiscordFrontEnd:
     # ------------------------------------------------------------------ identity
 
     async def moderator_roles(self, guild_id: int) -> tuple[str, ...]:
-        lookup = getattr(self.core, "moderator_role_ids", None)
-        if lookup is None:
-            return ()
-        return tuple(await _resolve(lookup("discord", str(guild_id))))
+        return tuple(await self.core.moderator_role_ids("discord", str(guild_id)))
 
     async def is_moderator(self, interaction: discord.Interaction) -> bool:
         if interaction.guild_id is None:
@@ -231,11 +223,15 @@ class DiscordFrontEnd:
             await interaction.response.send_message(**rendered, ephemeral=ephemeral)
 
     async def _answer(
-        self, interaction: discord.Interaction, produce: Any, *, ephemeral: bool
+        self,
+        interaction: discord.Interaction,
+        produce: Awaitable[Message | Sequence[Message]],
+        *,
+        ephemeral: bool,
     ) -> None:
         """Await core's answer (``produce``) and send it; a Refusal becomes a private sentence."""
         try:
-            result = await _resolve(produce)
+            result = await produce
         except Refusal as refusal:
             await self.reply(interaction, refusal.to_message(), ephemeral=True)
             return
@@ -260,7 +256,7 @@ class DiscordFrontEnd:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         caller = await self.caller(interaction)
         if command.usecase == "help":  # core's help spells /status; Discord needs /margin status
-            await self._answer(interaction, self.help_message(caller), ephemeral=True)
+            await self.reply(interaction, self.help_message(caller), ephemeral=True)
             return
         # Core's one entry point: checks arguments and audience, never raises.
         await self._answer(interaction, self.core.run(caller, command.name, values),
@@ -274,11 +270,8 @@ class DiscordFrontEnd:
                        private=True)
 
     async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]:
-        lookup = getattr(self.core, "account_labels", None)
-        if lookup is None:
-            return ()
         caller = await self.caller(interaction)
-        return tuple(await _resolve(lookup(caller)))
+        return tuple(await self.core.account_labels(caller))
 
     async def open_link_modal(
         self, interaction: discord.Interaction, values: dict[str, str | None]
@@ -309,8 +302,7 @@ class DiscordFrontEnd:
 
     def venue_choices(self) -> tuple[tuple[str, str], ...]:
         """(venue id, display name) of every venue core supports, for the link command."""
-        venues = getattr(self.core, "venues", None) or {}
-        return tuple((venue, getattr(info, "label", venue)) for venue, info in venues.items())
+        return tuple((venue, info.label) for venue, info in self.core.venues.items())
 
     # ------------------------------------------------------------------ buttons
 
@@ -335,11 +327,9 @@ class DiscordFrontEnd:
 
     async def forget_guild(self, guild_id: int) -> None:
         """The bot left or was removed from a server: core drops that community's settings."""
-        forget = getattr(self.core, "forget_community", None)
-        if forget is None:
-            log.warning("core cannot forget communities yet; guild %s settings kept", guild_id)
-            return
-        await _resolve(forget("discord", str(guild_id)))
+        removed = await self.core.forget_community("discord", str(guild_id))
+        log.info("discord: left a server; core dropped its settings and %s subscription(s)",
+                 removed)
 
 
 def _not_available() -> Message:

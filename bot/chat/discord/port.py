@@ -31,10 +31,6 @@ class LinkFormLike(Protocol):
 class CorePort(Protocol):
     """Core's entry points the adapter calls. ``run`` and ``act`` never raise (a refusal comes
     back as a private error message); ``link_form`` and ``link`` raise ``Refusal``.
-
-    Two optional methods are looked up with ``getattr`` and skipped when core lacks them:
-    ``moderator_role_ids(platform, community_id) -> Sequence[str]`` (the server's configured
-    moderator role) and ``forget_community(platform, community_id)`` (the bot left a server).
     """
 
     venues: Mapping[str, Any]  # venue id -> info with a ``label`` (the link command's choices)
@@ -50,3 +46,11 @@ class CorePort(Protocol):
 
     async def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
                    credentials: Mapping[str, str | None] | None = None) -> Message: ...
+
+    async def moderator_role_ids(self, platform: str, community_id: str) -> Sequence[str]:
+        """The roles a server configured as moderators (next to Manage Server)."""
+        ...
+
+    async def forget_community(self, platform: str, community_id: str) -> int:
+        """The bot left a server: drop its settings and channel subscriptions."""
+        ...
