@@ -1,0 +1,56 @@
+"""The README is the product's front door: its commands, settings and set-up must be true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.core.registry import readme_rows
+from bot.settings import render_markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+DEMO_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/marginwatch demo"
+TEST_COMMAND = ('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && '
+                ".venv/bin/pytest")
+
+
+def block(name: str) -> str:
+    found = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
+    assert found, f"README has no {name} block"
+    return found.group(1).strip()
+
+
+def test_every_command_of_the_registry_has_its_readme_row() -> None:
+    expected = "\n".join(readme_rows())
+    assert block("commands") == expected, "paste this into the README:\n" + expected
+
+
+def test_every_setting_has_its_readme_row() -> None:
+    expected = render_markdown_table().strip()
+    assert block("settings") == expected, "paste this into the README:\n" + expected
+
+
+def test_the_readme_gives_the_two_set_up_commands() -> None:
+    assert DEMO_COMMAND in README
+    assert TEST_COMMAND in README
+
+
+def test_ci_runs_the_readme_install_and_test_commands() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in ci.splitlines() if line.strip() and
+             not line.lstrip().startswith("#")]
+    # The README's test command, step by step, in order.
+    steps = ["python3 -m venv .venv", '.venv/bin/pip install --quiet -e ".[dev]"',
+             ".venv/bin/pytest"]
+    positions = [next(i for i, line in enumerate(lines) if line == step) for step in steps]
+    assert positions == sorted(positions)
+
+
+def test_every_venue_profile_is_in_the_readme() -> None:
+    from risk import PROFILES
+
+    for venue in PROFILES:
+        shown = "generic:<id>" if venue == "generic" else venue
+        assert f"| `{shown}` |" in README, f"venue {venue} missing from the README table"
