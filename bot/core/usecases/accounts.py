@@ -238,14 +238,18 @@ class AccountUseCases(CoreBase):
                 private=True)
         return await self._unlink(found.id, found.venue, found.label)
 
-    async def _unlink(self, account_id: int, venue: str, label: str) -> Message:
+    async def _forget_cached(self, account_id: int, venue: str) -> None:
+        """Drop the hub's client for an account about to be deleted (it holds the key)."""
         try:
             secrets = await self.store.read(lambda tx: tx.accounts.credentials(account_id))
-            self.exchanges.forget(venue, Credentials(
-                api_key=secrets.api_key or "", secret=secrets.secret or "",
-                passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
         except (LookupError, ValueError, VaultError):
-            pass  # nothing cached to drop; the purge below is what matters
+            return  # nothing usable was stored, so nothing is cached under it
+        self.exchanges.forget(venue, Credentials(
+            api_key=secrets.api_key or "", secret=secrets.secret or "",
+            passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
+
+    async def _unlink(self, account_id: int, venue: str, label: str) -> Message:
+        await self._forget_cached(account_id, venue)
         await self.store.delete_account(account_id)
         return message(texts.LINK_TITLE, "ok", lines=(texts.UNLINK_DONE.format(label=label),),
                        private=True)
@@ -262,14 +266,7 @@ class AccountUseCases(CoreBase):
                 private=True)
         accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
         for account in accounts:
-            try:
-                secrets = await self.store.read(
-                    lambda tx, account_id=account.id: tx.accounts.credentials(account_id))
-                self.exchanges.forget(account.venue, Credentials(
-                    api_key=secrets.api_key or "", secret=secrets.secret or "",
-                    passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
-            except (LookupError, ValueError, VaultError):
-                pass
+            await self._forget_cached(account.id, account.venue)
         purged = await self.store.delete_user_data(user.id)
         return message(texts.DONE, "ok",
                        lines=(texts.DELETE_DONE.format(accounts=purged.accounts),),

@@ -119,7 +119,7 @@ class CommunityUseCases(CoreBase):
         if settings.alert_channel_id and settings.alert_thread_id:
             channel += f" / {settings.alert_thread_id}"
         defaults = settings.default_thresholds
-        fields = (
+        fields: tuple[Field, ...] = (
             Field(texts.SETTINGS_ALERT_CHANNEL, channel),
             Field(texts.SETTINGS_ENABLED,
                   texts.SETTINGS_ON if settings.enabled else texts.SETTINGS_OFF),

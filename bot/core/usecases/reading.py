@@ -17,6 +17,7 @@ from bot.core.messages import (
     Image,
     Message,
     Refusal,
+    Severity,
     account_ref,
     louder,
     message,
@@ -120,7 +121,7 @@ class ReadingUseCases(CoreBase):
 
         results = await asyncio.gather(*(one(a) for a in accounts))
         fields = []
-        severity = "info"
+        severity: Severity = "info"
         for account, result in zip(accounts, results, strict=True):
             name = texts.STATUS_TITLE.format(label=account.label,
                                              venue=self._venue_label(account.venue))
@@ -138,7 +139,7 @@ class ReadingUseCases(CoreBase):
             ))
             fields.append(Field(name, value, inline=False))
             severity = louder(severity, severity_of(health, result.level))
-        return message(texts.ACCOUNTS_TITLE, severity, fields=fields, private=True,  # type: ignore[arg-type]
+        return message(texts.ACCOUNTS_TITLE, severity, fields=fields, private=True,
                        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(self.clock())))
 
     async def positions(self, caller: Caller, account: str | None = None) -> Message:
