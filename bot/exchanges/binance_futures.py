@@ -190,3 +190,112 @@ class BinanceUsdmAdapter(VenueAdapter):
             ),
             **maintenance,
         )
+
+
+@register
+class BinanceCoinmAdapter(VenueAdapter):
+    """Binance COIN-M: one cross pool per margin coin; the riskiest pool is the snapshot.
+
+    A snapshot has one settle currency, so an account margined in BTC and ETH is shown by its
+    riskiest pool (highest maintenance / margin balance); the other pools' ratios are named in
+    the notes so nothing is silently dropped.
+    """
+
+    info = VenueInfo(venue="binancecoinm", ccxt_id="binancecoinm",
+                     label="Binance COIN-M futures")
+    read_methods: ClassVar[frozenset[str]] = frozenset({
+        "fetch_balance", "fetch_positions", "dapiprivatev2_get_leveragebracket",
+        "sapi_get_account_apirestrictions",
+    })
+    read_endpoints = endpoints(
+        "dapiPublic GET exchangeInfo", "dapiPublic GET time",
+        "dapiPrivate GET account", "dapiPrivate GET positionRisk",
+        "dapiPrivateV2 GET leverageBracket", "sapi GET account/apiRestrictions",
+    )
+    ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
+    requests_per_second = 20.0
+
+    async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
+        brackets = brackets_by_id(await ctx.shared.cached(
+            "leverage_brackets", BRACKETS_TTL,
+            lambda: client.dapiprivatev2_get_leveragebracket()))
+        client.options["leverageBrackets"] = self._ccxt_brackets(client, brackets)
+        balance = await client.fetch_balance()
+        account = balance.get("info") if isinstance(balance, dict) else None
+        if not isinstance(account, dict) or not isinstance(account.get("assets"), list):
+            raise bad_response("Binance dapi account: no assets")
+        unified = await client.fetch_positions()
+        pools: dict[str, list[rm.Position]] = {}
+        for position in unified:
+            built = self._position(client, position, brackets)
+            if built is not None:
+                settle = client.markets[built.symbol]["settle"]
+                pools.setdefault(settle, []).append(built)
+        snapshots = []
+        for asset in account["assets"]:
+            code = str(asset.get("asset"))
+            wallet = num(asset.get("crossWalletBalance", asset.get("walletBalance")),
+                         f"{code} crossWalletBalance")
+            if wallet == 0 and code not in pools:
+                continue
+            margin_balance = num(asset.get("marginBalance"), f"{code} marginBalance")
+            maintenance = num(asset.get("maintMargin"), f"{code} maintMargin")
+            ratio = maintenance / margin_balance if margin_balance > 0 else None
+            snapshots.append((ratio if ratio is not None else math.inf, code, rm.AccountSnapshot(
+                venue="binancecoinm", settle=code, wallet_balance=wallet,
+                positions=tuple(pools.get(code, ())),
+                reported=reported(margin_ratio=ratio, equity=margin_balance,
+                                  maintenance_margin=maintenance),
+            )))
+        if not snapshots:
+            raise bad_response("Binance COIN-M: no margin asset with a balance or position")
+        snapshots.sort(key=lambda item: (-item[0], item[1]))
+        _, shown, snapshot = snapshots[0]
+        notes = []
+        if len(snapshots) > 1:
+            others = ", ".join(
+                f"{code} margin ratio {ratio:.4f}" if math.isfinite(ratio) else f"{code}"
+                for ratio, code, _ in snapshots[1:])
+            notes.append(f"Binance COIN-M keeps one margin pool per coin; shown: {shown} "
+                         f"(the riskiest). Other pools: {others}.")
+        return finish(snapshot, notes)
+
+    async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
+        return key_check_from_restrictions(await client.sapi_get_account_apirestrictions())
+
+    def _ccxt_brackets(self, client: ReadOnlyClient,
+                       brackets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        # v2 COIN-M brackets are per pair (BTCUSD): every contract of the pair shares them.
+        option = {}
+        for market in client.markets.values():
+            rows = brackets.get(str((market.get("info") or {}).get("pair")))
+            if rows:
+                option[market["symbol"]] = [
+                    [str(r.get("qtyFloor", r.get("qtylFloor"))), str(r.get("maintMarginRatio"))]
+                    for r in rows]
+        return option
+
+    def _position(self, client: ReadOnlyClient, position: dict[str, Any],
+                  brackets: dict[str, list[dict[str, Any]]]) -> rm.Position | None:
+        raw = position.get("info") or {}
+        symbol = str(position.get("symbol"))
+        size = num(raw.get("positionAmt"), f"{symbol} positionAmt")
+        if size == 0:
+            return None
+        market = client.markets[symbol]
+        pair = str((market.get("info") or {}).get("pair") or raw.get("symbol", "").split("_")[0])
+        if pair not in brackets:
+            raise bad_response(f"{symbol}: no leverage bracket for {pair}")
+        isolated = raw.get("marginType") == "isolated"
+        liquidation = opt_num(raw.get("liquidationPrice"), f"{symbol} liquidationPrice")
+        return rm.Position(
+            symbol=symbol, kind="inverse", size=size,
+            entry_price=positive(raw.get("entryPrice"), f"{symbol} entryPrice"),
+            mark_price=positive(raw.get("markPrice"), f"{symbol} markPrice"),
+            contract_size=positive(market.get("contractSize"), f"{symbol} contractSize"),
+            margin_mode="isolated" if isolated else "cross",
+            isolated_margin=num(raw.get("isolatedWallet"), f"{symbol} isolatedWallet")
+            if isolated else None,
+            tiers=tiers_from_brackets(brackets[pair], f"{symbol} brackets"),
+            reported=reported(liquidation_price=liquidation if liquidation else None),
+        )

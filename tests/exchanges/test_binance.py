@@ -80,3 +80,21 @@ async def test_key_that_can_trade_and_withdraw_is_refused_naming_the_rights_to_r
     assert {"trade", "futures", "withdraw"} <= check.rights
     for label in ("Enable Spot & Margin Trading", "Enable Futures", "Enable Withdrawals"):
         assert label in check.message
+
+
+async def test_coinm_shows_the_riskiest_coin_pool_and_names_the_others():
+    scenario = {"venues": {"binancecoinm": {"accounts": [{
+        "api_key": "coin-1", "secret": "coin-secret", "wallets": {"BTC": 0.5, "ETH": 2.0},
+        "positions": [{"symbol": "BTC/USD:BTC", "size": 300, "entry_price": 62000.0},
+                      {"symbol": "ETH/USD:ETH", "size": -50, "entry_price": 2900.0}]}]}}}
+    async with Simulator(scenario) as sim, ExchangeHub(
+            base_urls=sim.base_urls, requests_per_second={"binancecoinm": 0}) as hub:
+        read = await hub.read_account("binancecoinm", Credentials("coin-1", "coin-secret"))
+    snapshot = read.snapshot
+    assert snapshot.settle == "BTC" and snapshot.wallet_balance == pytest.approx(0.5)
+    (btc,) = snapshot.positions
+    assert (btc.kind, btc.size, btc.contract_size) == ("inverse", 300.0, 100.0)
+    assert any("ETH margin ratio" in note for note in read.notes)
+    # Binance's own per-coin ratio (maintMargin / marginBalance) against the engine's.
+    assert risk.assess(snapshot).ratio.value == pytest.approx(
+        snapshot.reported["margin_ratio"], rel=1e-6)
