@@ -70,6 +70,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=False,
+        # A ValidationError raised by Settings() itself must not carry a token in its text.
+        hide_input_in_errors=True,
     )
 
     # --- chat front ends -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot import cli
 from bot import settings as settings_module
@@ -239,3 +240,9 @@ def test_every_setting_has_a_comment_and_a_placeholder() -> None:
     secret_names = {d.env_name for d in docs if d.secret}
     assert {"MARGINWATCH_DISCORD_TOKEN", "MARGINWATCH_TELEGRAM_TOKEN",
             "MARGINWATCH_MASTER_KEYS"} <= secret_names
+
+
+def test_constructing_settings_directly_never_puts_a_secret_in_the_error() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(telegram_token="not a token s3cr3t", _env_file=None)  # type: ignore[call-arg]
+    assert "s3cr3t" not in str(caught.value)
