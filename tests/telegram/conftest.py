@@ -1,4 +1,5 @@
-"""Fixtures for the Telegram tests: the fake Bot API, over HTTP or in process."""
+"""Fixtures for the Telegram tests: the fake Bot API (over HTTP or in process) and the real
+core on a real SQLite store, reading a simulated Kraken account through ccxt."""
 
 from __future__ import annotations
 
@@ -6,7 +7,19 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.core.usecases import Core
+from bot.exchanges.hub import ExchangeHub
+from bot.exchanges.registry import SUPPORTED_VENUES
+from bot.monitor.clock import ManualClock
+from bot.sim.server import Simulator
+from bot.store import Store, Vault, generate_key
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeTelegramServer
+
+# The simulated Kraken account: 0.5 BTC long at 60,000 with 5x leverage on 10,000 USD.
+# Margin call below ~49,600, liquidation near 44,800 (Kraken: margin level 80 % / 40 %).
+KRAKEN_KEY = "kraken-key-alice-0001"
+KRAKEN_SECRET = "c2VjcmV0LWFsaWNlLWtyYWtlbg=="
+BTC = "BTC/USD"
 
 
 @pytest.fixture
@@ -21,3 +34,47 @@ async def telegram_api() -> AsyncIterator[FakeTelegramAPI]:
 def offline_api() -> FakeTelegramAPI:
     """The same fake for handler tests, reached through InProcessRequest (no socket at all)."""
     return FakeTelegramAPI()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator()
+    await simulator.start()
+    simulator.add_account("kraken", api_key=KRAKEN_KEY, secret=KRAKEN_SECRET,
+                          balances={"ZUSD": 10000.0},
+                          positions=[{"symbol": BTC, "vol": 0.5, "price": 60000.0,
+                                      "type": "buy", "leverage": 5}])
+    simulator.set_price("kraken", BTC, 60000.0)
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
+    exchange_hub = ExchangeHub(base_urls=sim.base_urls,
+                               requests_per_second=dict.fromkeys(sim.base_urls, 0))
+    try:
+        yield exchange_hub
+    finally:
+        await exchange_hub.close()
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "telegram.sqlite", Vault.from_strings([generate_key()]))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def core(store: Store, hub: ExchangeHub, clock: ManualClock) -> Core:
+    return Core(store, hub, SUPPORTED_VENUES, clock=clock.now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
@@ -52,7 +52,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what failed (never the update: it may hold a secret) and tell the user briefly."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden | NetworkError):
+    if isinstance(error, Forbidden) or (isinstance(error, NetworkError)
+                                        and not isinstance(error, BadRequest)):
         # Blocked by the user, or Telegram unreachable: nobody to tell, nothing to fix here.
         log.warning("telegram update %s: %s", update_id, type(error).__name__)
         return

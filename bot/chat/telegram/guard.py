@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -12,22 +11,9 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import texts
+from bot.core.keyguard import looks_like_secret
 
 log = logging.getLogger(__name__)
-
-# Exchange API keys and secrets are long runs of base64/hex/url-safe characters. Requiring both
-# letters and digits and at least 24 characters keeps words, tickers and prices out.
-_TOKEN = re.compile(r"(?<![\w/+=.-])[A-Za-z0-9+/=_-]{24,}(?![\w/+=.-])")
-
-
-def looks_like_secret(text: str) -> bool:
-    """Whether ``text`` holds something shaped like an API key, secret or private key."""
-    for match in _TOKEN.finditer(text):
-        token = match.group(0)
-        if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
-            return True
-    return False
-
 
 async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a group: if a message looks like a key, delete it, warn its author, stop handling it."""

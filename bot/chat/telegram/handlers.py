@@ -11,8 +11,8 @@ from telegram.ext import ContextTypes
 
 from bot.core import texts
 from bot.core.identity import Caller
-from bot.core.messages import Action, ActionId, Message, Refusal, message
-from bot.core.registry import Audience, Command, check_arguments, command, parse_text_arguments
+from bot.core.messages import Action, ActionId, Message, message
+from bot.core.registry import Audience, command
 
 from .caller import caller_from, is_chat_admin
 from .send import replace, send
@@ -28,10 +28,18 @@ _TOAST_MAX = 200  # answerCallbackQuery text limit
 
 
 class CoreFacade(Protocol):
-    """What the adapter needs from bot.core: one method per registry ``usecase`` name (called
-    with the Caller and the command's arguments by name) and ``act`` for buttons."""
+    """What the adapter needs from ``bot.core.usecases.Core``: ``run_text`` for a typed command,
+    ``act`` for a button (both answer with a Message and never raise), ``link_form`` and
+    ``link`` for the /link conversation, and ``venues`` (the supported venue ids)."""
+
+    def run_text(self, caller: Caller, name: str, text: str) -> Any: ...
 
     def act(self, caller: Caller, action: Action) -> Any: ...
+
+    def link_form(self, venue: str) -> Any: ...
+
+    def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
+             credentials: Any = None) -> Any: ...
 
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> CoreFacade:
@@ -48,35 +56,26 @@ def command_text_arguments(text: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-async def caller_for_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                             cmd: Command) -> Caller:
-    """The Caller, with administrator rights asked of Telegram when the command needs them."""
-    chat, user = update.effective_chat, update.effective_user
-    assert chat is not None and user is not None  # CommandHandler only passes messages with both
-    moderator = cmd.audience is Audience.MODERATOR and await is_chat_admin(context.bot, chat, user)
-    return caller_from(chat, user, is_moderator=moderator, message=update.effective_message)
-
-
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any registry command: arguments parsed and checked by core's rules, then its use case."""
+    """Any registry command: core parses, checks and runs it; the answer goes where it was asked.
+
+    Administrator rights are asked of Telegram (getChatMember) for moderator commands, on every
+    call; core refuses a non-administrator with its own sentence.
+    """
     incoming = update.effective_message
-    if incoming is None or not incoming.text or update.effective_chat is None:
+    chat, user = update.effective_chat, update.effective_user
+    if incoming is None or not incoming.text or chat is None or user is None:
         return
     name = incoming.text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
-    cmd = command(name)
-    caller = await caller_for_command(update, context, cmd)
     try:
-        if cmd.audience is Audience.MODERATOR and not caller.is_moderator:
-            # Checked here too so that a refusal never depends on core remembering to.
-            raise Refusal(texts.NEEDS_MODERATOR if not caller.is_private_chat
-                          else texts.NEEDS_COMMUNITY)
-        arguments = parse_text_arguments(cmd, command_text_arguments(incoming.text))
-        check_arguments(cmd, arguments)
-        usecase = getattr(core_of(context), cmd.usecase)
-        answer = await resolve(usecase(caller, **arguments))
-    except Refusal as refusal:
-        answer = refusal.to_message()
-    await send(context.bot, update.effective_chat.id, answer,
+        moderator_command = command(name).audience is Audience.MODERATOR
+    except KeyError:
+        moderator_command = False
+    moderator = moderator_command and await is_chat_admin(context.bot, chat, user)
+    caller = caller_from(chat, user, is_moderator=moderator, message=incoming)
+    answer = await resolve(core_of(context).run_text(caller, name,
+                                                     command_text_arguments(incoming.text)))
+    await send(context.bot, chat.id, answer,
                thread_id=incoming.message_thread_id if incoming.is_topic_message else None)
 
 
@@ -92,10 +91,11 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     caller = caller_from(card.chat, update.effective_user,
                          message=card if hasattr(card, "is_topic_message") else None)
-    try:
-        answer = await resolve(core_of(context).act(caller, action))
-    except Refusal as refusal:
-        await query.answer(refusal.sentence[:_TOAST_MAX], show_alert=True)
+    answer = await resolve(core_of(context).act(caller, action))
+    if answer.severity == "error":
+        # A refusal or failure belongs to the presser alone: a pop-up, not a chat message.
+        await query.answer((answer.lines[0] if answer.lines else answer.title)[:_TOAST_MAX],
+                           show_alert=True)
         return
     if action.id in _IN_PLACE:
         await query.answer()
