@@ -246,12 +246,19 @@ def snapshot_from_bodies(
     assets, liabilities, notes = _collateral(account)
     isolated = margin_mode == "ISOLATED_MARGIN"
     positions: list[rm.Position] = []
+    seen: set[tuple[str, str, str]] = set()
     for body in position_bodies:
         category, rows = position_rows(body)
         if category not in ("linear", "inverse"):
             notes.append(f"Bybit {category} positions are not read.")
             continue
         for row in rows:
+            # A row met twice (overlapping pages, a replayed list answering every settle coin)
+            # is one position, not two.
+            key = (category, str(row.get("symbol")), str(row.get("positionIdx")))
+            if key in seen:
+                continue
+            seen.add(key)
             position = _position(row, category, specs or {}, tiers or {}, isolated)
             if position is not None:
                 positions.append(position)

@@ -9,7 +9,16 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
-from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
+from .base import (
+    ReadContext,
+    SharedVenueData,
+    VenueAdapter,
+    finish,
+    num,
+    opt_num,
+    positive,
+    reported,
+)
 from .errors import bad_response
 from .generic import ContractSpec, cumulative_tiers, settle_cash
 from .guard import ReadOnlyClient, endpoints
@@ -226,6 +235,13 @@ class KrakenFuturesAdapter(VenueAdapter):
     )
     # Kraken Futures: 500 cost units per 10 s per key on /derivatives; accounts costs 2.
     requests_per_second = 20.0
+
+    def preseed(self, exchange: Any, shared: SharedVenueData) -> None:
+        # ccxt joins these base URLs to "v3/accounts" without a separator; a host rewrite
+        # (the simulator, a replay) that drops the final "/" would send ".../apiv3/accounts".
+        for name, url in list(exchange.urls["api"].items()):
+            if isinstance(url, str) and url.endswith("/derivatives/api"):
+                exchange.urls["api"][name] = url + "/"
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         accounts = await client.private_get_accounts()

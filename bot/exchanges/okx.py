@@ -24,6 +24,9 @@ from .types import (
     VenueInfo,
 )
 
+# The highest closing-fee rate (of notional) believed when recovering OKX's liquidation fee;
+# OKX's taker fees are 0.02–0.1 %.
+MAX_FEE_RATE = 0.005
 # account/config acctLv: which margin model the account runs.
 ACCOUNT_MODES = {"1": "spot", "2": "futures", "3": "multi_currency", "4": "portfolio"}
 
@@ -148,12 +151,18 @@ def _with_liquidation_fees(positions: list[rm.Position], account: Mapping[str, A
     if total_mm - legs_mm > max(0.01 * total_mm, 0.01):
         notes.append(f"{total_mm - legs_mm:,.2f} USD of OKX's maintenance margin belongs to no "
                      "position (borrowing or open orders) and is not in the positions' figures.")
-    if fees <= 0:
-        return positions
     notional = sum(abs(p.size) * p.contract_size * p.mark_price for p in cross)
+    if fees <= 0 or notional <= 0:
+        return positions
+    if fees / notional > MAX_FEE_RATE:
+        # More than any taker fee: OKX's ratio counts requirements no position row carries.
+        notes.append(f"OKX's margin ratio implies costs of {fees / notional:.2%} of the "
+                     "positions' notional, more than a closing fee; the ratio shown is built "
+                     "from the positions alone.")
+        return positions
     out = []
     for p in positions:
-        if p.margin_mode == "cross" and notional > 0:
+        if p.margin_mode == "cross":
             # fee share / own notional = fees / total notional: the same rate for every leg.
             p = replace(p, maintenance_rate=(p.maintenance_rate or 0.0) + fees / notional)
         out.append(p)

@@ -186,8 +186,12 @@ class BybitSim(SimVenue):
                                        "leverageStep": "0.01"},
                     "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80",
                                     "tickSize": "0.10"},
-                    "lotSizeFilter": {"maxOrderQty": "1190.000", "minOrderQty": "0.001",
-                                      "qtyStep": "0.001", "postOnlyMaxOrderQty": "1190.000",
+                    # Inverse sizes are whole 1-USD contracts; ccxt reads the contract size
+                    # of an inverse market from minOrderQty.
+                    "lotSizeFilter": {"maxOrderQty": "1190.000",
+                                      "minOrderQty": "1" if cat == "inverse" else "0.001",
+                                      "qtyStep": "1" if cat == "inverse" else "0.001",
+                                      "postOnlyMaxOrderQty": "1190.000",
                                       "minNotionalValue": "5"},
                     "unifiedMarginTrade": True, "fundingInterval": 480,
                     "lowerFundingRate": "-0.005",

@@ -17,7 +17,8 @@ from . import SimAccount, SimVenue, register
 INSTRUMENTS: dict[str, tuple[str, str, str, str, float, str, float]] = {
     "BTC/USDT:USDT": ("BTC-USDT-SWAP", "SWAP", "BTC-USDT", "USDT", 0.01, "linear", 0.004),
     "ETH/USDT:USDT": ("ETH-USDT-SWAP", "SWAP", "ETH-USDT", "USDT", 0.1, "linear", 0.004),
-    "LTC/USDT:USDT": ("LTC-USDT-SWAP", "SWAP", "LTC-USDT", "USDT", 1.0, "linear", 0.0065),
+    # 0.001 LTC a contract, as in ccxt's OKX markets fixture, so its recordings replay here.
+    "LTC/USDT:USDT": ("LTC-USDT-SWAP", "SWAP", "LTC-USDT", "USDT", 0.001, "linear", 0.0065),
     "BTC/USD:BTC": ("BTC-USD-SWAP", "SWAP", "BTC-USD", "BTC", 100.0, "inverse", 0.004),
 }
 # Discount rate per currency for adjusted equity (OKX tiers these by amount; tier 1 shown).
