@@ -30,10 +30,12 @@ async def test_private_alert_goes_to_the_owners_dms_loudly(
     alice = fake_discord.guilds[0].member("alice")
     transport = DiscordTransport(front.client)
     await transport.send(Destination("discord", str(alice.user_id), is_dm=True), _alert())
+    await transport.send(Destination("discord", str(alice.user_id), is_dm=True), _alert())
 
-    [dm] = fake_discord.find("POST", r"^/users/@me/channels$")
+    [dm] = fake_discord.find("POST", r"^/users/@me/channels$")  # opened once, then cached
     assert dm.body == {"recipient_id": alice.user_id}
-    [sent] = fake_discord.find("POST", rf"^/channels/{fake_discord.dm_channels[alice.user_id]}/")
+    sent, _ = fake_discord.find("POST", rf"^/channels/{fake_discord.dm_channels[alice.user_id]}/")
+    assert not fake_discord.find("GET", r"^/users/\d+$")
     assert sent.body["embeds"][0]["color"] == SEVERITY_COLOURS["critical"]
     assert not int(sent.body.get("flags") or 0) & SUPPRESS_NOTIFICATIONS  # critical is loud
     assert "content" not in sent.body or not sent.body["content"]

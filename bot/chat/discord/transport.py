@@ -104,9 +104,9 @@ class DiscordTransport:
         self, destination: Destination
     ) -> tuple[discord.abc.Messageable, discord.Role | None]:
         if destination.is_dm:
-            user_id = int(destination.chat_id)
-            user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
-            return (user.dm_channel or await user.create_dm()), None
+            # discord.py caches the DM channel per user: one POST /users/@me/channels per user
+            # per run, and no user lookup (without the members intent users are rarely cached).
+            return await self.client.create_dm(discord.Object(int(destination.chat_id))), None
         channel_id = int(destination.thread_id or destination.chat_id)
         channel = self.client.get_channel(channel_id)
         if channel is None:
