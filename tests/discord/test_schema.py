@@ -17,7 +17,7 @@ from bot.chat.discord.commands import (
     schema_hash,
     slash_usage,
 )
-from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp
+from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp, MemoryStamp
 from bot.core.registry import Audience
 from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.discord.conftest import TOKEN, RecordingCore
@@ -115,3 +115,19 @@ async def test_commands_are_synced_only_when_the_schema_changed(
     third = await start_and_stop()
     assert third.client.synced is True
     assert fake_discord.command_puts == 2
+
+
+async def test_a_failed_sync_keeps_the_bot_running_and_is_retried_next_start(
+    fake_discord: FakeDiscord,
+) -> None:
+    stamp = MemoryStamp()
+    fake_discord.fail_next("PUT", r"/applications/\d+/commands$", 403)
+    front = DiscordFrontEnd(RecordingCore(), TOKEN, stamp=stamp,
+                            client_options={"guild_ready_timeout": 0.05})
+    task = front.start()
+    await front.wait_ready(5)
+    assert front.client.synced is None and stamp.load() is None
+    assert await front.sync_if_changed() is True  # a later try (next start) pushes them
+    assert stamp.load() == schema_hash(front.client.tree)
+    await front.stop()
+    await asyncio.wait_for(task, 5)

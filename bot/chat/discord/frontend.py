@@ -121,7 +121,13 @@ class MarginClient(discord.Client):
         self.add_dynamic_items(ActionButton)
         for group in build_groups(self.front):
             self.tree.add_command(group)
-        self.synced = await self.front.sync_if_changed()
+        try:
+            self.synced = await self.front.sync_if_changed()
+        except discord.HTTPException as exc:
+            # Stale commands beat no bot: keep serving; the stamp is unchanged, so the next
+            # start tries again.
+            log.warning("discord: command sync failed (HTTP %s); commands may be stale",
+                        exc.status)
 
     async def on_ready(self) -> None:
         self.front.ready.set()
