@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.core import format as fmt
+from bot.core import texts
 from bot.store.records import HealthPoint
 from risk.profiles import PROFILES
 
@@ -40,15 +41,15 @@ def health_chart(points: Sequence[HealthPoint], *, venue: str, title: str,
         profile = PROFILES.get(venue)
         if profile is not None:
             top.axhline(_scaled(profile.margin_call, venue), color="#ff7f0e", linestyle="--",
-                        label="margin call")
+                        label=texts.CHART_MARGIN_CALL)
             top.axhline(_scaled(profile.liquidation, venue), color="#d62728", linestyle="--",
-                        label="liquidation")
+                        label=texts.CHART_LIQUIDATION)
         top.set_ylabel(ratio_label + (" (%)" if venue in fmt.RATIO_AS_PERCENT else ""))
         top.legend(loc="best", fontsize="small")
         top.set_title(title)
         if moves:
             bottom.plot([t for t, _ in moves], [v for _, v in moves], color="#2ca02c")
-        bottom.set_ylabel("move to liq. (%)")
+        bottom.set_ylabel(texts.CHART_MOVE_AXIS)
         bottom.set_ylim(bottom=0)
         fig.autofmt_xdate()
         fig.tight_layout()

@@ -99,3 +99,14 @@ async def test_a_status_card_stays_private(core: Core) -> None:
     reply = await core.run(in_group(ALICE.user_id), "status", {})
     assert reply.lines == (texts.NEEDS_PRIVATE,)
     assert "10,000" not in reply.text
+
+
+async def test_two_users_may_use_the_same_label(core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    reply = await core.link(BOB, "bybit", "main", BOB_BYBIT)
+    assert reply.lines[0] == texts.LINK_DONE.format(label="main",
+                                                    venue="Bybit (unified trading account)")
+    alice = await core.run(ALICE, "status", {"account": "main"})
+    bob = await core.run(BOB, "status", {"account": "main"})
+    assert alice.title == "main — Kraken (spot margin)"
+    assert bob.title == "main — Bybit (unified trading account)"
