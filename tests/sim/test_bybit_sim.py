@@ -178,3 +178,18 @@ def test_the_read_only_client_exposes_no_write_by_name():
         assert name.startswith("private_get_")
     for endpoint in adapter.read_endpoints:
         assert endpoint.method == "GET"
+
+
+async def test_the_generic_reader_on_the_same_account_is_labelled_and_errs_safe(sim):
+    # ccxt's unified Bybit balance counts only the settle coin's wallet (no P&L, no other
+    # collateral), so the approximate reader sees less equity than the venue: its ratio is
+    # higher (an earlier warning), never lower, and it says it is approximate.
+    urls = {"bybit": sim.base_url("bybit"), "generic:bybit": sim.base_url("bybit")}
+    async with ExchangeHub(base_urls=urls, requests_per_second={v: 0.0 for v in urls}) as hub:
+        rough = await hub.read_account("generic:bybit", TRADER)
+        exact = risk.assess((await hub.read_account("bybit", TRADER)).snapshot)
+    health = risk.assess(rough.snapshot)
+    assert rough.approximate and health.approximate
+    assert any(note.startswith("Approximate") for note in rough.notes)
+    assert health.ratio.value >= exact.ratio.value
+    assert {p.symbol for p in health.positions} == {p.symbol for p in exact.positions}
