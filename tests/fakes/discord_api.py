@@ -485,6 +485,18 @@ class FakeDiscord:
     async def interact(self, payload: dict[str, Any]) -> None:
         await self.dispatch("INTERACTION_CREATE", payload)
 
+    async def post(self, guild: FakeGuild, channel: str, member: FakeMember, content: str
+                   ) -> dict[str, Any]:
+        """A member writes ``content`` in a channel: MESSAGE_CREATE to the bot."""
+        message = {
+            **self.store_message(guild.channel(channel), {"content": content}, []),
+            "author": user_payload(member.user_id, member.name),
+            "guild_id": str(guild.guild_id),
+            "member": {k: v for k, v in member.member_payload().items() if k != "user"},
+        }
+        await self.dispatch("MESSAGE_CREATE", message)
+        return message
+
     async def remove_from_guild(self, guild: FakeGuild) -> None:
         """The bot was kicked or the guild deleted: GUILD_DELETE without ``unavailable``."""
         await self.dispatch("GUILD_DELETE", {"id": str(guild.guild_id)})
@@ -641,6 +653,10 @@ class FakeDiscord:
         channel = m(r"/channels/(\d+)/messages", path)
         if method == "POST" and channel:
             return 200, self.store_message(int(channel.group(1)), body or {}, files)
+        deleted = m(r"/channels/(\d+)/messages/(\d+)", path)
+        if method == "DELETE" and deleted:
+            self.messages.pop(int(deleted.group(2)), None)
+            return 204, None
         channel = m(r"/channels/(\d+)", path)
         if method == "GET" and channel:
             cid = int(channel.group(1))

@@ -27,6 +27,7 @@ from bot.chat.discord.commands import (
     help_lines,
     schema_hash,
 )
+from bot.chat.discord.guard import guard_message
 from bot.chat.discord.link_modal import LinkModal
 from bot.chat.discord.port import CorePort
 from bot.chat.discord.render import ActionButton, render
@@ -111,8 +112,13 @@ class MarginTree(app_commands.CommandTree["MarginClient"]):
 class MarginClient(discord.Client):
     """discord.py client wired to one :class:`DiscordFrontEnd`."""
 
-    def __init__(self, front: DiscordFrontEnd, **options: Any) -> None:
-        super().__init__(intents=discord.Intents.default(), **options)
+    def __init__(self, front: DiscordFrontEnd, *, guard_keys: bool, **options: Any) -> None:
+        intents = discord.Intents.default()
+        # Privileged: Discord refuses the connection unless it is enabled in the Developer
+        # Portal, so it is opt-in. Without it the bot cannot see (or delete) a pasted key.
+        intents.message_content = guard_keys
+        super().__init__(intents=intents, **options)
+        self.guard_keys = guard_keys
         self.front = front
         self.tree = MarginTree(self)
         self.synced: bool | None = None  # None: not decided yet; False: schema unchanged
@@ -131,6 +137,10 @@ class MarginClient(discord.Client):
 
     async def on_ready(self) -> None:
         self.front.ready.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.guard_keys:
+            await guard_message(message)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.front.forget_guild(guild.id)
@@ -151,14 +161,17 @@ class DiscordFrontEnd:
         token: str,
         *,
         stamp: SchemaStamp | None = None,
+        guard_keys: bool = False,
         client_options: dict[str, Any] | None = None,
     ) -> None:
+        """``guard_keys``: read server messages to delete pasted keys (needs the privileged
+        Message Content intent switched on for the bot in the Developer Portal)."""
         self.core = core
         self._token = token
         self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
         options = {"max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS, **(client_options or {})}
         self.ready = asyncio.Event()  # set on READY (guilds cached), before any alert goes out
-        self.client = MarginClient(self, **options)
+        self.client = MarginClient(self, guard_keys=guard_keys, **options)
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordFrontEnd user={self.client.user}>"
