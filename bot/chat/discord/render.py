@@ -34,21 +34,26 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _plain(text: str, limit: int) -> str:
+    """Core's text is plain; user-chosen parts (labels) must not turn into Discord Markdown."""
+    return _clip(discord.utils.escape_markdown(text), limit)
+
+
 def embed_for(message: Message) -> discord.Embed:
     """The embed showing ``message``; its colour says the severity."""
     embed = discord.Embed(
-        title=_clip(message.title, _TITLE_MAX),
-        description=_clip("\n".join(message.lines), _DESCRIPTION_MAX) or None,
+        title=_plain(message.title, _TITLE_MAX),
+        description=_plain("\n".join(message.lines), _DESCRIPTION_MAX) or None,
         colour=SEVERITY_COLOURS.get(message.severity, SEVERITY_COLOURS["info"]),
     )
     for item in message.fields[:_FIELDS_MAX]:
         embed.add_field(
-            name=_clip(item.name, _FIELD_NAME_MAX) or "\u200b",
-            value=_clip(item.value, _FIELD_VALUE_MAX) or "\u200b",
+            name=_plain(item.name, _FIELD_NAME_MAX) or "\u200b",
+            value=_plain(item.value, _FIELD_VALUE_MAX) or "\u200b",
             inline=item.inline,
         )
     if message.footer:
-        embed.set_footer(text=_clip(message.footer, _FOOTER_MAX))
+        embed.set_footer(text=_clip(message.footer, _FOOTER_MAX))  # footers show no Markdown
     if message.image is not None:
         embed.set_image(url=f"attachment://{message.image.filename}")
     return embed
