@@ -232,13 +232,11 @@ class Settings(BaseSettings):
         return self
 
     # --- what the rest of the program asks -------------------------------------------------
-    @property
     def front_ends(self) -> tuple[str, ...]:
         """The chat front ends whose tokens are set, e.g. ``("discord", "telegram")``."""
         return tuple(name for name, token in (("discord", self.discord_token),
                                               ("telegram", self.telegram_token)) if token)
 
-    @property
     def metrics_enabled(self) -> bool:
         return self.metrics_port is not None
 

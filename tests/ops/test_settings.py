@@ -18,10 +18,10 @@ DISCORD_TOKEN = "MTAxNTk0NjUwNjI4MDAwMzU4NA.GxYz12.s3cretPartOfTheDiscordTokenAb
 
 def test_nothing_configured_means_defaults_and_no_front_end(clean_env: Path) -> None:
     settings = load_settings(secrets=None)
-    assert settings.front_ends == ()
+    assert settings.front_ends() == ()
     assert settings.database == Path("marginwatch.db")
     assert settings.telegram_api_url == "https://api.telegram.org/bot"
-    assert settings.metrics_port is None and not settings.metrics_enabled
+    assert settings.metrics_port is None and not settings.metrics_enabled()
     assert settings.metrics_host == "127.0.0.1"
     assert (settings.log_level, settings.log_format, settings.poll_interval) == ("INFO", "text", 60)
     assert settings.master_key_strings() == []
@@ -37,9 +37,9 @@ def test_environment_wins_over_env_file_which_fills_the_rest(
     monkeypatch.setenv("MARGINWATCH_METRICS_PORT", "0")
     monkeypatch.setenv("MARGINWATCH_DISCORD_TOKEN", DISCORD_TOKEN)
     settings = load_settings(secrets=None)
-    assert settings.metrics_port == 0 and settings.metrics_enabled
+    assert settings.metrics_port == 0 and settings.metrics_enabled()
     assert settings.log_level == "DEBUG"
-    assert settings.front_ends == ("discord", "telegram")
+    assert settings.front_ends() == ("discord", "telegram")
     assert settings.telegram_token is not None
     assert settings.telegram_token.get_secret_value() == TELEGRAM_TOKEN
 
@@ -87,7 +87,7 @@ def test_secrets_directory_may_be_named_in_the_env_file(clean_env: Path) -> None
     (credentials / "marginwatch_telegram_token").write_text(TELEGRAM_TOKEN + "\n")
     (clean_env / ".env").write_text(f"MARGINWATCH_SECRETS_DIR={credentials}\n")
     settings = load_settings()
-    assert settings.front_ends == ("telegram",)
+    assert settings.front_ends() == ("telegram",)
 
 
 def test_a_secrets_directory_that_is_not_a_folder_is_refused(
@@ -195,7 +195,7 @@ def test_every_problem_is_reported_at_once(
 def test_a_blank_metrics_port_means_no_metrics_server(
         clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MARGINWATCH_METRICS_PORT", "")
-    assert load_settings(secrets=None).metrics_enabled is False
+    assert load_settings(secrets=None).metrics_enabled() is False
 
 
 def test_secrets_never_show_in_repr_summary_or_check_output(
