@@ -112,6 +112,16 @@ async def test_menus_are_published_at_start_and_start_round_trips(world: World) 
     assert reply.disable_notification
 
 
+async def test_a_429_on_a_reply_is_waited_out_in_place_and_the_reply_arrives_once(
+        world: World) -> None:
+    world.api.fail_next("sendMessage", too_many_requests(1), chat_id=ALICE)
+    began = time.monotonic()
+    await world.say(ALICE, ALICE, "/help", expect=texts.HELP_TITLE)
+    assert time.monotonic() - began >= 1.0
+    assert len(world.api.sent(ALICE)) == 1
+    assert [c.failed is not None for c in world.api.calls_of("sendMessage")] == [True, False]
+
+
 async def test_a_trader_is_warned_once_can_snooze_and_still_hears_critical(world: World) -> None:
     await link(world)
     status = await world.say(ALICE, ALICE, "/status", expect="Margin level")
@@ -134,10 +144,16 @@ async def test_a_trader_is_warned_once_can_snooze_and_still_hears_critical(world
     await world.poll_after(31 * 60)  # a reminder would be due now, but it is snoozed
     assert len(world.alerts(ALICE, "MARGIN CALL")) == 1
 
-    # Critical comes through the snooze, and a 429 on the way is waited out: it arrives once.
-    world.api.fail_next("sendMessage", too_many_requests(1), chat_id=ALICE)
+    # Critical comes through the snooze. A 429 on the way sends it back to the outbox, which
+    # waits retry_after and then delivers it once.
+    world.api.fail_next("sendMessage", too_many_requests(2), chat_id=ALICE)
     world.sim.set_price("kraken", BTC, 46000.0)
     await world.poll_after(60)
+    assert world.alerts(ALICE, "CRITICAL") == []
+    assert await world.store.outbox_depth() == 1
+    await world.poll_after(1)  # not yet: Telegram asked for 2 s
+    assert world.alerts(ALICE, "CRITICAL") == []
+    await world.poll_after(1.5)
     [critical] = world.alerts(ALICE, "CRITICAL")
     assert not critical.disable_notification
     sends = [c for c in world.api.calls_of("sendMessage") if c.params["chat_id"] == str(ALICE)]

@@ -12,8 +12,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.chat.telegram.app import build_application
+from bot.chat.telegram.menu import telegram_commands
 from bot.chat.telegram.settings import TelegramSettings
 from bot.core import texts
+from bot.core.registry import Audience
+from bot.core.registry import command as registry_command
 from bot.core.usecases import Core
 from bot.sim.server import Simulator
 from bot.store import Store
@@ -272,3 +275,30 @@ async def test_an_adapter_failure_is_told_briefly_and_logged_without_the_token(
     assert "BadRequest" in caplog.text
     assert offline_api.token not in caplog.text
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+
+
+async def test_chart_arrives_as_a_png_photo_with_a_caption(
+        app: Application, offline_api: FakeTelegramAPI) -> None:
+    await link_kraken(app, offline_api)
+    offline_api.user_says(ALICE, ALICE, "/chart main")
+    await deliver(app, offline_api)
+    chart = offline_api.sent(ALICE)[-1]
+    assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
+    assert "main" in chart.text
+
+
+@pytest.mark.parametrize("command", [c.name for c in telegram_commands()])
+async def test_every_command_answers_in_telegram_without_an_adapter_error(
+        command: str, app: Application, offline_api: FakeTelegramAPI) -> None:
+    spec = registry_command(command)
+    await link_kraken(app, offline_api)
+    offline_api.set_member(GROUP, ALICE, "administrator")
+    chat = ALICE if spec.audience is Audience.PRIVATE else GROUP
+    after = offline_api.last_message_id()
+    offline_api.user_says(ALICE, chat, f"/{command}")
+    await deliver(app, offline_api)
+    replies = [m for m in offline_api.sent(chat) if m.message_id > after]
+    assert replies, f"/{command} got no answer"
+    assert texts.ERROR_INTERNAL not in replies[-1].text
+    assert not [c for c in offline_api.calls if c.failed is not None
+                and c.method.startswith("send")], "Telegram rejected what the bot sent"

@@ -51,9 +51,14 @@ _PACED_ENDPOINTS = frozenset({"sendMessage", "sendPhoto", "editMessageText", "se
 
 
 class PacedRateLimiter(AIORateLimiter):
-    """AIORateLimiter that first waits for the private-chat pace."""
+    """AIORateLimiter that first waits for the private-chat pace.
 
-    def __init__(self, pace: PrivateChatPace, max_retries: int = 1) -> None:
+    ``max_retries`` is 0 by default: a 429 on an outbox delivery goes back to the outbox, which
+    keeps the row and retries after ``retry_after`` without a worker sleeping on it. Replies to
+    a user pass ``rate_limit_args=1`` and wait one 429 out in place (see ``send.py``).
+    """
+
+    def __init__(self, pace: PrivateChatPace, max_retries: int = 0) -> None:
         super().__init__(max_retries=max_retries)
         self.pace = pace
 

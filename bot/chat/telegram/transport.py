@@ -51,11 +51,11 @@ class TelegramTransport:
         thread = int(destination.thread_id) if destination.thread_id else None
         try:
             try:
-                await send(self.bot, destination.chat_id, message, thread_id=thread)
+                await send(self.bot, destination.chat_id, message, thread_id=thread, patient=False)
             except ChatMigrated as moved:
                 # The group became a supergroup with a new id; deliver there and move it for good.
                 new_chat_id = str(moved.new_chat_id)
-                await send(self.bot, new_chat_id, message, thread_id=thread)
+                await send(self.bot, new_chat_id, message, thread_id=thread, patient=False)
                 await self._moved(destination.chat_id, new_chat_id)
         except RetryAfter as error:
             raise DeliveryRetry(retry_seconds(error)) from None
