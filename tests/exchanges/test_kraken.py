@@ -103,3 +103,13 @@ async def test_prices_follow_the_scenario_steps(sim: Simulator, hub: ExchangeHub
     sim.step()  # BTC/USD set to 40,000
     after = (await hub.read_account("kraken", KRAKEN)).snapshot.positions[0].mark_price
     assert (before, after) == (pytest.approx(60000.0), pytest.approx(40000.0))
+
+
+async def test_asset_pair_levels_become_thresholds_only_when_they_differ_from_the_profile(sim):
+    async with ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+        assert (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds is None
+    sim.venue("kraken").margin_levels = (70, 30)  # type: ignore[attr-defined]
+    async with ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+        thresholds = (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds
+    assert thresholds is not None
+    assert (thresholds.margin_call, thresholds.liquidation) == (0.7, pytest.approx(0.3))

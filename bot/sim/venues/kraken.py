@@ -56,6 +56,8 @@ class KrakenSim(SimVenue):
         "ADA/USD": 0.6, "ADA/USDT": 0.6,
     }
     public_prefixes = ("/0/public/",)
+    # AssetPairs' margin_call / margin_stop, in percent of margin level.
+    margin_levels = (80, 40)
 
     def setup_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/0/public/Time", self.server_time)
@@ -188,7 +190,8 @@ class KrakenSim(SimVenue):
                 "lot_multiplier": 1, "leverage_buy": [2, 3, 4, 5],
                 "leverage_sell": [2, 3, 4, 5], "fees": [[0, 0.26], [50000, 0.24]],
                 "fees_maker": [[0, 0.16], [50000, 0.14]], "fee_volume_currency": "ZUSD",
-                "margin_call": 80, "margin_stop": 40, "ordermin": "0.0001", "costmin": "0.5",
+                "margin_call": self.margin_levels[0], "margin_stop": self.margin_levels[1],
+                "ordermin": "0.0001", "costmin": "0.5",
                 "tick_size": "0.1", "status": "online",
             }
         return web.json_response({"error": [], "result": result})
