@@ -139,13 +139,14 @@ class _Book:
                  "inv_m", "inv_qe", "notional")
 
     def __init__(self, legs: list[_Leg], fixed_equity: float, shocked_equity: float,
-                 fixed_liab: float, shocked_liab: float) -> None:
+                 fixed_liab: float, shocked_liab: float, fixed_mm: float = 0.0) -> None:
         self.legs = legs
         self.fixed_equity = fixed_equity  # wallet and settle/stable collateral: never move
         self.shocked_equity = shocked_equity  # collateral priced in a moving asset
         self.fixed_liab = fixed_liab
         self.shocked_liab = shocked_liab
-        upnl = mm = d = m = qe = amount = um_q = um_b = 0.0
+        upnl = d = m = qe = amount = um_q = um_b = 0.0
+        mm = fixed_mm
         inv_q = inv_m = inv_qe = notional = 0.0
         for leg in legs:
             upnl += leg.upnl
@@ -164,7 +165,8 @@ class _Book:
                 um_q += leg.um_quote
                 um_b += leg.um_base * mark
         self.upnl, self.mm, self.um = upnl, mm, um_q + um_b
-        self.d, self.m, self.qe, self.amount = d, m, qe, amount
+        # Fixed maintenance enters like a negative maintenance amount: constant in price.
+        self.d, self.m, self.qe, self.amount = d, m, qe, amount - fixed_mm
         self.um_q, self.um_b = um_q, um_b
         self.inv_q, self.inv_m, self.inv_qe = inv_q, inv_m, inv_qe
         self.notional = notional
@@ -183,6 +185,7 @@ class _Book:
         u, lv, beta, gamma = c
         total = (u * (self.fixed_equity + self.shocked_equity * x)
                  - lv * (self.fixed_liab + self.shocked_liab * x))
+        total += c[2] * (self.mm - sum(leg.mm for leg in self.legs))  # the fixed maintenance
         for leg in self.legs:
             price = leg.mark * x
             notional = leg.qa / price if leg.inverse else leg.qa * price
@@ -328,7 +331,8 @@ def assess(snapshot: AccountSnapshot) -> Health:
 
     legs = [_Leg(p) for p in snapshot.positions]
     cross = [leg for leg in legs if leg.cross]
-    book = _Book(cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab)
+    book = _Book(cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab,
+                 snapshot.other_maintenance)
 
     formula = profile.formula
     c_liq = _coefficients(formula, liq)

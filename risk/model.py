@@ -98,6 +98,9 @@ class AccountSnapshot:
     liabilities: tuple[Liability, ...] = ()
     thresholds: Thresholds | None = None
     reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
+    # Maintenance the venue charges outside any position (OKX/Bybit spot borrowings, open
+    # orders), in settle currency; held fixed under price moves.
+    other_maintenance: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

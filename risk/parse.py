@@ -192,6 +192,8 @@ def parse_snapshot(raw: Any) -> AccountSnapshot:
         ),
         thresholds=thresholds,
         reported=_reported(obj, ""),
+        other_maintenance=_number(obj, "other_maintenance", "", required=False,
+                                  default=0.0) or 0.0,
     )
     validate(snapshot)
     return snapshot
@@ -203,6 +205,7 @@ def validate(snapshot: AccountSnapshot) -> None:
         raise SnapshotError("venue", f"unknown venue {snapshot.venue!r}")
     profile = PROFILES[snapshot.venue]
     _check_number(snapshot.wallet_balance, "wallet_balance")
+    _check_number(snapshot.other_maintenance, "other_maintenance")
     for i, asset in enumerate(snapshot.assets):
         _check_number(asset.amount, f"assets[{i}].amount")
         _check_number(asset.price, f"assets[{i}].price")
@@ -346,4 +349,6 @@ def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
                                                ("warning", t.warning)) if v is not None}
     if snapshot.reported:
         out["reported"] = dict(snapshot.reported)
+    if snapshot.other_maintenance:
+        out["other_maintenance"] = snapshot.other_maintenance
     return out

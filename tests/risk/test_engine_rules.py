@@ -135,3 +135,19 @@ def test_inverse_long_move_matches_its_closed_form() -> None:
     x = n * f * (1 + r) / (p * (w + n * f / e))
     assert math.isclose(health.move_to_liquidation or 0, x - 1, rel_tol=1e-12)
     assert math.isclose(health.positions[0].liquidation_price or 0, p * x, rel_tol=1e-12)
+
+
+def test_maintenance_outside_positions_counts_and_stays_fixed_under_moves() -> None:
+    # OKX-style: 1 BTC long plus 300 USDT of maintenance for a spot borrowing.
+    base = {"venue": "okx", "settle": "USDT", "wallet_balance": 10_000,
+            "positions": [{"symbol": "BTC/USDT:USDT", "kind": "linear", "size": 1,
+                           "entry_price": 50_000, "mark_price": 50_000,
+                           "maintenance_rate": 0.004}]}
+    plain, loaded = assess(base), assess({**base, "other_maintenance": 300})
+    assert math.isclose(loaded.maintenance_margin - plain.maintenance_margin, 300,
+                        rel_tol=1e-12)
+    # E − MM = 0 under the move: 10,000 + 50,000·s = 200·(1 + s) + 300.
+    s = (200 + 300 - 10_000) / (50_000 - 200)
+    assert math.isclose(loaded.move_to_liquidation or 0, s, rel_tol=1e-12)
+    price = loaded.positions[0].liquidation_price or 0
+    assert math.isclose(10_000 + (price - 50_000), price * 0.004 + 300, rel_tol=1e-12)
