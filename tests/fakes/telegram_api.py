@@ -240,6 +240,14 @@ class FakeTelegramAPI:
         self._push_update({"message": message})
         return message_id
 
+    def user_edits(self, user_id: int, chat_id: int, message_id: int, text: str) -> None:
+        """Queue an edit of a user's earlier message to ``text``."""
+        original = self.message(chat_id, message_id)
+        original.text = original.raw = text
+        self._push_update({"edited_message": {
+            "message_id": message_id, "date": int(time.time()), "edit_date": int(time.time()),
+            "chat": self.chats[chat_id], "from": self.users[user_id], "text": text}})
+
     def user_presses(self, user_id: int, message: ChatMessage, callback_data: str) -> str:
         """Queue a button press on one of the bot's messages; returns the callback query id."""
         user = self.users.get(user_id) or self.user(user_id)

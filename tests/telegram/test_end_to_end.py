@@ -14,6 +14,7 @@ import pytest
 from bot.chat.telegram.app import TelegramFrontend
 from bot.chat.telegram.settings import TelegramSettings
 from bot.core import texts
+from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
 from bot.exchanges.hub import ExchangeHub
 from bot.monitor.clock import ManualClock
@@ -80,7 +81,8 @@ async def world(telegram_api: FakeTelegramAPI, core: Core, store: Store, sim: Si
     frontend = TelegramFrontend(settings, core, on_chat_moved=moved)
     transports = Transports()
     transports.register("telegram", frontend.transport)
-    monitor = Monitor(store, HubSource(store, hub), transports, clock=clock)
+    monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
+                      clock=clock)
     await frontend.start(poll_timeout=1)
     try:
         yield World(telegram_api, frontend, monitor, store, sim, clock, moves)

@@ -302,3 +302,27 @@ async def test_every_command_answers_in_telegram_without_an_adapter_error(
     assert texts.ERROR_INTERNAL not in replies[-1].text
     assert not [c for c in offline_api.calls if c.failed is not None
                 and c.method.startswith("send")], "Telegram rejected what the bot sent"
+
+
+async def test_a_key_added_by_editing_a_group_message_is_deleted_too(
+        app: Application, offline_api: FakeTelegramAPI) -> None:
+    said = offline_api.user_says(ALICE, GROUP, "/help")
+    await deliver(app, offline_api)
+    answered = len(offline_api.sent(GROUP))
+    offline_api.user_edits(ALICE, GROUP, said, "/help 9fK2mQ8xLp4Rt7Vw1Zb3Nc6Hd0Jy5Ue2")
+    await deliver(app, offline_api)
+    assert offline_api.message(GROUP, said).deleted
+    new = offline_api.sent(GROUP)[answered:]
+    assert [("looked like an API key" in m.text) for m in new] == [True]  # no second /help
+
+
+async def test_help_in_a_group_shows_administrators_their_commands(
+        app: Application, offline_api: FakeTelegramAPI) -> None:
+    offline_api.set_member(GROUP, BOB, "member")
+    offline_api.user_says(BOB, GROUP, "/help")
+    await deliver(app, offline_api)
+    assert "/setalerts" not in offline_api.sent(GROUP)[-1].text
+    offline_api.set_member(GROUP, BOB, "administrator")
+    offline_api.user_says(BOB, GROUP, "/help")
+    await deliver(app, offline_api)
+    assert "/setalerts" in offline_api.sent(GROUP)[-1].text

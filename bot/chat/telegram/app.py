@@ -28,8 +28,11 @@ from .transport import ChatMoved, TelegramTransport
 
 log = logging.getLogger(__name__)
 
-# Only what the bot handles; everything else Telegram would send is noise to poll for.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Only what the bot handles; everything else Telegram would send is noise to poll for. Edits
+# are fetched only so a key pasted into a group by editing a message is caught too.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Commands answer new messages only; editing an old command must not run it again.
+_NEW = filters.UpdateType.MESSAGE
 # Group -1 runs before the command handlers so a pasted key never reaches them.
 _GUARD_GROUP = -1
 
@@ -71,12 +74,12 @@ def register_handlers(application: Application, on_chat_moved: ChatMoved | None 
     names = [c.name for c in telegram_commands() if c.name != LINK_COMMAND]
     # block=False: commands and buttons run as tasks, so one slow exchange read never holds
     # other chats; the /link conversation stays sequential, as ConversationHandler requires.
-    application.add_handler(CommandHandler(names, run_command, block=False))
+    application.add_handler(CommandHandler(names, run_command, _NEW, block=False))
     application.add_handler(CallbackQueryHandler(press_button, pattern=r"^mw:", block=False))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND,
+    application.add_handler(MessageHandler(_NEW & filters.ChatType.PRIVATE & filters.COMMAND,
                                            unknown_command))
     if on_chat_moved is not None:
-        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE,
+        application.add_handler(MessageHandler(_NEW & filters.StatusUpdate.MIGRATE,
                                                follow_migration(on_chat_moved)))
     application.add_error_handler(on_error)
 

@@ -68,10 +68,12 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     name = incoming.text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
     try:
-        moderator_command = command(name).audience is Audience.MODERATOR
+        spec = command(name)
+        # /help in a group shows administrators their commands too, so it asks as well.
+        needs_rights = spec.audience is Audience.MODERATOR or spec.usecase == "help"
     except KeyError:
-        moderator_command = False
-    moderator = moderator_command and await is_chat_admin(context.bot, chat, user)
+        needs_rights = False
+    moderator = needs_rights and await is_chat_admin(context.bot, chat, user)
     caller = caller_from(chat, user, is_moderator=moderator, message=incoming)
     answer = await resolve(core_of(context).run_text(caller, name,
                                                      command_text_arguments(incoming.text)))

@@ -78,7 +78,9 @@ def _link_message(*lines: str) -> Message:
 
 async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Message) -> None:
     assert update.effective_chat is not None
-    await send(context.bot, update.effective_chat.id, answer)
+    incoming = update.effective_message
+    thread = incoming.message_thread_id if incoming and incoming.is_topic_message else None
+    await send(context.bot, update.effective_chat.id, answer, thread_id=thread)
 
 
 async def _ask_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
@@ -181,10 +183,10 @@ async def cancel_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 
 def link_conversation() -> BaseHandler[Update, Any, Any]:
     """The /link ConversationHandler (one conversation per user and chat)."""
-    text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     cancel_word = filters.Regex(r"(?i)^\s*cancel\s*$")
     return ConversationHandler(
-        entry_points=[CommandHandler(LINK_COMMAND, start_link)],
+        entry_points=[CommandHandler(LINK_COMMAND, start_link, filters.UpdateType.MESSAGE)],
         states={
             ASK_VENUE: [MessageHandler(text & ~cancel_word, got_venue)],
             ASK_FIELD: [MessageHandler(text & ~cancel_word, got_field)],
