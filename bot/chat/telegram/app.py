@@ -68,7 +68,8 @@ def build_application(settings: TelegramSettings, core: CoreFacade, *,
 def register_handlers(application: Application, on_chat_moved: ChatMoved | None = None) -> None:
     """Every handler, in one place."""
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.TEXT, delete_pasted_secret),
+        MessageHandler(filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION),
+                       delete_pasted_secret),
         group=_GUARD_GROUP)
     application.add_handler(link_conversation())
     names = [c.name for c in telegram_commands() if c.name != LINK_COMMAND]

@@ -19,7 +19,9 @@ async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYP
     """In a group: if a message looks like a key, delete it, warn its author, stop handling it."""
     message = update.effective_message
     user = update.effective_user
-    if message is None or user is None or not looks_like_secret(message.text or ""):
+    if message is None or user is None:
+        return
+    if not looks_like_secret(message.text or message.caption or ""):
         return
     try:
         await message.delete()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from telegram import Update
@@ -31,6 +32,8 @@ class CoreFacade(Protocol):
     """What the adapter needs from ``bot.core.usecases.Core``: ``run_text`` for a typed command,
     ``act`` for a button (both answer with a Message and never raise), ``link_form`` and
     ``link`` for the /link conversation, and ``venues`` (the supported venue ids)."""
+
+    venues: Mapping[str, Any]
 
     def run_text(self, caller: Caller, name: str, text: str) -> Any: ...
 
