@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.presenter import CorePresenter
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import ManualClock
 from bot.monitor.due import DueQueue
@@ -77,7 +78,7 @@ async def bench_poll(accounts: int, rounds: int) -> dict[str, float]:
             await store.add_subscription(account.id, Destination("console", str(n), is_dm=True),
                                          now=clock.now())
             source.snapshots[account.id] = snapshot(0.3 + 0.6 * (n % 10) / 10)
-        poller = Poller(store, source, clock)  # type: ignore[arg-type]
+        poller = Poller(store, source, clock, presenter=CorePresenter())  # type: ignore[arg-type]
         queue = DueQueue(store, poller.poll, clock, per_venue=64)
         polls, started = 0, time.perf_counter()
         for _ in range(rounds):

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from bot.chat.console import ConsoleTransport, render
 from bot.core.identity import Caller
 from bot.core.messages import Message, Refusal
+from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
 from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
 from bot.monitor.clock import AcceleratedClock
@@ -85,7 +86,8 @@ class DemoRunner:
         transports = Transports()
         transports.register("console", ConsoleTransport(self.stream, colour=self.colour,
                                                         on_delivered=self._delivered))
-        monitor = Monitor(store, HubSource(store, hub), transports, clock=clock,
+        monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
+                          clock=clock,
                           tick_seconds=max(0.25, min(1.0, 5.0 / self.speed)))
         await self._start_metrics(store, monitor)
 

@@ -1,17 +1,19 @@
 """The monitoring loop: due accounts polled on time, judged by the alert policy, told exactly once.
 
-Deliberately imports nothing: ``bot.core`` imports ``bot.monitor.policy``, and the monitor's
-delivery imports core's renderers, so a package-level import here would be a cycle. What the
-app builds::
+The monitor imports ``risk``, ``bot.exchanges``, ``bot.store`` and the leaf ``bot.ops.metrics``,
+never ``bot.core``: core imports the policy, and the words of every alert and digest come from
+the presenter the composition root passes in. Nothing is imported here, so importing one module
+(``bot.monitor.policy``) stays cheap. What the app builds::
 
+    from bot.core.presenter import CorePresenter
     from bot.monitor.scheduler import Monitor
     from bot.monitor.source import HubSource
     from bot.monitor.transport import Transports
 
     transports = Transports()
     transports.register("console", ConsoleTransport())  # and "telegram", "discord"
-    monitor = Monitor(store, HubSource(store, hub), transports)  # demo: AcceleratedClock(60)
-    await monitor.start()  # inside the running loop
+    monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter())
+    await monitor.start()  # inside the running loop; the demo adds clock=AcceleratedClock(60)
     ...
     await monitor.stop()
 """

@@ -3,7 +3,7 @@
 Schedules are wall-clock times in the subscription's IANA time zone (zoneinfo), so "08:00
 Europe/Berlin" stays 08:00 across daylight-saving changes. A digest is queued in the outbox in
 the same transaction that records it as sent, with an idempotency key naming its slot, so a
-restart neither skips nor repeats it.
+restart neither skips nor repeats it. The words are the injected presenter's.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core import format as fmt
-from bot.core import texts, views
-from bot.core.messages import Message, message, to_payload
-from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.clock import Clock
-from bot.monitor.poller import LastRead, Poller
+from bot.monitor.poller import Poller
+from bot.monitor.presenter import DigestFacts, LastRead, Payload, Presenter
 from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 
 # A never-sent digest whose slot passed longer ago than this waits for the next slot, so that
@@ -24,7 +21,6 @@ from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 FIRST_DIGEST_GRACE = 3600.0
 # A slot whose account has no fresh read yet waits this long for one before saying "no data".
 WAIT_FOR_DATA = 600.0
-NO_READ_YET = "no successful read yet"  # belongs in bot.core.texts
 
 
 def last_slot(
@@ -67,10 +63,11 @@ def due_slot(subscription: Subscription, now: float) -> float | None:
 class DigestSender:
     """Queues the digests that are due, from the poller's latest reads."""
 
-    def __init__(self, store: Store, poller: Poller, clock: Clock) -> None:
+    def __init__(self, store: Store, poller: Poller, clock: Clock, presenter: Presenter) -> None:
         self._store = store
         self._poller = poller
         self._clock = clock
+        self._presenter = presenter
 
     async def send_due(self) -> int:
         """Queue every due digest; returns how many were queued."""
@@ -87,29 +84,31 @@ class DigestSender:
                 continue
             last = self._poller.last_reads.get(account.id)
             if last is not None and last.at >= slot - WAIT_FOR_DATA:
-                msg = _digest(account.label, account.venue, last, subscription)
+                facts = digest_facts(subscription, account.label, account.venue, last)
             elif now - slot < WAIT_FOR_DATA:
                 continue  # the re-check after start-up will bring fresh figures in a moment
             else:
-                msg = no_data_digest(account.label, account.last_error)
-            await self._queue(subscription, slot, msg, now)
+                facts = digest_facts(
+                    subscription, account.label, account.venue, None, reason=account.last_error
+                )
+            await self._queue(subscription, slot, self._presenter.render_digest(facts), now)
             queued += 1
         return queued
 
-    def on_demand(self, subscription: Subscription, label: str, venue: str) -> Message | None:
+    def on_demand(self, subscription: Subscription, label: str, venue: str) -> Payload | None:
         """The digest as it would be sent now, from the latest read (None before any read)."""
         last: LastRead | None = self._poller.last_reads.get(subscription.account_id)
         if last is None:
             return None
-        return _digest(label, venue, last, subscription)
+        return self._presenter.render_digest(digest_facts(subscription, label, venue, last))
 
     async def _queue(
-        self, subscription: Subscription, slot: float, msg: Message, now: float
+        self, subscription: Subscription, slot: float, payload: Payload, now: float
     ) -> None:
         row = NewMessage(
             idempotency_key=f"digest:sub{subscription.id}:{int(slot)}",
             destination=subscription.destination,
-            payload=to_payload(msg),
+            payload=payload,
             priority=PRIORITY_ROUTINE,
             subscription_id=subscription.id,
         )
@@ -121,43 +120,15 @@ class DigestSender:
         await self._store.run(work)
 
 
-def digest_message(label: str, venue: str, last: LastRead, share: str, *, private: bool) -> Message:
-    """The liquidation-price summary (core's positions view), no more than ``share`` allows."""
-    info = SUPPORTED_VENUES.get(venue)
-    view = views.AccountView(0, label, venue, info.label if info is not None else venue)
-    health = last.health
-    title = texts.DIGEST_MESSAGE_TITLE.format(label=label)
-    lines = [texts.STATUS_STATE.get(health.state, health.state)]
-    if share in ("ratio", "positions"):
-        name = views.ratio_name(health)
-        lines.append(
-            texts.ALERT_RATIO.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
-        )
-        lines.append(views.account_move_line(health))
-    if share == "positions":
-        marks = {p.symbol: (p.size, p.mark_price) for p in last.snapshot.positions}
-        lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
-    if health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    return message(
-        title,
-        views.severity_of(health),
-        lines=lines,
-        private=private,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(last.at)),
-    )
-
-
-def no_data_digest(label: str, reason: str | None) -> Message:
-    """The digest of an account that could not be read lately."""
-    return message(
-        texts.DIGEST_MESSAGE_TITLE.format(label=label),
-        "watch",
-        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or NO_READ_YET),),
-    )
-
-
-def _digest(label: str, venue: str, last: LastRead, subscription: Subscription) -> Message:
-    dm = subscription.destination.is_dm
-    share = "positions" if dm else str(subscription.share)
-    return digest_message(label, venue, last, share, private=dm)
+def digest_facts(
+    subscription: Subscription,
+    label: str,
+    venue: str,
+    read: LastRead | None,
+    *,
+    reason: str | None = None,
+) -> DigestFacts:
+    """What a digest for ``subscription`` may show: everything in a private chat, else its share."""
+    private = subscription.destination.is_dm
+    share = "positions" if private else str(subscription.share)
+    return DigestFacts(label, venue, share, private, read, reason)

@@ -1,5 +1,8 @@
 """Outbox delivery: claim due rows, coalesce them per chat (critical first), send, record it.
 
+The rows' payloads are worded by the injected :class:`~bot.monitor.presenter.Presenter`, which
+also turns one chat's rows into the one message its transport sends.
+
 Delivery is at least once: a row is marked delivered only after its transport returned, so a
 crash between the two sends it again on restart (with the same idempotency key on the row). A
 row is claimed with a lease (``claimed_until``), so a crashed worker's claim simply expires.
@@ -17,11 +20,13 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core import texts
-from bot.core.alerts import coalesce
-from bot.core.messages import from_payload, message, to_payload
 from bot.monitor.clock import Clock
+from bot.monitor.presenter import Presenter
 from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
+
+# bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
+# dependency on the rest of the service.
+from bot.ops import metrics
 from bot.store import (
     PRIORITY_WARNING,
     Destination,
@@ -34,10 +39,6 @@ from bot.store import (
 )
 
 log = logging.getLogger(__name__)
-
-# How a gone chat is named to its owner (belongs in bot.core.texts next to
-# ALERT_SUBSCRIPTION_DISABLED; the chat's own name is no longer known once we are out of it).
-GONE_WHERE = "a {platform} chat"
 
 
 def backoff_delay(attempts: int, *, rng: Callable[[], float] = random.random) -> float:
@@ -76,6 +77,7 @@ class OutboxDispatcher:
         store: Store,
         transports: Transports,
         clock: Clock,
+        presenter: Presenter,
         *,
         lease: float = 120.0,
         batch: int = 200,
@@ -86,6 +88,7 @@ class OutboxDispatcher:
         self._store = store
         self._transports = transports
         self._clock = clock
+        self._presenter = presenter
         self._lease = lease
         self._batch = batch
         self._send_timeout = send_timeout
@@ -97,14 +100,15 @@ class OutboxDispatcher:
         rows = await self._store.claim_outbox(
             now=self._clock.now(), limit=self._batch, lease_seconds=self._lease
         )
-        if not rows:
-            return DeliveryReport()
-        groups = _by_chat(rows)
-        # Start the chats with critical rows first; each chat is independent of the others.
-        reports = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
         total = DeliveryReport()
-        for report in reports:
-            total += report
+        if rows:
+            groups = _by_chat(rows)
+            # Start the chats with critical rows first; each chat is independent of the others.
+            reports = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
+            for report in reports:
+                total += report
+        # After every round, empty or not: a waiting retry or a fresh alert changes the depth too.
+        metrics.set_outbox_depth(await self._store.outbox_depth())
         return total
 
     async def _deliver_chat(self, rows: list[OutboxMessage]) -> DeliveryReport:
@@ -113,7 +117,7 @@ class OutboxDispatcher:
         async with self._slots:
             try:
                 transport = self._transports.for_platform(destination.platform)
-                combined = coalesce([from_payload(row.payload) for row in rows])
+                combined = self._presenter.deliverable([row.payload for row in rows])
                 await asyncio.wait_for(
                     transport.send(destination, combined), timeout=self._send_timeout
                 )
@@ -122,8 +126,9 @@ class OutboxDispatcher:
                 return DeliveryReport(retried=len(rows))
             except DestinationGone as exc:
                 now, reason = self._clock.now(), exc.reason
+                presenter = self._presenter
                 disabled = await self._store.run(
-                    lambda tx: _disable_and_tell_owners(tx, destination, reason, now=now)
+                    lambda tx: _disable_and_tell_owners(tx, destination, reason, presenter, now=now)
                 )
                 log.warning(
                     "a %s chat is gone (%s): %d subscription(s) disabled",
@@ -140,7 +145,10 @@ class OutboxDispatcher:
                 )
                 await self._failed(ids, error, delay)
                 return DeliveryReport(retried=len(rows))
-            await self._store.mark_delivered(ids, now=self._clock.now())
+            delivered_at = self._clock.now()
+            await self._store.mark_delivered(ids, now=delivered_at)
+            for row in rows:
+                metrics.observe_delivery_lag(delivered_at - row.created_at)
             return DeliveryReport(delivered=len(rows), sends=1)
 
     async def _failed(self, ids: list[int], error: str, delay: float) -> None:
@@ -165,7 +173,7 @@ def _by_chat(rows: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
 
 
 def _disable_and_tell_owners(
-    tx: Tx, destination: Destination, reason: str, *, now: float
+    tx: Tx, destination: Destination, reason: str, presenter: Presenter, *, now: float
 ) -> list[Subscription]:
     """Disable the gone chat's subscriptions and tell each owner in their private chat, if any."""
     disabled = tx.outbox.disable_destination(destination, now=now, reason=reason)
@@ -173,24 +181,14 @@ def _disable_and_tell_owners(
         account = tx.accounts.get(gone.account_id)
         if account is None:
             continue
-        where = GONE_WHERE.format(platform=destination.platform)
-        notice = message(
-            account.label,
-            "watch",
-            lines=(
-                texts.ALERT_SUBSCRIPTION_DISABLED.format(
-                    label=account.label, where=where, reason=reason
-                ),
-            ),
-            private=True,
-        )
+        notice = presenter.render_destination_gone(account.label, destination.platform, reason)
         for other in tx.subscriptions.for_account(account.id, enabled_only=True):
             if other.destination.is_dm:
                 tx.outbox.enqueue(
                     NewMessage(
                         idempotency_key=f"gone:sub{gone.id}:to{other.id}",
                         destination=other.destination,
-                        payload=to_payload(notice),
+                        payload=notice,
                         priority=PRIORITY_WARNING,
                         subscription_id=other.id,
                     ),

@@ -12,8 +12,6 @@ import logging
 from dataclasses import dataclass, replace
 
 import risk
-from bot.core.alerts import render_event
-from bot.core.messages import to_payload
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
@@ -28,20 +26,22 @@ from bot.monitor.policy import (
     judge_level,
     rank,
 )
+from bot.monitor.presenter import LastRead, Presenter
 from bot.monitor.source import SnapshotSource
+
+# bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
+# dependency on the rest of the service.
+from bot.ops import metrics
 from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subscription, Tx
-from risk.model import AccountSnapshot, Health
+from risk.model import Health
+
+__all__ = ["LastRead", "PollResult", "Poller"]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class LastRead:
-    """The latest successful read of an account, kept in memory for digests and on-demand views."""
-
-    at: float
-    snapshot: AccountSnapshot
-    health: Health
+# The poll-failure reason of an exception that is not a classified ExchangeReadError: kept apart
+# from the venue's own "bad_response" so that an adapter or risk bug shows up on its own.
+UNEXPECTED_FAILURE = "unexpected_error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,12 @@ class PollResult:
     events: tuple[AlertEvent, ...]
     queued: tuple[int, ...]  # outbox ids newly queued by this poll
     next_poll_at: float
+    queued_alerts: tuple[str, ...] = ()  # the alerts metric's label of each queued row
+
+
+def alert_label(event: AlertEvent) -> str:
+    """The ``alerts_total{level}`` label: the level for level changes, the kind for the rest."""
+    return event.level if event.kind in ("escalation", "reminder", "recovery") else event.kind
 
 
 class Poller:
@@ -63,12 +69,14 @@ class Poller:
         source: SnapshotSource,
         clock: Clock,
         *,
+        presenter: Presenter,
         rules: AlertRules | None = None,
         intervals: PollIntervals | None = None,
     ) -> None:
         self._store = store
         self._source = source
         self._clock = clock
+        self._presenter = presenter
         self._rules = rules or AlertRules()
         self._intervals = intervals or PollIntervals()
         self.last_reads: dict[int, LastRead] = {}
@@ -78,6 +86,7 @@ class Poller:
         reading: Health | FeedFailure
         retry_after: float | None = None
         error = ""
+        failure: str | None = None  # the poll-failure reason the metrics record
         try:
             read = await self._source.read(account)
             health = risk.assess(read.snapshot)
@@ -86,10 +95,13 @@ class Poller:
             reading = health
         except ExchangeReadError as exc:
             reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
+            failure = exc.state
         except Exception as exc:  # an adapter or risk bug must not stop the other accounts
             # Type only: an unexpected exception's text is not known to be free of secrets.
             log.error("reading account %d failed unexpectedly: %s", account.id, type(exc).__name__)
             reading, error = FeedFailure("bad_response"), "the account could not be read"
+            failure = UNEXPECTED_FAILURE
+        metrics.record_poll(failure=failure)
         now = self._clock.now()
         if isinstance(reading, Health):
             self.last_reads[account.id] = LastRead(now, read.snapshot, reading)
@@ -100,6 +112,9 @@ class Poller:
         except LookupError:  # unlinked while we were reading
             self.last_reads.pop(account.id, None)
             return None
+        # Counted once committed: a rolled-back poll queued nothing.
+        for label in result.queued_alerts:
+            metrics.record_alert(label)
         return result
 
     def _judge(
@@ -116,6 +131,7 @@ class Poller:
         stored = tx.alerts.for_account(account.id)
         new_states = []
         messages: list[NewMessage] = []
+        labels: dict[str, str] = {}  # idempotency key -> alerts metric label
         events: list[AlertEvent] = []
         level: Level = "ok"
         for subscription in subscriptions:
@@ -130,7 +146,9 @@ class Poller:
             new_states.append(
                 state_map.to_record(subscription.id, previous, decision.state, decision.events, now)
             )
-            messages.extend(_outbox_rows(tx, account, subscription, decision.events))
+            rows = self._outbox_rows(tx, account, subscription, decision.events)
+            messages.extend(row for row, _ in rows)
+            labels.update((row.idempotency_key, label) for row, label in rows)
             events.extend(decision.events)
             level = max(level, decision.state.level, key=rank)
         if isinstance(reading, Health):
@@ -141,6 +159,7 @@ class Poller:
             failures = account.consecutive_failures + 1
             next_poll_at = now + self._intervals.after_failure(failures, retry_after)
         queued = tx.alerts.transition(new_states, messages, now=now)
+        queued_alerts = _queued_labels(tx, queued, labels)
         if isinstance(reading, Health):
             tx.history.add(_point(account.id, now, reading))
             tx.accounts.record_poll_ok(account.id, now=now, next_poll_at=next_poll_at)
@@ -160,34 +179,45 @@ class Poller:
             events=tuple(events),
             queued=tuple(queued),
             next_poll_at=next_poll_at,
+            queued_alerts=queued_alerts,
         )
 
-
-def _outbox_rows(
-    tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]
-) -> list[NewMessage]:
-    if not events:
-        return []
-    destination = subscription.destination
-    # The owner's private chat sees everything; a shared channel what the owner chose to share,
-    # under the owner's name.
-    share, owner = "positions", ""
-    if not destination.is_dm:
-        share = str(subscription.share)
-        if share == "none":
+    def _outbox_rows(
+        self, tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]
+    ) -> list[tuple[NewMessage, str]]:
+        """The outbox rows of ``events`` for one subscription, each with its metric label."""
+        if not events:
             return []
-        user = tx.users.get(account.owner_id)
-        owner = (user.display_name or user.platform_user_id) if user else ""
-    return [
-        NewMessage(
-            idempotency_key=event.idempotency_key,
-            destination=destination,
-            payload=to_payload(render_event(event, share, owner=owner)),
-            priority=state_map.priority_of(event),
-            subscription_id=subscription.id,
-        )
-        for event in events
-    ]
+        destination = subscription.destination
+        # The owner's private chat sees everything; a shared channel what the owner chose to
+        # share, under the owner's name.
+        share, owner = "positions", ""
+        if not destination.is_dm:
+            share = str(subscription.share)
+            if share == "none":
+                return []
+            user = tx.users.get(account.owner_id)
+            owner = (user.display_name or user.platform_user_id) if user else ""
+        return [
+            (
+                NewMessage(
+                    idempotency_key=event.idempotency_key,
+                    destination=destination,
+                    payload=self._presenter.render_alert(event, share, owner=owner),
+                    priority=state_map.priority_of(event),
+                    subscription_id=subscription.id,
+                ),
+                alert_label(event),
+            )
+            for event in events
+        ]
+
+
+def _queued_labels(tx: Tx, queued: list[int], labels: dict[str, str]) -> tuple[str, ...]:
+    # transition() returns only the ids of rows that were new (a replayed key is skipped); the
+    # rare poll that queued something looks its rows up to count exactly those.
+    found = (tx.outbox.get(message_id) for message_id in queued)
+    return tuple(labels[row.idempotency_key] for row in found if row is not None)
 
 
 def _point(account_id: int, now: float, health: Health) -> HealthPoint:

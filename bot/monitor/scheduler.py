@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,8 +20,13 @@ from bot.monitor.due import DueQueue, PollIntervals
 from bot.monitor.outbox import DeliveryReport, OutboxDispatcher
 from bot.monitor.policy import AlertRules
 from bot.monitor.poller import Poller, PollResult
+from bot.monitor.presenter import Presenter
 from bot.monitor.source import SnapshotSource
 from bot.monitor.transport import Transports
+
+# bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
+# dependency on the rest of the service.
+from bot.ops import metrics
 from bot.store import Account, Store, Tx
 
 log = logging.getLogger(__name__)
@@ -29,12 +35,16 @@ TICK_JOB_ID = "marginwatch-monitor-tick"
 HOUSEKEEPING_EVERY = 3600.0
 HISTORY_RETENTION = 30 * 86400.0
 OUTBOX_RETENTION = 7 * 86400.0
+# Accounts per state are counted (one GROUP BY) at most this often, in real seconds: the gauge
+# changes slowly, and an accelerated clock must not turn it into a query per tick.
+ACCOUNTS_SAMPLE_EVERY = 5.0
 
 
 class Monitor:
     """Polls every active account on time, judges it, queues alerts and delivers them.
 
-    Build it with the store, a snapshot source and the transports; ``await start()`` inside the
+    Build it with the store, a snapshot source, the transports and the presenter that words its
+    alerts and digests (``bot.core.presenter.CorePresenter``); ``await start()`` inside the
     running loop; ``await stop()`` on shutdown.
     """
 
@@ -44,6 +54,7 @@ class Monitor:
         source: SnapshotSource,
         transports: Transports,
         *,
+        presenter: Presenter,
         clock: Clock | None = None,
         rules: AlertRules | None = None,
         intervals: PollIntervals | None = None,
@@ -54,22 +65,27 @@ class Monitor:
         self.clock = clock or SystemClock()
         self.transports = transports
         self.tick_seconds = tick_seconds
-        self.poller = Poller(store, source, self.clock, rules=rules, intervals=intervals)
+        self.presenter = presenter
+        self.poller = Poller(
+            store, source, self.clock, presenter=presenter, rules=rules, intervals=intervals
+        )
         self.queue = DueQueue(store, self._poll, self.clock, per_venue=per_venue)
-        self.outbox = OutboxDispatcher(store, transports, self.clock)
-        self.digests = DigestSender(store, self.poller, self.clock)
+        self.outbox = OutboxDispatcher(store, transports, self.clock, presenter)
+        self.digests = DigestSender(store, self.poller, self.clock, presenter)
         self._delivering = asyncio.Lock()
         self._ticking = asyncio.Lock()
         self._next_housekeeping = 0.0
         self._scheduler: AsyncIOScheduler | None = None
         self._kicker: asyncio.Task[None] | None = None
         self._delivery_wanted = False
+        self._accounts_sampled_at: float | None = None
 
     async def start(self) -> None:
         """Re-check every account now, free stale outbox claims, and start ticking."""
         await self.recheck_all()
         # Nothing else is sending yet: claims left by a crashed run are void.
         await self.store.release_outbox_claims()
+        await self.sample_accounts()
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self.tick,
@@ -119,6 +135,7 @@ class Monitor:
                 if await self.digests.send_due():
                     await self.deliver()
                 await self.housekeeping()
+                await self.sample_accounts(at_most_every=ACCOUNTS_SAMPLE_EVERY)
             except Exception:
                 # A failing tick must not kill the job; the next tick tries again.
                 log.exception("monitor tick failed")
@@ -132,6 +149,15 @@ class Monitor:
         await self.store.prune_history(now=now, retention_seconds=HISTORY_RETENTION)
         # Delivered keys are kept a week: long past any redelivery of the same alert.
         await self.store.prune_outbox(older_than=now - OUTBOX_RETENTION)
+
+    async def sample_accounts(self, *, at_most_every: float = 0.0) -> None:
+        """Set the ``accounts{state}`` gauge from the store, unless sampled in the last moments."""
+        now = time.monotonic()
+        last = self._accounts_sampled_at
+        if last is not None and now - last < at_most_every:
+            return
+        self._accounts_sampled_at = now
+        metrics.set_accounts(await self.store.account_counts())
 
     async def deliver(self) -> DeliveryReport:
         """Deliver the due outbox rows (one delivery round at a time)."""
@@ -147,7 +173,8 @@ class Monitor:
             report = await self.deliver()
             digests = await self.digests.send_due()
             if not (started or digests or report.delivered or report.retried):
-                return
+                break
+        await self.sample_accounts()
 
     async def _poll(self, account: Account) -> PollResult | None:
         result = await self.poller.poll(account)

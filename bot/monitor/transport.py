@@ -1,10 +1,11 @@
-"""The send seam between the outbox and the chats: one Transport per platform, and its errors."""
+"""The send seam between the outbox and the chats: one Transport per platform, and its errors.
+
+Chat adapters import these through ``bot.core.delivery`` (they talk only to core).
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from bot.core.messages import Message
+from typing import Any, Protocol
 
 
 class Destination(Protocol):
@@ -24,14 +25,18 @@ class Destination(Protocol):
 
 
 class Transport(Protocol):
-    """Delivers one neutral message to one chat of its platform.
+    """Delivers one message to one chat of its platform.
+
+    The message is what the monitor's presenter made of the chat's due payloads (with core's
+    presenter, a ``bot.core.messages.Message``). It is typed ``Any`` here so that the monitor
+    needs no import of core and an adapter may declare the concrete type it renders.
 
     Raise :class:`DeliveryRetry` when the platform asks to wait (429), :class:`DestinationGone`
     when the chat will never accept messages again (bot blocked, kicked, chat deleted). Any other
     exception is treated as transient and retried with backoff.
     """
 
-    async def send(self, destination: Destination, message: Message) -> None: ...
+    async def send(self, destination: Destination, message: Any) -> None: ...
 
 
 class DeliveryRetry(Exception):

@@ -13,6 +13,7 @@ import pytest
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
 from bot.chat.discord.render import SEVERITY_COLOURS
 from bot.core import texts
+from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
 from bot.exchanges.hub import ExchangeHub
 from bot.exchanges.registry import SUPPORTED_VENUES
@@ -67,7 +68,7 @@ async def world(
                             client_options={"guild_ready_timeout": 0.05})
     transports = Transports()
     transports.register("discord", front.transport())
-    monitor = Monitor(store, HubSource(store, hub), transports)
+    monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter())
     task = front.start()
     try:
         await front.wait_ready(5)

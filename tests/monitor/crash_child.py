@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from bot.core.messages import Message
+from bot.core.presenter import CorePresenter
 from bot.monitor.scheduler import Monitor
 from bot.monitor.transport import Destination, Transports
 from bot.store import Store, Vault
@@ -50,7 +51,7 @@ async def main(db: Path, deliveries: Path, mode: str) -> int:
         exchange.set(account, binance_snapshot(0.85))
     transports = Transports()
     transports.register("console", HangingChat() if mode == "hang" else FileChat(deliveries))
-    monitor = Monitor(store, exchange, transports, tick_seconds=0.05)
+    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), tick_seconds=0.05)
     await monitor.start()
     try:
         async with asyncio.timeout(20):

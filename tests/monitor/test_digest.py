@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.messages import from_payload
+from bot.core.presenter import CorePresenter
 from bot.monitor.clock import ManualClock
 from bot.monitor.digest import last_slot
 from bot.monitor.scheduler import Monitor
@@ -57,7 +59,7 @@ async def test_daily_digest_is_sent_once_at_local_time_with_liquidation_prices(
     exchange.set(account, binance_snapshot(0.3))
     transports = Transports()
     transports.register("console", chat)
-    monitor = Monitor(store, exchange, transports, clock=clock)
+    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), clock=clock)
     await monitor.run_until_idle()
     assert chat.sent == []  # 07:58: not yet
     for _ in range(5):  # 08:00 to 08:04, polling every minute
@@ -77,10 +79,11 @@ async def test_digest_on_demand_uses_the_latest_read(store: Store, clock: Manual
     exchange = ScriptedExchange()
     account, subscription = await link(store, clock.now())
     exchange.set(account, binance_snapshot(0.85))
-    monitor = Monitor(store, exchange, Transports(), clock=clock)
+    monitor = Monitor(store, exchange, Transports(), presenter=CorePresenter(), clock=clock)
     assert monitor.digests.on_demand(subscription, "main", "binanceusdm") is None
     await monitor.run_until_idle()
-    digest = monitor.digests.on_demand(subscription, "main", "binanceusdm")
-    assert digest is not None
+    payload = monitor.digests.on_demand(subscription, "main", "binanceusdm")
+    assert payload is not None
+    digest = from_payload(payload)
     assert digest.severity == "margin_call"
     assert any("liquidation" in line for line in digest.lines)

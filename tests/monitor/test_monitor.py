@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from pathlib import Path
 
+from bot.core.presenter import CorePresenter
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor.clock import ManualClock
 from bot.monitor.due import PollIntervals
@@ -21,7 +22,10 @@ def monitor_for(
 ) -> Monitor:
     transports = Transports()
     transports.register("console", chat)
-    return Monitor(store, exchange, transports, clock=clock, tick_seconds=0.02, **kw)  # type: ignore[arg-type]
+    return Monitor(  # type: ignore[arg-type]
+        store, exchange, transports, presenter=CorePresenter(), clock=clock, tick_seconds=0.02,
+        **kw,
+    )
 
 
 async def test_margin_call_reaches_the_owner_once_through_the_real_scheduler(
@@ -269,7 +273,9 @@ async def test_accelerated_clock_runs_minutes_of_polling_in_a_moment(store: Stor
     exchange.set(account, binance_snapshot(0.3))
     transports = Transports()
     transports.register("console", chat)
-    monitor = Monitor(store, exchange, transports, clock=clock, tick_seconds=0.02)
+    monitor = Monitor(
+        store, exchange, transports, presenter=CorePresenter(), clock=clock, tick_seconds=0.02
+    )
     await monitor.start()
     try:
         await wait_for(lambda: len(exchange.reads) >= 4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.messages import message, to_payload
+from bot.core.presenter import CorePresenter
 from bot.monitor.clock import ManualClock
 from bot.monitor.outbox import OutboxDispatcher, backoff_delay
 from bot.monitor.transport import DeliveryRetry, DestinationGone, Transports
@@ -21,7 +22,7 @@ from .world import RecordingChat, link
 def dispatcher(store: Store, chat: RecordingChat, clock: ManualClock) -> OutboxDispatcher:
     transports = Transports()
     transports.register("console", chat)
-    return OutboxDispatcher(store, transports, clock, rng=lambda: 0.0)
+    return OutboxDispatcher(store, transports, clock, CorePresenter(), rng=lambda: 0.0)
 
 
 async def queue(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.presenter import CorePresenter
 from bot.exchanges import ExchangeHub
 from bot.monitor.clock import ManualClock
 from bot.monitor.scheduler import Monitor
@@ -61,7 +62,9 @@ async def test_price_fall_on_the_simulator_becomes_one_critical_alert_then_key_r
             chat = RecordingChat()
             transports = Transports()
             transports.register("console", chat)
-            monitor = Monitor(store, HubSource(store, hub), transports, clock=clock)
+            monitor = Monitor(
+                store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
+            )
 
             await monitor.run_until_idle()
             assert chat.sent == []  # healthy

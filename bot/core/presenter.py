@@ -1,0 +1,90 @@
+"""Core's words for the monitor: alerts, digests and notices as neutral messages, one per chat.
+
+:class:`CorePresenter` implements ``bot.monitor.presenter.Presenter``; the composition root
+passes it to ``Monitor(..., presenter=CorePresenter())``. Payloads are ``to_payload`` dicts of
+:class:`~bot.core.messages.Message`, and every transport receives a ``Message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core import format as fmt
+from bot.core import texts, views
+from bot.core.alerts import coalesce, render_event
+from bot.core.messages import Message, from_payload, message, to_payload
+from bot.exchanges import SUPPORTED_VENUES
+from bot.monitor.policy import AlertEvent
+from bot.monitor.presenter import DigestFacts, LastRead, Payload
+
+# The two sentences below belong in bot.core.texts (next to ALERT_SUBSCRIPTION_DISABLED and
+# DIGEST_NO_DATA); they live here until that catalogue's owner moves them.
+# How a gone chat is named to its owner: its own name is no longer known once we are out of it.
+GONE_WHERE = "a {platform} chat"
+# Why a digest has no figures when the account was never read successfully.
+NO_READ_YET = "no successful read yet"
+
+
+class CorePresenter:
+    """The monitor's Presenter, worded with core's texts, views and message model."""
+
+    def render_alert(self, event: AlertEvent, share: str, *, owner: str) -> Payload:
+        return to_payload(render_event(event, share, owner=owner))
+
+    def render_digest(self, facts: DigestFacts) -> Payload:
+        if facts.read is None:
+            return to_payload(no_data_digest(facts.label, facts.reason, private=facts.private))
+        return to_payload(
+            digest_message(facts.label, facts.venue, facts.read, facts.share,
+                           private=facts.private)
+        )
+
+    def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
+        where = GONE_WHERE.format(platform=platform)
+        return to_payload(message(
+            label,
+            "watch",
+            lines=(texts.ALERT_SUBSCRIPTION_DISABLED.format(label=label, where=where,
+                                                            reason=reason),),
+            private=True,
+        ))
+
+    def deliverable(self, payloads: Sequence[Payload]) -> Message:
+        return coalesce([from_payload(payload) for payload in payloads])
+
+
+def digest_message(label: str, venue: str, last: LastRead, share: str, *, private: bool) -> Message:
+    """The liquidation-price summary (core's positions view), no more than ``share`` allows."""
+    info = SUPPORTED_VENUES.get(venue)
+    view = views.AccountView(0, label, venue, info.label if info is not None else venue)
+    health = last.health
+    title = texts.DIGEST_MESSAGE_TITLE.format(label=label)
+    lines = [texts.STATUS_STATE.get(health.state, health.state)]
+    if share in ("ratio", "positions"):
+        name = views.ratio_name(health)
+        lines.append(
+            texts.ALERT_RATIO.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
+        )
+        lines.append(views.account_move_line(health))
+    if share == "positions":
+        marks = {p.symbol: (p.size, p.mark_price) for p in last.snapshot.positions}
+        lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
+    if health.approximate:
+        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
+    return message(
+        title,
+        views.severity_of(health),
+        lines=lines,
+        private=private,
+        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(last.at)),
+    )
+
+
+def no_data_digest(label: str, reason: str | None, *, private: bool = False) -> Message:
+    """The digest of an account that could not be read lately (``reason``: its last error)."""
+    return message(
+        texts.DIGEST_MESSAGE_TITLE.format(label=label),
+        "watch",
+        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or NO_READ_YET),),
+        private=private,
+    )
