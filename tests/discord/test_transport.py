@@ -10,8 +10,8 @@ from bot.chat.discord import transport as transport_module
 from bot.chat.discord.frontend import DiscordFrontEnd
 from bot.chat.discord.render import SEVERITY_COLOURS
 from bot.chat.discord.transport import DiscordTransport, Pace
+from bot.core.delivery import DeliveryRetry, DestinationGone
 from bot.core.messages import Field, message
-from bot.monitor.transport import DeliveryRetry, DestinationGone
 from bot.store.records import Destination
 from tests.fakes.discord_api import FakeDiscord
 
