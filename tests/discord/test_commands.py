@@ -186,3 +186,14 @@ async def test_settings_takes_a_role_option_and_everyone_clears_it(
                                       {"role": RoleRef(guild, "@everyone")},
                                       member=owner, guild=guild))
     assert core.last("community_settings").values["role"] == "none"
+
+
+async def test_a_moderator_command_sent_from_dms_asks_for_a_server(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    payload = slash_payload("margin-admin audit", member=fake_discord.guilds[0].member("owner"))
+    await invoke(front, payload)
+    [reply] = fake_discord.callbacks_for(payload)
+    assert reply.ephemeral
+    assert reply.message["embeds"][0]["description"] == texts.NEEDS_COMMUNITY
+    assert not [c for c in core.calls if c.usecase == "audit_log"]

@@ -192,6 +192,8 @@ def _account_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]
 def _moderator_check(runner: Runner) -> Callable[[discord.Interaction], Awaitable[bool]]:
     async def predicate(interaction: discord.Interaction) -> bool:
         # Checked on every call: default_permissions is only a hint server admins can override.
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage(texts.NEEDS_COMMUNITY)
         if not await runner.is_moderator(interaction):
             raise NotModerator(texts.NEEDS_MODERATOR)
         return True

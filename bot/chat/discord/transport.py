@@ -10,8 +10,8 @@ import aiohttp
 import discord
 
 from bot.chat.discord.render import render
+from bot.core.delivery import DeliveryRetry, Destination, DestinationGone
 from bot.core.messages import Message
-from bot.monitor.transport import DeliveryRetry, Destination, DestinationGone
 
 log = logging.getLogger(__name__)
 
