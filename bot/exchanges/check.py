@@ -18,11 +18,10 @@ from typing import Any
 
 import risk
 
-from .errors import ExchangeReadError
-from .hub import ExchangeHub
-from .registry import SUPPORTED_VENUES, adapter_for
-from .replay import RecordingError, load_recording, replay
 from .types import AccountRead, Credentials
+
+# ccxt (and so the hub, the registry's venue modules and the replay) is imported in run():
+# building `marginwatch --help` must not pay for it.
 
 ENV_PREFIX = "MARGINWATCH_CHECK_"
 
@@ -33,7 +32,8 @@ class UsageError(ValueError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exchange", required=True, metavar="ID",
-                        help="venue id: " + ", ".join(SUPPORTED_VENUES))
+                        help="venue id: kraken, binance, binanceusdm, binancecoinm, bybit, okx, "
+                        "krakenfutures, hyperliquid, ...")
     parser.add_argument("--replay", metavar="FILE",
                         help="read from a recording ({\"METHOD /path\": body}) instead of "
                         "the live exchange")
@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _credentials(args: argparse.Namespace) -> Credentials:
+    from .registry import adapter_for
+
     if args.key_file:
         try:
             with open(args.key_file, encoding="utf-8") as handle:
@@ -65,7 +67,7 @@ def _credentials(args: argparse.Namespace) -> Credentials:
     for name, value in fields.items():
         if value is not None and not isinstance(value, str):
             raise UsageError(f"{name} in the key file must be a string")
-    info = SUPPORTED_VENUES[args.exchange]
+    info = adapter_for(args.exchange).info
     creds = Credentials(api_key=fields["api_key"] or "", secret=fields["secret"] or "",
                         passphrase=fields["passphrase"] or None,
                         wallet_address=fields["wallet_address"] or None)
@@ -81,6 +83,8 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 async def _read_live(args: argparse.Namespace, creds: Credentials) -> AccountRead:
+    from .hub import ExchangeHub
+
     base_urls = {args.exchange: args.base_url} if args.base_url else None
     async with ExchangeHub(base_urls=base_urls) as hub:
         return await hub.read_account(args.exchange, creds)
@@ -126,12 +130,15 @@ def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: b
 
 
 def run(args: argparse.Namespace) -> int:
+    from .errors import ExchangeReadError
+    from .registry import adapter_for
+    from .replay import RecordingError, load_recording, replay
+
     try:
-        if args.exchange not in SUPPORTED_VENUES:
-            try:
-                adapter_for(args.exchange)
-            except KeyError as exc:
-                raise UsageError(str(exc.args[0])) from None
+        try:
+            adapter_for(args.exchange)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
         if args.replay:
             read = asyncio.run(replay(args.exchange, load_recording(args.replay)))
         else:
@@ -147,8 +154,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(risk.health_to_dict(health), indent=2))
     else:
-        label = SUPPORTED_VENUES[args.exchange].label if args.exchange in SUPPORTED_VENUES \
-            else args.exchange
+        label = adapter_for(args.exchange).info.label
         print(render_table(label, health, read.notes, read.approximate or health.approximate))
     return 0
 

@@ -65,6 +65,8 @@ class _SupportedVenues(Mapping[str, VenueInfo]):
 
     def __getitem__(self, venue: str) -> VenueInfo:
         load_all()
+        if ":" in venue:  # family members are resolved on demand, not listed
+            raise KeyError(venue)
         return _ADAPTERS[venue].info
 
     def __iter__(self) -> Iterator[str]:
