@@ -26,6 +26,8 @@ SETTLE_ASSET = "ZUSD"
 # Staked / earning / opt-in rewards balances: Kraken does not count them as margin collateral.
 EARN_SUFFIXES = (".S", ".M", ".F", ".B", ".P")
 TICKER_TTL = 5.0
+# Relative gap between Kraken's trade balance and our priced collateral worth telling the user.
+TB_TOLERANCE = 0.02
 
 QUERY_ONLY_KEY_HELP = (
     "Kraken cannot tell us what a key is allowed to do, so please check it yourself: in Kraken "
@@ -83,6 +85,13 @@ class KrakenAdapter(VenueAdapter):
                 "Left out of collateral: " + ", ".join(sorted(left_out)) + " (staked or earning "
                 "balances; Kraken Futures wallets and other sub-accounts are not read either)."
             )
+        reported_tb = num(trade.get("tb"), "TradeBalance.tb")
+        priced_tb = wallet + sum(a.amount * a.price * (1 - a.haircut) for a in assets)
+        if abs(priced_tb - reported_tb) > TB_TOLERANCE * max(abs(reported_tb), 1.0):
+            # Kraken's own valuation differs from the prices we read (stale ticker, an asset we
+            # cannot price): say so, the user sees both figures.
+            notes.append(f"Kraken values the collateral at {reported_tb:,.2f} {SETTLE}; "
+                         f"today's prices here give {priced_tb:,.2f} {SETTLE}.")
         positions = [self._position(client, row, prices, notes) for row in position_rows]
         positions = [p for p in positions if p is not None]
 
@@ -95,7 +104,7 @@ class KrakenAdapter(VenueAdapter):
                 margin_level=None if margin_level is None else margin_level / 100.0,
                 equity=num(trade.get("e"), "TradeBalance.e"),
                 used_margin=num(trade.get("m"), "TradeBalance.m"),
-                trade_balance=num(trade.get("tb"), "TradeBalance.tb"),
+                trade_balance=reported_tb,
                 unrealized_pnl=num(trade.get("n"), "TradeBalance.n"),
                 free_margin=opt_num(trade.get("mf"), "TradeBalance.mf"),
             ),

@@ -113,3 +113,11 @@ async def test_asset_pair_levels_become_thresholds_only_when_they_differ_from_th
         thresholds = (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds
     assert thresholds is not None
     assert (thresholds.margin_call, thresholds.liquidation) == (0.7, pytest.approx(0.3))
+
+
+async def test_a_gap_between_krakens_trade_balance_and_our_prices_is_told(sim, hub):
+    # The first read caches the ticker; then BTC moves but Kraken's own tb follows at once.
+    await hub.read_account("kraken", KRAKEN)
+    sim.set_price("kraken", "BTC/USD", 300000.0)  # 0.1 BTC now worth 30,000 at Kraken
+    read = await hub.read_account("kraken", KRAKEN)
+    assert any("Kraken values the collateral" in note for note in read.notes)
