@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class Simulator:
         self._routers: dict[str, web.UrlDispatcher] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._recordings: dict[str, dict[str, Any]] = {}
+        self._rewrites: dict[str, dict[str, Callable[[Any], Any]]] = {}
         self._step = 0
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -194,6 +195,16 @@ class Simulator:
         self._venue(venue)
         self._recordings[venue] = dict(recording)
 
+    def rewrite(self, venue: str, key: str, change: Callable[[Any], Any] | None) -> None:
+        """Pass the JSON body the plug-in answers to ``key`` (``"METHOD /path"``) through
+        ``change`` before it is sent (``None`` stops): a venue answering with a missing field,
+        a NaN or an empty value, in its own dialect, for the reliability tests."""
+        self._venue(venue)
+        if change is None:
+            self._rewrites.get(venue, {}).pop(key, None)
+        else:
+            self._rewrites.setdefault(venue, {})[key] = change
+
     # --- request handling ---------------------------------------------------------------------
 
     def _take_fault(self, venue: str, public: bool) -> _Fault | None:
@@ -247,4 +258,9 @@ class Simulator:
         if match.http_exception is not None:
             return web.json_response({"error": f"{venue} simulator: no route {key}"},
                                      status=match.http_exception.status)
-        return await match.handler(inner)
+        response = await match.handler(inner)
+        change = self._rewrites.get(venue, {}).get(key)
+        if change is not None and isinstance(response, web.Response) and response.text:
+            return web.Response(text=json.dumps(change(json.loads(response.text))),
+                                status=response.status, content_type="application/json")
+        return response
