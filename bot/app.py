@@ -1,0 +1,223 @@
+"""`marginwatch run`: the composition root of the real service, and its orderly shutdown.
+
+One process, one asyncio loop: the monitor's scheduler, the Telegram updater and the Discord
+client share it. Any front end that dies takes the whole process down cleanly rather than
+leaving the other half running; SIGTERM/SIGINT stop it in DESIGN's order: stop polling and let
+deliveries in flight finish, stop the chat front ends, close the exchange sessions, close the
+database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.ops.metrics import set_front_end
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("marginwatch.app")
+
+NOTHING_CONFIGURED = """\
+marginwatch run: no chat front end is configured.
+
+Set MARGINWATCH_TELEGRAM_TOKEN and/or MARGINWATCH_DISCORD_TOKEN (in the environment or a .env
+file; see .env.example), and a master key for stored exchange keys:
+
+    marginwatch keys new        # prints a key; put it in MARGINWATCH_MASTER_KEYS
+
+To see the product work without any of this, run the demo:
+
+    marginwatch demo
+"""
+
+
+class StartupError(Exception):
+    """The service cannot start; ``str()`` is one sentence for the operator."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env-file", default=".env",
+                        help="the .env file to read (default: ./.env if it exists)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.env_file)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"marginwatch run: {problem}", file=sys.stderr)
+        return 2
+    if not settings.front_ends():
+        print(NOTHING_CONFIGURED, file=sys.stderr)
+        return 2
+    from bot.logs import setup_logging_from
+
+    setup_logging_from(settings)
+    try:
+        return asyncio.run(Service(settings).serve())
+    except StartupError as exc:
+        print(f"marginwatch run: {exc}", file=sys.stderr)
+        return 2
+
+
+Closer = Callable[[], Awaitable[Any]]
+
+
+class Service:
+    """Builds every part from the settings, runs until stopped, then shuts down in order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop_event = asyncio.Event()
+        # Filled as parts start; closed in this order (monitor first, database last).
+        self._monitor_stop: Closer | None = None
+        self._front_end_stops: list[Closer] = []
+        self._late_closers: list[Closer] = []
+        self._front_end_tasks: dict[str, asyncio.Task[Any]] = {}
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop_event.set)
+        try:
+            await self._start()
+        except StartupError:
+            await self._shutdown()
+            raise
+        except Exception:
+            await self._shutdown()
+            raise
+        log.info("marginwatch is running (%s)", ", ".join(self.settings.front_ends()))
+        stopper = asyncio.create_task(self.stop_event.wait(), name="stop-signal")
+        watched = {stopper, *self._front_end_tasks.values()}
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        status = 0
+        for name, task in self._front_end_tasks.items():
+            if task in done:
+                error = task.exception() if not task.cancelled() else None
+                log.error("the %s front end stopped%s; shutting down", name,
+                          f": {type(error).__name__}" if error else "")
+                status = 1
+        stopper.cancel()
+        await self._shutdown()
+        return status
+
+    async def _start(self) -> None:
+        from bot.core.presenter import CorePresenter
+        from bot.core.usecases import Core
+        from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
+        from bot.monitor.due import PollIntervals
+        from bot.monitor.scheduler import Monitor
+        from bot.monitor.source import HubSource
+        from bot.monitor.transport import Transports
+        from bot.store import Store, StoreError, VaultError
+
+        settings = self.settings
+        try:
+            store = await Store.open(settings.database, settings.vault())
+        except (StoreError, VaultError) as exc:
+            raise StartupError(str(exc)) from None
+        self._late_closers.append(store.close)
+        hub = ExchangeHub()
+        self._late_closers.insert(0, hub.close)
+        core = Core(store, hub, SUPPORTED_VENUES)
+        transports = Transports()
+        interval = settings.poll_interval
+        monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
+                          intervals=PollIntervals(calm=interval, watch=interval / 2,
+                                                  danger=max(5.0, interval / 6)))
+        # Metrics first, so the front ends' "up" gauges land in the registry that is served.
+        if settings.metrics_enabled():
+            await self._start_ops(store, monitor)
+        if settings.telegram_token is not None:
+            await self._start_telegram(core, transports)
+        if settings.discord_token is not None:
+            await self._start_discord(core, transports)
+        await monitor.start()
+        self._monitor_stop = monitor.stop
+
+    async def _start_telegram(self, core: Any, transports: Any) -> None:
+        from telegram.error import InvalidToken
+
+        from bot.chat.telegram.app import TelegramFrontend
+        from bot.chat.telegram.settings import TelegramSettings
+
+        token = self.settings.telegram_token
+        assert token is not None
+        front = TelegramFrontend(
+            TelegramSettings(token=token, api_url=self.settings.telegram_api_url,
+                             private_chat_pace=self.settings.telegram_private_chat_pace),
+            core, on_chat_moved=core.move_chat if hasattr(core, "move_chat") else None)
+        try:
+            await front.start()
+        except InvalidToken:
+            raise StartupError("Telegram refused MARGINWATCH_TELEGRAM_TOKEN: check it with "
+                               "@BotFather.") from None
+        self._front_end_stops.append(front.stop)
+        transports.register("telegram", front.transport)
+        set_front_end("telegram", up=True)
+
+    async def _start_discord(self, core: Any, transports: Any) -> None:
+        import discord
+
+        from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp
+
+        token = self.settings.discord_token
+        assert token is not None
+        stamp = FileStamp(self.settings.database.with_suffix(".discord-schema"))
+        front = DiscordFrontEnd(core, token.get_secret_value(), stamp=stamp)
+        task = front.start()
+        ready = asyncio.create_task(front.wait_ready(timeout=60.0))
+        done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            ready.cancel()
+            error = task.exception()
+            if isinstance(error, discord.LoginFailure):
+                raise StartupError("Discord refused MARGINWATCH_DISCORD_TOKEN: reset it in the "
+                                   "Developer Portal (Bot → Reset Token).")
+            raise StartupError(f"the Discord front end stopped while starting: "
+                               f"{type(error).__name__ if error else 'closed'}")
+        ready.result()  # commands are synced at login, only when their schema hash changed
+        self._front_end_tasks["discord"] = task
+        self._front_end_stops.append(front.stop)
+        transports.register("discord", front.transport())
+        set_front_end("discord", up=True)
+
+    async def _start_ops(self, store: Any, monitor: Any) -> None:
+        from bot.ops import start_ops_server
+
+        port = self.settings.metrics_port
+        assert port is not None
+        try:
+            service = await start_ops_server(port=port, host=self.settings.metrics_host,
+                                             store=store, monitor=monitor)
+        except OSError as exc:
+            raise StartupError(f"cannot serve metrics on {self.settings.metrics_host}:{port}: "
+                               f"{exc.strerror or exc}") from None
+        self._late_closers.insert(0, service.stop)
+        log.info("metrics on %s/metrics", service.url)
+
+    async def _shutdown(self) -> None:
+        """Stop polling (deliveries in flight finish), the chats, the exchanges, the database."""
+        steps: list[Closer] = []
+        if self._monitor_stop is not None:
+            steps.append(self._monitor_stop)
+        steps += self._front_end_stops + self._late_closers
+        self._monitor_stop = None
+        self._front_end_stops, self._late_closers = [], []
+        for step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("error while shutting down")
+        for task in self._front_end_tasks.values():
+            if not task.done():
+                task.cancel()
+        log.info("marginwatch stopped")

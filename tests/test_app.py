@@ -1,0 +1,102 @@
+"""`marginwatch run`: refuses clearly when it cannot start, runs with a chat, stops in order."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.store.vault import generate_key
+from tests.fakes.telegram_api import TOKEN, FakeTelegramServer
+
+
+def clean_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The process environment without any MARGINWATCH_ setting of the machine, plus ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARGINWATCH_")}
+    env.update({f"MARGINWATCH_{k}": v for k, v in settings.items()})
+    env["MARGINWATCH_DATABASE"] = env.get("MARGINWATCH_DATABASE", str(tmp_path / "mw.db"))
+    return env
+
+
+async def start(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--env-file", str(tmp_path / "none.env"),
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple[int, str]:
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode or 0, (out + err).decode()
+
+
+async def test_with_nothing_configured_it_says_what_to_set_and_how_to_run_the_demo(
+        tmp_path: Path) -> None:
+    code, output = await finish(await start(tmp_path, clean_env(tmp_path)))
+    assert code == 2
+    assert "MARGINWATCH_TELEGRAM_TOKEN" in output and "marginwatch demo" in output
+    assert not (tmp_path / "mw.db").exists()
+
+
+async def test_a_bad_setting_is_one_sentence_and_nothing_starts(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, METRICS_PORT="ninety")
+    code, output = await finish(await start(tmp_path, env))
+    assert code == 2 and "MARGINWATCH_METRICS_PORT" in output and "Traceback" not in output
+    assert TOKEN not in output
+
+
+async def test_an_unwritable_database_path_is_refused_clearly(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, MASTER_KEYS=generate_key(),
+                    DATABASE=str(tmp_path / "no" / "such" / "folder" / "mw.db"))
+    code, output = await finish(await start(tmp_path, env))
+    assert code == 2 and "does not exist" in output and "Traceback" not in output
+
+
+async def test_a_token_telegram_refuses_stops_with_a_clear_sentence(tmp_path: Path) -> None:
+    async with FakeTelegramServer() as api:
+        env = clean_env(tmp_path, TELEGRAM_TOKEN="999:not-the-fake-bots-token",
+                        TELEGRAM_API_URL=api.base_url, MASTER_KEYS=generate_key())
+        code, output = await finish(await start(tmp_path, env))
+    assert code == 2 and "Telegram refused" in output
+    assert "not-the-fake-bots-token" not in output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
+        tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeTelegramServer() as api:
+        env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url,
+                        MASTER_KEYS=generate_key(), METRICS_PORT=str(port), LOG_LEVEL="DEBUG")
+        proc = await start(tmp_path, env)
+        try:
+            await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                            body = await response.text()
+                            break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    health = await response.json()
+            assert "marginwatch_polls_total" in body
+            assert 'marginwatch_front_end_up{front_end="telegram"} 1.0' in body
+            assert "status" in health
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code, output = await finish(proc)
+    assert code == 0, output[-3000:]
+    assert "marginwatch stopped" in output
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    assert (tmp_path / "mw.db").exists()
