@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.chat.console.render import render
+from bot.core.delivery import Destination
 from bot.core.messages import Message
-from bot.monitor.transport import Destination
 
 
 class ConsoleTransport:
