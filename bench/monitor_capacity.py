@@ -1,0 +1,456 @@
+"""How many accounts one process keeps on schedule: the real monitor against the local simulator.
+
+    python bench/monitor_capacity.py                      # 1,000 accounts, 60 s × 3
+    python bench/monitor_capacity.py --accounts 10000     # the community-scale target
+    python bench/monitor_capacity.py --naive              # also the obvious implementation
+    python bench/monitor_capacity.py --quick --json       # 100 accounts, 2 s interval, seconds
+
+What runs (the production parts, nothing mocked but the chat platform):
+
+- the exchange simulator in its own process (as a remote exchange would be), ``--latency``
+  seconds per request (default 50 ms), accounts spread over kraken, binanceusdm, binance and
+  bybit; binanceusdm lists ``--markets`` extra perpetuals so ccxt holds a realistic table;
+- the store on a SQLite file; users, accounts (credentials encrypted by the vault) and one DM
+  subscription each are written through the store's repositories in one transaction instead of
+  N link calls (linking checks every key at the exchange, which is not what is measured);
+- shared: one ExchangeHub (markets, sessions and throttles per exchange), HubSource decrypting
+  the key per poll, and the Monitor (one APScheduler tick job, the due-account queue);
+- naive (``--naive``): one ExchangeHub per account (its own ccxt instance, markets, session and
+  SSL context), keys decrypted once and kept, and one APScheduler interval job per account; the
+  same Poller behind it, so the store work is identical. It runs on at most ``--naive-accounts``
+  accounts (its memory grows linearly; 10,000 would need tens of GB).
+
+Clock: the real system clock. Exchange latency and CPU cost are real seconds, so only real time
+says whether N/interval polls per second fit; an accelerated clock would multiply the demanded
+rate instead, and a manual clock cannot be late. Lag is "poll start − due time", both read from
+the monitor's clock. Polls are spread over the first interval, as a running bot's are (the
+start-up re-check that makes every account due at once is left out: ``SteadyMonitor``).
+
+Each variant runs in a fresh process, so one cannot inherit the other's memory. Rate limits per
+exchange are switched off (``requests_per_second`` 0): the simulator is not Binance, and the
+question is what this machine can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import (
+    BENCH_VENUES,
+    ClonedInstanceHub,
+    CountingTransport,
+    LagRecorder,
+    PeakRss,
+    TimedStore,
+    bench_account,
+    build_monitor,
+    cpu_seconds,
+    load_average,
+    percentile,
+    rss_mb,
+    seed_accounts,
+    with_presenter,
+)
+
+# Seconds between seeding and the first due poll, so set-up never counts as lag.
+START_OFFSET = 1.0
+
+
+# --- the simulator process ---------------------------------------------------------------------
+
+async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
+    """Run the simulator with ``accounts`` bench accounts until stdin closes."""
+    import psutil
+    from aiohttp import web
+
+    from bot.sim import Simulator
+
+    sim = Simulator(latency=latency)
+    sim.venue("binanceusdm").synthetic_markets = markets  # type: ignore[attr-defined]
+    for index in range(accounts):
+        spec = bench_account(index)
+        sim.add_account(spec.venue, api_key=spec.api_key, secret=spec.secret, **spec.state)
+    await sim.start()
+    served = 0
+
+    async def stats(_request: web.Request) -> web.Response:
+        times = psutil.Process().cpu_times()
+        return web.json_response({"requests": served + len(sim.requests),
+                                  "cpu_seconds": times.user + times.system})
+
+    control = web.Application()
+    control.router.add_get("/stats", stats)
+    runner = web.AppRunner(control, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(json.dumps({"port": sim.port, "control": runner.addresses[0][1]}), flush=True)
+    loop = asyncio.get_running_loop()
+    stdin_closed = loop.run_in_executor(None, sys.stdin.read)
+    while not stdin_closed.done():
+        # The request log would grow by hundreds of rows a second: keep only the count.
+        served += len(sim.requests)
+        sim.requests.clear()
+        await asyncio.wait({stdin_closed}, timeout=1.0)
+    await runner.cleanup()
+    await sim.stop()
+
+
+class SimulatorProcess:
+    """The simulator in a child process; ``base_urls`` for the hub, ``stats()`` for its counts."""
+
+    def __init__(self, accounts: int, latency: float, markets: int) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-sim", "--accounts", str(accounts),
+             "--latency", str(latency), "--markets", str(markets)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError("the simulator process did not start")
+        ports = json.loads(line)
+        self.port, self.control = int(ports["port"]), int(ports["control"])
+
+    def close(self) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait(timeout=30)
+
+
+async def simulator_stats(control_port: int) -> dict[str, float]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, \
+            session.get(f"http://127.0.0.1:{control_port}/stats") as response:
+        return dict(await response.json())
+
+
+# --- one variant, in its own process -----------------------------------------------------------
+
+def _profiler(path: str | None) -> Any:
+    """A started pyinstrument profiler of the loop thread (dev extra), or None."""
+    if not path:
+        return None
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002, async_mode="disabled")
+    profiler.start()
+    return profiler
+
+
+def _credentials(spec: Any) -> Any:
+    from bot.exchanges.types import Credentials
+
+    return Credentials(api_key=spec.api_key, secret=spec.secret)
+
+
+async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
+    from bot.exchanges import ExchangeHub
+    from bot.monitor.clock import SystemClock
+    from bot.monitor.due import PollIntervals
+    from bot.monitor.source import HubSource
+    from bot.monitor.transport import Transports
+    from bot.store import Vault, generate_key
+
+    naive = args.variant == "naive"
+    count = min(args.accounts, args.naive_accounts) if naive else args.accounts
+    interval = float(args.interval)
+    window = interval * args.intervals
+    base_urls = {venue: f"http://127.0.0.1:{args.sim_port}/{venue}" for venue in BENCH_VENUES}
+    hub_options: dict[str, Any] = {"base_urls": base_urls,
+                                   "requests_per_second": dict.fromkeys(BENCH_VENUES, 0.0)}
+    specs = [bench_account(index) for index in range(count)]
+    clock = SystemClock()
+    intervals = PollIntervals(calm=interval, watch=interval / 2, danger=max(interval / 6, 0.5))
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = await TimedStore.open(Path(folder) / "bench.db",
+                                      Vault.from_strings([generate_key()]))
+        # Warm-up outside the measurement: imports, ccxt classes, one read per venue.
+        async with ExchangeHub(**hub_options) as warm:
+            for spec in specs[:len(BENCH_VENUES)]:
+                await warm.read_account(spec.venue, _credentials(spec))
+        hub_class = ClonedInstanceHub if args.hub == "cloned" else ExchangeHub
+        shared_hub = None if naive else hub_class(**hub_options)
+        if shared_hub is not None:
+            # The shared hub's per-exchange state is a fixed cost: load it before the baseline.
+            for spec in specs[:len(BENCH_VENUES)]:
+                await shared_hub.read_account(spec.venue, _credentials(spec))
+
+        seeded_at = time.perf_counter()
+        parked = clock.now() + 100 * interval  # nothing is due until the spread below
+        ids = await store.run(lambda tx: seed_accounts(
+            tx, specs, now=clock.now(), first_poll=parked, spread=interval))
+        seed_seconds = time.perf_counter() - seeded_at
+        first_poll = clock.now() + START_OFFSET
+
+        def spread(tx: Any) -> None:
+            for index, account_id in enumerate(ids):
+                tx.accounts.schedule(account_id, first_poll + interval * index / len(ids))
+
+        await store.run(spread)
+        baseline = rss_mb()
+        store.busy_seconds = store.busy_cpu_seconds = 0.0
+        store.transactions = 0
+        load_before = load_average()
+        transport = CountingTransport()
+        transports = Transports()
+        transports.register("bench", transport)
+        cpu_started = cpu_seconds()
+        profiler = _profiler(args.profile)
+        with PeakRss() as peak:
+            if naive:
+                recorder, extra = await _run_naive(store, ids, specs, hub_options, clock,
+                                                   intervals, transports, first_poll, window)
+            else:
+                assert shared_hub is not None
+                recorder = LagRecorder(HubSource(store, shared_hub), clock)
+                monitor = build_monitor(store, recorder, transports, clock=clock,
+                                        intervals=intervals, per_venue=args.per_venue,
+                                        tick_seconds=args.tick)
+                await monitor.start()
+                await asyncio.sleep(first_poll + window - clock.now())
+                recorder.recording = False
+                polls_in_window = recorder.reads
+                await monitor.stop()
+                extra = {"polls_in_window": polls_in_window, "per_venue": args.per_venue,
+                         "hub": args.hub,
+                         "tick_seconds": args.tick}
+                await shared_hub.close()
+        cpu_used = cpu_seconds() - cpu_started
+        if profiler is not None:
+            profiler.stop()
+            Path(args.profile).write_text(
+                profiler.output_text(unicode=True, show_all=False)
+                + "\n\nflat (self time):\n" + profiler.output_text(unicode=True, flat=True))
+        queued = await store.read(lambda tx: tx.db.execute(
+            "select count(*) from outbox").fetchone()[0])
+        await store.close()
+
+    polls = max(recorder.reads, 1)
+    return {
+        "variant": args.variant,
+        "accounts": count,
+        "interval_s": interval,
+        "intervals": args.intervals,
+        "window_s": window,
+        "polls": recorder.reads,
+        # Polls started inside the window, whether or not they finished in it.
+        "polls_per_second": round(len(recorder.lags) / window, 2),
+        "polls_demanded_per_second": round(count / interval, 2),
+        "read_failures": recorder.failures,
+        "lag_p50_s": round(percentile(recorder.lags, 0.50), 3),
+        "lag_p99_s": round(percentile(recorder.lags, 0.99), 3),
+        "lag_max_s": round(max(recorder.lags, default=0.0), 3),
+        "cpu_ms_per_poll": round(cpu_used / polls * 1000, 3),
+        "db_ms_per_poll": round(store.busy_seconds / polls * 1000, 3),
+        "db_cpu_ms_per_poll": round(store.busy_cpu_seconds / polls * 1000, 3),
+        "db_transactions_per_poll": round(store.transactions / polls, 2),
+        "rss_baseline_mb": round(baseline, 1),
+        "peak_rss_mb": round(peak.peak_mb, 1),
+        "memory_per_account_mb": round((peak.peak_mb - baseline) / count, 4),
+        "alerts_queued": int(queued),
+        "alerts_delivered": transport.sent,
+        "seed_seconds": round(seed_seconds, 2),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        **extra,
+    }
+
+
+async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: dict[str, Any],
+                     clock: Any, intervals: Any, transports: Any, first_poll: float,
+                     window: float) -> tuple[LagRecorder, dict[str, Any]]:
+    """One ccxt set-up and one scheduler job per account: the obvious bot."""
+    from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED, JobExecutionEvent
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.exchanges import ExchangeHub
+    from bot.exchanges.types import Credentials
+    from bot.monitor.poller import Poller
+
+    accounts = {a.id: a for a in await store.all_accounts("active")}
+    secrets = {account_id: await store.account_credentials(account_id) for account_id in ids}
+    hubs = {account_id: ExchangeHub(**hub_options) for account_id in ids}
+    venue_of = {account_id: spec.venue for account_id, spec in zip(ids, specs, strict=True)}
+
+    class NaiveSource:
+        async def read(self, account: Any) -> Any:
+            keys = secrets[account.id]
+            credentials = Credentials(api_key=keys.api_key or "", secret=keys.secret or "")
+            return await hubs[account.id].read_account(venue_of[account.id], credentials)
+
+    recorder = LagRecorder(NaiveSource(), clock)
+    poller = Poller(store, recorder, clock,
+                    **with_presenter(Poller, {"intervals": intervals}))  # type: ignore[arg-type]
+    scheduled: dict[str, float] = {}
+    missed = 0
+
+    def listen(event: JobExecutionEvent) -> None:
+        nonlocal missed
+        if event.code == EVENT_JOB_MISSED:
+            missed += 1
+        else:
+            scheduled[event.job_id] = event.scheduled_run_times[-1].timestamp()
+
+    async def poll(account_id: int) -> None:
+        due = scheduled.get(str(account_id))
+        if recorder.recording and due is not None:
+            recorder.lags.append(max(0.0, clock.now() - due))
+        # The lag is the job's, not the account row's: keep the recorder from adding its own.
+        account = accounts[account_id]
+        plain = type(account)(**{**account.__dict__, "next_poll_at": None})
+        await poller.poll(plain)
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_listener(listen, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED)
+    for index, account_id in enumerate(ids):
+        start = first_poll + intervals.calm * index / len(ids)
+        scheduler.add_job(poll, "interval", seconds=intervals.calm, args=[account_id],
+                          id=str(account_id), next_run_time=datetime.fromtimestamp(start, UTC))
+    scheduler.start()
+    await asyncio.sleep(first_poll + window - clock.now())
+    recorder.recording = False
+    polls_in_window = recorder.reads
+    scheduler.shutdown(wait=False)
+    await asyncio.sleep(0.5 + float(hub_options.get("latency", 0)))
+    for hub in hubs.values():
+        await hub.close()
+    return recorder, {"polls_in_window": polls_in_window, "missed_runs": missed,
+                      "scheduler_jobs": len(ids)}
+
+
+# --- the parent: both variants side by side --------------------------------------------------
+
+def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--variant", variant, "--sim-port", str(sim.port),
+               "--accounts", str(args.accounts), "--naive-accounts", str(args.naive_accounts),
+               "--interval", str(args.interval), "--intervals", str(args.intervals),
+               "--per-venue", str(args.per_venue), "--tick", str(args.tick),
+               "--hub", args.hub]
+    if args.profile:
+        command += ["--profile", f"{args.profile}.{variant}.txt"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def print_table(report: dict[str, Any]) -> None:
+    shared, naive = report["shared"], report.get("naive")
+    print(f"monitor capacity: {shared['accounts']} accounts over {', '.join(report['venues'])}; "
+          f"{report['latency_s'] * 1000:g} ms simulated latency; {shared['interval_s']:g} s "
+          f"interval × {shared['intervals']}; real clock")
+    rows = (("accounts", "accounts"), ("polls", "polls"),
+            ("polls_per_second", "polls / s"), ("polls_demanded_per_second", "polls / s demanded"),
+            ("read_failures", "read failures"), ("lag_p50_s", "lag p50 (s)"),
+            ("lag_p99_s", "lag p99 (s)"), ("lag_max_s", "lag max (s)"),
+            ("cpu_ms_per_poll", "CPU / poll (ms)"), ("db_ms_per_poll", "DB time / poll (ms)"),
+            ("db_transactions_per_poll", "DB transactions / poll"),
+            ("peak_rss_mb", "peak RSS (MB)"), ("memory_per_account_mb", "memory / account (MB)"),
+            ("alerts_queued", "alerts queued"), ("alerts_delivered", "alerts delivered"),
+            ("seed_seconds", "seeding (s)"))
+    print(f"{'':26} {'shared':>12}" + (f" {'naive':>12}" if naive else ""))
+    for key, label in rows:
+        line = f"{label:26} {shared[key]!s:>12}"
+        if naive:
+            line += f" {naive[key]!s:>12}"
+        print(line)
+    if naive:
+        print(f"memory per additional account: naive needs "
+              f"{report['memory_ratio_naive_over_shared']}× the shared monitor's")
+    print(f"simulator: {report['simulator_requests_per_poll']} requests / poll; "
+          f"load average {report['load_average']} (shared machine)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=None, help="linked accounts (1000)")
+    parser.add_argument("--intervals", type=int, default=None, help="intervals to run (3)")
+    parser.add_argument("--interval", type=float, default=None, help="poll interval, s (60)")
+    parser.add_argument("--latency", type=float, default=0.05, help="simulator latency, s")
+    parser.add_argument("--markets", type=int, default=400,
+                        help="extra perpetuals listed by the simulated binanceusdm")
+    parser.add_argument("--per-venue", type=int, default=32,
+                        help="polls in flight per exchange (Monitor per_venue)")
+    parser.add_argument("--tick", type=float, default=None, help="monitor tick, s (1.0)")
+    parser.add_argument("--hub", choices=("stock", "cloned"), default="stock",
+                        help="shared side: ExchangeHub as it is, or with cloned account "
+                             "instances (the proposed change, see bench/_common.py)")
+    parser.add_argument("--naive", action="store_true", help="also run the naive implementation")
+    parser.add_argument("--naive-accounts", type=int, default=200,
+                        help="cap on the naive side's accounts (default 200)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="write a pyinstrument profile of each variant to FILE.<variant>.txt")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true",
+                        help="100 accounts, 2 s interval, 2 intervals, naive on 100")
+    parser.add_argument("--variant", choices=("shared", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--sim-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.accounts = args.accounts or (100 if args.quick else 1000)
+    args.intervals = args.intervals or (2 if args.quick else 3)
+    args.interval = args.interval or (2.0 if args.quick else 60.0)
+    args.tick = args.tick or (0.1 if args.quick else 1.0)
+    if args.quick:
+        args.naive_accounts = min(args.naive_accounts, 100)
+        args.markets = min(args.markets, 100)
+    problems = [f"--{name.replace('_', '-')} must be positive"
+                for name in ("accounts", "intervals", "interval", "per_venue", "naive_accounts",
+                             "tick")
+                if getattr(args, name) <= 0]
+    if args.latency < 0 or args.markets < 0:
+        problems.append("--latency and --markets cannot be negative")
+    if problems:
+        print("monitor_capacity: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    if args.serve_sim:
+        asyncio.run(serve_simulator(args.accounts, args.latency, args.markets))
+        return 0
+    if args.variant:
+        print(json.dumps(asyncio.run(run_variant(args))))
+        return 0
+
+    sim = SimulatorProcess(args.accounts, args.latency, args.markets)
+    try:
+        before = asyncio.run(simulator_stats(sim.control))
+        shared = run_child(args, "shared", sim)
+        after = asyncio.run(simulator_stats(sim.control))
+        naive = run_child(args, "naive", sim) if args.naive else None
+    finally:
+        sim.close()
+    # Minus the warm-up reads (one per venue, twice) that are not polls.
+    requests = after["requests"] - before["requests"]
+    report: dict[str, Any] = {
+        "clock": "system",
+        "venues": list(BENCH_VENUES),
+        "latency_s": args.latency,
+        "shared": shared,
+        "naive": naive,
+        "simulator_requests_per_poll": round(requests / max(shared["polls"], 1), 2),
+        "simulator_cpu_ms_per_poll": round(
+            (after["cpu_seconds"] - before["cpu_seconds"]) / max(shared["polls"], 1) * 1000, 3),
+        "load_average": load_average(),
+    }
+    if naive:
+        report["memory_ratio_naive_over_shared"] = round(
+            naive["memory_per_account_mb"] / max(shared["memory_per_account_mb"], 1e-6), 1)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print_table(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
