@@ -12,8 +12,8 @@ from telegram.ext import ApplicationBuilder
 
 from bot.chat.telegram.pace import PacedRateLimiter, PrivateChatPace
 from bot.chat.telegram.transport import TelegramTransport
+from bot.core.delivery import DeliveryRetry, DestinationGone
 from bot.core.messages import message
-from bot.monitor.transport import DeliveryRetry, DestinationGone
 from tests.fakes.telegram_api import (
     FakeTelegramAPI,
     chat_migrated,

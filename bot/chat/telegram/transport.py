@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.core.delivery import DeliveryRetry, Destination, DestinationGone
 from bot.core.messages import Message
-from bot.monitor.transport import DeliveryRetry, Destination, DestinationGone
 
 from .send import send
 
