@@ -50,7 +50,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "_missing", None):
         print(f"marginwatch {args.command}: not available in this build", file=sys.stderr)
         return 2
+    if _needs_settings(args):
+        problem = _apply_settings(args)
+        if problem:
+            print(f"marginwatch {args.command}: {problem}", file=sys.stderr)
+            return 2
     return int(args._run(args) or 0)
+
+
+def _needs_settings(args: argparse.Namespace) -> bool:
+    """Database and key commands read the same settings as the service (.env, secrets dir)."""
+    return args.command == "db" or (args.command == "keys" and args.keys_action != "new")
+
+
+def _apply_settings(args: argparse.Namespace) -> str | None:
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return " ".join(exc.problems)
+    if not getattr(args, "database", None):
+        args.database = str(settings.database)
+    args.vault_environ = settings.vault_environ()
+    return None
 
 
 if __name__ == "__main__":

@@ -50,7 +50,9 @@ def _new() -> int:
 def _rotate(args: argparse.Namespace) -> int:
     try:
         path = database_path(args.database)
-        vault = Vault.from_environment()
+        # The composition root (bot/cli.py) passes what Settings resolved, secrets directory
+        # included; called directly, the process environment is read.
+        vault = Vault.from_environment(getattr(args, "vault_environ", None))
         if not vault.has_keys():
             raise MasterKeyMissing(
                 f"no master key is configured: set {ENV_KEYS} or {ENV_KEYS_FILE} "

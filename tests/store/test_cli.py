@@ -63,6 +63,26 @@ async def test_keys_rotate_reencrypts_under_the_newest_key(
         await Store.open(db_path, Vault.from_strings([old]))
 
 
+async def test_keys_rotate_finds_the_master_keys_in_the_secrets_directory(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # systemd LoadCredential / Docker secrets: the keys are a file, not an environment variable.
+    old, new = generate_key(), generate_key()
+    account_id = await _database_with_a_secret(db_path, old)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "marginwatch_master_keys").write_text(f"{new},{old}")
+    monkeypatch.delenv("MARGINWATCH_MASTER_KEYS", raising=False)
+    monkeypatch.setenv("MARGINWATCH_SECRETS_DIR", str(secrets))
+
+    assert main(["keys", "rotate", "--database", str(db_path)]) == 0
+    assert old not in capsys.readouterr().out
+    store = await Store.open(db_path, Vault.from_strings([new]))
+    assert (await store.account_credentials(account_id)).secret == KNOWN_SECRET
+    await store.close()
+
+
 async def test_keys_rotate_with_the_wrong_key_says_so_and_leaves_the_file_as_it_was(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -92,8 +112,29 @@ def test_db_migrate_prints_what_ran_then_that_nothing_is_pending(
     assert "already up to date" in capsys.readouterr().out
 
 
-def test_db_commands_need_a_database(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["db", "migrate"]) == 1
+def test_db_commands_use_the_services_database_setting_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Same resolution as `marginwatch run`: MARGINWATCH_DATABASE, else marginwatch.db here.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MARGINWATCH_DATABASE", raising=False)
+    assert main(["db", "migrate"]) == 0
+    assert (tmp_path / "marginwatch.db").exists()
+    monkeypatch.setenv("MARGINWATCH_DATABASE", str(tmp_path / "other.db"))
+    assert main(["db", "migrate"]) == 0
+    assert (tmp_path / "other.db").exists()
+    capsys.readouterr()
+
+
+def test_database_helpers_called_directly_still_need_a_database(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import db_cli
+
+    monkeypatch.delenv("MARGINWATCH_DATABASE", raising=False)
+    parser = __import__("argparse").ArgumentParser()
+    db_cli.add_arguments(parser)
+    assert db_cli.run(parser.parse_args(["migrate"])) == 1
     assert "pass --database FILE or set MARGINWATCH_DATABASE" in capsys.readouterr().err
 
 
