@@ -102,6 +102,8 @@ class BinanceUsdmAdapter(VenueAdapter):
                 positions.append(built)
         margin_balance = num(account.get("totalMarginBalance"), "totalMarginBalance")
         maintenance = num(account.get("totalMaintMargin"), "totalMaintMargin")
+        if not unified and maintenance > 0:  # positionRisk lost its rows: never show "no risk"
+            raise bad_response("positionRisk lists no position but the account has maintenance")
         snapshot = rm.AccountSnapshot(
             venue="binanceusdm", settle=SETTLE, wallet_balance=wallet,
             positions=tuple(positions),
