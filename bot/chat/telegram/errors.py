@@ -1,4 +1,8 @@
-"""The one error handler, and keeping the bot token out of every log line."""
+"""The one error handler, and library log levels that keep the token and typed keys out of logs.
+
+bot.logs sets the same floors and redacts for the whole service; these hold even when the
+adapter runs without it (tests, embedding).
+"""
 
 from __future__ import annotations
 
@@ -25,27 +29,6 @@ def quiet_library_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
-
-
-class RedactToken(logging.Filter):
-    """Replaces the token in any record it sees; attach it to the log handlers."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._token:
-            return True
-        text = record.getMessage()
-        if self._token in text:
-            record.msg = text.replace(self._token, "<token>")
-            record.args = None
-        if record.exc_info and record.exc_info[1] is not None and self._token in str(
-                record.exc_info[1]):
-            record.exc_text = f"{type(record.exc_info[1]).__name__}: <redacted>"
-            record.exc_info = None
-        return True
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
