@@ -7,6 +7,7 @@ import base64
 import copy
 import gc
 import inspect
+import logging
 import os
 import threading
 import time
@@ -27,6 +28,9 @@ T = TypeVar("T")
 
 # Venues with a simulator plug-in and an adapter, one per margin model the product serves.
 BENCH_VENUES = ("kraken", "binanceusdm", "binance", "bybit")
+
+# APScheduler logs every tick skipped while the previous one runs: noise in a bench table.
+logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 # One account in this many starts near margin call, so the policy has alerts to produce.
 AT_RISK_EVERY = 50
@@ -97,10 +101,12 @@ class BenchAccount:
     state: dict[str, Any] = field(hash=False)
 
 
-def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES) -> BenchAccount:
+def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES, *,
+                  at_risk: bool | None = None) -> BenchAccount:
     """Account ``index``: venues round-robin; one in AT_RISK_EVERY is near margin call."""
     venue = venues[index % len(venues)]
-    at_risk = index % AT_RISK_EVERY == AT_RISK_EVERY - 1
+    if at_risk is None:
+        at_risk = index % AT_RISK_EVERY == AT_RISK_EVERY - 1
     api_key = f"bench-{venue}-{index}"
     secret = f"bench-secret-{index}"
     state: dict[str, Any]
@@ -128,7 +134,7 @@ def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES) -> BenchAc
 
 
 def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_poll: float,
-                  spread: float, platform: str = "bench") -> list[int]:
+                  spread: float, platform: str = "bench", first_chat: int = 0) -> list[int]:
     """Write users, accounts (credentials encrypted by the vault) and a DM subscription each.
 
     Rows go through the store's repositories in one transaction rather than N link calls: the
@@ -143,7 +149,8 @@ def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_pol
         account = tx.accounts.add(
             user.id, spec.venue, "main", AccountSecrets(api_key=spec.api_key, secret=spec.secret),
             now=now, next_poll_at=first_poll + spread * index / max(len(accounts), 1))
-        tx.subscriptions.add(account.id, Destination(platform, str(index), is_dm=True), now=now)
+        chat = str(first_chat + index)
+        tx.subscriptions.add(account.id, Destination(platform, chat, is_dm=True), now=now)
         ids.append(account.id)
     return ids
 

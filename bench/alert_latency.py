@@ -1,0 +1,227 @@
+"""From a price move at the exchange to the alert in the trader's Telegram chat: how long it takes.
+
+    python bench/alert_latency.py             # 30 accounts, 10 price moves
+    python bench/alert_latency.py --json      # one JSON object
+    python bench/alert_latency.py --quick     # 6 accounts, 2 moves, seconds
+
+The whole production path, nothing mocked: the exchange simulator (``--latency`` per request),
+ExchangeHub and real ccxt, risk, the Monitor's poll, the alert policy, the outbox on a SQLite
+file, the kicked delivery, the real TelegramTransport and python-telegram-bot client (with the
+production pacing of one message per second per private chat) sending to the fake Bot API
+server (``tests/fakes/telegram_api.py``) over HTTP on 127.0.0.1.
+
+Accounts hold a long BTC position on kraken, binanceusdm and bybit, each with a DM
+subscription. Each move sets BTC ``--drop`` lower on every venue (every account escalates),
+then the next one restores it (every account recovers): two alerts per account per pair of
+moves. The poll that "sees" a move is the first read whose snapshot carries the new BTC mark;
+latency = the message's arrival at the fake server − the start of that poll (the target: p99 <
+1 s). "From the step" adds the wait for that poll, which the poll interval bounds. The policy's
+idempotency bucket is one second here so a crash, recovery and crash a few seconds apart are
+three alerts (in production the same transition within five minutes is deduplicated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import (
+    bench_account,
+    build_monitor,
+    load_average,
+    percentile,
+    seed_accounts,
+    wait_for,
+)
+
+VENUES = ("kraken", "binanceusdm", "bybit")
+# The BTC market each venue's bench account holds, as the simulator prices it.
+BTC = {"kraken": "BTC/USD", "binanceusdm": "BTC/USDT", "bybit": "BTC/USDT:USDT"}
+BTC_PRICE = 60_000.0
+FIRST_CHAT = 7_000_001  # Telegram private chat ids are the users' ids (positive)
+
+
+class SeeingPolls:
+    """Wraps the snapshot source: when each read started and which BTC mark it saw."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self.reads: dict[int, list[tuple[float, float]]] = defaultdict(list)
+
+    async def read(self, account: Any) -> Any:
+        started = time.monotonic()
+        result = await self._source.read(account)
+        marks = [p.mark_price for p in result.snapshot.positions if p.symbol.startswith("BTC/")]
+        if marks:
+            self.reads[account.id].append((started, marks[0]))
+        return result
+
+    def first_seeing(self, account_id: int, price: float, since: float) -> float | None:
+        """Start of the first read since ``since`` that saw ``price`` after the last that did not.
+
+        A read started just before the step can see the new price (its request reached the
+        exchange after it): that read counts as the one that saw it.
+        """
+        reads = sorted(r for r in self.reads[account_id] if r[0] >= since)
+        old = [started for started, mark in reads if not _same(mark, price)]
+        after_old = max(old, default=since)
+        return next((started for started, mark in reads
+                     if _same(mark, price) and started >= after_old), None)
+
+
+def _same(mark: float, price: float) -> bool:
+    return abs(mark - price) <= price * 1e-6
+
+
+async def measure(accounts: int, moves: int, latency: float, drop: float,
+                  interval: float) -> dict[str, Any]:
+    from telegram.ext import ApplicationBuilder
+
+    from bot.chat.telegram.pace import PacedRateLimiter, PrivateChatPace
+    from bot.chat.telegram.transport import TelegramTransport
+    from bot.exchanges import ExchangeHub
+    from bot.monitor.clock import SystemClock
+    from bot.monitor.due import PollIntervals
+    from bot.monitor.policy import AlertRules
+    from bot.monitor.source import HubSource
+    from bot.monitor.transport import Transports
+    from bot.sim import Simulator
+    from bot.store import Store, Vault, generate_key
+    from tests.fakes.telegram_api import FakeTelegramAPI, serve
+
+    specs = [bench_account(index, VENUES, at_risk=False) for index in range(accounts)]
+    sim = Simulator(latency=latency)
+    for spec in specs:
+        sim.add_account(spec.venue, api_key=spec.api_key, secret=spec.secret, **spec.state)
+    for venue in VENUES:
+        sim.set_price(venue, BTC[venue], BTC_PRICE)
+    await sim.start()
+    api = FakeTelegramAPI()
+    server = await serve(api)
+    chats = [FIRST_CHAT + index for index in range(accounts)]
+    for chat in chats:
+        api.private_chat(chat)
+    application = (ApplicationBuilder().token(api.token).base_url(api.base_url)
+                   .rate_limiter(PacedRateLimiter(PrivateChatPace(1.0))).build())
+    await application.initialize()
+    clock = SystemClock()
+    samples: list[float] = []
+    escalations: list[float] = []
+    from_step: list[float] = []
+    missing = 0
+    with tempfile.TemporaryDirectory() as folder:
+        store = await Store.open(Path(folder) / "bench.db", Vault.from_strings([generate_key()]))
+        hub = ExchangeHub(base_urls=sim.base_urls,
+                          requests_per_second=dict.fromkeys(sim.base_urls, 0.0))
+        ids = await store.run(lambda tx: seed_accounts(
+            tx, specs, now=clock.now(), first_poll=clock.now(), spread=interval,
+            platform="telegram", first_chat=FIRST_CHAT))
+        transports = Transports()
+        transports.register("telegram", TelegramTransport(application.bot))
+        source = SeeingPolls(HubSource(store, hub))
+        monitor = build_monitor(
+            store, source, transports, clock=clock, tick_seconds=0.1,
+            intervals=PollIntervals(calm=interval, watch=interval, danger=interval),
+            rules=AlertRules(key_bucket=1.0))
+        await monitor.start()
+        # Let the first polls judge everyone calm before anything moves.
+        await wait_for(lambda: all(source.reads[i] for i in ids), timeout=10 * interval + 10)
+        load_before = load_average()
+        previous_step = time.monotonic()
+        for move in range(moves):
+            price = BTC_PRICE * (1 - drop) if move % 2 == 0 else BTC_PRICE
+            sent_before = len(api.calls_of("sendMessage"))
+            stepped = time.monotonic()
+            for venue in VENUES:
+                sim.set_price(venue, BTC[venue], price)
+
+            def arrived(sent_before: int = sent_before) -> dict[str, float]:
+                calls = api.calls_of("sendMessage")[sent_before:]
+                return {str(c.params.get("chat_id")): c.at for c in calls if c.failed is None}
+
+            await wait_for(lambda: len(arrived()) >= accounts, timeout=5 * interval + 10)
+            arrivals = arrived()
+            for account_id, chat in zip(ids, chats, strict=True):
+                seen = source.first_seeing(account_id, price, previous_step)
+                at = arrivals.get(str(chat))
+                if seen is None or at is None:
+                    missing += 1
+                    continue
+                samples.append(at - seen)
+                from_step.append(at - stepped)
+                if move % 2 == 0:
+                    escalations.append(at - seen)
+            previous_step = stepped
+            await asyncio.sleep(1.1)  # the private-chat pace: one message per second per chat
+        await monitor.stop()
+        await hub.close()
+        await store.close()
+    await application.shutdown()
+    await server.__aexit__(None, None, None)
+    await sim.stop()
+    return {
+        "accounts": accounts,
+        "venues": list(VENUES),
+        "moves": moves,
+        "latency_s": latency,
+        "poll_interval_s": interval,
+        "alerts": len(samples),
+        "missing": missing,
+        "after_poll_p50_s": round(percentile(samples, 0.50), 3),
+        "after_poll_p99_s": round(percentile(samples, 0.99), 3),
+        "after_poll_max_s": round(max(samples, default=0.0), 3),
+        "escalation_after_poll_p99_s": round(percentile(escalations, 0.99), 3),
+        "from_step_p50_s": round(percentile(from_step, 0.50), 3),
+        "from_step_p99_s": round(percentile(from_step, 0.99), 3),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=None, help="accounts (30)")
+    parser.add_argument("--moves", type=int, default=None, help="price moves (10)")
+    parser.add_argument("--latency", type=float, default=0.05, help="simulator latency, s")
+    parser.add_argument("--drop", type=float, default=0.2, help="BTC fall per crash (0.2)")
+    parser.add_argument("--interval", type=float, default=2.0,
+                        help="poll interval, s (short so the run is; it does not change the "
+                             "latency after the poll)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="6 accounts, 2 moves")
+    args = parser.parse_args()
+    accounts = args.accounts or (6 if args.quick else 30)
+    moves = args.moves or (2 if args.quick else 10)
+    if accounts < 1 or moves < 1 or args.interval <= 0 or args.latency < 0 \
+            or not 0 < args.drop < 1:
+        print("alert_latency: --accounts and --moves must be >= 1, --interval > 0, "
+              "--latency >= 0 and 0 < --drop < 1", file=sys.stderr)
+        return 2
+    report = asyncio.run(measure(accounts, moves, args.latency, args.drop, args.interval))
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"alert latency: {accounts} accounts on {', '.join(VENUES)}, {moves} BTC moves of "
+          f"{args.drop:.0%}, {args.latency * 1000:g} ms simulated exchange latency")
+    print(f"alerts measured {report['alerts']} (missing {report['missing']})")
+    print(f"{'':34} {'p50':>8} {'p99':>8}")
+    print(f"{'after the poll that saw it (s)':34} {report['after_poll_p50_s']:>8} "
+          f"{report['after_poll_p99_s']:>8}")
+    print(f"{'from the price step (s)':34} {report['from_step_p50_s']:>8} "
+          f"{report['from_step_p99_s']:>8}")
+    print(f"escalations only, p99 after the poll: {report['escalation_after_poll_p99_s']} s; "
+          f"load average {report['load_average_after']} (shared machine)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
