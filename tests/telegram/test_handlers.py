@@ -326,3 +326,16 @@ async def test_help_in_a_group_shows_administrators_their_commands(
     offline_api.user_says(BOB, GROUP, "/help")
     await deliver(app, offline_api)
     assert "/setalerts" in offline_api.sent(GROUP)[-1].text
+
+
+async def test_deletemydata_asks_first_and_its_button_deletes_everything(
+        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    await link_kraken(app, offline_api)
+    offline_api.user_says(ALICE, ALICE, "/deletemydata")
+    await deliver(app, offline_api)
+    ask = offline_api.sent(ALICE)[-1]
+    assert len(await store.all_accounts()) == 1  # asking deletes nothing
+    offline_api.user_presses(ALICE, ask, dict(ask.buttons())[texts.DELETE_BUTTON])
+    await deliver(app, offline_api)
+    assert "All your data is deleted" in offline_api.sent(ALICE)[-1].text
+    assert await store.all_accounts() == []
