@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 from bot.core.messages import from_payload
 from bot.core.presenter import CorePresenter
+from bot.exchanges.errors import ExchangeReadError
 from bot.monitor.clock import ManualClock
 from bot.monitor.digest import last_slot
+from bot.monitor.presenter import DigestFacts
 from bot.monitor.scheduler import Monitor
 from bot.monitor.transport import Transports
 from bot.store import Store
@@ -87,3 +89,30 @@ async def test_digest_on_demand_uses_the_latest_read(store: Store, clock: Manual
     digest = from_payload(payload)
     assert digest.severity == "margin_call"
     assert any("liquidation" in line for line in digest.lines)
+
+
+async def test_digest_of_an_account_that_cannot_be_read_says_why(store: Store) -> None:
+    clock = ManualClock(start=at("2026-11-25 07:58"))
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    await store.set_digest(subscription.id, "daily", digest_time="08:00", timezone="Europe/Berlin")
+    exchange.set(account, ExchangeReadError("exchange_down"))
+    transports = Transports()
+    transports.register("console", chat)
+    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), clock=clock)
+    for _ in range(14):  # to 08:12: the slot waits ten minutes for a read that never comes
+        await monitor.run_until_idle()
+        clock.advance(60)
+    digests = [message for _, message in chat.sent if message.title == "Digest — main"]
+    assert len(digests) == 1
+    assert digests[0].lines == (
+        f"No fresh figures for main: {ExchangeReadError('exchange_down').user_message}",
+    )
+    assert digests[0].private  # the owner's private chat
+
+
+def test_digest_before_any_successful_read_says_so_and_shows_no_figures() -> None:
+    facts = DigestFacts("main", "binanceusdm", "ratio", private=False, read=None, reason=None)
+    digest = from_payload(CorePresenter().render_digest(facts))
+    assert digest.lines == ("No fresh figures for main: no successful read yet",)
+    assert not digest.private
