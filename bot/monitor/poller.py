@@ -35,8 +35,6 @@ from bot.ops import metrics
 from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subscription, Tx
 from risk.model import Health
 
-__all__ = ["LastRead", "PollResult", "Poller"]
-
 log = logging.getLogger(__name__)
 
 # The poll-failure reason of an exception that is not a classified ExchangeReadError: kept apart
