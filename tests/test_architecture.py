@@ -152,3 +152,20 @@ def test_core_imports_no_chat_library_nor_adapter() -> None:
 def test_simulator_imports_only_aiohttp() -> None:
     # yarl is aiohttp's URL type (the simulator reads request URLs with it).
     assert violations("bot.sim", ("aiohttp", "yarl")) == []
+
+
+# Each adapter's own chat library, besides bot.core (DESIGN: adapters talk only to core).
+CHAT_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "console": (),
+    "discord": ("discord", "aiohttp"),  # discord.py, and the aiohttp errors its HTTP layer raises
+    "telegram": ("telegram", "pydantic"),  # PTB; pydantic's SecretStr keeps the token out of reprs
+}
+
+
+def test_chat_adapters_import_only_core_and_their_own_chat_library() -> None:
+    adapters = sorted(p.name for p in (REPO / "bot" / "chat").iterdir()
+                      if (p / "__init__.py").is_file())
+    assert adapters, "no chat adapter was found"
+    assert [line for name in adapters
+            for line in violations(f"bot.chat.{name}", ("bot.core", *CHAT_LIBRARIES.get(name, ())))
+            ] == []
