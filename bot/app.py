@@ -154,7 +154,7 @@ class Service:
         front = TelegramFrontend(
             TelegramSettings(token=token, api_url=self.settings.telegram_api_url,
                              private_chat_pace=self.settings.telegram_private_chat_pace),
-            core, on_chat_moved=core.move_chat if hasattr(core, "move_chat") else None)
+            core, on_chat_moved=lambda old, new: core.move_chat("telegram", old, new))
         try:
             await front.start()
         except InvalidToken:

@@ -42,6 +42,29 @@ class Tx:
         self.history = History(db)
         self.audit = Audit(db)
 
+    def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+        """A chat changed its id (a Telegram group upgraded to a supergroup): move its
+        subscriptions, pending messages and, when the chat is a community, its settings.
+
+        Returns how many subscriptions moved. Alert state stays with each subscription, so the
+        new chat is not told again what the old one already knew.
+        """
+        if old_chat_id == new_chat_id:
+            return 0
+        db = self.db
+        moved = db.execute(
+            "UPDATE subscriptions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+            [new_chat_id, platform, old_chat_id]).rowcount
+        db.execute("UPDATE subscriptions SET community_id = ? WHERE platform = ? "
+                   "AND community_id = ?", [new_chat_id, platform, old_chat_id])
+        db.execute("UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? "
+                   "AND delivered_at IS NULL", [new_chat_id, platform, old_chat_id])
+        db.execute("UPDATE community_settings SET community_id = ? WHERE platform = ? "
+                   "AND community_id = ?", [new_chat_id, platform, old_chat_id])
+        db.execute("UPDATE community_settings SET alert_channel_id = ? WHERE platform = ? "
+                   "AND alert_channel_id = ?", [new_chat_id, platform, old_chat_id])
+        return moved
+
     def delete_account(self, account_id: int) -> Purged:
         """Unlink: the account, its secrets, subscriptions, alert state, messages and history."""
         execute = self.db.execute

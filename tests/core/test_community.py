@@ -6,7 +6,7 @@ import pytest
 
 from bot.core import texts
 from bot.core.usecases import Core
-from bot.store import Store
+from bot.store import Destination, Store
 from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
 
 GROUP = "-100500"
@@ -170,3 +170,24 @@ async def test_leaving_a_community_forgets_its_settings_and_channel_subscription
     settings = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
     assert settings.alert_channel_id is None
     assert await core.account_labels(ALICE) == ("main",)  # her account and DMs stay
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_settings_and_subscribers(
+        core: Core, store: Store) -> None:
+    await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
+    await core.run(MOD, "setalerts", {})
+    await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})
+    new_id = "-1009990001"
+
+    assert await core.move_chat("telegram", GROUP, new_id) == 1
+
+    moved = await store.read(lambda tx: tx.subscriptions.for_community("telegram", new_id))
+    assert [(s.destination.chat_id, s.community_id) for s in moved] == [(new_id, new_id)]
+    assert await _community_subs(store) == []
+    settings = await store.read(lambda tx: tx.communities.get("telegram", new_id))
+    assert settings.alert_channel_id == new_id
+    # Alice's private subscription is untouched.
+    dm = Destination("telegram", ALICE.user_id, is_dm=True)
+    assert len(await store.read(lambda tx: tx.subscriptions.for_destination(dm))) == 1
+    log = await store.read(lambda tx: tx.audit.for_community("telegram", new_id))
+    assert "chat_moved" in {entry.action for entry in log}

@@ -226,6 +226,20 @@ class CommunityUseCases(CoreBase):
         settings = await self.store.read(lambda tx: tx.communities.get(platform, community_id))
         return (settings.moderator_role_id,) if settings.moderator_role_id else ()
 
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> int:
+        """A chat got a new id (Telegram: a group upgraded to a supergroup). Its subscriptions,
+        queued alerts and community settings follow it; returns how many subscriptions moved."""
+        now = self.clock()
+
+        def work(tx: Tx) -> int:
+            moved = tx.move_chat(platform, old_chat_id, new_chat_id)
+            tx.audit.record(now=now, actor_platform=platform, actor_id="marginwatch",
+                            action="chat_moved", community_id=new_chat_id,
+                            detail=f"from {old_chat_id}: {moved} subscription(s)")
+            return moved
+
+        return await self.store.run(work)
+
     async def forget_community(self, platform: str, community_id: str) -> int:
         """The bot left a server or group: drop its settings and the subscriptions that posted
         there (members' accounts and private alerts stay). Returns how many were removed."""
