@@ -268,6 +268,17 @@ class FakeTelegramAPI:
             "from": self.users.get(user_id) or self.user(user_id),
             "migrate_to_chat_id": new_chat_id}})
 
+    def bot_removed(self, by_user_id: int, chat_id: int, status: str = "kicked") -> None:
+        """Someone removed the bot from a group: Telegram sends the bot a my_chat_member."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "marginwatch",
+               "username": BOT_USERNAME}
+        self._push_update({"my_chat_member": {
+            "chat": self.chats[chat_id], "from": self.users.get(by_user_id) or self.user(
+                by_user_id), "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": bot},
+            "new_chat_member": {"status": status, "user": bot,
+                                **({"until_date": 0} if status == "kicked" else {})}}})
+
     def fail_next(self, method: str, error: BotApiError, *, chat_id: int | None = None,
                   times: int = 1) -> None:
         self.faults.append(Fault(method, error, chat_id, times))

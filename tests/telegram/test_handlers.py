@@ -339,3 +339,24 @@ async def test_deletemydata_asks_first_and_its_button_deletes_everything(
     await deliver(app, offline_api)
     assert "All your data is deleted" in offline_api.sent(ALICE)[-1].text
     assert await store.all_accounts() == []
+
+
+async def test_removing_the_bot_from_a_group_forgets_that_communitys_settings(
+        app: Application, offline_api: FakeTelegramAPI, core: Core, store: Store) -> None:
+    await link_kraken(app, offline_api)
+    offline_api.set_member(GROUP, ALICE, "creator")
+    offline_api.user_says(ALICE, GROUP, "/setalerts")
+    await deliver(app, offline_api)
+    offline_api.user_says(ALICE, GROUP, "/subscribe main")
+    await deliver(app, offline_api)
+    assert await store.read(lambda tx: tx.subscriptions.for_community("telegram", str(GROUP)))
+
+    offline_api.bot_removed(ALICE, GROUP)
+    await deliver(app, offline_api)
+
+    assert await store.read(
+        lambda tx: tx.subscriptions.for_community("telegram", str(GROUP))) == []
+    settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
+    assert settings.alert_channel_id is None
+    # Alice's own account and private alerts stay.
+    assert [a.label for a in await store.all_accounts()] == ["main"]

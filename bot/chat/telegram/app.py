@@ -11,6 +11,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     filters,
@@ -19,7 +20,14 @@ from telegram.request import BaseRequest
 
 from .errors import on_error, quiet_library_logs
 from .guard import delete_pasted_secret
-from .handlers import CORE_KEY, CoreFacade, press_button, run_command, unknown_command
+from .handlers import (
+    CORE_KEY,
+    CoreFacade,
+    core_of,
+    press_button,
+    run_command,
+    unknown_command,
+)
 from .link import LINK_COMMAND, link_conversation
 from .menu import publish_menus, telegram_commands
 from .pace import PacedRateLimiter, PrivateChatPace
@@ -30,7 +38,9 @@ log = logging.getLogger(__name__)
 
 # Only what the bot handles; everything else Telegram would send is noise to poll for. Edits
 # are fetched only so a key pasted into a group by editing a message is caught too.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# MY_CHAT_MEMBER tells when the bot itself is removed from a group, so its settings go too.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
+                   Update.MY_CHAT_MEMBER]
 # Commands answer new messages only; editing an old command must not run it again.
 _NEW = filters.UpdateType.MESSAGE
 # Group -1 runs before the command handlers so a pasted key never reaches them.
@@ -82,7 +92,18 @@ def register_handlers(application: Application, on_chat_moved: ChatMoved | None 
     if on_chat_moved is not None:
         application.add_handler(MessageHandler(_NEW & filters.StatusUpdate.MIGRATE,
                                                follow_migration(on_chat_moved)))
+    application.add_handler(ChatMemberHandler(bot_left_group, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
+
+
+async def bot_left_group(update: Update, context: Any) -> None:
+    """The bot was removed from (or left) a group: forget that community's settings and the
+    subscriptions that posted there, as DESIGN asks; members' own accounts stay."""
+    change = update.my_chat_member
+    if change is None or change.chat.type not in ("group", "supergroup"):
+        return
+    if change.new_chat_member.status in ("left", "kicked"):
+        await core_of(context).forget_community("telegram", str(change.chat.id))
 
 
 def follow_migration(on_chat_moved: ChatMoved) -> Callable[[Update, Any], Awaitable[None]]:

@@ -44,6 +44,8 @@ class CoreFacade(Protocol):
     def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
              credentials: Any = None) -> Any: ...
 
+    def forget_community(self, platform: str, community_id: str) -> Any: ...
+
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> CoreFacade:
     return context.application.bot_data[CORE_KEY]
