@@ -17,13 +17,6 @@ from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.policy import AlertEvent
 from bot.monitor.presenter import DigestFacts, LastRead, Payload
 
-# The two sentences below belong in bot.core.texts (next to ALERT_SUBSCRIPTION_DISABLED and
-# DIGEST_NO_DATA); they live here until that catalogue's owner moves them.
-# How a gone chat is named to its owner: its own name is no longer known once we are out of it.
-GONE_WHERE = "a {platform} chat"
-# Why a digest has no figures when the account was never read successfully.
-NO_READ_YET = "no successful read yet"
-
 
 class CorePresenter:
     """The monitor's Presenter, worded with core's texts, views and message model."""
@@ -40,7 +33,7 @@ class CorePresenter:
         )
 
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
-        where = GONE_WHERE.format(platform=platform)
+        where = texts.GONE_WHERE.format(platform=platform)
         return to_payload(message(
             label,
             "watch",
@@ -85,6 +78,6 @@ def no_data_digest(label: str, reason: str | None, *, private: bool = False) -> 
     return message(
         texts.DIGEST_MESSAGE_TITLE.format(label=label),
         "watch",
-        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or NO_READ_YET),),
+        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or texts.NO_READ_YET),),
         private=private,
     )

@@ -294,3 +294,7 @@ ALERT_SUBSCRIPTION_DISABLED = (
 # --- digests -----------------------------------------------------------------------------------
 DIGEST_MESSAGE_TITLE = "Digest — {label}"
 DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"
+
+# Delivery and digests (worded for the monitor by bot.core.presenter).
+GONE_WHERE = "a {platform} chat"  # "… could not be delivered to a telegram chat"
+NO_READ_YET = "no successful read yet"  # why a digest has no figures
