@@ -66,7 +66,9 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
                         event.ratio_name, event.ratio_name.replace("_", " ").capitalize()),
                     ratio=fmt.ratio(event.ratio_value, event.venue)))
             if event.move_to_liquidation is not None:
-                lines.append(texts.ALERT_MOVE.format(move=fmt.move(event.move_to_liquidation)))
+                lines.append(texts.ALERT_AT_LIQUIDATION if event.move_to_liquidation == 0.0
+                             else texts.ALERT_MOVE.format(
+                                 move=fmt.move(event.move_to_liquidation)))
         if event.approximate:
             lines.append(texts.ALERT_APPROXIMATE)
     actions: tuple[Action, ...] = ()

@@ -130,6 +130,7 @@ STATUS_RATIO_LEVELS = "margin call at {call}, liquidation at {liquidation}"
 STATUS_MOVE_CALL = "Move to margin call"
 STATUS_MOVE_LIQUIDATION = "Move to liquidation"
 STATUS_NO_MOVE = "no uniform move"
+STATUS_MOVE_REACHED = "already reached"
 STATUS_NO_POSITIONS = "No open positions."
 STATUS_APPROXIMATE = "Estimated: {venue} does not publish every figure."
 STATUS_NOTE = "Note: {note}"
@@ -143,6 +144,10 @@ POSITION_REPORTED = "{venue} reports {price}"
 POSITIONS_ACCOUNT_MOVE = (
     "Whole account: a {call} of every price reaches margin call; a {liquidation} liquidates."
 )
+POSITIONS_ACCOUNT_PAST_CALL = (
+    "Whole account: past margin call now; a {liquidation} of every price liquidates."
+)
+POSITIONS_ACCOUNT_AT_LIQUIDATION = "Whole account: at the venue's liquidation level now."
 SIDE_LONG = "long"
 SIDE_SHORT = "short"
 RATIO_NAMES = {
@@ -263,6 +268,7 @@ ALERT_ESCALATION_FROM = "Was {previous} before."
 ALERT_RECOVERY = "Improved from {previous}."
 ALERT_RATIO = "{ratio_name}: {ratio}"
 ALERT_MOVE = "A {move} of every price would liquidate the account."
+ALERT_AT_LIQUIDATION = "The account is at the venue's liquidation level now."
 ALERT_APPROXIMATE = "Estimated: the exchange does not publish every figure."
 ALERT_FEED_TITLE = {
     "data_stale": "{label}: data stale",

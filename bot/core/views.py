@@ -133,6 +133,12 @@ def _position_line(view: AccountView, pos: PositionHealth, size: float, mark: fl
 
 
 def account_move_line(health: Health) -> str:
+    # risk reports a move of exactly 0 when the level is already reached: say that in words.
+    if health.move_to_liquidation == 0.0:
+        return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
+    if health.move_to_margin_call == 0.0:
+        return texts.POSITIONS_ACCOUNT_PAST_CALL.format(
+            liquidation=_move_or_none(health.move_to_liquidation))
     return texts.POSITIONS_ACCOUNT_MOVE.format(
         call=_move_or_none(health.move_to_margin_call),
         liquidation=_move_or_none(health.move_to_liquidation))
@@ -167,4 +173,6 @@ def positions_message(
 
 
 def _move_or_none(value: float | None) -> str:
-    return texts.STATUS_NO_MOVE if value is None else fmt.move(value)
+    if value is None:
+        return texts.STATUS_NO_MOVE
+    return texts.STATUS_MOVE_REACHED if value == 0.0 else fmt.move(value)
