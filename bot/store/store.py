@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from bot.store.connection import (
     MigrationReport,
     StoreError,
     connect,
+    describe_error,
     migrate,
     pending_migrations,
     preflight,
@@ -136,8 +138,12 @@ class Store:
         # only this thread ever touches them.
         if self._tx is None:
             self._tx = Tx(self._db, self._vault)
-        with transaction(self._db, write=write):
-            return fn(self._tx)
+        try:
+            with transaction(self._db, write=write):
+                return fn(self._tx)
+        except sqlite3.OperationalError as exc:
+            # Locked, full disk, I/O: the transaction was rolled back; say which in a sentence.
+            raise StoreError(describe_error(self.path, exc)) from exc
 
     def _close_on_thread(self) -> None:
         with contextlib.suppress(Exception):
