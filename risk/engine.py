@@ -25,7 +25,7 @@ from .brackets import bracket
 from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State
 from .profiles import STABLE_ASSETS, VenueProfile, profile_for
 
-_MAX_BRACKET_PASSES = 12
+_MAX_BRACKET_PASSES = 4
 
 Coefficients = tuple[float, float, float, float]
 
@@ -231,7 +231,43 @@ class _Book:
                     entry[1], entry[2] = tier.rate, tier.amount
             if not changed:
                 return x - 1.0
-        return _bisect_move(self, c, x)
+        return _refine_move(self, c, x)
+
+
+def _solve_cross(legs: list[_Leg], c_liq: Coefficients, cushion_liq: float,
+                 c_call: Coefficients, cushion_call: float) -> None:
+    """Every cross leg's liquidation and margin-call price, others held at their marks.
+
+    The common case (a linear leg with one flat rate) is ``_Leg._root`` written out inline:
+    this loop is most of an account's cost, and method calls are most of the loop's.
+    """
+    u1, _, b1, g1 = c_liq
+    u2, _, b2, g2 = c_call
+    for leg in legs:
+        if leg.tiers or leg.inverse:
+            leg.liquidation_price = leg.solve(c_liq, cushion_liq - leg.own(c_liq))
+            leg.margin_call_price = leg.solve(c_call, cushion_call - leg.own(c_call))
+            continue
+        q, qa, entry, mark = leg.q, leg.qa, leg.entry, leg.mark
+        rate, amount, upnl, mm = leg.rate, leg.amount, leg.upnl, leg.mm
+        umq, umb = leg.um_quote, leg.um_base
+        um = umq + umb * mark
+        a = u1 * q + b1 * qa * rate + g1 * umb
+        price = None
+        if a != 0.0:
+            rest = cushion_liq - (u1 * upnl + b1 * mm + g1 * um)
+            price = (u1 * q * entry + b1 * amount - g1 * umq - rest) / a
+            if not 0.0 < price < math.inf:
+                price = None
+        leg.liquidation_price = price
+        a = u2 * q + b2 * qa * rate + g2 * umb
+        price = None
+        if a != 0.0:
+            rest = cushion_call - (u2 * upnl + b2 * mm + g2 * um)
+            price = (u2 * q * entry + b2 * amount - g2 * umq - rest) / a
+            if not 0.0 < price < math.inf:
+                price = None
+        leg.margin_call_price = price
 
 
 def _nearest_positive_root(a: float, k: float, b: float) -> float | None:
@@ -258,24 +294,43 @@ def _nearest_positive_root(a: float, k: float, b: float) -> float | None:
     return best
 
 
-def _bisect_move(book: _Book, c: Coefficients, guess: float | None) -> float | None:
-    """Fallback when bracket passes do not settle: bisection on the exact cushion."""
+def _refine_move(book: _Book, c: Coefficients, guess: float | None) -> float | None:
+    """The move when bracket passes do not settle (legs flip brackets near the answer): the
+    root of the exact cushion between 1 and the passes' guess, by the Illinois variant of
+    regula falsi, which is exact in one step once both ends lie in the same bracket piece."""
     if guess is None:
         return None
-    lo, hi = (1.0, guess) if guess > 1.0 else (guess, 1.0)
-    f_lo = book.cushion_at_move(c, lo)
-    if (f_lo > 0.0) == (book.cushion_at_move(c, hi) > 0.0):
-        return None
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        f_mid = book.cushion_at_move(c, mid)
-        if (f_mid > 0.0) == (f_lo > 0.0):
-            lo, f_lo = mid, f_mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-15 * hi:
+    f = book.cushion_at_move
+    lo, f_lo = 1.0, f(c, 1.0)
+    hi = guess
+    f_hi = f(c, hi)
+    for _ in range(64):  # walk out past the guess until the cushion is gone
+        if f_hi <= 0.0:
             break
-    return 0.5 * (lo + hi) - 1.0
+        lo, f_lo = hi, f_hi
+        further = 1.0 + 2.0 * (hi - 1.0)
+        hi = further if further > 0.0 else hi / 2.0
+        f_hi = f(c, hi)
+    else:
+        return None
+    side = 0
+    x = hi
+    for _ in range(100):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        f_x = f(c, x)
+        if f_x == 0.0 or abs(hi - lo) <= 1e-15 * abs(x):
+            break
+        if f_x > 0.0:
+            lo, f_lo = x, f_x
+            if side == 1:
+                f_hi /= 2.0
+            side = 1
+        else:
+            hi, f_hi = x, f_x
+            if side == -1:
+                f_lo /= 2.0
+            side = -1
+    return x - 1.0
 
 
 def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> tuple[float, float, float, str]:
@@ -358,9 +413,7 @@ def assess(snapshot: AccountSnapshot) -> Health:
         state = _state(cushion_liq, cushion_call, book.cushion(_coefficients(formula, warn)))
         move_call = book.move_to(c_call)
         move_liq = book.move_to(c_liq)
-        for leg in cross:
-            leg.liquidation_price = leg.solve(c_liq, cushion_liq - leg.own(c_liq))
-            leg.margin_call_price = leg.solve(c_call, cushion_call - leg.own(c_call))
+        _solve_cross(cross, c_liq, cushion_liq, c_call, cushion_call)
     else:
         # Nothing at risk: no requirement, so no level can be reached by any move.
         state = "ok" if equity >= 0.0 else "liquidation"

@@ -151,3 +151,26 @@ def test_maintenance_outside_positions_counts_and_stays_fixed_under_moves() -> N
     assert math.isclose(loaded.move_to_liquidation or 0, s, rel_tol=1e-12)
     price = loaded.positions[0].liquidation_price or 0
     assert math.isclose(10_000 + (price - 50_000), price * 0.004 + 300, rel_tol=1e-12)
+
+
+def test_the_exact_fallback_finds_the_move_when_bracket_passes_cannot_settle() -> None:
+    # Many tiered legs whose notionals straddle bracket edges near the answer: the fallback
+    # (regula falsi on the exact cushion) must land on the threshold whatever the guess.
+    from risk.engine import _Book, _coefficients, _Leg, _refine_move
+
+    ladder = risk.build_tiers([(0, 10_000, 0.01), (10_000, 20_000, 0.02),
+                               (20_000, 40_000, 0.04), (40_000, None, 0.08)])
+    positions = tuple(
+        risk.Position(symbol=f"C{i}/USDT:USDT", kind="linear", size=1.0,
+                      entry_price=11_000 + 900 * i, mark_price=11_000 + 900 * i, tiers=ladder)
+        for i in range(12))
+    legs = [_Leg(p) for p in positions]
+    book = _Book(legs, 40_000.0, 0.0, 0.0, 0.0)
+    c = _coefficients("maintenance_over_equity", 1.0)
+    for guess in (0.99, 0.9, 0.5, 0.2):
+        move = _refine_move(book, c, guess)
+        assert move is not None
+        assert abs(book.cushion_at_move(c, 1 + move)) < 1e-9 * 40_000
+    assert math.isclose(_refine_move(book, c, 0.5) or 0, risk.assess(risk.AccountSnapshot(
+        venue="binanceusdm", settle="USDT", wallet_balance=40_000.0,
+        positions=positions)).move_to_liquidation or 0, rel_tol=1e-9)
