@@ -8,6 +8,7 @@ import copy
 import gc
 import inspect
 import logging
+import math
 import os
 import threading
 import time
@@ -41,7 +42,7 @@ def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
+    rank = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 
@@ -276,3 +277,9 @@ class ClonedInstanceHub(ExchangeHub):
             setattr(clone, name, value)
         install_request_guard(clone, rt_adapter.read_endpoints)
         return clone
+
+    async def close(self) -> None:
+        for template in self._templates.values():
+            template.session = None  # the venue's shared session, closed once by the hub
+        self._templates.clear()
+        await super().close()

@@ -199,8 +199,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="6 accounts, 2 moves")
     args = parser.parse_args()
-    accounts = args.accounts or (6 if args.quick else 30)
-    moves = args.moves or (2 if args.quick else 10)
+    accounts = args.accounts if args.accounts is not None else (6 if args.quick else 30)
+    moves = args.moves if args.moves is not None else (2 if args.quick else 10)
     if accounts < 1 or moves < 1 or args.interval <= 0 or args.latency < 0 \
             or not 0 < args.drop < 1:
         print("alert_latency: --accounts and --moves must be >= 1, --interval > 0, "

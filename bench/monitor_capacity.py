@@ -60,6 +60,7 @@ from bench._common import (
     percentile,
     rss_mb,
     seed_accounts,
+    wait_for,
     with_presenter,
 )
 
@@ -71,8 +72,13 @@ START_OFFSET = 1.0
 
 async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
     """Run the simulator with ``accounts`` bench accounts until stdin closes."""
+    import logging
+
     import psutil
     from aiohttp import web
+
+    # A client that goes away mid-request (the end of a run) is not the simulator's error.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
 
     from bot.sim import Simulator
 
@@ -304,14 +310,21 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
         else:
             scheduled[event.job_id] = event.scheduled_run_times[-1].timestamp()
 
+    running = 0
+
     async def poll(account_id: int) -> None:
+        nonlocal running
         due = scheduled.get(str(account_id))
         if recorder.recording and due is not None:
             recorder.lags.append(max(0.0, clock.now() - due))
         # The lag is the job's, not the account row's: keep the recorder from adding its own.
         account = accounts[account_id]
         plain = type(account)(**{**account.__dict__, "next_poll_at": None})
-        await poller.poll(plain)
+        running += 1
+        try:
+            await poller.poll(plain)
+        finally:
+            running -= 1
 
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_listener(listen, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED)
@@ -324,7 +337,7 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
     recorder.recording = False
     polls_in_window = recorder.reads
     scheduler.shutdown(wait=False)
-    await asyncio.sleep(0.5 + float(hub_options.get("latency", 0)))
+    await wait_for(lambda: running == 0, timeout=60.0)
     for hub in hubs.values():
         await hub.close()
     return recorder, {"polls_in_window": polls_in_window, "missed_runs": missed,
@@ -398,10 +411,12 @@ def main() -> int:
     parser.add_argument("--sim-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.accounts = args.accounts or (100 if args.quick else 1000)
-    args.intervals = args.intervals or (2 if args.quick else 3)
-    args.interval = args.interval or (2.0 if args.quick else 60.0)
-    args.tick = args.tick or (0.1 if args.quick else 1.0)
+    # "is None", not "or": an explicit 0 is bad input, not "use the default".
+    defaults = {"accounts": (100, 1000), "intervals": (2, 3), "interval": (2.0, 60.0),
+                "tick": (0.1, 1.0)}
+    for name, (quick, full) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
     if args.quick:
         args.naive_accounts = min(args.naive_accounts, 100)
         args.markets = min(args.markets, 100)
