@@ -138,10 +138,10 @@ class KrakenAdapter(VenueAdapter):
         prices: dict[str, float] = {SETTLE: 1.0}
         if not symbols:
             return prices
-        # One ticker request per exchange per cycle, shared by every Kraken account.
-        all_symbols = sorted(s for s in client.markets if s.endswith("/" + SETTLE))
-        tickers = await ctx.shared.cached(
-            "tickers", TICKER_TTL, lambda: client.fetch_tickers(all_symbols))
+        # One ticker request per exchange per cycle, shared by every Kraken account; the symbol
+        # list (a scan of ~1,000 markets) is built only when the cache is refreshed, not per poll.
+        tickers = await ctx.shared.cached("tickers", TICKER_TTL, lambda: client.fetch_tickers(
+            sorted(s for s in client.markets if s.endswith("/" + SETTLE))))
         for symbol in symbols:
             ticker = tickers.get(symbol) or {}
             last = ticker.get("last") or ticker.get("close")
