@@ -117,6 +117,8 @@ def parse_ratio(text: str, venue: str) -> float | None:
     cleaned = text.strip().replace(" ", "").replace(",", ".")
     is_percent = cleaned.endswith("%")
     cleaned = cleaned.rstrip("%")
+    if "_" in cleaned:  # float() reads "1_0" as 10: a typo must not become a level
+        return None
     try:
         value = float(cleaned)
     except ValueError:
@@ -131,6 +133,8 @@ def parse_ratio(text: str, venue: str) -> float | None:
 def parse_percent(text: str) -> float | None:
     """``"15"``, ``"15%"``, ``"15.5 %"`` -> 0.15 / 0.155; None when not a number."""
     cleaned = text.strip().replace(" ", "").replace(",", ".").rstrip("%")
+    if "_" in cleaned:  # float() reads "1_0" as 10: a typo must not become a threshold
+        return None
     try:
         value = float(cleaned)
     except ValueError:
