@@ -9,7 +9,8 @@ What runs (the production parts, nothing mocked but the chat platform):
 
 - the exchange simulator in its own process (as a remote exchange would be), ``--latency``
   seconds per request (default 50 ms), accounts spread over kraken, binanceusdm, binance and
-  bybit; binanceusdm lists ``--markets`` extra perpetuals so ccxt holds a realistic table;
+  bybit; binanceusdm lists ``--markets`` extra perpetuals (with leverage brackets) so ccxt and
+  the adapter hold a realistic table;
 - the store on a SQLite file; users, accounts (credentials encrypted by the vault) and one DM
   subscription each are written through the store's repositories in one transaction instead of
   N link calls (linking checks every key at the exchange, which is not what is measured);
@@ -81,12 +82,17 @@ async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
 
     from bot.sim import Simulator
+    from bot.sim.venues.binance import DEFAULT_BRACKETS
 
     sim = Simulator(latency=latency)
     sim.venue("binanceusdm").synthetic_markets = markets  # type: ignore[attr-defined]
+    # Binance answers leverageBracket for every listed symbol (~400 × ~10 brackets): give the
+    # synthetic markets brackets too, so parsing them stays in the measured path.
+    brackets = {f"SYN{i:04d}USDT": DEFAULT_BRACKETS["BTCUSDT"] for i in range(markets)}
     for index in range(accounts):
         spec = bench_account(index)
-        sim.add_account(spec.venue, api_key=spec.api_key, secret=spec.secret, **spec.state)
+        state = {**spec.state, "brackets": brackets} if spec.venue == "binanceusdm" else spec.state
+        sim.add_account(spec.venue, api_key=spec.api_key, secret=spec.secret, **state)
     await sim.start()
     served = 0
 
