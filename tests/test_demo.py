@@ -55,3 +55,41 @@ def test_a_scenario_without_accounts_to_link_is_refused(tmp_path: Path) -> None:
     path.write_text('{"venues": {}}')
     proc = run_demo("--scenario", str(path), timeout=60)
     assert proc.returncode == 2 and "needs a 'demo' section" in proc.stderr
+
+
+async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
+    import asyncio
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        *DEMO, "--speed", "240", "--out", str(tmp_path), "--metrics-port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    seen: dict[str, float] = {}
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                        body = await response.text()
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+                    continue
+                for line in body.splitlines():
+                    if line.startswith(("marginwatch_polls_total ", "marginwatch_alerts_total{")):
+                        name, value = line.rsplit(" ", 1)
+                        seen[name] = float(value)
+                if seen.get("marginwatch_polls_total", 0) > 0 and any(
+                        k.startswith("marginwatch_alerts_total") for k in seen):
+                    break
+                await asyncio.sleep(0.2)
+    finally:
+        out, err = await asyncio.wait_for(proc.communicate(), 150)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert seen.get("marginwatch_polls_total", 0) > 0
+    assert any(k.startswith("marginwatch_alerts_total{level=") for k in seen), seen
+    assert f"127.0.0.1:{port}/metrics" in out.decode()
