@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.chat.telegram.transport import TelegramTransport
+from bot.core.usecases import Core
+from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
 from bot.store import Destination, NewMessage, Store, Vault, generate_key
 from tests.monitor.world import binance_snapshot
 
@@ -132,8 +135,13 @@ async def test_a_chat_that_blocked_the_bot_stops_and_its_owner_hears_it_privatel
 async def test_a_migrated_telegram_group_gets_every_alert_once_at_its_new_id(
         tmp_path: Path) -> None:
     async with PLATFORMS["telegram"]() as (platform, api), desk(tmp_path, platform) as d:
+        # Wired as bot/app.py does: the transport reports the move, core records it.
+        core = Core(d.store, ExchangeHub(), SUPPORTED_VENUES, clock=d.clock.now)
+        platform.transport.inner = TelegramTransport(
+            platform.transport.inner.bot,
+            lambda old, new: core.move_chat("telegram", old, new))
         account, private = await d.account("main")
-        await d.store.add_subscription(
+        shared = await d.store.add_subscription(
             account.id, type(private.destination)("telegram", platform.group, is_dm=False),
             now=d.clock.now(), share="state")
         await d.tick()
@@ -142,12 +150,17 @@ async def test_a_migrated_telegram_group_gets_every_alert_once_at_its_new_id(
         api.migrated[int(platform.group)] = new_id
         d.exchange.set(account, binance_snapshot(MARGIN_CALL))
         await d.tick(61.0)
+        moved = await d.store.get_subscription(shared.id)
+        assert moved is not None and moved.destination.chat_id == str(new_id) and moved.enabled
         d.exchange.set(account, binance_snapshot(CRITICAL))
         await d.tick(61.0)
-        shared = [m.text for m in api.sent(new_id)]
-        assert len(shared) == 2, shared
-        assert "MARGIN CALL" in shared[0] and "CRITICAL" in shared[1]
+        shared_texts = [m.text for m in api.sent(new_id)]
+        assert len(shared_texts) == 2, shared_texts
+        assert "MARGIN CALL" in shared_texts[0] and "CRITICAL" in shared_texts[1]
         assert api.sent(int(platform.group)) == []
+        to_old = [c for c in api.calls_of("sendMessage")
+                  if str(c.params.get("chat_id")) == platform.group]
+        assert len(to_old) == 1  # only the first alert found the old id; the rest go straight
 
 
 async def test_a_chats_waiting_messages_go_out_with_its_due_one(tmp_path: Path) -> None:
