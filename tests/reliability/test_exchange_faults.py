@@ -13,12 +13,15 @@ import pytest
 from bot.exchanges.errors import MESSAGES
 from bot.store import Account
 
-from .rig import OWNER, USDM_KEY, Rig, product
+from .rig import KRAKEN_KEY, OWNER, USDM_KEY, Rig, product
 
 POSITION_RISK = "GET /fapi/v3/positionRisk"
 FAPI_ACCOUNT = "GET /fapi/v3/account"
 
 # Fault kind -> the account state it must end in, and what a lasting one is told as.
+# venue -> (its simulator key, the label it is linked under, figures its healthy card shows)
+VENUES = {"binanceusdm": (USDM_KEY, "futures", ("1,535,443", "Margin ratio")),
+          "kraken": (KRAKEN_KEY, "spot", ("10,000", "Margin level"))}
 TRANSIENT = {
     "timeout": ("exchange_down", "is not answering"),
     "server_error": ("exchange_down", "is not answering"),
@@ -35,23 +38,25 @@ async def linked(rig: Rig, venue: str = "binanceusdm", label: str = "futures") -
     return account
 
 
-async def assert_no_figures_shown(rig: Rig, label: str) -> None:
+async def assert_no_figures_shown(rig: Rig, label: str, venue: str = "binanceusdm") -> None:
     """/status while the exchange misbehaves: an error sentence, never a number as current."""
     card = await rig.core.run(OWNER, "status", {"account": label})
     assert card.severity == "error", card.text
     assert not card.fields
-    assert "1,535,443" not in card.text and "Margin ratio" not in card.text
+    for figure in VENUES[venue][2]:
+        assert figure not in card.text, card.text
 
 
+@pytest.mark.parametrize("venue", sorted(VENUES))
 @pytest.mark.parametrize("kind", sorted(TRANSIENT))
 async def test_one_failed_read_is_recorded_but_not_alerted_and_the_next_read_recovers(
-        tmp_path: Path, kind: str) -> None:
+        tmp_path: Path, kind: str, venue: str) -> None:
     state, _ = TRANSIENT[kind]
     async with product(tmp_path) as rig:
-        account = await linked(rig)
+        account = await linked(rig, venue, VENUES[venue][1])
         points = await rig.history(account.id)
         # The hub's own back-off runs on real time: keep a Retry-After short here (see below).
-        rig.sim.inject_fault("binanceusdm", kind, retry_after=0.2 if kind == "rate_limit" else None)
+        rig.sim.inject_fault(venue, kind, retry_after=0.2 if kind == "rate_limit" else None)
         await rig.poll()
 
         failed = await rig.account(account.id)
@@ -106,19 +111,21 @@ async def test_a_lasting_fault_is_told_once_and_its_end_once(tmp_path: Path, kin
         assert (await rig.account(account.id)).status == "active"
 
 
+@pytest.mark.parametrize("venue", sorted(VENUES))
 @pytest.mark.parametrize("how", ["revoke_key", "revoked_key", "auth", "permission"])
 async def test_a_key_refused_mid_life_stops_polling_and_is_told_once(tmp_path: Path,
-                                                                     how: str) -> None:
+                                                                     how: str, venue: str) -> None:
+    key, label, _ = VENUES[venue]
     async with product(tmp_path) as rig:
-        account = await linked(rig)
+        account = await linked(rig, venue, label)
         if how == "revoke_key":
-            rig.sim.revoke_key("binanceusdm", USDM_KEY)
+            rig.sim.revoke_key(venue, key)
         else:
-            rig.sim.inject_fault("binanceusdm", how, count=1000)
+            rig.sim.inject_fault(venue, how, count=1000)
         await rig.poll()
         refused = await rig.account(account.id)
         assert refused.status == "key_invalid"
-        assert rig.inbox.titles == ["futures: key invalid or revoked"]
+        assert rig.inbox.titles == [f"{label}: key invalid or revoked"]
         [(destination, alert)] = rig.inbox.sent
         assert destination.is_dm and alert.severity == "error"
 
@@ -126,7 +133,7 @@ async def test_a_key_refused_mid_life_stops_polling_and_is_told_once(tmp_path: P
         for _ in range(5):
             await rig.poll(601.0)
         assert len(rig.sim.requests) == requests  # no more reads with a refused key
-        assert rig.inbox.titles == ["futures: key invalid or revoked"]
+        assert rig.inbox.titles == [f"{label}: key invalid or revoked"]
 
 
 def _rows(change: Any) -> Any:
