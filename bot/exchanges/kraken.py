@@ -77,6 +77,8 @@ class KrakenAdapter(VenueAdapter):
         if not isinstance(rows, list | type({}.values())):
             raise bad_response("Kraken OpenPositions: result is neither an object nor a list")
         position_rows = [row for row in rows if isinstance(row, dict)]
+        if not position_rows and num(trade.get("m", 0), "TradeBalance.m") > 0:  # lost rows
+            raise bad_response("Kraken OpenPositions lists nothing but TradeBalance holds margin")
 
         prices = await self._usd_prices(client, ctx, balances, position_rows)
         wallet, assets, left_out = self._collateral(client, balances, prices)
