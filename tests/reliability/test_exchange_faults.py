@@ -144,6 +144,19 @@ def _rows(change: Any) -> Any:
     return rewrite
 
 
+def _kraken(change: Any) -> Any:
+    def rewrite(body: dict[str, Any]) -> dict[str, Any]:
+        return {**body, "result": change(body["result"])}
+    return rewrite
+
+
+KRAKEN_BAD_BODIES: dict[str, tuple[str, Any]] = {
+    "positions emptied while margin is used": ("POST /0/private/OpenPositions",
+                                               _kraken(lambda result: {})),
+    "equity NaN": ("POST /0/private/TradeBalance", _kraken(lambda r: {**r, "e": "NaN"})),
+    "trade balance not an object": ("POST /0/private/TradeBalance", _kraken(lambda r: [r])),
+    "result missing": ("POST /0/private/OpenPositions", lambda body: {"error": []}),
+}
 BAD_BODIES: dict[str, tuple[str, Any]] = {
     "mark price NaN": (POSITION_RISK, _rows(lambda r: r.update(markPrice="NaN"))),
     "mark price missing": (POSITION_RISK, _rows(lambda r: r.pop("markPrice"))),
@@ -159,25 +172,31 @@ BAD_BODIES: dict[str, tuple[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_BODIES))
-async def test_a_nonsense_answer_is_never_shown_as_figures(tmp_path: Path, case: str) -> None:
-    key, change = BAD_BODIES[case]
+NONSENSE = [("binanceusdm", case) for case in sorted(BAD_BODIES)] + [
+    ("kraken", case) for case in sorted(KRAKEN_BAD_BODIES)]
+
+
+@pytest.mark.parametrize(("venue", "case"), NONSENSE)
+async def test_a_nonsense_answer_is_never_shown_as_figures(tmp_path: Path, venue: str,
+                                                           case: str) -> None:
+    key, change = (BAD_BODIES if venue == "binanceusdm" else KRAKEN_BAD_BODIES)[case]
+    label = VENUES[venue][1]
     async with product(tmp_path) as rig:
-        account = await linked(rig)
+        account = await linked(rig, venue, label)
         points = await rig.history(account.id)
-        rig.sim.rewrite("binanceusdm", key, change)
-        await assert_no_figures_shown(rig, "futures")
+        rig.sim.rewrite(venue, key, change)
+        await assert_no_figures_shown(rig, label, venue)
         for _ in range(4):
             await rig.poll(601.0)
         broken = await rig.account(account.id)
         assert broken.status == "active" and broken.consecutive_failures >= 4
         assert broken.last_error is not None
         assert await rig.history(account.id) == points
-        assert rig.inbox.titles == ["futures: data stale"]
+        assert rig.inbox.titles == [f"{label}: data stale"]
 
-        rig.sim.rewrite("binanceusdm", key, None)
+        rig.sim.rewrite(venue, key, None)
         await rig.poll(601.0)
-        assert rig.inbox.titles == ["futures: data stale", "futures: reading again"]
+        assert rig.inbox.titles == [f"{label}: data stale", f"{label}: reading again"]
         assert await rig.history(account.id) == points + 1
 
 
