@@ -107,10 +107,12 @@ def subscription_ref(subscription_id: int) -> str:
 def parse_ref(ref: str) -> tuple[Literal["account", "subscription"], int] | None:
     """``a12`` -> ("account", 12); ``s34`` -> ("subscription", 34); anything else None."""
     kinds: dict[str, Literal["account", "subscription"]] = {"a": "account", "s": "subscription"}
-    kind = kinds.get(ref[:1])
-    if kind is None or not ref[1:].isdigit():
+    kind, digits = kinds.get(ref[:1]), ref[1:]
+    # ASCII only and at most 18 digits: a forged "a99999999999999999999" overflowed SQLite's
+    # integer, and str.isdigit() also accepts other scripts' digits.
+    if kind is None or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         return None
-    return kind, int(ref[1:])
+    return kind, int(digits)
 
 
 @dataclass(frozen=True, slots=True)
