@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import risk
 from bot.core import registry, texts
 from bot.core.identity import Caller
-from bot.core.messages import Message, Refusal
+from bot.core.messages import Action, ActionId, Message, Refusal
 from bot.core.usecases import Core
 from bot.store import Store
 
@@ -273,3 +273,30 @@ def test_any_snapshot_is_refused_in_one_line_or_assessed_without_a_nan(raw: dict
     assert health.state in ("ok", "warning", "margin_call", "liquidation")
     # Strict JSON: a NaN or an infinity anywhere in the figures would fail here.
     json.dumps(risk.health_to_dict(health), allow_nan=False)
+
+
+REFS = st.one_of(st.sampled_from(["a1", "s1", "a0", "a-1", "a99999999999999999999", "s", "a",
+                                  "a1.0", "a١", ""]), st.text(max_size=12))
+
+
+@FUZZ
+@given(action=st.sampled_from(list(ActionId)), refs=st.lists(REFS, max_size=3),
+       who=st.sampled_from(OTHERS))
+async def test_no_button_anyone_else_presses_reads_or_changes_alices_account(
+        alice_linked: Core, store: Store, action: ActionId, refs: list[str], who: Caller) -> None:
+    """Alice's account is a1 and her subscription s1: forged buttons naming them do nothing."""
+    before = await alice_everything(store)
+    reply = await alice_linked.act(who, Action(action, "", tuple(refs)))
+    assert_answered(reply)
+    assert "10,000" not in reply.text and "Margin level" not in reply.text
+    if action is not ActionId.CONFIRM_DELETE_MY_DATA:  # that one deletes the presser's own data
+        assert await alice_everything(store) == before
+    else:
+        assert (await alice_everything(store))[0] == before[0]
+
+
+@FUZZ
+@given(data=st.one_of(st.text(max_size=80), TEXT.map(lambda t: "mw:" + t.replace(" ", ":"))))
+async def test_any_callback_data_gets_an_answer_never_a_crash(alice_linked: Core,
+                                                              data: str) -> None:
+    assert_answered(await alice_linked.act(BOB, data))
