@@ -357,12 +357,6 @@ def _state(liq: float, call: float, warn: float) -> State:
     return "ok"
 
 
-def _reported_price(pos: Position) -> float | None:
-    value = pos.reported.get("liquidation_price")
-    # Venues report "no liquidation price" as 0 or empty; neither is a price.
-    return value if value is not None and value > 0.0 else None
-
-
 def assess(snapshot: AccountSnapshot) -> Health:
     """The cross-margin health of one account (see DESIGN.md, "The risk contract")."""
     profile = profile_for(snapshot.venue)
@@ -430,10 +424,13 @@ def assess(snapshot: AccountSnapshot) -> Health:
     for leg in legs:
         price = leg.liquidation_price
         pos = leg.pos
+        reported = pos.reported.get("liquidation_price") if pos.reported else None
         positions.append(PositionHealth(
             pos.symbol, price, (price - leg.mark) / leg.mark if price is not None else None,
-            leg.upnl, leg.mm, leg.rank, _reported_price(pos), leg.margin_call_price,
-            pos.margin_mode, leg.notional,
+            leg.upnl, leg.mm, leg.rank,
+            # Venues report "no liquidation price" as 0 or empty; neither is a price.
+            reported if reported is not None and reported > 0.0 else None,
+            leg.margin_call_price, pos.margin_mode, leg.notional,
         ))
 
     exposure = book.notional

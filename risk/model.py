@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["linear", "inverse", "spot_margin"]
 MarginMode = Literal["cross", "isolated"]
@@ -116,8 +116,10 @@ class Ratio:
     margin_call_source: str  # "venue", "product_default" or "user"
 
 
-@dataclass(frozen=True, slots=True)
-class PositionHealth:
+class PositionHealth(NamedTuple):
+    """One position's figures. A NamedTuple rather than a frozen dataclass: just as immutable,
+    and four times cheaper to build, which matters at one per position per assessment."""
+
     symbol: str
     liquidation_price: float | None
     distance: float | None
