@@ -12,6 +12,7 @@ import math
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -102,36 +103,68 @@ class BenchAccount:
     state: dict[str, Any] = field(hash=False)
 
 
+# Simulator prices of the coins a bench account can hold (each position is worth 30,000 USD).
+COIN_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0}
+
+
 def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES, *,
-                  at_risk: bool | None = None) -> BenchAccount:
-    """Account ``index``: venues round-robin; one in AT_RISK_EVERY is near margin call."""
+                  at_risk: bool | None = None, coin: str = "BTC",
+                  prefix: str = "bench") -> BenchAccount:
+    """Account ``index``: venues round-robin; one in AT_RISK_EVERY is near margin call.
+
+    Each holds 30,000 USD of ``coin``: long on kraken, binanceusdm and bybit, borrowed on
+    binance spot margin. ``prefix`` keeps the keys of different populations apart.
+    """
     venue = venues[index % len(venues)]
     if at_risk is None:
         at_risk = index % AT_RISK_EVERY == AT_RISK_EVERY - 1
-    api_key = f"bench-{venue}-{index}"
-    secret = f"bench-secret-{index}"
+    api_key = f"{prefix}-{venue}-{index}"
+    secret = f"{prefix}-secret-{index}"
+    price = COIN_PRICES[coin]
+    size = 30_000.0 / price
     state: dict[str, Any]
     if venue == "kraken":
         # Kraken secrets are base64; margin level = equity / used margin (call at 0.80).
         secret = base64.b64encode(secret.encode()).decode()
         state = {"balances": {"ZUSD": 4_000.0 if at_risk else 10_000.0},
-                 "positions": [{"symbol": "BTC/USD", "type": "buy", "vol": 0.5,
-                                "price": 60_000.0, "leverage": 5, "time": 1_700_000_000}]}
+                 "positions": [{"symbol": f"{coin}/USD", "type": "buy", "vol": size,
+                                "price": price, "leverage": 5, "time": 1_700_000_000}]}
     elif venue == "binanceusdm":
         state = {"wallet_balance": 190.0 if at_risk else 2_000.0,
-                 "positions": [{"symbol": "BTC/USDT:USDT", "size": 0.5,
-                                "entry_price": 60_000.0}]}
+                 "positions": [{"symbol": f"{coin}/USDT:USDT", "size": size,
+                                "entry_price": price}]}
     elif venue == "binance":
         # Spot cross margin: margin level = assets / liabilities (call at 1.3).
         state = {"assets": {"USDT": {"free": 7_500.0 if at_risk else 12_000.0},
-                            "BTC": {"free": 0.0, "borrowed": 0.1}}}
+                            coin: {"free": 0.0, "borrowed": size / 5}}}
     elif venue == "bybit":
         state = {"coins": {"USDT": 200.0 if at_risk else 3_000.0},
-                 "positions": [{"symbol": "BTC/USDT:USDT", "size": 0.5, "entry": 60_000.0,
+                 "positions": [{"symbol": f"{coin}/USDT:USDT", "size": size, "entry": price,
                                 "side": "Buy", "leverage": 10}]}
     else:
         raise ValueError(f"the benchmarks have no account model for {venue!r}")
     return BenchAccount(venue, api_key, secret, at_risk, state)
+
+
+# Venues whose bench accounts are long (a crash escalates them): alert_latency's measured ones.
+LONG_VENUES = ("kraken", "binanceusdm", "bybit")
+
+
+def population(kind: str, count: int) -> list[BenchAccount]:
+    """The accounts of one bench run, the same in the simulator process and the bot process.
+
+    ``capacity``: ``count`` BTC accounts over every bench venue, one in 50 at risk.
+    ``latency:M``: M calm BTC accounts on the long venues (the measured ones) followed by
+    ``count`` calm ETH accounts over every venue (background load a BTC move leaves alone).
+    """
+    if kind == "capacity":
+        return [bench_account(index) for index in range(count)]
+    name, _, measured = kind.partition(":")
+    if name != "latency" or not measured.isdigit():
+        raise ValueError(f"unknown bench population {kind!r}")
+    return ([bench_account(i, LONG_VENUES, at_risk=False, prefix="lat")
+             for i in range(int(measured))]
+            + [bench_account(i, at_risk=False, coin="ETH", prefix="bg") for i in range(count)])
 
 
 def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_poll: float,
@@ -187,6 +220,7 @@ class LagRecorder:
         self.lags: list[float] = []
         self.reads = 0
         self.failures = 0
+        self.failure_states: Counter[str] = Counter()
         self.recording = True
 
     async def read(self, account: Account) -> AccountRead:
@@ -194,8 +228,10 @@ class LagRecorder:
             self.lags.append(max(0.0, self._clock.now() - account.next_poll_at))
         try:
             result = await self._source.read(account)
-        except Exception:
+        except Exception as exc:
             self.failures += 1
+            # The read state ("rate_limited", "auth_failed"...) or the type: never the text.
+            self.failure_states[str(getattr(exc, "state", type(exc).__name__))] += 1
             raise
         finally:
             self.reads += 1

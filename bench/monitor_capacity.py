@@ -54,11 +54,11 @@ from bench._common import (
     LagRecorder,
     PeakRss,
     TimedStore,
-    bench_account,
     build_monitor,
     cpu_seconds,
     load_average,
     percentile,
+    population,
     rss_mb,
     seed_accounts,
     wait_for,
@@ -71,8 +71,8 @@ START_OFFSET = 1.0
 
 # --- the simulator process ---------------------------------------------------------------------
 
-async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
-    """Run the simulator with ``accounts`` bench accounts until stdin closes."""
+async def serve_simulator(kind: str, accounts: int, latency: float, markets: int) -> None:
+    """Run the simulator with a bench population until stdin closes (GET /stats, /price)."""
     import logging
 
     import psutil
@@ -89,8 +89,7 @@ async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
     # Binance answers leverageBracket for every listed symbol (~400 × ~10 brackets): give the
     # synthetic markets brackets too, so parsing them stays in the measured path.
     brackets = {f"SYN{i:04d}USDT": DEFAULT_BRACKETS["BTCUSDT"] for i in range(markets)}
-    for index in range(accounts):
-        spec = bench_account(index)
+    for spec in population(kind, accounts):
         state = {**spec.state, "brackets": brackets} if spec.venue == "binanceusdm" else spec.state
         sim.add_account(spec.venue, api_key=spec.api_key, secret=spec.secret, **state)
     await sim.start()
@@ -101,8 +100,14 @@ async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
         return web.json_response({"requests": served + len(sim.requests),
                                   "cpu_seconds": times.user + times.system})
 
+    async def price(request: web.Request) -> web.Response:
+        query = request.query
+        sim.set_price(query["venue"], query["symbol"], float(query["price"]))
+        return web.json_response({"ok": True})
+
     control = web.Application()
     control.router.add_get("/stats", stats)
+    control.router.add_get("/price", price)
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -122,10 +127,11 @@ async def serve_simulator(accounts: int, latency: float, markets: int) -> None:
 class SimulatorProcess:
     """The simulator in a child process; ``base_urls`` for the hub, ``stats()`` for its counts."""
 
-    def __init__(self, accounts: int, latency: float, markets: int) -> None:
+    def __init__(self, accounts: int, latency: float, markets: int,
+                 kind: str = "capacity") -> None:
         self._process = subprocess.Popen(
             [sys.executable, __file__, "--serve-sim", "--accounts", str(accounts),
-             "--latency", str(latency), "--markets", str(markets)],
+             "--latency", str(latency), "--markets", str(markets), "--population", kind],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
@@ -133,6 +139,9 @@ class SimulatorProcess:
             raise RuntimeError("the simulator process did not start")
         ports = json.loads(line)
         self.port, self.control = int(ports["port"]), int(ports["control"])
+
+    def base_urls(self, venues: tuple[str, ...] = BENCH_VENUES) -> dict[str, str]:
+        return {venue: f"http://127.0.0.1:{self.port}/{venue}" for venue in venues}
 
     def close(self) -> None:
         assert self._process.stdin is not None
@@ -182,7 +191,7 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
     base_urls = {venue: f"http://127.0.0.1:{args.sim_port}/{venue}" for venue in BENCH_VENUES}
     hub_options: dict[str, Any] = {"base_urls": base_urls,
                                    "requests_per_second": dict.fromkeys(BENCH_VENUES, 0.0)}
-    specs = [bench_account(index) for index in range(count)]
+    specs = population("capacity", count)
     clock = SystemClock()
     intervals = PollIntervals(calm=interval, watch=interval / 2, danger=max(interval / 6, 0.5))
 
@@ -262,6 +271,7 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         "polls_per_second": round(len(recorder.lags) / window, 2),
         "polls_demanded_per_second": round(count / interval, 2),
         "read_failures": recorder.failures,
+        "read_failure_states": dict(recorder.failure_states),
         "lag_p50_s": round(percentile(recorder.lags, 0.50), 3),
         "lag_p99_s": round(percentile(recorder.lags, 0.99), 3),
         "lag_max_s": round(max(recorder.lags, default=0.0), 3),
@@ -290,6 +300,7 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
 
     from bot.exchanges import ExchangeHub
     from bot.exchanges.types import Credentials
+    from bot.monitor.outbox import OutboxDispatcher
     from bot.monitor.poller import Poller
 
     accounts = {a.id: a for a in await store.all_accounts("active")}
@@ -306,6 +317,9 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
     recorder = LagRecorder(NaiveSource(), clock)
     poller = Poller(store, recorder, clock,
                     **with_presenter(Poller, {"intervals": intervals}))  # type: ignore[arg-type]
+    # Alerts go straight out after the poll that queued them (one delivery at a time).
+    dispatcher = OutboxDispatcher(store, transports, clock, **with_presenter(OutboxDispatcher, {}))
+    delivering = asyncio.Lock()
     scheduled: dict[str, float] = {}
     missed = 0
 
@@ -328,7 +342,10 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
         plain = type(account)(**{**account.__dict__, "next_poll_at": None})
         running += 1
         try:
-            await poller.poll(plain)
+            result = await poller.poll(plain)
+            if result is not None and result.queued:
+                async with delivering:
+                    await dispatcher.deliver_due()
         finally:
             running -= 1
 
@@ -343,6 +360,8 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
     recorder.recording = False
     polls_in_window = recorder.reads
     scheduler.shutdown(wait=False)
+    # A job submitted just before the shutdown starts on a later loop turn: let it, then wait.
+    await asyncio.sleep(0.2)
     await wait_for(lambda: running == 0, timeout=60.0)
     for hub in hubs.values():
         await hub.close()
@@ -416,6 +435,7 @@ def main() -> int:
     parser.add_argument("--variant", choices=("shared", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--sim-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--population", default="capacity", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # "is None", not "or": an explicit 0 is bad input, not "use the default".
     defaults = {"accounts": (100, 1000), "intervals": (2, 3), "interval": (2.0, 60.0),
@@ -426,6 +446,9 @@ def main() -> int:
     if args.quick:
         args.naive_accounts = min(args.naive_accounts, 100)
         args.markets = min(args.markets, 100)
+    if args.serve_sim:  # started by a bench with its own checks; 0 accounts is allowed here
+        asyncio.run(serve_simulator(args.population, args.accounts, args.latency, args.markets))
+        return 0
     problems = [f"--{name.replace('_', '-')} must be positive"
                 for name in ("accounts", "intervals", "interval", "per_venue", "naive_accounts",
                              "tick")
@@ -435,9 +458,6 @@ def main() -> int:
     if problems:
         print("monitor_capacity: " + "; ".join(problems), file=sys.stderr)
         return 2
-    if args.serve_sim:
-        asyncio.run(serve_simulator(args.accounts, args.latency, args.markets))
-        return 0
     if args.variant:
         print(json.dumps(asyncio.run(run_variant(args))))
         return 0
