@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     assess_parser.add_argument("--text", action="store_true", help="print a readable table")
     args = parser.parse_args(argv)
     try:
-        snapshot = parse_snapshot(_read(args.file, stdin or sys.stdin))
+        # assess() refuses figures too large to judge with a SnapshotError too.
+        health = assess(parse_snapshot(_read(args.file, stdin or sys.stdin)))
     except SnapshotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -76,7 +77,6 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
-    health = assess(snapshot)
     if args.text:
         print(render_text(health))
     else:

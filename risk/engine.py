@@ -23,6 +23,7 @@ import math
 
 from .brackets import bracket
 from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State
+from .parse import SnapshotError
 from .profiles import STABLE_ASSETS, VenueProfile, profile_for
 
 _MAX_BRACKET_PASSES = 4
@@ -400,6 +401,11 @@ def assess(snapshot: AccountSnapshot) -> Health:
     else:
         top, bottom, requirement, exposed = assets_total, liab, (liq - 1.0) * liab, liab
     ratio_value = top / bottom if bottom > 0.0 else None
+    if not all(math.isfinite(v) for v in (equity, mm, um, ratio_value or 0.0)):
+        # Sizes, prices or balances this far beyond any real account overflow the arithmetic:
+        # refuse the snapshot rather than judge infinite figures (equity = inf read as "ok").
+        raise SnapshotError("positions", "the figures overflow: a size, price or balance is "
+                            "beyond any real account")
 
     if exposed > 0.0:
         cushion_liq = book.cushion(c_liq)
