@@ -56,8 +56,12 @@ class Inbox:
     """The console transport: what the owner was told, in order."""
 
     sent: list[tuple[Destination, Message]] = field(default_factory=list)
+    failures: int = 0  # the next sends that fail as a dropped connection would
 
     async def send(self, destination: Destination, message: Message) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("connection reset by the chat platform")
         self.sent.append((destination, message))
 
     @property

@@ -118,6 +118,7 @@ async def test_a_whole_run_with_known_secrets_leaks_none_of_them(
                                 ("snooze", {"duration": "1h"}), ("help", {})]:
             texts.append((await core.run(alice, name, {"account": "main", **arguments}
                                          if name not in ("accounts", "help") else {})).text)
+        rig.inbox.failures = 3  # failed deliveries are logged with their error
         await rig.monitor.run_until_idle()
         # Faults of every kind while the monitor polls, then a revoked key.
         for kind in ("timeout", "server_error", "rate_limit", "malformed_json", "auth",
@@ -156,5 +157,6 @@ async def test_a_whole_run_with_known_secrets_leaks_none_of_them(
             if secret.encode() in blob:
                 found.append(f"{label} holds {secret[:6]}…")
     scan("service log output", service_logs.getvalue(), found)
-    assert len(caplog.records) > 20, "too few log records to trust the scan"
+    # The product itself logged while things failed: the scan had something to read.
+    assert any(r.name.startswith("bot.") for r in caplog.records), "no product log records"
     assert found == []
