@@ -23,7 +23,7 @@ PHASES: tuple[tuple[str, tuple[float, ...]], ...] = (
     ("the slide deepens", (0.95, 0.95, 0.96)),
     ("a bounce", (1.07, 1.06, 1.06, 1.04, 1.03)),
     ("calm again", (1.0, 1.001, 0.999)),
-    ("flash crash", (0.9, 0.88, 0.9)),
+    ("flash crash", (0.9, 0.88, 0.895)),
     ("aftermath", (1.0, 1.0)),
 )
 
