@@ -122,6 +122,12 @@ STATUS_STATE = {
     "margin_call": "Margin call",
     "liquidation": "At liquidation",
 }
+# When the user's own thresholds judge the account worse than the venue's state does.
+STATUS_BY_YOUR_LEVELS = {
+    "watch": "Watch: within your warning distance of liquidation",
+    "margin_call": "Margin call by your own levels",
+    "critical": "Critical: within your critical distance of liquidation",
+}
 STATUS_EQUITY = "Equity"
 STATUS_MAINTENANCE = "Maintenance margin"
 STATUS_LEVERAGE = "Effective leverage"

@@ -61,6 +61,18 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
     return tuple(buttons)
 
 
+_STATE_RANK = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3}
+_LEVEL_RANK = {"ok": 0, "watch": 1, "margin_call": 2, "critical": 3}
+
+
+def _headline(health: Health, level: str | None) -> str:
+    """The venue's state in words, unless the user's own levels already say worse: a card
+    that reads "Healthy" under a critical badge would contradict the alert it answers."""
+    if level is not None and _LEVEL_RANK.get(level, 0) > _STATE_RANK.get(health.state, 0):
+        return texts.STATUS_BY_YOUR_LEVELS[level]
+    return texts.STATUS_STATE.get(health.state, health.state)
+
+
 def status_message(
     view: AccountView,
     health: Health,
@@ -74,7 +86,7 @@ def status_message(
     venue = view.venue
     ratio = health.ratio
     settle = health.settle
-    lines = [texts.STATUS_STATE.get(health.state, health.state)]
+    lines = [_headline(health, level)]
     fields = [
         Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
         Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),

@@ -29,3 +29,16 @@ def test_an_account_past_margin_call_says_so_instead_of_a_zero_move() -> None:
 
 def test_an_account_at_liquidation_says_so() -> None:
     assert account_move_line(health(200)) == texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
+
+
+def test_a_card_never_reads_healthy_under_a_critical_badge() -> None:
+    from bot.core.views import AccountView, status_message
+
+    near = health(1_150)  # ratio 0.22: the venue says ok, 2 % from liquidation
+    assert near.state == "ok"
+    view = AccountView(1, "main", "binanceusdm", "Binance USDⓈ-M futures", None)
+    card = status_message(view, near, now=0.0, level="critical")
+    assert card.severity == "critical"
+    assert card.lines[0] == texts.STATUS_BY_YOUR_LEVELS["critical"]
+    calm = status_message(view, near, now=0.0, level="ok")
+    assert calm.lines[0] == texts.STATUS_STATE["ok"]
