@@ -31,7 +31,7 @@ from bot.core.views import (
     severity_of,
     status_message,
 )
-from bot.exchanges.errors import ExchangeReadError
+from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
 from bot.monitor.policy import AlertRules, UserThresholds, judge_level
 from bot.store.records import Account, Subscription
@@ -66,7 +66,10 @@ class ReadingUseCases(CoreBase):
         creds = Credentials(api_key=secrets.api_key or "", secret=secrets.secret or "",
                             passphrase=secrets.passphrase, wallet_address=secrets.wallet_address)
         read = await self.exchanges.read_account(account.venue, creds)
-        health = risk.assess(read.snapshot)
+        try:
+            health = risk.assess(read.snapshot)
+        except risk.SnapshotError as exc:  # figures no account can have (e.g. they overflow)
+            raise bad_response(str(exc)) from None
         sub = await self._subscription(caller, account)
         thresholds = UserThresholds(**sub.thresholds.as_dict()) if sub else UserThresholds()
         level = judge_level(health, AlertRules(thresholds=thresholds))
