@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.core import texts
 from bot.exchanges.errors import MESSAGES
 from bot.store import Account
 
@@ -42,6 +43,8 @@ async def assert_no_figures_shown(rig: Rig, label: str, venue: str = "binanceusd
     """/status while the exchange misbehaves: an error sentence, never a number as current."""
     card = await rig.core.run(OWNER, "status", {"account": label})
     assert card.severity == "error", card.text
+    assert texts.ERROR_INTERNAL not in card.lines  # the read failed; nothing in us broke
+    assert card.lines[0].startswith(f"I could not read {label}:"), card.text
     assert not card.fields
     for figure in VENUES[venue][2]:
         assert figure not in card.text, card.text
@@ -163,6 +166,7 @@ BAD_BODIES: dict[str, tuple[str, Any]] = {
     "position size missing": (POSITION_RISK, _rows(lambda r: r.pop("positionAmt"))),
     "mark price negative": (POSITION_RISK, _rows(lambda r: r.update(markPrice="-5"))),
     "mark price infinite": (POSITION_RISK, _rows(lambda r: r.update(markPrice="Infinity"))),
+    "mark price 1e308 (overflows)": (POSITION_RISK, _rows(lambda r: r.update(markPrice="1e308"))),
     "margin balance missing": (FAPI_ACCOUNT, lambda body: {k: v for k, v in body.items()
                                                            if k != "totalMarginBalance"}),
     "wallet balance NaN": (FAPI_ACCOUNT, lambda body: {**body, "totalWalletBalance": "NaN",
