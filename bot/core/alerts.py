@@ -52,7 +52,7 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
         title = texts.ALERT_TITLE[event.level].format(label=label)
         severity = event.level
         if event.kind == "reminder":
-            lines.append(texts.ALERT_REMINDER.format(since=fmt.utc_time(event.at)))
+            lines.append(texts.ALERT_REMINDER.format(at=fmt.utc_time(event.at)))
         elif event.kind == "recovery":
             lines.append(texts.ALERT_RECOVERY.format(
                 previous=texts.ALERT_LEVEL_NAMES[event.previous_level]))

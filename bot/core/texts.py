@@ -269,7 +269,7 @@ ALERT_TITLE = {
     "margin_call": "{label}: MARGIN CALL",
     "critical": "{label}: CRITICAL — close to liquidation",
 }
-ALERT_REMINDER = "Still at this level since {since} UTC."
+ALERT_REMINDER = "Reminder: still at this level at {at} UTC."
 ALERT_ESCALATION_FROM = "Was {previous} before."
 ALERT_RECOVERY = "Improved from {previous}."
 ALERT_RATIO = "{ratio_name}: {ratio}"
