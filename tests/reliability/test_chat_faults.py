@@ -58,7 +58,9 @@ async def test_a_chat_api_down_for_ten_minutes_loses_and_repeats_nothing(
         while any(row["status"] == "pending" for row in await d.rows()):
             await d.tick(5.0)
             waited += 5.0
-            assert waited <= 15 * 60, "alerts still waiting 15 minutes after the chat came back"
+            # Both transports ask to be retried within seconds of a server error, so a warning
+            # held up by an outage goes out promptly once the chat answers again.
+            assert waited <= 30, f"alerts still waiting {waited:.0f} s after the chat came back"
 
         delivered = delivered_titles(d)
         assert Counter(delivered) == Counter(await row_titles(d))  # every alert, exactly once

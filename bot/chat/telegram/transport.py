@@ -34,6 +34,9 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+_UNREACHABLE_RETRY_SECONDS = 10.0
+
+
 class TelegramTransport:
     """The outbox's Transport for ``platform == "telegram"``.
 
@@ -65,9 +68,11 @@ class TelegramTransport:
             if any(marker in error.message.lower() for marker in _GONE_DESCRIPTIONS):
                 raise DestinationGone(_gone_reason(error)) from None
             raise
-        except NetworkError as error:
-            # No usable answer: transient, the outbox backs off. Name the kind, never the URL.
-            raise ConnectionError(f"Telegram unreachable: {type(error).__name__}") from None
+        except NetworkError:
+            # Telegram down or unreachable (5xx, timeout, reset). Ask again soon, as the Discord
+            # transport does: the outbox's doubling backoff delayed alerts by minutes after a
+            # ten-minute outage ended (found by tests/reliability/test_chat_faults.py).
+            raise DeliveryRetry(_UNREACHABLE_RETRY_SECONDS) from None
 
     async def _moved(self, old_chat_id: str, new_chat_id: str) -> None:
         if self._on_chat_moved is None:
