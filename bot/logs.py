@@ -58,6 +58,11 @@ _PATTERNS = (
     re.compile(r"(/(?:interactions|webhooks)/\d+/)[A-Za-z0-9_.-]{20,}"),
     # Authorization headers printed by a debugging library.
     re.compile(r"((?:Bot|Bearer) )[A-Za-z0-9_.\-]{20,}"),
+    # Exchange key headers as ccxt prints them at DEBUG ('API-Key': '...'); the users' keys are
+    # too many to register one by one.
+    re.compile(r"((?:API-Key|X-MBX-APIKEY|X-BAPI-API-KEY|OK-ACCESS-KEY|OK-ACCESS-PASSPHRASE|"
+               r"API-Sign|X-BAPI-SIGN|OK-ACCESS-SIGN)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+",
+               re.IGNORECASE),
 )
 
 _STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}

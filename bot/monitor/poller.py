@@ -94,6 +94,11 @@ class Poller:
         except ExchangeReadError as exc:
             reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
             failure = exc.state
+        except risk.SnapshotError:
+            # risk refused figures the venue sent (they overflow): the venue's bad answer, not
+            # a bug of ours.
+            reading, error = FeedFailure("bad_response"), "the exchange sent figures out of range"
+            failure = "bad_response"
         except Exception as exc:  # an adapter or risk bug must not stop the other accounts
             # Type only: an unexpected exception's text is not known to be free of secrets.
             log.error("reading account %d failed unexpectedly: %s", account.id, type(exc).__name__)

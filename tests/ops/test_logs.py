@@ -159,3 +159,16 @@ def test_redactor_masks_the_longest_secret_whole_and_ignores_tiny_values() -> No
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="log format must be text or json, not 'xml'"):
         logs.setup_logging("INFO", "xml", stream=io.StringIO())
+
+
+def test_exchange_key_headers_are_masked_even_when_nobody_registered_the_key() -> None:
+    # ccxt prints request headers at DEBUG; a user's API key is never registered globally.
+    out = configured()
+    logging.getLogger("ccxt.base.exchange").warning(
+        "fetch Request: kraken POST https://x/0/private/TradeBalance RequestHeaders: "
+        "{'API-Key': 'userKeyAbc123xyz', 'API-Sign': 'c2lnbmF0dXJl==', "
+        "'X-MBX-APIKEY': 'binanceKey987', 'OK-ACCESS-PASSPHRASE': 'pass-phrase-1'}")
+    text = out.getvalue()
+    for secret in ("userKeyAbc123xyz", "c2lnbmF0dXJl==", "binanceKey987", "pass-phrase-1"):
+        assert secret not in text
+    assert "'API-Key': '***'" in text and "TradeBalance" in text
