@@ -18,6 +18,11 @@ from bot.store import Account, Store
 
 log = logging.getLogger(__name__)
 
+# Polls in flight per exchange. A poll is ~2 requests of exchange latency, so this bounds the
+# rate: with 4, four venues at 50 ms reached 119 polls/s where 10,000 accounts at 60 s need 167
+# (bench/monitor_capacity.py). The hub's per-exchange throttle still caps the request rate.
+POLLS_IN_FLIGHT_PER_VENUE = 32
+
 
 @dataclass(frozen=True, slots=True)
 class PollIntervals:
@@ -50,7 +55,7 @@ class DueQueue:
         poll: Callable[[Account], Awaitable[object]],
         clock: Clock,
         *,
-        per_venue: int = 4,
+        per_venue: int = POLLS_IN_FLIGHT_PER_VENUE,
         batch: int = 500,
     ) -> None:
         self._store = store

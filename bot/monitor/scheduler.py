@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.monitor.clock import Clock, SystemClock
 from bot.monitor.digest import DigestSender
-from bot.monitor.due import DueQueue, PollIntervals
+from bot.monitor.due import POLLS_IN_FLIGHT_PER_VENUE, DueQueue, PollIntervals
 from bot.monitor.outbox import DeliveryReport, OutboxDispatcher
 from bot.monitor.policy import AlertRules
 from bot.monitor.poller import Poller, PollResult
@@ -59,7 +59,7 @@ class Monitor:
         rules: AlertRules | None = None,
         intervals: PollIntervals | None = None,
         tick_seconds: float = 1.0,
-        per_venue: int = 4,
+        per_venue: int = POLLS_IN_FLIGHT_PER_VENUE,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
