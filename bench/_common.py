@@ -268,8 +268,11 @@ class SteadyMonitor(Monitor):
         return 0
 
 
-def build_monitor(store: Store, source: Any, transports: Any, **kwargs: Any) -> Monitor:
-    return SteadyMonitor(store, source, transports, **with_presenter(Monitor, kwargs))
+def build_monitor(store: Store, source: Any, transports: Any, *, steady: bool = True,
+                  **kwargs: Any) -> Monitor:
+    """The production Monitor; ``steady=False`` keeps its start-up re-check of every account."""
+    cls = SteadyMonitor if steady else Monitor
+    return cls(store, source, transports, **with_presenter(Monitor, kwargs))
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.005) -> bool:

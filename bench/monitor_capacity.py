@@ -239,15 +239,21 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
                 recorder = LagRecorder(HubSource(store, shared_hub), clock)
                 monitor = build_monitor(store, recorder, transports, clock=clock,
                                         intervals=intervals, per_venue=args.per_venue,
-                                        tick_seconds=args.tick)
+                                        tick_seconds=args.tick, steady=not args.startup)
+                started = time.perf_counter()
                 await monitor.start()
+                if args.startup:
+                    # Every account is due at once: how long until each was read once?
+                    await wait_for(lambda: recorder.reads >= count, timeout=window)
+                    extra_startup = round(time.perf_counter() - started, 2)
                 await asyncio.sleep(first_poll + window - clock.now())
                 recorder.recording = False
                 polls_in_window = recorder.reads
                 await monitor.stop()
                 extra = {"polls_in_window": polls_in_window, "per_venue": args.per_venue,
-                         "hub": args.hub,
-                         "tick_seconds": args.tick}
+                         "hub": args.hub, "tick_seconds": args.tick}
+                if args.startup:
+                    extra["startup_recheck_s"] = extra_startup
                 await shared_hub.close()
         cpu_used = cpu_seconds() - cpu_started
         if profiler is not None:
@@ -376,7 +382,7 @@ def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> 
                "--accounts", str(args.accounts), "--naive-accounts", str(args.naive_accounts),
                "--interval", str(args.interval), "--intervals", str(args.intervals),
                "--per-venue", str(args.per_venue), "--tick", str(args.tick),
-               "--hub", args.hub]
+               "--hub", args.hub] + (["--startup"] if args.startup else [])
     if args.profile:
         command += ["--profile", f"{args.profile}.{variant}.txt"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -424,6 +430,9 @@ def main() -> int:
     parser.add_argument("--hub", choices=("stock", "cloned"), default="stock",
                         help="shared side: ExchangeHub as it is, or with cloned account "
                              "instances (the proposed change, see bench/_common.py)")
+    parser.add_argument("--startup", action="store_true",
+                        help="shared side: keep the start-up re-check (every account due at "
+                             "once) and report how long it takes to read them all")
     parser.add_argument("--naive", action="store_true", help="also run the naive implementation")
     parser.add_argument("--naive-accounts", type=int, default=200,
                         help="cap on the naive side's accounts (default 200)")
