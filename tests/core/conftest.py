@@ -11,7 +11,13 @@ from bot.core.usecases import Core
 from bot.exchanges.hub import ExchangeHub
 from bot.exchanges.registry import SUPPORTED_VENUES
 from bot.sim.server import Simulator
-from bot.store import Store, Vault, generate_key
+from bot.store import Store
+from tests.support.fixtures import Clock, add_bybit_long, add_kraken_long
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import hub as hub
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault
 
 # Kraken's simulator checks signatures with a base64 secret.
 KRAKEN_SECRET = "c2VjcmV0LWFsaWNlLWtyYWtlbg=="
@@ -20,54 +26,15 @@ BOB_BYBIT = {"api_key": "bob-bybit-key", "secret": "bob-bybit-secret"}
 TRADING_BYBIT = {"api_key": "trading-bybit-key", "secret": "trading-bybit-secret"}
 
 
-class Clock:
-    """A settable clock so snooze and history times are exact."""
-
-    def __init__(self, now: float = 1_790_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator()
-    await simulator.start()
-    simulator.add_account("kraken", api_key=ALICE_KRAKEN["api_key"], secret=KRAKEN_SECRET,
-                          balances={"ZUSD": 10000.0},
-                          positions=[{"symbol": "BTC/USD", "vol": 0.5, "price": 60000.0,
-                                      "type": "buy", "leverage": 5}])
-    simulator.add_account("bybit", api_key=BOB_BYBIT["api_key"], secret=BOB_BYBIT["secret"],
-                          coins={"USDT": 5000.0},
-                          positions=[{"symbol": "BTC/USDT:USDT", "size": 0.5,
-                                      "entry": 60000.0, "side": "Buy", "leverage": 10}])
-    simulator.add_account("bybit", api_key=TRADING_BYBIT["api_key"],
-                          secret=TRADING_BYBIT["secret"], coins={"USDT": 100.0},
-                          read_only=False)
-    try:
+    async with Simulator() as simulator:
+        add_kraken_long(simulator, ALICE_KRAKEN["api_key"], KRAKEN_SECRET)
+        add_bybit_long(simulator, BOB_BYBIT["api_key"], BOB_BYBIT["secret"])
+        simulator.add_account("bybit", api_key=TRADING_BYBIT["api_key"],
+                              secret=TRADING_BYBIT["secret"], coins={"USDT": 100.0},
+                              read_only=False)
         yield simulator
-    finally:
-        await simulator.stop()
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    exchange_hub = ExchangeHub(base_urls=sim.base_urls,
-                               requests_per_second=dict.fromkeys(sim.base_urls, 0))
-    try:
-        yield exchange_hub
-    finally:
-        await exchange_hub.close()
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "core.sqlite", Vault.from_strings([generate_key()]))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture

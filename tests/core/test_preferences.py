@@ -8,7 +8,8 @@ from bot.core import texts
 from bot.core.messages import ActionId
 from bot.core.usecases import Core
 from bot.store import Store, Subscription
-from tests.core.conftest import ALICE, ALICE_KRAKEN, Clock
+from tests.core.conftest import ALICE, ALICE_KRAKEN
+from tests.support.fixtures import Clock
 
 
 async def _dm_sub(store: Store) -> Subscription:

@@ -9,7 +9,8 @@ from bot.core.messages import ActionId
 from bot.core.usecases import Core
 from bot.sim.server import Simulator
 from bot.store import Store
-from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB_BYBIT, Clock
+from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB_BYBIT
+from tests.support.fixtures import Clock
 
 
 @pytest.fixture

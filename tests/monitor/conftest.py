@@ -1,35 +1,7 @@
 """Fixtures for monitor tests: a real SQLite store in tmp_path and a stepped clock."""
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.monitor.clock import ManualClock
-from bot.store import Store, Vault, generate_key
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def vault() -> Vault:
-    return Vault.from_strings([generate_key()])
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "monitor.db"
-
-
-@pytest.fixture
-async def store(db_path: Path, vault: Vault) -> AsyncIterator[Store]:
-    opened = await Store.open(db_path, vault)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+from tests.support.fixtures import clock as clock
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault

@@ -19,8 +19,9 @@ from bot.exchanges import SUPPORTED_VENUES, Credentials, ExchangeHub, ExchangeRe
 from bot.logs import setup_logging
 from bot.sim import Simulator
 from bot.store import Store, Vault, generate_key
+from tests.support.fixtures import Clock
 
-from .conftest import ALICE, ALICE_KEYS, BOB, BOB_KEYS, KRAKEN_SECRET, SECRETS, Clock
+from .conftest import ALICE, ALICE_KEYS, BOB, BOB_KEYS, KRAKEN_SECRET, SECRETS
 from .rig import product
 
 RIGHTS_CASES: list[tuple[str, dict[str, Any], str]] = [

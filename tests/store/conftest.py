@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.store import AccountSecrets, Store, Vault, generate_key
+from bot.store import AccountSecrets
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault
 
 # A recognisable secret: tests grep the database bytes for it.
 KNOWN_SECRET = "S3cr3t-never-on-disk-7f1c2e9a"
@@ -18,27 +17,3 @@ def sample_secrets() -> AccountSecrets:
     return AccountSecrets(
         api_key=KNOWN_API_KEY, secret=KNOWN_SECRET, passphrase="pass-phrase-9", wallet_address=None
     )
-
-
-@pytest.fixture
-def key() -> str:
-    return generate_key()
-
-
-@pytest.fixture
-def vault(key: str) -> Vault:
-    return Vault.from_strings([key])
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "marginwatch.db"
-
-
-@pytest.fixture
-async def store(db_path: Path, vault: Vault) -> AsyncIterator[Store]:
-    opened = await Store.open(db_path, vault)
-    try:
-        yield opened
-    finally:
-        await opened.close()

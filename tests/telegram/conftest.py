@@ -12,8 +12,15 @@ from bot.exchanges.hub import ExchangeHub
 from bot.exchanges.registry import SUPPORTED_VENUES
 from bot.monitor.clock import ManualClock
 from bot.sim.server import Simulator
-from bot.store import Store, Vault, generate_key
+from bot.store import Store
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeTelegramServer
+from tests.support.fixtures import add_kraken_long
+from tests.support.fixtures import clock as clock
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import hub as hub
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault
 
 # The simulated Kraken account: 0.5 BTC long at 60,000 with 5x leverage on 10,000 USD.
 # Margin call below ~49,600, liquidation near 44,800 (Kraken: margin level 80 % / 40 %).
@@ -38,41 +45,10 @@ def offline_api() -> FakeTelegramAPI:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator()
-    await simulator.start()
-    simulator.add_account("kraken", api_key=KRAKEN_KEY, secret=KRAKEN_SECRET,
-                          balances={"ZUSD": 10000.0},
-                          positions=[{"symbol": BTC, "vol": 0.5, "price": 60000.0,
-                                      "type": "buy", "leverage": 5}])
-    simulator.set_price("kraken", BTC, 60000.0)
-    try:
+    async with Simulator() as simulator:
+        add_kraken_long(simulator, KRAKEN_KEY, KRAKEN_SECRET)
+        simulator.set_price("kraken", BTC, 60000.0)
         yield simulator
-    finally:
-        await simulator.stop()
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    exchange_hub = ExchangeHub(base_urls=sim.base_urls,
-                               requests_per_second=dict.fromkeys(sim.base_urls, 0))
-    try:
-        yield exchange_hub
-    finally:
-        await exchange_hub.close()
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "telegram.sqlite", Vault.from_strings([generate_key()]))
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Helpers several test folders share; each conftest imports the fixtures it uses."""
