@@ -18,11 +18,10 @@ import sys
 from pathlib import Path
 
 from bot.core.messages import Message
-from bot.core.presenter import CorePresenter
-from bot.monitor.scheduler import Monitor
-from bot.monitor.transport import Destination, Transports
+from bot.monitor.transport import Destination
 from bot.store import Store, Vault
-from tests.monitor.world import ScriptedExchange, binance_snapshot, link
+from tests.monitor.world import link
+from tests.support.crash_child import run_until_idle
 
 
 class HangingChat:
@@ -42,27 +41,11 @@ class FileChat:
 
 async def main(db: Path, deliveries: Path, mode: str) -> int:
     store = await Store.open(db, Vault.from_strings([os.environ["CRASH_TEST_KEY"]]))
-    exchange = ScriptedExchange()
     accounts = await store.all_accounts()
     if not accounts:
         account, _ = await link(store, 0.0)
         accounts = [account]
-    for account in accounts:
-        exchange.set(account, binance_snapshot(0.85))
-    transports = Transports()
-    transports.register("console", HangingChat() if mode == "hang" else FileChat(deliveries))
-    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), tick_seconds=0.05)
-    await monitor.start()
-    try:
-        async with asyncio.timeout(20):
-            while not (exchange.reads and not monitor.queue.in_flight):
-                await asyncio.sleep(0.02)
-            while await store.outbox_depth():
-                await asyncio.sleep(0.02)
-    finally:
-        await monitor.stop()
-        await store.close()
-    print("IDLE", flush=True)
+    await run_until_idle(store, accounts, HangingChat() if mode == "hang" else FileChat(deliveries))
     return 0
 
 

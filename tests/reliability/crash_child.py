@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.messages import Message
-from bot.core.presenter import CorePresenter
-from bot.monitor.scheduler import Monitor
-from bot.monitor.transport import Destination, Transports
+from bot.monitor.transport import Destination
 from bot.store import Store, Vault
 from bot.store.history import History
 from bot.store.schema import migrations
-from tests.monitor.world import ScriptedExchange, binance_snapshot, link
+from tests.monitor.world import link
+from tests.support.crash_child import run_until_idle
 
 
 def hang(word: str) -> None:
@@ -68,13 +67,10 @@ async def main(db: Path, deliveries: Path, mode: str) -> int:
 
             migration.fn = hanging
     store = await Store.open(db, Vault.from_strings([os.environ["RELIABILITY_KEY"]]))
-    exchange = ScriptedExchange()
     accounts = await store.all_accounts()
     if not accounts:
         accounts = [(await link(store, 0.0, label="alpha", chat="A"))[0],
                     (await link(store, 0.0, label="beta", chat="B", owner="43"))[0]]
-    for account in accounts:
-        exchange.set(account, binance_snapshot(0.85))
     if mode == "judge":
         add = History.add
 
@@ -83,20 +79,8 @@ async def main(db: Path, deliveries: Path, mode: str) -> int:
             hang("WRITING")
 
         History.add = hanging_add  # type: ignore[method-assign]
-    transports = Transports()
-    transports.register("console", FileChat(deliveries, store, "B" if mode == "send" else None))
-    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), tick_seconds=0.05)
-    await monitor.start()
-    try:
-        async with asyncio.timeout(20):
-            while not (len(exchange.reads) >= len(accounts) and not monitor.queue.in_flight):
-                await asyncio.sleep(0.02)
-            while await store.outbox_depth():
-                await asyncio.sleep(0.02)
-    finally:
-        await monitor.stop()
-        await store.close()
-    print("IDLE", flush=True)
+    chat = FileChat(deliveries, store, "B" if mode == "send" else None)
+    await run_until_idle(store, accounts, chat)
     return 0
 
 
