@@ -1,8 +1,16 @@
-"""Set-up for the simulator tests: a small two-venue scenario."""
+"""Set-up for the simulator tests: a small two-venue scenario, and the `sim` and `hub` fixtures
+of the per-venue files, which serve the test module's own SCENARIO."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.exchanges import ExchangeHub
+from bot.sim import Simulator
 
 KRAKEN_SECRET = base64.b64encode(b"sim-test-kraken-secret").decode()
 
@@ -25,3 +33,26 @@ def scenario() -> dict:
         },
         "steps": [{"factor": 0.5}, {"venue": "kraken", "factor": 2.0}],
     }
+
+
+@pytest.fixture
+async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
+    """The module's SCENARIO, served; an injected timeout gives up after 3 s."""
+    async with Simulator(request.module.SCENARIO, timeout_fault_seconds=3.0) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def hub(request: pytest.FixtureRequest, sim: Simulator) -> AsyncIterator[ExchangeHub]:
+    """A hub on the module's venues only: 1 s timeout, no rate limit, no back-off."""
+    venues = list(request.module.SCENARIO["venues"])
+    async with ExchangeHub(base_urls={venue: sim.base_url(venue) for venue in venues},
+                           timeout_ms=1000, requests_per_second=dict.fromkeys(venues, 0.0),
+                           backoff_base=0.0) as exchange_hub:
+        yield exchange_hub
+
+
+def ccxt_client(hub: ExchangeHub, venue: str) -> Any:
+    """The ccxt instance the hub holds for the one account it has read on ``venue``."""
+    (account,) = hub._venues[venue].accounts.values()
+    return account.exchange

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import ccxt.async_support as ccxt
 import pytest
@@ -12,6 +11,8 @@ import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
 from bot.exchanges.registry import adapter_for
 from bot.sim import Simulator
+
+from .conftest import ccxt_client
 
 TRADER = Credentials(api_key="bybit-trader", secret="bybit-secret-1")
 READ_WRITE = Credentials(api_key="bybit-rw", secret="bybit-secret-2")
@@ -31,18 +32,6 @@ SCENARIO = {"venues": {"bybit": {
         {"api_key": CLASSIC.api_key, "secret": CLASSIC.secret, "uta": False},
     ]}}}
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SCENARIO, timeout_fault_seconds=3.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    async with ExchangeHub(base_urls={"bybit": sim.base_url("bybit")}, timeout_ms=1000,
-                           requests_per_second={"bybit": 0.0}, backoff_base=0.0) as exchange_hub:
-        yield exchange_hub
 
 
 async def test_health_agrees_with_bybits_account_mm_rate(sim: Simulator, hub: ExchangeHub):
@@ -149,8 +138,7 @@ WRITES = [
 
 async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
     await hub.read_account("bybit", TRADER)
-    (account,) = hub._venues["bybit"].accounts.values()
-    exchange = account.exchange
+    exchange = ccxt_client(hub, "bybit")
     before = len(sim.requests)
     refused = 0
     for name, args in WRITES:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
 import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
 from bot.sim import Simulator
+
+from .conftest import ccxt_client
 
 ADDRESS = "0x" + "3f" * 20
 WALLET = Credentials(wallet_address=ADDRESS)
@@ -20,19 +21,6 @@ SCENARIO = {"venues": {"hyperliquid": {
         {"coin": "ETH", "szi": -2, "entry": 2900.0, "leverage": 10, "type": "isolated"}]}],
 }}}
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SCENARIO, timeout_fault_seconds=3.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    async with ExchangeHub(base_urls={"hyperliquid": sim.base_url("hyperliquid")},
-                           timeout_ms=1000, requests_per_second={"hyperliquid": 0.0},
-                           backoff_base=0.0) as exchange_hub:
-        yield exchange_hub
 
 
 async def test_health_matches_hyperliquids_own_figures(sim: Simulator, hub: ExchangeHub):
@@ -88,8 +76,7 @@ async def test_the_link_check_explains_that_nothing_can_trade(sim, hub):
 
 async def test_signed_actions_are_refused_before_a_request_is_built(sim, hub):
     await hub.read_account("hyperliquid", WALLET)
-    (account,) = hub._venues["hyperliquid"].accounts.values()
-    exchange = account.exchange
+    exchange = ccxt_client(hub, "hyperliquid")
     before = len(sim.requests)
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_post_", n)]
     assert "private_post_exchange" in implicit

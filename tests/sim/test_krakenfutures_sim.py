@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 
 import risk
-from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
+from bot.exchanges import Credentials, ExchangeReadError, ReadOnlyViolation
 from bot.sim import Simulator
+
+from .conftest import ccxt_client
 
 SECRET = base64.b64encode(b"kraken-futures-secret-for-tests").decode()
 TRADER = Credentials(api_key="kf-trader", secret=SECRET)
@@ -24,19 +25,6 @@ SCENARIO = {"venues": {"krakenfutures": {
               "unrealized_funding": -1.5}]},
     ]}}}
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SCENARIO, timeout_fault_seconds=3.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    async with ExchangeHub(base_urls={"krakenfutures": sim.base_url("krakenfutures")},
-                           timeout_ms=1000, requests_per_second={"krakenfutures": 0.0},
-                           backoff_base=0.0) as exchange_hub:
-        yield exchange_hub
 
 
 async def test_health_agrees_with_the_flex_wallets_own_figures(sim: Simulator, hub):
@@ -98,8 +86,7 @@ async def test_key_check_says_rights_cannot_be_read_and_how_to_make_a_safe_key(s
 
 async def test_every_implicit_write_is_refused_before_a_request_is_built(sim, hub):
     await hub.read_account("krakenfutures", TRADER)
-    (account,) = hub._venues["krakenfutures"].accounts.values()
-    exchange = account.exchange
+    exchange = ccxt_client(hub, "krakenfutures")
     before = len(sim.requests)
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
     assert {"private_post_sendorder", "private_post_cancelorder", "private_post_withdrawal",

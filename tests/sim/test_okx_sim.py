@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import ccxt.async_support as ccxt
 import pytest
@@ -11,6 +10,8 @@ import pytest
 import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
 from bot.sim import Simulator
+
+from .conftest import ccxt_client
 
 TRADER = Credentials(api_key="okx-trader", secret="okx-secret-1", passphrase="okx-pass-1")
 FULL_RIGHTS = Credentials(api_key="okx-full", secret="okx-secret-2", passphrase="okx-pass-2")
@@ -27,18 +28,6 @@ SCENARIO = {"venues": {"okx": {
          "passphrase": FULL_RIGHTS.passphrase, "perm": "read_only,withdraw,trade"},
     ]}}}
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(SCENARIO, timeout_fault_seconds=3.0) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
-    async with ExchangeHub(base_urls={"okx": sim.base_url("okx")}, timeout_ms=1000,
-                           requests_per_second={"okx": 0.0}, backoff_base=0.0) as exchange_hub:
-        yield exchange_hub
 
 
 async def test_health_ratio_is_okxs_mgn_ratio(sim: Simulator, hub: ExchangeHub):
@@ -121,8 +110,7 @@ async def test_a_key_that_can_trade_and_withdraw_is_refused_naming_both(sim, hub
 
 async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
     await hub.read_account("okx", TRADER)
-    (account,) = hub._venues["okx"].accounts.values()
-    exchange = account.exchange
+    exchange = ccxt_client(hub, "okx")
     before = len(sim.requests)
     refused = 0
     for name, args in [
