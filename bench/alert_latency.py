@@ -31,7 +31,7 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -74,17 +74,17 @@ class SeeingPolls:
             self.reads[account.id].append((started, marks[0]))
         return result
 
-    def first_seeing(self, account_id: int, price: float, since: float) -> float | None:
-        """Start of the first read since ``since`` that saw ``price`` after the last that did not.
+    def first_seeing(self, account_id: int, price: float) -> float | None:
+        """Start of the first read that saw ``price`` after the last read that saw another.
 
         A read started just before the step can see the new price (its request reached the
-        exchange after it): that read counts as the one that saw it.
+        exchange after the move): that read is the one that saw it.
         """
-        reads = sorted(r for r in self.reads[account_id] if r[0] >= since)
+        reads = sorted(self.reads[account_id])
         old = [started for started, mark in reads if not _same(mark, price)]
-        after_old = max(old, default=since)
+        after_old = max(old, default=float("-inf"))
         return next((started for started, mark in reads
-                     if _same(mark, price) and started >= after_old), None)
+                     if _same(mark, price) and started > after_old), None)
 
 
 def _same(mark: float, price: float) -> bool:
@@ -133,6 +133,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     escalations: list[float] = []
     from_step: list[float] = []
     missing = 0
+    missing_reasons: Counter[str] = Counter()
     polls_before = polls_after = 0
     window_started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
@@ -158,7 +159,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(interval)
         load_before = load_average()
         polls_before, window_started = source.count, time.monotonic()
-        previous_step = time.monotonic()
         for move in range(args.moves):
             price = BTC_PRICE * (1 - args.drop) if move % 2 == 0 else BTC_PRICE
             sent_before = len(api.calls_of("sendMessage"))
@@ -172,16 +172,17 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await wait_for(lambda: len(arrived()) >= accounts, timeout=5 * interval + 10)
             arrivals = arrived()
             for account_id, chat in zip(measured, chats, strict=True):
-                seen = source.first_seeing(account_id, price, previous_step)
+                seen = source.first_seeing(account_id, price)
                 at = arrivals.get(str(chat))
                 if seen is None or at is None:
                     missing += 1
+                    why = "no message" if at is None else "no poll saw the price"
+                    missing_reasons[f"{specs[ids.index(account_id)].venue}: {why}"] += 1
                     continue
                 samples.append(at - seen)
                 from_step.append(at - stepped)
                 if move % 2 == 0:
                     escalations.append(at - seen)
-            previous_step = stepped
             await asyncio.sleep(1.1)  # the private-chat pace: one message per second per chat
         polls_after = source.count
         window = time.monotonic() - window_started
@@ -204,6 +205,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "per_venue": args.per_venue,
         "alerts": len(samples),
         "missing": missing,
+        "missing_reasons": dict(missing_reasons),
         "after_poll_p50_s": round(percentile(samples, 0.50), 3),
         "after_poll_p99_s": round(percentile(samples, 0.99), 3),
         "after_poll_max_s": round(max(samples, default=0.0), 3),
