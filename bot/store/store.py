@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from bot.store.accounts import Accounts
+from bot.store.alerts import AlertStates
+from bot.store.audit import Audit
+from bot.store.communities import Communities
 from bot.store.connection import (
     MigrationReport,
     StoreError,
@@ -29,23 +34,43 @@ from bot.store.connection import (
     preflight,
     transaction,
 )
+from bot.store.history import History
+from bot.store.outbox import Outbox
 from bot.store.records import (
     Account,
     AlertState,
-    AuditEntry,
-    CommunitySettings,
-    Destination,
     HealthPoint,
     NewMessage,
-    OutboxMessage,
-    Subscription,
-    Thresholds,
-    User,
 )
+from bot.store.subscriptions import Subscriptions
 from bot.store.tx import Purged, Tx
-from bot.store.vault import AccountSecrets, Vault
+from bot.store.users import Users
+from bot.store.vault import Vault
 
 T = TypeVar("T")
+R = TypeVar("R")
+Repo = TypeVar("Repo")
+P = ParamSpec("P")
+
+
+def _unit(
+    repository: Callable[[Tx], Repo], method: Callable[Concatenate[Repo, P], R], *, write: bool
+) -> Callable[Concatenate[Store, P], Coroutine[Any, Any, R]]:
+    """A Store method running ``method`` on ``repository(tx)`` as one transaction of its own.
+
+    The repository method is the one place its parameters and docstring are written;
+    `inspect.signature` and `help()` follow ``__wrapped__`` to it. Arguments are bound here,
+    on the caller's side, so a wrong call fails before any transaction starts.
+    """
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    async def unit(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        signature.bind(None, *args, **kwargs)
+        return await store._submit(lambda tx: method(repository(tx), *args, **kwargs), write=write)
+
+    unit._store_unit = True  # type: ignore[attr-defined]
+    return unit
 
 
 def open_database(path: Path, vault: Vault, *, apply_migrations: bool = True) -> Database:
@@ -167,80 +192,89 @@ class Store:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, fn)
 
-    # ---- users ----------------------------------------------------------------------------
+    # ---- one-call units ---------------------------------------------------------------------
+    # Each runs one repository method as its own transaction; the repository declares the
+    # parameters (see `_unit`). Units that do more than one call are written out below.
 
-    async def ensure_user(
-        self, platform: str, platform_user_id: str, *, now: float, display_name: str | None = None
-    ) -> User:
-        return await self.run(
-            lambda tx: tx.users.ensure(
-                platform, platform_user_id, now=now, display_name=display_name
-            )
-        )
+    ensure_user = _unit(lambda tx: tx.users, Users.ensure, write=True)
+    get_user = _unit(lambda tx: tx.users, Users.get, write=False)
+    find_user = _unit(lambda tx: tx.users, Users.find, write=False)
 
-    async def get_user(self, user_id: int) -> User | None:
-        return await self.read(lambda tx: tx.users.get(user_id))
+    add_account = _unit(lambda tx: tx.accounts, Accounts.add, write=True)
+    get_account = _unit(lambda tx: tx.accounts, Accounts.get, write=False)
+    accounts_for_owner = _unit(lambda tx: tx.accounts, Accounts.list_for_owner, write=False)
+    all_accounts = _unit(lambda tx: tx.accounts, Accounts.list_all, write=False)
+    due_accounts = _unit(lambda tx: tx.accounts, Accounts.due, write=False)
+    next_due_at = _unit(lambda tx: tx.accounts, Accounts.next_due_at, write=False)
+    account_counts = _unit(lambda tx: tx.accounts, Accounts.count_by_status, write=False)
+    account_credentials = _unit(lambda tx: tx.accounts, Accounts.credentials, write=False)
+    replace_credentials = _unit(lambda tx: tx.accounts, Accounts.replace_credentials, write=True)
+    set_account_status = _unit(lambda tx: tx.accounts, Accounts.set_status, write=True)
+    schedule_poll = _unit(lambda tx: tx.accounts, Accounts.schedule, write=True)
+    record_poll_failure = _unit(lambda tx: tx.accounts, Accounts.record_poll_failure, write=True)
+    rotate_keys = _unit(lambda tx: tx.accounts, Accounts.rotate_credentials, write=True)
 
-    async def find_user(self, platform: str, platform_user_id: str) -> User | None:
-        return await self.read(lambda tx: tx.users.find(platform, platform_user_id))
+    add_subscription = _unit(lambda tx: tx.subscriptions, Subscriptions.add, write=True)
+    get_subscription = _unit(lambda tx: tx.subscriptions, Subscriptions.get, write=False)
+    subscriptions_for_account = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.for_account, write=False
+    )
+    subscriptions_for_owner = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.for_owner, write=False
+    )
+    subscriptions_for_destination = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.for_destination, write=False
+    )
+    subscriptions_for_community = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.for_community, write=False
+    )
+    digest_subscriptions = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.with_digest, write=False
+    )
+    set_thresholds = _unit(lambda tx: tx.subscriptions, Subscriptions.set_thresholds, write=True)
+    snooze = _unit(lambda tx: tx.subscriptions, Subscriptions.snooze, write=True)
+    set_digest = _unit(lambda tx: tx.subscriptions, Subscriptions.set_digest, write=True)
+    mark_digest_sent = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.mark_digest_sent, write=True
+    )
+    set_share = _unit(lambda tx: tx.subscriptions, Subscriptions.set_share, write=True)
+    set_subscription_enabled = _unit(
+        lambda tx: tx.subscriptions, Subscriptions.set_enabled, write=True
+    )
+    remove_subscription = _unit(lambda tx: tx.subscriptions, Subscriptions.remove, write=True)
+
+    community_settings = _unit(lambda tx: tx.communities, Communities.get, write=False)
+    save_community_settings = _unit(lambda tx: tx.communities, Communities.save, write=True)
+
+    alert_state = _unit(lambda tx: tx.alerts, AlertStates.get_or_default, write=False)
+    alert_states_for_account = _unit(lambda tx: tx.alerts, AlertStates.for_account, write=False)
+
+    enqueue = _unit(lambda tx: tx.outbox, Outbox.enqueue, write=True)
+    claim_outbox = _unit(lambda tx: tx.outbox, Outbox.claim, write=True)
+    mark_failed = _unit(lambda tx: tx.outbox, Outbox.mark_failed, write=True)
+    release_outbox_claims = _unit(lambda tx: tx.outbox, Outbox.release_claims, write=True)
+    disable_destination = _unit(lambda tx: tx.outbox, Outbox.disable_destination, write=True)
+    outbox_message = _unit(lambda tx: tx.outbox, Outbox.get, write=False)
+    outbox_depth = _unit(lambda tx: tx.outbox, Outbox.pending_count, write=False)
+    oldest_pending_created_at = _unit(
+        lambda tx: tx.outbox, Outbox.oldest_pending_created_at, write=False
+    )
+    prune_outbox = _unit(lambda tx: tx.outbox, Outbox.prune, write=True)
+
+    add_health = _unit(lambda tx: tx.history, History.add, write=True)
+    health_series = _unit(lambda tx: tx.history, History.series, write=False)
+    prune_history = _unit(lambda tx: tx.history, History.prune, write=True)
+
+    audit = _unit(lambda tx: tx.audit, Audit.record, write=True)
+    audit_for_community = _unit(lambda tx: tx.audit, Audit.for_community, write=False)
+
+    # ---- units of more than one call ------------------------------------------------------
 
     async def delete_user_data(self, user_id: int) -> Purged:
         """Erase a user's data, secrets included; the WAL is checkpointed so no copy lingers."""
         purged = await self.run(lambda tx: tx.delete_user_data(user_id))
         await self.checkpoint()
         return purged
-
-    # ---- accounts -------------------------------------------------------------------------
-
-    async def add_account(
-        self,
-        owner_id: int,
-        venue: str,
-        label: str,
-        secrets: AccountSecrets | None,
-        *,
-        now: float,
-        next_poll_at: float | None = None,
-    ) -> Account:
-        return await self.run(
-            lambda tx: tx.accounts.add(
-                owner_id, venue, label, secrets, now=now, next_poll_at=next_poll_at
-            )
-        )
-
-    async def get_account(self, account_id: int) -> Account | None:
-        return await self.read(lambda tx: tx.accounts.get(account_id))
-
-    async def accounts_for_owner(self, owner_id: int) -> list[Account]:
-        return await self.read(lambda tx: tx.accounts.list_for_owner(owner_id))
-
-    async def all_accounts(self, status: str | None = None) -> list[Account]:
-        return await self.read(lambda tx: tx.accounts.list_all(status))
-
-    async def due_accounts(self, now: float, limit: int = 100) -> list[Account]:
-        return await self.read(lambda tx: tx.accounts.due(now, limit))
-
-    async def next_due_at(self) -> float | None:
-        return await self.read(lambda tx: tx.accounts.next_due_at())
-
-    async def account_counts(self) -> dict[str, int]:
-        return await self.read(lambda tx: tx.accounts.count_by_status())
-
-    async def account_credentials(self, account_id: int) -> AccountSecrets:
-        return await self.read(lambda tx: tx.accounts.credentials(account_id))
-
-    async def replace_credentials(self, account_id: int, secrets: AccountSecrets) -> Account:
-        return await self.run(lambda tx: tx.accounts.replace_credentials(account_id, secrets))
-
-    async def set_account_status(
-        self, account_id: int, status: str, *, last_error: str | None = None
-    ) -> Account:
-        return await self.run(
-            lambda tx: tx.accounts.set_status(account_id, status, last_error=last_error)
-        )
-
-    async def schedule_poll(self, account_id: int, next_poll_at: float) -> None:
-        await self.run(lambda tx: tx.accounts.schedule(account_id, next_poll_at))
 
     async def record_poll_ok(
         self,
@@ -259,147 +293,11 @@ class Store:
 
         return await self.run(work)
 
-    async def record_poll_failure(
-        self,
-        account_id: int,
-        *,
-        now: float,
-        error: str,
-        next_poll_at: float,
-        status: str | None = None,
-    ) -> Account:
-        return await self.run(
-            lambda tx: tx.accounts.record_poll_failure(
-                account_id, now=now, error=error, next_poll_at=next_poll_at, status=status
-            )
-        )
-
     async def delete_account(self, account_id: int) -> Purged:
         """Unlink: purge the account's secrets, subscriptions and history."""
         purged = await self.run(lambda tx: tx.delete_account(account_id))
         await self.checkpoint()
         return purged
-
-    async def rotate_keys(self) -> int:
-        """Re-encrypt every credentials blob under the newest key, in one transaction."""
-        return await self.run(lambda tx: tx.accounts.rotate_credentials())
-
-    # ---- subscriptions --------------------------------------------------------------------
-
-    async def add_subscription(
-        self,
-        account_id: int,
-        destination: Destination,
-        *,
-        now: float,
-        community_id: str | None = None,
-        thresholds: Thresholds | None = None,
-        share: str = "none",
-        digest: str = "off",
-        digest_time: str = "08:00",
-        digest_weekday: int | None = None,
-        timezone: str = "UTC",
-    ) -> Subscription:
-        return await self.run(
-            lambda tx: tx.subscriptions.add(
-                account_id,
-                destination,
-                now=now,
-                community_id=community_id,
-                thresholds=thresholds,
-                share=share,
-                digest=digest,
-                digest_time=digest_time,
-                digest_weekday=digest_weekday,
-                timezone=timezone,
-            )
-        )
-
-    async def get_subscription(self, subscription_id: int) -> Subscription | None:
-        return await self.read(lambda tx: tx.subscriptions.get(subscription_id))
-
-    async def subscriptions_for_account(
-        self, account_id: int, *, enabled_only: bool = False
-    ) -> list[Subscription]:
-        return await self.read(
-            lambda tx: tx.subscriptions.for_account(account_id, enabled_only=enabled_only)
-        )
-
-    async def subscriptions_for_owner(self, owner_id: int) -> list[Subscription]:
-        return await self.read(lambda tx: tx.subscriptions.for_owner(owner_id))
-
-    async def subscriptions_for_destination(self, destination: Destination) -> list[Subscription]:
-        return await self.read(lambda tx: tx.subscriptions.for_destination(destination))
-
-    async def subscriptions_for_community(
-        self, platform: str, community_id: str
-    ) -> list[Subscription]:
-        return await self.read(lambda tx: tx.subscriptions.for_community(platform, community_id))
-
-    async def digest_subscriptions(self) -> list[Subscription]:
-        return await self.read(lambda tx: tx.subscriptions.with_digest())
-
-    async def set_thresholds(self, subscription_id: int, thresholds: Thresholds) -> Subscription:
-        return await self.run(
-            lambda tx: tx.subscriptions.set_thresholds(subscription_id, thresholds)
-        )
-
-    async def snooze(self, subscription_id: int, until: float | None) -> Subscription:
-        return await self.run(lambda tx: tx.subscriptions.snooze(subscription_id, until))
-
-    async def set_digest(
-        self,
-        subscription_id: int,
-        digest: str,
-        *,
-        digest_time: str = "08:00",
-        digest_weekday: int | None = None,
-        timezone: str = "UTC",
-    ) -> Subscription:
-        return await self.run(
-            lambda tx: tx.subscriptions.set_digest(
-                subscription_id,
-                digest,
-                digest_time=digest_time,
-                digest_weekday=digest_weekday,
-                timezone=timezone,
-            )
-        )
-
-    async def mark_digest_sent(self, subscription_id: int, at: float) -> Subscription:
-        return await self.run(lambda tx: tx.subscriptions.mark_digest_sent(subscription_id, at))
-
-    async def set_share(self, subscription_id: int, share: str) -> Subscription:
-        return await self.run(lambda tx: tx.subscriptions.set_share(subscription_id, share))
-
-    async def set_subscription_enabled(
-        self, subscription_id: int, enabled: bool, *, reason: str | None = None
-    ) -> Subscription:
-        return await self.run(
-            lambda tx: tx.subscriptions.set_enabled(subscription_id, enabled, reason=reason)
-        )
-
-    async def remove_subscription(self, subscription_id: int) -> bool:
-        return await self.run(lambda tx: tx.subscriptions.remove(subscription_id))
-
-    # ---- community settings ---------------------------------------------------------------
-
-    async def community_settings(self, platform: str, community_id: str) -> CommunitySettings:
-        return await self.read(lambda tx: tx.communities.get(platform, community_id))
-
-    async def save_community_settings(
-        self, settings: CommunitySettings, *, now: float
-    ) -> CommunitySettings:
-        return await self.run(lambda tx: tx.communities.save(settings, now=now))
-
-    # ---- alert state ----------------------------------------------------------------------
-
-    async def alert_state(self, subscription_id: int) -> AlertState:
-        """Stored state, or the default "ok, never alerted" state."""
-        return await self.read(lambda tx: tx.alerts.get_or_default(subscription_id))
-
-    async def alert_states_for_account(self, account_id: int) -> dict[int, AlertState]:
-        return await self.read(lambda tx: tx.alerts.for_account(account_id))
 
     async def transition(
         self,
@@ -416,110 +314,18 @@ class Store:
         message_list = list(messages)
         return await self.run(lambda tx: tx.alerts.transition(state_list, message_list, now=now))
 
-    # ---- outbox ---------------------------------------------------------------------------
-
-    async def enqueue(self, message: NewMessage, *, now: float) -> int | None:
-        return await self.run(lambda tx: tx.outbox.enqueue(message, now=now))
-
-    async def claim_outbox(
-        self, *, now: float, limit: int = 50, lease_seconds: float = 60.0
-    ) -> list[OutboxMessage]:
-        return await self.run(
-            lambda tx: tx.outbox.claim(now=now, limit=limit, lease_seconds=lease_seconds)
-        )
-
     async def mark_delivered(self, message_ids: Sequence[int], *, now: float) -> None:
         ids = list(message_ids)
         await self.run(lambda tx: tx.outbox.mark_delivered(ids, now=now))
-
-    async def mark_failed(
-        self, message_id: int, *, now: float, error: str, retry_after: float | None = None
-    ) -> OutboxMessage:
-        return await self.run(
-            lambda tx: tx.outbox.mark_failed(
-                message_id, now=now, error=error, retry_after=retry_after
-            )
-        )
 
     async def release_outbox(self, message_ids: Sequence[int]) -> None:
         ids = list(message_ids)
         await self.run(lambda tx: tx.outbox.release(ids))
 
-    async def release_outbox_claims(self) -> int:
-        return await self.run(lambda tx: tx.outbox.release_claims())
 
-    async def disable_destination(
-        self, destination: Destination, *, now: float, reason: str
-    ) -> list[Subscription]:
-        return await self.run(
-            lambda tx: tx.outbox.disable_destination(destination, now=now, reason=reason)
-        )
-
-    async def outbox_message(self, message_id: int) -> OutboxMessage | None:
-        return await self.read(lambda tx: tx.outbox.get(message_id))
-
-    async def outbox_depth(self) -> int:
-        return await self.read(lambda tx: tx.outbox.pending_count())
-
-    async def oldest_pending_created_at(self) -> float | None:
-        return await self.read(lambda tx: tx.outbox.oldest_pending_created_at())
-
-    async def prune_outbox(self, *, older_than: float) -> int:
-        return await self.run(lambda tx: tx.outbox.prune(older_than=older_than))
-
-    # ---- health history -------------------------------------------------------------------
-
-    async def add_health(self, point: HealthPoint) -> None:
-        await self.run(lambda tx: tx.history.add(point))
-
-    async def health_series(
-        self, account_id: int, *, since: float | None = None, limit: int = 5000
-    ) -> list[HealthPoint]:
-        return await self.read(lambda tx: tx.history.series(account_id, since=since, limit=limit))
-
-    async def prune_history(
-        self,
-        *,
-        now: float,
-        retention_seconds: float = 30 * 24 * 3600,
-        max_points_per_account: int = 10_000,
-    ) -> int:
-        return await self.run(
-            lambda tx: tx.history.prune(
-                now=now,
-                retention_seconds=retention_seconds,
-                max_points_per_account=max_points_per_account,
-            )
-        )
-
-    # ---- audit ----------------------------------------------------------------------------
-
-    async def audit(
-        self,
-        *,
-        now: float,
-        actor_platform: str,
-        actor_id: str,
-        action: str,
-        community_id: str | None = None,
-        target: str | None = None,
-        detail: str | None = None,
-    ) -> AuditEntry:
-        return await self.run(
-            lambda tx: tx.audit.record(
-                now=now,
-                actor_platform=actor_platform,
-                actor_id=actor_id,
-                action=action,
-                community_id=community_id,
-                target=target,
-                detail=detail,
-            )
-        )
-
-    async def audit_for_community(
-        self, platform: str, community_id: str, *, limit: int = 50
-    ) -> list[AuditEntry]:
-        return await self.read(
-            lambda tx: tx.audit.for_community(platform, community_id, limit=limit)
-        )
+# Name the generated units after their Store attribute (tracebacks and reprs say
+# `Store.get_account`, not `Accounts.get`).
+for _name, _member in vars(Store).items():
+    if getattr(_member, "_store_unit", False):
+        _member.__name__, _member.__qualname__ = _name, f"Store.{_name}"
+del _name, _member
