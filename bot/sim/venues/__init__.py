@@ -29,6 +29,7 @@ Plug-in contract (``bot/sim/venues/<venue>.py``)::
 - ``error_response(kind, retry_after)`` renders the venue's own body for the injectable faults
   (``rate_limit``, ``server_error``, ``maintenance``, ``revoked_key``, ``auth``,
   ``permission``); ``timeout`` and ``malformed_json`` are handled by the core.
+  ``self.with_retry_after(response, retry_after)`` adds the header a ``rate_limit`` asks for.
 - Replay: when a recording is loaded, the core answers ``"METHOD /path"`` keys from it before
   the plug-in sees the request; :meth:`SimVenue.is_public` decides whether a path missing from
   the recording falls through to the plug-in (public) or is an error naming it (private).
@@ -117,6 +118,13 @@ class SimVenue:
             return await handler(request, outcome, self.params_of(request, body))
 
         return wrapped
+
+    @staticmethod
+    def with_retry_after(response: web.Response, retry_after: float | None) -> web.Response:
+        """``response`` (the venue's rate-limit body) with the Retry-After the fault set, if any."""
+        if retry_after is not None:
+            response.headers["Retry-After"] = f"{retry_after:g}"
+        return response
 
     def price(self, symbol: str) -> float:
         try:

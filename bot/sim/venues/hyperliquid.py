@@ -36,10 +36,7 @@ class HyperliquidSim(SimVenue):
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         if kind == "rate_limit":
-            response = web.Response(status=429, text="null")
-            if retry_after is not None:
-                response.headers["Retry-After"] = f"{retry_after:g}"
-            return response
+            return self.with_retry_after(web.Response(status=429, text="null"), retry_after)
         if kind in ("server_error", "maintenance"):
             return web.Response(status=502 if kind == "server_error" else 503,
                                 text="Service Unavailable")

@@ -100,10 +100,8 @@ class KrakenSim(SimVenue):
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         if kind == "rate_limit":
-            response = self._error("EAPI:Rate limit exceeded", status=429)
-            if retry_after is not None:
-                response.headers["Retry-After"] = f"{retry_after:g}"
-            return response
+            limited = self._error("EAPI:Rate limit exceeded", status=429)
+            return self.with_retry_after(limited, retry_after)
         if kind == "server_error":
             return web.Response(status=502, text="Bad Gateway")
         if kind == "maintenance":

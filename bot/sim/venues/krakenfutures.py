@@ -84,10 +84,7 @@ class KrakenFuturesSim(SimVenue):
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         if kind == "rate_limit":
-            response = self._error("apiLimitExceeded", status=429)
-            if retry_after is not None:
-                response.headers["Retry-After"] = f"{retry_after:g}"
-            return response
+            return self.with_retry_after(self._error("apiLimitExceeded", status=429), retry_after)
         if kind == "server_error":
             return web.Response(status=502, text="Bad Gateway")
         if kind == "maintenance":
