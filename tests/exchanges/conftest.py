@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 
+import ccxt
 import pytest
 
 from bot.exchanges import Credentials, ExchangeHub
@@ -87,3 +88,16 @@ async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
 def private_requests(sim: Simulator, venue: str) -> list[str]:
     return [f"{r.method} {r.path}" for r in sim.requests
             if r.venue == venue and not sim.venue(venue).is_public(r.method, r.path)]
+
+
+def ccxt_bybit_ltc() -> ccxt.bybit:
+    """A sync ccxt Bybit that knows the recordings' LTCUSDT linear swap, without asking for it."""
+    exchange = ccxt.bybit()
+    exchange.set_markets([{
+        "id": "LTCUSDT", "symbol": "LTC/USDT:USDT", "base": "LTC", "quote": "USDT",
+        "settle": "USDT", "baseId": "LTC", "quoteId": "USDT", "settleId": "USDT",
+        "type": "swap", "spot": False, "swap": True, "future": False, "option": False,
+        "contract": True, "linear": True, "inverse": False, "contractSize": 1.0,
+        "active": True, "precision": {"amount": 0.1, "price": 0.01}, "limits": {},
+    }])
+    return exchange

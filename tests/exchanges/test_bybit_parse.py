@@ -6,7 +6,6 @@ import json
 import math
 from pathlib import Path
 
-import ccxt
 import pytest
 
 import risk
@@ -14,24 +13,14 @@ from bot.exchanges import bybit
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.generic import ContractSpec
 
+from .conftest import ccxt_bybit_ltc
+
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures/ccxt/bybit.json").read_text())
 WALLET = FIXTURE["methods"]["fetchBalance"][0]["httpResponse"]
 POSITIONS = FIXTURE["methods"]["fetchPositions"][0]["httpResponse"]
 FLAT_POSITION = FIXTURE["methods"]["fetchPosition"][0]["httpResponse"]
 SPECS = {"LTCUSDT": ContractSpec("LTC/USDT:USDT")}
 WORKED = json.loads((Path(__file__).parents[1] / "fixtures/worked-examples.json").read_text())
-
-
-def _ccxt_bybit() -> ccxt.bybit:
-    exchange = ccxt.bybit()
-    exchange.set_markets([{
-        "id": "LTCUSDT", "symbol": "LTC/USDT:USDT", "base": "LTC", "quote": "USDT",
-        "settle": "USDT", "baseId": "LTC", "quoteId": "USDT", "settleId": "USDT",
-        "type": "swap", "spot": False, "swap": True, "future": False, "option": False,
-        "contract": True, "linear": True, "inverse": False, "contractSize": 1.0,
-        "active": True, "precision": {"amount": 0.1, "price": 0.01}, "limits": {},
-    }])
-    return exchange
 
 
 def test_collateral_adds_up_to_bybits_haircut_wallet_total() -> None:
@@ -64,7 +53,7 @@ def test_a_poll_asks_only_for_the_position_lists_that_hold_margin() -> None:
 def test_position_agrees_with_ccxts_own_parser() -> None:
     snapshot, _ = bybit.snapshot_from_bodies(WALLET, [POSITIONS], SPECS)
     (position,) = snapshot.positions
-    parsed = _ccxt_bybit().parse_position(POSITIONS["result"]["list"][0])
+    parsed = ccxt_bybit_ltc().parse_position(POSITIONS["result"]["list"][0])
     assert position.symbol == parsed["symbol"] == "LTC/USDT:USDT"
     assert position.size == parsed["contracts"] == 1.2
     assert position.entry_price == parsed["entryPrice"]

@@ -13,20 +13,14 @@ from bot.exchanges import generic
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.registry import adapter_for
 
+from .conftest import ccxt_bybit_ltc
+
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures/ccxt/bybit.json").read_text())
 RAW_POSITION = FIXTURE["methods"]["fetchPositions"][0]["httpResponse"]["result"]["list"][0]
 
 
 def _unified_position() -> dict:
-    exchange = ccxt.bybit()
-    exchange.set_markets([{
-        "id": "LTCUSDT", "symbol": "LTC/USDT:USDT", "base": "LTC", "quote": "USDT",
-        "settle": "USDT", "baseId": "LTC", "quoteId": "USDT", "settleId": "USDT",
-        "type": "swap", "spot": False, "swap": True, "future": False, "option": False,
-        "contract": True, "linear": True, "inverse": False, "contractSize": 1.0,
-        "active": True, "precision": {"amount": 0.1, "price": 0.01}, "limits": {},
-    }])
-    return exchange.parse_position(RAW_POSITION)
+    return ccxt_bybit_ltc().parse_position(RAW_POSITION)
 
 
 def test_ccxts_unified_position_becomes_an_approximate_snapshot() -> None:

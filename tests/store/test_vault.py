@@ -217,18 +217,23 @@ async def test_a_refused_start_does_not_even_switch_the_file_to_wal(
     conn.close()
 
 
+async def _copy_credentials(store: Store, from_id: int, onto_id: int) -> None:
+    """Tamper: put one account's sealed blob on another row, where it must not open."""
+    await store.run(
+        lambda tx: tx.db.execute(
+            "update accounts set credentials = (select credentials from accounts where id = ?) "
+            "where id = ?",
+            [from_id, onto_id],
+        )
+    )
+
+
 async def test_one_tampered_row_does_not_stop_a_start_with_the_right_key(
     db_path: Path, vault: Vault
 ) -> None:
     store = await Store.open(db_path, vault)
     alice_id, bob_id = await _link_two_accounts(store)
-    await store.run(
-        lambda tx: tx.db.execute(
-            "update accounts set credentials = (select credentials from accounts where id = ?) "
-            "where id = ?",
-            [alice_id, bob_id],
-        )
-    )
+    await _copy_credentials(store, alice_id, bob_id)
     await store.close()
     store = await Store.open(db_path, vault)
     assert (await store.account_credentials(alice_id)).secret == KNOWN_SECRET
@@ -242,13 +247,7 @@ async def test_rotation_is_all_or_nothing_and_names_a_row_it_cannot_open(
 ) -> None:
     store = await Store.open(db_path, Vault.from_strings([key]))
     alice_id, bob_id = await _link_two_accounts(store)
-    await store.run(
-        lambda tx: tx.db.execute(
-            "update accounts set credentials = (select credentials from accounts where id = ?) "
-            "where id = ?",
-            [alice_id, bob_id],
-        )
-    )
+    await _copy_credentials(store, alice_id, bob_id)
     await store.close()
     store = await Store.open(db_path, Vault.from_strings([generate_key(), key]))
     with pytest.raises(VaultError, match=rf"account\(s\) {bob_id} cannot be decrypted") as caught:
