@@ -412,11 +412,16 @@ class FakeTelegramAPI:
             raise BotApiError(400, "Bad Request: message text is empty")
         if len(visible) > _MAX_TEXT:
             raise BotApiError(400, "Bad Request: message is too long")
+        return self._sent(params, chat_id, visible, raw)
+
+    def _sent(self, params: dict[str, Any], chat_id: int, visible: str, raw: str,
+              photo: bytes | None = None) -> dict[str, Any]:
+        """Keep a message the bot sent, with the options every send method takes; its JSON."""
         message = ChatMessage(
             chat_id, next(self._message_ids), True, visible, raw=raw,
             parse_mode=params.get("parse_mode"), reply_markup=_json(params.get("reply_markup")),
             disable_notification=_flag(params.get("disable_notification")),
-            message_thread_id=_int_or_none(params.get("message_thread_id")))
+            message_thread_id=_int_or_none(params.get("message_thread_id")), photo=photo)
         self._store(message)
         return self._message_json(message)
 
@@ -432,13 +437,7 @@ class FakeTelegramAPI:
         caption = self._visible(caption_raw, params.get("parse_mode")) if caption_raw else ""
         if len(caption) > _MAX_CAPTION:
             raise BotApiError(400, "Bad Request: message caption is too long")
-        message = ChatMessage(
-            chat_id, next(self._message_ids), True, caption, raw=caption_raw,
-            parse_mode=params.get("parse_mode"), reply_markup=_json(params.get("reply_markup")),
-            disable_notification=_flag(params.get("disable_notification")),
-            message_thread_id=_int_or_none(params.get("message_thread_id")), photo=photo)
-        self._store(message)
-        return self._message_json(message)
+        return self._sent(params, chat_id, caption, caption_raw, photo)
 
     def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]
                            ) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.exchanges import ExchangeHub
+from bot.exchanges import Credentials, ExchangeHub
 from bot.sim import Simulator
+from bot.sim.server import SeenRequest
 
 KRAKEN_SECRET = base64.b64encode(b"sim-test-kraken-secret").decode()
 
@@ -52,7 +53,18 @@ async def hub(request: pytest.FixtureRequest, sim: Simulator) -> AsyncIterator[E
         yield exchange_hub
 
 
-def ccxt_client(hub: ExchangeHub, venue: str) -> Any:
-    """The ccxt instance the hub holds for the one account it has read on ``venue``."""
+async def ccxt_client(hub: ExchangeHub, venue: str, credentials: Credentials) -> Any:
+    """The ccxt instance the hub holds for ``credentials`` on ``venue``, after one read."""
+    await hub.read_account(venue, credentials)
     (account,) = hub._venues[venue].accounts.values()
     return account.exchange
+
+
+async def second_read(
+    sim: Simulator, hub: ExchangeHub, venue: str, credentials: Credentials
+) -> list[SeenRequest]:
+    """The requests of a poll after the first (the first's one-off set-up left out)."""
+    await hub.read_account(venue, credentials)
+    before = len(sim.requests)
+    await hub.read_account(venue, credentials)
+    return sim.requests[before:]

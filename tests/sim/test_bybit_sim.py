@@ -12,7 +12,7 @@ from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyV
 from bot.exchanges.registry import adapter_for
 from bot.sim import Simulator
 
-from .conftest import ccxt_client
+from .conftest import ccxt_client, second_read
 
 TRADER = Credentials(api_key="bybit-trader", secret="bybit-secret-1")
 READ_WRITE = Credentials(api_key="bybit-rw", secret="bybit-secret-2")
@@ -57,10 +57,7 @@ async def test_liquidation_prices_are_close_to_bybits_estimates(sim, hub):
 
 
 async def test_a_poll_costs_the_accounts_own_private_calls_only(sim, hub):
-    await hub.read_account("bybit", TRADER)
-    before = len(sim.requests)
-    await hub.read_account("bybit", TRADER)
-    asked = [f"{r.method} {r.path}" for r in sim.requests[before:]]
+    asked = [f"{r.method} {r.path}" for r in await second_read(sim, hub, "bybit", TRADER)]
     # No probe (query-api, account/info), no markets: the wallet, and the one USDT list the
     # wallet shows margin in.
     assert asked == ["GET /v5/account/wallet-balance", "GET /v5/position/list"]
@@ -137,8 +134,7 @@ WRITES = [
 
 
 async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
-    await hub.read_account("bybit", TRADER)
-    exchange = ccxt_client(hub, "bybit")
+    exchange = await ccxt_client(hub, "bybit", TRADER)
     before = len(sim.requests)
     refused = 0
     for name, args in WRITES:

@@ -75,8 +75,7 @@ async def test_the_link_check_explains_that_nothing_can_trade(sim, hub):
 
 
 async def test_signed_actions_are_refused_before_a_request_is_built(sim, hub):
-    await hub.read_account("hyperliquid", WALLET)
-    exchange = ccxt_client(hub, "hyperliquid")
+    exchange = await ccxt_client(hub, "hyperliquid", WALLET)
     before = len(sim.requests)
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_post_", n)]
     assert "private_post_exchange" in implicit

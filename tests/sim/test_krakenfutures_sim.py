@@ -11,7 +11,7 @@ import risk
 from bot.exchanges import Credentials, ExchangeReadError, ReadOnlyViolation
 from bot.sim import Simulator
 
-from .conftest import ccxt_client
+from .conftest import ccxt_client, second_read
 
 SECRET = base64.b64encode(b"kraken-futures-secret-for-tests").decode()
 TRADER = Credentials(api_key="kf-trader", secret=SECRET)
@@ -40,10 +40,8 @@ async def test_health_agrees_with_the_flex_wallets_own_figures(sim: Simulator, h
 
 
 async def test_marks_are_fetched_once_per_exchange_per_cycle(sim, hub):
-    await hub.read_account("krakenfutures", TRADER)
-    before = len(sim.requests)
-    await hub.read_account("krakenfutures", TRADER)
-    asked = [r.path.rsplit("/", 1)[-1] for r in sim.requests[before:]]
+    polled = await second_read(sim, hub, "krakenfutures", TRADER)
+    asked = [r.path.rsplit("/", 1)[-1] for r in polled]
     assert asked == ["accounts", "openpositions"]  # tickers still fresh in the shared cache
     assert all(r.remote == "127.0.0.1" for r in sim.requests)
 
@@ -85,8 +83,7 @@ async def test_key_check_says_rights_cannot_be_read_and_how_to_make_a_safe_key(s
 
 
 async def test_every_implicit_write_is_refused_before_a_request_is_built(sim, hub):
-    await hub.read_account("krakenfutures", TRADER)
-    exchange = ccxt_client(hub, "krakenfutures")
+    exchange = await ccxt_client(hub, "krakenfutures", TRADER)
     before = len(sim.requests)
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
     assert {"private_post_sendorder", "private_post_cancelorder", "private_post_withdrawal",

@@ -11,7 +11,7 @@ import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
 from bot.sim import Simulator
 
-from .conftest import ccxt_client
+from .conftest import ccxt_client, second_read
 
 TRADER = Credentials(api_key="okx-trader", secret="okx-secret-1", passphrase="okx-pass-1")
 FULL_RIGHTS = Credentials(api_key="okx-full", secret="okx-secret-2", passphrase="okx-pass-2")
@@ -51,10 +51,7 @@ async def test_liquidation_prices_are_close_to_okxs_estimates(sim, hub):
 
 
 async def test_a_poll_costs_only_balance_and_positions(sim, hub):
-    await hub.read_account("okx", TRADER)
-    before = len(sim.requests)
-    await hub.read_account("okx", TRADER)
-    asked = [f"{r.method} {r.path}" for r in sim.requests[before:]]
+    asked = [f"{r.method} {r.path}" for r in await second_read(sim, hub, "okx", TRADER)]
     # account/config was asked once, at the first read, and remembered.
     assert asked == ["GET /api/v5/account/balance", "GET /api/v5/account/positions"]
     assert all(r.remote == "127.0.0.1" for r in sim.requests)
@@ -109,8 +106,7 @@ async def test_a_key_that_can_trade_and_withdraw_is_refused_naming_both(sim, hub
 
 
 async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
-    await hub.read_account("okx", TRADER)
-    exchange = ccxt_client(hub, "okx")
+    exchange = await ccxt_client(hub, "okx", TRADER)
     before = len(sim.requests)
     refused = 0
     for name, args in [

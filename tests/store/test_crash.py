@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from bot.store import Store, Vault
+from bot.store import Store, Subscription, Vault
 from tests.store.helpers import subscribed_account
 
 _CHILD = textwrap.dedent(
@@ -62,16 +62,21 @@ def _run_and_kill(db_path: Path, sub_id: int, mode: str, tmp_path: Path) -> None
         child.wait()
 
 
-async def test_killed_before_commit_leaves_neither_state_nor_alert(
-    db_path: Path, tmp_path: Path
-) -> None:
+async def _judged_then_killed(
+    db_path: Path, mode: str, tmp_path: Path
+) -> tuple[Store, Subscription]:
+    """A subscribed account escalated by a child killed at ``mode``; the store reopened after."""
     store = await Store.open(db_path, Vault())
     sub = await subscribed_account(store)
     await store.close()
+    _run_and_kill(db_path, sub.id, mode, tmp_path)
+    return await Store.open(db_path, Vault()), sub
 
-    _run_and_kill(db_path, sub.id, "before-commit", tmp_path)
 
-    store = await Store.open(db_path, Vault())
+async def test_killed_before_commit_leaves_neither_state_nor_alert(
+    db_path: Path, tmp_path: Path
+) -> None:
+    store, sub = await _judged_then_killed(db_path, "before-commit", tmp_path)
     assert (await store.alert_state(sub.id)).level == "ok"
     assert await store.outbox_depth() == 0
     await store.close()
@@ -80,13 +85,7 @@ async def test_killed_before_commit_leaves_neither_state_nor_alert(
 async def test_killed_after_commit_keeps_both_state_and_alert(
     db_path: Path, tmp_path: Path
 ) -> None:
-    store = await Store.open(db_path, Vault())
-    sub = await subscribed_account(store)
-    await store.close()
-
-    _run_and_kill(db_path, sub.id, "after-commit", tmp_path)
-
-    store = await Store.open(db_path, Vault())
+    store, sub = await _judged_then_killed(db_path, "after-commit", tmp_path)
     assert (await store.alert_state(sub.id)).level == "critical"
     (alert,) = await store.claim_outbox(now=6.0)
     assert alert.idempotency_key == f"{sub.id}:critical:5"
