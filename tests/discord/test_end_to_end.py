@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
 from bot.monitor.transport import Transports
 from bot.sim.server import Simulator
-from bot.store import Destination, Store, Vault, generate_key
+from bot.store import Destination, Store
 from tests.discord.conftest import TOKEN
 from tests.fakes.discord_api import (
     ChannelRef,
@@ -31,6 +30,12 @@ from tests.fakes.discord_api import (
     modal_submit_payload,
     slash_payload,
 )
+from tests.support.fixtures import add_bybit_long
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import hub as hub
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault
 
 API_KEY = "alice-bybit-key"
 API_SECRET = "alice-bybit-secret-never-shown"
@@ -38,31 +43,15 @@ API_SECRET = "alice-bybit-secret-never-shown"
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator()
-    await simulator.start()
-    simulator.add_account("bybit", api_key=API_KEY, secret=API_SECRET, coins={"USDT": 5000.0},
-                          positions=[{"symbol": "BTC/USDT:USDT", "size": 0.5, "entry": 60000.0,
-                                      "side": "Buy", "leverage": 10}])
-    try:
+    async with Simulator() as simulator:
+        add_bybit_long(simulator, API_KEY, API_SECRET)
         yield simulator
-    finally:
-        await simulator.stop()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "e2e.sqlite", Vault.from_strings([generate_key()]))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture
 async def world(
-    sim: Simulator, fake_discord: FakeDiscord, store: Store
+    fake_discord: FakeDiscord, store: Store, hub: ExchangeHub
 ) -> AsyncIterator[tuple[DiscordFrontEnd, Monitor]]:
-    hub = ExchangeHub(base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0))
     core = Core(store, hub, SUPPORTED_VENUES)
     front = DiscordFrontEnd(core, TOKEN, stamp=MemoryStamp(),
                             client_options={"guild_ready_timeout": 0.05})
@@ -77,7 +66,6 @@ async def world(
         await monitor.stop()
         await front.stop()
         await asyncio.wait_for(task, 5)
-        await hub.close()
 
 
 def _text(request: Recorded, *, content: bool = True) -> str:
