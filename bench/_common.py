@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import gc
 import inspect
 import logging
@@ -19,8 +18,6 @@ from typing import Any, TypeVar
 
 import psutil
 
-from bot.exchanges import ExchangeHub
-from bot.exchanges.guard import install_request_guard
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import Clock
 from bot.monitor.scheduler import Monitor
@@ -282,43 +279,3 @@ async def wait_for(condition: Callable[[], bool], timeout: float, step: float = 
             return False
         await asyncio.sleep(step)
     return True
-
-
-class ClonedInstanceHub(ExchangeHub):
-    """The ExchangeHub with one change proposed for it: account instances are clones.
-
-    ``ExchangeHub._account`` builds every account's ccxt instance with the exchange class's
-    constructor, which deep-merges the whole ``describe()`` table: ~10 ms of CPU and up to
-    ~240 KiB per account (binance). Here one pristine instance per venue is built once and each
-    account gets a shallow copy of it with its own options (deep-copied: ccxt caches per-account
-    facts there), its own headers, its own credentials and its own request guard (the guard's
-    closure must name the clone, never the template): ~0.2 ms and ~10 KiB.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self._templates: dict[str, Any] = {}
-
-    def _new_instance(self, rt_adapter: Any, venue: str, session: Any, ssl_context: Any,
-                      config: dict[str, Any]) -> Any:
-        if not config:  # the venue's master instance (markets, public data)
-            return super()._new_instance(rt_adapter, venue, session, ssl_context, config)
-        template = self._templates.get(venue)
-        if template is None or template.session is not session:
-            template = super()._new_instance(rt_adapter, venue, session, ssl_context, {})
-            # Unguard the template: each clone installs a guard bound to itself.
-            del template.__dict__["fetch2"]
-            self._templates[venue] = template
-        clone = copy.copy(template)
-        clone.options = copy.deepcopy(template.options)
-        clone.headers = dict(template.headers or {})
-        for name, value in config.items():
-            setattr(clone, name, value)
-        install_request_guard(clone, rt_adapter.read_endpoints)
-        return clone
-
-    async def close(self) -> None:
-        for template in self._templates.values():
-            template.session = None  # the venue's shared session, closed once by the hub
-        self._templates.clear()
-        await super().close()

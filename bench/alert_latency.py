@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import (
     BENCH_VENUES,
     LONG_VENUES,
-    ClonedInstanceHub,
     build_monitor,
     load_average,
     percentile,
@@ -138,8 +137,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     window_started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "bench.db", Vault.from_strings([generate_key()]))
-        hub_class = ClonedInstanceHub if args.hub == "cloned" else ExchangeHub
-        hub = hub_class(base_urls=sim.base_urls(),
+        hub = ExchangeHub(base_urls=sim.base_urls(),
                         requests_per_second=dict.fromkeys(BENCH_VENUES, 0.0))
         ids = await store.run(lambda tx: seed_accounts(
             tx, specs, now=clock.now(), first_poll=clock.now(), spread=interval,
@@ -201,7 +199,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "background_accounts": args.background,
         "background_polls_demanded_per_second": round(args.background / interval, 1),
         "polls_per_second": round((polls_after - polls_before) / max(window, 1e-9), 1),
-        "hub": args.hub,
         "per_venue": args.per_venue,
         "alerts": len(samples),
         "missing": missing,
@@ -232,7 +229,6 @@ def main() -> int:
                              "latency after the poll)")
     parser.add_argument("--tick", type=float, default=0.1, help="monitor tick, s")
     parser.add_argument("--per-venue", type=int, default=32, help="polls in flight per venue")
-    parser.add_argument("--hub", choices=("stock", "cloned"), default="stock")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="6 accounts, 2 moves")
     args = parser.parse_args()

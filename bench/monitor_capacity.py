@@ -49,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (
     BENCH_VENUES,
-    ClonedInstanceHub,
     CountingTransport,
     LagRecorder,
     PeakRss,
@@ -202,8 +201,7 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         async with ExchangeHub(**hub_options) as warm:
             for spec in specs[:len(BENCH_VENUES)]:
                 await warm.read_account(spec.venue, _credentials(spec))
-        hub_class = ClonedInstanceHub if args.hub == "cloned" else ExchangeHub
-        shared_hub = None if naive else hub_class(**hub_options)
+        shared_hub = None if naive else ExchangeHub(**hub_options)
         if shared_hub is not None:
             # The shared hub's per-exchange state is a fixed cost: load it before the baseline.
             for spec in specs[:len(BENCH_VENUES)]:
@@ -251,7 +249,7 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
                 polls_in_window = recorder.reads
                 await monitor.stop()
                 extra = {"polls_in_window": polls_in_window, "per_venue": args.per_venue,
-                         "hub": args.hub, "tick_seconds": args.tick}
+                         "tick_seconds": args.tick}
                 if args.startup:
                     extra["startup_recheck_s"] = extra_startup
                 await shared_hub.close()
@@ -381,8 +379,8 @@ def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> 
     command = [sys.executable, __file__, "--variant", variant, "--sim-port", str(sim.port),
                "--accounts", str(args.accounts), "--naive-accounts", str(args.naive_accounts),
                "--interval", str(args.interval), "--intervals", str(args.intervals),
-               "--per-venue", str(args.per_venue), "--tick", str(args.tick),
-               "--hub", args.hub] + (["--startup"] if args.startup else [])
+               "--per-venue", str(args.per_venue), "--tick", str(args.tick)] + (
+                   ["--startup"] if args.startup else [])
     if args.profile:
         command += ["--profile", f"{args.profile}.{variant}.txt"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -427,9 +425,6 @@ def main() -> int:
     parser.add_argument("--per-venue", type=int, default=32,
                         help="polls in flight per exchange (Monitor per_venue)")
     parser.add_argument("--tick", type=float, default=None, help="monitor tick, s (1.0)")
-    parser.add_argument("--hub", choices=("stock", "cloned"), default="stock",
-                        help="shared side: ExchangeHub as it is, or with cloned account "
-                             "instances (the proposed change, see bench/_common.py)")
     parser.add_argument("--startup", action="store_true",
                         help="shared side: keep the start-up re-check (every account due at "
                              "once) and report how long it takes to read them all")

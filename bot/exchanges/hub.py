@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import ssl
 from collections import OrderedDict
@@ -75,6 +76,8 @@ class ExchangeHub:
         self._venues: dict[str, _Venue] = {}
         self._venue_locks: dict[str, asyncio.Lock] = {}
         self._closed = False
+        # One unguarded, credential-less ccxt instance per venue that account instances copy.
+        self._templates: dict[str, Any] = {}
 
     # --- public interface -------------------------------------------------------------------
 
@@ -124,6 +127,9 @@ class ExchangeHub:
             rt.accounts.clear()
             rt.master.session = None
             await rt.session.close()
+        for template in self._templates.values():
+            template.session = None  # the venue's shared session, closed above
+        self._templates.clear()
         self._venues.clear()
 
     async def __aenter__(self) -> ExchangeHub:
@@ -140,11 +146,35 @@ class ExchangeHub:
 
     def _new_instance(self, rt_adapter: VenueAdapter, venue: str, session: aiohttp.ClientSession,
                       ssl_context: ssl.SSLContext, config: dict[str, Any]) -> Any:
-        adapter = rt_adapter
+        """A guarded ccxt instance: the venue's master (no ``config``) or one account's.
+
+        An account's instance is a shallow copy of one unguarded template per venue, with its
+        own options (deep-copied: ccxt caches per-account facts there), headers, credentials
+        and request guard. Running ccxt's constructor per account deep-merged the whole
+        ``describe()`` table: ~10 ms of CPU and up to ~240 KiB each, which at 10,000 accounts
+        was most of the first poll interval and 1.8 GB (bench/monitor_capacity.py).
+        """
+        if not config:
+            exchange = self._build_instance(rt_adapter, venue, session, ssl_context)
+        else:
+            template = self._templates.get(venue)
+            if template is None or template.session is not session:
+                template = self._build_instance(rt_adapter, venue, session, ssl_context)
+                self._templates[venue] = template
+            exchange = copy.copy(template)
+            exchange.options = copy.deepcopy(template.options)
+            exchange.headers = dict(template.headers or {})
+            for name, value in config.items():
+                setattr(exchange, name, value)
+        # Installed on each instance itself: a copied guard would call the template's fetch2.
+        install_request_guard(exchange, rt_adapter.read_endpoints)
+        return exchange
+
+    def _build_instance(self, adapter: VenueAdapter, venue: str, session: aiohttp.ClientSession,
+                        ssl_context: ssl.SSLContext) -> Any:
         cls = getattr(ccxt_async, adapter.info.ccxt_id)
         options = {**getattr(cls, "options_defaults", {}), **dict(adapter.ccxt_options)}
         exchange = cls({
-            **config,
             "session": session,
             "enableRateLimit": False,  # the hub throttles per exchange instead
             "timeout": self.timeout_ms,
@@ -154,7 +184,6 @@ class ExchangeHub:
         base = self.base_urls.get(venue)
         if base:
             exchange.urls["api"] = rewrite_api_urls(exchange.urls["api"], base)
-        install_request_guard(exchange, adapter.read_endpoints)
         return exchange
 
     async def _venue(self, venue: str) -> _Venue:

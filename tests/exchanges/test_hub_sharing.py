@@ -48,3 +48,30 @@ async def test_unknown_venue_is_a_clear_value_error(hub: ExchangeHub):
 
     with pytest.raises(ValueError, match="unknown exchange 'nowhere'"):
         await hub.read_account("nowhere", KRAKEN)
+
+
+async def test_account_instances_are_cheap_copies_that_keep_their_own_key_and_guard(
+        sim, hub: ExchangeHub):
+    import asyncio
+
+    import pytest
+
+    from bot.exchanges.guard import ReadOnlyViolation
+
+    # Read both accounts at once: each must see its own balance through its own key.
+    full, empty = await asyncio.gather(hub.read_account("kraken", KRAKEN),
+                                       hub.read_account("kraken", KRAKEN_EMPTY))
+    assert full.snapshot.positions and not empty.snapshot.positions
+    assert empty.snapshot.wallet_balance == pytest.approx(500.0)
+    venue = hub._venues["kraken"]
+    first, second = (account.exchange for account in venue.accounts.values())
+    assert {first.apiKey, second.apiKey} == {KRAKEN.api_key, KRAKEN_EMPTY.api_key}
+    assert first.options is not second.options and first.headers is not second.headers
+    template = hub._templates["kraken"]
+    assert not template.apiKey and not getattr(template, "secret", None)
+    # The guard is each copy's own: a write is refused on both before any request.
+    before = len(sim.requests)
+    for exchange in (first, second):
+        with pytest.raises(ReadOnlyViolation):
+            await exchange.fetch2("AddOrder", "private", "POST", {})
+    assert len(sim.requests) == before
