@@ -106,8 +106,18 @@ class _Leg:
         tier = bracket(tiers, self.qa / price if self.inverse else self.qa * price)
         if tier.rate == self.rate and tier.amount == self.amount:
             return price
-        # The answer lies in another bracket: the cushion is continuous in price, so exactly
-        # one bracket holds its own solution (boundaries aside).
+        # The answer lies in another bracket: re-solve in the bracket it landed in (Binance's
+        # FAQ); one step usually settles it.
+        for _ in range(3):
+            price = self._root(c, rest, tier.rate, tier.amount)
+            if price is None:
+                break
+            landed = bracket(tiers, self.qa / price if self.inverse else self.qa * price)
+            if landed is tier:
+                return price
+            tier = landed
+        # Still moving (an answer on a bracket edge): the cushion is continuous in price, so
+        # exactly one bracket holds its own solution; find it.
         for tier in tiers:
             price = self._root(c, rest, tier.rate, tier.amount)
             if price is not None and bracket(
@@ -401,7 +411,7 @@ def assess(snapshot: AccountSnapshot) -> Health:
     else:
         top, bottom, requirement, exposed = assets_total, liab, (liq - 1.0) * liab, liab
     ratio_value = top / bottom if bottom > 0.0 else None
-    if not all(math.isfinite(v) for v in (equity, mm, um, ratio_value or 0.0)):
+    if not math.isfinite(equity + mm + um + (ratio_value or 0.0)):  # inf or nan in any
         # Sizes, prices or balances this far beyond any real account overflow the arithmetic:
         # refuse the snapshot rather than judge infinite figures (equity = inf read as "ok").
         raise SnapshotError("positions", "the figures overflow: a size, price or balance is "

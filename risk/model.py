@@ -103,9 +103,9 @@ class AccountSnapshot:
     other_maintenance: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Ratio:
-    """The venue's own health ratio and the levels it is judged against."""
+class Ratio(NamedTuple):
+    """The venue's own health ratio and the levels it is judged against (a NamedTuple for the
+    same reason as PositionHealth: built once per assessment, as immutable as a dataclass)."""
 
     name: str
     value: float | None  # None when undefined (no requirement and no equity)
