@@ -91,7 +91,6 @@ async def _main(runner: Any) -> int:
         nonlocal stopping
         if not stopping and task is not None:
             stopping = True
-            runner.stop_requested = True
             task.cancel()
 
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -41,13 +41,11 @@ class DemoRunner:
         self.colour = colour
         self.metrics_port = metrics_port
         self.stream = stream
-        self.stop_requested = False
         self.alerts: Counter[str] = Counter()
         self.caller = Caller(platform="console", user_id="demo-trader", chat_id="demo-trader",
                              is_private_chat=True, display_name="demo trader")
         self._closers: list[Any] = []
         self.labels: list[str] = []
-        self.metrics_url: str | None = None
 
     # --- output -------------------------------------------------------------------------------
 
@@ -179,12 +177,12 @@ class DemoRunner:
     async def _start_metrics(self, store: Store, monitor: Monitor) -> None:
         if self.metrics_port is None:
             return
+        from bot.ops import start_ops_server
+
         try:
-            from bot.ops import start_ops_server  # type: ignore[attr-defined]
-        except ImportError:
-            self.say("(metrics are not available in this build)")
+            server = await start_ops_server(port=self.metrics_port, store=store, monitor=monitor)
+        except OSError as exc:
+            self.say(f"(metrics not served: port {self.metrics_port}: {exc.strerror or exc})")
             return
-        server = await start_ops_server(port=self.metrics_port, store=store, monitor=monitor)
         self._closers.append(server.stop)
-        self.metrics_url = server.url
         self.say(f"metrics: {server.url}/metrics  health: {server.url}/healthz\n")
