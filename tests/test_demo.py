@@ -93,3 +93,23 @@ async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
     assert seen.get("marginwatch_polls_total", 0) > 0
     assert any(k.startswith("marginwatch_alerts_total{level=") for k in seen), seen
     assert f"127.0.0.1:{port}/metrics" in out.decode()
+
+
+async def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
+    import asyncio
+    import signal
+
+    proc = await asyncio.create_subprocess_exec(
+        *DEMO, "--speed", "60", "--out", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    seen = b""
+    while b"=== market:" not in seen:  # linked and playing the market
+        line = await asyncio.wait_for(proc.stdout.readline(), 120)
+        assert line, "the demo ended before the market started"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    rest, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 130
+    assert b"shut down cleanly" in rest
+    assert b"Traceback" not in err
