@@ -57,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
         print(NOTHING_CONFIGURED, file=sys.stderr)
         return 2
     from bot.logs import setup_logging_from
+    from bot.settings import unknown_names
 
     setup_logging_from(settings)
+    for name in unknown_names():
+        # Usually a typo: the setting it was meant to be keeps its default, silently otherwise.
+        log.warning("%s is not a marginwatch setting and is ignored (a typo?)", name)
     try:
         return asyncio.run(Service(settings).serve())
     except StartupError as exc:

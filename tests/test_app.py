@@ -76,7 +76,8 @@ async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
     port = free_port()
     async with FakeTelegramServer() as api:
         env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url,
-                        MASTER_KEYS=generate_key(), METRICS_PORT=str(port), LOG_LEVEL="DEBUG")
+                        MASTER_KEYS=generate_key(), METRICS_PORT=str(port), LOG_LEVEL="DEBUG",
+                        POLL_INTERVALL="30")  # a typo the operator should hear about
         proc = await start(tmp_path, env)
         try:
             await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)
@@ -98,5 +99,6 @@ async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
             code, output = await finish(proc)
     assert code == 0, output[-3000:]
     assert "marginwatch stopped" in output
+    assert "MARGINWATCH_POLL_INTERVALL is not a marginwatch setting" in output
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
     assert (tmp_path / "mw.db").exists()
