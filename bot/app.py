@@ -191,7 +191,8 @@ class Service:
         ready.result()  # commands are synced at login, only when their schema hash changed
         self._front_end_tasks["discord"] = task
         self._front_end_stops.append(front.stop)
-        transports.register("discord", front.transport())
+        transports.register("discord",
+                            front.transport(alert_role=self.settings.discord_alert_role))
         set_front_end("discord", up=True)
 
     async def _start_ops(self, store: Any, monitor: Any) -> None:

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(
         None, **_doc("Discord bot token (Developer Portal > Bot > Reset Token); unset: no Discord",
                      "paste-your-discord-bot-token-here"))
+    discord_alert_role: str = Field(
+        "margin-alerts", **_doc("name of the Discord role mentioned by shared critical alerts "
+                                "(nobody is mentioned where a server has no such role)",
+                                "margin-alerts"))
     telegram_token: SecretStr | None = Field(
         None, **_doc("Telegram bot token from @BotFather; unset: no Telegram",
                      "123456:paste-your-telegram-bot-token-here"))

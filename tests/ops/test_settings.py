@@ -246,3 +246,12 @@ def test_constructing_settings_directly_never_puts_a_secret_in_the_error() -> No
     with pytest.raises(ValidationError) as caught:
         Settings(telegram_token="not a token s3cr3t", _env_file=None)  # type: ignore[call-arg]
     assert "s3cr3t" not in str(caught.value)
+
+
+def test_the_discord_alert_role_defaults_and_can_be_renamed(monkeypatch, tmp_path) -> None:
+    from bot.settings import load_settings as load
+
+    monkeypatch.chdir(tmp_path)
+    assert load(None, secrets=None).discord_alert_role == "margin-alerts"
+    monkeypatch.setenv("MARGINWATCH_DISCORD_ALERT_ROLE", "risk-desk")
+    assert load(None, secrets=None).discord_alert_role == "risk-desk"
