@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -34,7 +35,15 @@ from bot.store.connection import (
     preflight,
     transaction,
 )
-from bot.store.history import History
+from bot.store.history import (
+    BUCKET_SECONDS,
+    DEFAULT_MAX_POINTS_PER_ACCOUNT,
+    DEFAULT_RETENTION_SECONDS,
+    FULL_RESOLUTION_SECONDS,
+    PRUNE_CHUNK,
+    History,
+    PrunePlan,
+)
 from bot.store.outbox import Outbox
 from bot.store.records import (
     Account,
@@ -263,7 +272,6 @@ class Store:
 
     add_health = _unit(lambda tx: tx.history, History.add, write=True)
     health_series = _unit(lambda tx: tx.history, History.series, write=False)
-    prune_history = _unit(lambda tx: tx.history, History.prune, write=True)
 
     audit = _unit(lambda tx: tx.audit, Audit.record, write=True)
     audit_for_community = _unit(lambda tx: tx.audit, Audit.for_community, write=False)
@@ -293,6 +301,38 @@ class Store:
 
         return await self.run(work)
 
+    async def prune_history(
+        self,
+        *,
+        now: float,
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        max_points_per_account: int = DEFAULT_MAX_POINTS_PER_ACCOUNT,
+        full_resolution_seconds: float = FULL_RESOLUTION_SECONDS,
+        bucket_seconds: float = BUCKET_SECONDS,
+        chunk: int = PRUNE_CHUNK,
+    ) -> int:
+        """Expire, thin and cap the health history; returns how many samples went.
+
+        One short transaction per chunk, so polls queued on the database thread run in
+        between instead of waiting for the whole prune.
+        """
+        plan = PrunePlan.at(
+            now,
+            retention_seconds=retention_seconds,
+            max_points_per_account=max_points_per_account,
+            full_resolution_seconds=full_resolution_seconds,
+            bucket_seconds=bucket_seconds,
+        )
+        removed = 0
+        while (expired := await self.run(partial(_prune_expired, plan, chunk))) > 0:
+            removed += expired
+        after: int | None = None
+        while True:
+            done, after, count = await self.run(partial(_prune_accounts_step, plan, after, chunk))
+            removed += count
+            if done:
+                return removed
+
     async def delete_account(self, account_id: int) -> Purged:
         """Unlink: purge the account's secrets, subscriptions and history."""
         purged = await self.run(lambda tx: tx.delete_account(account_id))
@@ -321,6 +361,16 @@ class Store:
     async def release_outbox(self, message_ids: Sequence[int]) -> None:
         ids = list(message_ids)
         await self.run(lambda tx: tx.outbox.release(ids))
+
+
+def _prune_expired(plan: PrunePlan, chunk: int, tx: Tx) -> int:
+    return tx.history.prune_expired(plan, limit=chunk)
+
+
+def _prune_accounts_step(
+    plan: PrunePlan, after: int | None, chunk: int, tx: Tx
+) -> tuple[bool, int | None, int]:
+    return tx.history.prune_accounts_step(plan, after=after, limit=chunk)
 
 
 # Name the generated units after their Store attribute (tracebacks and reprs say

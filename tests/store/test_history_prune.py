@@ -1,0 +1,108 @@
+"""The history prune thins old samples, caps each account and never holds the thread long."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.store import HealthPoint, Store
+
+DAY = 86400.0
+NOW = 10 * DAY
+
+
+def _point(account_id: int, at: float, state: str = "ok") -> HealthPoint:
+    return HealthPoint(account_id=account_id, at=at, state=state, equity=1000.0, ratio=0.3)
+
+
+async def _account(store: Store, name: str) -> int:
+    owner = await store.ensure_user("discord", "1", now=0.0)
+    return (await store.add_account(owner.id, "okx", name, None, now=0.0)).id
+
+
+async def _times(store: Store, account_id: int) -> list[float]:
+    return [p.at for p in await store.health_series(account_id, limit=100_000)]
+
+
+async def test_samples_past_a_day_keep_one_per_quarter_hour_and_every_state_change(
+    store: Store,
+) -> None:
+    account = await _account(store, "main")
+    # A minute apart for the last 30 hours; one danger minute at 25 h ago.
+    start = NOW - 30 * 3600
+    danger_at = NOW - 25 * 3600 + 420
+    points = [
+        _point(account, start + 60 * i, "danger" if start + 60 * i == danger_at else "ok")
+        for i in range(30 * 60)
+    ]
+    await store.run(lambda tx: tx.history.add_many(points))
+
+    removed = await store.prune_history(now=NOW, retention_seconds=30 * DAY)
+
+    times = await _times(store, account)
+    assert removed == len(points) - len(times)
+    recent = [t for t in times if t >= NOW - DAY]
+    assert recent == [p.at for p in points if p.at >= NOW - DAY]  # full resolution kept
+    old = [t for t in times if t < NOW - DAY]
+    buckets = [int(t // 900) for t in old]
+    # One "ok" sample per quarter hour, plus the danger sample in its own bucket.
+    assert danger_at in old
+    assert len(old) == len(set(buckets)) + 1
+    assert sorted(set(buckets)) == sorted({int(p.at // 900) for p in points if p.at < NOW - DAY})
+    # A second prune at the same time finds nothing more to do.
+    assert await store.prune_history(now=NOW, retention_seconds=30 * DAY) == 0
+
+
+async def test_chunked_prune_removes_the_same_samples_as_one_transaction(store: Store) -> None:
+    accounts = [await _account(store, f"a{i}") for i in range(4)]
+    points = [
+        _point(account, NOW - 40 * 3600 + 97 * i + account, "ok" if i % 50 else "watch")
+        for account in accounts
+        for i in range(1500)
+    ] + [_point(accounts[0], NOW - 40 * DAY)]
+    await store.run(lambda tx: tx.history.add_many(points))
+    snapshot = await store.read(
+        lambda tx: tx.db.execute("select * from health_history order by rowid").fetchall()
+    )
+
+    kwargs = {"now": NOW, "retention_seconds": 30 * DAY, "max_points_per_account": 900}
+    whole = await store.run(lambda tx: tx.history.prune(**kwargs))
+    expected = {a: await _times(store, a) for a in accounts}
+
+    await store.run(lambda tx: tx.db.execute("delete from health_history"))
+    await store.run(
+        lambda tx: tx.db.conn.executemany(
+            f"insert into health_history values ({', '.join('?' * len(snapshot[0]))})",
+            snapshot,
+        )
+    )
+    assert await store.prune_history(**kwargs, chunk=7) == whole
+    assert {a: await _times(store, a) for a in accounts} == expected
+    assert all(len(times) == 900 for times in expected.values())
+
+
+async def test_other_work_runs_between_prune_chunks(store: Store) -> None:
+    account = await _account(store, "main")
+    await store.run(lambda tx: tx.history.add_many(_point(account, float(t)) for t in range(50)))
+
+    prune = asyncio.create_task(store.prune_history(now=NOW, retention_seconds=DAY, chunk=10))
+    await asyncio.sleep(0)  # the prune's first chunk is queued on the database thread
+    seen = await store.read(lambda tx: tx.history.count(account))
+    assert await prune == 50
+    # The read waited for one chunk, not for the whole prune.
+    assert seen == 40
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"max_points_per_account": 0}, {"bucket_seconds": 0.0}, {"retention_seconds": -1.0}],
+)
+async def test_nonsense_limits_are_refused_and_nothing_is_deleted(
+    store: Store, bad: dict[str, float]
+) -> None:
+    account = await _account(store, "main")
+    await store.add_health(_point(account, 1.0))
+    with pytest.raises(ValueError, match="prune needs"):
+        await store.prune_history(now=NOW, **bad)  # type: ignore[arg-type]
+    assert await _times(store, account) == [1.0]
