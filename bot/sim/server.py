@@ -3,6 +3,15 @@
 Every request passes, in order: latency, injected faults, the replay recording (if any), then
 the venue plug-in's own routes. The request log (``Simulator.requests``) lets tests prove what
 was asked and from where.
+
+Recording keys are ``"METHOD /path"``. A venue whose reads share one path and differ only by a
+JSON body field (Hyperliquid: every read is ``POST /info``, told apart by ``"type"``) declares
+that field as ``body_discriminator`` on its plug-in; its recordings may then also use the
+body-qualified form ``"METHOD /path#VALUE"`` (``"POST /info#clearinghouseState"``), looked up
+first when the request body's field is VALUE, falling back to the plain key. ``#`` never
+occurs in a request path (it starts a URL fragment), so the two forms cannot clash. Such a
+plug-in may also define ``is_public_kind(value) -> bool``: a private kind missing from the
+recording is an error naming its qualified key; a public one falls through to the plug-in.
 """
 
 from __future__ import annotations
@@ -187,12 +196,22 @@ class Simulator:
         account.revoked = True
 
     def load_recording(self, venue: str, recording: Mapping[str, Any]) -> None:
-        """Serve ``{"METHOD /path": body}`` for ``venue`` before the plug-in's own routes."""
+        """Serve ``{"METHOD /path": body}`` for ``venue`` before the plug-in's own routes
+        (also ``"METHOD /path#VALUE"`` when the venue has a body discriminator: see above)."""
+        plugin = self._venue(venue)
+        field = _body_discriminator(plugin)
         for key in recording:
-            method, _, path = key.partition(" ")
+            method, _, target = key.partition(" ")
+            path, hashed, kind = target.partition("#")
             if not path.startswith("/") or method.upper() != method or "?" in path:
                 raise ValueError(f"recording key {key!r} is not 'METHOD /path' (no query)")
-        self._venue(venue)
+            if hashed and field is None:
+                raise ValueError(f"recording key {key!r} names a body kind after '#', but "
+                                 f"{venue} requests are told apart by path alone: use "
+                                 "'METHOD /path'")
+            if hashed and not kind:
+                raise ValueError(f"recording key {key!r} has nothing after '#' (expected "
+                                 f"'METHOD /path#<{field}>')")
         self._recordings[venue] = dict(recording)
 
     def rewrite(self, venue: str, key: str, change: Callable[[Any], Any] | None) -> None:
@@ -242,7 +261,22 @@ class Simulator:
             return await self._fault_response(plugin, fault)
         recording = self._recordings.get(venue)
         key = f"{request.method} {path}"
+        query = request.rel_url.raw_query_string
+        # The body is read through ``inner`` (clones share the stream, not what was read), so
+        # the plug-in can still read it after the recording looked at its discriminator.
+        inner = request.clone(rel_url=URL(path + ("?" + query if query else ""), encoded=True))
         if recording is not None:
+            kind = await _body_kind(plugin, inner)
+            if kind is not None:
+                qualified = f"{key}#{kind}"
+                if qualified in recording:
+                    return web.Response(text=json.dumps(recording[qualified]),
+                                        content_type="application/json")
+                is_public_kind = getattr(plugin, "is_public_kind", None)
+                if key not in recording and is_public_kind is not None \
+                        and not is_public_kind(kind):
+                    # Name the qualified key: the plain one would also answer market loading.
+                    public, key = False, qualified
             if key in recording:
                 return web.Response(text=json.dumps(recording[key]),
                                     content_type="application/json")
@@ -252,8 +286,6 @@ class Simulator:
                     {"error": [f"EReplay:recording has no response for '{key}'"],
                      "code": -9999, "msg": f"recording has no response for '{key}'"},
                     status=404)
-        query = request.rel_url.raw_query_string
-        inner = request.clone(rel_url=URL(path + ("?" + query if query else ""), encoded=True))
         match = await self._routers[venue].resolve(inner)
         if match.http_exception is not None:
             return web.json_response({"error": f"{venue} simulator: no route {key}"},
@@ -264,3 +296,22 @@ class Simulator:
             return web.Response(text=json.dumps(change(json.loads(response.text))),
                                 status=response.status, content_type="application/json")
         return response
+
+
+def _body_discriminator(plugin: SimVenue) -> str | None:
+    """The JSON body field that tells ``plugin``'s requests apart, if its paths alone do not."""
+    field = getattr(plugin, "body_discriminator", None)
+    return field if isinstance(field, str) and field else None
+
+
+async def _body_kind(plugin: SimVenue, request: web.Request) -> str | None:
+    """The request body's discriminator value (``"clearinghouseState"``), or None."""
+    field = _body_discriminator(plugin)
+    if field is None or not request.can_read_body:
+        return None
+    try:
+        body = json.loads(await request.text())
+    except ValueError:
+        return None
+    kind = body.get(field) if isinstance(body, dict) else None
+    return kind if isinstance(kind, str) and kind else None

@@ -1,4 +1,11 @@
-"""Hyperliquid info dialect: perpetual metadata and clearinghouseState by public address."""
+"""Hyperliquid info dialect: perpetual metadata and clearinghouseState by public address.
+
+Replay: every read is ``POST /info``, told apart by the JSON body's ``type``, so recordings key
+them ``"POST /info#<type>"`` (``"POST /info#clearinghouseState"``); a plain ``"POST /info"``
+key still answers any type the recording does not qualify. A user's own state
+(``USER_KINDS``) missing from a recording is an error naming its key; market data (``meta``,
+``metaAndAssetCtxs``, ``spotMeta``, ...) falls through to this simulator's own answers.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,14 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from . import SimAccount, SimVenue, register
+
+# Info types that answer about one user's account: a recording must hold them (the rest is
+# market data the simulator can supply).
+USER_KINDS = frozenset({
+    "clearinghouseState", "spotClearinghouseState", "openOrders", "frontendOpenOrders",
+    "userFills", "userFillsByTime", "userFunding", "historicalOrders", "orderStatus",
+    "portfolio", "subAccounts", "userRateLimit",
+})
 
 # coin -> (size decimals, max leverage); maintenance is half the initial margin at max leverage.
 UNIVERSE: dict[str, tuple[int, int]] = {"BTC": (5, 40), "ETH": (4, 25), "SOL": (2, 20)}
@@ -26,6 +41,12 @@ class HyperliquidSim(SimVenue):
     }
     # Everything is public: accounts are read by address, without signatures.
     public_prefixes = ("/info",)
+    # Replay: the body field that tells /info requests apart (see the module docstring).
+    body_discriminator: ClassVar[str] = "type"
+
+    def is_public_kind(self, kind: str) -> bool:
+        """Whether an info ``type`` missing from a recording may come from the simulator."""
+        return kind not in USER_KINDS
 
     def setup_routes(self, router: web.UrlDispatcher) -> None:
         router.add_post("/info", self.info)
