@@ -272,9 +272,7 @@ class Simulator:
                 if qualified in recording:
                     return web.Response(text=json.dumps(recording[qualified]),
                                         content_type="application/json")
-                is_public_kind = getattr(plugin, "is_public_kind", None)
-                if key not in recording and is_public_kind is not None \
-                        and not is_public_kind(kind):
+                if key not in recording and not plugin.is_public_kind(kind):
                     # Name the qualified key: the plain one would also answer market loading.
                     public, key = False, qualified
             if key in recording:
@@ -300,8 +298,7 @@ class Simulator:
 
 def _body_discriminator(plugin: SimVenue) -> str | None:
     """The JSON body field that tells ``plugin``'s requests apart, if its paths alone do not."""
-    field = getattr(plugin, "body_discriminator", None)
-    return field if isinstance(field, str) and field else None
+    return plugin.body_discriminator or None
 
 
 async def _body_kind(plugin: SimVenue, request: web.Request) -> str | None:

@@ -33,6 +33,10 @@ Plug-in contract (``bot/sim/venues/<venue>.py``)::
 - Replay: when a recording is loaded, the core answers ``"METHOD /path"`` keys from it before
   the plug-in sees the request; :meth:`SimVenue.is_public` decides whether a path missing from
   the recording falls through to the plug-in (public) or is an error naming it (private).
+  A venue whose reads share one path (Hyperliquid: ``POST /info``) sets
+  ``body_discriminator`` to the JSON body field that tells them apart; its recordings may then
+  key ``"METHOD /path#VALUE"``, and :meth:`SimVenue.is_public_kind` says which values must be
+  recorded.
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ class SimVenue:
     venue: ClassVar[str]
     default_prices: ClassVar[dict[str, float]] = {}
     public_prefixes: ClassVar[tuple[str, ...]] = ()
+    # The JSON body field that distinguishes requests sharing one path (None: the path does).
+    body_discriminator: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self.prices: dict[str, float] = dict(self.default_prices)
@@ -105,6 +111,10 @@ class SimVenue:
 
     def is_public(self, method: str, path: str) -> bool:
         return any(path.startswith(prefix) for prefix in self.public_prefixes)
+
+    def is_public_kind(self, kind: str) -> bool:
+        """Whether a request whose body discriminator is ``kind`` reads public data."""
+        return True
 
     def private(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def wrapped(request: web.Request) -> web.StreamResponse:
