@@ -19,8 +19,10 @@ BUCKET_SECONDS = 15 * 60.0
 # How far before the full-resolution edge each prune looks for samples to thin: the hours aged
 # out since the last (hourly) prune, with margin for a bot that was down a few hours.
 THIN_LOOKBACK_SECONDS = 6 * 3600.0
-# Rows per delete: a few milliseconds of the database thread, so polls wait for no prune.
-PRUNE_CHUNK = 5000
+# Rows per delete and accounts per step: each prune transaction holds the database thread for
+# tens of milliseconds at most (bench/history_prune.py), so polls wait for no prune.
+PRUNE_CHUNK = 2000
+PRUNE_ACCOUNTS_PER_STEP = 25
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,12 @@ class History:
         ).rowcount
 
     def prune_accounts_step(
-        self, plan: PrunePlan, *, after: int | None, limit: int, max_accounts: int = 200
+        self,
+        plan: PrunePlan,
+        *,
+        after: int | None,
+        limit: int,
+        max_accounts: int = PRUNE_ACCOUNTS_PER_STEP,
     ) -> tuple[bool, int | None, int]:
         """Cap and thin the accounts after `after` (None: from the first), deleting at most `limit`.
 
