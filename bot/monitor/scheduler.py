@@ -79,6 +79,7 @@ class Monitor:
         self._kicker: asyncio.Task[None] | None = None
         self._delivery_wanted = False
         self._accounts_sampled_at: float | None = None
+        self._housekeeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Re-check every account now, free stale outbox claims, and start ticking."""
@@ -111,6 +112,8 @@ class Monitor:
             await asyncio.sleep(0)  # the shutdown is deferred to the next loop turn
         await self.queue.drain()
         await self._kicked_delivery_done()
+        if self._housekeeper is not None:
+            await self._housekeeper
         async with self._delivering:
             pass
 
@@ -134,11 +137,25 @@ class Monitor:
                 await self.deliver()
                 if await self.digests.send_due():
                     await self.deliver()
-                await self.housekeeping()
+                self._start_housekeeping()
                 await self.sample_accounts(at_most_every=ACCOUNTS_SAMPLE_EVERY)
             except Exception:
                 # A failing tick must not kill the job; the next tick tries again.
                 log.exception("monitor tick failed")
+
+    def _start_housekeeping(self) -> None:
+        # A task, not awaited: the prune yields the database thread between its chunks, and
+        # the tick must not wait for it either, or polls due meanwhile would launch late.
+        if self.clock.now() < self._next_housekeeping:
+            return
+        if self._housekeeper is None or self._housekeeper.done():
+            self._housekeeper = asyncio.create_task(self._housekeeping_logged())
+
+    async def _housekeeping_logged(self) -> None:
+        try:
+            await self.housekeeping()
+        except Exception:
+            log.exception("housekeeping failed; it runs again in an hour")
 
     async def housekeeping(self) -> None:
         """At most hourly: bound the health history and forget old delivered outbox rows."""

@@ -6,7 +6,12 @@ import asyncio
 
 import pytest
 
+from bot.core.presenter import CorePresenter
+from bot.monitor.clock import ManualClock
+from bot.monitor.scheduler import Monitor
+from bot.monitor.transport import Transports
 from bot.store import HealthPoint, Store
+from tests.monitor.world import RecordingChat, ScriptedExchange, binance_snapshot, link
 
 DAY = 86400.0
 NOW = 10 * DAY
@@ -106,3 +111,33 @@ async def test_nonsense_limits_are_refused_and_nothing_is_deleted(
     with pytest.raises(ValueError, match="prune needs"):
         await store.prune_history(now=NOW, **bad)  # type: ignore[arg-type]
     assert await _times(store, account) == [1.0]
+
+
+async def test_the_monitors_hourly_housekeeping_prunes_in_the_background(store: Store) -> None:
+    clock = ManualClock()
+    account, _ = await link(store, clock.now())
+    expired = [_point(account.id, clock.now() - 40 * DAY + t) for t in range(30)]
+    await store.run(lambda tx: tx.history.add_many(expired))
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    exchange.set(account, binance_snapshot(0.3))
+    transports = Transports()
+    transports.register("console", chat)
+    monitor = Monitor(
+        store,
+        exchange,  # type: ignore[arg-type]
+        transports,
+        presenter=CorePresenter(),
+        clock=clock,
+        tick_seconds=0.02,
+    )
+    await monitor.start()
+    try:
+        for _ in range(250):  # up to 5 s for the first tick's prune to finish
+            if min(await _times(store, account.id)) >= clock.now() - 30 * DAY:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await monitor.stop()
+    times = await _times(store, account.id)
+    assert times and all(t >= clock.now() - 30 * DAY for t in times)  # expired samples went
+    assert exchange.reads == [account.id]  # the poll ran alongside
