@@ -12,8 +12,9 @@ from bot.store.records import HealthPoint
 
 DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600
 DEFAULT_MAX_POINTS_PER_ACCOUNT = 10_000
-# Older than a day, one sample per state per quarter hour: 30 days fit in ~4,300 samples an
-# account instead of 43,200, and a 1-90 day chart still shows every swing and state change.
+# Older than a day, one sample per state per quarter hour: the 30 days of retention fit in
+# ~4,300 samples an account (the 10,000 cap alone kept 7 days of minutely polls), a chart of
+# 1-30 days still shows every swing and state change, and 90 days would stay under the cap.
 FULL_RESOLUTION_SECONDS = 24 * 3600.0
 BUCKET_SECONDS = 15 * 60.0
 # How far before the full-resolution edge each prune looks for samples to thin: the hours aged

@@ -316,6 +316,8 @@ class Store:
         One short transaction per chunk, so polls queued on the database thread run in
         between instead of waiting for the whole prune.
         """
+        if chunk < 1:
+            raise ValueError("prune_history needs chunk >= 1 (rows deleted per transaction)")
         plan = PrunePlan.at(
             now,
             retention_seconds=retention_seconds,
