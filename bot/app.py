@@ -92,10 +92,7 @@ class Service:
                 loop.add_signal_handler(sig, self.stop_event.set)
         try:
             await self._start()
-        except StartupError:
-            await self._shutdown()
-            raise
-        except Exception:
+        except Exception:  # release what did start, then report (StartupError: one sentence)
             await self._shutdown()
             raise
         log.info("marginwatch is running (%s)", ", ".join(self.settings.front_ends()))

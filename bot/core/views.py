@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
+from bot.monitor.policy import rank
 from risk.model import Health, PositionHealth
 
 # The alert level a health state reads as, when no user threshold applies.
@@ -61,14 +62,14 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
     return tuple(buttons)
 
 
+# The venue's states in the order of the alert levels they correspond to (policy.rank).
 _STATE_RANK = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3}
-_LEVEL_RANK = {"ok": 0, "watch": 1, "margin_call": 2, "critical": 3}
 
 
 def _headline(health: Health, level: str | None) -> str:
     """The venue's state in words, unless the user's own levels already say worse: a card
     that reads "Healthy" under a critical badge would contradict the alert it answers."""
-    if level is not None and _LEVEL_RANK.get(level, 0) > _STATE_RANK.get(health.state, 0):
+    if level in texts.STATUS_BY_YOUR_LEVELS and rank(level) > _STATE_RANK.get(health.state, 0):
         return texts.STATUS_BY_YOUR_LEVELS[level]
     return texts.STATUS_STATE.get(health.state, health.state)
 
