@@ -89,6 +89,7 @@ class PeakRss:
 
 # --- simulated accounts ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BenchAccount:
     """One simulated account: where it lives, its (simulator-only) key and its book."""
@@ -104,9 +105,14 @@ class BenchAccount:
 COIN_PRICES = {"BTC": 60_000.0, "ETH": 3_000.0}
 
 
-def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES, *,
-                  at_risk: bool | None = None, coin: str = "BTC",
-                  prefix: str = "bench") -> BenchAccount:
+def bench_account(
+    index: int,
+    venues: tuple[str, ...] = BENCH_VENUES,
+    *,
+    at_risk: bool | None = None,
+    coin: str = "BTC",
+    prefix: str = "bench",
+) -> BenchAccount:
     """Account ``index``: venues round-robin; one in AT_RISK_EVERY is near margin call.
 
     Each holds 30,000 USD of ``coin``: long on kraken, binanceusdm and bybit, borrowed on
@@ -123,21 +129,45 @@ def bench_account(index: int, venues: tuple[str, ...] = BENCH_VENUES, *,
     if venue == "kraken":
         # Kraken secrets are base64; margin level = equity / used margin (call at 0.80).
         secret = base64.b64encode(secret.encode()).decode()
-        state = {"balances": {"ZUSD": 4_000.0 if at_risk else 10_000.0},
-                 "positions": [{"symbol": f"{coin}/USD", "type": "buy", "vol": size,
-                                "price": price, "leverage": 5, "time": 1_700_000_000}]}
+        state = {
+            "balances": {"ZUSD": 4_000.0 if at_risk else 10_000.0},
+            "positions": [
+                {
+                    "symbol": f"{coin}/USD",
+                    "type": "buy",
+                    "vol": size,
+                    "price": price,
+                    "leverage": 5,
+                    "time": 1_700_000_000,
+                }
+            ],
+        }
     elif venue == "binanceusdm":
-        state = {"wallet_balance": 190.0 if at_risk else 2_000.0,
-                 "positions": [{"symbol": f"{coin}/USDT:USDT", "size": size,
-                                "entry_price": price}]}
+        state = {
+            "wallet_balance": 190.0 if at_risk else 2_000.0,
+            "positions": [{"symbol": f"{coin}/USDT:USDT", "size": size, "entry_price": price}],
+        }
     elif venue == "binance":
         # Spot cross margin: margin level = assets / liabilities (call at 1.3).
-        state = {"assets": {"USDT": {"free": 7_500.0 if at_risk else 12_000.0},
-                            coin: {"free": 0.0, "borrowed": size / 5}}}
+        state = {
+            "assets": {
+                "USDT": {"free": 7_500.0 if at_risk else 12_000.0},
+                coin: {"free": 0.0, "borrowed": size / 5},
+            }
+        }
     elif venue == "bybit":
-        state = {"coins": {"USDT": 200.0 if at_risk else 3_000.0},
-                 "positions": [{"symbol": f"{coin}/USDT:USDT", "size": size, "entry": price,
-                                "side": "Buy", "leverage": 10}]}
+        state = {
+            "coins": {"USDT": 200.0 if at_risk else 3_000.0},
+            "positions": [
+                {
+                    "symbol": f"{coin}/USDT:USDT",
+                    "size": size,
+                    "entry": price,
+                    "side": "Buy",
+                    "leverage": 10,
+                }
+            ],
+        }
     else:
         raise ValueError(f"the benchmarks have no account model for {venue!r}")
     return BenchAccount(venue, api_key, secret, at_risk, state)
@@ -159,13 +189,21 @@ def population(kind: str, count: int) -> list[BenchAccount]:
     name, _, measured = kind.partition(":")
     if name != "latency" or not measured.isdigit():
         raise ValueError(f"unknown bench population {kind!r}")
-    return ([bench_account(i, LONG_VENUES, at_risk=False, prefix="lat")
-             for i in range(int(measured))]
-            + [bench_account(i, at_risk=False, coin="ETH", prefix="bg") for i in range(count)])
+    return [
+        bench_account(i, LONG_VENUES, at_risk=False, prefix="lat") for i in range(int(measured))
+    ] + [bench_account(i, at_risk=False, coin="ETH", prefix="bg") for i in range(count)]
 
 
-def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_poll: float,
-                  spread: float, platform: str = "bench", first_chat: int = 0) -> list[int]:
+def seed_accounts(
+    tx: Tx,
+    accounts: list[BenchAccount],
+    *,
+    now: float,
+    first_poll: float,
+    spread: float,
+    platform: str = "bench",
+    first_chat: int = 0,
+) -> list[int]:
     """Write users, accounts (credentials encrypted by the vault) and a DM subscription each.
 
     Rows go through the store's repositories in one transaction rather than N link calls: the
@@ -178,8 +216,13 @@ def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_pol
     for index, spec in enumerate(accounts):
         user = tx.users.ensure(platform, str(index), now=now, display_name=f"trader {index}")
         account = tx.accounts.add(
-            user.id, spec.venue, "main", AccountSecrets(api_key=spec.api_key, secret=spec.secret),
-            now=now, next_poll_at=first_poll + spread * index / max(len(accounts), 1))
+            user.id,
+            spec.venue,
+            "main",
+            AccountSecrets(api_key=spec.api_key, secret=spec.secret),
+            now=now,
+            next_poll_at=first_poll + spread * index / max(len(accounts), 1),
+        )
         chat = str(first_chat + index)
         tx.subscriptions.add(account.id, Destination(platform, chat, is_dm=True), now=now)
         ids.append(account.id)
@@ -187,6 +230,7 @@ def seed_accounts(tx: Tx, accounts: list[BenchAccount], *, now: float, first_pol
 
 
 # --- instrumented parts ----------------------------------------------------------------------
+
 
 class TimedStore(Store):
     """The real store, also adding up the time its database thread spends in transactions."""
@@ -265,8 +309,9 @@ class SteadyMonitor(Monitor):
         return 0
 
 
-def build_monitor(store: Store, source: Any, transports: Any, *, steady: bool = True,
-                  **kwargs: Any) -> Monitor:
+def build_monitor(
+    store: Store, source: Any, transports: Any, *, steady: bool = True, **kwargs: Any
+) -> Monitor:
     """The production Monitor; ``steady=False`` keeps its start-up re-check of every account."""
     cls = SteadyMonitor if steady else Monitor
     return cls(store, source, transports, **with_presenter(Monitor, kwargs))

@@ -82,8 +82,9 @@ class SeeingPolls:
         reads = sorted(self.reads[account_id])
         old = [started for started, mark in reads if not _same(mark, price)]
         after_old = max(old, default=float("-inf"))
-        return next((started for started, mark in reads
-                     if _same(mark, price) and started > after_old), None)
+        return next(
+            (started for started, mark in reads if _same(mark, price) and started > after_old), None
+        )
 
 
 def _same(mark: float, price: float) -> bool:
@@ -95,9 +96,10 @@ async def set_btc(sim: SimulatorProcess, price: float) -> None:
 
     async with aiohttp.ClientSession() as session:
         for venue in VENUES:
-            async with session.get(f"http://127.0.0.1:{sim.control}/price",
-                                   params={"venue": venue, "symbol": BTC[venue],
-                                           "price": str(price)}) as response:
+            async with session.get(
+                f"http://127.0.0.1:{sim.control}/price",
+                params={"venue": venue, "symbol": BTC[venue], "price": str(price)},
+            ) as response:
                 response.raise_for_status()
 
 
@@ -124,8 +126,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     chats = [FIRST_CHAT + index for index in range(accounts)]
     for chat in chats:
         api.private_chat(chat)
-    application = (ApplicationBuilder().token(api.token).base_url(api.base_url)
-                   .rate_limiter(PacedRateLimiter(PrivateChatPace(1.0))).build())
+    application = (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .rate_limiter(PacedRateLimiter(PrivateChatPace(1.0)))
+        .build()
+    )
     await application.initialize()
     clock = SystemClock()
     samples: list[float] = []
@@ -137,20 +144,34 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     window_started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "bench.db", Vault.from_strings([generate_key()]))
-        hub = ExchangeHub(base_urls=sim.base_urls(),
-                        requests_per_second=dict.fromkeys(BENCH_VENUES, 0.0))
-        ids = await store.run(lambda tx: seed_accounts(
-            tx, specs, now=clock.now(), first_poll=clock.now(), spread=interval,
-            platform="telegram", first_chat=FIRST_CHAT))
+        hub = ExchangeHub(
+            base_urls=sim.base_urls(), requests_per_second=dict.fromkeys(BENCH_VENUES, 0.0)
+        )
+        ids = await store.run(
+            lambda tx: seed_accounts(
+                tx,
+                specs,
+                now=clock.now(),
+                first_poll=clock.now(),
+                spread=interval,
+                platform="telegram",
+                first_chat=FIRST_CHAT,
+            )
+        )
         measured = ids[:accounts]
         transports = Transports()
         transports.register("telegram", TelegramTransport(application.bot))
         source = SeeingPolls(HubSource(store, hub))
         monitor = build_monitor(
-            store, source, transports, clock=clock, tick_seconds=args.tick,
+            store,
+            source,
+            transports,
+            clock=clock,
+            tick_seconds=args.tick,
             per_venue=args.per_venue,
             intervals=PollIntervals(calm=interval, watch=interval, danger=interval),
-            rules=AlertRules(key_bucket=1.0))
+            rules=AlertRules(key_bucket=1.0),
+        )
         await monitor.start()
         # Let every account be polled once (instances built, everyone judged calm) first.
         await wait_for(lambda: all(source.reads[i] for i in measured), timeout=30 * interval)
@@ -218,15 +239,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=None, help="measured accounts (30)")
     parser.add_argument("--moves", type=int, default=None, help="price moves (10)")
-    parser.add_argument("--background", type=int, default=0,
-                        help="extra calm ETH accounts polled meanwhile (load: N / interval)")
+    parser.add_argument(
+        "--background",
+        type=int,
+        default=0,
+        help="extra calm ETH accounts polled meanwhile (load: N / interval)",
+    )
     parser.add_argument("--latency", type=float, default=0.05, help="simulator latency, s")
-    parser.add_argument("--markets", type=int, default=None,
-                        help="extra binanceusdm perpetuals listed (400; quick 100)")
+    parser.add_argument(
+        "--markets",
+        type=int,
+        default=None,
+        help="extra binanceusdm perpetuals listed (400; quick 100)",
+    )
     parser.add_argument("--drop", type=float, default=0.2, help="BTC fall per crash (0.2)")
-    parser.add_argument("--interval", type=float, default=2.0,
-                        help="poll interval, s (short so the run is; it does not change the "
-                             "latency after the poll)")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        help="poll interval, s (short so the run is; it does not change the "
+        "latency after the poll)",
+    )
     parser.add_argument("--tick", type=float, default=0.1, help="monitor tick, s")
     parser.add_argument("--per-venue", type=int, default=32, help="polls in flight per venue")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -238,28 +271,46 @@ def main() -> int:
         args.moves = 2 if args.quick else 10
     if args.markets is None:
         args.markets = 100 if args.quick else 400
-    if (args.accounts < 1 or args.moves < 1 or args.background < 0 or args.interval <= 0
-            or args.tick <= 0 or args.per_venue < 1 or args.latency < 0 or args.markets < 0
-            or not 0 < args.drop < 1):
-        print("alert_latency: --accounts, --moves and --per-venue must be >= 1, --background, "
-              "--latency and --markets >= 0, --interval and --tick > 0, and 0 < --drop < 1",
-              file=sys.stderr)
+    if (
+        args.accounts < 1
+        or args.moves < 1
+        or args.background < 0
+        or args.interval <= 0
+        or args.tick <= 0
+        or args.per_venue < 1
+        or args.latency < 0
+        or args.markets < 0
+        or not 0 < args.drop < 1
+    ):
+        print(
+            "alert_latency: --accounts, --moves and --per-venue must be >= 1, --background, "
+            "--latency and --markets >= 0, --interval and --tick > 0, and 0 < --drop < 1",
+            file=sys.stderr,
+        )
         return 2
     report = asyncio.run(measure(args))
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"alert latency: {args.accounts} accounts on {', '.join(VENUES)}, {args.moves} BTC "
-          f"moves of {args.drop:.0%}, {args.latency * 1000:g} ms simulated exchange latency, "
-          f"{args.background} background accounts ({report['polls_per_second']} polls/s)")
+    print(
+        f"alert latency: {args.accounts} accounts on {', '.join(VENUES)}, {args.moves} BTC "
+        f"moves of {args.drop:.0%}, {args.latency * 1000:g} ms simulated exchange latency, "
+        f"{args.background} background accounts ({report['polls_per_second']} polls/s)"
+    )
     print(f"alerts measured {report['alerts']} (missing {report['missing']})")
     print(f"{'':34} {'p50':>8} {'p99':>8}")
-    print(f"{'after the poll that saw it (s)':34} {report['after_poll_p50_s']:>8} "
-          f"{report['after_poll_p99_s']:>8}")
-    print(f"{'from the price step (s)':34} {report['from_step_p50_s']:>8} "
-          f"{report['from_step_p99_s']:>8}")
-    print(f"escalations only, p99 after the poll: {report['escalation_after_poll_p99_s']} s; "
-          f"load average {report['load_average_after']} (shared machine)")
+    print(
+        f"{'after the poll that saw it (s)':34} {report['after_poll_p50_s']:>8} "
+        f"{report['after_poll_p99_s']:>8}"
+    )
+    print(
+        f"{'from the price step (s)':34} {report['from_step_p50_s']:>8} "
+        f"{report['from_step_p99_s']:>8}"
+    )
+    print(
+        f"escalations only, p99 after the poll: {report['escalation_after_poll_p99_s']} s; "
+        f"load average {report['load_average_after']} (shared machine)"
+    )
     return 0
 
 

@@ -36,10 +36,20 @@ from risk.model import AccountSnapshot, Position
 
 
 def snapshot(margin_ratio: float) -> AccountSnapshot:
-    position = Position(symbol="BTC/USDT:USDT", kind="linear", size=1.0, entry_price=50_000.0,
-                        mark_price=50_000.0, maintenance_rate=0.25)
-    return AccountSnapshot(venue="binanceusdm", settle="USDT",
-                           wallet_balance=12_500.0 / margin_ratio, positions=(position,))
+    position = Position(
+        symbol="BTC/USDT:USDT",
+        kind="linear",
+        size=1.0,
+        entry_price=50_000.0,
+        mark_price=50_000.0,
+        maintenance_rate=0.25,
+    )
+    return AccountSnapshot(
+        venue="binanceusdm",
+        settle="USDT",
+        wallet_balance=12_500.0 / margin_ratio,
+        positions=(position,),
+    )
 
 
 def bench_policy(seconds: float) -> dict[str, float]:
@@ -72,11 +82,17 @@ async def bench_poll(accounts: int, rounds: int) -> dict[str, float]:
         clock, source = ManualClock(), Source()
         for n in range(accounts):
             user = await store.ensure_user("console", str(n), now=clock.now())
-            account = await store.add_account(user.id, "binanceusdm", "main",
-                                              AccountSecrets(api_key="k", secret="s"),
-                                              now=clock.now(), next_poll_at=clock.now())
-            await store.add_subscription(account.id, Destination("console", str(n), is_dm=True),
-                                         now=clock.now())
+            account = await store.add_account(
+                user.id,
+                "binanceusdm",
+                "main",
+                AccountSecrets(api_key="k", secret="s"),
+                now=clock.now(),
+                next_poll_at=clock.now(),
+            )
+            await store.add_subscription(
+                account.id, Destination("console", str(n), is_dm=True), now=clock.now()
+            )
             source.snapshots[account.id] = snapshot(0.3 + 0.6 * (n % 10) / 10)
         poller = Poller(store, source, clock, presenter=CorePresenter())  # type: ignore[arg-type]
         queue = DueQueue(store, poller.poll, clock, per_venue=64)
@@ -87,8 +103,11 @@ async def bench_poll(accounts: int, rounds: int) -> dict[str, float]:
             clock.advance(3600)
         elapsed = time.perf_counter() - started
         await store.close()
-    return {"accounts": accounts, "polls_per_second": polls / elapsed,
-            "ms_per_poll": 1000 * elapsed / polls}
+    return {
+        "accounts": accounts,
+        "polls_per_second": polls / elapsed,
+        "ms_per_poll": 1000 * elapsed / polls,
+    }
 
 
 def main() -> int:
@@ -105,8 +124,10 @@ def main() -> int:
     print(f"{'measure':<34}{'value':>14}")
     print(f"{'policy evaluations / s':<34}{policy['evaluations_per_second']:>14,.0f}")
     print(f"{'alert events per 1000 evaluations':<34}{policy['events_per_1000']:>14.1f}")
-    print(f"{'polls / s (' + str(poll['accounts']) + ' accounts, SQLite)':<34}"
-          f"{poll['polls_per_second']:>14,.0f}")
+    print(
+        f"{'polls / s (' + str(poll['accounts']) + ' accounts, SQLite)':<34}"
+        f"{poll['polls_per_second']:>14,.0f}"
+    )
     print(f"{'ms per poll':<34}{poll['ms_per_poll']:>14.2f}")
     return 0
 

@@ -66,12 +66,17 @@ def _rows(account_ids: list[int], points: int, end: float) -> list[tuple[Any, ..
 async def _fill(path: Path, vault: Vault, accounts: int, points: int) -> list[int]:
     store = await Store.open(path, vault)
     owner = await store.ensure_user("discord", "1", now=0.0)
-    ids = [(await store.add_account(owner.id, "okx", f"a{i}", None, now=0.0)).id
-           for i in range(accounts)]
+    ids = [
+        (await store.add_account(owner.id, "okx", f"a{i}", None, now=0.0)).id
+        for i in range(accounts)
+    ]
     rows = _rows(ids, points, NOW)
-    await store.run(lambda tx: tx.db.conn.executemany(
-        "insert into health_history (account_id, at, state, equity, ratio) values (?,?,?,?,?)",
-        rows))
+    await store.run(
+        lambda tx: tx.db.conn.executemany(
+            "insert into health_history (account_id, at, state, equity, ratio) values (?,?,?,?,?)",
+            rows,
+        )
+    )
     await store.close()
     return ids
 
@@ -100,9 +105,13 @@ async def _prune(path: Path, vault: Vault, kind: str, ids: list[int], points: in
     for label, now in (("first", NOW), ("hourly", NOW + 3600)):
         if label == "hourly":
             fresh = _rows(ids, 60, now)
-            await store.run(lambda tx, fresh=fresh: tx.db.conn.executemany(
-                "insert into health_history (account_id, at, state, equity, ratio) "
-                "values (?,?,?,?,?)", fresh))
+            await store.run(
+                lambda tx, fresh=fresh: tx.db.conn.executemany(
+                    "insert into health_history (account_id, at, state, equity, ratio) "
+                    "values (?,?,?,?,?)",
+                    fresh,
+                )
+            )
         before = await store.read(lambda tx: tx.history.count())
         timer = _Timed(store)
         started = time.perf_counter()
@@ -110,20 +119,23 @@ async def _prune(path: Path, vault: Vault, kind: str, ids: list[int], points: in
             removed = await store.run(lambda tx, now=now: _old_prune(now, retention, CAP, tx))
         else:
             removed = await store.prune_history(
-                now=now, retention_seconds=retention, max_points_per_account=CAP)
+                now=now, retention_seconds=retention, max_points_per_account=CAP
+            )
         elapsed = time.perf_counter() - started
         del store._in_transaction  # the class's own method again
-        results.append({
-            "prune": kind,
-            "run": label,
-            "rows_before": before,
-            "removed": removed,
-            "seconds": round(elapsed, 3),
-            "rows_per_second": round(removed / elapsed) if elapsed else 0,
-            "transactions": len(timer.durations),
-            "median_transaction_ms": round(percentile(timer.durations, 0.5) * 1000, 1),
-            "longest_transaction_ms": round(max(timer.durations) * 1000, 1),
-        })
+        results.append(
+            {
+                "prune": kind,
+                "run": label,
+                "rows_before": before,
+                "removed": removed,
+                "seconds": round(elapsed, 3),
+                "rows_per_second": round(removed / elapsed) if elapsed else 0,
+                "transactions": len(timer.durations),
+                "median_transaction_ms": round(percentile(timer.durations, 0.5) * 1000, 1),
+                "longest_transaction_ms": round(max(timer.durations) * 1000, 1),
+            }
+        )
     await store.close()
     return results
 
@@ -138,8 +150,13 @@ async def measure(accounts: int, points: int) -> dict[str, Any]:
             copy = Path(folder) / f"{kind}.db"
             shutil.copy(base, copy)
             runs += await _prune(copy, vault, kind, ids, points)
-    return {"accounts": accounts, "points_per_account": points, "cap": CAP,
-            "load_average": load_average(), "runs": runs}
+    return {
+        "accounts": accounts,
+        "points_per_account": points,
+        "cap": CAP,
+        "load_average": load_average(),
+        "runs": runs,
+    }
 
 
 def main() -> None:
@@ -158,8 +175,17 @@ def main() -> None:
         print(json.dumps(result))
         return
     print(f"{accounts} accounts x {points} samples, cap {CAP}, load {result['load_average']}")
-    header = ("prune", "run", "rows_before", "removed", "seconds", "rows_per_second",
-              "transactions", "median_transaction_ms", "longest_transaction_ms")
+    header = (
+        "prune",
+        "run",
+        "rows_before",
+        "removed",
+        "seconds",
+        "rows_per_second",
+        "transactions",
+        "median_transaction_ms",
+        "longest_transaction_ms",
+    )
     print("  ".join(f"{h:>14}" for h in header))
     for row in result["runs"]:
         print("  ".join(f"{row[h]!s:>14}" for h in header))

@@ -70,6 +70,7 @@ START_OFFSET = 1.0
 
 # --- the simulator process ---------------------------------------------------------------------
 
+
 async def serve_simulator(kind: str, accounts: int, latency: float, markets: int) -> None:
     """Run the simulator with a bench population until stdin closes (GET /stats, /price)."""
     import logging
@@ -96,8 +97,9 @@ async def serve_simulator(kind: str, accounts: int, latency: float, markets: int
 
     async def stats(_request: web.Request) -> web.Response:
         times = psutil.Process().cpu_times()
-        return web.json_response({"requests": served + len(sim.requests),
-                                  "cpu_seconds": times.user + times.system})
+        return web.json_response(
+            {"requests": served + len(sim.requests), "cpu_seconds": times.user + times.system}
+        )
 
     async def price(request: web.Request) -> web.Response:
         query = request.query
@@ -126,12 +128,25 @@ async def serve_simulator(kind: str, accounts: int, latency: float, markets: int
 class SimulatorProcess:
     """The simulator in a child process; ``base_urls`` for the hub, ``stats()`` for its counts."""
 
-    def __init__(self, accounts: int, latency: float, markets: int,
-                 kind: str = "capacity") -> None:
+    def __init__(self, accounts: int, latency: float, markets: int, kind: str = "capacity") -> None:
         self._process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-sim", "--accounts", str(accounts),
-             "--latency", str(latency), "--markets", str(markets), "--population", kind],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                __file__,
+                "--serve-sim",
+                "--accounts",
+                str(accounts),
+                "--latency",
+                str(latency),
+                "--markets",
+                str(markets),
+                "--population",
+                kind,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
@@ -151,12 +166,15 @@ class SimulatorProcess:
 async def simulator_stats(control_port: int) -> dict[str, float]:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session, \
-            session.get(f"http://127.0.0.1:{control_port}/stats") as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{control_port}/stats") as response,
+    ):
         return dict(await response.json())
 
 
 # --- one variant, in its own process -----------------------------------------------------------
+
 
 def _profiler(path: str | None) -> Any:
     """A started pyinstrument profiler of the loop thread (dev extra), or None."""
@@ -188,29 +206,33 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
     interval = float(args.interval)
     window = interval * args.intervals
     base_urls = {venue: f"http://127.0.0.1:{args.sim_port}/{venue}" for venue in BENCH_VENUES}
-    hub_options: dict[str, Any] = {"base_urls": base_urls,
-                                   "requests_per_second": dict.fromkeys(BENCH_VENUES, 0.0)}
+    hub_options: dict[str, Any] = {
+        "base_urls": base_urls,
+        "requests_per_second": dict.fromkeys(BENCH_VENUES, 0.0),
+    }
     specs = population("capacity", count)
     clock = SystemClock()
     intervals = PollIntervals(calm=interval, watch=interval / 2, danger=max(interval / 6, 0.5))
 
     with tempfile.TemporaryDirectory() as folder:
-        store = await TimedStore.open(Path(folder) / "bench.db",
-                                      Vault.from_strings([generate_key()]))
+        store = await TimedStore.open(
+            Path(folder) / "bench.db", Vault.from_strings([generate_key()])
+        )
         # Warm-up outside the measurement: imports, ccxt classes, one read per venue.
         async with ExchangeHub(**hub_options) as warm:
-            for spec in specs[:len(BENCH_VENUES)]:
+            for spec in specs[: len(BENCH_VENUES)]:
                 await warm.read_account(spec.venue, _credentials(spec))
         shared_hub = None if naive else ExchangeHub(**hub_options)
         if shared_hub is not None:
             # The shared hub's per-exchange state is a fixed cost: load it before the baseline.
-            for spec in specs[:len(BENCH_VENUES)]:
+            for spec in specs[: len(BENCH_VENUES)]:
                 await shared_hub.read_account(spec.venue, _credentials(spec))
 
         seeded_at = time.perf_counter()
         parked = clock.now() + 100 * interval  # nothing is due until the spread below
-        ids = await store.run(lambda tx: seed_accounts(
-            tx, specs, now=clock.now(), first_poll=parked, spread=interval))
+        ids = await store.run(
+            lambda tx: seed_accounts(tx, specs, now=clock.now(), first_poll=parked, spread=interval)
+        )
         seed_seconds = time.perf_counter() - seeded_at
         first_poll = clock.now() + START_OFFSET
 
@@ -230,14 +252,22 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         profiler = _profiler(args.profile)
         with PeakRss() as peak:
             if naive:
-                recorder, extra = await _run_naive(store, ids, specs, hub_options, clock,
-                                                   intervals, transports, first_poll, window)
+                recorder, extra = await _run_naive(
+                    store, ids, specs, hub_options, clock, intervals, transports, first_poll, window
+                )
             else:
                 assert shared_hub is not None
                 recorder = LagRecorder(HubSource(store, shared_hub), clock)
-                monitor = build_monitor(store, recorder, transports, clock=clock,
-                                        intervals=intervals, per_venue=args.per_venue,
-                                        tick_seconds=args.tick, steady=not args.startup)
+                monitor = build_monitor(
+                    store,
+                    recorder,
+                    transports,
+                    clock=clock,
+                    intervals=intervals,
+                    per_venue=args.per_venue,
+                    tick_seconds=args.tick,
+                    steady=not args.startup,
+                )
                 started = time.perf_counter()
                 await monitor.start()
                 if args.startup:
@@ -248,8 +278,11 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
                 recorder.recording = False
                 polls_in_window = recorder.reads
                 await monitor.stop()
-                extra = {"polls_in_window": polls_in_window, "per_venue": args.per_venue,
-                         "tick_seconds": args.tick}
+                extra = {
+                    "polls_in_window": polls_in_window,
+                    "per_venue": args.per_venue,
+                    "tick_seconds": args.tick,
+                }
                 if args.startup:
                     extra["startup_recheck_s"] = extra_startup
                 await shared_hub.close()
@@ -258,9 +291,12 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
             profiler.stop()
             Path(args.profile).write_text(
                 profiler.output_text(unicode=True, show_all=False)
-                + "\n\nflat (self time):\n" + profiler.output_text(unicode=True, flat=True))
-        queued = await store.read(lambda tx: tx.db.execute(
-            "select count(*) from outbox").fetchone()[0])
+                + "\n\nflat (self time):\n"
+                + profiler.output_text(unicode=True, flat=True)
+            )
+        queued = await store.read(
+            lambda tx: tx.db.execute("select count(*) from outbox").fetchone()[0]
+        )
         await store.close()
 
     polls = max(recorder.reads, 1)
@@ -295,9 +331,17 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: dict[str, Any],
-                     clock: Any, intervals: Any, transports: Any, first_poll: float,
-                     window: float) -> tuple[LagRecorder, dict[str, Any]]:
+async def _run_naive(
+    store: Any,
+    ids: list[int],
+    specs: list[Any],
+    hub_options: dict[str, Any],
+    clock: Any,
+    intervals: Any,
+    transports: Any,
+    first_poll: float,
+    window: float,
+) -> tuple[LagRecorder, dict[str, Any]]:
     """One ccxt set-up and one scheduler job per account: the obvious bot."""
     from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED, JobExecutionEvent
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -319,8 +363,7 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
             return await hubs[account.id].read_account(venue_of[account.id], credentials)
 
     recorder = LagRecorder(NaiveSource(), clock)
-    poller = Poller(store, recorder, clock,
-                    **with_presenter(Poller, {"intervals": intervals}))  # type: ignore[arg-type]
+    poller = Poller(store, recorder, clock, **with_presenter(Poller, {"intervals": intervals}))  # type: ignore[arg-type]
     # Alerts go straight out after the poll that queued them (one delivery at a time).
     dispatcher = OutboxDispatcher(store, transports, clock, **with_presenter(OutboxDispatcher, {}))
     delivering = asyncio.Lock()
@@ -357,8 +400,14 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
     scheduler.add_listener(listen, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED)
     for index, account_id in enumerate(ids):
         start = first_poll + intervals.calm * index / len(ids)
-        scheduler.add_job(poll, "interval", seconds=intervals.calm, args=[account_id],
-                          id=str(account_id), next_run_time=datetime.fromtimestamp(start, UTC))
+        scheduler.add_job(
+            poll,
+            "interval",
+            seconds=intervals.calm,
+            args=[account_id],
+            id=str(account_id),
+            next_run_time=datetime.fromtimestamp(start, UTC),
+        )
     scheduler.start()
     await asyncio.sleep(first_poll + window - clock.now())
     recorder.recording = False
@@ -369,18 +418,37 @@ async def _run_naive(store: Any, ids: list[int], specs: list[Any], hub_options: 
     await wait_for(lambda: running == 0, timeout=60.0)
     for hub in hubs.values():
         await hub.close()
-    return recorder, {"polls_in_window": polls_in_window, "missed_runs": missed,
-                      "scheduler_jobs": len(ids)}
+    return recorder, {
+        "polls_in_window": polls_in_window,
+        "missed_runs": missed,
+        "scheduler_jobs": len(ids),
+    }
 
 
 # --- the parent: both variants side by side --------------------------------------------------
 
+
 def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--variant", variant, "--sim-port", str(sim.port),
-               "--accounts", str(args.accounts), "--naive-accounts", str(args.naive_accounts),
-               "--interval", str(args.interval), "--intervals", str(args.intervals),
-               "--per-venue", str(args.per_venue), "--tick", str(args.tick)] + (
-                   ["--startup"] if args.startup else [])
+    command = [
+        sys.executable,
+        __file__,
+        "--variant",
+        variant,
+        "--sim-port",
+        str(sim.port),
+        "--accounts",
+        str(args.accounts),
+        "--naive-accounts",
+        str(args.naive_accounts),
+        "--interval",
+        str(args.interval),
+        "--intervals",
+        str(args.intervals),
+        "--per-venue",
+        str(args.per_venue),
+        "--tick",
+        str(args.tick),
+    ] + (["--startup"] if args.startup else [])
     if args.profile:
         command += ["--profile", f"{args.profile}.{variant}.txt"]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -389,18 +457,29 @@ def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> 
 
 def print_table(report: dict[str, Any]) -> None:
     shared, naive = report["shared"], report.get("naive")
-    print(f"monitor capacity: {shared['accounts']} accounts over {', '.join(report['venues'])}; "
-          f"{report['latency_s'] * 1000:g} ms simulated latency; {shared['interval_s']:g} s "
-          f"interval × {shared['intervals']}; real clock")
-    rows = (("accounts", "accounts"), ("polls", "polls"),
-            ("polls_per_second", "polls / s"), ("polls_demanded_per_second", "polls / s demanded"),
-            ("read_failures", "read failures"), ("lag_p50_s", "lag p50 (s)"),
-            ("lag_p99_s", "lag p99 (s)"), ("lag_max_s", "lag max (s)"),
-            ("cpu_ms_per_poll", "CPU / poll (ms)"), ("db_ms_per_poll", "DB time / poll (ms)"),
-            ("db_transactions_per_poll", "DB transactions / poll"),
-            ("peak_rss_mb", "peak RSS (MB)"), ("memory_per_account_mb", "memory / account (MB)"),
-            ("alerts_queued", "alerts queued"), ("alerts_delivered", "alerts delivered"),
-            ("seed_seconds", "seeding (s)"))
+    print(
+        f"monitor capacity: {shared['accounts']} accounts over {', '.join(report['venues'])}; "
+        f"{report['latency_s'] * 1000:g} ms simulated latency; {shared['interval_s']:g} s "
+        f"interval × {shared['intervals']}; real clock"
+    )
+    rows = (
+        ("accounts", "accounts"),
+        ("polls", "polls"),
+        ("polls_per_second", "polls / s"),
+        ("polls_demanded_per_second", "polls / s demanded"),
+        ("read_failures", "read failures"),
+        ("lag_p50_s", "lag p50 (s)"),
+        ("lag_p99_s", "lag p99 (s)"),
+        ("lag_max_s", "lag max (s)"),
+        ("cpu_ms_per_poll", "CPU / poll (ms)"),
+        ("db_ms_per_poll", "DB time / poll (ms)"),
+        ("db_transactions_per_poll", "DB transactions / poll"),
+        ("peak_rss_mb", "peak RSS (MB)"),
+        ("memory_per_account_mb", "memory / account (MB)"),
+        ("alerts_queued", "alerts queued"),
+        ("alerts_delivered", "alerts delivered"),
+        ("seed_seconds", "seeding (s)"),
+    )
     print(f"{'':26} {'shared':>12}" + (f" {'naive':>12}" if naive else ""))
     for key, label in rows:
         line = f"{label:26} {shared[key]!s:>12}"
@@ -408,10 +487,14 @@ def print_table(report: dict[str, Any]) -> None:
             line += f" {naive[key]!s:>12}"
         print(line)
     if naive:
-        print(f"memory per additional account: naive needs "
-              f"{report['memory_ratio_naive_over_shared']}× the shared monitor's")
-    print(f"simulator: {report['simulator_requests_per_poll']} requests / poll; "
-          f"load average {report['load_average']} (shared machine)")
+        print(
+            f"memory per additional account: naive needs "
+            f"{report['memory_ratio_naive_over_shared']}× the shared monitor's"
+        )
+    print(
+        f"simulator: {report['simulator_requests_per_poll']} requests / poll; "
+        f"load average {report['load_average']} (shared machine)"
+    )
 
 
 def main() -> int:
@@ -420,30 +503,50 @@ def main() -> int:
     parser.add_argument("--intervals", type=int, default=None, help="intervals to run (3)")
     parser.add_argument("--interval", type=float, default=None, help="poll interval, s (60)")
     parser.add_argument("--latency", type=float, default=0.05, help="simulator latency, s")
-    parser.add_argument("--markets", type=int, default=400,
-                        help="extra perpetuals listed by the simulated binanceusdm")
-    parser.add_argument("--per-venue", type=int, default=32,
-                        help="polls in flight per exchange (Monitor per_venue)")
+    parser.add_argument(
+        "--markets",
+        type=int,
+        default=400,
+        help="extra perpetuals listed by the simulated binanceusdm",
+    )
+    parser.add_argument(
+        "--per-venue", type=int, default=32, help="polls in flight per exchange (Monitor per_venue)"
+    )
     parser.add_argument("--tick", type=float, default=None, help="monitor tick, s (1.0)")
-    parser.add_argument("--startup", action="store_true",
-                        help="shared side: keep the start-up re-check (every account due at "
-                             "once) and report how long it takes to read them all")
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="shared side: keep the start-up re-check (every account due at "
+        "once) and report how long it takes to read them all",
+    )
     parser.add_argument("--naive", action="store_true", help="also run the naive implementation")
-    parser.add_argument("--naive-accounts", type=int, default=200,
-                        help="cap on the naive side's accounts (default 200)")
-    parser.add_argument("--profile", metavar="FILE",
-                        help="write a pyinstrument profile of each variant to FILE.<variant>.txt")
+    parser.add_argument(
+        "--naive-accounts",
+        type=int,
+        default=200,
+        help="cap on the naive side's accounts (default 200)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="write a pyinstrument profile of each variant to FILE.<variant>.txt",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--quick", action="store_true",
-                        help="100 accounts, 2 s interval, 2 intervals, naive on 100")
+    parser.add_argument(
+        "--quick", action="store_true", help="100 accounts, 2 s interval, 2 intervals, naive on 100"
+    )
     parser.add_argument("--variant", choices=("shared", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--sim-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--population", default="capacity", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # "is None", not "or": an explicit 0 is bad input, not "use the default".
-    defaults = {"accounts": (100, 1000), "intervals": (2, 3), "interval": (2.0, 60.0),
-                "tick": (0.1, 1.0)}
+    defaults = {
+        "accounts": (100, 1000),
+        "intervals": (2, 3),
+        "interval": (2.0, 60.0),
+        "tick": (0.1, 1.0),
+    }
     for name, (quick, full) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if args.quick else full)
@@ -453,10 +556,11 @@ def main() -> int:
     if args.serve_sim:  # started by a bench with its own checks; 0 accounts is allowed here
         asyncio.run(serve_simulator(args.population, args.accounts, args.latency, args.markets))
         return 0
-    problems = [f"--{name.replace('_', '-')} must be positive"
-                for name in ("accounts", "intervals", "interval", "per_venue", "naive_accounts",
-                             "tick")
-                if getattr(args, name) <= 0]
+    problems = [
+        f"--{name.replace('_', '-')} must be positive"
+        for name in ("accounts", "intervals", "interval", "per_venue", "naive_accounts", "tick")
+        if getattr(args, name) <= 0
+    ]
     if args.latency < 0 or args.markets < 0:
         problems.append("--latency and --markets cannot be negative")
     if problems:
@@ -484,12 +588,14 @@ def main() -> int:
         "naive": naive,
         "simulator_requests_per_poll": round(requests / max(shared["polls"], 1), 2),
         "simulator_cpu_ms_per_poll": round(
-            (after["cpu_seconds"] - before["cpu_seconds"]) / max(shared["polls"], 1) * 1000, 3),
+            (after["cpu_seconds"] - before["cpu_seconds"]) / max(shared["polls"], 1) * 1000, 3
+        ),
         "load_average": load_average(),
     }
     if naive:
         report["memory_ratio_naive_over_shared"] = round(
-            naive["memory_per_account_mb"] / max(shared["memory_per_account_mb"], 1e-6), 1)
+            naive["memory_per_account_mb"] / max(shared["memory_per_account_mb"], 1e-6), 1
+        )
     if args.json:
         print(json.dumps(report))
     else:

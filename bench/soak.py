@@ -57,24 +57,58 @@ logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 KRAKEN_SECRET = "c29hay10ZXN0LWtyYWtlbi1zZWNyZXQ="
 ACCOUNTS: tuple[dict[str, Any], ...] = (
-    {"venue": "kraken", "label": "spot", "owner": "trader-1",
-     "state": {"api_key": "soak-kraken", "secret": KRAKEN_SECRET, "balances": {"ZUSD": 10000.0},
-               "positions": [{"symbol": "BTC/USD", "vol": 0.6, "price": 60000.0,
-                              "type": "buy", "leverage": 5}]}},
-    {"venue": "binanceusdm", "label": "futures", "owner": "trader-1",
-     "state": {"api_key": "soak-usdm", "secret": "soak-usdm-secret", "wallet_balance": 1535443.01,
-               "positions": [{"symbol": "ETH/USDT:USDT", "size": 3683.979,
-                              "entry_price": 1456.84},
-                             {"symbol": "BTC/USDT:USDT", "size": 109.488,
-                              "entry_price": 32481.98}]}},
-    {"venue": "bybit", "label": "perps", "owner": "trader-2",
-     "state": {"api_key": "soak-bybit", "secret": "soak-bybit-secret", "coins": {"USDT": 3000.0},
-               "positions": [{"symbol": "BTC/USDT:USDT", "size": 0.5, "entry": 60000.0,
-                              "side": "Buy", "leverage": 10}]}},
+    {
+        "venue": "kraken",
+        "label": "spot",
+        "owner": "trader-1",
+        "state": {
+            "api_key": "soak-kraken",
+            "secret": KRAKEN_SECRET,
+            "balances": {"ZUSD": 10000.0},
+            "positions": [
+                {"symbol": "BTC/USD", "vol": 0.6, "price": 60000.0, "type": "buy", "leverage": 5}
+            ],
+        },
+    },
+    {
+        "venue": "binanceusdm",
+        "label": "futures",
+        "owner": "trader-1",
+        "state": {
+            "api_key": "soak-usdm",
+            "secret": "soak-usdm-secret",
+            "wallet_balance": 1535443.01,
+            "positions": [
+                {"symbol": "ETH/USDT:USDT", "size": 3683.979, "entry_price": 1456.84},
+                {"symbol": "BTC/USDT:USDT", "size": 109.488, "entry_price": 32481.98},
+            ],
+        },
+    },
+    {
+        "venue": "bybit",
+        "label": "perps",
+        "owner": "trader-2",
+        "state": {
+            "api_key": "soak-bybit",
+            "secret": "soak-bybit-secret",
+            "coins": {"USDT": 3000.0},
+            "positions": [
+                {
+                    "symbol": "BTC/USDT:USDT",
+                    "size": 0.5,
+                    "entry": 60000.0,
+                    "side": "Buy",
+                    "leverage": 10,
+                }
+            ],
+        },
+    },
 )
-PRICES = {"kraken": {"BTC/USD": 60000.0},
-          "binanceusdm": {"ETH/USDT": 1335.18, "BTC/USDT": 31967.27},
-          "bybit": {"BTC/USDT:USDT": 60000.0, "BTC/USDT": 60000.0}}
+PRICES = {
+    "kraken": {"BTC/USD": 60000.0},
+    "binanceusdm": {"ETH/USDT": 1335.18, "BTC/USDT": 31967.27},
+    "bybit": {"BTC/USDT:USDT": 60000.0, "BTC/USDT": 60000.0},
+}
 # Transient exchange faults (a revoked key would end the soak for that account).
 EXCHANGE_FAULTS = ("rate_limit", "timeout", "server_error", "maintenance", "malformed_json")
 SHARED_CHAT = "desk-channel"
@@ -96,8 +130,10 @@ class KeyedPresenter:
         self.inner = CorePresenter()
 
     def render_alert(self, event: AlertEvent, share: str, *, owner: str) -> Payload:
-        return {**self.inner.render_alert(event, share, owner=owner),
-                KEY_FIELD: event.idempotency_key}
+        return {
+            **self.inner.render_alert(event, share, owner=owner),
+            KEY_FIELD: event.idempotency_key,
+        }
 
     def render_digest(self, facts: DigestFacts) -> Payload:
         return self.inner.render_digest(facts)
@@ -159,8 +195,9 @@ class CountingSource:
             raise
 
 
-async def soak(minutes: float, speed: float, seed: int, exchange_fault_rate: float,
-               chat_failure_rate: float) -> dict[str, Any]:
+async def soak(
+    minutes: float, speed: float, seed: int, exchange_fault_rate: float, chat_failure_rate: float
+) -> dict[str, Any]:
     rng = random.Random(seed)
     load_before = load_average()
     scenario = {"venues": {venue: {"prices": prices} for venue, prices in PRICES.items()}}
@@ -169,40 +206,76 @@ async def soak(minutes: float, speed: float, seed: int, exchange_fault_rate: flo
         async with Simulator(scenario, timeout_fault_seconds=0.5) as sim:
             for spec in ACCOUNTS:
                 state = dict(spec["state"])
-                sim.add_account(spec["venue"], api_key=state.pop("api_key"),
-                                secret=state.pop("secret"), **state)
-            hub = ExchangeHub(base_urls=sim.base_urls, timeout_ms=300, backoff_base=0.2,
-                              backoff_cap=2.0,
-                              requests_per_second=dict.fromkeys(sim.base_urls, 0.0))
-            store = await Store.open(Path(folder) / "soak.db",
-                                     Vault.from_strings([generate_key()]))
+                sim.add_account(
+                    spec["venue"], api_key=state.pop("api_key"), secret=state.pop("secret"), **state
+                )
+            hub = ExchangeHub(
+                base_urls=sim.base_urls,
+                timeout_ms=300,
+                backoff_base=0.2,
+                backoff_cap=2.0,
+                requests_per_second=dict.fromkeys(sim.base_urls, 0.0),
+            )
+            store = await Store.open(Path(folder) / "soak.db", Vault.from_strings([generate_key()]))
             try:
-                return await _run(sim, hub, store, clock, rng, minutes, speed, seed,
-                                  exchange_fault_rate, chat_failure_rate, load_before)
+                return await _run(
+                    sim,
+                    hub,
+                    store,
+                    clock,
+                    rng,
+                    minutes,
+                    speed,
+                    seed,
+                    exchange_fault_rate,
+                    chat_failure_rate,
+                    load_before,
+                )
             finally:
                 await hub.close()
                 await store.close()
 
 
-async def _run(sim: Simulator, hub: ExchangeHub, store: Store, clock: AcceleratedClock,
-               rng: random.Random, minutes: float, speed: float, seed: int,
-               exchange_fault_rate: float, chat_failure_rate: float,
-               load_before: list[float]) -> dict[str, Any]:
+async def _run(
+    sim: Simulator,
+    hub: ExchangeHub,
+    store: Store,
+    clock: AcceleratedClock,
+    rng: random.Random,
+    minutes: float,
+    speed: float,
+    seed: int,
+    exchange_fault_rate: float,
+    chat_failure_rate: float,
+    load_before: list[float],
+) -> dict[str, Any]:
     core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
     for spec in ACCOUNTS:
-        owner = Caller(platform="console", user_id=spec["owner"], chat_id=spec["owner"],
-                       is_private_chat=True, display_name=spec["owner"])
+        owner = Caller(
+            platform="console",
+            user_id=spec["owner"],
+            chat_id=spec["owner"],
+            is_private_chat=True,
+            display_name=spec["owner"],
+        )
         credentials = {"api_key": spec["state"]["api_key"], "secret": spec["state"]["secret"]}
         await core.link(owner, spec["venue"], spec["label"], credentials=credentials)
     for account in await store.all_accounts():  # every account also alerts a shared channel
-        await store.add_subscription(account.id, StoredDestination("console", SHARED_CHAT),
-                                     now=clock.now(), share="ratio")
+        await store.add_subscription(
+            account.id, StoredDestination("console", SHARED_CHAT), now=clock.now(), share="ratio"
+        )
     chat = FlakyChat(random.Random(rng.random()), clock, chat_failure_rate)
     transports = Transports()
     transports.register("console", chat)
     source = CountingSource(HubSource(store, hub))
-    monitor = Monitor(store, source, transports, presenter=KeyedPresenter(), clock=clock,
-                      tick_seconds=max(0.1, min(1.0, 10.0 / speed)))
+    monitor = Monitor(
+        store,
+        source,
+        transports,
+        presenter=KeyedPresenter(),
+        clock=clock,
+        tick_seconds=max(0.1, min(1.0, 10.0 / speed)),
+    )
     faults: Counter[str] = Counter()
     await monitor.start()
     await asyncio.sleep(2 * 60 / speed)  # warm-up: first polls, markets loaded
@@ -218,8 +291,12 @@ async def _run(sim: Simulator, hub: ExchangeHub, store: Store, clock: Accelerate
         if rng.random() < exchange_fault_rate:
             venue = rng.choice(sorted(PRICES))
             kind = rng.choice(EXCHANGE_FAULTS)
-            sim.inject_fault(venue, kind, count=rng.randint(1, 4),
-                             retry_after=0.2 if kind == "rate_limit" else None)
+            sim.inject_fault(
+                venue,
+                kind,
+                count=rng.randint(1, 4),
+                retry_after=0.2 if kind == "rate_limit" else None,
+            )
             faults[f"exchange_{kind}"] += 1
         await asyncio.sleep(step_seconds / speed)
     # The run is over: no more faults; the outbox must drain completely.
@@ -232,8 +309,14 @@ async def _run(sim: Simulator, hub: ExchangeHub, store: Store, clock: Accelerate
             drained_within = round(clock.now(), 0)
             break
     await monitor.stop()
-    expected = await store.read(lambda tx: [row[0] for row in tx.db.execute(
-        "select idempotency_key from outbox where status != 'dropped'").fetchall()])
+    expected = await store.read(
+        lambda tx: [
+            row[0]
+            for row in tx.db.execute(
+                "select idempotency_key from outbox where status != 'dropped'"
+            ).fetchall()
+        ]
+    )
     pending = await store.outbox_depth()
     delivered = Counter(chat.accepted)
     faults.update(chat.faults)
@@ -274,8 +357,10 @@ def table(result: Mapping[str, Any]) -> str:
         ("pending after drain", result["pending_after_drain"]),
         ("RSS growth (MB)", f"{result['rss_growth_mb']} (from {result['rss_start_mb']})"),
         ("real seconds", result["real_seconds"]),
-        ("load average before/after", f"{result['load_average_before']} / "
-                                      f"{result['load_average_after']}"),
+        (
+            "load average before/after",
+            f"{result['load_average_before']} / {result['load_average_after']}",
+        ),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -286,19 +371,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=30.0, help="simulated minutes")
     parser.add_argument("--speed", type=float, default=60.0, help="clock acceleration")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--exchange-fault-rate", type=float, default=0.15,
-                        help="chance of an exchange fault per 15 simulated seconds")
-    parser.add_argument("--chat-failure-rate", type=float, default=0.3,
-                        help="chance a delivery attempt fails")
+    parser.add_argument(
+        "--exchange-fault-rate",
+        type=float,
+        default=0.15,
+        help="chance of an exchange fault per 15 simulated seconds",
+    )
+    parser.add_argument(
+        "--chat-failure-rate", type=float, default=0.3, help="chance a delivery attempt fails"
+    )
     parser.add_argument("--quick", action="store_true", help="4 simulated minutes at 120x")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     minutes, speed = (4.0, 120.0) if args.quick else (args.minutes, args.speed)
-    result = asyncio.run(soak(minutes, speed, args.seed, args.exchange_fault_rate,
-                              args.chat_failure_rate))
+    result = asyncio.run(
+        soak(minutes, speed, args.seed, args.exchange_fault_rate, args.chat_failure_rate)
+    )
     print(json.dumps(result) if args.json else table(result))
-    ok = (result["alerts_expected"] == result["alerts_delivered"] and result["duplicates"] == 0
-          and result["alerts_not_queued_but_delivered"] == 0)
+    ok = (
+        result["alerts_expected"] == result["alerts_delivered"]
+        and result["duplicates"] == 0
+        and result["alerts_not_queued_but_delivered"] == 0
+    )
     return 0 if ok else 1
 
 

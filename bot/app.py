@@ -42,8 +42,9 @@ class StartupError(Exception):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env-file", default=".env",
-                        help="the .env file to read (default: ./.env if it exists)")
+    parser.add_argument(
+        "--env-file", default=".env", help="the .env file to read (default: ./.env if it exists)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,8 +104,11 @@ class Service:
         for name, task in self._front_end_tasks.items():
             if task in done:
                 error = task.exception() if not task.cancelled() else None
-                log.error("the %s front end stopped%s; shutting down", name,
-                          f": {type(error).__name__}" if error else "")
+                log.error(
+                    "the %s front end stopped%s; shutting down",
+                    name,
+                    f": {type(error).__name__}" if error else "",
+                )
                 status = 1
         stopper.cancel()
         await self._shutdown()
@@ -131,9 +135,15 @@ class Service:
         core = Core(store, hub, SUPPORTED_VENUES)
         transports = Transports()
         interval = settings.poll_interval
-        monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
-                          intervals=PollIntervals(calm=interval, watch=interval / 2,
-                                                  danger=max(5.0, interval / 6)))
+        monitor = Monitor(
+            store,
+            HubSource(store, hub),
+            transports,
+            presenter=CorePresenter(),
+            intervals=PollIntervals(
+                calm=interval, watch=interval / 2, danger=max(5.0, interval / 6)
+            ),
+        )
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():
             await self._start_ops(store, monitor)
@@ -153,14 +163,20 @@ class Service:
         token = self.settings.telegram_token
         assert token is not None
         front = TelegramFrontend(
-            TelegramSettings(token=token, api_url=self.settings.telegram_api_url,
-                             private_chat_pace=self.settings.telegram_private_chat_pace),
-            core, on_chat_moved=lambda old, new: core.move_chat("telegram", old, new))
+            TelegramSettings(
+                token=token,
+                api_url=self.settings.telegram_api_url,
+                private_chat_pace=self.settings.telegram_private_chat_pace,
+            ),
+            core,
+            on_chat_moved=lambda old, new: core.move_chat("telegram", old, new),
+        )
         try:
             await front.start()
         except InvalidToken:
-            raise StartupError("Telegram refused MARGINWATCH_TELEGRAM_TOKEN: check it with "
-                               "@BotFather.") from None
+            raise StartupError(
+                "Telegram refused MARGINWATCH_TELEGRAM_TOKEN: check it with @BotFather."
+            ) from None
         self._front_end_stops.append(front.stop)
         transports.register("telegram", front.transport)
         set_front_end("telegram", up=True)
@@ -181,15 +197,18 @@ class Service:
             ready.cancel()
             error = task.exception()
             if isinstance(error, discord.LoginFailure):
-                raise StartupError("Discord refused MARGINWATCH_DISCORD_TOKEN: reset it in the "
-                                   "Developer Portal (Bot → Reset Token).")
-            raise StartupError(f"the Discord front end stopped while starting: "
-                               f"{type(error).__name__ if error else 'closed'}")
+                raise StartupError(
+                    "Discord refused MARGINWATCH_DISCORD_TOKEN: reset it in the "
+                    "Developer Portal (Bot → Reset Token)."
+                )
+            raise StartupError(
+                f"the Discord front end stopped while starting: "
+                f"{type(error).__name__ if error else 'closed'}"
+            )
         ready.result()  # commands are synced at login, only when their schema hash changed
         self._front_end_tasks["discord"] = task
         self._front_end_stops.append(front.stop)
-        transports.register("discord",
-                            front.transport(alert_role=self.settings.discord_alert_role))
+        transports.register("discord", front.transport(alert_role=self.settings.discord_alert_role))
         set_front_end("discord", up=True)
 
     async def _start_ops(self, store: Any, monitor: Any) -> None:
@@ -198,11 +217,14 @@ class Service:
         port = self.settings.metrics_port
         assert port is not None
         try:
-            service = await start_ops_server(port=port, host=self.settings.metrics_host,
-                                             store=store, monitor=monitor)
+            service = await start_ops_server(
+                port=port, host=self.settings.metrics_host, store=store, monitor=monitor
+            )
         except OSError as exc:
-            raise StartupError(f"cannot serve metrics on {self.settings.metrics_host}:{port}: "
-                               f"{exc.strerror or exc}") from None
+            raise StartupError(
+                f"cannot serve metrics on {self.settings.metrics_host}:{port}: "
+                f"{exc.strerror or exc}"
+            ) from None
         self._late_closers.insert(0, service.stop)
         log.info("metrics on %s/metrics", service.url)
 

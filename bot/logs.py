@@ -60,9 +60,11 @@ _PATTERNS = (
     re.compile(r"((?:Bot|Bearer) )[A-Za-z0-9_.\-]{20,}"),
     # Exchange key headers as ccxt prints them at DEBUG ('API-Key': '...'); the users' keys are
     # too many to register one by one.
-    re.compile(r"((?:API-Key|X-MBX-APIKEY|X-BAPI-API-KEY|OK-ACCESS-KEY|OK-ACCESS-PASSPHRASE|"
-               r"API-Sign|X-BAPI-SIGN|OK-ACCESS-SIGN)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+",
-               re.IGNORECASE),
+    re.compile(
+        r"((?:API-Key|X-MBX-APIKEY|X-BAPI-API-KEY|OK-ACCESS-KEY|OK-ACCESS-PASSPHRASE|"
+        r"API-Sign|X-BAPI-SIGN|OK-ACCESS-SIGN)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+",
+        re.IGNORECASE,
+    ),
 )
 
 _STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -152,8 +154,9 @@ class TextFormatter(logging.Formatter):
     converter = time.gmtime
 
     def __init__(self, redactor: Redactor = REDACTOR) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s",
-                         datefmt="%Y-%m-%dT%H:%M:%SZ")
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+        )
         self._redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
@@ -187,10 +190,15 @@ class JsonFormatter(logging.Formatter):
         return self._redactor.redact(json.dumps(entry, ensure_ascii=False))
 
 
-def setup_logging(level: str | int = "INFO", fmt: str = "text", *,
-                  secrets: Iterable[str | None] = (), stream: IO[str] | None = None,
-                  redactor: Redactor = REDACTOR,
-                  capture_warnings: bool = True) -> logging.Handler:
+def setup_logging(
+    level: str | int = "INFO",
+    fmt: str = "text",
+    *,
+    secrets: Iterable[str | None] = (),
+    stream: IO[str] | None = None,
+    redactor: Redactor = REDACTOR,
+    capture_warnings: bool = True,
+) -> logging.Handler:
     """Send the root logger's records to ``stream`` (stderr) as text or JSON, secrets masked.
 
     Safe to call again: the handler it installed before is replaced, handlers others installed
@@ -221,8 +229,9 @@ def setup_logging(level: str | int = "INFO", fmt: str = "text", *,
 
 def setup_logging_from(settings: Settings, *, stream: IO[str] | None = None) -> logging.Handler:
     """:func:`setup_logging` with the level, format and secrets of ``settings``."""
-    return setup_logging(settings.log_level, settings.log_format,
-                         secrets=settings.secret_values(), stream=stream)
+    return setup_logging(
+        settings.log_level, settings.log_format, secrets=settings.secret_values(), stream=stream
+    )
 
 
 def quiet_noisy_loggers() -> None:

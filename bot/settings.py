@@ -76,68 +76,121 @@ class Settings(BaseSettings):
 
     # --- chat front ends -------------------------------------------------------------------
     discord_token: SecretStr | None = Field(
-        None, **_doc("Discord bot token (Developer Portal > Bot > Reset Token); unset: no Discord",
-                     "paste-your-discord-bot-token-here"))
+        None,
+        **_doc(
+            "Discord bot token (Developer Portal > Bot > Reset Token); unset: no Discord",
+            "paste-your-discord-bot-token-here",
+        ),
+    )
     discord_alert_role: str = Field(
-        "margin-alerts", **_doc("name of the Discord role mentioned by shared critical alerts "
-                                "(nobody is mentioned where a server has no such role)",
-                                "margin-alerts"))
+        "margin-alerts",
+        **_doc(
+            "name of the Discord role mentioned by shared critical alerts "
+            "(nobody is mentioned where a server has no such role)",
+            "margin-alerts",
+        ),
+    )
     telegram_token: SecretStr | None = Field(
-        None, **_doc("Telegram bot token from @BotFather; unset: no Telegram",
-                     "123456:paste-your-telegram-bot-token-here"))
+        None,
+        **_doc(
+            "Telegram bot token from @BotFather; unset: no Telegram",
+            "123456:paste-your-telegram-bot-token-here",
+        ),
+    )
     telegram_api_url: str = Field(
         DEFAULT_TELEGRAM_API_URL,
-        **_doc("Bot API base URL the token is appended to (a self-hosted Bot API server)",
-               DEFAULT_TELEGRAM_API_URL))
+        **_doc(
+            "Bot API base URL the token is appended to (a self-hosted Bot API server)",
+            DEFAULT_TELEGRAM_API_URL,
+        ),
+    )
     telegram_private_chat_pace: float = Field(
-        1.0, **_doc("seconds between two messages to one private Telegram chat", "1.0"))
+        1.0, **_doc("seconds between two messages to one private Telegram chat", "1.0")
+    )
 
     # --- storage and secrets ---------------------------------------------------------------
     database: Path = Field(
-        Path("marginwatch.db"), **_doc("SQLite database file (its folder must be writable)",
-                                       "/var/lib/marginwatch/marginwatch.db"))
+        Path("marginwatch.db"),
+        **_doc(
+            "SQLite database file (its folder must be writable)",
+            "/var/lib/marginwatch/marginwatch.db",
+        ),
+    )
     master_keys: SecretStr | None = Field(
-        None, **_doc("master keys that encrypt exchange keys, comma-separated, newest first "
-                     "(make one with `marginwatch keys new`)",
-                     "paste-output-of-marginwatch-keys-new"))
+        None,
+        **_doc(
+            "master keys that encrypt exchange keys, comma-separated, newest first "
+            "(make one with `marginwatch keys new`)",
+            "paste-output-of-marginwatch-keys-new",
+        ),
+    )
     master_keys_file: Path | None = Field(
-        None, **_doc("file holding the master keys instead, one per line, newest first",
-                     "/etc/marginwatch/master_keys"))
+        None,
+        **_doc(
+            "file holding the master keys instead, one per line, newest first",
+            "/etc/marginwatch/master_keys",
+        ),
+    )
     secrets_dir: Path | None = Field(
-        None, **_doc("folder with one file per secret setting, e.g. marginwatch_master_keys "
-                     "(default: $CREDENTIALS_DIRECTORY or /run/secrets)", "/run/secrets"))
+        None,
+        **_doc(
+            "folder with one file per secret setting, e.g. marginwatch_master_keys "
+            "(default: $CREDENTIALS_DIRECTORY or /run/secrets)",
+            "/run/secrets",
+        ),
+    )
 
     # --- monitoring ------------------------------------------------------------------------
     poll_interval: float = Field(
-        60.0, **_doc("seconds between two reads of a calm account (nearer liquidation: faster)",
-                     "60"))
+        60.0,
+        **_doc("seconds between two reads of a calm account (nearer liquidation: faster)", "60"),
+    )
 
     # --- operations ------------------------------------------------------------------------
     metrics_port: int | None = Field(
-        None, **_doc("port for /metrics and /healthz (0: any free port); unset: no HTTP server",
-                     "9321"))
+        None,
+        **_doc("port for /metrics and /healthz (0: any free port); unset: no HTTP server", "9321"),
+    )
     metrics_host: str = Field(
-        "127.0.0.1", **_doc("address the metrics server listens on (0.0.0.0 in a container "
-                            "scraped from outside)", "127.0.0.1"))
-    log_level: str = Field(
-        "INFO", **_doc("DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"))
+        "127.0.0.1",
+        **_doc(
+            "address the metrics server listens on (0.0.0.0 in a container scraped from outside)",
+            "127.0.0.1",
+        ),
+    )
+    log_level: str = Field("INFO", **_doc("DEBUG, INFO, WARNING, ERROR or CRITICAL", "INFO"))
     log_format: Literal["text", "json"] = Field(
-        "text", **_doc("text for people, json for one JSON object per line", "text"))
+        "text", **_doc("text for people, json for one JSON object per line", "text")
+    )
 
     # --- `marginwatch check` only ----------------------------------------------------------
     check_api_key: SecretStr | None = Field(
-        None, **_doc("`marginwatch check`: the read-only API key (or use --key-file)",
-                     "your-read-only-api-key"))
+        None,
+        **_doc(
+            "`marginwatch check`: the read-only API key (or use --key-file)",
+            "your-read-only-api-key",
+        ),
+    )
     check_secret: SecretStr | None = Field(
-        None, **_doc("`marginwatch check`: that key's secret", "your-api-secret"))
+        None, **_doc("`marginwatch check`: that key's secret", "your-api-secret")
+    )
     check_passphrase: SecretStr | None = Field(
-        None, **_doc("`marginwatch check`: that key's passphrase (OKX)", "your-key-passphrase"))
+        None, **_doc("`marginwatch check`: that key's passphrase (OKX)", "your-key-passphrase")
+    )
     check_wallet_address: str | None = Field(
-        None, **_doc("`marginwatch check`: wallet address (Hyperliquid)", "0xYourWalletAddress"))
+        None, **_doc("`marginwatch check`: wallet address (Hyperliquid)", "0xYourWalletAddress")
+    )
 
     # --- validation ------------------------------------------------------------------------
-    @field_validator("discord_token", "telegram_token", "master_keys", "check_api_key",
-                     "check_secret", "check_passphrase", mode="before")
+    @field_validator(
+        "discord_token",
+        "telegram_token",
+        "master_keys",
+        "check_api_key",
+        "check_secret",
+        "check_passphrase",
+        mode="before",
+    )
     @classmethod
     def _secret_not_blank(cls, value: Any) -> Any:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -162,8 +215,10 @@ class Settings(BaseSettings):
     @classmethod
     def _telegram_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TELEGRAM_TOKEN.match(value.get_secret_value()):
-            raise ValueError("does not look like a token from @BotFather "
-                             "(digits, a colon, then letters, digits, '-' or '_')")
+            raise ValueError(
+                "does not look like a token from @BotFather "
+                "(digits, a colon, then letters, digits, '-' or '_')"
+            )
         return value
 
     @field_validator("telegram_api_url")
@@ -231,15 +286,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _one_key_source(self) -> Settings:
         if self.master_keys is not None and self.master_keys_file is not None:
-            raise ValueError(f"set either {ENV_PREFIX}MASTER_KEYS or {ENV_PREFIX}MASTER_KEYS_FILE, "
-                             "not both")
+            raise ValueError(
+                f"set either {ENV_PREFIX}MASTER_KEYS or {ENV_PREFIX}MASTER_KEYS_FILE, not both"
+            )
         return self
 
     # --- what the rest of the program asks -------------------------------------------------
     def front_ends(self) -> tuple[str, ...]:
         """The chat front ends whose tokens are set, e.g. ``("discord", "telegram")``."""
-        return tuple(name for name, token in (("discord", self.discord_token),
-                                              ("telegram", self.telegram_token)) if token)
+        return tuple(
+            name
+            for name, token in (("discord", self.discord_token), ("telegram", self.telegram_token))
+            if token
+        )
 
     def metrics_enabled(self) -> bool:
         return self.metrics_port is not None
@@ -255,13 +314,18 @@ class Settings(BaseSettings):
             try:
                 text = self.master_keys_file.read_text(encoding="utf-8")
             except OSError as exc:
-                raise SettingsError([f"{ENV_PREFIX}MASTER_KEYS_FILE {self.master_keys_file} "
-                                     f"cannot be read: {exc.strerror}."]) from None
+                raise SettingsError(
+                    [
+                        f"{ENV_PREFIX}MASTER_KEYS_FILE {self.master_keys_file} "
+                        f"cannot be read: {exc.strerror}."
+                    ]
+                ) from None
         else:
             return []
         # The comment goes first: `marginwatch keys new` prints comment lines with commas in them.
-        parts = (part.strip() for line in text.splitlines()
-                 for part in line.split("#", 1)[0].split(","))
+        parts = (
+            part.strip() for line in text.splitlines() for part in line.split("#", 1)[0].split(",")
+        )
         return [part for part in parts if part]
 
     def vault_environ(self) -> dict[str, str]:
@@ -285,9 +349,18 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret value configured, for the log redactor (never print this)."""
-        values = [field.get_secret_value() for field in (
-            self.discord_token, self.telegram_token, self.master_keys, self.check_api_key,
-            self.check_secret, self.check_passphrase) if field is not None]
+        values = [
+            field.get_secret_value()
+            for field in (
+                self.discord_token,
+                self.telegram_token,
+                self.master_keys,
+                self.check_api_key,
+                self.check_secret,
+                self.check_passphrase,
+            )
+            if field is not None
+        ]
         # An unreadable key file is reported where the keys are used, not here.
         with contextlib.suppress(SettingsError):
             values.extend(self.master_key_strings())
@@ -315,13 +388,15 @@ class Settings(BaseSettings):
         for name, field in cls.model_fields.items():
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             default = field.default
-            docs.append(SettingDoc(
-                env_name=env_name(name),
-                comment=field.description or "",
-                example=str(extra.get("example", "")),
-                default=None if default is None else str(default),
-                secret=_is_secret(field.annotation),
-            ))
+            docs.append(
+                SettingDoc(
+                    env_name=env_name(name),
+                    comment=field.description or "",
+                    example=str(extra.get("example", "")),
+                    default=None if default is None else str(default),
+                    secret=_is_secret(field.annotation),
+                )
+            )
         return tuple(docs)
 
 
@@ -349,8 +424,9 @@ def database_problem(path: Path) -> str | None:
     return None
 
 
-def secrets_dir(environ: Mapping[str, str] | None = None,
-                env_file: str | Path | None = None) -> Path | None:
+def secrets_dir(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = None
+) -> Path | None:
     """The secrets directory to read, or None.
 
     In order: MARGINWATCH_SECRETS_DIR (environment, then ``env_file``), systemd's
@@ -369,9 +445,12 @@ def secrets_dir(environ: Mapping[str, str] | None = None,
     return None
 
 
-def load_settings(env_file: str | Path | None = ".env", *,
-                  secrets: Path | Literal["auto"] | None = "auto",
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    env_file: str | Path | None = ".env",
+    *,
+    secrets: Path | Literal["auto"] | None = "auto",
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
     """Settings from the environment, ``env_file`` and the secrets directory, or SettingsError.
 
     ``secrets="auto"`` finds the directory as :func:`secrets_dir` says; ``environ`` only
@@ -427,8 +506,9 @@ def unknown_names(environ: Mapping[str, str] | None = None) -> list[str]:
     """MARGINWATCH_ variables that are no setting (usually a typo): worth a warning at start-up."""
     env = os.environ if environ is None else environ
     known = set(Settings.env_names())
-    return sorted(name for name in env if name.upper().startswith(ENV_PREFIX)
-                  and name.upper() not in known)
+    return sorted(
+        name for name in env if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+    )
 
 
 def render_env_example() -> str:

@@ -26,8 +26,8 @@ def render_text(health: Health) -> str:
     r = health.ratio
     ratio = "--" if r.value is None else f"{r.value:.4f}"
     lines = [
-        f"{health.venue} account ({health.settle})" + ("  [approximate]" if health.approximate
-                                                      else ""),
+        f"{health.venue} account ({health.settle})"
+        + ("  [approximate]" if health.approximate else ""),
         f"  state               {health.state}",
         f"  equity              {_num(health.equity)}",
         f"  maintenance margin  {_num(health.maintenance_margin)}",
@@ -39,13 +39,16 @@ def render_text(health: Health) -> str:
     ]
     if health.positions:
         lines.append("")
-        lines.append(f"  {'#':>2} {'symbol':<18} {'liq. price':>14} {'distance':>9} "
-                     f"{'venue says':>14} {'uPnL':>16}")
+        lines.append(
+            f"  {'#':>2} {'symbol':<18} {'liq. price':>14} {'distance':>9} "
+            f"{'venue says':>14} {'uPnL':>16}"
+        )
         for p in sorted(health.positions, key=lambda p: p.close_rank):
             lines.append(
                 f"  {p.close_rank:>2} {p.symbol:<18} {_num(p.liquidation_price, 4):>14} "
                 f"{_pct(p.distance):>9} {_num(p.reported_liquidation_price, 4):>14} "
-                f"{_num(p.unrealized_pnl):>16}")
+                f"{_num(p.unrealized_pnl):>16}"
+            )
     return "\n".join(lines)
 
 
@@ -57,8 +60,9 @@ def _read(source: str, stdin: TextIO) -> object:
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m risk",
-                                     description="Cross-margin health of an account snapshot.")
+    parser = argparse.ArgumentParser(
+        prog="python -m risk", description="Cross-margin health of an account snapshot."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     assess_parser = sub.add_parser("assess", help="print the health of one snapshot")
     assess_parser.add_argument("file", help="snapshot JSON file, or - for standard input")
@@ -71,8 +75,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except json.JSONDecodeError as exc:
-        print(f"error: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-              file=sys.stderr)
+        print(
+            f"error: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", file=sys.stderr
+        )
         return 2
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)

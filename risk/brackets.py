@@ -33,7 +33,8 @@ def build_tiers(brackets: Iterable[tuple[float, float, float]]) -> tuple[Tier, .
     previous_rate = previous_amount = 0.0
     for floor, cap, rate in brackets:
         amount = next_amount(floor, rate, previous_rate, previous_amount) if tiers else 0.0
-        tiers.append(Tier(floor=floor, cap=math.inf if cap is None else cap, rate=rate,
-                          amount=amount))
+        tiers.append(
+            Tier(floor=floor, cap=math.inf if cap is None else cap, rate=rate, amount=amount)
+        )
         previous_rate, previous_amount = rate, amount
     return tuple(tiers)

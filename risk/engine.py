@@ -51,9 +51,26 @@ def _coefficients(formula: str, level: float) -> Coefficients:
 class _Leg:
     """One position prepared for solving: its figures at mark and its bracket."""
 
-    __slots__ = ("pos", "cross", "inverse", "q", "qa", "entry", "mark", "tiers", "rate",
-                 "amount", "upnl", "mm", "notional", "um_quote", "um_base", "liquidation_price",
-                 "margin_call_price", "rank")
+    __slots__ = (
+        "pos",
+        "cross",
+        "inverse",
+        "q",
+        "qa",
+        "entry",
+        "mark",
+        "tiers",
+        "rate",
+        "amount",
+        "upnl",
+        "mm",
+        "notional",
+        "um_quote",
+        "um_base",
+        "liquidation_price",
+        "margin_call_price",
+        "rank",
+    )
 
     def __init__(self, pos: Position) -> None:
         self.pos = pos
@@ -120,8 +137,10 @@ class _Leg:
         # exactly one bracket holds its own solution; find it.
         for tier in tiers:
             price = self._root(c, rest, tier.rate, tier.amount)
-            if price is not None and bracket(
-                    tiers, self.qa / price if self.inverse else self.qa * price) is tier:
+            if (
+                price is not None
+                and bracket(tiers, self.qa / price if self.inverse else self.qa * price) is tier
+            ):
                 return price
         return None
 
@@ -145,12 +164,36 @@ class _Leg:
 class _Book:
     """The sums over a pool of legs from which every level's cushion and move follow."""
 
-    __slots__ = ("legs", "fixed_equity", "shocked_equity", "fixed_liab", "shocked_liab",
-                 "upnl", "mm", "um", "d", "m", "qe", "amount", "um_q", "um_b", "inv_q",
-                 "inv_m", "inv_qe", "notional")
+    __slots__ = (
+        "legs",
+        "fixed_equity",
+        "shocked_equity",
+        "fixed_liab",
+        "shocked_liab",
+        "upnl",
+        "mm",
+        "um",
+        "d",
+        "m",
+        "qe",
+        "amount",
+        "um_q",
+        "um_b",
+        "inv_q",
+        "inv_m",
+        "inv_qe",
+        "notional",
+    )
 
-    def __init__(self, legs: list[_Leg], fixed_equity: float, shocked_equity: float,
-                 fixed_liab: float, shocked_liab: float, fixed_mm: float = 0.0) -> None:
+    def __init__(
+        self,
+        legs: list[_Leg],
+        fixed_equity: float,
+        shocked_equity: float,
+        fixed_liab: float,
+        shocked_liab: float,
+        fixed_mm: float = 0.0,
+    ) -> None:
         self.legs = legs
         self.fixed_equity = fixed_equity  # wallet and settle/stable collateral: never move
         self.shocked_equity = shocked_equity  # collateral priced in a moving asset
@@ -188,14 +231,19 @@ class _Book:
 
     def cushion(self, c: Coefficients) -> float:
         u, lv, beta, gamma = c
-        return (u * (self.fixed_equity + self.shocked_equity + self.upnl)
-                - lv * (self.fixed_liab + self.shocked_liab) + beta * self.mm + gamma * self.um)
+        return (
+            u * (self.fixed_equity + self.shocked_equity + self.upnl)
+            - lv * (self.fixed_liab + self.shocked_liab)
+            + beta * self.mm
+            + gamma * self.um
+        )
 
     def cushion_at_move(self, c: Coefficients, x: float) -> float:
         """The exact cushion with every non-settle price scaled by ``x``, brackets looked up."""
         u, lv, beta, gamma = c
-        total = (u * (self.fixed_equity + self.shocked_equity * x)
-                 - lv * (self.fixed_liab + self.shocked_liab * x))
+        total = u * (self.fixed_equity + self.shocked_equity * x) - lv * (
+            self.fixed_liab + self.shocked_liab * x
+        )
         total += c[2] * (self.mm - sum(leg.mm for leg in self.legs))  # the fixed maintenance
         for leg in self.legs:
             price = leg.mark * x
@@ -204,10 +252,12 @@ class _Book:
             if leg.tiers:
                 tier = bracket(leg.tiers, notional)
                 rate, amount = tier.rate, tier.amount
-            upnl = (leg.q / leg.entry - leg.q / price if leg.inverse
-                    else leg.q * (price - leg.entry))
-            total += (u * upnl + beta * (notional * rate - amount)
-                      + gamma * (leg.um_quote + leg.um_base * price))
+            upnl = leg.q / leg.entry - leg.q / price if leg.inverse else leg.q * (price - leg.entry)
+            total += (
+                u * upnl
+                + beta * (notional * rate - amount)
+                + gamma * (leg.um_quote + leg.um_base * price)
+            )
         return total
 
     def move_to(self, c: Coefficients) -> float | None:
@@ -219,10 +269,18 @@ class _Book:
         tiered = [[leg, leg.rate, leg.amount] for leg in self.legs if leg.tiers]
         x: float | None = None
         for _ in range(_MAX_BRACKET_PASSES):
-            big_a = (u * (self.shocked_equity + self.d) - lv * self.shocked_liab + beta * m
-                     + gamma * self.um_b)
-            big_k = (u * (self.fixed_equity - self.qe + self.inv_qe) - lv * self.fixed_liab
-                     - beta * amount + gamma * self.um_q)
+            big_a = (
+                u * (self.shocked_equity + self.d)
+                - lv * self.shocked_liab
+                + beta * m
+                + gamma * self.um_b
+            )
+            big_k = (
+                u * (self.fixed_equity - self.qe + self.inv_qe)
+                - lv * self.fixed_liab
+                - beta * amount
+                + gamma * self.um_q
+            )
             big_b = u * self.inv_q + beta * inv_m
             x = _nearest_positive_root(big_a, big_k, big_b)
             if x is None:
@@ -245,8 +303,13 @@ class _Book:
         return _refine_move(self, c, x)
 
 
-def _solve_cross(legs: list[_Leg], c_liq: Coefficients, cushion_liq: float,
-                 c_call: Coefficients, cushion_call: float) -> None:
+def _solve_cross(
+    legs: list[_Leg],
+    c_liq: Coefficients,
+    cushion_liq: float,
+    c_call: Coefficients,
+    cushion_call: float,
+) -> None:
     """Every cross leg's liquidation and margin-call price, others held at their marks.
 
     The common case (a linear leg with one flat rate) is ``_Leg._root`` written out inline:
@@ -345,8 +408,12 @@ def _refine_move(book: _Book, c: Coefficients, guess: float | None) -> float | N
 
 
 def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> tuple[float, float, float, str]:
-    call, liq, warn, source = (profile.margin_call, profile.liquidation, profile.warning,
-                               profile.margin_call_source)
+    call, liq, warn, source = (
+        profile.margin_call,
+        profile.liquidation,
+        profile.warning,
+        profile.margin_call_source,
+    )
     t = snapshot.thresholds
     if t is not None:
         if t.liquidation is not None:
@@ -391,8 +458,9 @@ def assess(snapshot: AccountSnapshot) -> Health:
 
     legs = [_Leg(p) for p in snapshot.positions]
     cross = [leg for leg in legs if leg.cross]
-    book = _Book(cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab,
-                 snapshot.other_maintenance)
+    book = _Book(
+        cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab, snapshot.other_maintenance
+    )
 
     formula = profile.formula
     c_liq = _coefficients(formula, liq)
@@ -414,8 +482,9 @@ def assess(snapshot: AccountSnapshot) -> Health:
     if not math.isfinite(equity + mm + um + (ratio_value or 0.0)):  # inf or nan in any
         # Sizes, prices or balances this far beyond any real account overflow the arithmetic:
         # refuse the snapshot rather than judge infinite figures (equity = inf read as "ok").
-        raise SnapshotError("positions", "the figures overflow: a size, price or balance is "
-                            "beyond any real account")
+        raise SnapshotError(
+            "positions", "the figures overflow: a size, price or balance is beyond any real account"
+        )
 
     if exposed > 0.0:
         cushion_liq = book.cushion(c_liq)
@@ -441,13 +510,21 @@ def assess(snapshot: AccountSnapshot) -> Health:
         price = leg.liquidation_price
         pos = leg.pos
         reported = pos.reported.get("liquidation_price") if pos.reported else None
-        positions.append(PositionHealth(
-            pos.symbol, price, (price - leg.mark) / leg.mark if price is not None else None,
-            leg.upnl, leg.mm, leg.rank,
-            # Venues report "no liquidation price" as 0 or empty; neither is a price.
-            reported if reported is not None and reported > 0.0 else None,
-            leg.margin_call_price, pos.margin_mode, leg.notional,
-        ))
+        positions.append(
+            PositionHealth(
+                pos.symbol,
+                price,
+                (price - leg.mark) / leg.mark if price is not None else None,
+                leg.upnl,
+                leg.mm,
+                leg.rank,
+                # Venues report "no liquidation price" as 0 or empty; neither is a price.
+                reported if reported is not None and reported > 0.0 else None,
+                leg.margin_call_price,
+                pos.margin_mode,
+                leg.notional,
+            )
+        )
 
     exposure = book.notional
     if not cross and liab > 0.0:
@@ -460,8 +537,13 @@ def assess(snapshot: AccountSnapshot) -> Health:
         initial_margin=um if formula == "equity_over_used_margin" else None,
         effective_leverage=exposure / equity if equity > 0.0 else None,
         ratio=Ratio(
-            name=profile.ratio_name, value=ratio_value, safer=profile.safer,
-            margin_call=call, liquidation=liq, warning=warn, margin_call_source=call_source,
+            name=profile.ratio_name,
+            value=ratio_value,
+            safer=profile.safer,
+            margin_call=call,
+            liquidation=liq,
+            warning=warn,
+            margin_call_source=call_source,
         ),
         state=state,
         move_to_margin_call=move_call,
@@ -475,7 +557,8 @@ def assess(snapshot: AccountSnapshot) -> Health:
 def _rank_for_closing(legs: list[_Leg], profile: VenueProfile) -> None:
     """1 = closed first. Cross positions first in the venue's order, then isolated ones."""
     oldest_first = profile.close_order == "oldest_first" and all(
-        leg.pos.opened_at is not None for leg in legs if leg.cross)
+        leg.pos.opened_at is not None for leg in legs if leg.cross
+    )
 
     def key(leg: _Leg) -> tuple[bool, float, float, str]:
         primary = leg.pos.opened_at if oldest_first and leg.cross else leg.upnl

@@ -36,9 +36,16 @@ class SnapshotError(ValueError):
         self.problem = problem
 
 
-def _number(raw: Mapping[str, Any], key: str, path: str, *, required: bool = True,
-            signed: bool = False, positive: bool = False, default: float | None = None
-            ) -> float | None:
+def _number(
+    raw: Mapping[str, Any],
+    key: str,
+    path: str,
+    *,
+    required: bool = True,
+    signed: bool = False,
+    positive: bool = False,
+    default: float | None = None,
+) -> float | None:
     if key not in raw or raw[key] is None:
         if required:
             raise SnapshotError(f"{path}{key}", "missing")
@@ -51,8 +58,9 @@ def _number(raw: Mapping[str, Any], key: str, path: str, *, required: bool = Tru
     return value
 
 
-def _check_number(value: float, where: str, *, signed: bool = False,
-                  positive: bool = False) -> None:
+def _check_number(
+    value: float, where: str, *, signed: bool = False, positive: bool = False
+) -> None:
     if math.isnan(value):
         raise SnapshotError(where, "is NaN")
     if math.isinf(value):
@@ -66,8 +74,10 @@ def _check_number(value: float, where: str, *, signed: bool = False,
 def _text(raw: Mapping[str, Any], key: str, path: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise SnapshotError(f"{path}{key}", "missing" if value is None else
-                            f"must be a non-empty string, got {value!r}")
+        raise SnapshotError(
+            f"{path}{key}",
+            "missing" if value is None else f"must be a non-empty string, got {value!r}",
+        )
     return value
 
 
@@ -120,8 +130,10 @@ def _position(raw: Any, where: str) -> Position:
     p = where + "."
     kind = obj.get("kind")
     if kind not in KINDS:
-        raise SnapshotError(f"{p}kind", "missing" if kind is None else
-                            f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+        raise SnapshotError(
+            f"{p}kind",
+            "missing" if kind is None else f"unknown kind {kind!r} (known: {', '.join(KINDS)})",
+        )
     mode = obj.get("margin_mode", "cross")
     if mode not in MARGIN_MODES:
         raise SnapshotError(f"{p}margin_mode", f"unknown margin mode {mode!r} (cross or isolated)")
@@ -135,12 +147,14 @@ def _position(raw: Any, where: str) -> Position:
         size=_number(obj, "size", p, signed=True) or 0.0,
         entry_price=_number(obj, "entry_price", p, positive=True) or 0.0,
         mark_price=_number(obj, "mark_price", p, positive=True) or 0.0,
-        contract_size=_number(obj, "contract_size", p, required=False, positive=True,
-                              default=1.0) or 1.0,
+        contract_size=_number(obj, "contract_size", p, required=False, positive=True, default=1.0)
+        or 1.0,
         margin_mode=mode,
         maintenance_rate=_number(obj, "maintenance_rate", p, required=False),
-        maintenance_amount=_number(obj, "maintenance_amount", p, required=False, signed=True,
-                                   default=0.0) or 0.0,
+        maintenance_amount=_number(
+            obj, "maintenance_amount", p, required=False, signed=True, default=0.0
+        )
+        or 0.0,
         tiers=tiers,
         used_margin=_number(obj, "used_margin", p, required=False),
         used_margin_in=used_in,
@@ -170,30 +184,36 @@ def parse_snapshot(raw: Any) -> AccountSnapshot:
         venue=venue,
         settle=_text(obj, "settle", ""),
         wallet_balance=_number(obj, "wallet_balance", "") or 0.0,
-        positions=tuple(_position(x, f"positions[{i}]")
-                        for i, x in enumerate(_list(obj, "positions", ""))),
+        positions=tuple(
+            _position(x, f"positions[{i}]") for i, x in enumerate(_list(obj, "positions", ""))
+        ),
         assets=tuple(
-            Asset(asset=_text(a, "asset", f"assets[{i}]."),
-                  amount=_number(a, "amount", f"assets[{i}].") or 0.0,
-                  price=_number(a, "price", f"assets[{i}].") or 0.0,
-                  haircut=_number(a, "haircut", f"assets[{i}].", required=False,
-                                  default=0.0) or 0.0)
-            for i, a in ((i, _object(a, f"assets[{i}]"))
-                         for i, a in enumerate(_list(obj, "assets", "")))
+            Asset(
+                asset=_text(a, "asset", f"assets[{i}]."),
+                amount=_number(a, "amount", f"assets[{i}].") or 0.0,
+                price=_number(a, "price", f"assets[{i}].") or 0.0,
+                haircut=_number(a, "haircut", f"assets[{i}].", required=False, default=0.0) or 0.0,
+            )
+            for i, a in (
+                (i, _object(a, f"assets[{i}]")) for i, a in enumerate(_list(obj, "assets", ""))
+            )
         ),
         liabilities=tuple(
-            Liability(asset=_text(a, "asset", f"liabilities[{i}]."),
-                      amount=_number(a, "amount", f"liabilities[{i}].") or 0.0,
-                      price=_number(a, "price", f"liabilities[{i}].") or 0.0,
-                      interest=_number(a, "interest", f"liabilities[{i}].", required=False,
-                                       default=0.0) or 0.0)
-            for i, a in ((i, _object(a, f"liabilities[{i}]"))
-                         for i, a in enumerate(_list(obj, "liabilities", "")))
+            Liability(
+                asset=_text(a, "asset", f"liabilities[{i}]."),
+                amount=_number(a, "amount", f"liabilities[{i}].") or 0.0,
+                price=_number(a, "price", f"liabilities[{i}].") or 0.0,
+                interest=_number(a, "interest", f"liabilities[{i}].", required=False, default=0.0)
+                or 0.0,
+            )
+            for i, a in (
+                (i, _object(a, f"liabilities[{i}]"))
+                for i, a in enumerate(_list(obj, "liabilities", ""))
+            )
         ),
         thresholds=thresholds,
         reported=_reported(obj, ""),
-        other_maintenance=_number(obj, "other_maintenance", "", required=False,
-                                  default=0.0) or 0.0,
+        other_maintenance=_number(obj, "other_maintenance", "", required=False, default=0.0) or 0.0,
     )
     validate(snapshot)
     return snapshot
@@ -229,29 +249,41 @@ def validate(snapshot: AccountSnapshot) -> None:
         if pos.maintenance_rate is not None:
             _check_number(pos.maintenance_rate, f"{where}maintenance_rate")
             if pos.maintenance_rate >= 1.0:
-                raise SnapshotError(f"{where}maintenance_rate",
-                                    f"must be a fraction below 1, got {pos.maintenance_rate:g}")
+                raise SnapshotError(
+                    f"{where}maintenance_rate",
+                    f"must be a fraction below 1, got {pos.maintenance_rate:g}",
+                )
         _check_number(pos.maintenance_amount, f"{where}maintenance_amount", signed=True)
         floor = -1.0
         for j, tier in enumerate(pos.tiers):
             if tier.floor < floor or tier.cap <= tier.floor:
-                raise SnapshotError(f"{where}tiers[{j}]",
-                                    "brackets must be in order with cap above floor")
+                raise SnapshotError(
+                    f"{where}tiers[{j}]", "brackets must be in order with cap above floor"
+                )
             if not 0.0 <= tier.rate < 1.0:
                 raise SnapshotError(f"{where}tiers[{j}].rate", "must be a fraction below 1")
             floor = tier.floor
-        if (needs_maintenance and pos.kind != "spot_margin" and not pos.tiers
-                and pos.maintenance_rate is None):
-            raise SnapshotError(f"{where}maintenance_rate",
-                                f"missing (a {snapshot.venue} position needs a maintenance rate "
-                                "or tiers)")
+        if (
+            needs_maintenance
+            and pos.kind != "spot_margin"
+            and not pos.tiers
+            and pos.maintenance_rate is None
+        ):
+            raise SnapshotError(
+                f"{where}maintenance_rate",
+                f"missing (a {snapshot.venue} position needs a maintenance rate or tiers)",
+            )
         if pos.used_margin is not None:
             _check_number(pos.used_margin, f"{where}used_margin")
-        if (profile.formula == "equity_over_used_margin" and pos.used_margin is None
-                and not pos.leverage):
-            raise SnapshotError(f"{where}used_margin",
-                                f"missing (a {snapshot.venue} position needs its used margin "
-                                "or leverage)")
+        if (
+            profile.formula == "equity_over_used_margin"
+            and pos.used_margin is None
+            and not pos.leverage
+        ):
+            raise SnapshotError(
+                f"{where}used_margin",
+                f"missing (a {snapshot.venue} position needs its used margin or leverage)",
+            )
         if pos.margin_mode == "isolated" and pos.isolated_margin is None:
             raise SnapshotError(f"{where}isolated_margin", "missing for an isolated position")
         if pos.kind == "inverse" and ":" in pos.symbol:
@@ -260,7 +292,8 @@ def validate(snapshot: AccountSnapshot) -> None:
                 raise SnapshotError(
                     f"{where}symbol",
                     f"an inverse contract settled in {contract_settle} cannot be judged in a "
-                    f"{snapshot.settle} account")
+                    f"{snapshot.settle} account",
+                )
 
 
 def _clean(value: float | None) -> float | None:
@@ -280,9 +313,13 @@ def health_to_dict(health: Health) -> dict[str, Any]:
         "initial_margin": _clean(health.initial_margin),
         "effective_leverage": _clean(health.effective_leverage),
         "ratio": {
-            "name": ratio.name, "value": _clean(ratio.value), "safer": ratio.safer,
-            "margin_call": ratio.margin_call, "liquidation": ratio.liquidation,
-            "warning": ratio.warning, "margin_call_source": ratio.margin_call_source,
+            "name": ratio.name,
+            "value": _clean(ratio.value),
+            "safer": ratio.safer,
+            "margin_call": ratio.margin_call,
+            "liquidation": ratio.liquidation,
+            "warning": ratio.warning,
+            "margin_call_source": ratio.margin_call_source,
         },
         "state": health.state,
         "move_to_margin_call": _clean(health.move_to_margin_call),
@@ -309,15 +346,23 @@ def health_to_dict(health: Health) -> dict[str, Any]:
 
 def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
     """The snapshot JSON object of DESIGN.md; ``parse_snapshot`` reads it back unchanged."""
+
     def position(p: Position) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "symbol": p.symbol, "kind": p.kind, "size": p.size, "entry_price": p.entry_price,
-            "mark_price": p.mark_price, "contract_size": p.contract_size,
-            "margin_mode": p.margin_mode, "maintenance_amount": p.maintenance_amount,
+            "symbol": p.symbol,
+            "kind": p.kind,
+            "size": p.size,
+            "entry_price": p.entry_price,
+            "mark_price": p.mark_price,
+            "contract_size": p.contract_size,
+            "margin_mode": p.margin_mode,
+            "maintenance_amount": p.maintenance_amount,
         }
         optional = {
-            "maintenance_rate": p.maintenance_rate, "used_margin": p.used_margin,
-            "isolated_margin": p.isolated_margin, "leverage": p.leverage,
+            "maintenance_rate": p.maintenance_rate,
+            "used_margin": p.used_margin,
+            "isolated_margin": p.isolated_margin,
+            "leverage": p.leverage,
             "opened_at": p.opened_at,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
@@ -325,8 +370,13 @@ def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
             out["used_margin_in"] = p.used_margin_in
         if p.tiers:
             out["tiers"] = [
-                {"floor": t.floor, "cap": None if math.isinf(t.cap) else t.cap,
-                 "rate": t.rate, "amount": t.amount} for t in p.tiers
+                {
+                    "floor": t.floor,
+                    "cap": None if math.isinf(t.cap) else t.cap,
+                    "rate": t.rate,
+                    "amount": t.amount,
+                }
+                for t in p.tiers
             ]
         if p.reported:
             out["reported"] = dict(p.reported)
@@ -336,17 +386,27 @@ def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
         "venue": snapshot.venue,
         "settle": snapshot.settle,
         "wallet_balance": snapshot.wallet_balance,
-        "assets": [{"asset": a.asset, "amount": a.amount, "price": a.price,
-                    "haircut": a.haircut} for a in snapshot.assets],
-        "liabilities": [{"asset": x.asset, "amount": x.amount, "interest": x.interest,
-                         "price": x.price} for x in snapshot.liabilities],
+        "assets": [
+            {"asset": a.asset, "amount": a.amount, "price": a.price, "haircut": a.haircut}
+            for a in snapshot.assets
+        ],
+        "liabilities": [
+            {"asset": x.asset, "amount": x.amount, "interest": x.interest, "price": x.price}
+            for x in snapshot.liabilities
+        ],
         "positions": [position(p) for p in snapshot.positions],
     }
     if snapshot.thresholds is not None:
         t = snapshot.thresholds
-        out["thresholds"] = {k: v for k, v in (("margin_call", t.margin_call),
-                                               ("liquidation", t.liquidation),
-                                               ("warning", t.warning)) if v is not None}
+        out["thresholds"] = {
+            k: v
+            for k, v in (
+                ("margin_call", t.margin_call),
+                ("liquidation", t.liquidation),
+                ("warning", t.warning),
+            )
+            if v is not None
+        }
     if snapshot.reported:
         out["reported"] = dict(snapshot.reported)
     if snapshot.other_maintenance:

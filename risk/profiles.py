@@ -31,10 +31,24 @@ DEFAULT_WARNING_HIGHER_SAFER = 1.5
 
 # Assets whose price is held fixed under a "uniform move of every non-settle price": fiat and the
 # major dollar stablecoins. Moving them with the crypto book would invent risk that is not there.
-STABLE_ASSETS = frozenset({
-    "USD", "ZUSD", "EUR", "ZEUR", "GBP", "ZGBP", "USDT", "USDC", "FDUSD", "BUSD", "DAI", "TUSD",
-    "USDE", "PYUSD",
-})
+STABLE_ASSETS = frozenset(
+    {
+        "USD",
+        "ZUSD",
+        "EUR",
+        "ZEUR",
+        "GBP",
+        "ZGBP",
+        "USDT",
+        "USDC",
+        "FDUSD",
+        "BUSD",
+        "DAI",
+        "TUSD",
+        "USDE",
+        "PYUSD",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +68,31 @@ class VenueProfile:
 
 def _lower(venue: str, name: str, source: str, **kw: object) -> VenueProfile:
     return VenueProfile(
-        venue=venue, ratio_name=name, formula="maintenance_over_equity", safer="lower",
-        margin_call=DEFAULT_CALL_LOWER_SAFER, liquidation=1.0,
-        warning=DEFAULT_WARNING_LOWER_SAFER, margin_call_source="product_default",
-        close_order="largest_loss_first", source=source, **kw,  # type: ignore[arg-type]
+        venue=venue,
+        ratio_name=name,
+        formula="maintenance_over_equity",
+        safer="lower",
+        margin_call=DEFAULT_CALL_LOWER_SAFER,
+        liquidation=1.0,
+        warning=DEFAULT_WARNING_LOWER_SAFER,
+        margin_call_source="product_default",
+        close_order="largest_loss_first",
+        source=source,
+        **kw,  # type: ignore[arg-type]
     )
 
 
 PROFILES: dict[str, VenueProfile] = {
     "kraken": VenueProfile(
-        venue="kraken", ratio_name="margin_level", formula="equity_over_used_margin",
-        safer="higher", margin_call=0.80, liquidation=0.40,
+        venue="kraken",
+        ratio_name="margin_level",
+        formula="equity_over_used_margin",
+        safer="higher",
+        margin_call=0.80,
+        liquidation=0.40,
         # ml >= 100 % is needed to open new margin positions: the natural "watch" line.
-        warning=1.0, margin_call_source="venue",
+        warning=1.0,
+        margin_call_source="venue",
         # Kraken closes positions oldest first (FIFO) regardless of pair or P&L; without opening
         # times the engine falls back to the largest loss first.
         close_order="oldest_first",
@@ -74,50 +100,68 @@ PROFILES: dict[str, VenueProfile] = {
         "AssetPairs margin_call=80, margin_stop=40",
     ),
     "krakenfutures": _lower(
-        "krakenfutures", "maintenance_ratio",
+        "krakenfutures",
+        "maintenance_ratio",
         "Kraken support 360022835671 'Equity Protection Process': liquidation once margin "
         "equity falls below maintenance margin",
     ),
     "binance": VenueProfile(
-        venue="binance", ratio_name="margin_level", formula="assets_over_liabilities",
-        safer="higher", margin_call=1.3, liquidation=1.1,
+        venue="binance",
+        ratio_name="margin_level",
+        formula="assets_over_liabilities",
+        safer="higher",
+        margin_call=1.3,
+        liquidation=1.1,
         # Binance's own 'normalBar' (borrow/transfer allowed) is 1.5 on the 3x Classic account.
-        warning=1.5, margin_call_source="venue", close_order="largest_loss_first",
+        warning=1.5,
+        margin_call_source="venue",
+        close_order="largest_loss_first",
         source="Binance FAQ 360030493931 'Binance Margin Level and Risk Control' "
         "(Cross Classic 3x)",
     ),
     "binanceusdm": _lower(
-        "binanceusdm", "margin_ratio",
+        "binanceusdm",
+        "margin_ratio",
         "Binance FAQ b3c689c1f50a44cabb3a84e663b81d93; margin ratio = maintenance / margin "
         "balance, liquidation at 100 %",
     ),
     "binancecoinm": _lower(
-        "binancecoinm", "margin_ratio",
+        "binancecoinm",
+        "margin_ratio",
         "Binance FAQ ceccfcfb4e3a45e3b48b0b1bb1a8ae46; announcement 2021-03-01 (margin ratio "
         "hits 100 %)",
     ),
     "bybit": _lower(
-        "bybit", "account_mm_rate",
+        "bybit",
+        "account_mm_rate",
         "Bybit 'Trading Rules: Liquidation Process (Unified Trading Account)': account MM rate "
         "reaches 100 %",
     ),
     "okx": VenueProfile(
-        venue="okx", ratio_name="mgn_ratio", formula="equity_over_maintenance", safer="higher",
-        margin_call=DEFAULT_CALL_HIGHER_SAFER, liquidation=1.0,
-        warning=DEFAULT_WARNING_HIGHER_SAFER, margin_call_source="product_default",
+        venue="okx",
+        ratio_name="mgn_ratio",
+        formula="equity_over_maintenance",
+        safer="higher",
+        margin_call=DEFAULT_CALL_HIGHER_SAFER,
+        liquidation=1.0,
+        warning=DEFAULT_WARNING_HIGHER_SAFER,
+        margin_call_source="product_default",
         close_order="largest_loss_first",
         source="OKX help 'Tiered maintenance margin ratio rules': liquidation when the margin "
         "ratio falls to 100 %",
     ),
     "hyperliquid": _lower(
-        "hyperliquid", "maintenance_ratio",
+        "hyperliquid",
+        "maintenance_ratio",
         "Hyperliquid docs: liquidation when account value falls below maintenance margin",
     ),
     # Any other ccxt venue read through unified fetchPositions/fetchBalance: the same physics as
     # a USDⓈ-M cross account, but built from ccxt's derived fields, so flagged as approximate.
     "generic": _lower(
-        "generic", "maintenance_ratio",
-        "ccxt unified positions and balance; not the venue's own figures", approximate=True,
+        "generic",
+        "maintenance_ratio",
+        "ccxt unified positions and balance; not the venue's own figures",
+        approximate=True,
     ),
 }
 

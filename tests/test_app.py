@@ -25,8 +25,17 @@ def clean_env(tmp_path: Path, **settings: str) -> dict[str, str]:
 
 async def start(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--env-file", str(tmp_path / "none.env"),
-        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--env-file",
+        str(tmp_path / "none.env"),
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple[int, str]:
@@ -35,7 +44,8 @@ async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple
 
 
 async def test_with_nothing_configured_it_says_what_to_set_and_how_to_run_the_demo(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     code, output = await finish(await start(tmp_path, clean_env(tmp_path)))
     assert code == 2
     assert "MARGINWATCH_TELEGRAM_TOKEN" in output and "marginwatch demo" in output
@@ -50,16 +60,24 @@ async def test_a_bad_setting_is_one_sentence_and_nothing_starts(tmp_path: Path) 
 
 
 async def test_an_unwritable_database_path_is_refused_clearly(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, MASTER_KEYS=generate_key(),
-                    DATABASE=str(tmp_path / "no" / "such" / "folder" / "mw.db"))
+    env = clean_env(
+        tmp_path,
+        TELEGRAM_TOKEN=TOKEN,
+        MASTER_KEYS=generate_key(),
+        DATABASE=str(tmp_path / "no" / "such" / "folder" / "mw.db"),
+    )
     code, output = await finish(await start(tmp_path, env))
     assert code == 2 and "does not exist" in output and "Traceback" not in output
 
 
 async def test_a_token_telegram_refuses_stops_with_a_clear_sentence(tmp_path: Path) -> None:
     async with FakeTelegramServer() as api:
-        env = clean_env(tmp_path, TELEGRAM_TOKEN="999:not-the-fake-bots-token",
-                        TELEGRAM_API_URL=api.base_url, MASTER_KEYS=generate_key())
+        env = clean_env(
+            tmp_path,
+            TELEGRAM_TOKEN="999:not-the-fake-bots-token",
+            TELEGRAM_API_URL=api.base_url,
+            MASTER_KEYS=generate_key(),
+        )
         code, output = await finish(await start(tmp_path, env))
     assert code == 2 and "Telegram refused" in output
     assert "not-the-fake-bots-token" not in output
@@ -72,12 +90,19 @@ def free_port() -> int:
 
 
 async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     port = free_port()
     async with FakeTelegramServer() as api:
-        env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url,
-                        MASTER_KEYS=generate_key(), METRICS_PORT=str(port), LOG_LEVEL="DEBUG",
-                        POLL_INTERVALL="30")  # a typo the operator should hear about
+        env = clean_env(
+            tmp_path,
+            TELEGRAM_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.base_url,
+            MASTER_KEYS=generate_key(),
+            METRICS_PORT=str(port),
+            LOG_LEVEL="DEBUG",
+            POLL_INTERVALL="30",
+        )  # a typo the operator should hear about
         proc = await start(tmp_path, env)
         try:
             await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)

@@ -86,15 +86,16 @@ def violations(
             continue
         if any(within(target, rule) for rule in allowed):
             continue
-        if any(within(target, rule) and imp.module == module
-               for rule, module in (only_in or {}).items()):
+        if any(
+            within(target, rule) and imp.module == module
+            for rule, module in (only_in or {}).items()
+        ):
             continue
         broken.append(f"{imp.where}: {imp.module} imports {target}")
     return broken
 
 
-PACKAGES = ("risk", "bot.store", "bot.exchanges", "bot.monitor", "bot.core", "bot.chat",
-            "bot.sim")
+PACKAGES = ("risk", "bot.store", "bot.exchanges", "bot.monitor", "bot.core", "bot.chat", "bot.sim")
 
 
 def test_the_scan_sees_every_package_of_the_table() -> None:
@@ -115,8 +116,14 @@ def test_exchanges_import_only_risk_ccxt_and_aiohttp() -> None:
     # certifi: ccxt's own CA bundle, which the hub hands to the aiohttp session it shares.
     # bot.sim: `marginwatch check --replay FILE` serves a recording from the simulator (DESIGN,
     # "Recordings"), so exactly the replay module may import it, and only there, late.
-    assert violations("bot.exchanges", ("risk", "ccxt", "aiohttp", "certifi"),
-                      only_in={"bot.sim": "bot.exchanges.replay"}) == []
+    assert (
+        violations(
+            "bot.exchanges",
+            ("risk", "ccxt", "aiohttp", "certifi"),
+            only_in={"bot.sim": "bot.exchanges.replay"},
+        )
+        == []
+    )
 
 
 def test_monitor_imports_only_risk_exchanges_store_metrics_and_apscheduler() -> None:
@@ -129,24 +136,35 @@ def test_monitor_imports_only_risk_exchanges_store_metrics_and_apscheduler() -> 
 def test_metrics_stay_a_leaf_the_monitor_can_import() -> None:
     metrics_imports = [imp for imp in ALL_IMPORTS if imp.module == "bot.ops.metrics"]
     assert metrics_imports, "bot/ops/metrics.py was not scanned"
-    assert [f"{imp.where}: {imp.target}" for imp in metrics_imports
-            if imp.target.split(".")[0] not in STDLIB | {"prometheus_client"}] == []
+    assert [
+        f"{imp.where}: {imp.target}"
+        for imp in metrics_imports
+        if imp.target.split(".")[0] not in STDLIB | {"prometheus_client"}
+    ] == []
 
 
 def test_core_imports_only_risk_exchanges_store_monitor_and_matplotlib_for_charts() -> None:
-    broken = violations("bot.core", ("risk", "bot.exchanges", "bot.store", "bot.monitor",
-                                     "matplotlib"))
-    charts_only = [f"{imp.where}: {imp.module} imports {imp.target}" for imp in ALL_IMPORTS
-                   if within(imp.module, "bot.core") and within(imp.target, "matplotlib")
-                   and imp.module != "bot.core.chart"]
+    broken = violations(
+        "bot.core", ("risk", "bot.exchanges", "bot.store", "bot.monitor", "matplotlib")
+    )
+    charts_only = [
+        f"{imp.where}: {imp.module} imports {imp.target}"
+        for imp in ALL_IMPORTS
+        if within(imp.module, "bot.core")
+        and within(imp.target, "matplotlib")
+        and imp.module != "bot.core.chart"
+    ]
     assert broken + charts_only == []
 
 
 def test_core_imports_no_chat_library_nor_adapter() -> None:
     # Implied by the rule above; kept apart so that this break reads as what it is.
     chat = ("discord", "telegram", "bot.chat")
-    assert [f"{imp.where}: {imp.module} imports {imp.target}" for imp in ALL_IMPORTS
-            if within(imp.module, "bot.core") and any(within(imp.target, c) for c in chat)] == []
+    assert [
+        f"{imp.where}: {imp.module} imports {imp.target}"
+        for imp in ALL_IMPORTS
+        if within(imp.module, "bot.core") and any(within(imp.target, c) for c in chat)
+    ] == []
 
 
 def test_simulator_imports_only_aiohttp() -> None:
@@ -163,9 +181,12 @@ CHAT_LIBRARIES: dict[str, tuple[str, ...]] = {
 
 
 def test_chat_adapters_import_only_core_and_their_own_chat_library() -> None:
-    adapters = sorted(p.name for p in (REPO / "bot" / "chat").iterdir()
-                      if (p / "__init__.py").is_file())
+    adapters = sorted(
+        p.name for p in (REPO / "bot" / "chat").iterdir() if (p / "__init__.py").is_file()
+    )
     assert adapters, "no chat adapter was found"
-    assert [line for name in adapters
-            for line in violations(f"bot.chat.{name}", ("bot.core", *CHAT_LIBRARIES.get(name, ())))
-            ] == []
+    assert [
+        line
+        for name in adapters
+        for line in violations(f"bot.chat.{name}", ("bot.core", *CHAT_LIBRARIES.get(name, ())))
+    ] == []

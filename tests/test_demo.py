@@ -13,8 +13,9 @@ DEMO = [sys.executable, "-m", "bot.cli", "demo", "--no-colour"]
 
 
 def run_demo(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*DEMO, *args], capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run(
+        [*DEMO, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(tmp_path: Path) -> None:
@@ -30,7 +31,7 @@ def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(tmp_path: 
     order = [level for level, _, _ in alerts]
     first_call = order.index("MARGIN CALL")
     assert "ok" in order[first_call:]
-    assert "CRITICAL" in order[first_call + order[first_call:].index("ok"):]
+    assert "CRITICAL" in order[first_call + order[first_call:].index("ok") :]
     assert "liquidation-price summary" in out
     charts = re.findall(r"margin health: (\S+\.png)$", out, re.M)
     assert len(charts) == 2
@@ -39,11 +40,14 @@ def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(tmp_path: 
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("args,words", [
-    (["--speed", "0"], "--speed must be between"),
-    (["--seconds", "-1"], "--seconds must be positive"),
-    (["--scenario", "/nonexistent/scenario.json"], "cannot read"),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (["--speed", "0"], "--speed must be between"),
+        (["--seconds", "-1"], "--seconds must be positive"),
+        (["--scenario", "/nonexistent/scenario.json"], "cannot read"),
+    ],
+)
 def test_bad_demo_arguments_get_one_clear_line(args: list[str], words: str) -> None:
     proc = run_demo(*args, timeout=60)
     assert proc.returncode == 2
@@ -67,8 +71,16 @@ async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = await asyncio.create_subprocess_exec(
-        *DEMO, "--speed", "240", "--out", str(tmp_path), "--metrics-port", str(port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *DEMO,
+        "--speed",
+        "240",
+        "--out",
+        str(tmp_path),
+        "--metrics-port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     seen: dict[str, float] = {}
     try:
         async with aiohttp.ClientSession() as http:
@@ -84,7 +96,8 @@ async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
                         name, value = line.rsplit(" ", 1)
                         seen[name] = float(value)
                 if seen.get("marginwatch_polls_total", 0) > 0 and any(
-                        k.startswith("marginwatch_alerts_total") for k in seen):
+                    k.startswith("marginwatch_alerts_total") for k in seen
+                ):
                     break
                 await asyncio.sleep(0.2)
     finally:
@@ -100,8 +113,14 @@ async def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
     import signal
 
     proc = await asyncio.create_subprocess_exec(
-        *DEMO, "--speed", "60", "--out", str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *DEMO,
+        "--speed",
+        "60",
+        "--out",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert proc.stdout is not None
     seen = b""
     while b"=== market:" not in seen:  # linked and playing the market

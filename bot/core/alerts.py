@@ -30,21 +30,29 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
     channel never sees balances, and figures only from ``share="ratio"`` up.
     """
     shared = _share(share)
-    label = texts.ALERT_OWNER.format(owner=owner, label=event.account_label) if owner else (
-        event.account_label)
+    label = (
+        texts.ALERT_OWNER.format(owner=owner, label=event.account_label)
+        if owner
+        else (event.account_label)
+    )
     shows_figures = SHARE_ORDER.index(shared) >= SHARE_ORDER.index("ratio")
     shows_positions = shared == "positions"
     lines: list[str] = []
     severity: Severity
     if event.kind in texts.ALERT_FEED_TITLE:
         title = texts.ALERT_FEED_TITLE[event.kind].format(label=label, venue=event.venue)
-        lines.append(texts.ALERT_FEED_LINE[event.kind].format(
-            venue=event.venue, problem=(event.problem or "unknown").replace("_", " ")))
+        lines.append(
+            texts.ALERT_FEED_LINE[event.kind].format(
+                venue=event.venue, problem=(event.problem or "unknown").replace("_", " ")
+            )
+        )
         severity = {"key_invalid": "error", "feed_restored": "info"}.get(  # type: ignore[assignment]
-            event.kind, "watch")
+            event.kind, "watch"
+        )
     elif event.kind == "position_vanished":
-        template = (texts.ALERT_VANISHED_TITLE if shows_positions
-                    else texts.ALERT_VANISHED_TITLE_HIDDEN)
+        template = (
+            texts.ALERT_VANISHED_TITLE if shows_positions else texts.ALERT_VANISHED_TITLE_HIDDEN
+        )
         title = template.format(label=label, symbol=event.symbol)
         lines.append(texts.ALERT_VANISHED)
         severity = "critical" if event.priority == "critical" else "info"
@@ -54,21 +62,31 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
         if event.kind == "reminder":
             lines.append(texts.ALERT_REMINDER.format(at=fmt.utc_time(event.at)))
         elif event.kind == "recovery":
-            lines.append(texts.ALERT_RECOVERY.format(
-                previous=texts.ALERT_LEVEL_NAMES[event.previous_level]))
+            lines.append(
+                texts.ALERT_RECOVERY.format(previous=texts.ALERT_LEVEL_NAMES[event.previous_level])
+            )
         elif event.previous_level != "ok":
-            lines.append(texts.ALERT_ESCALATION_FROM.format(
-                previous=texts.ALERT_LEVEL_NAMES[event.previous_level]))
+            lines.append(
+                texts.ALERT_ESCALATION_FROM.format(
+                    previous=texts.ALERT_LEVEL_NAMES[event.previous_level]
+                )
+            )
         if shows_figures:
             if event.ratio_name is not None and event.ratio_value is not None:
-                lines.append(texts.ALERT_RATIO.format(
-                    ratio_name=texts.RATIO_NAMES.get(
-                        event.ratio_name, event.ratio_name.replace("_", " ").capitalize()),
-                    ratio=fmt.ratio(event.ratio_value, event.venue)))
+                lines.append(
+                    texts.ALERT_RATIO.format(
+                        ratio_name=texts.RATIO_NAMES.get(
+                            event.ratio_name, event.ratio_name.replace("_", " ").capitalize()
+                        ),
+                        ratio=fmt.ratio(event.ratio_value, event.venue),
+                    )
+                )
             if event.move_to_liquidation is not None:
-                lines.append(texts.ALERT_AT_LIQUIDATION if event.move_to_liquidation == 0.0
-                             else texts.ALERT_MOVE.format(
-                                 move=fmt.move(event.move_to_liquidation)))
+                lines.append(
+                    texts.ALERT_AT_LIQUIDATION
+                    if event.move_to_liquidation == 0.0
+                    else texts.ALERT_MOVE.format(move=fmt.move(event.move_to_liquidation))
+                )
         if event.approximate:
             lines.append(texts.ALERT_APPROXIMATE)
     actions: tuple[Action, ...] = ()
@@ -79,8 +97,14 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
             Action(ActionId.SNOOZE, texts.BUTTON_SNOOZE.format(duration=d), (ref, d))
             for d in ("1h", "4h", "24h")
         )
-    return message(title, severity, lines=lines, actions=actions,
-                   private=not owner, mention=bool(owner) and severity == "critical")
+    return message(
+        title,
+        severity,
+        lines=lines,
+        actions=actions,
+        private=not owner,
+        mention=bool(owner) and severity == "critical",
+    )
 
 
 def coalesce(messages: Sequence[Message]) -> Message:

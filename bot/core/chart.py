@@ -18,8 +18,9 @@ def _scaled(value: float, venue: str) -> float:
     return value * 100 if venue in fmt.RATIO_AS_PERCENT else value
 
 
-def health_chart(points: Sequence[HealthPoint], *, venue: str, title: str,
-                 ratio_label: str) -> bytes:
+def health_chart(
+    points: Sequence[HealthPoint], *, venue: str, title: str, ratio_label: str
+) -> bytes:
     """PNG bytes of the history. Matplotlib is imported here, with the Agg backend, so importing
     core stays fast and never needs a display."""
     import matplotlib
@@ -28,22 +29,38 @@ def health_chart(points: Sequence[HealthPoint], *, venue: str, title: str,
     import matplotlib.pyplot as plt
 
     times = [datetime.fromtimestamp(p.at, UTC) for p in points]
-    ratios = [(t, _scaled(p.ratio, venue)) for t, p in zip(times, points, strict=True)
-              if p.ratio is not None]
-    moves = [(t, abs(p.move_to_liquidation) * 100) for t, p in zip(times, points, strict=True)
-             if p.move_to_liquidation is not None]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 2]})
+    ratios = [
+        (t, _scaled(p.ratio, venue))
+        for t, p in zip(times, points, strict=True)
+        if p.ratio is not None
+    ]
+    moves = [
+        (t, abs(p.move_to_liquidation) * 100)
+        for t, p in zip(times, points, strict=True)
+        if p.move_to_liquidation is not None
+    ]
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+    )
     try:
         if ratios:
-            top.plot([t for t, _ in ratios], [v for _, v in ratios], color="#1f77b4",
-                     label=ratio_label)
+            top.plot(
+                [t for t, _ in ratios], [v for _, v in ratios], color="#1f77b4", label=ratio_label
+            )
         profile = PROFILES.get(venue)
         if profile is not None:
-            top.axhline(_scaled(profile.margin_call, venue), color="#ff7f0e", linestyle="--",
-                        label=texts.CHART_MARGIN_CALL)
-            top.axhline(_scaled(profile.liquidation, venue), color="#d62728", linestyle="--",
-                        label=texts.CHART_LIQUIDATION)
+            top.axhline(
+                _scaled(profile.margin_call, venue),
+                color="#ff7f0e",
+                linestyle="--",
+                label=texts.CHART_MARGIN_CALL,
+            )
+            top.axhline(
+                _scaled(profile.liquidation, venue),
+                color="#d62728",
+                linestyle="--",
+                label=texts.CHART_LIQUIDATION,
+            )
         top.set_ylabel(ratio_label + (" (%)" if venue in fmt.RATIO_AS_PERCENT else ""))
         top.legend(loc="best", fontsize="small")
         top.set_title(title)

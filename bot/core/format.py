@@ -6,18 +6,40 @@ import math
 import time
 
 # Currencies shown with cents; anything else (BTC, ETH) keeps significant digits.
-_CENTS = frozenset({
-    "USD", "ZUSD", "EUR", "ZEUR", "GBP", "ZGBP", "USDT", "USDC", "FDUSD", "BUSD", "DAI", "TUSD",
-    "USDE", "PYUSD",
-})
+_CENTS = frozenset(
+    {
+        "USD",
+        "ZUSD",
+        "EUR",
+        "ZEUR",
+        "GBP",
+        "ZGBP",
+        "USDT",
+        "USDC",
+        "FDUSD",
+        "BUSD",
+        "DAI",
+        "TUSD",
+        "USDE",
+        "PYUSD",
+    }
+)
 
 # How each venue shows its health ratio in its own interface: as a percentage (Kraken's margin
 # level 245 %, Binance futures' margin ratio 41.49 %) or as a plain number (Binance cross margin
 # level 1.85). Users read and type levels the way their venue shows them.
-RATIO_AS_PERCENT: frozenset[str] = frozenset({
-    "kraken", "krakenfutures", "binanceusdm", "binancecoinm", "bybit", "okx", "hyperliquid",
-    "generic",
-})
+RATIO_AS_PERCENT: frozenset[str] = frozenset(
+    {
+        "kraken",
+        "krakenfutures",
+        "binanceusdm",
+        "binancecoinm",
+        "bybit",
+        "okx",
+        "hyperliquid",
+        "generic",
+    }
+)
 
 MINUS = "−"  # a true minus sign reads better than a hyphen in chat fonts
 DASH = "—"
@@ -33,8 +55,9 @@ def _trim(text: str, keep: int) -> str:
     return f"{whole}.{frac}" if frac else whole
 
 
-def number(value: float, significant: int = 6, min_decimals: int = 2,
-           max_decimals: int = 10) -> str:
+def number(
+    value: float, significant: int = 6, min_decimals: int = 2, max_decimals: int = 10
+) -> str:
     """``value`` with thousands separators and ``significant`` digits, at least
     ``min_decimals`` decimals (trailing zeros beyond them dropped)."""
     if value is None or not math.isfinite(value):
@@ -161,6 +184,9 @@ def duration(seconds: float) -> str:
     days, rest = divmod(round(seconds), 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "",
-             f"{minutes}m" if minutes else ""]
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
     return " ".join(p for p in parts if p) or "0m"

@@ -161,8 +161,15 @@ def message(
 ) -> Message:
     """Build a Message whose ``silent`` flag follows its severity (loud from margin call up)."""
     return Message(
-        title=title, severity=severity, lines=tuple(lines), fields=tuple(fields), image=image,
-        actions=tuple(actions), private=private, silent=severity not in LOUD, footer=footer,
+        title=title,
+        severity=severity,
+        lines=tuple(lines),
+        fields=tuple(fields),
+        image=image,
+        actions=tuple(actions),
+        private=private,
+        silent=severity not in LOUD,
+        footer=footer,
         mention=mention,
     )
 
@@ -183,8 +190,9 @@ class Refusal(Exception):
         """The refusal as a private error message, ready for any chat."""
         from bot.core import texts  # late: texts is a leaf, but keep messages import-free
 
-        return message(self.title or texts.REFUSED_TITLE, "error", lines=(self.sentence,),
-                       private=True)
+        return message(
+            self.title or texts.REFUSED_TITLE, "error", lines=(self.sentence,), private=True
+        )
 
 
 def to_payload(msg: Message) -> dict[str, object]:
@@ -196,13 +204,16 @@ def to_payload(msg: Message) -> dict[str, object]:
         "severity": msg.severity,
         "lines": list(msg.lines),
         "fields": [{"name": f.name, "value": f.value, "inline": f.inline} for f in msg.fields],
-        "image": None if msg.image is None else {
+        "image": None
+        if msg.image is None
+        else {
             "data": base64.b64encode(msg.image.data).decode(),
             "filename": msg.image.filename,
             "description": msg.image.description,
         },
-        "actions": [{"id": a.id.value, "label": a.label, "args": list(a.args)}
-                    for a in msg.actions],
+        "actions": [
+            {"id": a.id.value, "label": a.label, "args": list(a.args)} for a in msg.actions
+        ],
         "private": msg.private,
         "silent": msg.silent,
         "footer": msg.footer,
@@ -222,14 +233,23 @@ def from_payload(payload: Mapping[str, Any]) -> Message:
         title=str(payload.get("title", "")),
         severity=severity,
         lines=tuple(str(line) for line in payload.get("lines", ())),
-        fields=tuple(Field(str(f["name"]), str(f["value"]), bool(f.get("inline", True)))
-                     for f in payload.get("fields", ())),
-        image=None if not image else Image(base64.b64decode(image["data"]),
-                                           str(image["filename"]),
-                                           str(image.get("description", ""))),
-        actions=tuple(Action(ActionId(a["id"]), str(a.get("label", "")),
-                             tuple(str(x) for x in a.get("args", ())))
-                      for a in payload.get("actions", ())),
+        fields=tuple(
+            Field(str(f["name"]), str(f["value"]), bool(f.get("inline", True)))
+            for f in payload.get("fields", ())
+        ),
+        image=None
+        if not image
+        else Image(
+            base64.b64decode(image["data"]),
+            str(image["filename"]),
+            str(image.get("description", "")),
+        ),
+        actions=tuple(
+            Action(
+                ActionId(a["id"]), str(a.get("label", "")), tuple(str(x) for x in a.get("args", ()))
+            )
+            for a in payload.get("actions", ())
+        ),
         private=bool(payload.get("private", False)),
         silent=bool(payload.get("silent", severity not in LOUD)),
         footer=str(payload.get("footer", "")),

@@ -28,19 +28,23 @@ class CorePresenter:
         if facts.read is None:
             return to_payload(no_data_digest(facts.label, facts.reason, private=facts.private))
         return to_payload(
-            digest_message(facts.label, facts.venue, facts.read, facts.share,
-                           private=facts.private)
+            digest_message(facts.label, facts.venue, facts.read, facts.share, private=facts.private)
         )
 
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
         where = texts.GONE_WHERE.format(platform=platform)
-        return to_payload(message(
-            label,
-            "watch",
-            lines=(texts.ALERT_SUBSCRIPTION_DISABLED.format(label=label, where=where,
-                                                            reason=reason),),
-            private=True,
-        ))
+        return to_payload(
+            message(
+                label,
+                "watch",
+                lines=(
+                    texts.ALERT_SUBSCRIPTION_DISABLED.format(
+                        label=label, where=where, reason=reason
+                    ),
+                ),
+                private=True,
+            )
+        )
 
     def deliverable(self, payloads: Sequence[Payload]) -> Message:
         return coalesce([from_payload(payload) for payload in payloads])

@@ -98,8 +98,13 @@ def _choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
 SNOOZE_CHOICES = _choices(("1h", "1 hour"), ("4h", "4 hours"), ("24h", "24 hours"))
 SCHEDULE_CHOICES = _choices(("off", "off"), ("daily", "daily"), ("weekly", "weekly"))
 WEEKDAY_CHOICES = _choices(
-    ("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"),
-    ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday"),
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
 )
 # What a member's shared alerts in a community channel show; balances are never shared.
 SHARE_CHOICES = _choices(
@@ -111,16 +116,25 @@ SHARE_CHOICES = _choices(
 SHARE_LEVELS: tuple[str, ...] = tuple(c.value for c in SHARE_CHOICES)
 
 _ACCOUNT = Argument("account", ArgType.ACCOUNT, "Which of your accounts (its label)")
-_ACCOUNT_REQUIRED = Argument("account", ArgType.ACCOUNT, "Which of your accounts (its label)",
-                             required=True)
+_ACCOUNT_REQUIRED = Argument(
+    "account", ArgType.ACCOUNT, "Which of your accounts (its label)", required=True
+)
 
 COMMANDS: tuple[Command, ...] = (
     # --- the caller's own accounts (private) -----------------------------------------------------
-    Command("start", "Say hello and show what I can do", Audience.PRIVATE, "help",
-            platforms=frozenset({"telegram", "console"})),
+    Command(
+        "start",
+        "Say hello and show what I can do",
+        Audience.PRIVATE,
+        "help",
+        platforms=frozenset({"telegram", "console"}),
+    ),
     Command("help", "Show the commands you can use", Audience.PRIVATE, "help"),
     Command(
-        "link", "Link an exchange account with a read-only API key", Audience.PRIVATE, "link",
+        "link",
+        "Link an exchange account with a read-only API key",
+        Audience.PRIVATE,
+        "link",
         (
             Argument("venue", ArgType.VENUE, "The exchange", required=True),
             Argument("label", ArgType.TEXT, "A short name for this account (default: the venue)"),
@@ -128,82 +142,175 @@ COMMANDS: tuple[Command, ...] = (
         slow=True,
     ),
     Command("accounts", "List your linked accounts", Audience.PRIVATE, "list_accounts"),
-    Command("unlink", "Unlink an account and delete its key and history", Audience.PRIVATE,
-            "unlink", (_ACCOUNT_REQUIRED,
-                       Argument("confirm", ArgType.BOOLEAN, "Yes, delete it now")), ),
-    Command("status", "Show an account's margin health now", Audience.PRIVATE, "status",
-            (_ACCOUNT,), slow=True),
-    Command("positions", "Show liquidation prices and distances of your positions",
-            Audience.PRIVATE, "positions", (_ACCOUNT,), slow=True),
-    Command("chart", "Chart an account's margin health over time", Audience.PRIVATE, "chart",
-            (_ACCOUNT, Argument("days", ArgType.INTEGER, "How many days back (1-90)"))),
     Command(
-        "alerts", "Show or set when you are warned", Audience.PRIVATE, "alerts",
+        "unlink",
+        "Unlink an account and delete its key and history",
+        Audience.PRIVATE,
+        "unlink",
+        (_ACCOUNT_REQUIRED, Argument("confirm", ArgType.BOOLEAN, "Yes, delete it now")),
+    ),
+    Command(
+        "status",
+        "Show an account's margin health now",
+        Audience.PRIVATE,
+        "status",
+        (_ACCOUNT,),
+        slow=True,
+    ),
+    Command(
+        "positions",
+        "Show liquidation prices and distances of your positions",
+        Audience.PRIVATE,
+        "positions",
+        (_ACCOUNT,),
+        slow=True,
+    ),
+    Command(
+        "chart",
+        "Chart an account's margin health over time",
+        Audience.PRIVATE,
+        "chart",
+        (_ACCOUNT, Argument("days", ArgType.INTEGER, "How many days back (1-90)")),
+    ),
+    Command(
+        "alerts",
+        "Show or set when you are warned",
+        Audience.PRIVATE,
+        "alerts",
         (
             _ACCOUNT,
-            Argument("watch", ArgType.PERCENT,
-                     "Warn when a price move of this % would liquidate you (e.g. 20%)"),
-            Argument("critical", ArgType.PERCENT,
-                     "Alert loudly when a move of this % would liquidate you (e.g. 5%)"),
-            Argument("level", ArgType.LEVEL,
-                     "Or warn at this level of the venue's own ratio (e.g. 120% on Kraken)"),
+            Argument(
+                "watch",
+                ArgType.PERCENT,
+                "Warn when a price move of this % would liquidate you (e.g. 20%)",
+            ),
+            Argument(
+                "critical",
+                ArgType.PERCENT,
+                "Alert loudly when a move of this % would liquidate you (e.g. 5%)",
+            ),
+            Argument(
+                "level",
+                ArgType.LEVEL,
+                "Or warn at this level of the venue's own ratio (e.g. 120% on Kraken)",
+            ),
         ),
     ),
-    Command("snooze", "Pause routine reminders (critical alerts still come)", Audience.PRIVATE,
-            "snooze", (_ACCOUNT, Argument("duration", ArgType.DURATION,
-                                          "For how long: 1h, 4h, 24h (default 1h)",
-                                          choices=SNOOZE_CHOICES))),
+    Command(
+        "snooze",
+        "Pause routine reminders (critical alerts still come)",
+        Audience.PRIVATE,
+        "snooze",
+        (
+            _ACCOUNT,
+            Argument(
+                "duration",
+                ArgType.DURATION,
+                "For how long: 1h, 4h, 24h (default 1h)",
+                choices=SNOOZE_CHOICES,
+            ),
+        ),
+    ),
     Command("unsnooze", "Resume reminders now", Audience.PRIVATE, "unsnooze", (_ACCOUNT,)),
     Command(
-        "digest", "Get a liquidation-price summary every day or week", Audience.PRIVATE,
+        "digest",
+        "Get a liquidation-price summary every day or week",
+        Audience.PRIVATE,
         "digest",
         (
             _ACCOUNT,
-            Argument("schedule", ArgType.CHOICE, "off, daily or weekly",
-                     choices=SCHEDULE_CHOICES),
+            Argument("schedule", ArgType.CHOICE, "off, daily or weekly", choices=SCHEDULE_CHOICES),
             Argument("time", ArgType.TIME, "Local time, HH:MM (24-hour)"),
             Argument("timezone", ArgType.TIMEZONE, "Your time zone, e.g. Europe/Berlin"),
-            Argument("weekday", ArgType.CHOICE, "Day of the week for weekly digests",
-                     choices=WEEKDAY_CHOICES),
+            Argument(
+                "weekday",
+                ArgType.CHOICE,
+                "Day of the week for weekly digests",
+                choices=WEEKDAY_CHOICES,
+            ),
         ),
     ),
-    Command("share", "Choose what your alerts in a community channel show", Audience.PRIVATE,
-            "share", (_ACCOUNT, Argument("level", ArgType.CHOICE, "What to share",
-                                         choices=SHARE_CHOICES))),
-    Command("deletemydata", "Delete all your accounts, keys, settings and history",
-            Audience.PRIVATE, "delete_my_data",
-            (Argument("confirm", ArgType.BOOLEAN, "Yes, delete everything now"),)),
-    # --- a member, inside a community ------------------------------------------------------------
-    Command("subscribe", "Send your account's alerts to this community's alert channel",
-            Audience.MEMBER, "subscribe", (_ACCOUNT,)),
-    Command("unsubscribe", "Stop sending your account's alerts to this community",
-            Audience.MEMBER, "unsubscribe", (_ACCOUNT,)),
-    # --- moderators ------------------------------------------------------------------------------
-    Command("setalerts", "Make this channel (or topic) the community's alert channel",
-            Audience.MODERATOR, "set_alert_channel",
-            (Argument("channel", ArgType.CHANNEL, "The channel (default: this one)"),)),
     Command(
-        "settings", "Show or change the community's defaults, venues and on/off switch",
-        Audience.MODERATOR, "community_settings",
+        "share",
+        "Choose what your alerts in a community channel show",
+        Audience.PRIVATE,
+        "share",
+        (_ACCOUNT, Argument("level", ArgType.CHOICE, "What to share", choices=SHARE_CHOICES)),
+    ),
+    Command(
+        "deletemydata",
+        "Delete all your accounts, keys, settings and history",
+        Audience.PRIVATE,
+        "delete_my_data",
+        (Argument("confirm", ArgType.BOOLEAN, "Yes, delete everything now"),),
+    ),
+    # --- a member, inside a community ------------------------------------------------------------
+    Command(
+        "subscribe",
+        "Send your account's alerts to this community's alert channel",
+        Audience.MEMBER,
+        "subscribe",
+        (_ACCOUNT,),
+    ),
+    Command(
+        "unsubscribe",
+        "Stop sending your account's alerts to this community",
+        Audience.MEMBER,
+        "unsubscribe",
+        (_ACCOUNT,),
+    ),
+    # --- moderators ------------------------------------------------------------------------------
+    Command(
+        "setalerts",
+        "Make this channel (or topic) the community's alert channel",
+        Audience.MODERATOR,
+        "set_alert_channel",
+        (Argument("channel", ArgType.CHANNEL, "The channel (default: this one)"),),
+    ),
+    Command(
+        "settings",
+        "Show or change the community's defaults, venues and on/off switch",
+        Audience.MODERATOR,
+        "community_settings",
         (
             Argument("watch", ArgType.PERCENT, "Default watch distance to liquidation, %"),
             Argument("critical", ArgType.PERCENT, "Default critical distance to liquidation, %"),
             Argument("venues", ArgType.VENUES, "Allowed venues, comma-separated, or 'all'"),
             Argument("enabled", ArgType.BOOLEAN, "Whether shared alerts are posted here"),
-            Argument("share", ArgType.CHOICE, "What members' alerts show here unless they choose",
-                     choices=SHARE_CHOICES),
-            Argument("role", ArgType.ROLE,
-                     "Discord: a role whose members may use moderator commands"),
+            Argument(
+                "share",
+                ArgType.CHOICE,
+                "What members' alerts show here unless they choose",
+                choices=SHARE_CHOICES,
+            ),
+            Argument(
+                "role", ArgType.ROLE, "Discord: a role whose members may use moderator commands"
+            ),
         ),
     ),
-    Command("subscribers", "List who sends alerts to this community (no balances)",
-            Audience.MODERATOR, "list_subscribers"),
-    Command("remove", "Remove a member's alerts from this community", Audience.MODERATOR,
-            "remove_subscriber",
-            (Argument("member", ArgType.USER, "The member", required=True),
-             Argument("account", ArgType.TEXT, "Only this account label (default: all)"))),
-    Command("audit", "Show the community's moderator audit log", Audience.MODERATOR, "audit_log",
-            (Argument("limit", ArgType.INTEGER, "How many entries (1-50, default 20)"),)),
+    Command(
+        "subscribers",
+        "List who sends alerts to this community (no balances)",
+        Audience.MODERATOR,
+        "list_subscribers",
+    ),
+    Command(
+        "remove",
+        "Remove a member's alerts from this community",
+        Audience.MODERATOR,
+        "remove_subscriber",
+        (
+            Argument("member", ArgType.USER, "The member", required=True),
+            Argument("account", ArgType.TEXT, "Only this account label (default: all)"),
+        ),
+    ),
+    Command(
+        "audit",
+        "Show the community's moderator audit log",
+        Audience.MODERATOR,
+        "audit_log",
+        (Argument("limit", ArgType.INTEGER, "How many entries (1-50, default 20)"),),
+    ),
 )
 
 _BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
@@ -214,15 +321,15 @@ def command(name: str) -> Command:
     return _BY_NAME[name.lstrip("/").lower()]
 
 
-def commands_for(platform: str, audiences: Iterable[Audience] = tuple(Audience)
-                 ) -> tuple[Command, ...]:
+def commands_for(
+    platform: str, audiences: Iterable[Audience] = tuple(Audience)
+) -> tuple[Command, ...]:
     """The commands a platform offers to the given audiences, in registry order."""
     wanted = set(audiences)
     return tuple(c for c in COMMANDS if platform in c.platforms and c.audience in wanted)
 
 
-def help_lines(platform: str, audiences: Iterable[Audience] = tuple(Audience)
-               ) -> tuple[str, ...]:
+def help_lines(platform: str, audiences: Iterable[Audience] = tuple(Audience)) -> tuple[str, ...]:
     """One ``/usage — description`` line per command, grouped by audience."""
     lines: list[str] = []
     for audience in Audience:
@@ -283,9 +390,12 @@ def check_arguments(cmd: Command, values: Mapping[str, str | None]) -> None:
             if arg.required:
                 raise Refusal(texts.ARGS_MISSING.format(name=arg.name, usage=cmd.usage))
             continue
-        if arg.type is ArgType.CHOICE and arg.choices and value.lower() not in {
-            c.value for c in arg.choices
-        }:
+        if (
+            arg.type is ArgType.CHOICE
+            and arg.choices
+            and value.lower() not in {c.value for c in arg.choices}
+        ):
             allowed = ", ".join(c.value for c in arg.choices)
-            raise Refusal(texts.ARGS_NOT_A_CHOICE.format(name=arg.name, value=value,
-                                                         allowed=allowed))
+            raise Refusal(
+                texts.ARGS_NOT_A_CHOICE.format(name=arg.name, value=value, allowed=allowed)
+            )

@@ -79,9 +79,7 @@ LINK_KEY_CANNOT_CHECK = (
 )
 LINK_READ_FAILED = "I could not read the account: {reason} Nothing was saved."
 LINK_DONE = "Linked {label} on {venue}. I will watch it and warn you here."
-LINK_APPROXIMATE = (
-    "{venue} does not publish every figure I need; liquidation prices are estimates."
-)
+LINK_APPROXIMATE = "{venue} does not publish every figure I need; liquidation prices are estimates."
 
 # --- accounts, unlink, delete -------------------------------------------------------------------
 ACCOUNTS_TITLE = "Your accounts"
@@ -207,9 +205,7 @@ SHARE_NOW = "In community channels your alerts show: {level}."
 SHARE_SAVED = "Saved. Community channels now see: {level}. Never balances."
 
 # --- community membership -----------------------------------------------------------------------
-SUBSCRIBE_DONE = (
-    "{label}'s alerts now go to this community's alert channel too, showing: {level}."
-)
+SUBSCRIBE_DONE = "{label}'s alerts now go to this community's alert channel too, showing: {level}."
 SUBSCRIBE_NO_CHANNEL = (
     "This community has no alert channel yet; a moderator can set one with /setalerts."
 )
@@ -295,7 +291,10 @@ ALERT_VANISHED_TITLE = "{label}: {symbol} is gone"
 ALERT_VANISHED_TITLE_HIDDEN = "{label}: a position is gone"
 ALERT_VANISHED = "It was open at the last check and is not now: closed by you, or liquidated."
 ALERT_LEVEL_NAMES = {
-    "ok": "safe", "watch": "watch", "margin_call": "margin call", "critical": "critical",
+    "ok": "safe",
+    "watch": "watch",
+    "margin_call": "margin call",
+    "critical": "critical",
 }
 ALERT_COALESCED_TITLE = "{first} (+{more} more)"
 ALERT_OWNER = "{owner}'s {label}"

@@ -14,10 +14,16 @@ from risk.model import Health, PositionHealth
 
 # The alert level a health state reads as, when no user threshold applies.
 _STATE_SEVERITY: dict[str, Severity] = {
-    "ok": "ok", "warning": "watch", "margin_call": "margin_call", "liquidation": "critical",
+    "ok": "ok",
+    "warning": "watch",
+    "margin_call": "margin_call",
+    "liquidation": "critical",
 }
 _LEVEL_SEVERITY: dict[str, Severity] = {
-    "ok": "ok", "watch": "watch", "margin_call": "margin_call", "critical": "critical",
+    "ok": "ok",
+    "watch": "watch",
+    "margin_call": "margin_call",
+    "critical": "critical",
 }
 
 
@@ -96,8 +102,12 @@ def status_message(
         Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
         Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
     ]
-    lines.append(texts.STATUS_RATIO_LEVELS.format(
-        call=fmt.ratio(ratio.margin_call, venue), liquidation=fmt.ratio(ratio.liquidation, venue)))
+    lines.append(
+        texts.STATUS_RATIO_LEVELS.format(
+            call=fmt.ratio(ratio.margin_call, venue),
+            liquidation=fmt.ratio(ratio.liquidation, venue),
+        )
+    )
     if not health.positions:
         lines.append(texts.STATUS_NO_POSITIONS)
     if approximate or health.approximate:
@@ -116,8 +126,13 @@ def status_message(
     )
 
 
-def position_lines(view: AccountView, health: Health, marks: dict[str, tuple[float, float]],
-                   *, show_reported: bool = True) -> list[str]:
+def position_lines(
+    view: AccountView,
+    health: Health,
+    marks: dict[str, tuple[float, float]],
+    *,
+    show_reported: bool = True,
+) -> list[str]:
     """One line per position, closest to liquidation (venue's close order) first.
 
     ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot.
@@ -129,19 +144,26 @@ def position_lines(view: AccountView, health: Health, marks: dict[str, tuple[flo
     return lines
 
 
-def _position_line(view: AccountView, pos: PositionHealth, size: float, mark: float,
-                   *, show_reported: bool) -> str:
+def _position_line(
+    view: AccountView, pos: PositionHealth, size: float, mark: float, *, show_reported: bool
+) -> str:
     if pos.liquidation_price is None:
         line = texts.POSITION_LINE_NO_LIQ.format(
-            rank=pos.close_rank, symbol=pos.symbol, side=side(size), mark=fmt.price(mark))
+            rank=pos.close_rank, symbol=pos.symbol, side=side(size), mark=fmt.price(mark)
+        )
     else:
         line = texts.POSITION_LINE.format(
-            rank=pos.close_rank, symbol=pos.symbol, side=side(size),
-            liquidation=fmt.price(pos.liquidation_price), distance=fmt.distance(pos.distance),
-            mark=fmt.price(mark))
+            rank=pos.close_rank,
+            symbol=pos.symbol,
+            side=side(size),
+            liquidation=fmt.price(pos.liquidation_price),
+            distance=fmt.distance(pos.distance),
+            mark=fmt.price(mark),
+        )
     if show_reported and pos.reported_liquidation_price is not None:
         line += "; " + texts.POSITION_REPORTED.format(
-            venue=view.venue_label, price=fmt.price(pos.reported_liquidation_price))
+            venue=view.venue_label, price=fmt.price(pos.reported_liquidation_price)
+        )
     return line
 
 
@@ -151,10 +173,12 @@ def account_move_line(health: Health) -> str:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
     if health.move_to_margin_call == 0.0:
         return texts.POSITIONS_ACCOUNT_PAST_CALL.format(
-            liquidation=_move_or_none(health.move_to_liquidation))
+            liquidation=_move_or_none(health.move_to_liquidation)
+        )
     return texts.POSITIONS_ACCOUNT_MOVE.format(
         call=_move_or_none(health.move_to_margin_call),
-        liquidation=_move_or_none(health.move_to_liquidation))
+        liquidation=_move_or_none(health.move_to_liquidation),
+    )
 
 
 def positions_message(

@@ -26,16 +26,36 @@ MIN_SPEED, MAX_SPEED = 1.0, 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="stop after this many real seconds (default: when the script ends)")
-    parser.add_argument("--speed", type=float, default=60.0,
-                        help="simulated seconds per real second (default 60: a minute a second)")
-    parser.add_argument("--scenario", type=Path, default=None,
-                        help="a scenario JSON file (the built-in one: see bot/demo/scenario.py)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the chart PNGs (default: a new temporary folder)")
-    parser.add_argument("--metrics-port", type=int, default=None,
-                        help="serve /metrics and /healthz on 127.0.0.1:PORT while it runs")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="stop after this many real seconds (default: when the script ends)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (default 60: a minute a second)",
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="a scenario JSON file (the built-in one: see bot/demo/scenario.py)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the chart PNGs (default: a new temporary folder)",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /metrics and /healthz on 127.0.0.1:PORT while it runs",
+    )
     parser.add_argument("--no-colour", action="store_true", help="plain text output")
 
 
@@ -76,9 +96,15 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="marginwatch-demo-"))
-    runner = DemoRunner(scenario, speed=args.speed, seconds=args.seconds, out_dir=out_dir,
-                        colour=not args.no_colour and sys.stdout.isatty(),
-                        metrics_port=args.metrics_port, stream=sys.stdout)
+    runner = DemoRunner(
+        scenario,
+        speed=args.speed,
+        seconds=args.seconds,
+        out_dir=out_dir,
+        colour=not args.no_colour and sys.stdout.isatty(),
+        metrics_port=args.metrics_port,
+        stream=sys.stdout,
+    )
     return asyncio.run(_main(runner))
 
 
@@ -101,8 +127,11 @@ async def _main(runner: Any) -> int:
         return await runner.run()
     except asyncio.CancelledError:
         await runner.close()
-        _say(runner.stream, f"\nstopped after {time.monotonic() - started:.0f} s; "
-                            "everything was shut down cleanly.")
+        _say(
+            runner.stream,
+            f"\nstopped after {time.monotonic() - started:.0f} s; "
+            "everything was shut down cleanly.",
+        )
         return 130
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -30,9 +30,17 @@ SETTLE_POLLS = 3
 class DemoRunner:
     """Runs one demo; ``run()`` returns the exit status, ``close()`` stops everything."""
 
-    def __init__(self, scenario: dict[str, Any], *, speed: float, seconds: float | None,
-                 out_dir: Path, colour: bool, metrics_port: int | None,
-                 stream: TextIO) -> None:
+    def __init__(
+        self,
+        scenario: dict[str, Any],
+        *,
+        speed: float,
+        seconds: float | None,
+        out_dir: Path,
+        colour: bool,
+        metrics_port: int | None,
+        stream: TextIO,
+    ) -> None:
         self.scenario = scenario
         self.demo: dict[str, Any] = scenario["demo"]
         self.speed = speed
@@ -42,8 +50,13 @@ class DemoRunner:
         self.metrics_port = metrics_port
         self.stream = stream
         self.alerts: Counter[str] = Counter()
-        self.caller = Caller(platform="console", user_id="demo-trader", chat_id="demo-trader",
-                             is_private_chat=True, display_name="demo trader")
+        self.caller = Caller(
+            platform="console",
+            user_id="demo-trader",
+            chat_id="demo-trader",
+            is_private_chat=True,
+            display_name="demo trader",
+        )
         self._closers: list[Any] = []
         self.labels: list[str] = []
 
@@ -67,10 +80,14 @@ class DemoRunner:
         deadline = started + self.seconds if self.seconds is not None else None
         step_seconds = float(self.demo.get("step_seconds", 60))
         clock = AcceleratedClock(self.speed)
-        self.say("marginwatch demo: a local exchange simulator, a temporary database, and your "
-                 "terminal as the alert chat.")
-        self.say(f"Time runs {self.speed:g}x faster: one market step is {step_seconds:g} "
-                 f"simulated seconds. Ctrl-C stops it.\n")
+        self.say(
+            "marginwatch demo: a local exchange simulator, a temporary database, and your "
+            "terminal as the alert chat."
+        )
+        self.say(
+            f"Time runs {self.speed:g}x faster: one market step is {step_seconds:g} "
+            f"simulated seconds. Ctrl-C stops it.\n"
+        )
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         store = await Store.open(self.out_dir / "demo.db", Vault.from_strings([generate_key()]))
@@ -82,11 +99,18 @@ class DemoRunner:
         self._closers.append(hub.close)
         core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
         transports = Transports()
-        transports.register("console", ConsoleTransport(self.stream, colour=self.colour,
-                                                        on_delivered=self._delivered))
-        monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
-                          clock=clock,
-                          tick_seconds=max(0.25, min(1.0, 5.0 / self.speed)))
+        transports.register(
+            "console",
+            ConsoleTransport(self.stream, colour=self.colour, on_delivered=self._delivered),
+        )
+        monitor = Monitor(
+            store,
+            HubSource(store, hub),
+            transports,
+            presenter=CorePresenter(),
+            clock=clock,
+            tick_seconds=max(0.25, min(1.0, 5.0 / self.speed)),
+        )
         await self._start_metrics(store, monitor)
 
         if not await self._link_accounts(core):
@@ -112,8 +136,10 @@ class DemoRunner:
 
         await self._summary(core)
         await self.close()
-        self.say(f"\nDone in {time.monotonic() - started:.0f} s. Alerts delivered: "
-                 + ", ".join(f"{n} {sev}" for sev, n in sorted(self.alerts.items())))
+        self.say(
+            f"\nDone in {time.monotonic() - started:.0f} s. Alerts delivered: "
+            + ", ".join(f"{n} {sev}" for sev, n in sorted(self.alerts.items()))
+        )
         self.say(f"Charts and the demo database are in {self.out_dir}")
         return 0
 
@@ -132,11 +158,15 @@ class DemoRunner:
         self.say("Linking the demo accounts (key check, encryption, first read):\n")
         alerts = self.demo.get("alerts") or {}
         for account in self.demo["accounts"]:
-            credentials = {k: account.get(k) for k in ("api_key", "secret", "passphrase",
-                                                       "wallet_address") if account.get(k)}
+            credentials = {
+                k: account.get(k)
+                for k in ("api_key", "secret", "passphrase", "wallet_address")
+                if account.get(k)
+            }
             try:
-                card = await core.link(self.caller, account["venue"], account.get("label"),
-                                       credentials=credentials)
+                card = await core.link(
+                    self.caller, account["venue"], account.get("label"), credentials=credentials
+                )
             except Refusal as refusal:
                 self.show(refusal.to_message())
                 return False

@@ -41,39 +41,71 @@ def default_scenario() -> dict[str, Any]:
         "venues": {
             "kraken": {
                 "prices": {"BTC/USD": 60_000.0, "ETH/USD": 3_000.0, "DOT/USD": 6.0},
-                "accounts": [{
-                    "api_key": KRAKEN_KEY, "secret": KRAKEN_SECRET,
-                    "balances": {"ZUSD": 30_000.0, "DOT.S": 250.0},
-                    "positions": [
-                        {"symbol": "BTC/USD", "type": "buy", "vol": 1.0, "price": 60_000.0,
-                         "leverage": 5, "time": 1_700_000_000},
-                        {"symbol": "ETH/USD", "type": "buy", "vol": 5.0, "price": 3_000.0,
-                         "leverage": 5, "time": 1_700_000_600},
-                        {"symbol": "DOT/USD", "type": "sell", "vol": 1_000.0, "price": 6.2,
-                         "leverage": 3, "time": 1_700_001_200},
-                    ],
-                }],
+                "accounts": [
+                    {
+                        "api_key": KRAKEN_KEY,
+                        "secret": KRAKEN_SECRET,
+                        "balances": {"ZUSD": 30_000.0, "DOT.S": 250.0},
+                        "positions": [
+                            {
+                                "symbol": "BTC/USD",
+                                "type": "buy",
+                                "vol": 1.0,
+                                "price": 60_000.0,
+                                "leverage": 5,
+                                "time": 1_700_000_000,
+                            },
+                            {
+                                "symbol": "ETH/USD",
+                                "type": "buy",
+                                "vol": 5.0,
+                                "price": 3_000.0,
+                                "leverage": 5,
+                                "time": 1_700_000_600,
+                            },
+                            {
+                                "symbol": "DOT/USD",
+                                "type": "sell",
+                                "vol": 1_000.0,
+                                "price": 6.2,
+                                "leverage": 3,
+                                "time": 1_700_001_200,
+                            },
+                        ],
+                    }
+                ],
             },
             "binanceusdm": {
                 "prices": {"BTC/USDT": 60_000.0, "ETH/USDT": 3_000.0},
-                "accounts": [{
-                    "api_key": BINANCE_KEY, "secret": BINANCE_SECRET,
-                    "wallet_balance": 40_000.0,
-                    "positions": [
-                        {"symbol": "BTC/USDT:USDT", "size": 1.5, "entry_price": 58_000.0},
-                        {"symbol": "ETH/USDT:USDT", "size": 10.0, "entry_price": 3_100.0},
-                    ],
-                }],
+                "accounts": [
+                    {
+                        "api_key": BINANCE_KEY,
+                        "secret": BINANCE_SECRET,
+                        "wallet_balance": 40_000.0,
+                        "positions": [
+                            {"symbol": "BTC/USDT:USDT", "size": 1.5, "entry_price": 58_000.0},
+                            {"symbol": "ETH/USDT:USDT", "size": 10.0, "entry_price": 3_100.0},
+                        ],
+                    }
+                ],
             },
         },
         "steps": steps,
         "demo": {
             "step_seconds": 60,
             "accounts": [
-                {"venue": "kraken", "label": "kraken-margin", "api_key": KRAKEN_KEY,
-                 "secret": KRAKEN_SECRET},
-                {"venue": "binanceusdm", "label": "binance-futures", "api_key": BINANCE_KEY,
-                 "secret": BINANCE_SECRET},
+                {
+                    "venue": "kraken",
+                    "label": "kraken-margin",
+                    "api_key": KRAKEN_KEY,
+                    "secret": KRAKEN_SECRET,
+                },
+                {
+                    "venue": "binanceusdm",
+                    "label": "binance-futures",
+                    "api_key": BINANCE_KEY,
+                    "secret": BINANCE_SECRET,
+                },
             ],
             # The trader's own alert settings, set through /alerts like a user would.
             "alerts": {"watch": "20%", "critical": "5%"},

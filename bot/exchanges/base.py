@@ -139,6 +139,7 @@ class VenueAdapter:
 
 # --- helpers for building snapshots from raw venue text -------------------------------------
 
+
 def num(value: Any, what: str) -> float:
     """``value`` (a venue string or number) as a finite float, or a ``bad_response`` naming it."""
     if value is None or value == "":
@@ -208,8 +209,12 @@ def validate_snapshot(snapshot: rm.AccountSnapshot) -> None:
         raise bad_response(f"snapshot does not validate: {exc}") from None
 
 
-def finish(snapshot: rm.AccountSnapshot, notes: tuple[str, ...] | list[str] = (),
-           *, approximate: bool = False) -> AccountRead:
+def finish(
+    snapshot: rm.AccountSnapshot,
+    notes: tuple[str, ...] | list[str] = (),
+    *,
+    approximate: bool = False,
+) -> AccountRead:
     """Validate ``snapshot`` and wrap it; the only way an adapter should return a read."""
     validate_snapshot(snapshot)
     return AccountRead(snapshot=snapshot, notes=tuple(notes), approximate=approximate)

@@ -50,15 +50,24 @@ def asset_price(asset: str, prices: dict[str, float]) -> float | None:
 @register
 class BinanceMarginAdapter(VenueAdapter):
     info = VenueInfo(venue="binance", ccxt_id="binance", label="Binance (cross margin)")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "fetch_balance", "public_get_ticker_price", "sapi_get_account_apirestrictions",
-    })
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "fetch_balance",
+            "public_get_ticker_price",
+            "sapi_get_account_apirestrictions",
+        }
+    )
     read_endpoints = endpoints(
-        "public GET exchangeInfo", "public GET ticker/price", "public GET time",
-        "sapi GET margin/account", "sapi GET account/apiRestrictions",
+        "public GET exchangeInfo",
+        "public GET ticker/price",
+        "public GET time",
+        "sapi GET margin/account",
+        "sapi GET account/apiRestrictions",
     )
     ccxt_options: ClassVar[dict[str, Any]] = {
-        **BINANCE_OPTIONS, "fetchMarkets": {"types": ["spot"]}, "defaultType": "spot",
+        **BINANCE_OPTIONS,
+        "fetchMarkets": {"types": ["spot"]},
+        "defaultType": "spot",
     }
     requests_per_second = 20.0
 
@@ -68,16 +77,20 @@ class BinanceMarginAdapter(VenueAdapter):
         if not isinstance(account, dict) or not isinstance(account.get("userAssets"), list):
             raise bad_response("Binance margin/account: no userAssets")
         # Spot prices once per exchange per cycle for every account.
-        prices = usdt_prices(await ctx.shared.cached(
-            "spot_prices", PRICE_TTL, lambda: client.public_get_ticker_price()))
+        prices = usdt_prices(
+            await ctx.shared.cached(
+                "spot_prices", PRICE_TTL, lambda: client.public_get_ticker_price()
+            )
+        )
         wallet = 0.0
         assets: list[rm.Asset] = []
         liabilities: list[rm.Liability] = []
         left_out: list[str] = []
         for row in account["userAssets"]:
             name = str(row.get("asset", ""))
-            held = num(row.get("free"), f"{name}.free") + num(row.get("locked", 0),
-                                                               f"{name}.locked")
+            held = num(row.get("free"), f"{name}.free") + num(
+                row.get("locked", 0), f"{name}.locked"
+            )
             borrowed = num(row.get("borrowed", 0), f"{name}.borrowed")
             interest = num(row.get("interest", 0), f"{name}.interest")
             if held == 0 and borrowed == 0 and interest == 0:
@@ -94,21 +107,28 @@ class BinanceMarginAdapter(VenueAdapter):
             elif held:
                 assets.append(rm.Asset(asset=name, amount=held, price=price))
             if borrowed or interest:
-                liabilities.append(rm.Liability(asset=name, amount=borrowed, price=price,
-                                                interest=interest))
-        notes = ["Assets are valued at Binance's last spot prices; Binance liquidates on index "
-                 "prices, which can differ slightly."]
+                liabilities.append(
+                    rm.Liability(asset=name, amount=borrowed, price=price, interest=interest)
+                )
+        notes = [
+            "Assets are valued at Binance's last spot prices; Binance liquidates on index "
+            "prices, which can differ slightly."
+        ]
         if left_out:
             notes.append("Left out (no USDT price): " + ", ".join(sorted(left_out)) + ".")
         btc = asset_price("BTC", prices)
         total_asset_btc = num(account.get("totalAssetOfBtc"), "totalAssetOfBtc")
         total_liability_btc = num(account.get("totalLiabilityOfBtc"), "totalLiabilityOfBtc")
         snapshot = rm.AccountSnapshot(
-            venue="binance", settle=SETTLE, wallet_balance=wallet, assets=tuple(assets),
+            venue="binance",
+            settle=SETTLE,
+            wallet_balance=wallet,
+            assets=tuple(assets),
             liabilities=tuple(liabilities),
             reported=reported(
                 margin_level=num(account.get("marginLevel"), "marginLevel"),
-                total_asset_btc=total_asset_btc, total_liability_btc=total_liability_btc,
+                total_asset_btc=total_asset_btc,
+                total_liability_btc=total_liability_btc,
                 equity=None if btc is None else (total_asset_btc - total_liability_btc) * btc,
             ),
         )

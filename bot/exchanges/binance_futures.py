@@ -32,17 +32,24 @@ def tiers_from_brackets(brackets: Any, what: str) -> tuple[rm.Tier, ...]:
         raise bad_response(f"{what}: no brackets")
     tiers = []
     for bracket in brackets:
-        floor = num(bracket.get("notionalFloor", bracket.get("qtyFloor",
-                                                               bracket.get("qtylFloor"))),
-                    f"{what} floor")
+        floor = num(
+            bracket.get("notionalFloor", bracket.get("qtyFloor", bracket.get("qtylFloor"))),
+            f"{what} floor",
+        )
         cap = num(bracket.get("notionalCap", bracket.get("qtyCap")), f"{what} cap")
-        tiers.append(rm.Tier(floor=floor, cap=cap,
-                             rate=num(bracket.get("maintMarginRatio"), f"{what} rate"),
-                             amount=num(bracket.get("cum", 0), f"{what} cum")))
+        tiers.append(
+            rm.Tier(
+                floor=floor,
+                cap=cap,
+                rate=num(bracket.get("maintMarginRatio"), f"{what} rate"),
+                amount=num(bracket.get("cum", 0), f"{what} cum"),
+            )
+        )
     tiers.sort(key=lambda tier: tier.floor)
     # The last bracket is open-ended in practice: nothing is refused above its cap.
-    tiers[-1] = rm.Tier(floor=tiers[-1].floor, cap=math.inf, rate=tiers[-1].rate,
-                        amount=tiers[-1].amount)
+    tiers[-1] = rm.Tier(
+        floor=tiers[-1].floor, cap=math.inf, rate=tiers[-1].rate, amount=tiers[-1].amount
+    )
     return tuple(tiers)
 
 
@@ -58,19 +65,26 @@ def brackets_by_id(raw: Any) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def ccxt_bracket_option(client: ReadOnlyClient, brackets: dict[str, list[dict[str, Any]]]
-                        ) -> dict[str, list[list[str]]]:
+def ccxt_bracket_option(
+    client: ReadOnlyClient, brackets: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[list[str]]]:
     """ccxt's own ``options['leverageBrackets']`` shape, so fetch_positions does not re-ask."""
     option = {}
     for market_id, rows in brackets.items():
         symbol = client.safe_symbol(market_id, None, None, "contract")
-        option[symbol] = [[str(r.get("notionalFloor", r.get("qtyFloor", r.get("qtylFloor")))),
-                           str(r.get("maintMarginRatio"))] for r in rows]
+        option[symbol] = [
+            [
+                str(r.get("notionalFloor", r.get("qtyFloor", r.get("qtylFloor")))),
+                str(r.get("maintMarginRatio")),
+            ]
+            for r in rows
+        ]
     return option
 
 
 async def shared_brackets(
-    ctx: ReadContext, fetch: Callable[[], Awaitable[Any]],
+    ctx: ReadContext,
+    fetch: Callable[[], Awaitable[Any]],
     to_ccxt: Callable[[dict[str, list[dict[str, Any]]]], dict[str, list[list[str]]]],
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[list[str]]]]:
     """The exchange's brackets, parsed and in ccxt's shape, once per TTL for every account.
@@ -79,34 +93,45 @@ async def shared_brackets(
     of the poll. Both results are only read afterwards (ccxt reads its option), so all accounts
     share them.
     """
+
     async def load() -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[list[str]]]]:
         parsed = brackets_by_id(await fetch())
         return parsed, to_ccxt(parsed)
 
-    shared: tuple[dict[str, list[dict[str, Any]]], dict[str, list[list[str]]]] = (
-        await ctx.shared.cached("leverage_brackets", BRACKETS_TTL, load))
+    shared: tuple[
+        dict[str, list[dict[str, Any]]], dict[str, list[list[str]]]
+    ] = await ctx.shared.cached("leverage_brackets", BRACKETS_TTL, load)
     return shared
 
 
 @register
 class BinanceUsdmAdapter(VenueAdapter):
     info = VenueInfo(venue="binanceusdm", ccxt_id="binanceusdm", label="Binance USDⓈ-M futures")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "fetch_balance", "fetch_positions", "fapiprivate_get_leveragebracket",
-        "sapi_get_account_apirestrictions",
-    })
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "fetch_balance",
+            "fetch_positions",
+            "fapiprivate_get_leveragebracket",
+            "sapi_get_account_apirestrictions",
+        }
+    )
     read_endpoints = endpoints(
-        "fapiPublic GET exchangeInfo", "fapiPublic GET time",
-        "fapiPrivateV3 GET account", "fapiPrivateV3 GET positionRisk",
-        "fapiPrivate GET leverageBracket", "sapi GET account/apiRestrictions",
+        "fapiPublic GET exchangeInfo",
+        "fapiPublic GET time",
+        "fapiPrivateV3 GET account",
+        "fapiPrivateV3 GET positionRisk",
+        "fapiPrivate GET leverageBracket",
+        "sapi GET account/apiRestrictions",
     )
     ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
     requests_per_second = 20.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         brackets, option = await shared_brackets(
-            ctx, client.fapiprivate_get_leveragebracket,
-            lambda parsed: ccxt_bracket_option(client, parsed))
+            ctx,
+            client.fapiprivate_get_leveragebracket,
+            lambda parsed: ccxt_bracket_option(client, parsed),
+        )
         client.options["leverageBrackets"] = option
         balance = await client.fetch_balance()
         account = balance.get("info") if isinstance(balance, dict) else None
@@ -126,11 +151,14 @@ class BinanceUsdmAdapter(VenueAdapter):
         if not unified and maintenance > 0:  # positionRisk lost its rows: never show "no risk"
             raise bad_response("positionRisk lists no position but the account has maintenance")
         snapshot = rm.AccountSnapshot(
-            venue="binanceusdm", settle=SETTLE, wallet_balance=wallet,
+            venue="binanceusdm",
+            settle=SETTLE,
+            wallet_balance=wallet,
             positions=tuple(positions),
             reported=reported(
                 margin_ratio=maintenance / margin_balance if margin_balance > 0 else None,
-                equity=margin_balance, maintenance_margin=maintenance,
+                equity=margin_balance,
+                maintenance_margin=maintenance,
                 initial_margin=opt_num(account.get("totalInitialMargin"), "totalInitialMargin"),
                 wallet_balance=opt_num(account.get("totalWalletBalance"), "totalWalletBalance"),
             ),
@@ -149,31 +177,47 @@ class BinanceUsdmAdapter(VenueAdapter):
         flag = account.get("multiAssetsMargin")
         if isinstance(flag, bool):
             return flag
-        usdt = next((a for a in account.get("assets") or []
-                     if isinstance(a, dict) and a.get("asset") == SETTLE), None)
+        usdt = next(
+            (
+                a
+                for a in account.get("assets") or []
+                if isinstance(a, dict) and a.get("asset") == SETTLE
+            ),
+            None,
+        )
         total = opt_num(account.get("totalCrossWalletBalance"), "totalCrossWalletBalance")
         if usdt is None or total is None:
             return False
         own = num(usdt.get("crossWalletBalance", 0), "USDT crossWalletBalance")
         inferred = total - own > max(1e-6, 1e-9 * abs(total))
         if inferred:
-            notes.append("Multi-Assets mode inferred: the account totals include assets "
-                         "other than USDT.")
+            notes.append(
+                "Multi-Assets mode inferred: the account totals include assets other than USDT."
+            )
         return inferred
 
     def _wallet(self, account: dict[str, Any], multi_assets: bool, notes: list[str]) -> float:
         if multi_assets:
-            notes.append("Multi-Assets mode: every margin asset is counted at Binance's USD "
-                         "value as one pool; figures are approximate.")
+            notes.append(
+                "Multi-Assets mode: every margin asset is counted at Binance's USD "
+                "value as one pool; figures are approximate."
+            )
             return num(account.get("totalCrossWalletBalance"), "totalCrossWalletBalance")
         for asset in account.get("assets") or []:
             if isinstance(asset, dict) and asset.get("asset") == SETTLE:
-                return num(asset.get("crossWalletBalance", asset.get("walletBalance")),
-                           "USDT crossWalletBalance")
+                return num(
+                    asset.get("crossWalletBalance", asset.get("walletBalance")),
+                    "USDT crossWalletBalance",
+                )
         return num(account.get("totalCrossWalletBalance", 0), "totalCrossWalletBalance")
 
-    def _position(self, position: dict[str, Any], brackets: dict[str, list[dict[str, Any]]],
-                  multi_assets: bool, notes: list[str]) -> rm.Position | None:
+    def _position(
+        self,
+        position: dict[str, Any],
+        brackets: dict[str, list[dict[str, Any]]],
+        multi_assets: bool,
+        notes: list[str],
+    ) -> rm.Position | None:
         raw = position.get("info") or {}
         symbol = position.get("symbol") or raw.get("symbol")
         size = num(raw.get("positionAmt"), f"{symbol} positionAmt")
@@ -197,15 +241,22 @@ class BinanceUsdmAdapter(VenueAdapter):
                 raise bad_response(f"{symbol}: no leverage bracket and no maintMargin")
             maintenance["maintenance_rate"] = maint / abs(size * mark)
             notes.append(f"{symbol}: no leverage bracket; maintenance taken from the position.")
-        isolated = raw.get("marginType") == "isolated" or (
-            opt_num(raw.get("isolatedMargin"), f"{symbol} isolatedMargin") or 0.0) != 0.0
+        isolated = (
+            raw.get("marginType") == "isolated"
+            or (opt_num(raw.get("isolatedMargin"), f"{symbol} isolatedMargin") or 0.0) != 0.0
+        )
         liquidation = opt_num(raw.get("liquidationPrice"), f"{symbol} liquidationPrice")
         return rm.Position(
-            symbol=str(symbol), kind="linear", size=size, entry_price=entry, mark_price=mark,
+            symbol=str(symbol),
+            kind="linear",
+            size=size,
+            entry_price=entry,
+            mark_price=mark,
             contract_size=float(position.get("contractSize") or 1.0),
             margin_mode="isolated" if isolated else "cross",
             isolated_margin=num(raw.get("isolatedWallet"), f"{symbol} isolatedWallet")
-            if isolated else None,
+            if isolated
+            else None,
             reported=reported(
                 liquidation_price=liquidation if liquidation else None,
                 maintenance_margin=opt_num(raw.get("maintMargin"), f"{symbol} maintMargin"),
@@ -224,24 +275,32 @@ class BinanceCoinmAdapter(VenueAdapter):
     the notes so nothing is silently dropped.
     """
 
-    info = VenueInfo(venue="binancecoinm", ccxt_id="binancecoinm",
-                     label="Binance COIN-M futures")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "fetch_balance", "fetch_positions", "dapiprivatev2_get_leveragebracket",
-        "sapi_get_account_apirestrictions",
-    })
+    info = VenueInfo(venue="binancecoinm", ccxt_id="binancecoinm", label="Binance COIN-M futures")
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "fetch_balance",
+            "fetch_positions",
+            "dapiprivatev2_get_leveragebracket",
+            "sapi_get_account_apirestrictions",
+        }
+    )
     read_endpoints = endpoints(
-        "dapiPublic GET exchangeInfo", "dapiPublic GET time",
-        "dapiPrivate GET account", "dapiPrivate GET positionRisk",
-        "dapiPrivateV2 GET leverageBracket", "sapi GET account/apiRestrictions",
+        "dapiPublic GET exchangeInfo",
+        "dapiPublic GET time",
+        "dapiPrivate GET account",
+        "dapiPrivate GET positionRisk",
+        "dapiPrivateV2 GET leverageBracket",
+        "sapi GET account/apiRestrictions",
     )
     ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
     requests_per_second = 20.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         brackets, option = await shared_brackets(
-            ctx, client.dapiprivatev2_get_leveragebracket,
-            lambda parsed: self._ccxt_brackets(client, parsed))
+            ctx,
+            client.dapiprivatev2_get_leveragebracket,
+            lambda parsed: self._ccxt_brackets(client, parsed),
+        )
         client.options["leverageBrackets"] = option
         balance = await client.fetch_balance()
         account = balance.get("info") if isinstance(balance, dict) else None
@@ -257,19 +316,32 @@ class BinanceCoinmAdapter(VenueAdapter):
         snapshots = []
         for asset in account["assets"]:
             code = str(asset.get("asset"))
-            wallet = num(asset.get("crossWalletBalance", asset.get("walletBalance")),
-                         f"{code} crossWalletBalance")
+            wallet = num(
+                asset.get("crossWalletBalance", asset.get("walletBalance")),
+                f"{code} crossWalletBalance",
+            )
             if wallet == 0 and code not in pools:
                 continue
             margin_balance = num(asset.get("marginBalance"), f"{code} marginBalance")
             maintenance = num(asset.get("maintMargin"), f"{code} maintMargin")
             ratio = maintenance / margin_balance if margin_balance > 0 else None
-            snapshots.append((ratio if ratio is not None else math.inf, code, rm.AccountSnapshot(
-                venue="binancecoinm", settle=code, wallet_balance=wallet,
-                positions=tuple(pools.get(code, ())),
-                reported=reported(margin_ratio=ratio, equity=margin_balance,
-                                  maintenance_margin=maintenance),
-            )))
+            snapshots.append(
+                (
+                    ratio if ratio is not None else math.inf,
+                    code,
+                    rm.AccountSnapshot(
+                        venue="binancecoinm",
+                        settle=code,
+                        wallet_balance=wallet,
+                        positions=tuple(pools.get(code, ())),
+                        reported=reported(
+                            margin_ratio=ratio,
+                            equity=margin_balance,
+                            maintenance_margin=maintenance,
+                        ),
+                    ),
+                )
+            )
         if not snapshots:
             raise bad_response("Binance COIN-M: no margin asset with a balance or position")
         snapshots.sort(key=lambda item: (-item[0], item[1]))
@@ -278,16 +350,20 @@ class BinanceCoinmAdapter(VenueAdapter):
         if len(snapshots) > 1:
             others = ", ".join(
                 f"{code} margin ratio {ratio:.4f}" if math.isfinite(ratio) else f"{code}"
-                for ratio, code, _ in snapshots[1:])
-            notes.append(f"Binance COIN-M keeps one margin pool per coin; shown: {shown} "
-                         f"(the riskiest). Other pools: {others}.")
+                for ratio, code, _ in snapshots[1:]
+            )
+            notes.append(
+                f"Binance COIN-M keeps one margin pool per coin; shown: {shown} "
+                f"(the riskiest). Other pools: {others}."
+            )
         return finish(snapshot, notes)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         return key_check_from_restrictions(await client.sapi_get_account_apirestrictions())
 
-    def _ccxt_brackets(self, client: ReadOnlyClient,
-                       brackets: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    def _ccxt_brackets(
+        self, client: ReadOnlyClient, brackets: dict[str, list[dict[str, Any]]]
+    ) -> dict[str, Any]:
         # v2 COIN-M brackets are per pair (BTCUSD): every contract of the pair shares them.
         option = {}
         for market in client.markets.values():
@@ -295,11 +371,16 @@ class BinanceCoinmAdapter(VenueAdapter):
             if rows:
                 option[market["symbol"]] = [
                     [str(r.get("qtyFloor", r.get("qtylFloor"))), str(r.get("maintMarginRatio"))]
-                    for r in rows]
+                    for r in rows
+                ]
         return option
 
-    def _position(self, client: ReadOnlyClient, position: dict[str, Any],
-                  brackets: dict[str, list[dict[str, Any]]]) -> rm.Position | None:
+    def _position(
+        self,
+        client: ReadOnlyClient,
+        position: dict[str, Any],
+        brackets: dict[str, list[dict[str, Any]]],
+    ) -> rm.Position | None:
         raw = position.get("info") or {}
         symbol = str(position.get("symbol"))
         size = num(raw.get("positionAmt"), f"{symbol} positionAmt")
@@ -312,13 +393,16 @@ class BinanceCoinmAdapter(VenueAdapter):
         isolated = raw.get("marginType") == "isolated"
         liquidation = opt_num(raw.get("liquidationPrice"), f"{symbol} liquidationPrice")
         return rm.Position(
-            symbol=symbol, kind="inverse", size=size,
+            symbol=symbol,
+            kind="inverse",
+            size=size,
             entry_price=positive(raw.get("entryPrice"), f"{symbol} entryPrice"),
             mark_price=positive(raw.get("markPrice"), f"{symbol} markPrice"),
             contract_size=positive(market.get("contractSize"), f"{symbol} contractSize"),
             margin_mode="isolated" if isolated else "cross",
             isolated_margin=num(raw.get("isolatedWallet"), f"{symbol} isolatedWallet")
-            if isolated else None,
+            if isolated
+            else None,
             tiers=tiers_from_brackets(brackets[pair], f"{symbol} brackets"),
             reported=reported(liquidation_price=liquidation if liquidation else None),
         )

@@ -24,8 +24,12 @@ RESTRICTION_FIELDS: dict[str, tuple[str, str]] = {
 def key_check_from_restrictions(restrictions: Any) -> KeyCheck:
     """Turn Binance's apiRestrictions answer into a verdict and the sentence for the user."""
     if not isinstance(restrictions, dict):
-        return KeyCheck(ok=False, can_report_rights=False, rights=frozenset(),
-                        message="Binance did not say what this key may do; try again later.")
+        return KeyCheck(
+            ok=False,
+            can_report_rights=False,
+            rights=frozenset(),
+            message="Binance did not say what this key may do; try again later.",
+        )
     rights: set[str] = set()
     too_much: list[str] = []
     for field, (right, label) in RESTRICTION_FIELDS.items():
@@ -34,14 +38,26 @@ def key_check_from_restrictions(restrictions: Any) -> KeyCheck:
             if right in DANGEROUS_RIGHTS:
                 too_much.append(label)
     if "read" not in rights:
-        return KeyCheck(ok=False, can_report_rights=True, rights=frozenset(rights),
-                        message="This Binance key cannot read the account. In API Management, "
-                        "edit the key, tick 'Enable Reading' only, save, and link it again.")
+        return KeyCheck(
+            ok=False,
+            can_report_rights=True,
+            rights=frozenset(rights),
+            message="This Binance key cannot read the account. In API Management, "
+            "edit the key, tick 'Enable Reading' only, save, and link it again.",
+        )
     if too_much:
         listed = ", ".join(f"'{label}'" for label in too_much)
-        return KeyCheck(ok=False, can_report_rights=True, rights=frozenset(rights),
-                        message="This Binance key can do more than read, so it was not linked. "
-                        f"In API Management, edit the key's restrictions and untick {listed} "
-                        "(keep only 'Enable Reading'), save, and link it again.")
-    return KeyCheck(ok=True, can_report_rights=True, rights=frozenset(rights),
-                    message="The Binance key is read-only: linked.")
+        return KeyCheck(
+            ok=False,
+            can_report_rights=True,
+            rights=frozenset(rights),
+            message="This Binance key can do more than read, so it was not linked. "
+            f"In API Management, edit the key's restrictions and untick {listed} "
+            "(keep only 'Enable Reading'), save, and link it again.",
+        )
+    return KeyCheck(
+        ok=True,
+        can_report_rights=True,
+        rights=frozenset(rights),
+        message="The Binance key is read-only: linked.",
+    )

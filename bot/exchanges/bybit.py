@@ -58,7 +58,8 @@ def unified_account(wallet_body: Any) -> Mapping[str, Any]:
     if account.get("accountType") != "UNIFIED":
         raise bad_response(
             f"Bybit wallet-balance: account type {account.get('accountType')!r}; only the "
-            "unified trading account carries the account maintenance rate")
+            "unified trading account carries the account maintenance rate"
+        )
     return account
 
 
@@ -70,7 +71,8 @@ def settle_coins_with_positions(account: Mapping[str, Any]) -> tuple[list[str], 
     for coin in account.get("coin") or []:
         name = str(coin.get("coin") or "")
         margin = (opt_num(coin.get("totalPositionIM"), f"{name} totalPositionIM") or 0.0) + (
-            opt_num(coin.get("totalPositionMM"), f"{name} totalPositionMM") or 0.0)
+            opt_num(coin.get("totalPositionMM"), f"{name} totalPositionMM") or 0.0
+        )
         if margin <= 0:
             continue
         (linear if name in LINEAR_SETTLE_COINS else inverse).append(name)
@@ -99,33 +101,38 @@ def risk_limit_tiers(risk_limit_body: Any) -> dict[str, tuple[rm.Tier, ...]]:
         by_symbol.setdefault(str(row.get("symbol")), []).append(row)
     tiers: dict[str, tuple[rm.Tier, ...]] = {}
     for symbol, symbol_rows in by_symbol.items():
-        ordered = sorted(symbol_rows, key=lambda r: num(r.get("riskLimitValue"),
-                                                        f"{symbol} riskLimitValue"))
+        ordered = sorted(
+            symbol_rows, key=lambda r: num(r.get("riskLimitValue"), f"{symbol} riskLimitValue")
+        )
         if not any(opt_num(r.get("mmDeduction"), f"{symbol} mmDeduction") for r in ordered):
-            floors = [0.0] + [num(r["riskLimitValue"], f"{symbol} riskLimitValue")
-                              for r in ordered[:-1]]
+            floors = [0.0] + [
+                num(r["riskLimitValue"], f"{symbol} riskLimitValue") for r in ordered[:-1]
+            ]
             tiers[symbol] = cumulative_tiers(
                 (floor, num(r.get("maintenanceMargin"), f"{symbol} maintenanceMargin"))
-                for floor, r in zip(floors, ordered, strict=True))
+                for floor, r in zip(floors, ordered, strict=True)
+            )
             continue
         built: list[rm.Tier] = []
         floor = 0.0
         for r in ordered:
             cap = num(r["riskLimitValue"], f"{symbol} riskLimitValue")
-            built.append(rm.Tier(
-                floor=floor, cap=cap,
-                rate=num(r.get("maintenanceMargin"), f"{symbol} maintenanceMargin"),
-                amount=opt_num(r.get("mmDeduction"), f"{symbol} mmDeduction") or 0.0))
+            built.append(
+                rm.Tier(
+                    floor=floor,
+                    cap=cap,
+                    rate=num(r.get("maintenanceMargin"), f"{symbol} maintenanceMargin"),
+                    amount=opt_num(r.get("mmDeduction"), f"{symbol} mmDeduction") or 0.0,
+                )
+            )
             floor = cap
         last = built[-1]
-        built[-1] = rm.Tier(floor=last.floor, cap=float("inf"), rate=last.rate,
-                            amount=last.amount)
+        built[-1] = rm.Tier(floor=last.floor, cap=float("inf"), rate=last.rate, amount=last.amount)
         tiers[symbol] = tuple(built)
     return tiers
 
 
-def _collateral(account: Mapping[str, Any]
-                ) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
+def _collateral(account: Mapping[str, Any]) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
     """Coins as assets at their USD price, with the haircut Bybit applied in total.
 
     ``totalWalletBalance`` is Bybit's wallet value after each coin's collateral ratio; the
@@ -167,14 +174,25 @@ def _collateral(account: Mapping[str, Any]
     if other_value > 0:
         haircut = 1.0 - (total_wallet + debt_value - stable_value) / other_value
         haircut = min(max(haircut, 0.0), 0.99)
-    assets = [rm.Asset(asset=name, amount=wallet, price=price,
-                       haircut=0.0 if name in STABLE_ASSETS else haircut)
-              for name, wallet, price in held]
+    assets = [
+        rm.Asset(
+            asset=name,
+            amount=wallet,
+            price=price,
+            haircut=0.0 if name in STABLE_ASSETS else haircut,
+        )
+        for name, wallet, price in held
+    ]
     return assets, liabilities, notes
 
 
-def _position(row: Mapping[str, Any], category: str, specs: Mapping[str, ContractSpec],
-              tiers: Mapping[str, tuple[rm.Tier, ...]], isolated: bool) -> rm.Position | None:
+def _position(
+    row: Mapping[str, Any],
+    category: str,
+    specs: Mapping[str, ContractSpec],
+    tiers: Mapping[str, tuple[rm.Tier, ...]],
+    isolated: bool,
+) -> rm.Position | None:
     market_id = str(row.get("symbol") or "")
     what = f"Bybit position {market_id}"
     size = opt_num(row.get("size"), f"{what} size")
@@ -210,9 +228,16 @@ def _position(row: Mapping[str, Any], category: str, specs: Mapping[str, Contrac
     if isolated:
         isolated_margin = num(row.get("positionBalance"), f"{what} positionBalance")
     return rm.Position(
-        symbol=symbol, kind="linear", size=signed, entry_price=entry, mark_price=mark,
-        contract_size=1.0, margin_mode="isolated" if isolated else "cross",
-        maintenance_rate=rate, tiers=own_tiers, isolated_margin=isolated_margin,
+        symbol=symbol,
+        kind="linear",
+        size=signed,
+        entry_price=entry,
+        mark_price=mark,
+        contract_size=1.0,
+        margin_mode="isolated" if isolated else "cross",
+        maintenance_rate=rate,
+        tiers=own_tiers,
+        isolated_margin=isolated_margin,
         leverage=opt_num(row.get("leverage"), f"{what} leverage"),
         reported=reported(
             # "" means Bybit gives no estimate (outside its price band, portfolio margin):
@@ -240,8 +265,10 @@ def snapshot_from_bodies(
     from scenario losses no position row carries.
     """
     if margin_mode == "PORTFOLIO_MARGIN":
-        raise bad_response("Bybit portfolio margin is not supported: its maintenance margin is "
-                           "a scenario loss that the position rows do not carry")
+        raise bad_response(
+            "Bybit portfolio margin is not supported: its maintenance margin is "
+            "a scenario loss that the position rows do not carry"
+        )
     account = unified_account(wallet_body)
     assets, liabilities, notes = _collateral(account)
     isolated = margin_mode == "ISOLATED_MARGIN"
@@ -263,19 +290,21 @@ def snapshot_from_bodies(
             if position is not None:
                 positions.append(position)
     snapshot = rm.AccountSnapshot(
-        venue="bybit", settle="USD", wallet_balance=0.0,
-        positions=tuple(positions), assets=tuple(assets), liabilities=tuple(liabilities),
+        venue="bybit",
+        settle="USD",
+        wallet_balance=0.0,
+        positions=tuple(positions),
+        assets=tuple(assets),
+        liabilities=tuple(liabilities),
         reported=reported(
             account_mm_rate=opt_num(account.get("accountMMRate"), "accountMMRate"),
             account_im_rate=opt_num(account.get("accountIMRate"), "accountIMRate"),
-            total_maintenance_margin=opt_num(account.get("totalMaintenanceMargin"),
-                                             "totalMaintenanceMargin"),
-            total_initial_margin=opt_num(account.get("totalInitialMargin"),
-                                         "totalInitialMargin"),
-            total_margin_balance=opt_num(account.get("totalMarginBalance"),
-                                         "totalMarginBalance"),
-            total_wallet_balance=opt_num(account.get("totalWalletBalance"),
-                                         "totalWalletBalance"),
+            total_maintenance_margin=opt_num(
+                account.get("totalMaintenanceMargin"), "totalMaintenanceMargin"
+            ),
+            total_initial_margin=opt_num(account.get("totalInitialMargin"), "totalInitialMargin"),
+            total_margin_balance=opt_num(account.get("totalMarginBalance"), "totalMarginBalance"),
+            total_wallet_balance=opt_num(account.get("totalWalletBalance"), "totalWalletBalance"),
             total_equity=opt_num(account.get("totalEquity"), "totalEquity"),
             total_perp_upl=opt_num(account.get("totalPerpUPL"), "totalPerpUPL"),
         ),
@@ -304,9 +333,14 @@ READ_ONLY_KEY_HELP = (
 )
 # Bybit's permission groups, in the vocabulary of types.py (Wallet is transfer/withdraw).
 _BYBIT_RIGHTS = {
-    "ContractTrade": RIGHT_TRADE, "Spot": RIGHT_TRADE, "Derivatives": RIGHT_TRADE,
-    "Options": RIGHT_TRADE, "Exchange": RIGHT_TRADE, "CopyTrading": RIGHT_TRADE,
-    "BlockTrade": RIGHT_TRADE, "NFT": RIGHT_TRADE,
+    "ContractTrade": RIGHT_TRADE,
+    "Spot": RIGHT_TRADE,
+    "Derivatives": RIGHT_TRADE,
+    "Options": RIGHT_TRADE,
+    "Exchange": RIGHT_TRADE,
+    "CopyTrading": RIGHT_TRADE,
+    "BlockTrade": RIGHT_TRADE,
+    "NFT": RIGHT_TRADE,
 }
 
 
@@ -337,13 +371,18 @@ def key_rights(query_api_body: Any) -> tuple[bool, frozenset[str], bool]:
 @register
 class BybitAdapter(VenueAdapter):
     info = VenueInfo(venue="bybit", ccxt_id="bybit", label="Bybit (unified trading account)")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "private_get_v5_account_wallet_balance", "private_get_v5_position_list",
-        "private_get_v5_user_query_api",
-    })
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "private_get_v5_account_wallet_balance",
+            "private_get_v5_position_list",
+            "private_get_v5_user_query_api",
+        }
+    )
     read_endpoints = endpoints(
-        "public GET v5/market/instruments-info", "public GET v5/market/time",
-        "private GET v5/account/wallet-balance", "private GET v5/position/list",
+        "public GET v5/market/instruments-info",
+        "public GET v5/market/time",
+        "private GET v5/account/wallet-balance",
+        "private GET v5/position/list",
         "private GET v5/user/query-api",
     )
     ccxt_options = CCXT_OPTIONS
@@ -356,16 +395,17 @@ class BybitAdapter(VenueAdapter):
         linear, inverse = settle_coins_with_positions(account)
         bodies = []
         for coin in linear:
-            bodies.extend(await self._positions(client, {"category": "linear",
-                                                         "settleCoin": coin}))
+            bodies.extend(await self._positions(client, {"category": "linear", "settleCoin": coin}))
         if inverse:
             bodies.extend(await self._positions(client, {"category": "inverse"}))
-        specs = await ctx.shared.cached("contract_specs", SPECS_TTL,
-                                        partial(shared_specs, client.markets))
+        specs = await ctx.shared.cached(
+            "contract_specs", SPECS_TTL, partial(shared_specs, client.markets)
+        )
         # Account-wide figures are "" in isolated margin mode (Bybit: "not applicable"): that
         # is how the mode shows without an extra account/info request per poll.
-        mode = "ISOLATED_MARGIN" if account.get("accountMMRate") in ("", None) else (
-            "REGULAR_MARGIN")
+        mode = (
+            "ISOLATED_MARGIN" if account.get("accountMMRate") in ("", None) else ("REGULAR_MARGIN")
+        )
         snapshot, notes = snapshot_from_bodies(wallet, bodies, specs, margin_mode=mode)
         return finish(snapshot, notes)
 
@@ -388,14 +428,27 @@ class BybitAdapter(VenueAdapter):
         # The probe ccxt would make on first use is answered now: keep its result.
         client.options["enableUnifiedAccount"] = unified
         if not unified:
-            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
-                "This Bybit account is not a unified trading account; marginwatch reads the "
-                "unified account's maintenance rate. Upgrade the account in Bybit first."))
+            return KeyCheck(
+                ok=False,
+                can_report_rights=True,
+                rights=rights,
+                message=(
+                    "This Bybit account is not a unified trading account; marginwatch reads the "
+                    "unified account's maintenance rate. Upgrade the account in Bybit first."
+                ),
+            )
         dangerous = [DANGEROUS_RIGHTS[r] for r in sorted(rights) if r in DANGEROUS_RIGHTS]
         if not read_only or dangerous:
             listed = ", ".join(dangerous) or "trading"
-            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
-                f"This Bybit key allows {listed}. marginwatch only reads; a key that can move "
-                f"money is refused. {READ_ONLY_KEY_HELP}"))
-        return KeyCheck(ok=True, can_report_rights=True, rights=rights,
-                        message="Read-only Bybit key accepted.")
+            return KeyCheck(
+                ok=False,
+                can_report_rights=True,
+                rights=rights,
+                message=(
+                    f"This Bybit key allows {listed}. marginwatch only reads; a key that can move "
+                    f"money is refused. {READ_ONLY_KEY_HELP}"
+                ),
+            )
+        return KeyCheck(
+            ok=True, can_report_rights=True, rights=rights, message="Read-only Bybit key accepted."
+        )

@@ -31,18 +31,29 @@ class UsageError(ValueError):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--exchange", required=True, metavar="ID",
-                        help="venue id: kraken, binance, binanceusdm, binancecoinm, bybit, okx, "
-                        "krakenfutures, hyperliquid, ...")
-    parser.add_argument("--replay", metavar="FILE",
-                        help="read from a recording ({\"METHOD /path\": body}) instead of "
-                        "the live exchange")
-    parser.add_argument("--key-file", metavar="FILE",
-                        help="JSON file with api_key, secret[, passphrase, wallet_address]; "
-                        f"default: the {ENV_PREFIX}* environment variables")
-    parser.add_argument("--base-url", metavar="URL",
-                        help="send requests to this base URL (a simulator) instead of the "
-                        "exchange")
+    parser.add_argument(
+        "--exchange",
+        required=True,
+        metavar="ID",
+        help="venue id: kraken, binance, binanceusdm, binancecoinm, bybit, okx, "
+        "krakenfutures, hyperliquid, ...",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="FILE",
+        help='read from a recording ({"METHOD /path": body}) instead of the live exchange',
+    )
+    parser.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="JSON file with api_key, secret[, passphrase, wallet_address]; "
+        f"default: the {ENV_PREFIX}* environment variables",
+    )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="send requests to this base URL (a simulator) instead of the exchange",
+    )
     parser.add_argument("--json", action="store_true", help="print the Health JSON")
 
 
@@ -59,18 +70,24 @@ def _credentials(args: argparse.Namespace) -> Credentials:
             raise UsageError(f"key file {args.key_file} is not JSON") from None
         if not isinstance(data, dict):
             raise UsageError(f"key file {args.key_file} must be a JSON object")
-        fields = {name: data.get(name) for name in
-                  ("api_key", "secret", "passphrase", "wallet_address")}
+        fields = {
+            name: data.get(name) for name in ("api_key", "secret", "passphrase", "wallet_address")
+        }
     else:
-        fields = {name: os.environ.get(ENV_PREFIX + name.upper())
-                  for name in ("api_key", "secret", "passphrase", "wallet_address")}
+        fields = {
+            name: os.environ.get(ENV_PREFIX + name.upper())
+            for name in ("api_key", "secret", "passphrase", "wallet_address")
+        }
     for name, value in fields.items():
         if value is not None and not isinstance(value, str):
             raise UsageError(f"{name} in the key file must be a string")
     info = adapter_for(args.exchange).info
-    creds = Credentials(api_key=fields["api_key"] or "", secret=fields["secret"] or "",
-                        passphrase=fields["passphrase"] or None,
-                        wallet_address=fields["wallet_address"] or None)
+    creds = Credentials(
+        api_key=fields["api_key"] or "",
+        secret=fields["secret"] or "",
+        passphrase=fields["passphrase"] or None,
+        wallet_address=fields["wallet_address"] or None,
+    )
     source = f"key file {args.key_file}" if args.key_file else f"{ENV_PREFIX}* variables"
     if info.needs_wallet_address:
         if not creds.wallet_address:
@@ -113,17 +130,24 @@ def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: b
     ]
     if health.positions:
         lines.append("")
-        lines.append(f"  {'position':<18} {'liq. price':>14} {'distance':>10} "
-                     f"{'venue liq.':>14} {'unrealized':>14}")
+        lines.append(
+            f"  {'position':<18} {'liq. price':>14} {'distance':>10} "
+            f"{'venue liq.':>14} {'unrealized':>14}"
+        )
         for position in health.positions:
             lines.append(
                 f"  {position.symbol:<18} {_money(position.liquidation_price):>14} "
                 f"{_percent(position.distance):>10} "
                 f"{_money(position.reported_liquidation_price):>14} "
-                f"{_money(position.unrealized_pnl):>14}")
+                f"{_money(position.unrealized_pnl):>14}"
+            )
     for name, figure in (health.reported or {}).items():
-        if figure is not None and name in ("margin_level", "margin_ratio", "account_mm_rate",
-                                           "mgn_ratio"):
+        if figure is not None and name in (
+            "margin_level",
+            "margin_ratio",
+            "account_mm_rate",
+            "mgn_ratio",
+        ):
             lines.append(f"  the venue itself reports {name.replace('_', ' ')} {figure:.4f}")
     lines.extend(f"  note: {note}" for note in notes)
     return "\n".join(lines)
@@ -147,8 +171,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"marginwatch check: {exc}", file=sys.stderr)
         return 2
     except ExchangeReadError as exc:
-        print(f"marginwatch check: {exc.state}: {exc.user_message}"
-              + (f" [{exc.detail}]" if exc.detail else ""), file=sys.stderr)
+        print(
+            f"marginwatch check: {exc.state}: {exc.user_message}"
+            + (f" [{exc.detail}]" if exc.detail else ""),
+            file=sys.stderr,
+        )
         return 1
     health = risk.assess(read.snapshot)
     if args.json:

@@ -46,8 +46,11 @@ class ReadOnlyViolation(RuntimeError):
 
 
 _RETRY_AFTER = re.compile(r"retry[-_ ]after\D{0,4}(\d+(?:\.\d+)?)", re.IGNORECASE)
-_SECRETISH = re.compile(r"(signature|apikey|api-key|api_key|api-sign|secret|passphrase)"
-                        r"(\"?\s*[=:]\s*\"?)[^&\s\"',}]+", re.IGNORECASE)
+_SECRETISH = re.compile(
+    r"(signature|apikey|api-key|api_key|api-sign|secret|passphrase)"
+    r"(\"?\s*[=:]\s*\"?)[^&\s\"',}]+",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str, *secrets: str | None) -> str:
@@ -95,8 +98,9 @@ def classify(exc: BaseException, *secrets: str | None) -> ExchangeReadError:
     elif isinstance(exc, ccxt.ExchangeError):
         # A venue error we cannot place (bad request, unknown code): the answer is unusable.
         state = "bad_response"
-    elif isinstance(exc, KeyError | TypeError | ValueError | ArithmeticError | AttributeError
-                    | IndexError):
+    elif isinstance(
+        exc, KeyError | TypeError | ValueError | ArithmeticError | AttributeError | IndexError
+    ):
         # ccxt's parsers raise bare Python errors on shapes they do not expect.
         state = "bad_response"
     else:

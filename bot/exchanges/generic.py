@@ -70,8 +70,9 @@ def cumulative_tiers(levels: Iterable[tuple[float, float]]) -> tuple[rm.Tier, ..
     return tuple(tiers)
 
 
-def inverse_as_linear(contracts: float, face: float, entry: float, mark: float,
-                      maintenance_in_coin: float) -> tuple[float, float]:
+def inverse_as_linear(
+    contracts: float, face: float, entry: float, mark: float, maintenance_in_coin: float
+) -> tuple[float, float]:
     """An inverse position valued in dollars, as the equivalent linear leg.
 
     Valued at the current price, an inverse position's coin P&L ``N·F·(1/E − 1/P)`` is
@@ -86,8 +87,9 @@ def inverse_as_linear(contracts: float, face: float, entry: float, mark: float,
     return size, rate
 
 
-def rate_from_margin(maintenance: float, size: float, contract_size: float, mark: float,
-                     what: str) -> float:
+def rate_from_margin(
+    maintenance: float, size: float, contract_size: float, mark: float, what: str
+) -> float:
     """The maintenance rate that reproduces a venue's own position maintenance at mark.
 
     Used where the response carries the position's maintenance margin but not its rate: the
@@ -99,19 +101,24 @@ def rate_from_margin(maintenance: float, size: float, contract_size: float, mark
         raise bad_response(f"{what}: notional is zero, no maintenance rate can be derived")
     rate = maintenance / notional
     if not 0 <= rate < 1:
-        raise bad_response(f"{what}: maintenance {maintenance:g} on notional {notional:g} is "
-                           "not a rate below 100 %")
+        raise bad_response(
+            f"{what}: maintenance {maintenance:g} on notional {notional:g} is "
+            "not a rate below 100 %"
+        )
     return rate
 
 
 # --- the approximate reader ------------------------------------------------------------------
 
-APPROXIMATE_NOTE = ("Approximate: this exchange is read through ccxt's unified positions and "
-                    "balance, not its own risk figures; liquidation prices are estimates.")
+APPROXIMATE_NOTE = (
+    "Approximate: this exchange is read through ccxt's unified positions and "
+    "balance, not its own risk figures; liquidation prices are estimates."
+)
 
 
-def _unified_position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]
-                      ) -> rm.Position | None:
+def _unified_position(
+    row: Mapping[str, Any], specs: Mapping[str, ContractSpec]
+) -> rm.Position | None:
     symbol = str(row.get("symbol") or "")
     what = f"position {symbol or '?'}"
     contracts = opt_num(row.get("contracts"), f"{what} contracts")
@@ -123,7 +130,8 @@ def _unified_position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]
     size = abs(contracts) if side == "long" else -abs(contracts)
     spec = next((s for s in specs.values() if s.symbol == symbol), None)
     contract_size = opt_num(row.get("contractSize"), f"{what} contractSize") or (
-        spec.contract_size if spec else 1.0)
+        spec.contract_size if spec else 1.0
+    )
     inverse = spec.inverse if spec else False
     entry = positive(row.get("entryPrice"), f"{what} entryPrice")
     mark = opt_num(row.get("markPrice"), f"{what} markPrice")
@@ -135,8 +143,9 @@ def _unified_position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]
     if mark <= 0:
         raise bad_response(f"{what} mark price must be positive, got {mark:g}")
     maintenance = opt_num(row.get("maintenanceMargin"), f"{what} maintenanceMargin")
-    percentage = opt_num(row.get("maintenanceMarginPercentage"),
-                         f"{what} maintenanceMarginPercentage")
+    percentage = opt_num(
+        row.get("maintenanceMarginPercentage"), f"{what} maintenanceMarginPercentage"
+    )
     if inverse:
         if maintenance is None:
             if percentage is None:
@@ -154,13 +163,20 @@ def _unified_position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]
     isolated_margin = None
     if isolated:
         isolated_margin = opt_num(row.get("collateral"), f"{what} collateral") or opt_num(
-            row.get("initialMargin"), f"{what} initialMargin")
+            row.get("initialMargin"), f"{what} initialMargin"
+        )
         if isolated_margin is None:
             raise bad_response(f"{what} is isolated but has no margin")
     return rm.Position(
-        symbol=symbol, kind="linear", size=size, entry_price=entry, mark_price=mark,
-        contract_size=contract_size, margin_mode="isolated" if isolated else "cross",
-        maintenance_rate=rate, isolated_margin=isolated_margin,
+        symbol=symbol,
+        kind="linear",
+        size=size,
+        entry_price=entry,
+        mark_price=mark,
+        contract_size=contract_size,
+        margin_mode="isolated" if isolated else "cross",
+        maintenance_rate=rate,
+        isolated_margin=isolated_margin,
         leverage=opt_num(row.get("leverage"), f"{what} leverage"),
         reported=reported(
             liquidation_price=_positive_or_none(row.get("liquidationPrice")),
@@ -175,9 +191,12 @@ def _positive_or_none(value: Any) -> float | None:
     return number if number is not None and number > 0 else None
 
 
-def snapshot_from_unified(positions: Sequence[Mapping[str, Any]], balance: Mapping[str, Any],
-                          settle: str, specs: Mapping[str, ContractSpec] | None = None
-                          ) -> rm.AccountSnapshot:
+def snapshot_from_unified(
+    positions: Sequence[Mapping[str, Any]],
+    balance: Mapping[str, Any],
+    settle: str,
+    specs: Mapping[str, ContractSpec] | None = None,
+) -> rm.AccountSnapshot:
     """A generic snapshot from ccxt's unified ``fetch_positions`` and ``fetch_balance`` output.
 
     ccxt's balance ``total`` for derivative accounts is mostly the margin balance (wallet plus
@@ -190,19 +209,24 @@ def snapshot_from_unified(positions: Sequence[Mapping[str, Any]], balance: Mappi
     total = opt_num(totals.get(settle), f"balance total {settle}")
     if total is None:
         raise bad_response(f"the balance has no {settle} total")
-    legs = [leg for row in positions
-            if (leg := _unified_position(row, specs or {})) is not None]
-    cross_upnl = sum(leg.size * leg.contract_size * (leg.mark_price - leg.entry_price)
-                     for leg in legs if leg.margin_mode == "cross")
+    legs = [leg for row in positions if (leg := _unified_position(row, specs or {})) is not None]
+    cross_upnl = sum(
+        leg.size * leg.contract_size * (leg.mark_price - leg.entry_price)
+        for leg in legs
+        if leg.margin_mode == "cross"
+    )
     wallet, debts = settle_cash(total - cross_upnl, settle)
     return rm.AccountSnapshot(
-        venue="generic", settle=settle, wallet_balance=wallet, liabilities=debts,
-        positions=tuple(legs), reported=reported(equity=total),
+        venue="generic",
+        settle=settle,
+        wallet_balance=wallet,
+        liabilities=debts,
+        positions=tuple(legs),
+        reported=reported(equity=total),
     )
 
 
-async def shared_specs(markets: Mapping[str, Mapping[str, Any]] | None
-                       ) -> dict[str, ContractSpec]:
+async def shared_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, ContractSpec]:
     """:func:`contract_specs` as a loader for ``ctx.shared.cached`` (one table per exchange)."""
     return contract_specs(markets)
 
@@ -264,30 +288,40 @@ class GenericAdapter(VenueAdapter):
         description = cls().describe()
         has = description.get("has", {})
         if not has.get("fetchPositions") or not has.get("fetchBalance"):
-            raise KeyError(f"{ccxt_id} cannot be read: ccxt has no fetchPositions and "
-                           "fetchBalance for it")
-        self.info = VenueInfo(venue=f"generic:{ccxt_id}", ccxt_id=ccxt_id,
-                              label=f"{description.get('name', ccxt_id)} (approximate)",
-                              needs_passphrase=bool(
-                                  description.get("requiredCredentials", {}).get("password")),
-                              approximate=True)
+            raise KeyError(
+                f"{ccxt_id} cannot be read: ccxt has no fetchPositions and fetchBalance for it"
+            )
+        self.info = VenueInfo(
+            venue=f"generic:{ccxt_id}",
+            ccxt_id=ccxt_id,
+            label=f"{description.get('name', ccxt_id)} (approximate)",
+            needs_passphrase=bool(description.get("requiredCredentials", {}).get("password")),
+            approximate=True,
+        )
         self.read_endpoints = read_endpoints_of(description.get("api", {}))
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         positions = await client.fetch_positions()
         balance = await client.fetch_balance()
-        specs = await ctx.shared.cached("contract_specs", 3600.0,
-                                        partial(shared_specs, client.markets))
+        specs = await ctx.shared.cached(
+            "contract_specs", 3600.0, partial(shared_specs, client.markets)
+        )
         settle = _settle_of(positions, balance)
         snapshot = snapshot_from_unified(positions, balance, settle, specs)
         return finish(snapshot, [APPROXIMATE_NOTE], approximate=True)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         await client.fetch_balance()
-        return KeyCheck(ok=True, can_report_rights=False, rights=frozenset({RIGHT_READ}),
-                        message=(f"{self.info.label}: marginwatch cannot ask this exchange what "
-                                 "the key may do. Give it read-only rights only (no trading, "
-                                 "no transfers, no withdrawals). " + APPROXIMATE_NOTE))
+        return KeyCheck(
+            ok=True,
+            can_report_rights=False,
+            rights=frozenset({RIGHT_READ}),
+            message=(
+                f"{self.info.label}: marginwatch cannot ask this exchange what "
+                "the key may do. Give it read-only rights only (no trading, "
+                "no transfers, no withdrawals). " + APPROXIMATE_NOTE
+            ),
+        )
 
 
 def _settle_of(positions: Sequence[Mapping[str, Any]], balance: Mapping[str, Any]) -> str:
@@ -296,8 +330,10 @@ def _settle_of(positions: Sequence[Mapping[str, Any]], balance: Mapping[str, Any
     if len(settles) == 1:
         return settles.pop()
     if len(settles) > 1:
-        raise bad_response("positions settle in " + ", ".join(sorted(settles)) + ": the "
-                           "approximate reader judges one settle currency per account")
+        raise bad_response(
+            "positions settle in " + ", ".join(sorted(settles)) + ": the "
+            "approximate reader judges one settle currency per account"
+        )
     totals = balance.get("total") or {}
     return next((code for code in SETTLE_PREFERENCE if totals.get(code)), "USDT")
 

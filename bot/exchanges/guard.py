@@ -22,11 +22,28 @@ from typing import Any
 from .errors import ReadOnlyViolation
 
 # Offline helpers an adapter may use: they never touch the network.
-SAFE_ATTRIBUTES = frozenset({
-    "id", "markets", "markets_by_id", "symbols", "currencies", "options", "market",
-    "safe_market", "safe_symbol", "safe_currency_code", "market_id", "has", "timeframes",
-    "milliseconds", "iso8601", "parse8601", "amount_to_precision", "price_to_precision",
-})
+SAFE_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "markets",
+        "markets_by_id",
+        "symbols",
+        "currencies",
+        "options",
+        "market",
+        "safe_market",
+        "safe_symbol",
+        "safe_currency_code",
+        "market_id",
+        "has",
+        "timeframes",
+        "milliseconds",
+        "iso8601",
+        "parse8601",
+        "amount_to_precision",
+        "price_to_precision",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +79,21 @@ def install_request_guard(exchange: Any, allowed: Iterable[Endpoint]) -> None:
     allowed_set = frozenset(allowed)
     original: Callable[..., Awaitable[Any]] = exchange.fetch2
 
-    async def guarded_fetch2(path: str, api: Any = "public", method: str = "GET",
-                             params: Any = None, config: Any = None) -> Any:
+    async def guarded_fetch2(
+        path: str, api: Any = "public", method: str = "GET", params: Any = None, config: Any = None
+    ) -> Any:
         endpoint = Endpoint(_api_name(api), str(method).upper(), str(path))
         if endpoint not in allowed_set:
             raise ReadOnlyViolation(
                 f"{exchange.id}: request {endpoint} is not on the read-only allow-list"
             )
-        return await original(path, api, method, params if params is not None else {},
-                              config if config is not None else {})
+        return await original(
+            path,
+            api,
+            method,
+            params if params is not None else {},
+            config if config is not None else {},
+        )
 
     exchange.fetch2 = guarded_fetch2
     exchange._marginwatch_guarded = True
@@ -84,8 +107,12 @@ class ReadOnlyClient:
 
     __slots__ = ("__allowed", "__before_call", "__exchange")
 
-    def __init__(self, exchange: Any, allowed_methods: Iterable[str],
-                 before_call: Callable[[str], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        exchange: Any,
+        allowed_methods: Iterable[str],
+        before_call: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.__exchange = exchange
         self.__allowed = frozenset(allowed_methods)
         self.__before_call = before_call

@@ -51,8 +51,9 @@ class _Venue:
 def _account_key(venue: str, creds: Credentials) -> str:
     # A digest, so the table of instances never holds a readable key; a changed secret is a
     # different account instance (the old one ages out).
-    material = "\0".join((venue, creds.api_key, creds.secret, creds.passphrase or "",
-                          creds.wallet_address or ""))
+    material = "\0".join(
+        (venue, creds.api_key, creds.secret, creds.passphrase or "", creds.wallet_address or "")
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -63,10 +64,16 @@ class ExchangeHub:
     adapter's per-exchange budget (0 disables spacing, e.g. against the simulator).
     """
 
-    def __init__(self, *, base_urls: Mapping[str, str] | None = None, timeout_ms: int = 10000,
-                 requests_per_second: Mapping[str, float] | None = None,
-                 backoff_base: float = 1.0, backoff_cap: float = 300.0,
-                 max_accounts_per_venue: int = 20000) -> None:
+    def __init__(
+        self,
+        *,
+        base_urls: Mapping[str, str] | None = None,
+        timeout_ms: int = 10000,
+        requests_per_second: Mapping[str, float] | None = None,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        max_accounts_per_venue: int = 20000,
+    ) -> None:
         self.base_urls = dict(base_urls or {})
         self.timeout_ms = timeout_ms
         self._rates = dict(requests_per_second or {})
@@ -144,8 +151,14 @@ class ExchangeHub:
         """Account instances held per venue (for metrics and the memory bench)."""
         return {venue: len(rt.accounts) for venue, rt in self._venues.items()}
 
-    def _new_instance(self, rt_adapter: VenueAdapter, venue: str, session: aiohttp.ClientSession,
-                      ssl_context: ssl.SSLContext, config: dict[str, Any]) -> Any:
+    def _new_instance(
+        self,
+        rt_adapter: VenueAdapter,
+        venue: str,
+        session: aiohttp.ClientSession,
+        ssl_context: ssl.SSLContext,
+        config: dict[str, Any],
+    ) -> Any:
         """A guarded ccxt instance: the venue's master (no ``config``) or one account's.
 
         An account's instance is a shallow copy of one unguarded template per venue, with its
@@ -170,16 +183,23 @@ class ExchangeHub:
         install_request_guard(exchange, rt_adapter.read_endpoints)
         return exchange
 
-    def _build_instance(self, adapter: VenueAdapter, venue: str, session: aiohttp.ClientSession,
-                        ssl_context: ssl.SSLContext) -> Any:
+    def _build_instance(
+        self,
+        adapter: VenueAdapter,
+        venue: str,
+        session: aiohttp.ClientSession,
+        ssl_context: ssl.SSLContext,
+    ) -> Any:
         cls = getattr(ccxt_async, adapter.info.ccxt_id)
         options = {**getattr(cls, "options_defaults", {}), **dict(adapter.ccxt_options)}
-        exchange = cls({
-            "session": session,
-            "enableRateLimit": False,  # the hub throttles per exchange instead
-            "timeout": self.timeout_ms,
-            "options": options,
-        })
+        exchange = cls(
+            {
+                "session": session,
+                "enableRateLimit": False,  # the hub throttles per exchange instead
+                "timeout": self.timeout_ms,
+                "options": options,
+            }
+        )
         exchange.ssl_context = ssl_context
         base = self.base_urls.get(venue)
         if base:
@@ -202,18 +222,26 @@ class ExchangeHub:
             if rt is None:
                 ssl_context = ssl.create_default_context(cafile=certifi.where())
                 session = aiohttp.ClientSession(
-                    connector=aiohttp.TCPConnector(ssl=ssl_context, enable_cleanup_closed=True))
+                    connector=aiohttp.TCPConnector(ssl=ssl_context, enable_cleanup_closed=True)
+                )
                 master = self._new_instance(adapter, venue, session, ssl_context, {})
                 rate = self._rates.get(venue, adapter.requests_per_second)
-                rt = _Venue(adapter=adapter, session=session, ssl_context=ssl_context,
-                            master=master, throttle=Throttle(rate),
-                            backoff=Backoff(self._backoff_base, self._backoff_cap))
+                rt = _Venue(
+                    adapter=adapter,
+                    session=session,
+                    ssl_context=ssl_context,
+                    master=master,
+                    throttle=Throttle(rate),
+                    backoff=Backoff(self._backoff_base, self._backoff_cap),
+                )
                 self._venues[venue] = rt
             if not rt.master.markets:
                 remaining = rt.backoff.remaining()
                 if remaining > 0:
-                    raise ExchangeReadError(rt.backoff.state or "exchange_down",  # type: ignore[arg-type]
-                                            retry_after=remaining)
+                    raise ExchangeReadError(
+                        rt.backoff.state or "exchange_down",  # type: ignore[arg-type]
+                        retry_after=remaining,
+                    )
                 try:
                     await rt.throttle.wait("load_markets")
                     await rt.master.load_markets()
@@ -235,8 +263,9 @@ class ExchangeHub:
         exchange = self._new_instance(rt.adapter, venue, rt.session, rt.ssl_context, config)
         exchange.set_markets_from_exchange(rt.master)
         rt.adapter.preseed(exchange, rt.shared)
-        account = _Account(exchange=exchange,
-                           backoff=Backoff(self._backoff_base, self._backoff_cap))
+        account = _Account(
+            exchange=exchange, backoff=Backoff(self._backoff_base, self._backoff_cap)
+        )
         rt.accounts[key] = account
         while len(rt.accounts) > self._max_accounts:
             _, evicted = rt.accounts.popitem(last=False)
@@ -250,12 +279,15 @@ class ExchangeHub:
         for backoff in (rt.backoff, account.backoff):
             remaining = backoff.remaining()
             if remaining > 0 and backoff.state is not None:
-                raise ExchangeReadError(backoff.state,  # type: ignore[arg-type]
-                                        retry_after=round(remaining, 3),
-                                        detail="backing off after an earlier failure")
+                raise ExchangeReadError(
+                    backoff.state,  # type: ignore[arg-type]
+                    retry_after=round(remaining, 3),
+                    detail="backing off after an earlier failure",
+                )
 
-    def _failed(self, rt: _Venue, account: _Account, exc: Exception,
-                creds: Credentials) -> ExchangeReadError:
+    def _failed(
+        self, rt: _Venue, account: _Account, exc: Exception, creds: Credentials
+    ) -> ExchangeReadError:
         error = classify(exc, creds.api_key, creds.secret, creds.passphrase)
         if error.retry_after is None and error.state in ("rate_limited", "exchange_down"):
             headers = getattr(account.exchange, "last_response_headers", None) or {}

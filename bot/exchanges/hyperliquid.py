@@ -31,14 +31,17 @@ def check_wallet_address(address: str | None) -> str:
     if WALLET_ADDRESS.match(text):
         return text
     if re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", text):
-        raise ValueError("That looks like a private key, not a wallet address. Never share a "
-                         "private key: Hyperliquid needs only your public address (0x + 40 hex "
-                         "digits).")
+        raise ValueError(
+            "That looks like a private key, not a wallet address. Never share a "
+            "private key: Hyperliquid needs only your public address (0x + 40 hex "
+            "digits)."
+        )
     raise ValueError("A Hyperliquid wallet address is 0x followed by 40 hex digits.")
 
 
-def _position(entry: Mapping[str, Any], specs: Mapping[str, ContractSpec]
-              ) -> tuple[rm.Position, float] | None:
+def _position(
+    entry: Mapping[str, Any], specs: Mapping[str, ContractSpec]
+) -> tuple[rm.Position, float] | None:
     coin = str(entry.get("coin") or "")
     what = f"Hyperliquid position {coin}"
     size = opt_num(entry.get("szi"), f"{what} szi")
@@ -54,8 +57,11 @@ def _position(entry: Mapping[str, Any], specs: Mapping[str, ContractSpec]
     spec = specs.get(coin)
     position = rm.Position(
         symbol=spec.symbol if spec else f"{coin}/{SETTLE}:{SETTLE}",
-        kind="linear", size=size, entry_price=positive(entry.get("entryPx"), f"{what} entryPx"),
-        mark_price=mark, margin_mode="isolated" if isolated else "cross",
+        kind="linear",
+        size=size,
+        entry_price=positive(entry.get("entryPx"), f"{what} entryPx"),
+        mark_price=mark,
+        margin_mode="isolated" if isolated else "cross",
         # Not in the answer: Hyperliquid's maintenance margin is half the initial margin at the
         # asset's maximum leverage. Assets on a tiered margin table lower maxLeverage with size;
         # the row's maxLeverage is the one in force, and crossMaintenanceMarginUsed is the check.
@@ -73,8 +79,9 @@ def _position(entry: Mapping[str, Any], specs: Mapping[str, ContractSpec]
     return position, upnl
 
 
-def snapshot_from_state(state: Any, specs: Mapping[str, ContractSpec] | None = None
-                        ) -> tuple[rm.AccountSnapshot, list[str]]:
+def snapshot_from_state(
+    state: Any, specs: Mapping[str, ContractSpec] | None = None
+) -> tuple[rm.AccountSnapshot, list[str]]:
     """A Hyperliquid perpetuals account from its ``clearinghouseState``: (snapshot, notes).
 
     The cross pool's wallet is the cross account value less the cross positions' P&L as
@@ -106,19 +113,24 @@ def snapshot_from_state(state: Any, specs: Mapping[str, ContractSpec] | None = N
     summary = state.get("marginSummary") if isinstance(state.get("marginSummary"), Mapping) else {}
     wallet, debts = settle_cash(account_value - cross_upnl, SETTLE)
     snapshot = rm.AccountSnapshot(
-        venue="hyperliquid", settle=SETTLE, wallet_balance=wallet, liabilities=debts,
+        venue="hyperliquid",
+        settle=SETTLE,
+        wallet_balance=wallet,
+        liabilities=debts,
         positions=tuple(positions),
         reported=reported(
             account_value=account_value,
-            cross_maintenance_margin_used=opt_num(state.get("crossMaintenanceMarginUsed"),
-                                                  "crossMaintenanceMarginUsed"),
-            total_margin_used=opt_num(cross_summary.get("totalMarginUsed"),
-                                      "crossMarginSummary.totalMarginUsed"),
-            total_notional=opt_num(cross_summary.get("totalNtlPos"),
-                                   "crossMarginSummary.totalNtlPos"),
+            cross_maintenance_margin_used=opt_num(
+                state.get("crossMaintenanceMarginUsed"), "crossMaintenanceMarginUsed"
+            ),
+            total_margin_used=opt_num(
+                cross_summary.get("totalMarginUsed"), "crossMarginSummary.totalMarginUsed"
+            ),
+            total_notional=opt_num(
+                cross_summary.get("totalNtlPos"), "crossMarginSummary.totalNtlPos"
+            ),
             withdrawable=opt_num(state.get("withdrawable"), "withdrawable"),
-            total_account_value=opt_num(summary.get("accountValue"),
-                                        "marginSummary.accountValue"),
+            total_account_value=opt_num(summary.get("accountValue"), "marginSummary.accountValue"),
         ),
     )
     return snapshot, []
@@ -130,8 +142,9 @@ def hyperliquid_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[s
     for market in (markets or {}).values():
         if not market.get("swap"):
             continue
-        coin = (market.get("info") or {}).get("name") or market.get("baseName") or market.get(
-            "base")
+        coin = (
+            (market.get("info") or {}).get("name") or market.get("baseName") or market.get("base")
+        )
         if coin:
             specs[str(coin)] = ContractSpec(symbol=str(market["symbol"]))
     return specs
@@ -149,8 +162,13 @@ PUBLIC_ADDRESS_NOTE = (
 
 @register
 class HyperliquidAdapter(VenueAdapter):
-    info = VenueInfo(venue="hyperliquid", ccxt_id="hyperliquid", label="Hyperliquid",
-                     needs_secret=False, needs_wallet_address=True)
+    info = VenueInfo(
+        venue="hyperliquid",
+        ccxt_id="hyperliquid",
+        label="Hyperliquid",
+        needs_secret=False,
+        needs_wallet_address=True,
+    )
     read_methods: ClassVar[frozenset[str]] = frozenset({"public_post_info"})
     # Every read is POST /info; orders, transfers and withdrawals are POST /exchange (signed),
     # which is not on the list.
@@ -177,17 +195,21 @@ class HyperliquidAdapter(VenueAdapter):
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         address = check_wallet_address(ctx.wallet_address)
         state = await client.public_post_info({"type": "clearinghouseState", "user": address})
-        specs = await ctx.shared.cached("coin_specs", SPECS_TTL,
-                                        partial(_load_specs, client.markets))
+        specs = await ctx.shared.cached(
+            "coin_specs", SPECS_TTL, partial(_load_specs, client.markets)
+        )
         snapshot, notes = snapshot_from_state(state, specs)
         return finish(snapshot, notes)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         check_wallet_address(ctx.wallet_address)
-        return KeyCheck(ok=True, can_report_rights=True, rights=frozenset({RIGHT_READ}),
-                        message=PUBLIC_ADDRESS_NOTE)
+        return KeyCheck(
+            ok=True,
+            can_report_rights=True,
+            rights=frozenset({RIGHT_READ}),
+            message=PUBLIC_ADDRESS_NOTE,
+        )
 
 
-async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None
-                      ) -> dict[str, ContractSpec]:
+async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, ContractSpec]:
     return hyperliquid_specs(markets)

@@ -47,25 +47,36 @@ def _result(response: Any, what: str) -> Any:
 @register
 class KrakenAdapter(VenueAdapter):
     info = VenueInfo(venue="kraken", ccxt_id="kraken", label="Kraken (spot margin)")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "private_post_tradebalance", "private_post_openpositions", "private_post_balanceex",
-        "fetch_tickers",
-    })
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "private_post_tradebalance",
+            "private_post_openpositions",
+            "private_post_balanceex",
+            "fetch_tickers",
+        }
+    )
     read_endpoints = endpoints(
-        "public GET AssetPairs", "public GET Assets", "public GET Ticker", "public GET Time",
-        "private POST TradeBalance", "private POST OpenPositions", "private POST BalanceEx",
+        "public GET AssetPairs",
+        "public GET Assets",
+        "public GET Ticker",
+        "public GET Time",
+        "private POST TradeBalance",
+        "private POST OpenPositions",
+        "private POST BalanceEx",
     )
     # Kraken's public limit is about one call a second per IP; private calls are metered per key.
     requests_per_second = 15.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         # Sequential on purpose: the hub holds the key's lock and nonces must arrive in order.
-        trade = _result(await client.private_post_tradebalance({"asset": SETTLE_ASSET}),
-                        "TradeBalance")
+        trade = _result(
+            await client.private_post_tradebalance({"asset": SETTLE_ASSET}), "TradeBalance"
+        )
         if not isinstance(trade, dict):
             raise bad_response("Kraken TradeBalance: result is not an object")
         raw_positions = _result(
-            await client.private_post_openpositions({"docalcs": "true"}), "OpenPositions")
+            await client.private_post_openpositions({"docalcs": "true"}), "OpenPositions"
+        )
         balances = _result(await client.private_post_balanceex(), "BalanceEx")
         if not isinstance(balances, dict):
             raise bad_response("Kraken BalanceEx: result is not an object")
@@ -92,16 +103,22 @@ class KrakenAdapter(VenueAdapter):
         if abs(priced_tb - reported_tb) > TB_TOLERANCE * max(abs(reported_tb), 1.0):
             # Kraken's own valuation differs from the prices we read (stale ticker, an asset we
             # cannot price): say so, the user sees both figures.
-            notes.append(f"Kraken values the collateral at {reported_tb:,.2f} {SETTLE}; "
-                         f"today's prices here give {priced_tb:,.2f} {SETTLE}.")
+            notes.append(
+                f"Kraken values the collateral at {reported_tb:,.2f} {SETTLE}; "
+                f"today's prices here give {priced_tb:,.2f} {SETTLE}."
+            )
         positions = [self._position(client, row, prices, notes) for row in position_rows]
         positions = [p for p in positions if p is not None]
 
         thresholds = self._thresholds(client, positions)
         margin_level = opt_num(trade.get("ml"), "TradeBalance.ml")
         snapshot = rm.AccountSnapshot(
-            venue="kraken", settle=SETTLE, wallet_balance=wallet, positions=tuple(positions),
-            assets=tuple(assets), thresholds=thresholds,
+            venue="kraken",
+            settle=SETTLE,
+            wallet_balance=wallet,
+            positions=tuple(positions),
+            assets=tuple(assets),
+            thresholds=thresholds,
             reported=reported(
                 margin_level=None if margin_level is None else margin_level / 100.0,
                 equity=num(trade.get("e"), "TradeBalance.e"),
@@ -116,16 +133,25 @@ class KrakenAdapter(VenueAdapter):
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         # A query the bot needs anyway: it proves the key exists and may "Query Funds".
         _result(await client.private_post_tradebalance({"asset": SETTLE_ASSET}), "TradeBalance")
-        return KeyCheck(ok=True, can_report_rights=False, rights=frozenset({"read"}),
-                        message=QUERY_ONLY_KEY_HELP)
+        return KeyCheck(
+            ok=True,
+            can_report_rights=False,
+            rights=frozenset({"read"}),
+            message=QUERY_ONLY_KEY_HELP,
+        )
 
     # --- pieces -------------------------------------------------------------------------------
 
     def _code(self, client: ReadOnlyClient, asset_id: str) -> str:
         return str(client.safe_currency_code(asset_id))
 
-    async def _usd_prices(self, client: ReadOnlyClient, ctx: ReadContext,
-                          balances: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, float]:
+    async def _usd_prices(
+        self,
+        client: ReadOnlyClient,
+        ctx: ReadContext,
+        balances: dict[str, Any],
+        rows: list[dict[str, Any]],
+    ) -> dict[str, float]:
         """USD price per currency code for every non-USD asset the account holds or trades."""
         codes = {self._code(client, a) for a in balances if not a.endswith(EARN_SUFFIXES)}
         for row in rows:
@@ -142,8 +168,13 @@ class KrakenAdapter(VenueAdapter):
             return prices
         # One ticker request per exchange per cycle, shared by every Kraken account; the symbol
         # list (a scan of ~1,000 markets) is built only when the cache is refreshed, not per poll.
-        tickers = await ctx.shared.cached("tickers", TICKER_TTL, lambda: client.fetch_tickers(
-            sorted(s for s in client.markets if s.endswith("/" + SETTLE))))
+        tickers = await ctx.shared.cached(
+            "tickers",
+            TICKER_TTL,
+            lambda: client.fetch_tickers(
+                sorted(s for s in client.markets if s.endswith("/" + SETTLE))
+            ),
+        )
         for symbol in symbols:
             ticker = tickers.get(symbol) or {}
             last = ticker.get("last") or ticker.get("close")
@@ -151,14 +182,17 @@ class KrakenAdapter(VenueAdapter):
                 prices[symbol.split("/")[0]] = positive(last, f"Ticker {symbol}")
         return prices
 
-    def _collateral(self, client: ReadOnlyClient, balances: dict[str, Any],
-                    prices: dict[str, float]) -> tuple[float, list[rm.Asset], set[str]]:
+    def _collateral(
+        self, client: ReadOnlyClient, balances: dict[str, Any], prices: dict[str, float]
+    ) -> tuple[float, list[rm.Asset], set[str]]:
         wallet = 0.0
         assets: list[rm.Asset] = []
         left_out: set[str] = set()
         for asset_id, entry in balances.items():
-            amount = num(entry.get("balance") if isinstance(entry, dict) else entry,
-                         f"BalanceEx.{asset_id}.balance")
+            amount = num(
+                entry.get("balance") if isinstance(entry, dict) else entry,
+                f"BalanceEx.{asset_id}.balance",
+            )
             if amount == 0:
                 continue
             if asset_id.endswith(EARN_SUFFIXES):
@@ -173,8 +207,10 @@ class KrakenAdapter(VenueAdapter):
                 left_out.add(asset_id)
                 continue
             currency = (client.currencies or {}).get(code) or {}
-            collateral_value = opt_num((currency.get("info") or {}).get("collateral_value"),
-                                       f"Assets.{asset_id}.collateral_value")
+            collateral_value = opt_num(
+                (currency.get("info") or {}).get("collateral_value"),
+                f"Assets.{asset_id}.collateral_value",
+            )
             haircut = 0.0 if collateral_value is None else max(0.0, 1.0 - collateral_value)
             assets.append(rm.Asset(asset=code, amount=amount, price=price, haircut=haircut))
         return wallet, assets, left_out
@@ -185,8 +221,13 @@ class KrakenAdapter(VenueAdapter):
             raise bad_response(f"Kraken position on unknown pair {str(pair)[:20]!r}")
         return found[0] if isinstance(found, list) else found
 
-    def _position(self, client: ReadOnlyClient, row: dict[str, Any], prices: dict[str, float],
-                  notes: list[str]) -> rm.Position | None:
+    def _position(
+        self,
+        client: ReadOnlyClient,
+        row: dict[str, Any],
+        prices: dict[str, float],
+        notes: list[str],
+    ) -> rm.Position | None:
         market = self._market(client, row.get("pair"))
         symbol = market["symbol"]
         volume = positive(row.get("vol"), f"OpenPositions {symbol} vol")
@@ -215,20 +256,26 @@ class KrakenAdapter(VenueAdapter):
             if rate is None:
                 raise bad_response(f"Kraken: no {market['quote']}/{SETTLE} price for {symbol}")
             quote_rate = rate
-            notes.append(f"{symbol} is valued in {SETTLE} at today's "
-                         f"{market['quote']}/{SETTLE} rate.")
+            notes.append(
+                f"{symbol} is valued in {SETTLE} at today's {market['quote']}/{SETTLE} rate."
+            )
         return rm.Position(
-            symbol=symbol, kind="spot_margin", size=remaining if long else -remaining,
-            entry_price=entry * quote_rate, mark_price=mark * quote_rate,
+            symbol=symbol,
+            kind="spot_margin",
+            size=remaining if long else -remaining,
+            entry_price=entry * quote_rate,
+            mark_price=mark * quote_rate,
             # Longs borrow quote: margin fixed in quote. Shorts borrow base: revalued at mark.
             used_margin=margin * quote_rate if long else margin / entry,
             used_margin_in="quote" if long else "base",
-            leverage=cost / margin, opened_at=opt_num(row.get("time"), f"{symbol} time"),
+            leverage=cost / margin,
+            opened_at=opt_num(row.get("time"), f"{symbol} time"),
             reported=reported(unrealized_pnl=None if net is None else net * quote_rate),
         )
 
-    def _thresholds(self, client: ReadOnlyClient,
-                    positions: list[rm.Position]) -> rm.Thresholds | None:
+    def _thresholds(
+        self, client: ReadOnlyClient, positions: list[rm.Position]
+    ) -> rm.Thresholds | None:
         """AssetPairs' own margin_call/margin_stop, only where they differ from the profile."""
         profile = profile_for("kraken")
         calls, stops = set(), set()
@@ -244,6 +291,7 @@ class KrakenAdapter(VenueAdapter):
         call = max(calls) if calls else None
         stop = max(stops) if stops else None
         if (call is None or abs(call - profile.margin_call) < 1e-9) and (
-                stop is None or abs(stop - profile.liquidation) < 1e-9):
+            stop is None or abs(stop - profile.liquidation) < 1e-9
+        ):
             return None
         return rm.Thresholds(margin_call=call, liquidation=stop)

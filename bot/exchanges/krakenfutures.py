@@ -32,8 +32,9 @@ def _success(body: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(body, Mapping):
         raise bad_response(f"Kraken Futures {what}: the answer is not a JSON object")
     if body.get("result") != "success":
-        raise bad_response(f"Kraken Futures {what}: result {body.get('result')!r} "
-                           f"({str(body.get('error'))[:80]})")
+        raise bad_response(
+            f"Kraken Futures {what}: result {body.get('result')!r} ({str(body.get('error'))[:80]})"
+        )
     return body
 
 
@@ -59,8 +60,9 @@ def mark_prices(tickers_body: Any) -> dict[str, float]:
     for ticker in tickers:
         mark = ticker.get("markPrice") if isinstance(ticker, Mapping) else None
         if mark not in (None, ""):
-            marks[str(ticker.get("symbol", "")).upper()] = num(mark, f"{ticker.get('symbol')} "
-                                                                     "markPrice")
+            marks[str(ticker.get("symbol", "")).upper()] = num(
+                mark, f"{ticker.get('symbol')} markPrice"
+            )
     return marks
 
 
@@ -74,9 +76,12 @@ def margin_tiers(instrument_info: Mapping[str, Any]) -> tuple[rm.Tier, ...]:
     levels = instrument_info.get("marginLevels") or []
     symbol = instrument_info.get("symbol")
     return cumulative_tiers(
-        (num(level.get("numNonContractUnits", level.get("contracts")), f"{symbol} margin band"),
-         num(level.get("maintenanceMargin"), f"{symbol} maintenanceMargin"))
-        for level in levels)
+        (
+            num(level.get("numNonContractUnits", level.get("contracts")), f"{symbol} margin band"),
+            num(level.get("maintenanceMargin"), f"{symbol} maintenanceMargin"),
+        )
+        for level in levels
+    )
 
 
 def _collateral(flex: Mapping[str, Any]) -> list[rm.Asset]:
@@ -92,13 +97,15 @@ def _collateral(flex: Mapping[str, Any]) -> list[rm.Asset]:
         if price <= 0:
             raise bad_response(f"Kraken Futures {code}: USD price {price:g} is not positive")
         haircut = min(max(1.0 - collateral / value, 0.0), 0.99) if value > 0 else 0.0
-        assets.append(rm.Asset(asset=str(code).upper(), amount=quantity, price=price,
-                               haircut=haircut))
+        assets.append(
+            rm.Asset(asset=str(code).upper(), amount=quantity, price=price, haircut=haircut)
+        )
     return assets
 
 
-def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec],
-              marks: Mapping[str, float]) -> rm.Position | None:
+def _position(
+    row: Mapping[str, Any], specs: Mapping[str, ContractSpec], marks: Mapping[str, float]
+) -> rm.Position | None:
     market_id = str(row.get("symbol") or "")
     what = f"Kraken Futures position {market_id}"
     size = opt_num(row.get("size"), f"{what} size")
@@ -124,10 +131,16 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec],
         # fixed leverage is the best estimate (extra margin added later is not seen).
         isolated_margin = abs(signed) * spec.contract_size * entry / leverage
     return rm.Position(
-        symbol=spec.symbol, kind="linear", size=signed, entry_price=entry, mark_price=mark,
+        symbol=spec.symbol,
+        kind="linear",
+        size=signed,
+        entry_price=entry,
+        mark_price=mark,
         contract_size=spec.contract_size,
         margin_mode="isolated" if leverage else "cross",
-        tiers=spec.tiers, isolated_margin=isolated_margin, leverage=leverage,
+        tiers=spec.tiers,
+        isolated_margin=isolated_margin,
+        leverage=leverage,
         reported=reported(
             unrealized_funding=opt_num(row.get("unrealizedFunding"), f"{what} funding"),
             unrealized_pnl=opt_num(row.get("unrealizedPnl"), f"{what} unrealizedPnl"),
@@ -158,8 +171,10 @@ def snapshot_from_bodies(
     for row in rows:
         market_id = str(row.get("symbol") or "")
         if not market_id.lower().startswith("pf_"):
-            notes.append(f"{market_id.upper()} uses its own single-collateral margin account "
-                         "and is not part of the multi-collateral wallet watched here.")
+            notes.append(
+                f"{market_id.upper()} uses its own single-collateral margin account "
+                "and is not part of the multi-collateral wallet watched here."
+            )
             continue
         position = _position(row, specs, marks)
         if position is not None:
@@ -173,13 +188,19 @@ def snapshot_from_bodies(
     if collateral_value is not None:
         unlisted = collateral_value - sum(a.amount * a.price * (1 - a.haircut) for a in assets)
         if abs(unlisted) > max(0.005 * abs(collateral_value), 0.01):
-            notes.append(f"{unlisted:,.2f} USD of Kraken's collateral value is not itemised by "
-                         "currency; it is counted at face value and does not move with prices.")
+            notes.append(
+                f"{unlisted:,.2f} USD of Kraken's collateral value is not itemised by "
+                "currency; it is counted at face value and does not move with prices."
+            )
     # Unrealised funding is owed or due now: it counts in Kraken's portfolio value.
     wallet, debts = settle_cash(funding + unlisted, "USD")
     snapshot = rm.AccountSnapshot(
-        venue="krakenfutures", settle="USD", wallet_balance=wallet, liabilities=debts,
-        positions=tuple(positions), assets=tuple(assets),
+        venue="krakenfutures",
+        settle="USD",
+        wallet_balance=wallet,
+        liabilities=debts,
+        positions=tuple(positions),
+        assets=tuple(assets),
         reported=reported(
             margin_equity=opt_num(flex.get("marginEquity"), "marginEquity"),
             maintenance_margin=opt_num(flex.get("maintenanceMargin"), "maintenanceMargin"),
@@ -187,8 +208,9 @@ def snapshot_from_bodies(
             portfolio_value=opt_num(flex.get("portfolioValue"), "portfolioValue"),
             collateral_value=opt_num(flex.get("collateralValue"), "collateralValue"),
             available_margin=opt_num(flex.get("availableMargin"), "availableMargin"),
-            total_unrealized_as_margin=opt_num(flex.get("totalUnrealizedAsMargin"),
-                                               "totalUnrealizedAsMargin"),
+            total_unrealized_as_margin=opt_num(
+                flex.get("totalUnrealizedAsMargin"), "totalUnrealizedAsMargin"
+            ),
         ),
     )
     return snapshot, notes
@@ -205,8 +227,10 @@ def flex_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Con
         info = market.get("info") or {}
         size = market.get("contractSize")
         specs[market_id.upper()] = ContractSpec(
-            symbol=str(market["symbol"]), contract_size=float(size) if size else 1.0,
-            tiers=margin_tiers(info) if info.get("marginLevels") else ())
+            symbol=str(market["symbol"]),
+            contract_size=float(size) if size else 1.0,
+            tiers=margin_tiers(info) if info.get("marginLevels") else (),
+        )
     return specs
 
 
@@ -224,14 +248,21 @@ READ_ONLY_KEY_HELP = (
 
 @register
 class KrakenFuturesAdapter(VenueAdapter):
-    info = VenueInfo(venue="krakenfutures", ccxt_id="krakenfutures",
-                     label="Kraken Futures (multi-collateral)")
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "private_get_accounts", "private_get_openpositions", "public_get_tickers",
-    })
+    info = VenueInfo(
+        venue="krakenfutures", ccxt_id="krakenfutures", label="Kraken Futures (multi-collateral)"
+    )
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "private_get_accounts",
+            "private_get_openpositions",
+            "public_get_tickers",
+        }
+    )
     read_endpoints = endpoints(
-        "public GET instruments", "public GET tickers",
-        "private GET accounts", "private GET openpositions",
+        "public GET instruments",
+        "public GET tickers",
+        "private GET accounts",
+        "private GET openpositions",
     )
     # Kraken Futures: 500 cost units per 10 s per key on /derivatives; accounts costs 2.
     requests_per_second = 20.0
@@ -250,24 +281,27 @@ class KrakenFuturesAdapter(VenueAdapter):
         marks: Mapping[str, float] = {}
         if rows:
             # Marks are public and the same for every account: one request per cycle.
-            marks = await ctx.shared.cached("marks", TICKER_TTL,
-                                            partial(_load_marks, client))
-        specs = await ctx.shared.cached("flex_specs", SPECS_TTL,
-                                        partial(_load_specs, client.markets))
+            marks = await ctx.shared.cached("marks", TICKER_TTL, partial(_load_marks, client))
+        specs = await ctx.shared.cached(
+            "flex_specs", SPECS_TTL, partial(_load_specs, client.markets)
+        )
         snapshot, notes = snapshot_from_bodies(accounts, positions, specs, marks)
         return finish(snapshot, notes)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         # A read the bot needs anyway proves the key exists and may read the wallets.
         flex_account(await client.private_get_accounts())
-        return KeyCheck(ok=True, can_report_rights=False, rights=frozenset({RIGHT_READ}),
-                        message=READ_ONLY_KEY_HELP)
+        return KeyCheck(
+            ok=True,
+            can_report_rights=False,
+            rights=frozenset({RIGHT_READ}),
+            message=READ_ONLY_KEY_HELP,
+        )
 
 
 async def _load_marks(client: ReadOnlyClient) -> dict[str, float]:
     return mark_prices(await client.public_get_tickers())
 
 
-async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None
-                      ) -> dict[str, ContractSpec]:
+async def _load_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, ContractSpec]:
     return flex_specs(markets)

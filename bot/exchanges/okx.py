@@ -50,8 +50,9 @@ def account_config(config_body: Any) -> Mapping[str, Any]:
     return rows[0]
 
 
-def _multi_currency_collateral(account: Mapping[str, Any]
-                               ) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
+def _multi_currency_collateral(
+    account: Mapping[str, Any],
+) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
     """Each currency's cash at its USD price, discounted as OKX discounted it.
 
     ``disEq / eqUsd`` is the currency's effective discount rate (OKX tiers it by amount, so it
@@ -75,9 +76,14 @@ def _multi_currency_collateral(account: Mapping[str, Any]
             raise bad_response(f"OKX {ccy}: no USD price can be read from eq and eqUsd")
         price = equity_usd / equity
         if cash < 0:
-            liabilities.append(rm.Liability(
-                asset=ccy, amount=-cash, price=price,
-                interest=opt_num(row.get("interest"), f"{ccy} interest") or 0.0))
+            liabilities.append(
+                rm.Liability(
+                    asset=ccy,
+                    amount=-cash,
+                    price=price,
+                    interest=opt_num(row.get("interest"), f"{ccy} interest") or 0.0,
+                )
+            )
             continue
         discounted = opt_num(row.get("disEq"), f"{ccy} disEq")
         haircut = 0.0
@@ -114,8 +120,13 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
         rate = rate_from_margin(maintenance, size, contract_size, mark, what)
     isolated = row.get("mgnMode") == "isolated"
     return rm.Position(
-        symbol=spec.symbol, kind="linear", size=size, entry_price=entry, mark_price=mark,
-        contract_size=contract_size, margin_mode="isolated" if isolated else "cross",
+        symbol=spec.symbol,
+        kind="linear",
+        size=size,
+        entry_price=entry,
+        mark_price=mark,
+        contract_size=contract_size,
+        margin_mode="isolated" if isolated else "cross",
         maintenance_rate=rate,
         isolated_margin=num(row.get("margin"), f"{what} margin") if isolated else None,
         leverage=opt_num(row.get("lever"), f"{what} lever"),
@@ -130,8 +141,9 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
     )
 
 
-def _with_liquidation_fees(positions: list[rm.Position], account: Mapping[str, Any],
-                           notes: list[str]) -> list[rm.Position]:
+def _with_liquidation_fees(
+    positions: list[rm.Position], account: Mapping[str, Any], notes: list[str]
+) -> list[rm.Position]:
     """Cross legs with OKX's liquidation fee folded into their maintenance rate.
 
     OKX's ``mgnRatio`` is ``adjEq / (mmr + fees)``: the fee of closing the positions sits in the
@@ -146,19 +158,24 @@ def _with_liquidation_fees(positions: list[rm.Position], account: Mapping[str, A
     if not cross or not adj_eq or not ratio or total_mm is None or ratio <= 0:
         return positions
     fees = adj_eq / ratio - total_mm
-    legs_mm = sum(abs(p.size) * p.contract_size * p.mark_price * (p.maintenance_rate or 0.0)
-                  for p in cross)
+    legs_mm = sum(
+        abs(p.size) * p.contract_size * p.mark_price * (p.maintenance_rate or 0.0) for p in cross
+    )
     if total_mm - legs_mm > max(0.01 * total_mm, 0.01):
-        notes.append(f"{total_mm - legs_mm:,.2f} USD of OKX's maintenance margin belongs to no "
-                     "position (borrowing or open orders) and is not in the positions' figures.")
+        notes.append(
+            f"{total_mm - legs_mm:,.2f} USD of OKX's maintenance margin belongs to no "
+            "position (borrowing or open orders) and is not in the positions' figures."
+        )
     notional = sum(abs(p.size) * p.contract_size * p.mark_price for p in cross)
     if fees <= 0 or notional <= 0:
         return positions
     if fees / notional > MAX_FEE_RATE:
         # More than any taker fee: OKX's ratio counts requirements no position row carries.
-        notes.append(f"OKX's margin ratio implies costs of {fees / notional:.2%} of the "
-                     "positions' notional, more than a closing fee; the ratio shown is built "
-                     "from the positions alone.")
+        notes.append(
+            f"OKX's margin ratio implies costs of {fees / notional:.2%} of the "
+            "positions' notional, more than a closing fee; the ratio shown is built "
+            "from the positions alone."
+        )
         return positions
     out = []
     for p in positions:
@@ -185,8 +202,10 @@ def snapshot_from_bodies(
     """
     mode = ACCOUNT_MODES.get(str(account_level))
     if mode in (None, "spot"):
-        raise bad_response("OKX spot-mode accounts (acctLv 1) have no margin to watch; switch "
-                           "the account to single-currency or multi-currency margin")
+        raise bad_response(
+            "OKX spot-mode accounts (acctLv 1) have no margin to watch; switch "
+            "the account to single-currency or multi-currency margin"
+        )
     rows = _data(balance_body, "account/balance")
     if not rows:
         raise bad_response("OKX account/balance: no account row")
@@ -203,8 +222,10 @@ def snapshot_from_bodies(
         if position is None:
             continue
         if mode == "futures" and row.get("ccy") != settle and position.margin_mode == "cross":
-            notes.append(f"{position.symbol} is margined in {row.get('ccy')}, not {settle}: "
-                         "it is judged in that currency's own pool and left out here.")
+            notes.append(
+                f"{position.symbol} is margined in {row.get('ccy')}, not {settle}: "
+                "it is judged in that currency's own pool and left out here."
+            )
             continue
         positions.append(position)
 
@@ -213,7 +234,8 @@ def snapshot_from_bodies(
         if detail is None:
             raise bad_response(f"OKX account/balance: no {settle} balance in details")
         snapshot = rm.AccountSnapshot(
-            venue="okx", settle=settle,
+            venue="okx",
+            settle=settle,
             wallet_balance=num(detail.get("cashBal"), f"{settle} cashBal"),
             positions=tuple(positions),
             reported=reported(
@@ -231,8 +253,12 @@ def snapshot_from_bodies(
     notes.extend(collateral_notes)
     positions = _with_liquidation_fees(positions, account, notes)
     snapshot = rm.AccountSnapshot(
-        venue="okx", settle="USD", wallet_balance=0.0,
-        positions=tuple(positions), assets=tuple(assets), liabilities=tuple(liabilities),
+        venue="okx",
+        settle="USD",
+        wallet_balance=0.0,
+        positions=tuple(positions),
+        assets=tuple(assets),
+        liabilities=tuple(liabilities),
         reported=reported(
             mgn_ratio=opt_num(account.get("mgnRatio"), "mgnRatio"),
             adj_eq=opt_num(account.get("adjEq"), "adjEq"),
@@ -275,13 +301,18 @@ def key_rights(config_body: Any) -> frozenset[str]:
 @register
 class OkxAdapter(VenueAdapter):
     info = VenueInfo(venue="okx", ccxt_id="okx", label="OKX", needs_passphrase=True)
-    read_methods: ClassVar[frozenset[str]] = frozenset({
-        "private_get_account_config", "private_get_account_balance",
-        "private_get_account_positions",
-    })
+    read_methods: ClassVar[frozenset[str]] = frozenset(
+        {
+            "private_get_account_config",
+            "private_get_account_balance",
+            "private_get_account_positions",
+        }
+    )
     read_endpoints = endpoints(
-        "public GET public/instruments", "public GET public/time",
-        "private GET account/config", "private GET account/balance",
+        "public GET public/instruments",
+        "public GET public/time",
+        "private GET account/config",
+        "private GET account/balance",
         "private GET account/positions",
     )
     ccxt_options = CCXT_OPTIONS
@@ -295,8 +326,9 @@ class OkxAdapter(VenueAdapter):
             client.options[_LEVEL_OPTION] = level
         balance = await client.private_get_account_balance()
         positions = await client.private_get_account_positions()
-        specs = await ctx.shared.cached("contract_specs", SPECS_TTL,
-                                        partial(shared_specs, client.markets))
+        specs = await ctx.shared.cached(
+            "contract_specs", SPECS_TTL, partial(shared_specs, client.markets)
+        )
         snapshot, notes = snapshot_from_bodies(balance, positions, specs, account_level=level)
         return finish(snapshot, notes)
 
@@ -307,8 +339,15 @@ class OkxAdapter(VenueAdapter):
         dangerous = sorted(r for r in rights if r != RIGHT_READ)
         if dangerous:
             named = ", ".join(DANGEROUS_RIGHTS.get(r, r) for r in dangerous)
-            return KeyCheck(ok=False, can_report_rights=True, rights=rights, message=(
-                f"This OKX key allows {named}. marginwatch only reads; a key that can trade or "
-                f"withdraw is refused. {READ_ONLY_KEY_HELP}"))
-        return KeyCheck(ok=True, can_report_rights=True, rights=rights,
-                        message="Read-only OKX key accepted.")
+            return KeyCheck(
+                ok=False,
+                can_report_rights=True,
+                rights=rights,
+                message=(
+                    f"This OKX key allows {named}. marginwatch only reads; a key that can trade or "
+                    f"withdraw is refused. {READ_ONLY_KEY_HELP}"
+                ),
+            )
+        return KeyCheck(
+            ok=True, can_report_rights=True, rights=rights, message="Read-only OKX key accepted."
+        )

@@ -10,7 +10,13 @@ from .types import VenueInfo
 
 # Modules that hold adapters. A module missing from a build is skipped, not fatal.
 VENUE_MODULES = (
-    "kraken", "binance", "binance_futures", "bybit", "okx", "krakenfutures", "hyperliquid",
+    "kraken",
+    "binance",
+    "binance_futures",
+    "bybit",
+    "okx",
+    "krakenfutures",
+    "hyperliquid",
     "generic",
 )
 

@@ -16,7 +16,8 @@ from .types import AccountRead, Credentials
 # The simulator serves recorded bodies without checking keys, but ccxt still signs: any
 # well-formed credentials do (Kraken wants a base64 secret).
 REPLAY_CREDENTIALS = Credentials(
-    api_key="replay-key", secret=base64.b64encode(b"replay-secret").decode(),
+    api_key="replay-key",
+    secret=base64.b64encode(b"replay-secret").decode(),
     passphrase="replay-passphrase",
     wallet_address="0x0000000000000000000000000000000000000001",
 )
@@ -33,11 +34,13 @@ def load_recording(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise RecordingError(f"cannot read recording {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise RecordingError(f"recording {path} is not JSON (line {exc.lineno}: {exc.msg})"
-                             ) from None
+        raise RecordingError(
+            f"recording {path} is not JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
     if not isinstance(data, dict) or not data:
-        raise RecordingError(f"recording {path} must be a JSON object of "
-                             "\"METHOD /path\": response body")
+        raise RecordingError(
+            f'recording {path} must be a JSON object of "METHOD /path": response body'
+        )
     return data
 
 
@@ -51,13 +54,18 @@ async def replay(venue: str, recording: Mapping[str, Any]) -> AccountRead:
         sim.load_recording(venue, recording)
     except ValueError as exc:
         raise RecordingError(str(exc)) from None
-    async with sim, ExchangeHub(base_urls={venue: sim.base_url(venue)},
-                                requests_per_second={venue: 0.0}) as hub:
+    async with (
+        sim,
+        ExchangeHub(
+            base_urls={venue: sim.base_url(venue)}, requests_per_second={venue: 0.0}
+        ) as hub,
+    ):
         try:
             return await hub.read_account(venue, REPLAY_CREDENTIALS)
         except ExchangeReadError:
             if sim.missing:
                 missing = ", ".join(f"'{key}'" for key in dict.fromkeys(sim.missing))
-                raise RecordingError(f"the recording has no response for {missing}, which "
-                                     f"the {venue} read needs") from None
+                raise RecordingError(
+                    f"the recording has no response for {missing}, which the {venue} read needs"
+                ) from None
             raise

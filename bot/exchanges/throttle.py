@@ -41,8 +41,11 @@ class Backoff:
     def fail(self, state: str, retry_after: float | None) -> float:
         self.failures += 1
         self.state = state
-        delay = retry_after if retry_after is not None else min(
-            self.cap, self.base * 2 ** (self.failures - 1))
+        delay = (
+            retry_after
+            if retry_after is not None
+            else min(self.cap, self.base * 2 ** (self.failures - 1))
+        )
         self.until = time.monotonic() + delay
         return delay
 

@@ -23,8 +23,11 @@ class Credentials:
     wallet_address: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
-        parts = [name for name in ("api_key", "secret", "passphrase", "wallet_address")
-                 if getattr(self, name)]
+        parts = [
+            name
+            for name in ("api_key", "secret", "passphrase", "wallet_address")
+            if getattr(self, name)
+        ]
         return f"Credentials(<{', '.join(parts) or 'empty'}: redacted>)"
 
     __str__ = __repr__

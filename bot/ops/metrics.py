@@ -86,25 +86,47 @@ class Metrics:
         self.started_at = clock()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.polls = Counter("polls", "Account reads attempted.", namespace=NAMESPACE,
-                             registry=r)
-        self.poll_failures = Counter("poll_failures", "Account reads that failed, by reason.",
-                                     ["reason"], namespace=NAMESPACE, registry=r)
-        self.alerts = Counter("alerts", "Alerts queued for delivery, by level.", ["level"],
-                              namespace=NAMESPACE, registry=r)
-        self.delivery_lag = Histogram("delivery_lag_seconds",
-                                      "Seconds from an alert being queued to its delivery.",
-                                      namespace=NAMESPACE, buckets=DELIVERY_LAG_BUCKETS,
-                                      registry=r)
-        self.outbox_depth = Gauge("outbox_depth", "Messages waiting in the outbox.",
-                                  namespace=NAMESPACE, registry=r)
-        self.accounts = Gauge("accounts", "Linked accounts, by state.", ["state"],
-                              namespace=NAMESPACE, registry=r)
-        self.front_end_up = Gauge("front_end_up", "1 while a chat front end is connected.",
-                                  ["front_end"], namespace=NAMESPACE, registry=r)
-        self.last_poll = Gauge("last_poll_timestamp_seconds",
-                               "Unix time of the latest account read.", namespace=NAMESPACE,
-                               registry=r)
+        self.polls = Counter("polls", "Account reads attempted.", namespace=NAMESPACE, registry=r)
+        self.poll_failures = Counter(
+            "poll_failures",
+            "Account reads that failed, by reason.",
+            ["reason"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.alerts = Counter(
+            "alerts",
+            "Alerts queued for delivery, by level.",
+            ["level"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.delivery_lag = Histogram(
+            "delivery_lag_seconds",
+            "Seconds from an alert being queued to its delivery.",
+            namespace=NAMESPACE,
+            buckets=DELIVERY_LAG_BUCKETS,
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "outbox_depth", "Messages waiting in the outbox.", namespace=NAMESPACE, registry=r
+        )
+        self.accounts = Gauge(
+            "accounts", "Linked accounts, by state.", ["state"], namespace=NAMESPACE, registry=r
+        )
+        self.front_end_up = Gauge(
+            "front_end_up",
+            "1 while a chat front end is connected.",
+            ["front_end"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.last_poll = Gauge(
+            "last_poll_timestamp_seconds",
+            "Unix time of the latest account read.",
+            namespace=NAMESPACE,
+            registry=r,
+        )
         self._last_poll_at: float | None = None
         self._depth = 0
         self._account_counts: dict[str, int] = {}
@@ -169,8 +191,7 @@ class Metrics:
             last, depth = self._last_poll_at, self._depth
             accounts = sum(self._account_counts.values())
             front_ends = dict(self._front_ends)
-        problems = [f"{name} is not connected" for name, up in sorted(front_ends.items())
-                    if not up]
+        problems = [f"{name} is not connected" for name, up in sorted(front_ends.items()) if not up]
         since = None if last is None else max(0.0, now - last)
         if accounts:
             if since is None and now - self.started_at > stale_after:

@@ -37,8 +37,10 @@ def probe(url: str, *, timeout: float = 3.0) -> tuple[bool, str]:
         reason = getattr(exc, "reason", exc)
         return False, f"{url} did not answer: {reason}"
     status = body.get("status", "unknown")
-    line = (f"{status}: outbox {body.get('outbox_depth')}, "
-            f"last poll {body.get('seconds_since_last_poll')}s ago")
+    line = (
+        f"{status}: outbox {body.get('outbox_depth')}, "
+        f"last poll {body.get('seconds_since_last_poll')}s ago"
+    )
     return status == "ok", line
 
 
@@ -55,8 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return EXIT_USAGE
         if not settings.metrics_port:
-            print("MARGINWATCH_METRICS_PORT is not set to a fixed port: nothing to probe",
-                  file=sys.stderr)
+            print(
+                "MARGINWATCH_METRICS_PORT is not set to a fixed port: nothing to probe",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         host = settings.metrics_host
         host = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host

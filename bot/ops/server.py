@@ -22,8 +22,14 @@ class OpsServer:
     ``stale_after`` is how long without an account read counts as stuck (a few poll intervals).
     """
 
-    def __init__(self, metrics: Metrics, *, host: str = DEFAULT_HOST, port: int = 0,
-                 stale_after: float = 180.0) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        stale_after: float = 180.0,
+    ) -> None:
         if not 0 <= port <= 65535:
             raise ValueError(f"the metrics port must be from 0 to 65535, not {port}")
         self.metrics = metrics
@@ -58,8 +64,10 @@ class OpsServer:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise OSError(exc.errno, f"cannot serve metrics on {self.host}:{self.requested_port}: "
-                                     f"{exc.strerror}") from None
+            raise OSError(
+                exc.errno,
+                f"cannot serve metrics on {self.host}:{self.requested_port}: {exc.strerror}",
+            ) from None
         self._runner = runner
         # runner.addresses holds the bound (host, port) pairs: the real port when 0 was asked.
         self.port = int(runner.addresses[0][1])

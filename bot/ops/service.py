@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 class OpsService:
     """The running endpoint: ``url``, ``port``, ``metrics``; ``await stop()`` undoes everything."""
 
-    def __init__(self, server: OpsServer, previous: Metrics,
-                 sampler: asyncio.Task[None] | None) -> None:
+    def __init__(
+        self, server: OpsServer, previous: Metrics, sampler: asyncio.Task[None] | None
+    ) -> None:
         self.server = server
         self.metrics = server.metrics
         self._previous = previous
@@ -47,10 +48,16 @@ class OpsService:
             metrics_module.install(self._previous)
 
 
-async def start_ops_server(*, port: int = 0, host: str = DEFAULT_HOST,
-                           store: StoreLike | None = None, monitor: object | None = None,
-                           metrics: Metrics | None = None, sample_every: float = 5.0,
-                           stale_after: float = 180.0) -> OpsService:
+async def start_ops_server(
+    *,
+    port: int = 0,
+    host: str = DEFAULT_HOST,
+    store: StoreLike | None = None,
+    monitor: object | None = None,
+    metrics: Metrics | None = None,
+    sample_every: float = 5.0,
+    stale_after: float = 180.0,
+) -> OpsService:
     """Install ``metrics`` (a fresh :class:`Metrics` by default), sample the store's gauges every
     ``sample_every`` seconds, and serve /metrics and /healthz on ``host:port`` (0: any port).
 
@@ -70,8 +77,9 @@ async def start_ops_server(*, port: int = 0, host: str = DEFAULT_HOST,
         raise
     sampler = None
     if store is not None:
-        sampler = asyncio.create_task(_sample(chosen, store, sample_every),
-                                      name="marginwatch-ops-sampler")
+        sampler = asyncio.create_task(
+            _sample(chosen, store, sample_every), name="marginwatch-ops-sampler"
+        )
     return OpsService(server, previous, sampler)
 
 

@@ -49,8 +49,13 @@ class SeenRequest:
 class Simulator:
     """A local exchange simulator speaking each venue's REST dialect for the real ccxt client."""
 
-    def __init__(self, scenario: Scenario | Mapping[str, Any] | str | Path | None = None, *,
-                 latency: float = 0.0, timeout_fault_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | Mapping[str, Any] | str | Path | None = None,
+        *,
+        latency: float = 0.0,
+        timeout_fault_seconds: float = 30.0,
+    ) -> None:
         if scenario is None:
             scenario = Scenario()
         elif isinstance(scenario, str | Path):
@@ -79,9 +84,13 @@ class Simulator:
             plugin.prices.update({k: float(v) for k, v in spec.get("prices", {}).items()})
             for account in spec.get("accounts", []):
                 state = dict(account)
-                self.add_account(venue, api_key=state.pop("api_key"),
-                                 secret=state.pop("secret", ""),
-                                 passphrase=state.pop("passphrase", None), **state)
+                self.add_account(
+                    venue,
+                    api_key=state.pop("api_key"),
+                    secret=state.pop("secret", ""),
+                    passphrase=state.pop("passphrase", None),
+                    **state,
+                )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -140,8 +149,15 @@ class Simulator:
         """The plug-in instance of ``venue`` (its accounts and prices)."""
         return self._venue(venue)
 
-    def add_account(self, venue: str, *, api_key: str, secret: str,
-                    passphrase: str | None = None, **account_state: Any) -> None:
+    def add_account(
+        self,
+        venue: str,
+        *,
+        api_key: str,
+        secret: str,
+        passphrase: str | None = None,
+        **account_state: Any,
+    ) -> None:
         self._venue(venue).add_account(api_key, secret, passphrase, **account_state)
 
     def set_price(self, venue: str, symbol: str, price: float) -> None:
@@ -174,8 +190,15 @@ class Simulator:
     def steps_taken(self) -> int:
         return self._step
 
-    def inject_fault(self, venue: str, kind: str, *, count: int = 1,
-                     retry_after: float | None = None, public: bool = False) -> None:
+    def inject_fault(
+        self,
+        venue: str,
+        kind: str,
+        *,
+        count: int = 1,
+        retry_after: float | None = None,
+        public: bool = False,
+    ) -> None:
         """Answer the next ``count`` private requests (``public=True``: any request) of
         ``venue`` with fault ``kind``: one of ``FAULT_KINDS``."""
         if kind not in FAULT_KINDS:
@@ -206,12 +229,16 @@ class Simulator:
             if not path.startswith("/") or method.upper() != method or "?" in path:
                 raise ValueError(f"recording key {key!r} is not 'METHOD /path' (no query)")
             if hashed and field is None:
-                raise ValueError(f"recording key {key!r} names a body kind after '#', but "
-                                 f"{venue} requests are told apart by path alone: use "
-                                 "'METHOD /path'")
+                raise ValueError(
+                    f"recording key {key!r} names a body kind after '#', but "
+                    f"{venue} requests are told apart by path alone: use "
+                    "'METHOD /path'"
+                )
             if hashed and not kind:
-                raise ValueError(f"recording key {key!r} has nothing after '#' (expected "
-                                 f"'METHOD /path#<{field}>')")
+                raise ValueError(
+                    f"recording key {key!r} has nothing after '#' (expected "
+                    f"'METHOD /path#<{field}>')"
+                )
         self._recordings[venue] = dict(recording)
 
     def rewrite(self, venue: str, key: str, change: Callable[[Any], Any] | None) -> None:
@@ -270,29 +297,39 @@ class Simulator:
             if kind is not None:
                 qualified = f"{key}#{kind}"
                 if qualified in recording:
-                    return web.Response(text=json.dumps(recording[qualified]),
-                                        content_type="application/json")
+                    return web.Response(
+                        text=json.dumps(recording[qualified]), content_type="application/json"
+                    )
                 if key not in recording and not plugin.is_public_kind(kind):
                     # Name the qualified key: the plain one would also answer market loading.
                     public, key = False, qualified
             if key in recording:
-                return web.Response(text=json.dumps(recording[key]),
-                                    content_type="application/json")
+                return web.Response(
+                    text=json.dumps(recording[key]), content_type="application/json"
+                )
             if not public:
                 self.missing.append(key)
                 return web.json_response(
-                    {"error": [f"EReplay:recording has no response for '{key}'"],
-                     "code": -9999, "msg": f"recording has no response for '{key}'"},
-                    status=404)
+                    {
+                        "error": [f"EReplay:recording has no response for '{key}'"],
+                        "code": -9999,
+                        "msg": f"recording has no response for '{key}'",
+                    },
+                    status=404,
+                )
         match = await self._routers[venue].resolve(inner)
         if match.http_exception is not None:
-            return web.json_response({"error": f"{venue} simulator: no route {key}"},
-                                     status=match.http_exception.status)
+            return web.json_response(
+                {"error": f"{venue} simulator: no route {key}"}, status=match.http_exception.status
+            )
         response = await match.handler(inner)
         change = self._rewrites.get(venue, {}).get(key)
         if change is not None and isinstance(response, web.Response) and response.text:
-            return web.Response(text=json.dumps(change(json.loads(response.text))),
-                                status=response.status, content_type="application/json")
+            return web.Response(
+                text=json.dumps(change(json.loads(response.text))),
+                status=response.status,
+                content_type="application/json",
+            )
         return response
 
 

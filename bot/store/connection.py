@@ -196,8 +196,10 @@ def _describe(path: Path, exc: sqlite3.Error) -> str:
     if "locked" in text or "busy" in text:
         return f"the database {path} is locked by another process; try again when it is done"
     if "full" in text:
-        return (f"the disk holding the database {path} is full (or the database reached its "
-                "size limit): free some space; the change that failed was not saved")
+        return (
+            f"the disk holding the database {path} is full (or the database reached its "
+            "size limit): free some space; the change that failed was not saved"
+        )
     if "readonly" in text or "unable to open" in text or "attempt to write" in text:
         return f"the database {path} cannot be written: check the path and its permissions"
     if "not a database" in text or "malformed" in text:

@@ -89,8 +89,10 @@ class Outbox:
         # A chat's messages travel together: once one is due, the chat's other waiting ones go
         # with it, so a message that backed off longer never arrives after a newer one.
         claimed = {m.id for m in due}
-        for chat in dict.fromkeys((m.destination.platform, str(m.destination.chat_id),
-                                   _thread(m.destination.thread_id)) for m in list(due)):
+        for chat in dict.fromkeys(
+            (m.destination.platform, str(m.destination.chat_id), _thread(m.destination.thread_id))
+            for m in list(due)
+        ):
             waiting = self._select(
                 "where status = 'pending' and platform = ? and chat_id = ? and thread_id = ? "
                 "and (claimed_until is null or claimed_until <= ?) order by id",

@@ -54,15 +54,27 @@ class Tx:
         db = self.db
         moved = db.execute(
             "UPDATE subscriptions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
-            [new_chat_id, platform, old_chat_id]).rowcount
-        db.execute("UPDATE subscriptions SET community_id = ? WHERE platform = ? "
-                   "AND community_id = ?", [new_chat_id, platform, old_chat_id])
-        db.execute("UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? "
-                   "AND delivered_at IS NULL", [new_chat_id, platform, old_chat_id])
-        db.execute("UPDATE community_settings SET community_id = ? WHERE platform = ? "
-                   "AND community_id = ?", [new_chat_id, platform, old_chat_id])
-        db.execute("UPDATE community_settings SET alert_channel_id = ? WHERE platform = ? "
-                   "AND alert_channel_id = ?", [new_chat_id, platform, old_chat_id])
+            [new_chat_id, platform, old_chat_id],
+        ).rowcount
+        db.execute(
+            "UPDATE subscriptions SET community_id = ? WHERE platform = ? AND community_id = ?",
+            [new_chat_id, platform, old_chat_id],
+        )
+        db.execute(
+            "UPDATE outbox SET chat_id = ? WHERE platform = ? AND chat_id = ? "
+            "AND delivered_at IS NULL",
+            [new_chat_id, platform, old_chat_id],
+        )
+        db.execute(
+            "UPDATE community_settings SET community_id = ? WHERE platform = ? "
+            "AND community_id = ?",
+            [new_chat_id, platform, old_chat_id],
+        )
+        db.execute(
+            "UPDATE community_settings SET alert_channel_id = ? WHERE platform = ? "
+            "AND alert_channel_id = ?",
+            [new_chat_id, platform, old_chat_id],
+        )
         return moved
 
     def delete_account(self, account_id: int) -> Purged:

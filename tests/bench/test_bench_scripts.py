@@ -11,24 +11,63 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 CAPACITY_KEYS = {
-    "variant", "accounts", "interval_s", "intervals", "window_s", "polls", "polls_per_second",
-    "polls_demanded_per_second", "read_failures", "lag_p50_s", "lag_p99_s", "lag_max_s",
-    "cpu_ms_per_poll", "db_ms_per_poll", "db_cpu_ms_per_poll", "db_transactions_per_poll",
-    "rss_baseline_mb", "peak_rss_mb", "memory_per_account_mb", "alerts_queued",
-    "alerts_delivered", "seed_seconds", "load_average_before", "load_average_after",
+    "variant",
+    "accounts",
+    "interval_s",
+    "intervals",
+    "window_s",
+    "polls",
+    "polls_per_second",
+    "polls_demanded_per_second",
+    "read_failures",
+    "lag_p50_s",
+    "lag_p99_s",
+    "lag_max_s",
+    "cpu_ms_per_poll",
+    "db_ms_per_poll",
+    "db_cpu_ms_per_poll",
+    "db_transactions_per_poll",
+    "rss_baseline_mb",
+    "peak_rss_mb",
+    "memory_per_account_mb",
+    "alerts_queued",
+    "alerts_delivered",
+    "seed_seconds",
+    "load_average_before",
+    "load_average_after",
 }
 LATENCY_KEYS = {
-    "accounts", "venues", "moves", "latency_s", "poll_interval_s", "background_accounts",
-    "background_polls_demanded_per_second", "polls_per_second", "per_venue", "alerts",
-    "missing", "missing_reasons",
-    "after_poll_p50_s", "after_poll_p99_s", "after_poll_max_s", "escalation_after_poll_p99_s",
-    "from_step_p50_s", "from_step_p99_s", "load_average_before", "load_average_after",
+    "accounts",
+    "venues",
+    "moves",
+    "latency_s",
+    "poll_interval_s",
+    "background_accounts",
+    "background_polls_demanded_per_second",
+    "polls_per_second",
+    "per_venue",
+    "alerts",
+    "missing",
+    "missing_reasons",
+    "after_poll_p50_s",
+    "after_poll_p99_s",
+    "after_poll_max_s",
+    "escalation_after_poll_p99_s",
+    "from_step_p50_s",
+    "from_step_p99_s",
+    "load_average_before",
+    "load_average_after",
 }
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
-                          capture_output=True, text=True, timeout=110, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+    )
 
 
 def run_json(script: str, *args: str) -> dict[str, Any]:
@@ -39,8 +78,19 @@ def run_json(script: str, *args: str) -> dict[str, Any]:
 
 def test_monitor_capacity_polls_every_account_shared_and_naive_side_by_side() -> None:
     # 50 accounts: account 49 starts near margin call, so its first poll queues an alert.
-    report = run_json("monitor_capacity.py", "--quick", "--accounts", "50", "--naive",
-                      "--naive-accounts", "8", "--intervals", "2", "--interval", "1")
+    report = run_json(
+        "monitor_capacity.py",
+        "--quick",
+        "--accounts",
+        "50",
+        "--naive",
+        "--naive-accounts",
+        "8",
+        "--intervals",
+        "2",
+        "--interval",
+        "1",
+    )
     assert report["clock"] == "system"
     for variant, accounts in (("shared", 50), ("naive", 8)):
         figures = report[variant]
@@ -63,15 +113,26 @@ def test_monitor_capacity_polls_every_account_shared_and_naive_side_by_side() ->
 
 
 def test_alert_latency_measures_every_alert_from_the_poll_that_saw_the_move() -> None:
-    report = run_json("alert_latency.py", "--quick", "--accounts", "3", "--moves", "2",
-                      "--interval", "1", "--background", "8")
+    report = run_json(
+        "alert_latency.py",
+        "--quick",
+        "--accounts",
+        "3",
+        "--moves",
+        "2",
+        "--interval",
+        "1",
+        "--background",
+        "8",
+    )
     assert set(report) >= LATENCY_KEYS, LATENCY_KEYS - set(report)
     assert report["missing"] == 0, report["missing_reasons"]
     assert report["alerts"] == 3 * 2  # every account escalates, then recovers
     assert report["background_accounts"] == 8  # calm ETH accounts: no alert of their own
     assert report["polls_per_second"] > 0
-    assert 0 < report["after_poll_p50_s"] <= report["after_poll_p99_s"] \
-        <= report["after_poll_max_s"]
+    assert (
+        0 < report["after_poll_p50_s"] <= report["after_poll_p99_s"] <= report["after_poll_max_s"]
+    )
     # The poll that saw the move started after the step, or at most just before it.
     assert report["from_step_p99_s"] >= report["after_poll_p50_s"] - 1.0
 

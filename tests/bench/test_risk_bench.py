@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_risk_bench_quick_json_has_every_documented_key() -> None:
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "risk_bench.py"), "--quick",
-                           "--json"], capture_output=True, text=True, timeout=120, check=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "risk_bench.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     result = json.loads(proc.stdout)
     assert [row["positions"] for row in result["sizes"]] == [1, 10, 100, 1000]
     for row in result["sizes"]:

@@ -8,13 +8,29 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"polls", "faults", "alerts_expected", "alerts_delivered", "duplicates", "rss_growth_mb",
-        "faults_by_kind", "failed_reads", "pending_after_drain", "drained", "seed"}
+KEYS = {
+    "polls",
+    "faults",
+    "alerts_expected",
+    "alerts_delivered",
+    "duplicates",
+    "rss_growth_mb",
+    "faults_by_kind",
+    "failed_reads",
+    "pending_after_drain",
+    "drained",
+    "seed",
+}
 
 
 def test_quick_soak_delivers_every_alert_once_under_random_faults() -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "soak.py"), "--quick", "--json"],
-                          capture_output=True, text=True, timeout=110, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "soak.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert set(result) >= KEYS

@@ -31,9 +31,13 @@ async def sim() -> AsyncIterator[Simulator]:
     async with Simulator() as simulator:
         add_kraken_long(simulator, ALICE_KRAKEN["api_key"], KRAKEN_SECRET)
         add_bybit_long(simulator, BOB_BYBIT["api_key"], BOB_BYBIT["secret"])
-        simulator.add_account("bybit", api_key=TRADING_BYBIT["api_key"],
-                              secret=TRADING_BYBIT["secret"], coins={"USDT": 100.0},
-                              read_only=False)
+        simulator.add_account(
+            "bybit",
+            api_key=TRADING_BYBIT["api_key"],
+            secret=TRADING_BYBIT["secret"],
+            coins={"USDT": 100.0},
+            read_only=False,
+        )
         yield simulator
 
 
@@ -49,16 +53,30 @@ def core(store: Store, hub: ExchangeHub, clock: Clock) -> Core:
 
 def dm(user_id: str, name: str = "", platform: str = "telegram") -> Caller:
     """A user in a private chat with the bot."""
-    return Caller(platform=platform, user_id=user_id, chat_id=user_id, is_private_chat=True,
-                  display_name=name)
+    return Caller(
+        platform=platform, user_id=user_id, chat_id=user_id, is_private_chat=True, display_name=name
+    )
 
 
-def in_group(user_id: str, *, moderator: bool = False, name: str = "",
-             group: str = "-100500", topic: str | None = None) -> Caller:
+def in_group(
+    user_id: str,
+    *,
+    moderator: bool = False,
+    name: str = "",
+    group: str = "-100500",
+    topic: str | None = None,
+) -> Caller:
     """A user typing in a Telegram group (the group is the community)."""
-    return Caller(platform="telegram", user_id=user_id, chat_id=group, is_private_chat=False,
-                  is_moderator=moderator, display_name=name, community_id=group,
-                  topic_id=topic)
+    return Caller(
+        platform="telegram",
+        user_id=user_id,
+        chat_id=group,
+        is_private_chat=False,
+        is_moderator=moderator,
+        display_name=name,
+        community_id=group,
+        topic_id=topic,
+    )
 
 
 ALICE = dm("1001", "alice")

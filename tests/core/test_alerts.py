@@ -12,10 +12,19 @@ from bot.monitor.policy import AlertEvent
 
 def _event(**changes: object) -> AlertEvent:
     base: dict[str, object] = dict(
-        subscription_id=7, account_label="main", venue="kraken", kind="escalation",
-        level="margin_call", previous_level="watch", priority="critical",
-        idempotency_key="k", at=1_790_000_000.0, ratio_name="margin_level", ratio_value=0.78,
-        move_to_liquidation=-0.12)
+        subscription_id=7,
+        account_label="main",
+        venue="kraken",
+        kind="escalation",
+        level="margin_call",
+        previous_level="watch",
+        priority="critical",
+        idempotency_key="k",
+        at=1_790_000_000.0,
+        ratio_name="margin_level",
+        ratio_value=0.78,
+        move_to_liquidation=-0.12,
+    )
     base.update(changes)
     return AlertEvent(**base)  # type: ignore[arg-type]
 
@@ -27,12 +36,16 @@ def test_the_owner_gets_figures_snooze_buttons_and_sound() -> None:
     assert "Margin level: 78.0%" in reply.lines
     assert texts.ALERT_MOVE.format(move="12.0% fall") in reply.lines
     assert [(a.id, a.args) for a in reply.actions] == [
-        (ActionId.SNOOZE, ("s7", "1h")), (ActionId.SNOOZE, ("s7", "4h")),
-        (ActionId.SNOOZE, ("s7", "24h"))]
+        (ActionId.SNOOZE, ("s7", "1h")),
+        (ActionId.SNOOZE, ("s7", "4h")),
+        (ActionId.SNOOZE, ("s7", "24h")),
+    ]
 
 
-@pytest.mark.parametrize(("share", "shows_figures"), [("none", False), ("state", False),
-                                                      ("ratio", True), ("positions", True)])
+@pytest.mark.parametrize(
+    ("share", "shows_figures"),
+    [("none", False), ("state", False), ("ratio", True), ("positions", True)],
+)
 def test_a_channel_sees_only_what_the_owner_shares(share: str, shows_figures: bool) -> None:
     reply = render_event(_event(), share, owner="alice")
     assert reply.title == "alice's main: MARGIN CALL"

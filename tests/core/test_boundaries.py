@@ -15,6 +15,7 @@ CHECK = (
 
 
 def test_core_imports_neither_discord_nor_telegram() -> None:
-    result = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

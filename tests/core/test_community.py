@@ -29,8 +29,9 @@ async def _community_subs(store: Store) -> list:
 
 
 @pytest.mark.parametrize(("name", "arguments"), MODERATOR_COMMANDS)
-async def test_a_member_is_refused_every_moderator_command(core: Core, store: Store, name: str,
-                                                           arguments: dict[str, str]) -> None:
+async def test_a_member_is_refused_every_moderator_command(
+    core: Core, store: Store, name: str, arguments: dict[str, str]
+) -> None:
     before = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
     reply = await core.run(BOB_IN_GROUP, name, arguments)
     assert reply.severity == "error" and reply.private
@@ -45,7 +46,8 @@ async def test_moderator_commands_need_a_community(core: Core) -> None:
 
 
 async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_balances(
-        core: Core, store: Store) -> None:
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.link(BOB, "bybit", "futures", BOB_BYBIT)
     reply = await core.run(ALICE_IN_GROUP, "subscribe", {})
@@ -56,7 +58,8 @@ async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_bala
     await core.run(ALICE, "share", {"level": "positions"})
     reply = await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})
     assert reply.title == texts.SUBSCRIBE_DONE.format(
-        label="main", level="level, ratio, distance and liquidation prices")
+        label="main", level="level, ratio, distance and liquidation prices"
+    )
     await core.run(BOB_IN_GROUP, "subscribe", {})
     subs = await _community_subs(store)
     assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {(GROUP, "77")}
@@ -74,12 +77,12 @@ async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_bala
     # Moving the alert channel moves the subscriptions with it.
     await core.run(MOD, "setalerts", {"channel": "-100777"})
     subs = await _community_subs(store)
-    assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {
-        ("-100777", None)}
+    assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {("-100777", None)}
 
 
 async def test_a_moderator_removes_a_members_subscription_and_it_is_audited(
-        core: Core, store: Store) -> None:
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.run(MOD, "setalerts", {})
     await core.run(ALICE_IN_GROUP, "subscribe", {})
@@ -94,8 +97,7 @@ async def test_a_moderator_removes_a_members_subscription_and_it_is_audited(
     audit = await core.run(MOD, "audit", {})
     assert all(" mod (9): " in line for line in audit.lines)
     actions = [line.split(": ", 1)[1] for line in audit.lines]
-    assert actions == ["remove subscriber 1 subscription(s)",
-                       "set alert channel -100500"]
+    assert actions == ["remove subscriber 1 subscription(s)", "set alert channel -100500"]
 
 
 async def test_settings_are_validated_then_saved_and_audited(core: Core, store: Store) -> None:
@@ -111,9 +113,17 @@ async def test_settings_are_validated_then_saved_and_audited(core: Core, store: 
     stored = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
     assert stored.updated_at is None  # never saved
 
-    reply = await core.run(MOD, "settings", {"venues": "kraken, bybit", "watch": "25%",
-                                             "critical": "5%", "enabled": "off",
-                                             "share": "ratio"})
+    reply = await core.run(
+        MOD,
+        "settings",
+        {
+            "venues": "kraken, bybit",
+            "watch": "25%",
+            "critical": "5%",
+            "enabled": "off",
+            "share": "ratio",
+        },
+    )
     assert reply.lines == (texts.SETTINGS_SAVED,)
     stored = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
     assert stored.allowed_venues == ("kraken", "bybit")
@@ -123,7 +133,8 @@ async def test_settings_are_validated_then_saved_and_audited(core: Core, store: 
     assert (entry.action, entry.actor_id) == ("settings", "9")
     assert stored.default_share == "ratio"
     assert entry.detail == (
-        "watch=25.0% critical=5.00% venues=kraken,bybit enabled=off share=ratio")
+        "watch=25.0% critical=5.00% venues=kraken,bybit enabled=off share=ratio"
+    )
 
     # Switched off: members cannot subscribe.
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
@@ -147,8 +158,15 @@ async def test_a_member_unsubscribes_only_their_own_account(core: Core, store: S
 async def test_a_discord_server_can_name_a_moderator_role(core: Core, store: Store) -> None:
     from bot.core.identity import Caller
 
-    admin = Caller(platform="discord", user_id="42", chat_id="555", is_private_chat=False,
-                   is_moderator=True, community_id="777", can_reply_privately=True)
+    admin = Caller(
+        platform="discord",
+        user_id="42",
+        chat_id="555",
+        is_private_chat=False,
+        is_moderator=True,
+        community_id="777",
+        can_reply_privately=True,
+    )
     assert await core.moderator_role_ids("discord", "777") == ()
     reply = await core.run(admin, "settings", {"role": "<@&123456>"})
     assert reply.lines == (texts.SETTINGS_SAVED,)
@@ -161,7 +179,8 @@ async def test_a_discord_server_can_name_a_moderator_role(core: Core, store: Sto
 
 
 async def test_leaving_a_community_forgets_its_settings_and_channel_subscriptions(
-        core: Core, store: Store) -> None:
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.run(MOD, "setalerts", {})
     await core.run(ALICE_IN_GROUP, "subscribe", {})
@@ -173,7 +192,8 @@ async def test_leaving_a_community_forgets_its_settings_and_channel_subscription
 
 
 async def test_a_group_upgraded_to_a_supergroup_keeps_its_settings_and_subscribers(
-        core: Core, store: Store) -> None:
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.run(MOD, "setalerts", {})
     await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})

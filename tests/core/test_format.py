@@ -7,20 +7,30 @@ import pytest
 from bot.core import format as fmt
 
 
-@pytest.mark.parametrize(("value", "currency", "text"), [
-    (1030895.555, "USDT", "1,030,895.56 USDT"),
-    (-12.5, "USD", "−12.50 USD"),
-    (0.51234567, "BTC", "0.512346 BTC"),
-    (float("nan"), "USD", "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (1030895.555, "USDT", "1,030,895.56 USDT"),
+        (-12.5, "USD", "−12.50 USD"),
+        (0.51234567, "BTC", "0.512346 BTC"),
+        (float("nan"), "USD", "—"),
+    ],
+)
 def test_money(value: float, currency: str, text: str) -> None:
     assert fmt.money(value, currency) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (31967.27, "31,967.27"), (142.35, "142.35"), (0.08123, "0.08123"),
-    (0.00001234, "0.00001234"), (26316.8912, "26,316.89"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (31967.27, "31,967.27"),
+        (142.35, "142.35"),
+        (0.08123, "0.08123"),
+        (0.00001234, "0.00001234"),
+        (26316.8912, "26,316.89"),
+        (None, "—"),
+    ],
+)
 def test_prices_keep_sensible_significant_digits(value: float | None, text: str) -> None:
     assert fmt.price(value) == text
 

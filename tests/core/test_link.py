@@ -14,8 +14,7 @@ async def _accounts(store: Store) -> list:
     return await store.read(lambda tx: tx.accounts.list_all())
 
 
-async def test_linking_a_kraken_key_answers_with_the_first_status(core: Core,
-                                                                   store: Store) -> None:
+async def test_linking_a_kraken_key_answers_with_the_first_status(core: Core, store: Store) -> None:
     reply = await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     assert reply.private
     assert reply.lines[0] == texts.LINK_DONE.format(label="main", venue="Kraken (spot margin)")
@@ -30,8 +29,9 @@ async def test_linking_a_kraken_key_answers_with_the_first_status(core: Core,
     assert len(history) == 1 and history[0].ratio_name == "margin_level"
 
 
-async def test_a_key_that_can_trade_is_refused_with_the_probes_sentence(core: Core,
-                                                                         store: Store) -> None:
+async def test_a_key_that_can_trade_is_refused_with_the_probes_sentence(
+    core: Core, store: Store
+) -> None:
     try:
         await core.link(BOB, "bybit", "risky", TRADING_BYBIT)
     except Refusal as refusal:
@@ -43,15 +43,17 @@ async def test_a_key_that_can_trade_is_refused_with_the_probes_sentence(core: Co
 
 
 async def test_a_wrong_key_is_refused_and_nothing_is_saved(core: Core, store: Store) -> None:
-    reply = await _link_message(core, BOB, "bybit", "x",
-                                {"api_key": "nobody-has-this-key", "secret": "nope"})
+    reply = await _link_message(
+        core, BOB, "bybit", "x", {"api_key": "nobody-has-this-key", "secret": "nope"}
+    )
     assert reply.severity == "error"
     assert reply.lines[0].startswith("I could not read the account:")
     assert await _accounts(store) == []
 
 
-async def _link_message(core: Core, caller: Caller, venue: str, label: str,
-                        creds: dict[str, str]) -> Message:
+async def _link_message(
+    core: Core, caller: Caller, venue: str, label: str, creds: dict[str, str]
+) -> Message:
     try:
         return await core.link(caller, venue, label, creds)
     except Refusal as refusal:
@@ -92,19 +94,32 @@ async def test_a_community_can_restrict_venues(core: Core, store: Store) -> None
     moderator = in_group("9", moderator=True)
     await core.run(moderator, "settings", {"venues": "bybit"})
     # A Discord-style caller: inside the community, answered ephemerally.
-    member = Caller(platform="telegram", user_id="1001", chat_id="-100500",
-                    is_private_chat=False, community_id="-100500", can_reply_privately=True)
+    member = Caller(
+        platform="telegram",
+        user_id="1001",
+        chat_id="-100500",
+        is_private_chat=False,
+        community_id="-100500",
+        can_reply_privately=True,
+    )
     reply = await _link_message(core, member, "kraken", "main", ALICE_KRAKEN)
     assert reply.lines == (texts.LINK_VENUE_NOT_ALLOWED.format(venues="bybit"),)
     assert await _accounts(store) == []
 
 
 async def test_no_secret_appears_in_any_reply(core: Core) -> None:
-    replies = [await core.link(ALICE, "kraken", "main", ALICE_KRAKEN),
-               await core.run(ALICE, "accounts"), await core.run(ALICE, "status"),
-               await _link_message(core, BOB, "bybit", "risky", TRADING_BYBIT)]
-    secrets = [ALICE_KRAKEN["secret"], ALICE_KRAKEN["api_key"], TRADING_BYBIT["secret"],
-               TRADING_BYBIT["api_key"]]
+    replies = [
+        await core.link(ALICE, "kraken", "main", ALICE_KRAKEN),
+        await core.run(ALICE, "accounts"),
+        await core.run(ALICE, "status"),
+        await _link_message(core, BOB, "bybit", "risky", TRADING_BYBIT),
+    ]
+    secrets = [
+        ALICE_KRAKEN["secret"],
+        ALICE_KRAKEN["api_key"],
+        TRADING_BYBIT["secret"],
+        TRADING_BYBIT["api_key"],
+    ]
     for reply in replies:
         dump = reply.text + repr(reply)
         for secret in secrets:

@@ -44,11 +44,17 @@ def test_loud_only_from_margin_call() -> None:
 
 def test_payload_round_trip_with_image() -> None:
     original = Message(
-        title="t", severity="critical", lines=("a", "b"),
+        title="t",
+        severity="critical",
+        lines=("a", "b"),
         fields=(Field("Equity", "1.00 USD", inline=False),),
         image=Image(b"\x89PNG...", "c.png", "chart"),
         actions=(Action(ActionId.REFRESH_STATUS, "Refresh", ("a1",)),),
-        private=True, silent=False, footer="f", mention=True)
+        private=True,
+        silent=False,
+        footer="f",
+        mention=True,
+    )
     assert from_payload(to_payload(original)) == original
     assert "bytes" in repr(original.image) and "PNG" not in repr(original.image)
 
@@ -56,16 +62,23 @@ def test_payload_round_trip_with_image() -> None:
 def test_a_refusal_becomes_a_private_error() -> None:
     reply = Refusal("No.").to_message()
     assert (reply.title, reply.severity, reply.lines, reply.private) == (
-        texts.REFUSED_TITLE, "error", ("No.",), True)
+        texts.REFUSED_TITLE,
+        "error",
+        ("No.",),
+        True,
+    )
 
 
-@pytest.mark.parametrize(("text", "secret"), [
-    ("here is my key vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", True),
-    ("secret: 7c5f0a2b9e1d4c3a8b6f0e2d1c9a7b5e", True),
-    ("my BTC long is at 61234.5, liquidation 44800", False),
-    ("see https://www.kraken.com/u/security/api/abcdefghijklmnop1234567890", False),
-    ("wallet 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", False),
-    ("", False),
-])
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("here is my key vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A", True),
+        ("secret: 7c5f0a2b9e1d4c3a8b6f0e2d1c9a7b5e", True),
+        ("my BTC long is at 61234.5, liquidation 44800", False),
+        ("see https://www.kraken.com/u/security/api/abcdefghijklmnop1234567890", False),
+        ("wallet 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", False),
+        ("", False),
+    ],
+)
 def test_key_guard_spots_pasted_secrets(text: str, secret: bool) -> None:
     assert looks_like_secret(text) is secret

@@ -52,7 +52,8 @@ async def test_setting_thresholds_saves_them_as_fractions(linked: Core, store: S
     ],
 )
 async def test_a_wrong_threshold_gets_a_specific_sentence_and_changes_nothing(
-        linked: Core, store: Store, arguments: dict[str, str], expected: str) -> None:
+    linked: Core, store: Store, arguments: dict[str, str], expected: str
+) -> None:
     before = await _dm_sub(store)
     reply = await linked.run(ALICE, "alerts", arguments)
     assert reply.severity == "error"
@@ -97,7 +98,11 @@ async def test_digest_settings(linked: Core, store: Store) -> None:
     assert "Every Friday at 07:30 (Europe/Berlin)." in reply.lines
     sub = await _dm_sub(store)
     assert (sub.digest, sub.digest_time, sub.digest_weekday, sub.timezone) == (
-        "weekly", "07:30", 4, "Europe/Berlin")
+        "weekly",
+        "07:30",
+        4,
+        "Europe/Berlin",
+    )
     for arguments, expected in [
         ({"time": "25:00"}, texts.DIGEST_BAD_TIME.format(value="25:00")),
         ({"timezone": "Mars/Olympus"}, texts.DIGEST_BAD_TIMEZONE.format(value="Mars/Olympus")),

@@ -20,14 +20,17 @@ async def linked(core: Core) -> Core:
 
 
 async def test_positions_show_liquidation_price_distance_rank_and_account_moves(
-        linked: Core) -> None:
+    linked: Core,
+) -> None:
     reply = await linked.run(ALICE, "positions", {})
     assert reply.title == texts.POSITIONS_TITLE.format(label="main")
     # 0.5 BTC long at 5x on 10,000 USD: Kraken liquidates at a 40 % margin level.
     assert reply.lines[0] == (
-        "#1 BTC/USD long: liquidation 44,800.00, 25.3% below the mark 60,000.00")
-    assert reply.lines[1] == texts.POSITIONS_ACCOUNT_MOVE.format(call="17.3% fall",
-                                                                 liquidation="25.3% fall")
+        "#1 BTC/USD long: liquidation 44,800.00, 25.3% below the mark 60,000.00"
+    )
+    assert reply.lines[1] == texts.POSITIONS_ACCOUNT_MOVE.format(
+        call="17.3% fall", liquidation="25.3% fall"
+    )
     assert reply.actions[0].id is ActionId.REFRESH_POSITIONS
 
 
@@ -42,7 +45,8 @@ async def test_a_price_fall_shows_up_on_refresh(linked: Core, sim: Simulator) ->
 
 
 async def test_an_exchange_outage_is_an_error_card_with_a_refresh_button(
-        linked: Core, sim: Simulator) -> None:
+    linked: Core, sim: Simulator
+) -> None:
     sim.inject_fault("kraken", "maintenance", count=5)
     reply = await linked.run(ALICE, "status", {})
     assert reply.severity == "error"
@@ -61,14 +65,17 @@ async def test_status_without_a_name_gives_one_line_per_account(linked: Core) ->
     await linked.link(ALICE, "bybit", "futures", BOB_BYBIT)
     reply = await linked.run(ALICE, "status", {})
     assert [f.name for f in reply.fields] == [
-        "main — Kraken (spot margin)", "futures — Bybit (unified trading account)"]
+        "main — Kraken (spot margin)",
+        "futures — Bybit (unified trading account)",
+    ]
     assert reply.fields[0].value == "Healthy; Margin level 166.7%; Move to liquidation: 25.3% fall"
     reply = await linked.run(ALICE, "positions", {})
     assert reply.lines == (texts.ACCOUNT_NEEDED.format(labels="main, futures"),)
 
 
-async def test_the_chart_is_a_png_of_the_recorded_history(linked: Core, store: Store,
-                                                          clock: Clock, sim: Simulator) -> None:
+async def test_the_chart_is_a_png_of_the_recorded_history(
+    linked: Core, store: Store, clock: Clock, sim: Simulator
+) -> None:
     for _ in range(3):
         clock.now += 3600
         sim.move_prices(0.97, "kraken")

@@ -33,8 +33,7 @@ def test_every_command_fits_both_chats(command: registry.Command) -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
-def test_every_command_runs_a_use_case_that_takes_its_arguments(
-        command: registry.Command) -> None:
+def test_every_command_runs_a_use_case_that_takes_its_arguments(command: registry.Command) -> None:
     handler = getattr(Core, command.usecase)
     parameters = inspect.signature(handler).parameters
     assert list(parameters)[:2] == ["self", "caller"]
@@ -67,7 +66,10 @@ def test_moderator_help_is_separate() -> None:
 def test_text_arguments_positional_and_named() -> None:
     alerts = registry.command("alerts")
     assert registry.parse_text_arguments(alerts, 'main critical=3 "20 %"') == {
-        "account": "main", "critical": "3", "watch": "20 %"}
+        "account": "main",
+        "critical": "3",
+        "watch": "20 %",
+    }
     with pytest.raises(Refusal) as refused:
         registry.parse_text_arguments(registry.command("accounts"), "extra")
     assert refused.value.sentence == texts.ARGS_TOO_MANY.format(usage="/accounts")
@@ -80,7 +82,8 @@ def test_checked_arguments() -> None:
     with pytest.raises(Refusal) as refused:
         registry.check_arguments(registry.command("unlink"), {})
     assert refused.value.sentence == texts.ARGS_MISSING.format(
-        name="account", usage="/unlink <account> [confirm]")
+        name="account", usage="/unlink <account> [confirm]"
+    )
     with pytest.raises(Refusal) as refused:
         registry.check_arguments(registry.command("status"), {"acount": "x"})
     assert "There is no option called acount" in refused.value.sentence

@@ -14,6 +14,7 @@ ALICE_SECRET_WORDS = ("10,000", "Margin level")
 
 async def _alice_state(store: Store) -> tuple:
     """Everything about Alice's account a command could change."""
+
     def read(tx):
         user = tx.users.find("telegram", ALICE.user_id)
         accounts = tx.accounts.list_for_owner(user.id)
@@ -23,8 +24,9 @@ async def _alice_state(store: Store) -> tuple:
     return await store.read(read)
 
 
-async def test_bob_cannot_reach_alices_account_through_any_command(core: Core,
-                                                                   store: Store) -> None:
+async def test_bob_cannot_reach_alices_account_through_any_command(
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.link(BOB, "bybit", "futures", BOB_BYBIT)
     before = await _alice_state(store)
@@ -88,8 +90,7 @@ async def test_autocomplete_offers_only_the_callers_own_labels(core: Core) -> No
 
 async def test_the_same_id_on_another_platform_is_another_person(core: Core) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
-    impostor = Caller(platform="discord", user_id=ALICE.user_id, chat_id="dm",
-                      is_private_chat=True)
+    impostor = Caller(platform="discord", user_id=ALICE.user_id, chat_id="dm", is_private_chat=True)
     reply = await core.run(impostor, "status", {"account": "main"})
     assert reply.lines == (texts.ACCOUNTS_NONE,)
 
@@ -104,8 +105,9 @@ async def test_a_status_card_stays_private(core: Core) -> None:
 async def test_two_users_may_use_the_same_label(core: Core, store: Store) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     reply = await core.link(BOB, "bybit", "main", BOB_BYBIT)
-    assert reply.lines[0] == texts.LINK_DONE.format(label="main",
-                                                    venue="Bybit (unified trading account)")
+    assert reply.lines[0] == texts.LINK_DONE.format(
+        label="main", venue="Bybit (unified trading account)"
+    )
     alice = await core.run(ALICE, "status", {"account": "main"})
     bob = await core.run(BOB, "status", {"account": "main"})
     assert alice.title == "main — Kraken (spot margin)"

@@ -11,14 +11,17 @@ from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
 
 async def _counts(store: Store) -> dict[str, int]:
     def read(tx):
-        return {table: tx.db.execute(f"select count(*) from {table}").fetchone()[0]
-                for table in ("accounts", "subscriptions", "health_history", "users")}
+        return {
+            table: tx.db.execute(f"select count(*) from {table}").fetchone()[0]
+            for table in ("accounts", "subscriptions", "health_history", "users")
+        }
 
     return await store.read(read)
 
 
 async def test_unlink_asks_first_then_purges_key_subscriptions_and_history(
-        core: Core, store: Store) -> None:
+    core: Core, store: Store
+) -> None:
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.run(ALICE, "status", {})
     assert (await _counts(store))["health_history"] == 2

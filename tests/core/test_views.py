@@ -8,11 +8,25 @@ from bot.core.views import account_move_line
 
 
 def health(wallet: float) -> risk.Health:
-    return risk.assess(risk.parse_snapshot({
-        "venue": "binanceusdm", "settle": "USDT", "wallet_balance": wallet,
-        "positions": [{"symbol": "BTC/USDT:USDT", "kind": "linear", "size": 1,
-                       "entry_price": 50_000, "mark_price": 50_000,
-                       "maintenance_rate": 0.005}]}))
+    return risk.assess(
+        risk.parse_snapshot(
+            {
+                "venue": "binanceusdm",
+                "settle": "USDT",
+                "wallet_balance": wallet,
+                "positions": [
+                    {
+                        "symbol": "BTC/USDT:USDT",
+                        "kind": "linear",
+                        "size": 1,
+                        "entry_price": 50_000,
+                        "mark_price": 50_000,
+                        "maintenance_rate": 0.005,
+                    }
+                ],
+            }
+        )
+    )
 
 
 def test_a_healthy_account_names_both_moves() -> None:

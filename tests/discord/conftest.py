@@ -63,8 +63,9 @@ class RecordingCore:
         fields = tuple(LinkField(n, texts.LINK_FIELD_NAMES[n], "") for n in ("api_key", "secret"))
         return LinkForm(venue, self.venues[venue].label, fields, "")
 
-    async def link(self, caller: Caller, venue: str, label: str | None,
-                   credentials: dict[str, str]) -> Message:
+    async def link(
+        self, caller: Caller, venue: str, label: str | None, credentials: dict[str, str]
+    ) -> Message:
         self.calls.append(Call("link", caller, {"venue": venue, "label": label, **credentials}))
         return message(texts.LINK_DONE.format(label=label, venue=venue), "ok", private=True)
 

@@ -45,22 +45,33 @@ async def test_options_reach_core_as_text_with_choices_and_booleans(
 ) -> None:
     guild = fake_discord.guilds[0]
     alice = guild.member("alice")
-    await invoke(front, slash_payload(
-        "margin alerts", {"account": "hedge", "watch": "20%", "critical": "5"},
-        member=alice, guild=guild))
+    await invoke(
+        front,
+        slash_payload(
+            "margin alerts",
+            {"account": "hedge", "watch": "20%", "critical": "5"},
+            member=alice,
+            guild=guild,
+        ),
+    )
     assert core.last("alerts").values == {
-        "account": "hedge", "watch": "20%", "critical": "5", "level": None}
+        "account": "hedge",
+        "watch": "20%",
+        "critical": "5",
+        "level": None,
+    }
 
-    await invoke(front, slash_payload(
-        "margin snooze", {"duration": "4h"}, member=alice, guild=guild))
+    await invoke(
+        front, slash_payload("margin snooze", {"duration": "4h"}, member=alice, guild=guild)
+    )
     assert core.last("snooze").values == {"account": None, "duration": "4h"}
 
-    await invoke(front, slash_payload(
-        "margin chart", {"days": 7}, member=alice, guild=guild))
+    await invoke(front, slash_payload("margin chart", {"days": 7}, member=alice, guild=guild))
     assert core.last("chart").values == {"account": None, "days": "7"}
 
-    await invoke(front, slash_payload(
-        "margin deletemydata", {"confirm": True}, member=alice, guild=guild))
+    await invoke(
+        front, slash_payload("margin deletemydata", {"confirm": True}, member=alice, guild=guild)
+    )
     assert core.last("delete_my_data").values == {"confirm": "yes"}
 
 
@@ -68,8 +79,9 @@ async def test_account_option_autocompletes_the_callers_labels(
     front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
 ) -> None:
     guild = fake_discord.guilds[0]
-    payload = autocomplete_payload("margin status", {"account": "HE"}, "account",
-                                   member=guild.member("alice"), guild=guild)
+    payload = autocomplete_payload(
+        "margin status", {"account": "HE"}, "account", member=guild.member("alice"), guild=guild
+    )
     await invoke(front, payload)
     [reply] = fake_discord.callbacks_for(payload)
     assert reply.body["type"] == 8
@@ -81,8 +93,7 @@ async def test_member_without_manage_server_is_refused_a_moderator_command(
     front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
 ) -> None:
     guild = fake_discord.guilds[0]
-    payload = slash_payload("margin-admin subscribers", member=guild.member("alice"),
-                            guild=guild)
+    payload = slash_payload("margin-admin subscribers", member=guild.member("alice"), guild=guild)
     await invoke(front, payload)
     assert not [c for c in core.calls if c.usecase == "list_subscribers"]
     [reply] = fake_discord.callbacks_for(payload)
@@ -120,17 +131,22 @@ async def test_owner_with_manage_server_sets_the_alert_channel_and_removes_a_mem
     guild = fake_discord.guilds[0]
     owner = guild.member("owner")
     alerts = ChannelRef(guild, guild.channel("alerts"))
-    await invoke(front, slash_payload("margin-admin setalerts", {"channel": alerts},
-                                      member=owner, guild=guild))
+    await invoke(
+        front,
+        slash_payload("margin-admin setalerts", {"channel": alerts}, member=owner, guild=guild),
+    )
     call = core.last("set_alert_channel")
     assert call.values == {"channel": str(guild.channel("alerts"))}
     assert call.caller.is_moderator
 
     alice = MemberRef(guild, guild.member("alice"))
-    await invoke(front, slash_payload("margin-admin remove", {"member": alice},
-                                      member=owner, guild=guild))
+    await invoke(
+        front, slash_payload("margin-admin remove", {"member": alice}, member=owner, guild=guild)
+    )
     assert core.last("remove_subscriber").values == {
-        "member": str(guild.member("alice").user_id), "account": None}
+        "member": str(guild.member("alice").user_id),
+        "account": None,
+    }
 
 
 async def test_help_lists_discord_spellings_and_hides_moderator_commands_from_members(
@@ -160,8 +176,9 @@ async def test_a_refusal_from_core_is_one_private_sentence(
 
     core.answers["unlink"] = refuse
     guild = fake_discord.guilds[0]
-    payload = slash_payload("margin unlink", {"account": "nope"},
-                            member=guild.member("alice"), guild=guild)
+    payload = slash_payload(
+        "margin unlink", {"account": "nope"}, member=guild.member("alice"), guild=guild
+    )
     await invoke(front, payload)
     [reply] = fake_discord.callbacks_for(payload)
     assert reply.ephemeral
@@ -175,16 +192,28 @@ async def test_settings_takes_a_role_option_and_everyone_clears_it(
 ) -> None:
     guild = fake_discord.guilds[0]
     owner = guild.member("owner")
-    await invoke(front, slash_payload(
-        "margin-admin settings", {"role": RoleRef(guild, "risk-desk"), "enabled": False},
-        member=owner, guild=guild))
+    await invoke(
+        front,
+        slash_payload(
+            "margin-admin settings",
+            {"role": RoleRef(guild, "risk-desk"), "enabled": False},
+            member=owner,
+            guild=guild,
+        ),
+    )
     values = core.last("community_settings").values
     assert values["role"] == str(guild.roles["risk-desk"])
     assert values["enabled"] == "no"
 
-    await invoke(front, slash_payload("margin-admin settings",
-                                      {"role": RoleRef(guild, "@everyone")},
-                                      member=owner, guild=guild))
+    await invoke(
+        front,
+        slash_payload(
+            "margin-admin settings",
+            {"role": RoleRef(guild, "@everyone")},
+            member=owner,
+            guild=guild,
+        ),
+    )
     assert core.last("community_settings").values["role"] == "none"
 
 

@@ -53,8 +53,9 @@ async def world(
     fake_discord: FakeDiscord, store: Store, hub: ExchangeHub
 ) -> AsyncIterator[tuple[DiscordFrontEnd, Monitor]]:
     core = Core(store, hub, SUPPORTED_VENUES)
-    front = DiscordFrontEnd(core, TOKEN, stamp=MemoryStamp(),
-                            client_options={"guild_ready_timeout": 0.05})
+    front = DiscordFrontEnd(
+        core, TOKEN, stamp=MemoryStamp(), client_options={"guild_ready_timeout": 0.05}
+    )
     transports = Transports()
     transports.register("discord", front.transport())
     monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter())
@@ -87,16 +88,21 @@ async def test_member_links_checks_status_and_gets_a_private_and_a_redacted_shar
     assert [g.name for g in front.client.guilds] == ["Traders"]
 
     # 1. link through the modal: the key is typed only into the modal, answers are ephemeral
-    [modal] = await fake_discord.answer(slash_payload(
-        "margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild))
+    [modal] = await fake_discord.answer(
+        slash_payload("margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild)
+    )
     assert modal.body["type"] == 9
-    submit = modal_submit_payload(modal.body["data"]["custom_id"],
-                                  {"api_key": API_KEY, "secret": API_SECRET},
-                                  member=alice, guild=guild)
+    submit = modal_submit_payload(
+        modal.body["data"]["custom_id"],
+        {"api_key": API_KEY, "secret": API_SECRET},
+        member=alice,
+        guild=guild,
+    )
     defer, linked = await fake_discord.answer(submit, count=2, timeout=15)
     assert defer.ephemeral and linked.ephemeral
     assert texts.LINK_DONE.format(label="main", venue=SUPPORTED_VENUES["bybit"].label) in _text(
-        linked)
+        linked
+    )
 
     # 2. status: deferred (it reads the exchange), then the card, privately
     status = slash_payload("margin status", member=alice, guild=guild)
@@ -109,16 +115,20 @@ async def test_member_links_checks_status_and_gets_a_private_and_a_redacted_shar
     [no] = await fake_discord.answer(refused)
     assert no.ephemeral and texts.NEEDS_MODERATOR in _text(no)
     alerts_channel = guild.channel("alerts")
-    setalerts = slash_payload("margin-admin setalerts",
-                              {"channel": ChannelRef(guild, alerts_channel)},
-                              member=owner, guild=guild)
+    setalerts = slash_payload(
+        "margin-admin setalerts",
+        {"channel": ChannelRef(guild, alerts_channel)},
+        member=owner,
+        guild=guild,
+    )
     [yes] = await fake_discord.answer(setalerts)
     assert texts.SETALERTS_DONE.split("{")[0] in _text(yes)
 
     # 4. alice shares only her alert level and subscribes the account to the community
     for payload in (
-        slash_payload("margin share", {"account": "main", "level": "state"},
-                      member=alice, guild=guild),
+        slash_payload(
+            "margin share", {"account": "main", "level": "state"}, member=alice, guild=guild
+        ),
         slash_payload("margin subscribe", {"account": "main"}, member=alice, guild=guild),
     ):
         [answer] = await fake_discord.answer(payload)
@@ -148,16 +158,25 @@ async def test_member_links_checks_status_and_gets_a_private_and_a_redacted_shar
 async def _link_share_and_subscribe(fake_discord: FakeDiscord) -> None:
     guild = fake_discord.guilds[0]
     alice, owner = guild.member("alice"), guild.member("owner")
-    [modal] = await fake_discord.answer(slash_payload(
-        "margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild))
-    await fake_discord.answer(modal_submit_payload(
-        modal.body["data"]["custom_id"], {"api_key": API_KEY, "secret": API_SECRET},
-        member=alice, guild=guild), count=2, timeout=15)
+    [modal] = await fake_discord.answer(
+        slash_payload("margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild)
+    )
+    await fake_discord.answer(
+        modal_submit_payload(
+            modal.body["data"]["custom_id"],
+            {"api_key": API_KEY, "secret": API_SECRET},
+            member=alice,
+            guild=guild,
+        ),
+        count=2,
+        timeout=15,
+    )
     channel = ChannelRef(guild, guild.channel("alerts"))
     for payload in (
         slash_payload("margin-admin setalerts", {"channel": channel}, member=owner, guild=guild),
-        slash_payload("margin share", {"account": "main", "level": "ratio"},
-                      member=alice, guild=guild),
+        slash_payload(
+            "margin share", {"account": "main", "level": "ratio"}, member=alice, guild=guild
+        ),
         slash_payload("margin subscribe", {"account": "main"}, member=alice, guild=guild),
     ):
         [answer] = await fake_discord.answer(payload)
@@ -165,7 +184,9 @@ async def _link_share_and_subscribe(fake_discord: FakeDiscord) -> None:
 
 
 async def test_a_deleted_alert_channel_disables_the_shared_subscription_not_the_dm(
-    world: tuple[DiscordFrontEnd, Monitor], fake_discord: FakeDiscord, sim: Simulator,
+    world: tuple[DiscordFrontEnd, Monitor],
+    fake_discord: FakeDiscord,
+    sim: Simulator,
     store: Store,
 ) -> None:
     _, monitor = world
@@ -178,13 +199,17 @@ async def test_a_deleted_alert_channel_disables_the_shared_subscription_not_the_
     await monitor.recheck_all()
     await monitor.run_until_idle()
 
-    shared = await store.read(lambda tx: tx.subscriptions.for_destination(
-        Destination("discord", str(alerts_channel))))
+    shared = await store.read(
+        lambda tx: tx.subscriptions.for_destination(Destination("discord", str(alerts_channel)))
+    )
     assert [s.enabled for s in shared] == [False]
     assert shared[0].disabled_reason and "no longer exists" in shared[0].disabled_reason
     alice = guild.member("alice")
-    private = await store.read(lambda tx: tx.subscriptions.for_destination(
-        Destination("discord", str(alice.user_id), is_dm=True)))
+    private = await store.read(
+        lambda tx: tx.subscriptions.for_destination(
+            Destination("discord", str(alice.user_id), is_dm=True)
+        )
+    )
     assert [s.enabled for s in private] == [True]
     dm_channel = fake_discord.dm_channels[alice.user_id]
     assert fake_discord.find("POST", rf"^/channels/{dm_channel}/messages$")  # the alert still came
@@ -193,20 +218,29 @@ async def test_a_deleted_alert_channel_disables_the_shared_subscription_not_the_
 
 
 async def test_a_configured_role_grants_moderation_and_leaving_the_server_forgets_it(
-    world: tuple[DiscordFrontEnd, Monitor], fake_discord: FakeDiscord, store: Store,
+    world: tuple[DiscordFrontEnd, Monitor],
+    fake_discord: FakeDiscord,
+    store: Store,
 ) -> None:
     guild = fake_discord.guilds[0]
     deskmod, owner = guild.member("deskmod"), guild.member("owner")
     [refused] = await fake_discord.answer(
-        slash_payload("margin-admin subscribers", member=deskmod, guild=guild))
+        slash_payload("margin-admin subscribers", member=deskmod, guild=guild)
+    )
     assert texts.NEEDS_MODERATOR in _text(refused)
 
-    [saved] = await fake_discord.answer(slash_payload(
-        "margin-admin settings", {"role": RoleRef(guild, "risk-desk")}, member=owner,
-        guild=guild))
+    [saved] = await fake_discord.answer(
+        slash_payload(
+            "margin-admin settings",
+            {"role": RoleRef(guild, "risk-desk")},
+            member=owner,
+            guild=guild,
+        )
+    )
     assert saved.message["embeds"][0]["color"] != SEVERITY_COLOURS["error"], _text(saved)
     [allowed] = await fake_discord.answer(
-        slash_payload("margin-admin subscribers", member=deskmod, guild=guild))
+        slash_payload("margin-admin subscribers", member=deskmod, guild=guild)
+    )
     assert texts.SUBSCRIBERS_TITLE in _text(allowed)
     await _link_share_and_subscribe(fake_discord)
     community = str(guild.guild_id)

@@ -17,8 +17,13 @@ PASTED = "here you go: api key Xk29sLq0PzT7vBn3Mw8RyU1e secret 9fJd0QpLmZ3xW7vB2
 
 @pytest.fixture
 async def guarded(fake_discord: FakeDiscord) -> AsyncIterator[DiscordFrontEnd]:
-    front = DiscordFrontEnd(RecordingCore(), TOKEN, stamp=MemoryStamp(), guard_keys=True,
-                            client_options={"guild_ready_timeout": 0.05})
+    front = DiscordFrontEnd(
+        RecordingCore(),
+        TOKEN,
+        stamp=MemoryStamp(),
+        guard_keys=True,
+        client_options={"guild_ready_timeout": 0.05},
+    )
     task = front.start()
     await front.wait_ready(5)
     yield front
@@ -46,8 +51,12 @@ async def test_ordinary_chat_is_left_alone_and_the_intent_is_off_by_default(
     guarded: DiscordFrontEnd, fake_discord: FakeDiscord
 ) -> None:
     guild = fake_discord.guilds[0]
-    await fake_discord.post(guild, "general", guild.member("alice"),
-                            "BTC looks weak, my margin ratio is 41 % on binanceusdm")
+    await fake_discord.post(
+        guild,
+        "general",
+        guild.member("alice"),
+        "BTC looks weak, my margin ratio is 41 % on binanceusdm",
+    )
     await asyncio.sleep(0.1)
     assert not fake_discord.find("DELETE", r"/messages/")
     assert not fake_discord.find("POST", r"^/channels/\d+/messages$")

@@ -22,8 +22,9 @@ async def test_link_opens_a_modal_and_its_submission_reaches_core_privately(
 ) -> None:
     guild = fake_discord.guilds[0]
     alice = guild.member("alice")
-    command = slash_payload("margin link", {"venue": "bybit", "label": "main"},
-                            member=alice, guild=guild)
+    command = slash_payload(
+        "margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild
+    )
     [modal] = await fake_discord.answer(command)
     assert modal.body["type"] == 9
     inputs = [row["components"][0] for row in modal.body["data"]["components"]]
@@ -32,14 +33,21 @@ async def test_link_opens_a_modal_and_its_submission_reaches_core_privately(
     assert not [c for c in core.calls if c.usecase == "link"]  # nothing before the modal
 
     submit = modal_submit_payload(
-        modal.body["data"]["custom_id"], {"api_key": " KEY123 ", "secret": SECRET},
-        member=alice, guild=guild)
+        modal.body["data"]["custom_id"],
+        {"api_key": " KEY123 ", "secret": SECRET},
+        member=alice,
+        guild=guild,
+    )
     defer, answer = await fake_discord.answer(submit, count=2)
     assert defer.body["type"] == 5 and defer.ephemeral
     assert answer.ephemeral
     call = core.last("link")
-    assert call.values == {"venue": "bybit", "label": "main", "api_key": " KEY123 ",
-                           "secret": SECRET}  # core trims and validates
+    assert call.values == {
+        "venue": "bybit",
+        "label": "main",
+        "api_key": " KEY123 ",
+        "secret": SECRET,
+    }  # core trims and validates
     assert call.caller.user_id == str(alice.user_id)
     assert SECRET not in repr(answer.body)
     assert SECRET not in caplog.text
@@ -51,14 +59,20 @@ async def test_refresh_button_edits_the_card_and_snooze_answers_privately(
     guild = fake_discord.guilds[0]
     alice = guild.member("alice")
     core.answers["status"] = lambda caller, **v: message(
-        "main — bybit", "watch",
-        actions=(Action(ActionId.REFRESH_STATUS, "Refresh", ("a1",)),
-                 Action(ActionId.SNOOZE, "Snooze 4h", ("a1", "4h"))))
+        "main — bybit",
+        "watch",
+        actions=(
+            Action(ActionId.REFRESH_STATUS, "Refresh", ("a1",)),
+            Action(ActionId.SNOOZE, "Snooze 4h", ("a1", "4h")),
+        ),
+    )
     status = slash_payload("margin status", member=alice, guild=guild)
     _, card = await fake_discord.answer(status, count=2)
     buttons = card.body["components"][0]["components"]
     assert [(b["label"], b["custom_id"]) for b in buttons] == [
-        ("Refresh", "mw:rs:a1"), ("Snooze 4h", "mw:sn:a1:4h")]
+        ("Refresh", "mw:rs:a1"),
+        ("Snooze 4h", "mw:sn:a1:4h"),
+    ]
     sent = fake_discord.last_message_with_buttons()  # the card as Discord now shows it
 
     press = component_payload("mw:rs:a1", member=alice, message=sent, guild=guild)
@@ -83,7 +97,8 @@ async def test_a_button_for_something_gone_gets_a_private_refusal(
     alice = guild.member("alice")
     button = {"type": 2, "style": 2, "label": "Snooze 1h", "custom_id": "mw:sn:gone:1h"}
     msg = fake_discord.store_message(
-        guild.channel("general"), {"components": [{"type": 1, "components": [button]}]}, [])
+        guild.channel("general"), {"components": [{"type": 1, "components": [button]}]}, []
+    )
     press = component_payload("mw:sn:gone:1h", member=alice, message=msg, guild=guild)
     [reply] = await fake_discord.answer(press)
     assert reply.ephemeral
@@ -106,8 +121,9 @@ async def test_link_with_an_unknown_venue_is_refused_before_any_key_is_asked(
     front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
 ) -> None:
     guild = fake_discord.guilds[0]
-    command = slash_payload("margin link", {"venue": "mtgox"}, member=guild.member("alice"),
-                            guild=guild)
+    command = slash_payload(
+        "margin link", {"venue": "mtgox"}, member=guild.member("alice"), guild=guild
+    )
     [reply] = await fake_discord.answer(command)
     assert reply.body["type"] == 4 and reply.ephemeral  # a message, not a modal
     assert "mtgox" in reply.message["embeds"][0]["description"]
@@ -120,10 +136,10 @@ async def test_chart_arrives_as_a_png_attachment_shown_in_the_embed(
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
     core.answers["chart"] = lambda caller, **v: message(
-        "main — margin health", "info", image=Image(png, "health.png", "ratio over 7 days"))
+        "main — margin health", "info", image=Image(png, "health.png", "ratio over 7 days")
+    )
     guild = fake_discord.guilds[0]
-    payload = slash_payload("margin chart", {"days": 7}, member=guild.member("alice"),
-                            guild=guild)
+    payload = slash_payload("margin chart", {"days": 7}, member=guild.member("alice"), guild=guild)
     defer, reply = await fake_discord.answer(payload, count=2)
     assert defer.body["type"] == 5  # rendering may be slow: acknowledged first
     assert reply.files == [("health.png", png)]
@@ -137,7 +153,8 @@ async def test_buttons_pressed_in_dms_reach_core_as_a_private_caller(
     alice = fake_discord.guilds[0].member("alice")
     button = {"type": 2, "style": 2, "label": "Snooze 1h", "custom_id": "mw:sn:s7:1h"}
     dm_message = fake_discord.store_message(
-        None, {"components": [{"type": 1, "components": [button]}]}, [])
+        None, {"components": [{"type": 1, "components": [button]}]}, []
+    )
     press = component_payload("mw:sn:s7:1h", member=alice, message=dm_message)
     [reply] = await fake_discord.answer(press)
     assert reply.body["type"] == 4

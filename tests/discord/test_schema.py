@@ -34,8 +34,10 @@ def _tree_of(front: DiscordFrontEnd):  # type: ignore[no-untyped-def]
 
 # The venue list belongs to the exchanges package and grows on its own; the snapshot pins the
 # adapter's schema with a fixed catalogue, and the test below checks the live list separately.
-_SNAPSHOT_VENUES = {"bybit": SimpleNamespace(label="Bybit"),
-                    "kraken": SimpleNamespace(label="Kraken")}
+_SNAPSHOT_VENUES = {
+    "bybit": SimpleNamespace(label="Bybit"),
+    "kraken": SimpleNamespace(label="Kraken"),
+}
 
 
 def test_exported_schema_matches_the_snapshot() -> None:
@@ -54,7 +56,8 @@ def test_link_offers_every_venue_core_supports_as_a_choice() -> None:
     link = tree.get_command("margin").get_command("link")  # type: ignore[union-attr]
     venue = link.get_parameter("venue")
     assert [(c.value, c.name) for c in venue.choices] == [
-        (v, info.label) for v, info in SUPPORTED_VENUES.items()]
+        (v, info.label) for v, info in SUPPORTED_VENUES.items()
+    ]
     assert len(venue.choices) <= 25  # Discord's limit for fixed choices
 
 
@@ -93,8 +96,9 @@ async def test_commands_are_synced_only_when_the_schema_changed(
     stamp = FileStamp(tmp_path / "discord-schema.sha256")
 
     async def start_and_stop() -> DiscordFrontEnd:
-        front = DiscordFrontEnd(RecordingCore(), TOKEN, stamp=stamp,
-                                client_options={"guild_ready_timeout": 0.05})
+        front = DiscordFrontEnd(
+            RecordingCore(), TOKEN, stamp=stamp, client_options={"guild_ready_timeout": 0.05}
+        )
         task = asyncio.create_task(front.run())
         await front.wait_ready(5)
         await front.stop()
@@ -122,8 +126,9 @@ async def test_a_failed_sync_keeps_the_bot_running_and_is_retried_next_start(
 ) -> None:
     stamp = MemoryStamp()
     fake_discord.fail_next("PUT", r"/applications/\d+/commands$", 403)
-    front = DiscordFrontEnd(RecordingCore(), TOKEN, stamp=stamp,
-                            client_options={"guild_ready_timeout": 0.05})
+    front = DiscordFrontEnd(
+        RecordingCore(), TOKEN, stamp=stamp, client_options={"guild_ready_timeout": 0.05}
+    )
     task = front.start()
     await front.wait_ready(5)
     assert front.client.synced is None and stamp.load() is None

@@ -19,9 +19,13 @@ SUPPRESS_NOTIFICATIONS = 1 << 12
 
 
 def _alert(severity: str = "critical", *, mention: bool = False):  # type: ignore[no-untyped-def]
-    return message("main: CRITICAL — close to liquidation", severity,  # type: ignore[arg-type]
-                   lines=("A 3.1 % fall liquidates.",),
-                   fields=(Field("Margin ratio", "92 %"),), mention=mention)
+    return message(
+        "main: CRITICAL — close to liquidation",
+        severity,  # type: ignore[arg-type]
+        lines=("A 3.1 % fall liquidates.",),
+        fields=(Field("Margin ratio", "92 %"),),
+        mention=mention,
+    )
 
 
 async def test_private_alert_goes_to_the_owners_dms_loudly(

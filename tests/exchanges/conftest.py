@@ -25,39 +25,70 @@ def scenario() -> dict:
             "kraken": {
                 "prices": {"BTC/USD": 60000.0, "ETH/USD": 3000.0, "DOT/USD": 6.0},
                 "accounts": [
-                    {"api_key": KRAKEN.api_key, "secret": KRAKEN.secret,
-                     "balances": {"ZUSD": 10000.0, "XXBT": 0.1, "DOT.S": 100.0},
-                     "positions": [
-                         {"symbol": "BTC/USD", "type": "buy", "vol": 1.0, "price": 65000.0,
-                          "leverage": 5},
-                         {"symbol": "ETH/USD", "type": "sell", "vol": 2.0, "price": 2900.0,
-                          "leverage": 2},
-                     ]},
-                    {"api_key": KRAKEN_EMPTY.api_key, "secret": KRAKEN_EMPTY.secret,
-                     "balances": {"ZUSD": 500.0}},
+                    {
+                        "api_key": KRAKEN.api_key,
+                        "secret": KRAKEN.secret,
+                        "balances": {"ZUSD": 10000.0, "XXBT": 0.1, "DOT.S": 100.0},
+                        "positions": [
+                            {
+                                "symbol": "BTC/USD",
+                                "type": "buy",
+                                "vol": 1.0,
+                                "price": 65000.0,
+                                "leverage": 5,
+                            },
+                            {
+                                "symbol": "ETH/USD",
+                                "type": "sell",
+                                "vol": 2.0,
+                                "price": 2900.0,
+                                "leverage": 2,
+                            },
+                        ],
+                    },
+                    {
+                        "api_key": KRAKEN_EMPTY.api_key,
+                        "secret": KRAKEN_EMPTY.secret,
+                        "balances": {"ZUSD": 500.0},
+                    },
                 ],
             },
             "binanceusdm": {
                 "prices": {"ETH/USDT": 1335.18, "BTC/USDT": 31967.27},
                 "accounts": [
-                    {"api_key": USDM.api_key, "secret": USDM.secret,
-                     "wallet_balance": 1535443.01,
-                     "positions": [
-                         {"symbol": "ETH/USDT:USDT", "size": 3683.979, "entry_price": 1456.84},
-                         {"symbol": "BTC/USDT:USDT", "size": 109.488, "entry_price": 32481.98},
-                     ]},
-                    {"api_key": USDM_TRADER.api_key, "secret": USDM_TRADER.secret,
-                     "wallet_balance": 1000.0,
-                     "restrictions": {"enableSpotAndMarginTrading": True, "enableFutures": True,
-                                      "enableWithdrawals": True}},
+                    {
+                        "api_key": USDM.api_key,
+                        "secret": USDM.secret,
+                        "wallet_balance": 1535443.01,
+                        "positions": [
+                            {"symbol": "ETH/USDT:USDT", "size": 3683.979, "entry_price": 1456.84},
+                            {"symbol": "BTC/USDT:USDT", "size": 109.488, "entry_price": 32481.98},
+                        ],
+                    },
+                    {
+                        "api_key": USDM_TRADER.api_key,
+                        "secret": USDM_TRADER.secret,
+                        "wallet_balance": 1000.0,
+                        "restrictions": {
+                            "enableSpotAndMarginTrading": True,
+                            "enableFutures": True,
+                            "enableWithdrawals": True,
+                        },
+                    },
                 ],
             },
             "binance": {
                 "prices": {"BTC/USDT": 60000.0, "ETH/USDT": 3000.0},
                 "accounts": [
-                    {"api_key": MARGIN.api_key, "secret": MARGIN.secret,
-                     "assets": {"USDT": {"free": 1000.0, "borrowed": 5000.0, "interest": 1.0},
-                                "BTC": {"free": 0.2}, "ETH": {"free": 1.0, "locked": 0.5}}},
+                    {
+                        "api_key": MARGIN.api_key,
+                        "secret": MARGIN.secret,
+                        "assets": {
+                            "USDT": {"free": 1000.0, "borrowed": 5000.0, "interest": 1.0},
+                            "BTC": {"free": 0.2},
+                            "ETH": {"free": 1.0, "locked": 0.5},
+                        },
+                    },
                 ],
             },
         },
@@ -72,9 +103,12 @@ async def sim() -> AsyncIterator[Simulator]:
 
 
 def make_hub(sim: Simulator, **kwargs: object) -> ExchangeHub:
-    options: dict = {"base_urls": sim.base_urls, "timeout_ms": 3000,
-                     "requests_per_second": {venue: 0.0 for venue in sim.base_urls},
-                     "backoff_base": 0.0}
+    options: dict = {
+        "base_urls": sim.base_urls,
+        "timeout_ms": 3000,
+        "requests_per_second": {venue: 0.0 for venue in sim.base_urls},
+        "backoff_base": 0.0,
+    }
     options.update(kwargs)
     return ExchangeHub(**options)  # type: ignore[arg-type]
 
@@ -86,18 +120,40 @@ async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
 
 
 def private_requests(sim: Simulator, venue: str) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.requests
-            if r.venue == venue and not sim.venue(venue).is_public(r.method, r.path)]
+    return [
+        f"{r.method} {r.path}"
+        for r in sim.requests
+        if r.venue == venue and not sim.venue(venue).is_public(r.method, r.path)
+    ]
 
 
 def ccxt_bybit_ltc() -> ccxt.bybit:
     """A sync ccxt Bybit that knows the recordings' LTCUSDT linear swap, without asking for it."""
     exchange = ccxt.bybit()
-    exchange.set_markets([{
-        "id": "LTCUSDT", "symbol": "LTC/USDT:USDT", "base": "LTC", "quote": "USDT",
-        "settle": "USDT", "baseId": "LTC", "quoteId": "USDT", "settleId": "USDT",
-        "type": "swap", "spot": False, "swap": True, "future": False, "option": False,
-        "contract": True, "linear": True, "inverse": False, "contractSize": 1.0,
-        "active": True, "precision": {"amount": 0.1, "price": 0.01}, "limits": {},
-    }])
+    exchange.set_markets(
+        [
+            {
+                "id": "LTCUSDT",
+                "symbol": "LTC/USDT:USDT",
+                "base": "LTC",
+                "quote": "USDT",
+                "settle": "USDT",
+                "baseId": "LTC",
+                "quoteId": "USDT",
+                "settleId": "USDT",
+                "type": "swap",
+                "spot": False,
+                "swap": True,
+                "future": False,
+                "option": False,
+                "contract": True,
+                "linear": True,
+                "inverse": False,
+                "contractSize": 1.0,
+                "active": True,
+                "precision": {"amount": 0.1, "price": 0.01},
+                "limits": {},
+            }
+        ]
+    )
     return exchange

@@ -26,10 +26,15 @@ async def assert_bad(venue: str, body: dict[str, Any], fragment: str) -> None:
     assert fragment.lower() in caught.value.detail.lower()
 
 
-@pytest.mark.parametrize(("mark", "fragment"), [
-    ("NaN", "nan"),  # ccxt's own parser already chokes on it: still bad_response
-    ("-5", "must be positive"), ("", "missing"), ("abc", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("mark", "fragment"),
+    [
+        ("NaN", "nan"),  # ccxt's own parser already chokes on it: still bad_response
+        ("-5", "must be positive"),
+        ("", "missing"),
+        ("abc", "not a number"),
+    ],
+)
 async def test_usdm_position_with_a_nonsense_mark_is_refused(mark: str, fragment: str):
     body = recording("binanceusdm-faq-example.json")
     body["GET /fapi/v3/positionRisk"][0]["markPrice"] = mark
@@ -57,9 +62,16 @@ async def test_kraken_answer_without_result_is_refused():
 
 async def test_binance_debt_in_an_asset_without_a_price_is_refused_not_dropped():
     body = copy.deepcopy(recording("binance-margin-docs-example.json"))
-    body["GET /sapi/v1/margin/account"]["userAssets"].append({
-        "asset": "NOPRICE", "borrowed": "5", "free": "0", "interest": "0", "locked": "0",
-        "netAsset": "-5"})
+    body["GET /sapi/v1/margin/account"]["userAssets"].append(
+        {
+            "asset": "NOPRICE",
+            "borrowed": "5",
+            "free": "0",
+            "interest": "0",
+            "locked": "0",
+            "netAsset": "-5",
+        }
+    )
     await assert_bad("binance", body, "no price for borrowed asset NOPRICE")
 
 

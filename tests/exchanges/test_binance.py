@@ -33,7 +33,8 @@ async def test_usdm_health_agrees_with_binance_own_ratio_and_liquidation_price(h
 
 
 async def test_leverage_brackets_are_fetched_once_per_exchange_not_per_account(
-        sim: Simulator, hub: ExchangeHub):
+    sim: Simulator, hub: ExchangeHub
+):
     await hub.read_account("binanceusdm", USDM)
     await hub.read_account("binanceusdm", USDM_TRADER)
     await hub.read_account("binanceusdm", USDM)
@@ -54,8 +55,7 @@ async def test_cross_margin_assets_and_debts_become_assets_and_liabilities(hub: 
     assert health.ratio.value == pytest.approx(snapshot.reported["margin_level"], rel=1e-6)
 
 
-async def test_wrong_secret_gets_binance_signature_error_and_ends_as_auth_failed(
-        hub: ExchangeHub):
+async def test_wrong_secret_gets_binance_signature_error_and_ends_as_auth_failed(hub: ExchangeHub):
     with pytest.raises(ExchangeReadError) as caught:
         await hub.read_account("binanceusdm", Credentials(USDM.api_key, "not-the-secret"))
     assert caught.value.state == "auth_failed"
@@ -74,7 +74,8 @@ async def test_read_only_key_is_accepted(hub: ExchangeHub):
 
 
 async def test_key_that_can_trade_and_withdraw_is_refused_naming_the_rights_to_remove(
-        hub: ExchangeHub):
+    hub: ExchangeHub,
+):
     check = await hub.check_key("binanceusdm", USDM_TRADER)
     assert not check.ok
     assert {"trade", "futures", "withdraw"} <= check.rights
@@ -83,12 +84,27 @@ async def test_key_that_can_trade_and_withdraw_is_refused_naming_the_rights_to_r
 
 
 async def test_coinm_shows_the_riskiest_coin_pool_and_names_the_others():
-    scenario = {"venues": {"binancecoinm": {"accounts": [{
-        "api_key": "coin-1", "secret": "coin-secret", "wallets": {"BTC": 0.5, "ETH": 2.0},
-        "positions": [{"symbol": "BTC/USD:BTC", "size": 300, "entry_price": 62000.0},
-                      {"symbol": "ETH/USD:ETH", "size": -50, "entry_price": 2900.0}]}]}}}
-    async with Simulator(scenario) as sim, ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second={"binancecoinm": 0}) as hub:
+    scenario = {
+        "venues": {
+            "binancecoinm": {
+                "accounts": [
+                    {
+                        "api_key": "coin-1",
+                        "secret": "coin-secret",
+                        "wallets": {"BTC": 0.5, "ETH": 2.0},
+                        "positions": [
+                            {"symbol": "BTC/USD:BTC", "size": 300, "entry_price": 62000.0},
+                            {"symbol": "ETH/USD:ETH", "size": -50, "entry_price": 2900.0},
+                        ],
+                    }
+                ]
+            }
+        }
+    }
+    async with (
+        Simulator(scenario) as sim,
+        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"binancecoinm": 0}) as hub,
+    ):
         read = await hub.read_account("binancecoinm", Credentials("coin-1", "coin-secret"))
     snapshot = read.snapshot
     assert snapshot.settle == "BTC" and snapshot.wallet_balance == pytest.approx(0.5)
@@ -97,4 +113,5 @@ async def test_coinm_shows_the_riskiest_coin_pool_and_names_the_others():
     assert any("ETH margin ratio" in note for note in read.notes)
     # Binance's own per-coin ratio (maintMargin / marginBalance) against the engine's.
     assert risk.assess(snapshot).ratio.value == pytest.approx(
-        snapshot.reported["margin_ratio"], rel=1e-6)
+        snapshot.reported["margin_ratio"], rel=1e-6
+    )

@@ -27,8 +27,9 @@ def test_collateral_adds_up_to_bybits_haircut_wallet_total() -> None:
     snapshot, _ = bybit.snapshot_from_bodies(WALLET)
     collateral = sum(a.amount * a.price * (1 - a.haircut) for a in snapshot.assets)
     # By construction (the haircut is solved from this total), to float precision.
-    assert collateral == pytest.approx(float(WALLET["result"]["list"][0]["totalWalletBalance"]),
-                                       rel=1e-12)
+    assert collateral == pytest.approx(
+        float(WALLET["result"]["list"][0]["totalWalletBalance"]), rel=1e-12
+    )
     haircuts = {a.asset: a.haircut for a in snapshot.assets}
     assert haircuts["USDT"] == haircuts["USDC"] == 0.0
     assert 0.0 < haircuts["BTC"] < 0.1
@@ -62,8 +63,9 @@ def test_position_agrees_with_ccxts_own_parser() -> None:
     assert parsed["liquidationPrice"] is None
     assert "liquidation_price" not in position.reported
     # The snapshot's maintenance at mark is Bybit's positionMM (rate derived from it).
-    assert abs(position.size) * position.mark_price * position.maintenance_rate == \
-        pytest.approx(parsed["maintenanceMargin"], rel=1e-12)
+    assert abs(position.size) * position.mark_price * position.maintenance_rate == pytest.approx(
+        parsed["maintenanceMargin"], rel=1e-12
+    )
 
 
 def test_position_mm_is_entry_value_rate_plus_closing_fee_at_bankruptcy() -> None:
@@ -100,12 +102,31 @@ def test_inverse_position_is_judged_as_its_dollar_equivalent() -> None:
     # Bybit's published inverse example: short 300 BTCUSD contracts (1 USD each).
     case = next(c for c in WORKED["cases"] if c["id"] == "bybit-inverse-position-pnl")
     entry, mark = 27464.50441675, 28224.50
-    body = {"retCode": 0, "retMsg": "OK", "result": {"category": "inverse", "list": [{
-        "symbol": "BTCUSD", "side": "Sell", "size": "300", "avgPrice": str(entry),
-        "markPrice": str(mark), "positionMM": "0.00006", "positionIM": "0.0011",
-        "liqPrice": "", "bustPrice": "", "positionValue": "0.01092319", "leverage": "10"}]}}
+    body = {
+        "retCode": 0,
+        "retMsg": "OK",
+        "result": {
+            "category": "inverse",
+            "list": [
+                {
+                    "symbol": "BTCUSD",
+                    "side": "Sell",
+                    "size": "300",
+                    "avgPrice": str(entry),
+                    "markPrice": str(mark),
+                    "positionMM": "0.00006",
+                    "positionIM": "0.0011",
+                    "liqPrice": "",
+                    "bustPrice": "",
+                    "positionValue": "0.01092319",
+                    "leverage": "10",
+                }
+            ],
+        },
+    }
     snapshot, _ = bybit.snapshot_from_bodies(
-        WALLET, [body], {"BTCUSD": ContractSpec("BTC/USD:BTC", 1.0, inverse=True)})
+        WALLET, [body], {"BTCUSD": ContractSpec("BTC/USD:BTC", 1.0, inverse=True)}
+    )
     (position,) = snapshot.positions
     assert position.kind == "linear" and position.size < 0
     assert abs(position.size) * entry == pytest.approx(300.0)
@@ -116,19 +137,23 @@ def test_inverse_position_is_judged_as_its_dollar_equivalent() -> None:
 
 
 def test_isolated_margin_mode_stands_each_position_on_its_balance() -> None:
-    snapshot, _ = bybit.snapshot_from_bodies(WALLET, [POSITIONS], SPECS,
-                                             margin_mode="ISOLATED_MARGIN")
+    snapshot, _ = bybit.snapshot_from_bodies(
+        WALLET, [POSITIONS], SPECS, margin_mode="ISOLATED_MARGIN"
+    )
     (position,) = snapshot.positions
     assert position.margin_mode == "isolated"
     assert position.isolated_margin == pytest.approx(11.699649)
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda b: b.update(retCode=10001, retMsg="params error"), "retCode"),
-    (lambda b: b["result"]["list"][0].update(accountType="CONTRACT"), "unified"),
-    (lambda b: b["result"]["list"][0]["coin"][0].update(usdValue="NaN"), "finite"),
-    (lambda b: b["result"].pop("list"), "no account"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda b: b.update(retCode=10001, retMsg="params error"), "retCode"),
+        (lambda b: b["result"]["list"][0].update(accountType="CONTRACT"), "unified"),
+        (lambda b: b["result"]["list"][0]["coin"][0].update(usdValue="NaN"), "finite"),
+        (lambda b: b["result"].pop("list"), "no account"),
+    ],
+)
 def test_an_unreadable_wallet_is_a_bad_response(change, words: str) -> None:
     body = json.loads(json.dumps(WALLET))
     change(body)
@@ -154,12 +179,25 @@ def test_portfolio_margin_is_refused_with_a_reason() -> None:
 
 
 def test_risk_limit_tiers_keep_maintenance_continuous() -> None:
-    body = {"retCode": 0, "result": {"list": [
-        {"symbol": "BTCUSDT", "riskLimitValue": "2000000", "maintenanceMargin": "0.005",
-         "mmDeduction": ""},
-        {"symbol": "BTCUSDT", "riskLimitValue": "2600000", "maintenanceMargin": "0.0056",
-         "mmDeduction": ""},
-    ]}}
+    body = {
+        "retCode": 0,
+        "result": {
+            "list": [
+                {
+                    "symbol": "BTCUSDT",
+                    "riskLimitValue": "2000000",
+                    "maintenanceMargin": "0.005",
+                    "mmDeduction": "",
+                },
+                {
+                    "symbol": "BTCUSDT",
+                    "riskLimitValue": "2600000",
+                    "maintenanceMargin": "0.0056",
+                    "mmDeduction": "",
+                },
+            ]
+        },
+    }
     (tier1, tier2) = bybit.risk_limit_tiers(body)["BTCUSDT"]
     assert (tier1.floor, tier1.cap, tier2.floor, tier2.cap) == (0.0, 2e6, 2e6, math.inf)
     at_cap = 2e6

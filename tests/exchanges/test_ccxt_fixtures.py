@@ -35,8 +35,16 @@ def raw_brackets_from_ccxt_options(symbol_id: str, levels: list[list[str]]) -> d
         cum += floor_value * (rate_value - previous)
         previous = rate_value
         cap = float(levels[index + 1][0]) if index + 1 < len(levels) else 1e12
-        brackets.append({"bracket": index + 1, "initialLeverage": 1, "notionalFloor": floor_value,
-                         "notionalCap": cap, "maintMarginRatio": rate_value, "cum": cum})
+        brackets.append(
+            {
+                "bracket": index + 1,
+                "initialLeverage": 1,
+                "notionalFloor": floor_value,
+                "notionalCap": cap,
+                "maintMarginRatio": rate_value,
+                "cum": cum,
+            }
+        )
     return {"symbol": symbol_id, "brackets": brackets}
 
 
@@ -45,12 +53,17 @@ KRAKEN_POSITIONS = fixture("kraken", "fetchPositions", "fetchPositions")
 
 async def test_kraken_recorded_position_through_ccxt_parser():
     async with Simulator() as sim:
-        sim.load_recording("kraken", {
-            "POST /0/private/OpenPositions": KRAKEN_POSITIONS["httpResponse"]})
-        exchange = ccxt.kraken({"apiKey": REPLAY_CREDENTIALS.api_key,
-                                "secret": REPLAY_CREDENTIALS.secret, "enableRateLimit": False})
-        exchange.urls["api"] = {"public": sim.base_url("kraken"),
-                                "private": sim.base_url("kraken")}
+        sim.load_recording(
+            "kraken", {"POST /0/private/OpenPositions": KRAKEN_POSITIONS["httpResponse"]}
+        )
+        exchange = ccxt.kraken(
+            {
+                "apiKey": REPLAY_CREDENTIALS.api_key,
+                "secret": REPLAY_CREDENTIALS.secret,
+                "enableRateLimit": False,
+            }
+        )
+        exchange.urls["api"] = {"public": sim.base_url("kraken"), "private": sim.base_url("kraken")}
         try:
             (position,) = await exchange.fetch_positions()
         finally:
@@ -64,11 +77,21 @@ async def test_kraken_recorded_position_through_the_adapter_matches_krakens_net(
     recording = {
         "POST /0/private/OpenPositions": KRAKEN_POSITIONS["httpResponse"],
         # The fixture has no TradeBalance/BalanceEx: a small USDT-collateral account around it.
-        "POST /0/private/TradeBalance": {"error": [], "result": {
-            # m: the short's 2.5 ADA of margin at the recorded mark 0.608527.
-            "tb": "20.0000", "e": "19.9898", "m": "1.5213", "n": "-0.0102", "ml": "1313.99"}},
-        "POST /0/private/BalanceEx": {"error": [], "result": {
-            "USDT": {"balance": "20.00000000", "hold_trade": "0"}}},
+        "POST /0/private/TradeBalance": {
+            "error": [],
+            "result": {
+                # m: the short's 2.5 ADA of margin at the recorded mark 0.608527.
+                "tb": "20.0000",
+                "e": "19.9898",
+                "m": "1.5213",
+                "n": "-0.0102",
+                "ml": "1313.99",
+            },
+        },
+        "POST /0/private/BalanceEx": {
+            "error": [],
+            "result": {"USDT": {"balance": "20.00000000", "hold_trade": "0"}},
+        },
     }
     read = await replay("kraken", recording)
     (position,) = read.snapshot.positions
@@ -88,13 +111,18 @@ BINANCE = json.loads((FIXTURES / "binance.json").read_text())
 
 
 def binance_usdm_recording() -> dict[str, Any]:
-    account = fixture("binance", "fetchPositions",
-                      "Fetch linear positions using account endnpoint")["httpResponse"]
-    rows = fixture("binance", "fetchPositions",
-                   "Fetch linear positions without symbols")["httpResponse"]
+    account = fixture(
+        "binance", "fetchPositions", "Fetch linear positions using account endnpoint"
+    )["httpResponse"]
+    rows = fixture("binance", "fetchPositions", "Fetch linear positions without symbols")[
+        "httpResponse"
+    ]
     levels = BINANCE["options"]["leverageBrackets"]["BTC/USDT:USDT"]
-    return {"GET /fapi/v3/account": account, "GET /fapi/v3/positionRisk": rows,
-            "GET /fapi/v1/leverageBracket": [raw_brackets_from_ccxt_options("BTCUSDT", levels)]}
+    return {
+        "GET /fapi/v3/account": account,
+        "GET /fapi/v3/positionRisk": rows,
+        "GET /fapi/v1/leverageBracket": [raw_brackets_from_ccxt_options("BTCUSDT", levels)],
+    }
 
 
 async def test_binance_recorded_account_health_agrees_with_binance_figures():
@@ -118,8 +146,11 @@ async def test_binance_recorded_account_health_agrees_with_binance_figures():
 async def test_binance_recorded_position_through_ccxt_keeps_symbol_and_side():
     read = await replay("binanceusdm", binance_usdm_recording())
     (position,) = read.snapshot.positions
-    assert (position.symbol, position.size, position.margin_mode) == \
-        ("BTC/USDT:USDT", 0.009, "cross")
+    assert (position.symbol, position.size, position.margin_mode) == (
+        "BTC/USDT:USDT",
+        0.009,
+        "cross",
+    )
     # ccxt's unified maintenanceMargin for this row is 0.004 × notional = 2.4301; ours from
     # the bracket (cum 0 in the first bracket) is the same here, and would differ above it.
     tier = position.tiers[0]
@@ -128,9 +159,14 @@ async def test_binance_recorded_position_through_ccxt_keeps_symbol_and_side():
 
 async def test_binance_recorded_flat_account_has_binance_margin_balance_as_equity():
     balance = fixture("binance", "fetchBalance", "Linear swap balance")["httpResponse"]
-    read = await replay("binanceusdm", {"GET /fapi/v3/account": balance,
-                                        "GET /fapi/v3/positionRisk": [],
-                                        "GET /fapi/v1/leverageBracket": []})
+    read = await replay(
+        "binanceusdm",
+        {
+            "GET /fapi/v3/account": balance,
+            "GET /fapi/v3/positionRisk": [],
+            "GET /fapi/v1/leverageBracket": [],
+        },
+    )
     health = risk.assess(read.snapshot)
     assert read.snapshot.positions == () and not read.approximate
     assert health.equity == pytest.approx(float(balance["totalMarginBalance"]), abs=1e-8)

@@ -22,8 +22,14 @@ def run_check(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_binance_faq_example_replays_to_the_published_liquidation_price(capsys):
-    code, out, err = run_check(capsys, "--exchange", "binanceusdm", "--replay",
-                               str(RECORDINGS / "binanceusdm-faq-example.json"), "--json")
+    code, out, err = run_check(
+        capsys,
+        "--exchange",
+        "binanceusdm",
+        "--replay",
+        str(RECORDINGS / "binanceusdm-faq-example.json"),
+        "--json",
+    )
     assert code == 0, err
     health = json.loads(out)
     eth = next(p for p in health["positions"] if p["symbol"] == "ETH/USDT:USDT")
@@ -33,8 +39,14 @@ def test_binance_faq_example_replays_to_the_published_liquidation_price(capsys):
 
 
 def test_kraken_example_replays_to_the_published_margin_call_price(capsys):
-    code, out, err = run_check(capsys, "--exchange", "kraken", "--replay",
-                               str(RECORDINGS / "kraken-margin-call-example.json"), "--json")
+    code, out, err = run_check(
+        capsys,
+        "--exchange",
+        "kraken",
+        "--replay",
+        str(RECORDINGS / "kraken-margin-call-example.json"),
+        "--json",
+    )
     assert code == 0, err
     health = json.loads(out)
     (btc,) = health["positions"]
@@ -44,34 +56,56 @@ def test_kraken_example_replays_to_the_published_margin_call_price(capsys):
 
 
 def test_kraken_trade_balance_example_gives_krakens_margin_level(capsys):
-    code, out, err = run_check(capsys, "--exchange", "kraken", "--replay",
-                               str(RECORDINGS / "kraken-trade-balance-example.json"))
+    code, out, err = run_check(
+        capsys,
+        "--exchange",
+        "kraken",
+        "--replay",
+        str(RECORDINGS / "kraken-trade-balance-example.json"),
+    )
     assert code == 0, err
     assert "margin level 54.3257" in out  # ml 5432.57 % in Kraken's docs
     assert "DOT.S" in out
 
 
 def test_binance_margin_docs_example_gives_its_margin_level(capsys):
-    code, out, err = run_check(capsys, "--exchange", "binance", "--replay",
-                               str(RECORDINGS / "binance-margin-docs-example.json"), "--json")
+    code, out, err = run_check(
+        capsys,
+        "--exchange",
+        "binance",
+        "--replay",
+        str(RECORDINGS / "binance-margin-docs-example.json"),
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["ratio"]["value"] == pytest.approx(11.64405625, abs=1e-6)
 
 
 def test_missing_private_endpoint_is_named(capsys, tmp_path):
     recording = tmp_path / "partial.json"
-    recording.write_text(json.dumps({"POST /0/private/TradeBalance": {
-        "error": [], "result": {"tb": "1", "e": "1", "m": "0", "n": "0"}}}))
+    recording.write_text(
+        json.dumps(
+            {
+                "POST /0/private/TradeBalance": {
+                    "error": [],
+                    "result": {"tb": "1", "e": "1", "m": "0", "n": "0"},
+                }
+            }
+        )
+    )
     code, out, err = run_check(capsys, "--exchange", "kraken", "--replay", str(recording))
     assert code == 2 and out == ""
     assert "'POST /0/private/OpenPositions'" in err and len(err.splitlines()) == 1
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("{not json", "is not JSON"),
-    ("[]", "must be a JSON object"),
-    ('{"GET /x?a=1": {}}', "is not 'METHOD /path'"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "is not JSON"),
+        ("[]", "must be a JSON object"),
+        ('{"GET /x?a=1": {}}', "is not 'METHOD /path'"),
+    ],
+)
 def test_bad_recording_is_one_line_and_exit_2(capsys, tmp_path, content, expected):
     recording = tmp_path / "bad.json"
     recording.write_text(content)
@@ -98,9 +132,17 @@ async def test_live_check_reads_the_key_from_a_file(capsys, tmp_path):
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps({"api_key": USDM.api_key, "secret": USDM.secret}))
     async with Simulator(scenario()) as sim:
-        code, out, err = await _live_check(capsys, [
-            "--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm"),
-            "--key-file", str(key_file)])
+        code, out, err = await _live_check(
+            capsys,
+            [
+                "--exchange",
+                "binanceusdm",
+                "--base-url",
+                sim.base_url("binanceusdm"),
+                "--key-file",
+                str(key_file),
+            ],
+        )
     assert code == 0, err
     assert "ETH/USDT:USDT" in out and USDM.secret not in out + err
 
@@ -109,6 +151,7 @@ async def test_live_check_reads_the_key_from_the_environment(capsys, monkeypatch
     monkeypatch.setenv("MARGINWATCH_CHECK_API_KEY", USDM.api_key)
     monkeypatch.setenv("MARGINWATCH_CHECK_SECRET", "wrong-secret")
     async with Simulator(scenario()) as sim:
-        code, _out, err = await _live_check(capsys, [
-            "--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")])
+        code, _out, err = await _live_check(
+            capsys, ["--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")]
+        )
     assert code == 1 and "auth_failed" in err and "wrong-secret" not in err

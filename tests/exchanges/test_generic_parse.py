@@ -37,8 +37,7 @@ def test_ccxts_unified_position_becomes_an_approximate_snapshot() -> None:
 
 
 def test_a_position_without_any_maintenance_figure_is_a_bad_response() -> None:
-    position = dict(_unified_position(), maintenanceMargin=None,
-                    maintenanceMarginPercentage=None)
+    position = dict(_unified_position(), maintenanceMargin=None, maintenanceMarginPercentage=None)
     with pytest.raises(ExchangeReadError) as caught:
         generic.snapshot_from_unified([position], {"total": {"USDT": 1000.0}}, "USDT")
     assert "no maintenance margin" in caught.value.detail
@@ -67,10 +66,13 @@ def test_the_family_serves_any_ccxt_venue_that_can_be_read() -> None:
     assert adapter.read_methods == frozenset({"fetch_positions", "fetch_balance"})
 
 
-@pytest.mark.parametrize("venue, words", [
-    ("generic:not-an-exchange", "no exchange"),
-    ("generic:bitstamp", "fetchPositions"),
-])
+@pytest.mark.parametrize(
+    "venue, words",
+    [
+        ("generic:not-an-exchange", "no exchange"),
+        ("generic:bitstamp", "fetchPositions"),
+    ],
+)
 def test_a_venue_that_cannot_be_read_is_refused_by_name(venue: str, words: str) -> None:
     with pytest.raises(KeyError, match=words):
         adapter_for(venue)

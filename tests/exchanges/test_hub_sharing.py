@@ -51,7 +51,8 @@ async def test_unknown_venue_is_a_clear_value_error(hub: ExchangeHub):
 
 
 async def test_account_instances_are_cheap_copies_that_keep_their_own_key_and_guard(
-        sim, hub: ExchangeHub):
+    sim, hub: ExchangeHub
+):
     import asyncio
 
     import pytest
@@ -59,8 +60,9 @@ async def test_account_instances_are_cheap_copies_that_keep_their_own_key_and_gu
     from bot.exchanges.guard import ReadOnlyViolation
 
     # Read both accounts at once: each must see its own balance through its own key.
-    full, empty = await asyncio.gather(hub.read_account("kraken", KRAKEN),
-                                       hub.read_account("kraken", KRAKEN_EMPTY))
+    full, empty = await asyncio.gather(
+        hub.read_account("kraken", KRAKEN), hub.read_account("kraken", KRAKEN_EMPTY)
+    )
     assert full.snapshot.positions and not empty.snapshot.positions
     assert empty.snapshot.wallet_balance == pytest.approx(500.0)
     venue = hub._venues["kraken"]

@@ -40,7 +40,8 @@ def test_mark_is_read_from_position_value() -> None:
 def test_cross_wallet_starts_from_hyperliquids_account_value() -> None:
     state = json.loads(json.dumps(STATE))
     state["assetPositions"][0]["position"].update(
-        leverage={"type": "cross", "value": 20}, unrealizedPnl="-12.5", liquidationPx=None)
+        leverage={"type": "cross", "value": 20}, unrealizedPnl="-12.5", liquidationPx=None
+    )
     state["crossMarginSummary"]["accountValue"] = "87.5"
     state["crossMaintenanceMarginUsed"] = "5.0012"
     snapshot, _ = hyperliquid.snapshot_from_state(state)

@@ -49,15 +49,23 @@ async def test_ccxt_parser_raises_on_empty_object_result_which_the_adapter_survi
     # the reason the adapter reads OpenPositions raw.
     import ccxt.async_support as ccxt
 
-    sim.load_recording("kraken", {
-        "POST /0/private/OpenPositions": {"error": [], "result": {}},
-        "POST /0/private/TradeBalance": {"error": [], "result": {
-            "tb": "100.0", "e": "100.0", "m": "0.0", "n": "0.0"}},
-        "POST /0/private/BalanceEx": {"error": [], "result": {
-            "ZUSD": {"balance": "100.0", "hold_trade": "0"}}},
-    })
-    exchange = ccxt.kraken({"apiKey": KRAKEN.api_key, "secret": KRAKEN.secret,
-                            "enableRateLimit": False})
+    sim.load_recording(
+        "kraken",
+        {
+            "POST /0/private/OpenPositions": {"error": [], "result": {}},
+            "POST /0/private/TradeBalance": {
+                "error": [],
+                "result": {"tb": "100.0", "e": "100.0", "m": "0.0", "n": "0.0"},
+            },
+            "POST /0/private/BalanceEx": {
+                "error": [],
+                "result": {"ZUSD": {"balance": "100.0", "hold_trade": "0"}},
+            },
+        },
+    )
+    exchange = ccxt.kraken(
+        {"apiKey": KRAKEN.api_key, "secret": KRAKEN.secret, "enableRateLimit": False}
+    )
     exchange.urls["api"] = {"public": sim.base_url("kraken"), "private": sim.base_url("kraken")}
     try:
         await exchange.load_markets()
@@ -65,8 +73,9 @@ async def test_ccxt_parser_raises_on_empty_object_result_which_the_adapter_survi
             await exchange.fetch_positions()
     finally:
         await exchange.close()
-    async with ExchangeHub(base_urls={"kraken": sim.base_url("kraken")},
-                           requests_per_second={"kraken": 0}) as hub:
+    async with ExchangeHub(
+        base_urls={"kraken": sim.base_url("kraken")}, requests_per_second={"kraken": 0}
+    ) as hub:
         read = await hub.read_account("kraken", KRAKEN)
     assert read.snapshot.positions == ()
 
@@ -80,8 +89,7 @@ async def test_wrong_secret_gets_krakens_invalid_key_and_ends_as_auth_failed(hub
     assert wrong.secret not in str(caught.value)
 
 
-async def test_one_kraken_key_never_sends_two_requests_at_once(sim: Simulator,
-                                                              hub: ExchangeHub):
+async def test_one_kraken_key_never_sends_two_requests_at_once(sim: Simulator, hub: ExchangeHub):
     # Ten concurrent reads of one key: with the per-key lock every nonce arrives in order,
     # so Kraken's strictly-increasing nonce check never fails.
     sim.latency = 0.002
@@ -91,7 +99,8 @@ async def test_one_kraken_key_never_sends_two_requests_at_once(sim: Simulator,
 
 
 async def test_key_check_says_kraken_cannot_report_rights_and_how_to_make_a_query_key(
-        hub: ExchangeHub):
+    hub: ExchangeHub,
+):
     check = await hub.check_key("kraken", KRAKEN)
     assert check.ok and not check.can_report_rights
     assert "Query Funds" in check.message and "cannot tell" in check.message

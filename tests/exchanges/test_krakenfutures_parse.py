@@ -16,16 +16,20 @@ from bot.exchanges.generic import ContractSpec
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures/ccxt/krakenfutures.json").read_text())
 ACCOUNTS = FIXTURE["accounts"]
 INVERSE_ONLY = FIXTURE["openpositions"]
-BTC_BANDS = {"symbol": "PF_XBTUSD", "marginLevels": [
-    {"numNonContractUnits": 0, "initialMargin": 0.02, "maintenanceMargin": 0.01},
-    {"numNonContractUnits": 500000, "initialMargin": 0.04, "maintenanceMargin": 0.02}]}
-SPECS = {"PF_XBTUSD": ContractSpec("BTC/USD:USD", 1.0,
-                                   tiers=krakenfutures.margin_tiers(BTC_BANDS))}
+BTC_BANDS = {
+    "symbol": "PF_XBTUSD",
+    "marginLevels": [
+        {"numNonContractUnits": 0, "initialMargin": 0.02, "maintenanceMargin": 0.01},
+        {"numNonContractUnits": 500000, "initialMargin": 0.04, "maintenanceMargin": 0.02},
+    ],
+}
+SPECS = {"PF_XBTUSD": ContractSpec("BTC/USD:USD", 1.0, tiers=krakenfutures.margin_tiers(BTC_BANDS))}
 
 
 def test_each_currency_keeps_krakens_own_haircut() -> None:
-    snapshot, _ = krakenfutures.snapshot_from_bodies(ACCOUNTS, {"result": "success",
-                                                                "openPositions": []}, {}, {})
+    snapshot, _ = krakenfutures.snapshot_from_bodies(
+        ACCOUNTS, {"result": "success", "openPositions": []}, {}, {}
+    )
     haircut = {a.asset: a.haircut for a in snapshot.assets}
     assert haircut["USD"] == 0.0
     assert haircut["XBT"] == pytest.approx(1 - 4886.49976674881 / 4998.721054420551)
@@ -38,7 +42,8 @@ def test_equity_is_anchored_to_krakens_margin_equity() -> None:
     # 34,122.66 USD wallet; the rest is kept at face value and the user is told. Equity then is
     # Kraken's marginEquity exactly (no positions, so no unrealised P&L).
     snapshot, notes = krakenfutures.snapshot_from_bodies(
-        ACCOUNTS, {"result": "success", "openPositions": []}, {}, {})
+        ACCOUNTS, {"result": "success", "openPositions": []}, {}, {}
+    )
     health = risk.assess(snapshot)
     assert health.equity == pytest.approx(snapshot.reported["margin_equity"], abs=1e-6)
     assert any("not itemised" in n for n in notes)
@@ -52,11 +57,27 @@ def test_inverse_contracts_are_left_out_of_the_flex_wallet_with_a_note() -> None
 
 
 def test_a_flex_position_takes_its_mark_from_the_tickers_and_its_bands() -> None:
-    positions = {"result": "success", "openPositions": [
-        {"side": "short", "symbol": "pf_xbtusd", "price": "60000", "size": "10",
-         "unrealizedFunding": "-2.5"}]}
-    marks = krakenfutures.mark_prices({"result": "success", "tickers": [
-        {"symbol": "PF_XBTUSD", "markPrice": 61000.0}, {"symbol": "in_xbtusd", "last": 1}]})
+    positions = {
+        "result": "success",
+        "openPositions": [
+            {
+                "side": "short",
+                "symbol": "pf_xbtusd",
+                "price": "60000",
+                "size": "10",
+                "unrealizedFunding": "-2.5",
+            }
+        ],
+    }
+    marks = krakenfutures.mark_prices(
+        {
+            "result": "success",
+            "tickers": [
+                {"symbol": "PF_XBTUSD", "markPrice": 61000.0},
+                {"symbol": "in_xbtusd", "last": 1},
+            ],
+        }
+    )
     snapshot, _ = krakenfutures.snapshot_from_bodies(ACCOUNTS, positions, SPECS, marks)
     (position,) = snapshot.positions
     assert (position.size, position.mark_price) == (-10.0, 61000.0)
@@ -72,13 +93,22 @@ def test_bands_are_continuous_at_every_floor() -> None:
     assert 500000 * low.rate - low.amount == pytest.approx(500000 * high.rate - high.amount)
 
 
-@pytest.mark.parametrize("positions, words", [
-    ({"result": "success"}, "no openPositions list"),
-    ({"result": "error", "error": "authenticationError"}, "authenticationError"),
-    ({"result": "success", "openPositions": [
-        {"side": "long", "symbol": "PF_XBTUSD", "price": "60000", "size": "1"}]},
-     "no mark price"),
-])
+@pytest.mark.parametrize(
+    "positions, words",
+    [
+        ({"result": "success"}, "no openPositions list"),
+        ({"result": "error", "error": "authenticationError"}, "authenticationError"),
+        (
+            {
+                "result": "success",
+                "openPositions": [
+                    {"side": "long", "symbol": "PF_XBTUSD", "price": "60000", "size": "1"}
+                ],
+            },
+            "no mark price",
+        ),
+    ],
+)
 def test_an_unreadable_answer_is_a_bad_response(positions: dict, words: str) -> None:
     with pytest.raises(ExchangeReadError) as caught:
         krakenfutures.snapshot_from_bodies(ACCOUNTS, positions, SPECS, {})

@@ -14,8 +14,9 @@ from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.generic import ContractSpec
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures/ccxt/okx.json").read_text())
-BALANCE = next(e for e in FIXTURE["methods"]["fetchBalance"]
-               if e["input"] == [{"type": "swap"}])["httpResponse"]
+BALANCE = next(e for e in FIXTURE["methods"]["fetchBalance"] if e["input"] == [{"type": "swap"}])[
+    "httpResponse"
+]
 POSITION = FIXTURE["methods"]["fetchPosition"][0]["httpResponse"]
 CONFIG = FIXTURE["methods"]["fetchAccounts"][0]["httpResponse"]
 NO_POSITIONS = {"code": "0", "msg": "", "data": []}
@@ -25,14 +26,33 @@ SPECS = {"LTC-USDT-SWAP": ContractSpec("LTC/USDT:USDT", 0.001)}
 
 def _ccxt_okx() -> ccxt.okx:
     exchange = ccxt.okx()
-    exchange.set_markets([{
-        "id": "LTC-USDT-SWAP", "symbol": "LTC/USDT:USDT", "base": "LTC", "quote": "USDT",
-        "settle": "USDT", "baseId": "LTC", "quoteId": "USDT", "settleId": "USDT",
-        "type": "swap", "spot": False, "margin": False, "swap": True, "future": False,
-        "option": False, "contract": True, "linear": True, "inverse": False,
-        "contractSize": 0.001,
-        "active": True, "precision": {"amount": 1.0, "price": 0.01}, "limits": {},
-    }])
+    exchange.set_markets(
+        [
+            {
+                "id": "LTC-USDT-SWAP",
+                "symbol": "LTC/USDT:USDT",
+                "base": "LTC",
+                "quote": "USDT",
+                "settle": "USDT",
+                "baseId": "LTC",
+                "quoteId": "USDT",
+                "settleId": "USDT",
+                "type": "swap",
+                "spot": False,
+                "margin": False,
+                "swap": True,
+                "future": False,
+                "option": False,
+                "contract": True,
+                "linear": True,
+                "inverse": False,
+                "contractSize": 0.001,
+                "active": True,
+                "precision": {"amount": 1.0, "price": 0.01},
+                "limits": {},
+            }
+        ]
+    )
     return exchange
 
 
@@ -73,7 +93,8 @@ def test_position_agrees_with_ccxts_own_parser() -> None:
     # ccxt's maintenanceMarginPercentage is mmr / notional: the rate we derive before folding
     # OKX's fee in is the same number.
     assert position.reported["mmr"] / (2 * 0.001 * 101.33) == pytest.approx(
-        parsed["maintenanceMarginPercentage"], rel=1e-9)
+        parsed["maintenanceMarginPercentage"], rel=1e-9
+    )
 
 
 def test_maintenance_that_belongs_to_no_position_is_named() -> None:
@@ -86,18 +107,65 @@ def test_maintenance_that_belongs_to_no_position_is_named() -> None:
 def test_with_legs_the_health_ratio_is_okxs_mgn_ratio() -> None:
     # A coherent account (simulator-shaped): 2 BTC-USDT-SWAP legs whose mmr is the whole
     # maintenance. The fee recovered from OKX's mgnRatio makes the health ratio OKX's own.
-    balance = {"code": "0", "data": [{
-        "adjEq": "7040", "mmr": "168", "mgnRatio": "37.24867725", "imr": "2700",
-        "totalEq": "7100", "details": [
-            {"ccy": "USDT", "cashBal": "5000", "eq": "4100", "eqUsd": "4100", "disEq": "4100"},
-            {"ccy": "BTC", "cashBal": "0.05", "eq": "0.05", "eqUsd": "3000", "disEq": "2940"}]}]}
-    positions = {"code": "0", "data": [
-        {"instId": "BTC-USDT-SWAP", "instType": "SWAP", "mgnMode": "cross", "posSide": "net",
-         "pos": "50", "avgPx": "61000", "markPx": "60000", "mmr": "120", "liqPx": "46298"},
-        {"instId": "ETH-USDT-SWAP", "instType": "SWAP", "mgnMode": "cross", "posSide": "net",
-         "pos": "-40", "avgPx": "2900", "markPx": "3000", "mmr": "48", "liqPx": "4712.75"}]}
-    specs = {"BTC-USDT-SWAP": ContractSpec("BTC/USDT:USDT", 0.01),
-             "ETH-USDT-SWAP": ContractSpec("ETH/USDT:USDT", 0.1)}
+    balance = {
+        "code": "0",
+        "data": [
+            {
+                "adjEq": "7040",
+                "mmr": "168",
+                "mgnRatio": "37.24867725",
+                "imr": "2700",
+                "totalEq": "7100",
+                "details": [
+                    {
+                        "ccy": "USDT",
+                        "cashBal": "5000",
+                        "eq": "4100",
+                        "eqUsd": "4100",
+                        "disEq": "4100",
+                    },
+                    {
+                        "ccy": "BTC",
+                        "cashBal": "0.05",
+                        "eq": "0.05",
+                        "eqUsd": "3000",
+                        "disEq": "2940",
+                    },
+                ],
+            }
+        ],
+    }
+    positions = {
+        "code": "0",
+        "data": [
+            {
+                "instId": "BTC-USDT-SWAP",
+                "instType": "SWAP",
+                "mgnMode": "cross",
+                "posSide": "net",
+                "pos": "50",
+                "avgPx": "61000",
+                "markPx": "60000",
+                "mmr": "120",
+                "liqPx": "46298",
+            },
+            {
+                "instId": "ETH-USDT-SWAP",
+                "instType": "SWAP",
+                "mgnMode": "cross",
+                "posSide": "net",
+                "pos": "-40",
+                "avgPx": "2900",
+                "markPx": "3000",
+                "mmr": "48",
+                "liqPx": "4712.75",
+            },
+        ],
+    }
+    specs = {
+        "BTC-USDT-SWAP": ContractSpec("BTC/USDT:USDT", 0.01),
+        "ETH-USDT-SWAP": ContractSpec("ETH/USDT:USDT", 0.1),
+    }
     snapshot, _ = okx.snapshot_from_bodies(balance, positions, specs)
     health = risk.assess(snapshot)
     assert health.equity == pytest.approx(7040.0)
@@ -110,9 +178,25 @@ def test_key_permissions_name_every_right() -> None:
 
 
 def test_single_currency_margin_is_judged_in_its_currency() -> None:
-    balance = {"code": "0", "data": [{"adjEq": "", "mgnRatio": "", "details": [
-        {"ccy": "USDT", "cashBal": "1000", "eq": "1010", "mgnRatio": "25.5", "mmr": "40",
-         "imr": "200"}]}]}
+    balance = {
+        "code": "0",
+        "data": [
+            {
+                "adjEq": "",
+                "mgnRatio": "",
+                "details": [
+                    {
+                        "ccy": "USDT",
+                        "cashBal": "1000",
+                        "eq": "1010",
+                        "mgnRatio": "25.5",
+                        "mmr": "40",
+                        "imr": "200",
+                    }
+                ],
+            }
+        ],
+    }
     snapshot, _ = okx.snapshot_from_bodies(balance, NO_POSITIONS, account_level="2")
     assert (snapshot.settle, snapshot.wallet_balance) == ("USDT", 1000.0)
     assert snapshot.reported["mgn_ratio"] == 25.5
@@ -133,6 +217,7 @@ def test_a_position_on_an_unknown_market_is_a_bad_response() -> None:
 
 def test_an_error_code_is_a_bad_response() -> None:
     with pytest.raises(ExchangeReadError) as caught:
-        okx.snapshot_from_bodies({"code": "50013", "msg": "Systems are busy", "data": []},
-                                 NO_POSITIONS)
+        okx.snapshot_from_bodies(
+            {"code": "50013", "msg": "Systems are busy", "data": []}, NO_POSITIONS
+        )
     assert "50013" in caught.value.detail

@@ -44,8 +44,9 @@ def test_bybit_inverse_example_gives_the_published_pnl_and_value(capsys):
     # Published positionValue 0.01092319 BTC (at entry), worth this many dollars at mark.
     assert position["notional"] == pytest.approx(0.01092319 * mark, rel=1e-6)
     # Account MM rate: Bybit's 4 printed decimals.
-    assert health["ratio"]["value"] == pytest.approx(health["reported"]["account_mm_rate"],
-                                                     abs=5e-5)
+    assert health["ratio"]["value"] == pytest.approx(
+        health["reported"]["account_mm_rate"], abs=5e-5
+    )
     assert position["reported_liquidation_price"] is None  # liqPrice "" is unknown, not 0
 
 
@@ -69,8 +70,7 @@ def test_okx_ccxt_recording_replays_to_its_adjusted_equity(capsys):
 
 
 def test_kraken_futures_example_replays_to_its_margin_equity(capsys):
-    code, out, err = replay(capsys, "krakenfutures", "krakenfutures-docs-example.json",
-                            "--json")
+    code, out, err = replay(capsys, "krakenfutures", "krakenfutures-docs-example.json", "--json")
     assert code == 0, err
     health = json.loads(out)
     assert health["equity"] == pytest.approx(34122.66, abs=1e-6)  # marginEquity

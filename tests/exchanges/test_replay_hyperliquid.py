@@ -65,8 +65,9 @@ def test_an_empty_kind_after_the_hash_is_refused():
 
 async def test_qualified_key_wins_and_the_plain_key_answers_the_rest():
     sim = Simulator()
-    sim.load_recording("hyperliquid", {STATE_KEY: {"from": "qualified"},
-                                       "POST /info": {"from": "plain"}})
+    sim.load_recording(
+        "hyperliquid", {STATE_KEY: {"from": "qualified"}, "POST /info": {"from": "plain"}}
+    )
     async with sim, aiohttp.ClientSession() as session:
         url = sim.base_url("hyperliquid") + "/info"
         async with session.post(url, json={"type": "clearinghouseState", "user": "0x1"}) as r:

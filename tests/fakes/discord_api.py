@@ -224,8 +224,11 @@ def _interaction_base(
     else:
         cid = channel_id if channel_id is not None else snowflake()
         payload["channel_id"] = str(cid)
-        payload["channel"] = {"id": str(cid), "type": 1, "recipients": [
-            user_payload(member.user_id, member.name)]}
+        payload["channel"] = {
+            "id": str(cid),
+            "type": 1,
+            "recipients": [user_payload(member.user_id, member.name)],
+        }
         payload["user"] = user_payload(member.user_id, member.name)
         payload["context"] = 1
     if message is not None:
@@ -303,7 +306,8 @@ def slash_payload(
         elif isinstance(value, RoleRef):
             raw = str(value.role_id)
             resolved.setdefault("roles", {})[raw] = _role_payload(
-                value.role_id, value.name, EVERYONE_PERMISSIONS, 0)
+                value.role_id, value.name, EVERYONE_PERMISSIONS, 0
+            )
         elif isinstance(value, MemberRef):
             raw = str(value.member.user_id)
             user = user_payload(value.member.user_id, value.member.name)
@@ -311,7 +315,9 @@ def slash_payload(
             member_data = value.member.member_payload()
             del member_data["user"]
             resolved.setdefault("members", {})[raw] = {
-                **member_data, "permissions": str(value.member.permissions)}
+                **member_data,
+                "permissions": str(value.member.permissions),
+            }
         opt: dict[str, Any] = {"name": name, "type": _option_type(value), "value": raw}
         if name == focused:
             opt["focused"] = True
@@ -485,8 +491,9 @@ class FakeDiscord:
     async def interact(self, payload: dict[str, Any]) -> None:
         await self.dispatch("INTERACTION_CREATE", payload)
 
-    async def post(self, guild: FakeGuild, channel: str, member: FakeMember, content: str
-                   ) -> dict[str, Any]:
+    async def post(
+        self, guild: FakeGuild, channel: str, member: FakeMember, content: str
+    ) -> dict[str, Any]:
         """A member writes ``content`` in a channel: MESSAGE_CREATE to the bot."""
         message = {
             **self.store_message(guild.channel(channel), {"content": content}, []),
@@ -503,10 +510,7 @@ class FakeDiscord:
 
     def find(self, method: str, path_regex: str) -> list[Recorded]:
         pattern = re.compile(path_regex)
-        return [
-            r for r in self.requests
-            if method in ("*", r.method) and pattern.search(r.path)
-        ]
+        return [r for r in self.requests if method in ("*", r.method) and pattern.search(r.path)]
 
     async def wait_for(
         self,
@@ -543,18 +547,22 @@ class FakeDiscord:
         """Everything the bot sent in answer to one interaction (callback, follow-ups, edits)."""
         iid, token = payload["id"], payload["token"]
         return [
-            r for r in self.requests
+            r
+            for r in self.requests
             if f"/interactions/{iid}/{token}/" in r.path or f"/{token}" in r.path
         ]
 
-    async def answer(self, payload: dict[str, Any], *, count: int = 1, timeout: float = 5.0,
-                     ) -> list[Recorded]:
+    async def answer(
+        self,
+        payload: dict[str, Any],
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[Recorded]:
         """Dispatch an interaction and wait for ``count`` requests answering it."""
         await self.interact(payload)
         token = payload["token"]
-        return await self.wait_for(
-            "*", re.escape(token), count=count, timeout=timeout
-        )
+        return await self.wait_for("*", re.escape(token), count=count, timeout=timeout)
 
     # -- REST
 
@@ -621,14 +629,22 @@ class FakeDiscord:
                 "url": f"ws://127.0.0.1:{self.port}/gateway",
                 "shards": 1,
                 "session_start_limit": {
-                    "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
             }
         if m(r"/applications/\d+/commands", path):
             if method == "PUT":
                 self.command_puts += 1
                 self.commands = [
-                    {**cmd, "id": str(snowflake()), "application_id": str(APPLICATION_ID),
-                     "version": str(snowflake())}
+                    {
+                        **cmd,
+                        "id": str(snowflake()),
+                        "application_id": str(APPLICATION_ID),
+                        "version": str(snowflake()),
+                    }
                     for cmd in body
                 ]
             return 200, self.commands
@@ -644,12 +660,20 @@ class FakeDiscord:
             user_id = int(body["recipient_id"])
             channel_id = self.dm_channels.setdefault(user_id, snowflake())
             user = next(
-                (user_payload(mem.user_id, mem.name) for g in self.guilds for mem in g.members
-                 if mem.user_id == user_id),
+                (
+                    user_payload(mem.user_id, mem.name)
+                    for g in self.guilds
+                    for mem in g.members
+                    if mem.user_id == user_id
+                ),
                 user_payload(user_id, f"user{user_id}"),
             )
-            return 200, {"id": str(channel_id), "type": 1, "recipients": [user],
-                         "last_message_id": None}
+            return 200, {
+                "id": str(channel_id),
+                "type": 1,
+                "recipients": [user],
+                "last_message_id": None,
+            }
         channel = m(r"/channels/(\d+)/messages", path)
         if method == "POST" and channel:
             return 200, self.store_message(int(channel.group(1)), body or {}, files)
@@ -694,9 +718,13 @@ class FakeDiscord:
             "mentions": [],
             "mention_roles": [],
             "attachments": [
-                {"id": str(snowflake()), "filename": name, "size": len(data),
-                 "url": f"http://127.0.0.1:{self.port}/a/{name}",
-                 "proxy_url": f"http://127.0.0.1:{self.port}/a/{name}"}
+                {
+                    "id": str(snowflake()),
+                    "filename": name,
+                    "size": len(data),
+                    "url": f"http://127.0.0.1:{self.port}/a/{name}",
+                    "proxy_url": f"http://127.0.0.1:{self.port}/a/{name}",
+                }
                 for name, data in files
             ],
             "embeds": body.get("embeds") or [],
@@ -767,9 +795,11 @@ class FakeDiscord:
         await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._sequence, "d": ready}))
         for guild in self.guilds:
             self._sequence += 1
-            await ws.send_str(json.dumps(
-                {"op": 0, "t": "GUILD_CREATE", "s": self._sequence, "d": guild.payload()}
-            ))
+            await ws.send_str(
+                json.dumps(
+                    {"op": 0, "t": "GUILD_CREATE", "s": self._sequence, "d": guild.payload()}
+                )
+            )
         self.identified.set()
 
 
@@ -808,8 +838,11 @@ def _fault_response(fault: _Fault) -> web.Response:
         resp.headers["Retry-After"] = str(retry)
         resp.headers["X-RateLimit-Scope"] = "user"
         return resp
-    messages = {403: ("Missing Access", 50001), 404: ("Unknown Channel", 10003),
-                401: ("401: Unauthorized", 0)}
+    messages = {
+        403: ("Missing Access", 50001),
+        404: ("Unknown Channel", 10003),
+        401: ("401: Unauthorized", 0),
+    }
     text, code = messages.get(fault.status, ("fault", 0))
     return _json({"message": text, "code": code}, status=fault.status)
 

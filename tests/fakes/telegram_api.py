@@ -28,17 +28,38 @@ BOT_USERNAME = "marginwatch_test_bot"
 
 # What Telegram accepts with parse_mode=HTML (https://core.telegram.org/bots/api#html-style).
 _HTML_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-    "code", "pre", "blockquote", "tg-emoji",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
 }
 _TAG = re.compile(r"</?[a-z][a-z-]*(\s[^<>]*)?>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
 _ADMIN_RIGHTS = (
-    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
-    "can_edit_stories", "can_delete_stories",
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
 )
 
 
@@ -52,16 +73,20 @@ class BotApiError(Exception):
         self.parameters = parameters
 
     def payload(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error_code": self.code,
-                                "description": self.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.code,
+            "description": self.description,
+        }
         if self.parameters:
             body["parameters"] = self.parameters
         return body
 
 
 def too_many_requests(retry_after: int = 1) -> BotApiError:
-    return BotApiError(429, f"Too Many Requests: retry after {retry_after}",
-                       {"retry_after": retry_after})
+    return BotApiError(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
 
 
 def forbidden(description: str = "bot was blocked by the user") -> BotApiError:
@@ -69,8 +94,11 @@ def forbidden(description: str = "bot was blocked by the user") -> BotApiError:
 
 
 def chat_migrated(new_chat_id: int) -> BotApiError:
-    return BotApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                       {"migrate_to_chat_id": new_chat_id})
+    return BotApiError(
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        {"migrate_to_chat_id": new_chat_id},
+    )
 
 
 @dataclass
@@ -128,12 +156,12 @@ class _TelegramHTML(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in _HTML_TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
+            self.error = f'Unsupported start tag "{tag}"'
         self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1] != tag:
-            self.error = f"Unexpected end tag \"{tag}\""
+            self.error = f'Unexpected end tag "{tag}"'
         else:
             self.stack.pop()
 
@@ -148,14 +176,15 @@ def html_to_visible(text: str) -> str:
     for char in "<>&":
         if char in leftover:
             position = leftover.index(char)
-            near = leftover[max(0, position - 10):position + 10]
-            raise BotApiError(400, f"Bad Request: can't parse entities: unescaped {char!r} "
-                                   f"near {near!r}")
+            near = leftover[max(0, position - 10) : position + 10]
+            raise BotApiError(
+                400, f"Bad Request: can't parse entities: unescaped {char!r} near {near!r}"
+            )
     parser = _TelegramHTML()
     parser.feed(text)
     parser.close()
     if parser.stack and not parser.error:
-        parser.error = f"Can't find end tag corresponding to start tag \"{parser.stack[-1]}\""
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
     if parser.error:
         raise BotApiError(400, f"Bad Request: can't parse entities: {parser.error}")
     return "".join(parser.visible)
@@ -166,9 +195,15 @@ class FakeTelegramAPI:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
-        self.bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "marginwatch",
-                         "username": BOT_USERNAME, "can_join_groups": True,
-                         "can_read_all_group_messages": False, "supports_inline_queries": False}
+        self.bot_user = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "marginwatch",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
         self.users: dict[int, dict[str, Any]] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, list[ChatMessage]] = {}
@@ -192,8 +227,9 @@ class FakeTelegramAPI:
 
     # ---- what the test does ------------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str = "Trader", username: str | None = None
-             ) -> dict[str, Any]:
+    def user(
+        self, user_id: int, first_name: str = "Trader", username: str | None = None
+    ) -> dict[str, Any]:
         user = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
@@ -206,10 +242,12 @@ class FakeTelegramAPI:
         self.chats[user_id] = chat
         return chat
 
-    def group(self, chat_id: int, title: str = "Traders", *, forum: bool = False
-              ) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": chat_id, "type": "supergroup" if chat_id < -10**12 else
-                                "group", "title": title}
+    def group(self, chat_id: int, title: str = "Traders", *, forum: bool = False) -> dict[str, Any]:
+        chat: dict[str, Any] = {
+            "id": chat_id,
+            "type": "supergroup" if chat_id < -(10**12) else "group",
+            "title": title,
+        }
         if forum:
             chat["is_forum"] = True
         self.chats[chat_id] = chat
@@ -219,24 +257,39 @@ class FakeTelegramAPI:
         """status: creator, administrator, member, left, kicked."""
         self.members[(chat_id, user_id)] = status
 
-    def user_says(self, user_id: int, chat_id: int, text: str, *,
-                  message_thread_id: int | None = None) -> int:
+    def user_says(
+        self, user_id: int, chat_id: int, text: str, *, message_thread_id: int | None = None
+    ) -> int:
         """Queue an incoming text message (a command when it starts with '/'); its message_id."""
         user = self.users.get(user_id) or self.user(user_id)
-        chat = self.chats.get(chat_id) or (self.private_chat(user_id) if chat_id == user_id
-                                           else self.group(chat_id))
+        chat = self.chats.get(chat_id) or (
+            self.private_chat(user_id) if chat_id == user_id else self.group(chat_id)
+        )
         message_id = next(self._message_ids)
-        message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
-                                   "chat": chat, "from": user, "text": text}
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+            "text": text,
+        }
         if text.startswith("/"):
             command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0,
-                                    "length": len(command)}]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         if message_thread_id is not None:
             message["message_thread_id"] = message_thread_id
             message["is_topic_message"] = True
-        self._store(ChatMessage(chat_id, message_id, False, text, raw=text, sender_id=user_id,
-                                message_thread_id=message_thread_id))
+        self._store(
+            ChatMessage(
+                chat_id,
+                message_id,
+                False,
+                text,
+                raw=text,
+                sender_id=user_id,
+                message_thread_id=message_thread_id,
+            )
+        )
         self._push_update({"message": message})
         return message_id
 
@@ -244,17 +297,34 @@ class FakeTelegramAPI:
         """Queue an edit of a user's earlier message to ``text``."""
         original = self.message(chat_id, message_id)
         original.text = original.raw = text
-        self._push_update({"edited_message": {
-            "message_id": message_id, "date": int(time.time()), "edit_date": int(time.time()),
-            "chat": self.chats[chat_id], "from": self.users[user_id], "text": text}})
+        self._push_update(
+            {
+                "edited_message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "edit_date": int(time.time()),
+                    "chat": self.chats[chat_id],
+                    "from": self.users[user_id],
+                    "text": text,
+                }
+            }
+        )
 
     def user_presses(self, user_id: int, message: ChatMessage, callback_data: str) -> str:
         """Queue a button press on one of the bot's messages; returns the callback query id."""
         user = self.users.get(user_id) or self.user(user_id)
         query_id = str(next(self._callback_ids))
-        self._push_update({"callback_query": {
-            "id": query_id, "from": user, "chat_instance": str(message.chat_id),
-            "data": callback_data, "message": self._message_json(message)}})
+        self._push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user,
+                    "chat_instance": str(message.chat_id),
+                    "data": callback_data,
+                    "message": self._message_json(message),
+                }
+            }
+        )
         return query_id
 
     def group_upgraded(self, user_id: int, old_chat_id: int, new_chat_id: int) -> None:
@@ -263,24 +333,40 @@ class FakeTelegramAPI:
         self.group(new_chat_id, old.get("title", "Group"), forum=bool(old.get("is_forum")))
         self.migrated[old_chat_id] = new_chat_id
         message_id = next(self._message_ids)
-        self._push_update({"message": {
-            "message_id": message_id, "date": int(time.time()), "chat": old,
-            "from": self.users.get(user_id) or self.user(user_id),
-            "migrate_to_chat_id": new_chat_id}})
+        self._push_update(
+            {
+                "message": {
+                    "message_id": message_id,
+                    "date": int(time.time()),
+                    "chat": old,
+                    "from": self.users.get(user_id) or self.user(user_id),
+                    "migrate_to_chat_id": new_chat_id,
+                }
+            }
+        )
 
     def bot_removed(self, by_user_id: int, chat_id: int, status: str = "kicked") -> None:
         """Someone removed the bot from a group: Telegram sends the bot a my_chat_member."""
-        bot = {"id": BOT_ID, "is_bot": True, "first_name": "marginwatch",
-               "username": BOT_USERNAME}
-        self._push_update({"my_chat_member": {
-            "chat": self.chats[chat_id], "from": self.users.get(by_user_id) or self.user(
-                by_user_id), "date": int(time.time()),
-            "old_chat_member": {"status": "member", "user": bot},
-            "new_chat_member": {"status": status, "user": bot,
-                                **({"until_date": 0} if status == "kicked" else {})}}})
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "marginwatch", "username": BOT_USERNAME}
+        self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": self.chats[chat_id],
+                    "from": self.users.get(by_user_id) or self.user(by_user_id),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": "member", "user": bot},
+                    "new_chat_member": {
+                        "status": status,
+                        "user": bot,
+                        **({"until_date": 0} if status == "kicked" else {}),
+                    },
+                }
+            }
+        )
 
-    def fail_next(self, method: str, error: BotApiError, *, chat_id: int | None = None,
-                  times: int = 1) -> None:
+    def fail_next(
+        self, method: str, error: BotApiError, *, chat_id: int | None = None, times: int = 1
+    ) -> None:
         self.faults.append(Fault(method, error, chat_id, times))
 
     def take_updates(self) -> list[dict[str, Any]]:
@@ -290,8 +376,11 @@ class FakeTelegramAPI:
 
     def sent(self, chat_id: int, *, include_deleted: bool = False) -> list[ChatMessage]:
         """What the bot sent to a chat, oldest first."""
-        return [m for m in self.messages.get(chat_id, [])
-                if m.from_bot and (include_deleted or not m.deleted)]
+        return [
+            m
+            for m in self.messages.get(chat_id, [])
+            if m.from_bot and (include_deleted or not m.deleted)
+        ]
 
     def message(self, chat_id: int, message_id: int) -> ChatMessage:
         for message in self.messages.get(chat_id, []):
@@ -311,21 +400,25 @@ class FakeTelegramAPI:
                 return result
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise AssertionError(f"timed out after {timeout}s waiting for the bot; "
-                                     f"last calls: {[c.method for c in self.calls[-8:]]}")
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for the bot; "
+                    f"last calls: {[c.method for c in self.calls[-8:]]}"
+                )
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
-    async def wait_for_message(self, chat_id: int, *, after: int = 0,
-                               contains: str | None = None, timeout: float = 5.0
-                               ) -> ChatMessage:
+    async def wait_for_message(
+        self, chat_id: int, *, after: int = 0, contains: str | None = None, timeout: float = 5.0
+    ) -> ChatMessage:
         """The first bot message in chat_id with message_id > after (and containing text)."""
+
         def find() -> ChatMessage | None:
             for message in self.sent(chat_id, include_deleted=True):
                 if message.message_id > after and (contains is None or contains in message.text):
                     return message
             return None
+
         return await self.wait_until(find, timeout)
 
     def last_message_id(self) -> int:
@@ -335,8 +428,9 @@ class FakeTelegramAPI:
 
     # ---- the Bot API -------------------------------------------------------------------------
 
-    async def call(self, method: str, params: dict[str, Any], files: dict[str, bytes]
-                   ) -> tuple[int, dict[str, Any]]:
+    async def call(
+        self, method: str, params: dict[str, Any], files: dict[str, bytes]
+    ) -> tuple[int, dict[str, Any]]:
         """Answer one Bot API call: (HTTP status, JSON body)."""
         record = Call(method, params, time.monotonic())
         self.calls.append(record)
@@ -378,10 +472,12 @@ class FakeTelegramAPI:
             self._updates.clear()
         return True
 
-    def _m_getwebhookinfo(self, params: dict[str, Any], files: dict[str, bytes]
-                          ) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count":
-                len(self._updates)}
+    def _m_getwebhookinfo(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     async def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = _int_or_none(params.get("offset")) or 0
@@ -414,14 +510,27 @@ class FakeTelegramAPI:
             raise BotApiError(400, "Bad Request: message is too long")
         return self._sent(params, chat_id, visible, raw)
 
-    def _sent(self, params: dict[str, Any], chat_id: int, visible: str, raw: str,
-              photo: bytes | None = None) -> dict[str, Any]:
+    def _sent(
+        self,
+        params: dict[str, Any],
+        chat_id: int,
+        visible: str,
+        raw: str,
+        photo: bytes | None = None,
+    ) -> dict[str, Any]:
         """Keep a message the bot sent, with the options every send method takes; its JSON."""
         message = ChatMessage(
-            chat_id, next(self._message_ids), True, visible, raw=raw,
-            parse_mode=params.get("parse_mode"), reply_markup=_json(params.get("reply_markup")),
+            chat_id,
+            next(self._message_ids),
+            True,
+            visible,
+            raw=raw,
+            parse_mode=params.get("parse_mode"),
+            reply_markup=_json(params.get("reply_markup")),
             disable_notification=_flag(params.get("disable_notification")),
-            message_thread_id=_int_or_none(params.get("message_thread_id")), photo=photo)
+            message_thread_id=_int_or_none(params.get("message_thread_id")),
+            photo=photo,
+        )
         self._store(message)
         return self._message_json(message)
 
@@ -439,23 +548,26 @@ class FakeTelegramAPI:
             raise BotApiError(400, "Bad Request: message caption is too long")
         return self._sent(params, chat_id, caption, caption_raw, photo)
 
-    def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]
-                           ) -> dict[str, Any]:
+    def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         message = self._existing(params)
         raw = str(params.get("text", ""))
         visible = self._visible(raw, params.get("parse_mode"))
         markup = _json(params.get("reply_markup"))
         if visible == message.text and markup == message.reply_markup:
-            raise BotApiError(400, "Bad Request: message is not modified: specified new message "
-                                   "content and reply markup are exactly the same as a current "
-                                   "content and reply markup of the message")
+            raise BotApiError(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same as a current "
+                "content and reply markup of the message",
+            )
         message.text, message.raw, message.reply_markup = visible, raw, markup
         message.parse_mode = params.get("parse_mode")
         message.edits += 1
         return self._message_json(message)
 
-    def _m_editmessagecaption(self, params: dict[str, Any], files: dict[str, bytes]
-                              ) -> dict[str, Any]:
+    def _m_editmessagecaption(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> dict[str, Any]:
         message = self._existing(params)
         if message.photo is None:
             raise BotApiError(400, "Bad Request: there is no caption in the message to edit")
@@ -468,8 +580,9 @@ class FakeTelegramAPI:
         message.edits += 1
         return self._message_json(message)
 
-    def _m_editmessagereplymarkup(self, params: dict[str, Any], files: dict[str, bytes]
-                                  ) -> dict[str, Any]:
+    def _m_editmessagereplymarkup(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> dict[str, Any]:
         message = self._existing(params)
         markup = _json(params.get("reply_markup"))
         if markup == message.reply_markup:
@@ -483,14 +596,12 @@ class FakeTelegramAPI:
         message.deleted = True
         return True
 
-    def _m_getchatmember(self, params: dict[str, Any], files: dict[str, bytes]
-                         ) -> dict[str, Any]:
+    def _m_getchatmember(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         chat_id = self._chat_id(params)
         user_id = _int_or_none(params.get("user_id"))
         if user_id is None:
             raise BotApiError(400, "Bad Request: user_id is required")
-        user = self.users.get(user_id) or {"id": user_id, "is_bot": False,
-                                           "first_name": "Someone"}
+        user = self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "Someone"}
         status = self.members.get((chat_id, user_id), "member")
         member: dict[str, Any] = {"status": status, "user": user}
         if status == "creator":
@@ -505,26 +616,34 @@ class FakeTelegramAPI:
     def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         query_id = str(params.get("callback_query_id"))
         if query_id in self.callback_answers:
-            raise BotApiError(400, "Bad Request: query is too old and response timeout expired "
-                                   "or query ID is invalid")
-        self.callback_answers[query_id] = {"text": params.get("text"),
-                                           "show_alert": _flag(params.get("show_alert"))}
+            raise BotApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self.callback_answers[query_id] = {
+            "text": params.get("text"),
+            "show_alert": _flag(params.get("show_alert")),
+        }
         return True
 
     def _m_setmycommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
         commands = _json(params.get("commands")) or []
         for command in commands:
             name, description = command.get("command", ""), command.get("description", "")
-            if not (1 <= len(name) <= 32) or name != name.lower() or not name.replace(
-                    "_", "").isalnum():
+            if (
+                not (1 <= len(name) <= 32)
+                or name != name.lower()
+                or not name.replace("_", "").isalnum()
+            ):
                 raise BotApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not (1 <= len(description) <= 256):
                 raise BotApiError(400, "Bad Request: command description is empty or too long")
         self.commands[_scope_key(params)] = commands
         return True
 
-    def _m_getmycommands(self, params: dict[str, Any], files: dict[str, bytes]
-                         ) -> list[dict[str, str]]:
+    def _m_getmycommands(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> list[dict[str, str]]:
         return self.commands.get(_scope_key(params), [])
 
     def _m_deletemycommands(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
@@ -550,8 +669,9 @@ class FakeTelegramAPI:
             raise BotApiError(400, "Bad Request: chat not found")
         return chat_id
 
-    def _existing(self, params: dict[str, Any], missing: str = "message to edit not found"
-                  ) -> ChatMessage:
+    def _existing(
+        self, params: dict[str, Any], missing: str = "message to edit not found"
+    ) -> ChatMessage:
         chat_id = self._chat_id(params)
         message_id = _int_or_none(params.get("message_id"))
         for message in self.messages.get(chat_id, []):
@@ -564,13 +684,21 @@ class FakeTelegramAPI:
 
     def _message_json(self, message: ChatMessage) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "message_id": message.message_id, "date": int(time.time()),
+            "message_id": message.message_id,
+            "date": int(time.time()),
             "chat": self.chats[message.chat_id],
-            "from": self.bot_user if message.from_bot else self.users[message.sender_id or 0]}
+            "from": self.bot_user if message.from_bot else self.users[message.sender_id or 0],
+        }
         if message.photo is not None:
-            body["photo"] = [{"file_id": f"photo-{message.message_id}",
-                              "file_unique_id": f"u{message.message_id}",
-                              "width": 800, "height": 400, "file_size": len(message.photo)}]
+            body["photo"] = [
+                {
+                    "file_id": f"photo-{message.message_id}",
+                    "file_unique_id": f"u{message.message_id}",
+                    "width": 800,
+                    "height": 400,
+                    "file_size": len(message.photo),
+                }
+            ]
             if message.text:
                 body["caption"] = message.text
         else:
@@ -655,8 +783,9 @@ class FakeTelegramServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.api.token:
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         params: dict[str, Any] = dict(request.query)
         files: dict[str, bytes] = {}
         if request.can_read_body:
@@ -710,14 +839,20 @@ class InProcessRequest(BaseRequest):
     async def shutdown(self) -> None:
         return None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None,
-                         connect_timeout: Any = None, pool_timeout: Any = None
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         prefix = f"{self.api.base_url}{self.api.token}/"
         if not url.startswith(prefix):
             raise UnexpectedNetworkCall(f"handler test tried to reach a real network: {url[:40]}")
-        bot_method = url[len(prefix):]
+        bot_method = url[len(prefix) :]
         params: dict[str, Any] = dict(request_data.json_parameters) if request_data else {}
         files: dict[str, bytes] = {}
         if request_data is not None:
@@ -726,11 +861,11 @@ class InProcessRequest(BaseRequest):
                 files[name] = content if isinstance(content, bytes) else content.read()
         status, body = await self.api.call(bot_method, params, files)
         if bot_method.lower() not in _known_methods():
-            raise UnexpectedNetworkCall(f"handler test called an unknown Bot API method "
-                                        f"{bot_method!r}")
+            raise UnexpectedNetworkCall(
+                f"handler test called an unknown Bot API method {bot_method!r}"
+            )
         return status, json.dumps(body).encode()
 
 
 def _known_methods() -> Iterable[str]:
     return {name[3:] for name in dir(FakeTelegramAPI) if name.startswith("_m_")}
-

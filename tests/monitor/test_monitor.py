@@ -23,7 +23,12 @@ def monitor_for(
     transports = Transports()
     transports.register("console", chat)
     return Monitor(  # type: ignore[arg-type]
-        store, exchange, transports, presenter=CorePresenter(), clock=clock, tick_seconds=0.02,
+        store,
+        exchange,
+        transports,
+        presenter=CorePresenter(),
+        clock=clock,
+        tick_seconds=0.02,
         **kw,
     )
 

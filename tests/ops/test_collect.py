@@ -16,8 +16,11 @@ from bot.store import AccountSecrets, Destination, NewMessage, Store, Vault, gen
 
 
 def gauges(m: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(s.labels.items())): s.value
-            for f in text_string_to_metric_families(m.exposition().decode()) for s in f.samples}
+    return {
+        (s.name, tuple(s.labels.items())): s.value
+        for f in text_string_to_metric_families(m.exposition().decode())
+        for s in f.samples
+    }
 
 
 async def test_outbox_depth_and_accounts_per_state_come_from_the_database(tmp_path: Path) -> None:
@@ -28,11 +31,20 @@ async def test_outbox_depth_and_accounts_per_state_come_from_the_database(tmp_pa
         assert gauges(m)[("marginwatch_outbox_depth", ())] == 0
         user = await store.ensure_user("telegram", "42", now=1.0)
         for label in ("main", "hedge"):
-            await store.add_account(user.id, "kraken", label,
-                                    AccountSecrets(api_key="k-123456", secret="s-123456"), now=1.0)
+            await store.add_account(
+                user.id,
+                "kraken",
+                label,
+                AccountSecrets(api_key="k-123456", secret="s-123456"),
+                now=1.0,
+            )
         for n in range(3):
-            await store.enqueue(NewMessage(f"alert-{n}", Destination("telegram", "42", is_dm=True),
-                                           {"text": "margin call"}), now=2.0)
+            await store.enqueue(
+                NewMessage(
+                    f"alert-{n}", Destination("telegram", "42", is_dm=True), {"text": "margin call"}
+                ),
+                now=2.0,
+            )
         await refresh_from_store(m, store)
     got = gauges(m)
     assert got[("marginwatch_outbox_depth", ())] == 3
@@ -49,8 +61,13 @@ async def test_start_ops_server_installs_samples_and_serves(tmp_path: Path) -> N
             assert metrics_module.current() is ops.metrics
             metrics_module.record_poll(failure="exchange_down")  # as the monitor does
             user = await store.ensure_user("discord", "7", now=1.0)
-            await store.add_account(user.id, "binanceusdm", "main",
-                                    AccountSecrets(api_key="k-123456", secret="s-123456"), now=1.0)
+            await store.add_account(
+                user.id,
+                "binanceusdm",
+                "main",
+                AccountSecrets(api_key="k-123456", secret="s-123456"),
+                now=1.0,
+            )
             async with aiohttp.ClientSession() as session:
                 for _ in range(100):  # the sampler picks the new account up within a few rounds
                     async with session.get(f"{ops.url}/healthz") as response:

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.usefixtures("isolated_logging")
 
 def configured(fmt: str = "text", level: str = "DEBUG") -> io.StringIO:
     stream = io.StringIO()
-    logs.setup_logging(level, fmt, secrets=[DISCORD_TOKEN, MASTER_KEY], stream=stream,
-                       capture_warnings=False)
+    logs.setup_logging(
+        level, fmt, secrets=[DISCORD_TOKEN, MASTER_KEY], stream=stream, capture_warnings=False
+    )
     logs.register_secret(EXCHANGE_SECRET)  # as the exchange layer would, at run time
     return stream
 
@@ -37,8 +38,10 @@ def leak_everywhere(log: logging.Logger) -> None:
     log.info(f"master key {MASTER_KEY} loaded")
     log.warning("request to https://api.telegram.org/bot%s/getMe failed", TELEGRAM_TOKEN)
     log.warning("raw token %s in a message", TELEGRAM_TOKEN)
-    log.info("callback https://discord.com/api/v10/interactions/123456789/"
-             "aW50ZXJhY3Rpb246MTIzNDU2Nzg5OnNlY3JldA/callback")
+    log.info(
+        "callback https://discord.com/api/v10/interactions/123456789/"
+        "aW50ZXJhY3Rpb246MTIzNDU2Nzg5OnNlY3JldA/callback"
+    )
     log.info("extra carries it", extra={"credentials": f"secret={EXCHANGE_SECRET}"})
     log.info("dict args %(key)s", {"key": EXCHANGE_SECRET})
     try:
@@ -80,13 +83,18 @@ def test_json_lines_are_one_object_each_with_the_extra_fields() -> None:
     assert [entry["message"] for entry in lines] == ["polled 3 accounts", "link failed"]
     first, second = lines
     assert (first["level"], first["logger"], first["venue"], first["duration"]) == (
-        "INFO", "bot.monitor", "kraken", 0.25)
+        "INFO",
+        "bot.monitor",
+        "kraken",
+        0.25,
+    )
     assert first["ts"].endswith("Z")
     assert "ValueError: bad key ***" in second["exc"]
 
 
 def test_settings_secrets_are_registered_by_setup_from_settings(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
     monkeypatch.setenv("MARGINWATCH_MASTER_KEYS", MASTER_KEY)
     monkeypatch.setenv("MARGINWATCH_LOG_FORMAT", "json")
@@ -100,7 +108,8 @@ def test_settings_secrets_are_registered_by_setup_from_settings(
 
 
 async def test_a_real_http_client_logging_a_bot_url_leaks_no_token(
-        aiohttp_free_server: str) -> None:
+    aiohttp_free_server: str,
+) -> None:
     """httpx logs request URLs (with the bot token) at INFO; after setup nothing shows it,
     even when someone turns httpx back up to DEBUG."""
     stream = configured("text", level="DEBUG")
@@ -167,7 +176,8 @@ def test_exchange_key_headers_are_masked_even_when_nobody_registered_the_key() -
     logging.getLogger("ccxt.base.exchange").warning(
         "fetch Request: kraken POST https://x/0/private/TradeBalance RequestHeaders: "
         "{'API-Key': 'userKeyAbc123xyz', 'API-Sign': 'c2lnbmF0dXJl==', "
-        "'X-MBX-APIKEY': 'binanceKey987', 'OK-ACCESS-PASSPHRASE': 'pass-phrase-1'}")
+        "'X-MBX-APIKEY': 'binanceKey987', 'OK-ACCESS-PASSPHRASE': 'pass-phrase-1'}"
+    )
     text = out.getvalue()
     for secret in ("userKeyAbc123xyz", "c2lnbmF0dXJl==", "binanceKey987", "pass-phrase-1"):
         assert secret not in text

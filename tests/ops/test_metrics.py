@@ -106,9 +106,14 @@ def test_healthy_when_polls_are_recent_and_front_ends_up() -> None:
     report = m.health(stale_after=180)
     assert report.ok and report.problems == ()
     assert report.to_json() == {
-        "status": "ok", "problems": [], "last_poll_at": 1_000_030.0,
-        "seconds_since_last_poll": 10.0, "outbox_depth": 1, "accounts": 2,
-        "front_ends": {"telegram": True}, "uptime_seconds": 40.0,
+        "status": "ok",
+        "problems": [],
+        "last_poll_at": 1_000_030.0,
+        "seconds_since_last_poll": 10.0,
+        "outbox_depth": 1,
+        "accounts": 2,
+        "front_ends": {"telegram": True},
+        "uptime_seconds": 40.0,
     }
 
 

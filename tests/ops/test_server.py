@@ -25,18 +25,26 @@ async def test_metrics_are_scraped_over_http_on_a_random_port() -> None:
     async with OpsServer(m, port=0) as server:
         assert server.port and server.port > 0
         assert server.url == f"http://127.0.0.1:{server.port}"
-        async with aiohttp.ClientSession() as session, \
-                session.get(f"{server.url}/metrics") as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{server.url}/metrics") as response,
+        ):
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/plain; version=")
             body = await response.text()
     families = {f.name: f for f in text_string_to_metric_families(body)}
-    for name in ("marginwatch_polls", "marginwatch_poll_failures", "marginwatch_alerts",
-                 "marginwatch_delivery_lag_seconds", "marginwatch_outbox_depth",
-                 "marginwatch_accounts"):
+    for name in (
+        "marginwatch_polls",
+        "marginwatch_poll_failures",
+        "marginwatch_alerts",
+        "marginwatch_delivery_lag_seconds",
+        "marginwatch_outbox_depth",
+        "marginwatch_accounts",
+    ):
         assert name in families, name
-    values = {(s.name, tuple(s.labels.items())): s.value
-              for f in families.values() for s in f.samples}
+    values = {
+        (s.name, tuple(s.labels.items())): s.value for f in families.values() for s in f.samples
+    }
     assert values[("marginwatch_polls_total", ())] == 2
     assert values[("marginwatch_poll_failures_total", (("reason", "rate_limited"),))] == 1
     assert values[("marginwatch_alerts_total", (("level", "margin_call"),))] == 1
@@ -109,8 +117,8 @@ async def test_the_probe_exits_by_health_for_container_health_checks() -> None:
 
 
 def test_the_probe_finds_the_port_in_the_settings(
-        clean_env: object, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    clean_env: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert probe.main([]) == probe.EXIT_USAGE
     assert "MARGINWATCH_METRICS_PORT is not set" in capsys.readouterr().err
     with socket.socket() as free:

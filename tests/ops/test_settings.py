@@ -28,7 +28,8 @@ def test_nothing_configured_means_defaults_and_no_front_end(clean_env: Path) -> 
 
 
 def test_environment_wins_over_env_file_which_fills_the_rest(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (clean_env / ".env").write_text(
         f"MARGINWATCH_TELEGRAM_TOKEN={TELEGRAM_TOKEN}\n"
         "MARGINWATCH_METRICS_PORT=9321\n"
@@ -45,7 +46,8 @@ def test_environment_wins_over_env_file_which_fills_the_rest(
 
 
 def test_master_keys_come_from_a_file_in_the_secrets_directory(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     newest, older = generate_key(), generate_key()
     secrets = clean_env / "secrets"
     secrets.mkdir()
@@ -57,8 +59,8 @@ def test_master_keys_come_from_a_file_in_the_secrets_directory(
 
 
 def test_a_key_file_written_by_keys_new_is_read_whole(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["keys", "new"]) == 0
     printed = capsys.readouterr().out
     key = printed.strip().splitlines()[-1]
@@ -67,12 +69,15 @@ def test_a_key_file_written_by_keys_new_is_read_whole(
     (secrets / "marginwatch_master_keys").write_text(printed)  # `keys new > file`, comments too
     settings = load_settings(secrets=secrets)
     assert settings.master_key_strings() == [key]
-    assert Vault.from_environment(settings.vault_environ()).key_ids == \
-        Vault.from_strings([key]).key_ids
+    assert (
+        Vault.from_environment(settings.vault_environ()).key_ids
+        == Vault.from_strings([key]).key_ids
+    )
 
 
 def test_systemd_credentials_directory_is_found_without_configuration(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = generate_key()
     credentials = clean_env / "credentials"
     credentials.mkdir()
@@ -91,14 +96,16 @@ def test_secrets_directory_may_be_named_in_the_env_file(clean_env: Path) -> None
 
 
 def test_a_secrets_directory_that_is_not_a_folder_is_refused(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_SECRETS_DIR", str(clean_env / "nowhere"))
     with pytest.raises(SettingsError, match=r"MARGINWATCH_SECRETS_DIR names .*not a folder"):
         load_settings()
 
 
 def test_settings_feed_the_stores_vault_the_same_keys(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     newest, older = generate_key(), generate_key()
     key_file = clean_env / "keys"
     key_file.write_text(f"# rotated today\n{newest}\n{older}\n")
@@ -131,8 +138,8 @@ def test_settings_feed_the_stores_vault_the_same_keys(
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_the_setting(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-        expected: str) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
     monkeypatch.setenv(f"MARGINWATCH_{name}", value)
     with pytest.raises(SettingsError) as caught:
         load_settings(secrets=None)
@@ -146,30 +153,40 @@ def test_a_bad_value_is_one_sentence_naming_the_setting(
 
 
 def test_a_database_folder_that_does_not_exist_is_named(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_DATABASE", str(clean_env / "missing" / "mw.db"))
-    with pytest.raises(SettingsError, match=r"MARGINWATCH_DATABASE names .*mw\.db, but the "
-                                            r"folder .*missing does not exist\."):
+    with pytest.raises(
+        SettingsError,
+        match=r"MARGINWATCH_DATABASE names .*mw\.db, but the "
+        r"folder .*missing does not exist\.",
+    ):
         load_settings(secrets=None)
 
 
 def test_a_database_path_that_is_a_folder_is_refused(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_DATABASE", str(clean_env))
     with pytest.raises(SettingsError, match="is a folder, not a file"):
         load_settings(secrets=None)
 
 
 def test_a_missing_master_key_file_is_named(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_MASTER_KEYS_FILE", str(clean_env / "absent"))
-    with pytest.raises(SettingsError, match=r"MARGINWATCH_MASTER_KEYS_FILE names .*absent, "
-                                            "which does not exist"):
+    with pytest.raises(
+        SettingsError,
+        match=r"MARGINWATCH_MASTER_KEYS_FILE names .*absent, "
+        "which does not exist",
+    ):
         load_settings(secrets=None)
 
 
 def test_both_master_key_sources_at_once_are_refused(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = generate_key()
     key_file = clean_env / "keys"
     key_file.write_text(key)
@@ -178,28 +195,35 @@ def test_both_master_key_sources_at_once_are_refused(
     with pytest.raises(SettingsError) as caught:
         load_settings(secrets=None)
     assert caught.value.problems == (
-        "Set either MARGINWATCH_MASTER_KEYS or MARGINWATCH_MASTER_KEYS_FILE, not both.",)
+        "Set either MARGINWATCH_MASTER_KEYS or MARGINWATCH_MASTER_KEYS_FILE, not both.",
+    )
     assert key not in str(caught.value)
 
 
 def test_every_problem_is_reported_at_once(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_METRICS_PORT", "-5")
     monkeypatch.setenv("MARGINWATCH_LOG_LEVEL", "chatty")
     with pytest.raises(SettingsError) as caught:
         load_settings(secrets=None)
     assert [p.split()[0] for p in caught.value.problems] == [
-        "MARGINWATCH_METRICS_PORT", "MARGINWATCH_LOG_LEVEL"]
+        "MARGINWATCH_METRICS_PORT",
+        "MARGINWATCH_LOG_LEVEL",
+    ]
 
 
 def test_a_blank_metrics_port_means_no_metrics_server(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARGINWATCH_METRICS_PORT", "")
     assert load_settings(secrets=None).metrics_enabled() is False
 
 
 def test_secrets_never_show_in_repr_summary_or_check_output(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     key = generate_key()
     monkeypatch.setenv("MARGINWATCH_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
@@ -220,7 +244,9 @@ def test_secrets_never_show_in_repr_summary_or_check_output(
 
 
 def test_check_command_prints_each_problem_and_fails(
-        clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("MARGINWATCH_METRICS_PORT", "port")
     assert settings_module.main(["check"]) == 2
@@ -238,8 +264,11 @@ def test_every_setting_has_a_comment_and_a_placeholder() -> None:
     for doc in docs:
         assert doc.comment and doc.example, doc.env_name
     secret_names = {d.env_name for d in docs if d.secret}
-    assert {"MARGINWATCH_DISCORD_TOKEN", "MARGINWATCH_TELEGRAM_TOKEN",
-            "MARGINWATCH_MASTER_KEYS"} <= secret_names
+    assert {
+        "MARGINWATCH_DISCORD_TOKEN",
+        "MARGINWATCH_TELEGRAM_TOKEN",
+        "MARGINWATCH_MASTER_KEYS",
+    } <= secret_names
 
 
 def test_constructing_settings_directly_never_puts_a_secret_in_the_error() -> None:

@@ -36,8 +36,9 @@ def _settings_class_names(source: str) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.ClassDef):
             continue
-        if not any(getattr(base, "id", getattr(base, "attr", "")) == "BaseSettings"
-                   for base in node.bases):
+        if not any(
+            getattr(base, "id", getattr(base, "attr", "")) == "BaseSettings" for base in node.bases
+        ):
             continue
         prefix = _env_prefix(node)
         if not prefix.startswith(ENV_PREFIX):
@@ -66,7 +67,8 @@ def documented_in_env_example() -> set[str]:
 def test_env_example_is_the_one_generated_from_settings() -> None:
     committed = (ROOT / ".env.example").read_text(encoding="utf-8")
     assert committed == render_env_example(), (
-        ".env.example is out of date: run `python -m bot.settings env-example > .env.example`")
+        ".env.example is out of date: run `python -m bot.settings env-example > .env.example`"
+    )
 
 
 def test_every_setting_is_in_env_example() -> None:
@@ -77,17 +79,22 @@ def test_every_setting_is_in_env_example() -> None:
 def test_every_variable_read_in_bot_is_in_env_example() -> None:
     used = names_in_source()
     # The scan must see the names it is meant to police, or it proves nothing.
-    assert {"MARGINWATCH_DATABASE", "MARGINWATCH_MASTER_KEYS",
-            "MARGINWATCH_TELEGRAM_TOKEN"} <= used.keys()
-    missing = {name: where for name, where in used.items()
-               if name not in documented_in_env_example()}
+    assert {
+        "MARGINWATCH_DATABASE",
+        "MARGINWATCH_MASTER_KEYS",
+        "MARGINWATCH_TELEGRAM_TOKEN",
+    } <= used.keys()
+    missing = {
+        name: where for name, where in used.items() if name not in documented_in_env_example()
+    }
     assert not missing, f"MARGINWATCH_ names used in bot/ but not in .env.example: {missing}"
 
 
 def test_every_variable_read_in_bot_is_a_setting() -> None:
     """Settings is the one place that knows setting names; anything else is a second source."""
-    missing = {name: where for name, where in names_in_source().items()
-               if name not in Settings.env_names()}
+    missing = {
+        name: where for name, where in names_in_source().items() if name not in Settings.env_names()
+    }
     assert not missing, f"MARGINWATCH_ names used in bot/ that Settings does not define: {missing}"
 
 

@@ -31,6 +31,7 @@ from tests.monitor.world import ScriptedExchange, binance_snapshot
 TELEGRAM_TRADER = 7001
 TELEGRAM_GROUP = -7002
 
+
 @dataclass
 class Accepted:
     """Wraps a real transport: the messages its platform accepted, in order."""
@@ -44,10 +45,12 @@ class Accepted:
         await self.inner.send(destination, message)
         self.messages.append((destination.chat_id, message))
 
+
 def alert_titles(message: Message) -> list[str]:
     """The alerts one delivered message holds (a coalesced one lists them as bullets)."""
     bullets = [line[2:] for line in message.lines if line.startswith("• ")]
     return bullets or [message.title]
+
 
 @dataclass
 class Platform:
@@ -60,13 +63,19 @@ class Platform:
     rate_limit: Callable[[float], None]  # the next send is answered 429 with this retry_after
     blocked: Callable[[str], None]  # the chat refuses the bot for good
 
+
 @asynccontextmanager
 async def telegram() -> AsyncIterator[tuple[Platform, FakeTelegramAPI]]:
     async with FakeTelegramServer() as api:
         api.private_chat(TELEGRAM_TRADER)
         api.group(TELEGRAM_GROUP, "Desk")
-        app = (ApplicationBuilder().token(api.token).base_url(api.base_url)
-               .rate_limiter(PacedRateLimiter(PrivateChatPace(0.0))).build())
+        app = (
+            ApplicationBuilder()
+            .token(api.token)
+            .base_url(api.base_url)
+            .rate_limiter(PacedRateLimiter(PrivateChatPace(0.0)))
+            .build()
+        )
         async with app:
             accepted = Accepted(TelegramTransport(app.bot))
 
@@ -77,22 +86,43 @@ async def telegram() -> AsyncIterator[tuple[Platform, FakeTelegramAPI]]:
                 api.faults.clear()
 
             def rate_limit(seconds: float) -> None:
-                api.fail_next("sendMessage", BotApiError(
-                    429, f"Too Many Requests: retry after {int(seconds)}",
-                    {"retry_after": int(seconds)}))
+                api.fail_next(
+                    "sendMessage",
+                    BotApiError(
+                        429,
+                        f"Too Many Requests: retry after {int(seconds)}",
+                        {"retry_after": int(seconds)},
+                    ),
+                )
 
             def blocked(chat_id: str) -> None:
                 api.blocked_by.add(int(chat_id))
 
-            yield Platform("telegram", accepted, str(TELEGRAM_TRADER), str(TELEGRAM_GROUP),
-                           down, up, rate_limit, blocked), api
+            yield (
+                Platform(
+                    "telegram",
+                    accepted,
+                    str(TELEGRAM_TRADER),
+                    str(TELEGRAM_GROUP),
+                    down,
+                    up,
+                    rate_limit,
+                    blocked,
+                ),
+                api,
+            )
+
 
 @asynccontextmanager
 async def discord_() -> AsyncIterator[tuple[Platform, FakeDiscord]]:
     async with FakeDiscord([make_guild("Traders")]) as fake:
         with redirect_discord(fake):
-            front = DiscordFrontEnd(RecordingCore(), "fake-token", stamp=MemoryStamp(),
-                                    client_options={"guild_ready_timeout": 0.05})
+            front = DiscordFrontEnd(
+                RecordingCore(),
+                "fake-token",
+                stamp=MemoryStamp(),
+                client_options={"guild_ready_timeout": 0.05},
+            )
             task = asyncio.create_task(front.run())
             await front.wait_ready(5)
             try:
@@ -112,14 +142,26 @@ async def discord_() -> AsyncIterator[tuple[Platform, FakeDiscord]]:
                 def blocked(chat_id: str) -> None:
                     fake.fail_next("POST", rf"^/channels/{chat_id}/messages$", 403, times=10**6)
 
-                yield Platform("discord", accepted, str(guild.member("alice").user_id),
-                               str(guild.channel("alerts")), down, up, rate_limit,
-                               blocked), fake
+                yield (
+                    Platform(
+                        "discord",
+                        accepted,
+                        str(guild.member("alice").user_id),
+                        str(guild.channel("alerts")),
+                        down,
+                        up,
+                        rate_limit,
+                        blocked,
+                    ),
+                    fake,
+                )
             finally:
                 await front.stop()
                 await asyncio.wait_for(task, 5)
 
+
 PLATFORMS: dict[str, Callable[[], Any]] = {"telegram": telegram, "discord": discord_}
+
 
 @dataclass
 class Desk:
@@ -131,17 +173,27 @@ class Desk:
     monitor: Monitor
     platform: Platform
 
-    async def account(self, label: str, *, owner: str = "1", group: bool = False
-                      ) -> tuple[Account, Subscription]:
+    async def account(
+        self, label: str, *, owner: str = "1", group: bool = False
+    ) -> tuple[Account, Subscription]:
         now = self.clock.now()
         user = await self.store.ensure_user(self.platform.name, owner, now=now)
         account = await self.store.add_account(
-            user.id, "binanceusdm", label, AccountSecrets(api_key="k", secret="s"), now=now,
-            next_poll_at=now)
-        destination = (Destination(self.platform.name, self.platform.group, is_dm=False)
-                       if group else Destination(self.platform.name, self.platform.dm, is_dm=True))
+            user.id,
+            "binanceusdm",
+            label,
+            AccountSecrets(api_key="k", secret="s"),
+            now=now,
+            next_poll_at=now,
+        )
+        destination = (
+            Destination(self.platform.name, self.platform.group, is_dm=False)
+            if group
+            else Destination(self.platform.name, self.platform.dm, is_dm=True)
+        )
         subscription = await self.store.add_subscription(
-            account.id, destination, now=now, share="state" if group else "none")
+            account.id, destination, now=now, share="state" if group else "none"
+        )
         self.exchange.set(account, binance_snapshot(0.3))
         return account, subscription
 
@@ -154,7 +206,9 @@ class Desk:
             cursor = tx.db.execute("select * from outbox order by id")
             names = [c[0] for c in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
         return await self.store.read(read)
+
 
 @asynccontextmanager
 async def desk(tmp_path: Path, platform: Platform) -> AsyncIterator[Desk]:

@@ -26,14 +26,27 @@ SECRETS = (ALICE_KEYS["api_key"], KRAKEN_SECRET, BOB_KEYS["api_key"], BOB_KEYS["
 
 
 def dm(user_id: str, platform: str = "telegram") -> Caller:
-    return Caller(platform=platform, user_id=user_id, chat_id=user_id, is_private_chat=True,
-                  display_name=f"user {user_id}")
+    return Caller(
+        platform=platform,
+        user_id=user_id,
+        chat_id=user_id,
+        is_private_chat=True,
+        display_name=f"user {user_id}",
+    )
 
 
-def in_group(user_id: str, *, moderator: bool = False, platform: str = "telegram",
-             group: str = "-100500") -> Caller:
-    return Caller(platform=platform, user_id=user_id, chat_id=group, is_private_chat=False,
-                  is_moderator=moderator, display_name=f"user {user_id}", community_id=group)
+def in_group(
+    user_id: str, *, moderator: bool = False, platform: str = "telegram", group: str = "-100500"
+) -> Caller:
+    return Caller(
+        platform=platform,
+        user_id=user_id,
+        chat_id=group,
+        is_private_chat=False,
+        is_moderator=moderator,
+        display_name=f"user {user_id}",
+        community_id=group,
+    )
 
 
 ALICE, BOB = dm("1001"), dm("1002")

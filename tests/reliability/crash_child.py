@@ -46,14 +46,25 @@ class FileChat:
             # Hang only once the other chat's delivery is recorded: the kill then lands in the
             # middle of a round, not in the instant between a send and its record (that instant
             # is at-least-once by design: see the report of issue 9).
-            while not await self.store.read(lambda tx: tx.db.execute(
-                    "select count(*) from outbox where status = 'delivered'").fetchone()[0]):
+            while not await self.store.read(
+                lambda tx: tx.db.execute(
+                    "select count(*) from outbox where status = 'delivered'"
+                ).fetchone()[0]
+            ):
                 await asyncio.sleep(0.01)
             print(f"SENDING {destination.chat_id}", flush=True)
             await asyncio.Event().wait()
         with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps({"chat": destination.chat_id, "title": message.title,
-                                  "lines": list(message.lines)}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "chat": destination.chat_id,
+                        "title": message.title,
+                        "lines": list(message.lines),
+                    }
+                )
+                + "\n"
+            )
 
 
 async def main(db: Path, deliveries: Path, mode: str) -> int:
@@ -69,8 +80,10 @@ async def main(db: Path, deliveries: Path, mode: str) -> int:
     store = await Store.open(db, Vault.from_strings([os.environ["RELIABILITY_KEY"]]))
     accounts = await store.all_accounts()
     if not accounts:
-        accounts = [(await link(store, 0.0, label="alpha", chat="A"))[0],
-                    (await link(store, 0.0, label="beta", chat="B", owner="43"))[0]]
+        accounts = [
+            (await link(store, 0.0, label="alpha", chat="A"))[0],
+            (await link(store, 0.0, label="beta", chat="B", owner="43"))[0],
+        ]
     if mode == "judge":
         add = History.add
 

@@ -27,7 +27,9 @@ KRAKEN_KEY, KRAKEN_SECRET = "rel-kraken-key-0001", "c2VjcmV0LXJlbGlhYmlsaXR5LWty
 
 # Binance's published USDⓈ-M example book: healthy, about 7.7 % from liquidation.
 USDM_ACCOUNT: dict[str, Any] = {
-    "api_key": USDM_KEY, "secret": USDM_SECRET, "wallet_balance": 1535443.01,
+    "api_key": USDM_KEY,
+    "secret": USDM_SECRET,
+    "wallet_balance": 1535443.01,
     "positions": [
         {"symbol": "ETH/USDT:USDT", "size": 3683.979, "entry_price": 1456.84},
         {"symbol": "BTC/USDT:USDT", "size": 109.488, "entry_price": 32481.98},
@@ -35,20 +37,42 @@ USDM_ACCOUNT: dict[str, Any] = {
 }
 SCENARIO: dict[str, Any] = {
     "venues": {
-        "binanceusdm": {"prices": {"ETH/USDT": 1335.18, "BTC/USDT": 31967.27},
-                        "accounts": [USDM_ACCOUNT]},
-        "kraken": {"prices": {"BTC/USD": 60000.0},
-                   "accounts": [{"api_key": KRAKEN_KEY, "secret": KRAKEN_SECRET,
-                                 "balances": {"ZUSD": 10000.0},
-                                 "positions": [{"symbol": "BTC/USD", "vol": 0.5,
-                                                "price": 60000.0, "type": "buy",
-                                                "leverage": 5}]}]},
+        "binanceusdm": {
+            "prices": {"ETH/USDT": 1335.18, "BTC/USDT": 31967.27},
+            "accounts": [USDM_ACCOUNT],
+        },
+        "kraken": {
+            "prices": {"BTC/USD": 60000.0},
+            "accounts": [
+                {
+                    "api_key": KRAKEN_KEY,
+                    "secret": KRAKEN_SECRET,
+                    "balances": {"ZUSD": 10000.0},
+                    "positions": [
+                        {
+                            "symbol": "BTC/USD",
+                            "vol": 0.5,
+                            "price": 60000.0,
+                            "type": "buy",
+                            "leverage": 5,
+                        }
+                    ],
+                }
+            ],
+        },
     }
 }
-CREDENTIALS = {"binanceusdm": {"api_key": USDM_KEY, "secret": USDM_SECRET},
-               "kraken": {"api_key": KRAKEN_KEY, "secret": KRAKEN_SECRET}}
-OWNER = Caller(platform="console", user_id="trader-1", chat_id="trader-1", is_private_chat=True,
-               display_name="trader")
+CREDENTIALS = {
+    "binanceusdm": {"api_key": USDM_KEY, "secret": USDM_SECRET},
+    "kraken": {"api_key": KRAKEN_KEY, "secret": KRAKEN_SECRET},
+}
+OWNER = Caller(
+    platform="console",
+    user_id="trader-1",
+    chat_id="trader-1",
+    is_private_chat=True,
+    display_name="trader",
+)
 
 
 @dataclass
@@ -100,23 +124,29 @@ class Rig:
 
 
 @asynccontextmanager
-async def product(tmp_path: Path, scenario: dict[str, Any] | None = None, *,
-                  timeout_fault_seconds: float = 1.0) -> AsyncIterator[Rig]:
+async def product(
+    tmp_path: Path, scenario: dict[str, Any] | None = None, *, timeout_fault_seconds: float = 1.0
+) -> AsyncIterator[Rig]:
     """Everything real but the exchange (the simulator) and the chat (an inbox)."""
     clock = ManualClock()
     # A deep copy: the simulator keeps the scenario's lists, and tests change positions.
     scenario = copy.deepcopy(scenario or SCENARIO)
     async with Simulator(scenario, timeout_fault_seconds=timeout_fault_seconds) as sim:
-        hub = ExchangeHub(base_urls=sim.base_urls, timeout_ms=500, backoff_base=0.0,
-                          requests_per_second=dict.fromkeys(sim.base_urls, 0.0))
+        hub = ExchangeHub(
+            base_urls=sim.base_urls,
+            timeout_ms=500,
+            backoff_base=0.0,
+            requests_per_second=dict.fromkeys(sim.base_urls, 0.0),
+        )
         async with hub:
             store = await Store.open(tmp_path / "rel.db", Vault.from_strings([generate_key()]))
             try:
                 inbox = Inbox()
                 transports = Transports()
                 transports.register("console", inbox)
-                monitor = Monitor(store, HubSource(store, hub), transports,
-                                  presenter=CorePresenter(), clock=clock)
+                monitor = Monitor(
+                    store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
+                )
                 core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
                 yield Rig(sim, hub, store, clock, core, monitor, inbox)
             finally:

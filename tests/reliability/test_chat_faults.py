@@ -21,8 +21,9 @@ MARGIN_CALL, CRITICAL, SAFE = 0.85, 0.96, 0.3
 
 
 def delivered_titles(d: Desk) -> list[str]:
-    return [title for _, message in d.platform.transport.messages
-            for title in alert_titles(message)]
+    return [
+        title for _, message in d.platform.transport.messages for title in alert_titles(message)
+    ]
 
 
 async def row_titles(d: Desk) -> list[str]:
@@ -31,7 +32,8 @@ async def row_titles(d: Desk) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 async def test_a_chat_api_down_for_ten_minutes_loses_and_repeats_nothing(
-        tmp_path: Path, name: str) -> None:
+    tmp_path: Path, name: str
+) -> None:
     async with PLATFORMS[name]() as (platform, _fake), desk(tmp_path, platform) as d:
         alpha, _ = await d.account("alpha")
         beta, _ = await d.account("beta", owner="2")
@@ -41,8 +43,14 @@ async def test_a_chat_api_down_for_ten_minutes_loses_and_repeats_nothing(
 
         platform.down()
         # Alerts raised at different moments of the outage back off on different schedules.
-        script = {30: (alpha, MARGIN_CALL), 120: (beta, MARGIN_CALL), 240: (alpha, CRITICAL),
-                  300: (gamma, MARGIN_CALL), 420: (beta, SAFE), 480: (gamma, SAFE)}
+        script = {
+            30: (alpha, MARGIN_CALL),
+            120: (beta, MARGIN_CALL),
+            240: (alpha, CRITICAL),
+            300: (gamma, MARGIN_CALL),
+            420: (beta, SAFE),
+            480: (gamma, SAFE),
+        }
         for second in range(5, 605, 5):  # ten simulated minutes, a tick every five seconds
             if second in script:
                 account, ratio = script[second]
@@ -70,17 +78,21 @@ async def test_a_chat_api_down_for_ten_minutes_loses_and_repeats_nothing(
         batches: dict[float, list[dict]] = {}
         for row in await d.rows():
             batches.setdefault(row["delivered_at"], []).append(row)
-        expected = [[json.loads(r["payload"])["title"]
-                     for r in sorted(batch, key=lambda r: (-r["priority"], r["created_at"],
-                                                           r["id"]))]
-                    for _, batch in sorted(batches.items())]
+        expected = [
+            [
+                json.loads(r["payload"])["title"]
+                for r in sorted(batch, key=lambda r: (-r["priority"], r["created_at"], r["id"]))
+            ]
+            for _, batch in sorted(batches.items())
+        ]
         assert [alert_titles(m) for _, m in platform.transport.messages] == expected
         # Between messages, alerts of one urgency never overtake older ones.
         for priority in {r["priority"] for r in await d.rows()}:
             same = [r for r in await d.rows() if r["priority"] == priority]
             by_creation = sorted(same, key=lambda r: (r["created_at"], r["id"]))
             assert [r["delivered_at"] for r in by_creation] == sorted(
-                r["delivered_at"] for r in same)
+                r["delivered_at"] for r in same
+            )
         for _ in range(10):  # and nothing comes twice later
             await d.tick(60.0)
         assert Counter(delivered_titles(d)) == Counter(await row_titles(d))
@@ -107,12 +119,16 @@ async def test_a_429_is_waited_out_then_delivered_once(tmp_path: Path, name: str
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 async def test_a_chat_that_blocked_the_bot_stops_and_its_owner_hears_it_privately(
-        tmp_path: Path, name: str) -> None:
+    tmp_path: Path, name: str
+) -> None:
     async with PLATFORMS[name]() as (platform, _fake), desk(tmp_path, platform) as d:
         account, private = await d.account("main")
         shared = await d.store.add_subscription(
-            account.id, type(private.destination)(platform.name, platform.group, is_dm=False),
-            now=d.clock.now(), share="state")
+            account.id,
+            type(private.destination)(platform.name, platform.group, is_dm=False),
+            now=d.clock.now(),
+            share="state",
+        )
         await d.tick()
         platform.blocked(platform.group)
         d.exchange.set(account, binance_snapshot(MARGIN_CALL))
@@ -135,17 +151,21 @@ async def test_a_chat_that_blocked_the_bot_stops_and_its_owner_hears_it_privatel
 
 
 async def test_a_migrated_telegram_group_gets_every_alert_once_at_its_new_id(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     async with PLATFORMS["telegram"]() as (platform, api), desk(tmp_path, platform) as d:
         # Wired as bot/app.py does: the transport reports the move, core records it.
         core = Core(d.store, ExchangeHub(), SUPPORTED_VENUES, clock=d.clock.now)
         platform.transport.inner = TelegramTransport(
-            platform.transport.inner.bot,
-            lambda old, new: core.move_chat("telegram", old, new))
+            platform.transport.inner.bot, lambda old, new: core.move_chat("telegram", old, new)
+        )
         account, private = await d.account("main")
         shared = await d.store.add_subscription(
-            account.id, type(private.destination)("telegram", platform.group, is_dm=False),
-            now=d.clock.now(), share="state")
+            account.id,
+            type(private.destination)("telegram", platform.group, is_dm=False),
+            now=d.clock.now(),
+            share="state",
+        )
         await d.tick()
         new_id = -1007002
         api.group(new_id, "Desk")
@@ -160,8 +180,9 @@ async def test_a_migrated_telegram_group_gets_every_alert_once_at_its_new_id(
         assert len(shared_texts) == 2, shared_texts
         assert "MARGIN CALL" in shared_texts[0] and "CRITICAL" in shared_texts[1]
         assert api.sent(int(platform.group)) == []
-        to_old = [c for c in api.calls_of("sendMessage")
-                  if str(c.params.get("chat_id")) == platform.group]
+        to_old = [
+            c for c in api.calls_of("sendMessage") if str(c.params.get("chat_id")) == platform.group
+        ]
         assert len(to_old) == 1  # only the first alert found the old id; the rest go straight
 
 

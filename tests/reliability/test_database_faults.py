@@ -28,13 +28,15 @@ def integrity(path: Path) -> str:
 
 async def owner_with_account(store: Store) -> int:
     user = await store.ensure_user("console", "1", now=0.0)
-    account = await store.add_account(user.id, "kraken", "main",
-                                      AccountSecrets(api_key="k", secret="s"), now=0.0)
+    account = await store.add_account(
+        user.id, "kraken", "main", AccountSecrets(api_key="k", secret="s"), now=0.0
+    )
     return account.id
 
 
 async def test_a_database_locked_by_another_process_is_a_clear_error_and_then_works(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "locked.db"
     store = await Store.open(path, Vault.from_strings([generate_key()]))
     try:
@@ -60,7 +62,8 @@ async def test_a_database_locked_by_another_process_is_a_clear_error_and_then_wo
 
 
 async def test_opening_a_database_another_process_holds_is_refused_in_one_sentence(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "held.db"
     vault = Vault.from_strings([generate_key()])
     await (await Store.open(path, vault)).close()

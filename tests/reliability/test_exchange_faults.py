@@ -21,8 +21,10 @@ FAPI_ACCOUNT = "GET /fapi/v3/account"
 
 # Fault kind -> the account state it must end in, and what a lasting one is told as.
 # venue -> (its simulator key, the label it is linked under, figures its healthy card shows)
-VENUES = {"binanceusdm": (USDM_KEY, "futures", ("1,535,443", "Margin ratio")),
-          "kraken": (KRAKEN_KEY, "spot", ("10,000", "Margin level"))}
+VENUES = {
+    "binanceusdm": (USDM_KEY, "futures", ("1,535,443", "Margin ratio")),
+    "kraken": (KRAKEN_KEY, "spot", ("10,000", "Margin level")),
+}
 TRANSIENT = {
     "timeout": ("exchange_down", "is not answering"),
     "server_error": ("exchange_down", "is not answering"),
@@ -53,7 +55,8 @@ async def assert_no_figures_shown(rig: Rig, label: str, venue: str = "binanceusd
 @pytest.mark.parametrize("venue", sorted(VENUES))
 @pytest.mark.parametrize("kind", sorted(TRANSIENT))
 async def test_one_failed_read_is_recorded_but_not_alerted_and_the_next_read_recovers(
-        tmp_path: Path, kind: str, venue: str) -> None:
+    tmp_path: Path, kind: str, venue: str
+) -> None:
     state, _ = TRANSIENT[kind]
     async with product(tmp_path) as rig:
         account = await linked(rig, venue, VENUES[venue][1])
@@ -116,8 +119,9 @@ async def test_a_lasting_fault_is_told_once_and_its_end_once(tmp_path: Path, kin
 
 @pytest.mark.parametrize("venue", sorted(VENUES))
 @pytest.mark.parametrize("how", ["revoke_key", "revoked_key", "auth", "permission"])
-async def test_a_key_refused_mid_life_stops_polling_and_is_told_once(tmp_path: Path,
-                                                                     how: str, venue: str) -> None:
+async def test_a_key_refused_mid_life_stops_polling_and_is_told_once(
+    tmp_path: Path, how: str, venue: str
+) -> None:
     key, label, _ = VENUES[venue]
     async with product(tmp_path) as rig:
         account = await linked(rig, venue, label)
@@ -144,18 +148,22 @@ def _rows(change: Any) -> Any:
         for row in rows:
             change(row)
         return rows
+
     return rewrite
 
 
 def _kraken(change: Any) -> Any:
     def rewrite(body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "result": change(body["result"])}
+
     return rewrite
 
 
 KRAKEN_BAD_BODIES: dict[str, tuple[str, Any]] = {
-    "positions emptied while margin is used": ("POST /0/private/OpenPositions",
-                                               _kraken(lambda result: {})),
+    "positions emptied while margin is used": (
+        "POST /0/private/OpenPositions",
+        _kraken(lambda result: {}),
+    ),
     "equity NaN": ("POST /0/private/TradeBalance", _kraken(lambda r: {**r, "e": "NaN"})),
     "trade balance not an object": ("POST /0/private/TradeBalance", _kraken(lambda r: [r])),
     "result missing": ("POST /0/private/OpenPositions", lambda body: {"error": []}),
@@ -167,22 +175,28 @@ BAD_BODIES: dict[str, tuple[str, Any]] = {
     "mark price negative": (POSITION_RISK, _rows(lambda r: r.update(markPrice="-5"))),
     "mark price infinite": (POSITION_RISK, _rows(lambda r: r.update(markPrice="Infinity"))),
     "mark price 1e308 (overflows)": (POSITION_RISK, _rows(lambda r: r.update(markPrice="1e308"))),
-    "margin balance missing": (FAPI_ACCOUNT, lambda body: {k: v for k, v in body.items()
-                                                           if k != "totalMarginBalance"}),
-    "wallet balance NaN": (FAPI_ACCOUNT, lambda body: {**body, "totalWalletBalance": "NaN",
-                                                       "totalMarginBalance": "NaN"}),
+    "margin balance missing": (
+        FAPI_ACCOUNT,
+        lambda body: {k: v for k, v in body.items() if k != "totalMarginBalance"},
+    ),
+    "wallet balance NaN": (
+        FAPI_ACCOUNT,
+        lambda body: {**body, "totalWalletBalance": "NaN", "totalMarginBalance": "NaN"},
+    ),
     "account not an object": (FAPI_ACCOUNT, lambda body: [body]),
     "positions not a list": (POSITION_RISK, lambda rows: {"rows": rows}),
 }
 
 
 NONSENSE = [("binanceusdm", case) for case in sorted(BAD_BODIES)] + [
-    ("kraken", case) for case in sorted(KRAKEN_BAD_BODIES)]
+    ("kraken", case) for case in sorted(KRAKEN_BAD_BODIES)
+]
 
 
 @pytest.mark.parametrize(("venue", "case"), NONSENSE)
-async def test_a_nonsense_answer_is_never_shown_as_figures(tmp_path: Path, venue: str,
-                                                           case: str) -> None:
+async def test_a_nonsense_answer_is_never_shown_as_figures(
+    tmp_path: Path, venue: str, case: str
+) -> None:
     key, change = (BAD_BODIES if venue == "binanceusdm" else KRAKEN_BAD_BODIES)[case]
     label = VENUES[venue][1]
     async with product(tmp_path) as rig:
@@ -206,11 +220,13 @@ async def test_a_nonsense_answer_is_never_shown_as_figures(tmp_path: Path, venue
 
 @pytest.mark.parametrize("reported", ["0", "", "0.00000000"])
 async def test_a_zero_or_empty_liquidation_price_is_no_price_not_a_price_of_zero(
-        tmp_path: Path, reported: str) -> None:
+    tmp_path: Path, reported: str
+) -> None:
     async with product(tmp_path) as rig:
         await linked(rig)
-        rig.sim.rewrite("binanceusdm", POSITION_RISK,
-                        _rows(lambda r: r.update(liquidationPrice=reported)))
+        rig.sim.rewrite(
+            "binanceusdm", POSITION_RISK, _rows(lambda r: r.update(liquidationPrice=reported))
+        )
         card = await rig.core.run(OWNER, "positions", {"account": "futures"})
         assert card.severity != "error", card.text
         # Our own cross-margin figure is shown; the venue's empty one is not turned into 0.

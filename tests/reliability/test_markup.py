@@ -17,10 +17,23 @@ from tests.fakes.telegram_api import html_to_visible
 
 from .conftest import ALICE, ALICE_KEYS
 
-HOSTILE = ["<b>boss</b>", "<a href='http://e.vil'>click</a>", "</i><i>", "a & b &amp; c",
-           "*bold* _it_ __u__", "`code` ```block```", "[x](http://e.vil)", "||spoiler||",
-           "~~gone~~", "> quoted", "# heading", "@everyone @here", "<@123> <#456> <@&789>",
-           "\\*not bold\\*", "🚀 تداول 交易"]
+HOSTILE = [
+    "<b>boss</b>",
+    "<a href='http://e.vil'>click</a>",
+    "</i><i>",
+    "a & b &amp; c",
+    "*bold* _it_ __u__",
+    "`code` ```block```",
+    "[x](http://e.vil)",
+    "||spoiler||",
+    "~~gone~~",
+    "> quoted",
+    "# heading",
+    "@everyone @here",
+    "<@123> <#456> <@&789>",
+    "\\*not bold\\*",
+    "🚀 تداول 交易",
+]
 
 
 def telegram_visible(message: Message) -> str:
@@ -37,12 +50,21 @@ def discord_visible(message: Message) -> str:
 
 
 def shared_alert(owner: str) -> Message:
-    event = AlertEvent(subscription_id=1, account_label="main", venue="kraken",
-                       kind="escalation", level="margin_call", previous_level="ok",
-                       priority="routine", idempotency_key="k", at=0.0,
-                       ratio_name="margin_level", ratio_value=0.7, move_to_liquidation=-0.1)
-    return CorePresenter().deliverable([CorePresenter().render_alert(event, "ratio",
-                                                                     owner=owner)])
+    event = AlertEvent(
+        subscription_id=1,
+        account_label="main",
+        venue="kraken",
+        kind="escalation",
+        level="margin_call",
+        previous_level="ok",
+        priority="routine",
+        idempotency_key="k",
+        at=0.0,
+        ratio_name="margin_level",
+        ratio_value=0.7,
+        move_to_liquidation=-0.1,
+    )
+    return CorePresenter().deliverable([CorePresenter().render_alert(event, "ratio", owner=owner)])
 
 
 @pytest.mark.parametrize("name", HOSTILE)

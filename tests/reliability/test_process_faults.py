@@ -20,9 +20,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def start(db: Path, deliveries: Path, mode: str, key: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.reliability.crash_child", str(db), str(deliveries), mode,
-        cwd=REPO, env={**os.environ, "RELIABILITY_KEY": key},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "tests.reliability.crash_child",
+        str(db),
+        str(deliveries),
+        mode,
+        cwd=REPO,
+        env={**os.environ, "RELIABILITY_KEY": key},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def kill_at(db: Path, deliveries: Path, mode: str, key: str, word: str) -> None:
@@ -50,8 +58,9 @@ async def run_to_idle(db: Path, deliveries: Path, key: str) -> None:
 def delivered(deliveries: Path) -> list[tuple[str, str]]:
     if not deliveries.exists():
         return []
-    return sorted((d["chat"], d["title"]) for d in map(json.loads, deliveries.read_text()
-                                                      .splitlines()))
+    return sorted(
+        (d["chat"], d["title"]) for d in map(json.loads, deliveries.read_text().splitlines())
+    )
 
 
 def integrity(db: Path) -> str:
@@ -61,8 +70,11 @@ def integrity(db: Path) -> str:
 
 def schema(db: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(db) as conn:
-        return sorted(conn.execute(
-            "select name, sql from sqlite_master where name not like 'sqlite_%'").fetchall())
+        return sorted(
+            conn.execute(
+                "select name, sql from sqlite_master where name not like 'sqlite_%'"
+            ).fetchall()
+        )
 
 
 BOTH = [("A", "alpha: MARGIN CALL"), ("B", "beta: MARGIN CALL")]
@@ -74,7 +86,8 @@ def files(tmp_path: Path) -> tuple[Path, Path, str]:
 
 
 async def test_killed_inside_the_schema_migration_the_next_start_migrates_cleanly(
-        files: tuple[Path, Path, str], tmp_path: Path) -> None:
+    files: tuple[Path, Path, str], tmp_path: Path
+) -> None:
     db, deliveries, key = files
     await kill_at(db, deliveries, "migrate", key, "MIGRATING")
     assert integrity(db) == "ok"
@@ -87,7 +100,8 @@ async def test_killed_inside_the_schema_migration_the_next_start_migrates_cleanl
 
 
 async def test_killed_inside_a_polls_transaction_leaves_no_trace_and_is_judged_again(
-        files: tuple[Path, Path, str]) -> None:
+    files: tuple[Path, Path, str],
+) -> None:
     db2, deliveries, key = files
     await kill_at(db2, deliveries, "judge", key, "WRITING")
     assert integrity(db2) == "ok"
@@ -102,7 +116,8 @@ async def test_killed_inside_a_polls_transaction_leaves_no_trace_and_is_judged_a
 
 
 async def test_killed_mid_delivery_round_the_rest_goes_once_and_the_delivered_never_again(
-        files: tuple[Path, Path, str]) -> None:
+    files: tuple[Path, Path, str],
+) -> None:
     db, deliveries, key = files
     await kill_at(db, deliveries, "send", key, "SENDING B")
     assert delivered(deliveries) == [BOTH[0]]  # A went out; B was on the wire when killed

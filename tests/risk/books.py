@@ -18,15 +18,31 @@ rates = st.floats(min_value=0.002, max_value=0.1)
 def ladders(draw: st.DrawFn) -> list[dict[str, Any]]:
     """A maintenance ladder with rising rates, amounts derived as Binance does."""
     count = draw(st.integers(min_value=1, max_value=5))
-    floors = sorted(draw(st.lists(st.floats(min_value=1_000, max_value=5_000_000),
-                                  min_size=count - 1, max_size=count - 1, unique=True)))
+    floors = sorted(
+        draw(
+            st.lists(
+                st.floats(min_value=1_000, max_value=5_000_000),
+                min_size=count - 1,
+                max_size=count - 1,
+                unique=True,
+            )
+        )
+    )
     rate_list = sorted(draw(st.lists(rates, min_size=count, max_size=count, unique=True)))
     bounds = [0.0, *floors]
     tiers = risk.build_tiers(
         (bounds[i], bounds[i + 1] if i + 1 < len(bounds) else None, rate_list[i])
-        for i in range(count))
-    return [{"floor": t.floor, "cap": None if t.cap == float("inf") else t.cap,
-             "rate": t.rate, "amount": t.amount} for t in tiers]
+        for i in range(count)
+    )
+    return [
+        {
+            "floor": t.floor,
+            "cap": None if t.cap == float("inf") else t.cap,
+            "rate": t.rate,
+            "amount": t.amount,
+        }
+        for t in tiers
+    ]
 
 
 @st.composite
@@ -36,8 +52,11 @@ def linear_positions(draw: st.DrawFn, index: int) -> dict[str, Any]:
     notional = draw(st.floats(min_value=10, max_value=2_000_000))
     side = draw(st.sampled_from((1, -1)))
     position: dict[str, Any] = {
-        "symbol": f"C{index}/USDT:USDT", "kind": "linear", "size": side * notional / mark,
-        "entry_price": entry, "mark_price": mark,
+        "symbol": f"C{index}/USDT:USDT",
+        "kind": "linear",
+        "size": side * notional / mark,
+        "entry_price": entry,
+        "mark_price": mark,
     }
     if draw(st.booleans()):
         position["tiers"] = draw(ladders())
@@ -52,8 +71,12 @@ def linear_books(draw: st.DrawFn) -> dict[str, Any]:
     positions = [draw(linear_positions(i)) for i in range(count)]
     gross = sum(abs(p["size"]) * p["mark_price"] for p in positions)
     leverage = draw(st.floats(min_value=0.5, max_value=20))
-    return {"venue": draw(st.sampled_from(LINEAR_VENUES)), "settle": "USDT",
-            "wallet_balance": gross / leverage, "positions": positions}
+    return {
+        "venue": draw(st.sampled_from(LINEAR_VENUES)),
+        "settle": "USDT",
+        "wallet_balance": gross / leverage,
+        "positions": positions,
+    }
 
 
 @st.composite
@@ -66,17 +89,27 @@ def kraken_books(draw: st.DrawFn) -> dict[str, Any]:
         volume = draw(st.floats(min_value=0.01, max_value=1_000))
         leverage = draw(st.sampled_from((2, 3, 4, 5)))
         long = draw(st.booleans())
-        positions.append({
-            "symbol": f"K{i}/USD", "kind": "spot_margin", "size": volume if long else -volume,
-            "entry_price": entry, "mark_price": mark,
-            "used_margin": volume * entry / leverage if long else volume / leverage,
-            "used_margin_in": "quote" if long else "base",
-        })
-    used = sum(p["used_margin"] * (1 if p["used_margin_in"] == "quote" else p["mark_price"])
-               for p in positions)
-    return {"venue": "kraken", "settle": "USD",
-            "wallet_balance": used * draw(st.floats(min_value=0.5, max_value=5)),
-            "positions": positions}
+        positions.append(
+            {
+                "symbol": f"K{i}/USD",
+                "kind": "spot_margin",
+                "size": volume if long else -volume,
+                "entry_price": entry,
+                "mark_price": mark,
+                "used_margin": volume * entry / leverage if long else volume / leverage,
+                "used_margin_in": "quote" if long else "base",
+            }
+        )
+    used = sum(
+        p["used_margin"] * (1 if p["used_margin_in"] == "quote" else p["mark_price"])
+        for p in positions
+    )
+    return {
+        "venue": "kraken",
+        "settle": "USD",
+        "wallet_balance": used * draw(st.floats(min_value=0.5, max_value=5)),
+        "positions": positions,
+    }
 
 
 @st.composite
@@ -85,16 +118,24 @@ def inverse_books(draw: st.DrawFn) -> dict[str, Any]:
     positions = []
     for i in range(count):
         mark = draw(st.floats(min_value=100, max_value=100_000))
-        positions.append({
-            "symbol": f"BTC{i}/USD:BTC", "kind": "inverse",
-            "size": draw(st.sampled_from((1, -1))) * draw(st.integers(1, 10_000)),
-            "contract_size": 100, "entry_price": mark * draw(st.floats(0.8, 1.2)),
-            "mark_price": mark, "maintenance_rate": draw(rates),
-        })
+        positions.append(
+            {
+                "symbol": f"BTC{i}/USD:BTC",
+                "kind": "inverse",
+                "size": draw(st.sampled_from((1, -1))) * draw(st.integers(1, 10_000)),
+                "contract_size": 100,
+                "entry_price": mark * draw(st.floats(0.8, 1.2)),
+                "mark_price": mark,
+                "maintenance_rate": draw(rates),
+            }
+        )
     gross = sum(abs(p["size"]) * 100 / p["mark_price"] for p in positions)
-    return {"venue": "binancecoinm", "settle": "BTC",
-            "wallet_balance": gross / draw(st.floats(min_value=0.5, max_value=20)),
-            "positions": positions}
+    return {
+        "venue": "binancecoinm",
+        "settle": "BTC",
+        "wallet_balance": gross / draw(st.floats(min_value=0.5, max_value=20)),
+        "positions": positions,
+    }
 
 
 any_books = st.one_of(linear_books(), kraken_books(), inverse_books())

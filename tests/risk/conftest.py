@@ -9,7 +9,9 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "risk", max_examples=int(os.environ.get("RISK_EXAMPLES", "300")), deadline=None,
+    "risk",
+    max_examples=int(os.environ.get("RISK_EXAMPLES", "300")),
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("risk")

@@ -16,9 +16,19 @@ import risk
 from risk.__main__ import main
 
 GOOD: dict[str, Any] = {
-    "venue": "binanceusdm", "settle": "USDT", "wallet_balance": 1000,
-    "positions": [{"symbol": "BTC/USDT:USDT", "kind": "linear", "size": 0.1,
-                   "entry_price": 50_000, "mark_price": 50_000, "maintenance_rate": 0.004}],
+    "venue": "binanceusdm",
+    "settle": "USDT",
+    "wallet_balance": 1000,
+    "positions": [
+        {
+            "symbol": "BTC/USDT:USDT",
+            "kind": "linear",
+            "size": 0.1,
+            "entry_price": 50_000,
+            "mark_price": 50_000,
+            "maintenance_rate": 0.004,
+        }
+    ],
 }
 
 
@@ -27,26 +37,28 @@ def with_position(**changes: Any) -> dict[str, Any]:
     return {**GOOD, "positions": [{k: v for k, v in position.items() if v is not ...}]}
 
 
-@pytest.mark.parametrize("book,path,words", [
-    ({**GOOD, "venue": "ftx"}, "venue", "unknown venue 'ftx'"),
-    ({k: v for k, v in GOOD.items() if k != "wallet_balance"}, "wallet_balance", "missing"),
-    ({**GOOD, "wallet_balance": -5}, "wallet_balance", "must not be negative"),
-    ({**GOOD, "wallet_balance": float("nan")}, "wallet_balance", "NaN"),
-    ({**GOOD, "wallet_balance": "1000"}, "wallet_balance", "must be a number"),
-    (with_position(kind="perpetual"), "positions[0].kind", "unknown kind 'perpetual'"),
-    (with_position(mark_price=-1), "positions[0].mark_price", "greater than 0"),
-    (with_position(mark_price=float("inf")), "positions[0].mark_price", "infinite"),
-    (with_position(entry_price=...), "positions[0].entry_price", "missing"),
-    (with_position(maintenance_rate=...), "positions[0].maintenance_rate", "missing"),
-    (with_position(maintenance_rate=4), "positions[0].maintenance_rate", "fraction below 1"),
-    (with_position(size=0), "positions[0].size", "is 0"),
-    (with_position(margin_mode="isolated"), "positions[0].isolated_margin", "missing"),
-    ({**GOOD, "positions": "BTC"}, "positions", "must be a list"),
-    ({**GOOD, "positions": [7]}, "positions[0]", "must be an object"),
-    ({**GOOD, "thresholds": {"margin_call": 0}}, "thresholds.margin_call", "greater than 0"),
-])
-def test_a_bad_field_is_named_with_its_problem(book: dict[str, Any], path: str,
-                                               words: str) -> None:
+@pytest.mark.parametrize(
+    "book,path,words",
+    [
+        ({**GOOD, "venue": "ftx"}, "venue", "unknown venue 'ftx'"),
+        ({k: v for k, v in GOOD.items() if k != "wallet_balance"}, "wallet_balance", "missing"),
+        ({**GOOD, "wallet_balance": -5}, "wallet_balance", "must not be negative"),
+        ({**GOOD, "wallet_balance": float("nan")}, "wallet_balance", "NaN"),
+        ({**GOOD, "wallet_balance": "1000"}, "wallet_balance", "must be a number"),
+        (with_position(kind="perpetual"), "positions[0].kind", "unknown kind 'perpetual'"),
+        (with_position(mark_price=-1), "positions[0].mark_price", "greater than 0"),
+        (with_position(mark_price=float("inf")), "positions[0].mark_price", "infinite"),
+        (with_position(entry_price=...), "positions[0].entry_price", "missing"),
+        (with_position(maintenance_rate=...), "positions[0].maintenance_rate", "missing"),
+        (with_position(maintenance_rate=4), "positions[0].maintenance_rate", "fraction below 1"),
+        (with_position(size=0), "positions[0].size", "is 0"),
+        (with_position(margin_mode="isolated"), "positions[0].isolated_margin", "missing"),
+        ({**GOOD, "positions": "BTC"}, "positions", "must be a list"),
+        ({**GOOD, "positions": [7]}, "positions[0]", "must be an object"),
+        ({**GOOD, "thresholds": {"margin_call": 0}}, "thresholds.margin_call", "greater than 0"),
+    ],
+)
+def test_a_bad_field_is_named_with_its_problem(book: dict[str, Any], path: str, words: str) -> None:
     with pytest.raises(risk.SnapshotError) as caught:
         risk.parse_snapshot(book)
     assert caught.value.path == path
@@ -65,11 +77,17 @@ def run_cli(text: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("text,words", [
-    ("{not json", "not JSON"),
-    ('{"venue": "binanceusdm", "settle": "USDT", "wallet_balance": NaN}', "wallet_balance: is NaN"),
-    ("[]", "snapshot: must be an object"),
-])
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("{not json", "not JSON"),
+        (
+            '{"venue": "binanceusdm", "settle": "USDT", "wallet_balance": NaN}',
+            "wallet_balance: is NaN",
+        ),
+        ("[]", "snapshot: must be an object"),
+    ],
+)
 def test_the_cli_exits_2_with_one_line(text: str, words: str) -> None:
     code, out, err = run_cli(text)
     assert code == 2 and out == ""
@@ -79,22 +97,32 @@ def test_the_cli_exits_2_with_one_line(text: str, words: str) -> None:
 def test_the_cli_prints_health_json_and_a_table() -> None:
     code, out, _ = run_cli(json.dumps(GOOD))
     assert code == 0 and json.loads(out)["state"] == "ok"
-    proc = subprocess.run([sys.executable, "-m", "risk", "assess", "-", "--text"],
-                          input=json.dumps(GOOD), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "risk", "assess", "-", "--text"],
+        input=json.dumps(GOOD),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0 and "margin_ratio" in proc.stdout and "BTC/USDT:USDT" in proc.stdout
 
 
 def test_a_missing_file_is_one_line_not_a_traceback() -> None:
-    proc = subprocess.run([sys.executable, "-m", "risk", "assess", "/nonexistent/x.json"],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "risk", "assess", "/nonexistent/x.json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "cannot read" in proc.stderr
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

@@ -24,7 +24,8 @@ def assess(book: dict[str, Any]) -> risk.Health:
 
 @given(any_books, st.data())
 def test_moving_a_price_against_a_position_never_makes_the_account_healthier(
-        book: dict[str, Any], data: st.DataObject) -> None:
+    book: dict[str, Any], data: st.DataObject
+) -> None:
     index = data.draw(st.integers(0, len(book["positions"]) - 1))
     step = data.draw(st.floats(min_value=0.0001, max_value=0.5))
     long = book["positions"][index]["size"] > 0
@@ -42,8 +43,7 @@ def test_at_a_liquidation_price_equity_equals_the_requirement(book: dict[str, An
         price = position.liquidation_price
         if price is None:
             continue
-        there = assess(with_marks(book, price / book["positions"][index]["mark_price"],
-                                  only=index))
+        there = assess(with_marks(book, price / book["positions"][index]["mark_price"], only=index))
         assert abs(there.equity - there.maintenance_margin) / account_scale(book, there) < 1e-9
 
 
@@ -69,7 +69,8 @@ def test_the_order_of_positions_changes_nothing(book: dict[str, Any], rnd: Any) 
 
 @given(any_books)
 def test_the_shocked_prices_of_move_to_liquidation_land_on_the_threshold(
-        book: dict[str, Any]) -> None:
+    book: dict[str, Any],
+) -> None:
     health = assess(book)
     move = health.move_to_liquidation
     assume(move is not None and move != 0.0)
@@ -78,8 +79,7 @@ def test_the_shocked_prices_of_move_to_liquidation_land_on_the_threshold(
 
 
 @given(any_books)
-def test_move_to_margin_call_comes_no_later_than_move_to_liquidation(
-        book: dict[str, Any]) -> None:
+def test_move_to_margin_call_comes_no_later_than_move_to_liquidation(book: dict[str, Any]) -> None:
     health = assess(book)
     call, liq = health.move_to_margin_call, health.move_to_liquidation
     assume(call is not None and liq is not None and call != 0.0 and liq != 0.0)
@@ -89,14 +89,29 @@ def test_move_to_margin_call_comes_no_later_than_move_to_liquidation(
 
 @given(linear_books(), st.floats(min_value=1, max_value=50_000))
 def test_a_delta_neutral_book_is_liquidated_by_an_upward_move(
-        book: dict[str, Any], price: float) -> None:
+    book: dict[str, Any], price: float
+) -> None:
     leg = book["positions"][0]
     size = abs(leg["size"]) or 1.0
-    hedged = {**book, "positions": [
-        {**leg, "symbol": "A/USDT:USDT", "size": size, "mark_price": price, "entry_price": price},
-        {**leg, "symbol": "B/USDT:USDT", "size": -size, "mark_price": price,
-         "entry_price": price},
-    ]}
+    hedged = {
+        **book,
+        "positions": [
+            {
+                **leg,
+                "symbol": "A/USDT:USDT",
+                "size": size,
+                "mark_price": price,
+                "entry_price": price,
+            },
+            {
+                **leg,
+                "symbol": "B/USDT:USDT",
+                "size": -size,
+                "mark_price": price,
+                "entry_price": price,
+            },
+        ],
+    }
     health = assess(hedged)
     assume(health.state == "ok")
     assert health.move_to_liquidation is not None and health.move_to_liquidation > 0

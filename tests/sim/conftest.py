@@ -19,18 +19,38 @@ KRAKEN_SECRET = base64.b64encode(b"sim-test-kraken-secret").decode()
 def scenario() -> dict:
     return {
         "venues": {
-            "kraken": {"accounts": [
-                {"api_key": "k-1", "secret": KRAKEN_SECRET, "balances": {"ZUSD": 1000.0},
-                 "positions": [{"symbol": "BTC/USD", "type": "buy", "vol": 0.1,
-                                "price": 60000.0, "leverage": 5}]},
-                {"api_key": "k-2", "secret": KRAKEN_SECRET, "balances": {"ZUSD": 50.0}},
-            ]},
-            "binanceusdm": {"accounts": [
-                {"api_key": "b-1", "secret": "b-secret", "wallet_balance": 1000.0,
-                 "positions": [{"symbol": "BTC/USDT:USDT", "size": 0.1,
-                                "entry_price": 60000.0}]},
-                {"api_key": "b-2", "secret": "b-secret-2", "wallet_balance": 10.0},
-            ]},
+            "kraken": {
+                "accounts": [
+                    {
+                        "api_key": "k-1",
+                        "secret": KRAKEN_SECRET,
+                        "balances": {"ZUSD": 1000.0},
+                        "positions": [
+                            {
+                                "symbol": "BTC/USD",
+                                "type": "buy",
+                                "vol": 0.1,
+                                "price": 60000.0,
+                                "leverage": 5,
+                            }
+                        ],
+                    },
+                    {"api_key": "k-2", "secret": KRAKEN_SECRET, "balances": {"ZUSD": 50.0}},
+                ]
+            },
+            "binanceusdm": {
+                "accounts": [
+                    {
+                        "api_key": "b-1",
+                        "secret": "b-secret",
+                        "wallet_balance": 1000.0,
+                        "positions": [
+                            {"symbol": "BTC/USDT:USDT", "size": 0.1, "entry_price": 60000.0}
+                        ],
+                    },
+                    {"api_key": "b-2", "secret": "b-secret-2", "wallet_balance": 10.0},
+                ]
+            },
         },
         "steps": [{"factor": 0.5}, {"venue": "kraken", "factor": 2.0}],
     }
@@ -47,9 +67,12 @@ async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
 async def hub(request: pytest.FixtureRequest, sim: Simulator) -> AsyncIterator[ExchangeHub]:
     """A hub on the module's venues only: 1 s timeout, no rate limit, no back-off."""
     venues = list(request.module.SCENARIO["venues"])
-    async with ExchangeHub(base_urls={venue: sim.base_url(venue) for venue in venues},
-                           timeout_ms=1000, requests_per_second=dict.fromkeys(venues, 0.0),
-                           backoff_base=0.0) as exchange_hub:
+    async with ExchangeHub(
+        base_urls={venue: sim.base_url(venue) for venue in venues},
+        timeout_ms=1000,
+        requests_per_second=dict.fromkeys(venues, 0.0),
+        backoff_base=0.0,
+    ) as exchange_hub:
         yield exchange_hub
 
 

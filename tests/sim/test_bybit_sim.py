@@ -17,21 +17,44 @@ from .conftest import ccxt_client, second_read
 TRADER = Credentials(api_key="bybit-trader", secret="bybit-secret-1")
 READ_WRITE = Credentials(api_key="bybit-rw", secret="bybit-secret-2")
 CLASSIC = Credentials(api_key="bybit-classic", secret="bybit-secret-3")
-SCENARIO = {"venues": {"bybit": {
-    "prices": {"BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0},
-    "accounts": [
-        {"api_key": TRADER.api_key, "secret": TRADER.secret,
-         "coins": {"USDT": 10000.0, "BTC": 0.1},
-         "positions": [
-             {"symbol": "BTC/USDT:USDT", "side": "Buy", "size": 1.0, "entry": 60000.0,
-              "leverage": 10},
-             {"symbol": "ETH/USDT:USDT", "side": "Sell", "size": 10.0, "entry": 3100.0,
-              "leverage": 10}]},
-        {"api_key": READ_WRITE.api_key, "secret": READ_WRITE.secret, "coins": {"USDT": 1.0},
-         "read_only": False, "withdraw": True},
-        {"api_key": CLASSIC.api_key, "secret": CLASSIC.secret, "uta": False},
-    ]}}}
-
+SCENARIO = {
+    "venues": {
+        "bybit": {
+            "prices": {"BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0},
+            "accounts": [
+                {
+                    "api_key": TRADER.api_key,
+                    "secret": TRADER.secret,
+                    "coins": {"USDT": 10000.0, "BTC": 0.1},
+                    "positions": [
+                        {
+                            "symbol": "BTC/USDT:USDT",
+                            "side": "Buy",
+                            "size": 1.0,
+                            "entry": 60000.0,
+                            "leverage": 10,
+                        },
+                        {
+                            "symbol": "ETH/USDT:USDT",
+                            "side": "Sell",
+                            "size": 10.0,
+                            "entry": 3100.0,
+                            "leverage": 10,
+                        },
+                    ],
+                },
+                {
+                    "api_key": READ_WRITE.api_key,
+                    "secret": READ_WRITE.secret,
+                    "coins": {"USDT": 1.0},
+                    "read_only": False,
+                    "withdraw": True,
+                },
+                {"api_key": CLASSIC.api_key, "secret": CLASSIC.secret, "uta": False},
+            ],
+        }
+    }
+}
 
 
 async def test_health_agrees_with_bybits_account_mm_rate(sim: Simulator, hub: ExchangeHub):
@@ -41,8 +64,9 @@ async def test_health_agrees_with_bybits_account_mm_rate(sim: Simulator, hub: Ex
     # Bybit prints accountMMRate with 4 decimals: half a unit of the last one.
     assert health.ratio.value == pytest.approx(reported["account_mm_rate"], abs=5e-5)
     assert health.equity == pytest.approx(reported["total_margin_balance"], rel=1e-9)
-    assert health.maintenance_margin == pytest.approx(reported["total_maintenance_margin"],
-                                                      rel=1e-9)
+    assert health.maintenance_margin == pytest.approx(
+        reported["total_maintenance_margin"], rel=1e-9
+    )
 
 
 async def test_liquidation_prices_are_close_to_bybits_estimates(sim, hub):
@@ -53,7 +77,8 @@ async def test_liquidation_prices_are_close_to_bybits_estimates(sim, hub):
     for position in health.positions:
         assert position.reported_liquidation_price is not None
         assert position.liquidation_price == pytest.approx(
-            position.reported_liquidation_price, rel=5e-3)
+            position.reported_liquidation_price, rel=5e-3
+        )
 
 
 async def test_a_poll_costs_the_accounts_own_private_calls_only(sim, hub):
@@ -69,8 +94,7 @@ async def test_a_price_fall_shows_up_in_the_next_read(sim, hub):
     sim.set_price("bybit", "BTC/USDT:USDT", 48000.0)
     second = risk.assess((await hub.read_account("bybit", TRADER)).snapshot)
     assert second.ratio.value > first.ratio.value
-    assert second.ratio.value == pytest.approx(
-        second.reported["account_mm_rate"], abs=5e-5)
+    assert second.ratio.value == pytest.approx(second.reported["account_mm_rate"], abs=5e-5)
 
 
 async def test_a_wrong_secret_gets_bybits_sign_error_and_ends_auth_failed(sim, hub):
@@ -82,12 +106,19 @@ async def test_a_wrong_secret_gets_bybits_sign_error_and_ends_auth_failed(sim, h
     assert "not-the-secret" not in str(caught.value)
 
 
-@pytest.mark.parametrize("fault, state", [
-    ("rate_limit", "rate_limited"), ("server_error", "exchange_down"),
-    ("maintenance", "exchange_down"), ("timeout", "exchange_down"),
-    ("malformed_json", "bad_response"), ("revoked_key", "auth_failed"),
-    ("auth", "auth_failed"), ("permission", "permission_denied"),
-])
+@pytest.mark.parametrize(
+    "fault, state",
+    [
+        ("rate_limit", "rate_limited"),
+        ("server_error", "exchange_down"),
+        ("maintenance", "exchange_down"),
+        ("timeout", "exchange_down"),
+        ("malformed_json", "bad_response"),
+        ("revoked_key", "auth_failed"),
+        ("auth", "auth_failed"),
+        ("permission", "permission_denied"),
+    ],
+)
 async def test_each_injected_fault_ends_in_its_state(sim, hub, fault: str, state: str):
     await hub.read_account("bybit", TRADER)  # markets loaded: the fault hits the private read
     sim.inject_fault("bybit", fault, retry_after=7 if fault == "rate_limit" else None)
@@ -144,11 +175,13 @@ async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
             refused += 1
         except (ccxt.NotSupported, ccxt.ArgumentsRequired, ccxt.BadRequest, ccxt.BadSymbol):
             pass  # ccxt refused on its own before building anything
-    implicit = [n for n in dir(type(exchange))
-                if re.match(r"private_(post|put|delete)_", n)]
-    assert {"private_post_v5_order_create", "private_post_v5_asset_withdraw_create",
-            "private_post_v5_position_set_leverage",
-            "private_post_v5_asset_transfer_inter_transfer"} <= set(implicit)
+    implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
+    assert {
+        "private_post_v5_order_create",
+        "private_post_v5_asset_withdraw_create",
+        "private_post_v5_position_set_leverage",
+        "private_post_v5_asset_transfer_inter_transfer",
+    } <= set(implicit)
     for name in implicit:
         with pytest.raises(ReadOnlyViolation):
             await getattr(exchange, name)({})

@@ -11,16 +11,24 @@ from bot.sim import Simulator
 
 from .conftest import KRAKEN_SECRET, scenario
 
-ACCOUNTS = {"kraken": Credentials("k-1", KRAKEN_SECRET),
-            "binanceusdm": Credentials("b-1", "b-secret")}
-OTHER = {"kraken": Credentials("k-2", KRAKEN_SECRET),
-         "binanceusdm": Credentials("b-2", "b-secret-2")}
+ACCOUNTS = {
+    "kraken": Credentials("k-1", KRAKEN_SECRET),
+    "binanceusdm": Credentials("b-1", "b-secret"),
+}
+OTHER = {
+    "kraken": Credentials("k-2", KRAKEN_SECRET),
+    "binanceusdm": Credentials("b-2", "b-secret-2"),
+}
 VENUES = sorted(ACCOUNTS)
 
 
 def hub_for(sim: Simulator, **kwargs: object) -> ExchangeHub:
-    options: dict = {"base_urls": sim.base_urls, "timeout_ms": 400, "backoff_base": 0.0,
-                     "requests_per_second": {venue: 0.0 for venue in sim.base_urls}}
+    options: dict = {
+        "base_urls": sim.base_urls,
+        "timeout_ms": 400,
+        "backoff_base": 0.0,
+        "requests_per_second": {venue: 0.0 for venue in sim.base_urls},
+    }
     options.update(kwargs)
     return ExchangeHub(**options)  # type: ignore[arg-type]
 
@@ -37,15 +45,18 @@ async def read_state(sim: Simulator, venue: str, kind: str, **fault: object) -> 
 
 
 @pytest.mark.parametrize("venue", VENUES)
-@pytest.mark.parametrize(("kind", "state"), [
-    ("server_error", "exchange_down"),
-    ("maintenance", "exchange_down"),
-    ("timeout", "exchange_down"),
-    ("revoked_key", "auth_failed"),
-    ("auth", "auth_failed"),
-    ("permission", "permission_denied"),
-    ("malformed_json", "bad_response"),
-])
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        ("server_error", "exchange_down"),
+        ("maintenance", "exchange_down"),
+        ("timeout", "exchange_down"),
+        ("revoked_key", "auth_failed"),
+        ("auth", "auth_failed"),
+        ("permission", "permission_denied"),
+        ("malformed_json", "bad_response"),
+    ],
+)
 async def test_each_fault_ends_in_its_state(venue: str, kind: str, state: str):
     if kind == "permission" and venue.startswith("binance"):
         state = "auth_failed"  # Binance answers a missing right with -2015, like a bad key

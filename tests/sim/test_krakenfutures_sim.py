@@ -15,16 +15,30 @@ from .conftest import ccxt_client, second_read
 
 SECRET = base64.b64encode(b"kraken-futures-secret-for-tests").decode()
 TRADER = Credentials(api_key="kf-trader", secret=SECRET)
-SCENARIO = {"venues": {"krakenfutures": {
-    "prices": {"BTC/USD:USD": 60000.0, "ETH/USD:USD": 3000.0},
-    "accounts": [
-        {"api_key": TRADER.api_key, "secret": SECRET, "currencies": {"USD": 3000.0, "XBT": 0.05},
-         "positions": [
-             {"symbol": "PF_XBTUSD", "side": "long", "size": 0.5, "price": 62000.0},
-             {"symbol": "PF_ETHUSD", "side": "short", "size": 4, "price": 2900.0,
-              "unrealized_funding": -1.5}]},
-    ]}}}
-
+SCENARIO = {
+    "venues": {
+        "krakenfutures": {
+            "prices": {"BTC/USD:USD": 60000.0, "ETH/USD:USD": 3000.0},
+            "accounts": [
+                {
+                    "api_key": TRADER.api_key,
+                    "secret": SECRET,
+                    "currencies": {"USD": 3000.0, "XBT": 0.05},
+                    "positions": [
+                        {"symbol": "PF_XBTUSD", "side": "long", "size": 0.5, "price": 62000.0},
+                        {
+                            "symbol": "PF_ETHUSD",
+                            "side": "short",
+                            "size": 4,
+                            "price": 2900.0,
+                            "unrealized_funding": -1.5,
+                        },
+                    ],
+                },
+            ],
+        }
+    }
+}
 
 
 async def test_health_agrees_with_the_flex_wallets_own_figures(sim: Simulator, hub):
@@ -36,7 +50,8 @@ async def test_health_agrees_with_the_flex_wallets_own_figures(sim: Simulator, h
     assert health.equity == pytest.approx(reported["margin_equity"], rel=1e-9)
     assert health.maintenance_margin == pytest.approx(reported["maintenance_margin"], rel=1e-9)
     assert health.ratio.value == pytest.approx(
-        reported["maintenance_margin"] / reported["margin_equity"], rel=1e-9)
+        reported["maintenance_margin"] / reported["margin_equity"], rel=1e-9
+    )
 
 
 async def test_marks_are_fetched_once_per_exchange_per_cycle(sim, hub):
@@ -63,11 +78,17 @@ async def test_a_wrong_secret_gets_krakens_error_and_ends_auth_failed(sim, hub):
     assert "authenticationError" in caught.value.detail
 
 
-@pytest.mark.parametrize("fault, state", [
-    ("rate_limit", "rate_limited"), ("server_error", "exchange_down"),
-    ("maintenance", "exchange_down"), ("timeout", "exchange_down"),
-    ("malformed_json", "bad_response"), ("revoked_key", "auth_failed"),
-])
+@pytest.mark.parametrize(
+    "fault, state",
+    [
+        ("rate_limit", "rate_limited"),
+        ("server_error", "exchange_down"),
+        ("maintenance", "exchange_down"),
+        ("timeout", "exchange_down"),
+        ("malformed_json", "bad_response"),
+        ("revoked_key", "auth_failed"),
+    ],
+)
 async def test_each_injected_fault_ends_in_its_state(sim, hub, fault: str, state: str):
     await hub.read_account("krakenfutures", TRADER)
     sim.inject_fault("krakenfutures", fault)
@@ -86,14 +107,20 @@ async def test_every_implicit_write_is_refused_before_a_request_is_built(sim, hu
     exchange = await ccxt_client(hub, "krakenfutures", TRADER)
     before = len(sim.requests)
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
-    assert {"private_post_sendorder", "private_post_cancelorder", "private_post_withdrawal",
-            "private_post_transfer"} <= set(implicit)
+    assert {
+        "private_post_sendorder",
+        "private_post_cancelorder",
+        "private_post_withdrawal",
+        "private_post_transfer",
+    } <= set(implicit)
     for name in implicit:
         with pytest.raises(ReadOnlyViolation):
             await getattr(exchange, name)({})
-    for name, args in [("create_order", ("BTC/USD:USD", "limit", "buy", 1.0, 50000.0)),
-                       ("cancel_order", ("1", "BTC/USD:USD")),
-                       ("transfer", ("USD", 10.0, "flex", "cash"))]:
+    for name, args in [
+        ("create_order", ("BTC/USD:USD", "limit", "buy", 1.0, 50000.0)),
+        ("cancel_order", ("1", "BTC/USD:USD")),
+        ("transfer", ("USD", 10.0, "flex", "cash")),
+    ]:
         with pytest.raises(ReadOnlyViolation):
             await getattr(exchange, name)(*args)
     assert len(sim.requests) == before

@@ -15,19 +15,37 @@ from .conftest import ccxt_client, second_read
 
 TRADER = Credentials(api_key="okx-trader", secret="okx-secret-1", passphrase="okx-pass-1")
 FULL_RIGHTS = Credentials(api_key="okx-full", secret="okx-secret-2", passphrase="okx-pass-2")
-SCENARIO = {"venues": {"okx": {
-    "prices": {"BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0},
-    "accounts": [
-        {"api_key": TRADER.api_key, "secret": TRADER.secret, "passphrase": TRADER.passphrase,
-         "balances": {"USDT": 5000.0, "BTC": 0.05},
-         "positions": [
-             {"symbol": "BTC/USDT:USDT", "contracts": 50, "entry": 61000.0, "lever": 20},
-             {"symbol": "ETH/USDT:USDT", "side": "short", "contracts": 40, "entry": 2900.0,
-              "lever": 10}]},
-        {"api_key": FULL_RIGHTS.api_key, "secret": FULL_RIGHTS.secret,
-         "passphrase": FULL_RIGHTS.passphrase, "perm": "read_only,withdraw,trade"},
-    ]}}}
-
+SCENARIO = {
+    "venues": {
+        "okx": {
+            "prices": {"BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0},
+            "accounts": [
+                {
+                    "api_key": TRADER.api_key,
+                    "secret": TRADER.secret,
+                    "passphrase": TRADER.passphrase,
+                    "balances": {"USDT": 5000.0, "BTC": 0.05},
+                    "positions": [
+                        {"symbol": "BTC/USDT:USDT", "contracts": 50, "entry": 61000.0, "lever": 20},
+                        {
+                            "symbol": "ETH/USDT:USDT",
+                            "side": "short",
+                            "contracts": 40,
+                            "entry": 2900.0,
+                            "lever": 10,
+                        },
+                    ],
+                },
+                {
+                    "api_key": FULL_RIGHTS.api_key,
+                    "secret": FULL_RIGHTS.secret,
+                    "passphrase": FULL_RIGHTS.passphrase,
+                    "perm": "read_only,withdraw,trade",
+                },
+            ],
+        }
+    }
+}
 
 
 async def test_health_ratio_is_okxs_mgn_ratio(sim: Simulator, hub: ExchangeHub):
@@ -47,7 +65,8 @@ async def test_liquidation_prices_are_close_to_okxs_estimates(sim, hub):
     health = risk.assess((await hub.read_account("okx", TRADER)).snapshot)
     for position in health.positions:
         assert position.liquidation_price == pytest.approx(
-            position.reported_liquidation_price, rel=5e-3)
+            position.reported_liquidation_price, rel=5e-3
+        )
 
 
 async def test_a_poll_costs_only_balance_and_positions(sim, hub):
@@ -57,11 +76,14 @@ async def test_a_poll_costs_only_balance_and_positions(sim, hub):
     assert all(r.remote == "127.0.0.1" for r in sim.requests)
 
 
-@pytest.mark.parametrize("wrong, code", [
-    (Credentials(api_key=TRADER.api_key, secret="nope", passphrase=TRADER.passphrase), "50113"),
-    (Credentials(api_key=TRADER.api_key, secret=TRADER.secret, passphrase="nope"), "50105"),
-    (Credentials(api_key="okx-unknown", secret="s", passphrase="p"), "50111"),
-])
+@pytest.mark.parametrize(
+    "wrong, code",
+    [
+        (Credentials(api_key=TRADER.api_key, secret="nope", passphrase=TRADER.passphrase), "50113"),
+        (Credentials(api_key=TRADER.api_key, secret=TRADER.secret, passphrase="nope"), "50105"),
+        (Credentials(api_key="okx-unknown", secret="s", passphrase="p"), "50111"),
+    ],
+)
 async def test_wrong_credentials_get_okxs_error_and_end_auth_failed(sim, hub, wrong, code):
     with pytest.raises(ExchangeReadError) as caught:
         await hub.read_account("okx", wrong)
@@ -78,12 +100,18 @@ async def test_a_missing_passphrase_is_refused_before_any_request(sim, hub):
     assert all(r.path.startswith("/api/v5/public/") for r in sim.requests[before:])
 
 
-@pytest.mark.parametrize("fault, state", [
-    ("rate_limit", "rate_limited"), ("server_error", "exchange_down"),
-    ("maintenance", "exchange_down"), ("timeout", "exchange_down"),
-    ("malformed_json", "bad_response"), ("auth", "auth_failed"),
-    ("permission", "permission_denied"),
-])
+@pytest.mark.parametrize(
+    "fault, state",
+    [
+        ("rate_limit", "rate_limited"),
+        ("server_error", "exchange_down"),
+        ("maintenance", "exchange_down"),
+        ("timeout", "exchange_down"),
+        ("malformed_json", "bad_response"),
+        ("auth", "auth_failed"),
+        ("permission", "permission_denied"),
+    ],
+)
 async def test_each_injected_fault_ends_in_its_state(sim, hub, fault: str, state: str):
     await hub.read_account("okx", TRADER)
     sim.inject_fault("okx", fault)
@@ -127,8 +155,12 @@ async def test_every_write_is_refused_before_a_request_is_built(sim, hub):
         except (ccxt.NotSupported, ccxt.ArgumentsRequired, ccxt.BadRequest, ccxt.BadSymbol):
             pass
     implicit = [n for n in dir(type(exchange)) if re.match(r"private_(post|put|delete)_", n)]
-    assert {"private_post_trade_order", "private_post_asset_withdrawal",
-            "private_post_account_set_leverage", "private_post_asset_transfer"} <= set(implicit)
+    assert {
+        "private_post_trade_order",
+        "private_post_asset_withdrawal",
+        "private_post_account_set_leverage",
+        "private_post_asset_transfer",
+    } <= set(implicit)
     for name in implicit:
         with pytest.raises(ReadOnlyViolation):
             await getattr(exchange, name)({})

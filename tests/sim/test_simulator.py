@@ -24,14 +24,20 @@ def kraken_sign(path: str, body: str, nonce: str, secret: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
-async def kraken_post(sim: Simulator, method: str, nonce: int, secret: str = KRAKEN_SECRET,
-                      key: str = "k-1") -> dict:
+async def kraken_post(
+    sim: Simulator, method: str, nonce: int, secret: str = KRAKEN_SECRET, key: str = "k-1"
+) -> dict:
     path = f"/0/private/{method}"
     body = urllib.parse.urlencode({"nonce": str(nonce)})
-    headers = {"API-Key": key, "API-Sign": kraken_sign(path, body, str(nonce), secret),
-               "Content-Type": "application/x-www-form-urlencoded"}
-    async with aiohttp.ClientSession() as session, session.post(
-            sim.base_url("kraken") + path, data=body, headers=headers) as response:
+    headers = {
+        "API-Key": key,
+        "API-Sign": kraken_sign(path, body, str(nonce), secret),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(sim.base_url("kraken") + path, data=body, headers=headers) as response,
+    ):
         return json.loads(await response.text())
 
 
@@ -42,18 +48,20 @@ async def test_kraken_checks_api_sign_and_strictly_increasing_nonces():
         assert (await kraken_post(sim, "TradeBalance", 99))["error"] == ["EAPI:Invalid nonce"]
         assert (await kraken_post(sim, "TradeBalance", 101))["error"] == []
         wrong = base64.b64encode(b"other").decode()
-        assert (await kraken_post(sim, "TradeBalance", 102, wrong))["error"] == \
-            ["EAPI:Invalid key"]
-        assert (await kraken_post(sim, "TradeBalance", 103, key="nobody"))["error"] == \
-            ["EAPI:Invalid key"]
+        assert (await kraken_post(sim, "TradeBalance", 102, wrong))["error"] == ["EAPI:Invalid key"]
+        assert (await kraken_post(sim, "TradeBalance", 103, key="nobody"))["error"] == [
+            "EAPI:Invalid key"
+        ]
 
 
 async def binance_get(sim: Simulator, path: str, secret: str, timestamp: int) -> tuple[int, dict]:
     query = urllib.parse.urlencode({"timestamp": timestamp, "recvWindow": 5000})
     signature = hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
     url = f"{sim.base_url('binanceusdm')}{path}?{query}&signature={signature}"
-    async with aiohttp.ClientSession() as session, session.get(
-            url, headers={"X-MBX-APIKEY": "b-1"}) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, headers={"X-MBX-APIKEY": "b-1"}) as response,
+    ):
         return response.status, json.loads(await response.text())
 
 
@@ -85,16 +93,20 @@ async def test_scenario_steps_move_prices_in_order(tmp_path):
 
 
 async def test_positions_follow_set_price_through_ccxt():
-    async with Simulator(scenario()) as sim, ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+    async with (
+        Simulator(scenario()) as sim,
+        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub,
+    ):
         sim.set_price("kraken", "BTC/USD", 30000.0)
         read = await hub.read_account("kraken", Credentials("k-1", KRAKEN_SECRET))
     assert read.snapshot.positions[0].mark_price == pytest.approx(30000.0)
 
 
 async def test_every_request_comes_from_and_goes_to_loopback():
-    async with Simulator(scenario()) as sim, ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+    async with (
+        Simulator(scenario()) as sim,
+        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub,
+    ):
         assert sim.base_url("kraken").startswith("http://127.0.0.1:")
         await hub.read_account("kraken", Credentials("k-1", KRAKEN_SECRET))
     assert sim.requests and {r.remote for r in sim.requests} == {"127.0.0.1"}
@@ -112,15 +124,22 @@ def test_bad_scenarios_and_calls_are_refused_with_a_sentence():
         sim.set_price("kraken", "BTC/USD", 0)
     with pytest.raises(ValueError, match="METHOD /path"):
         sim.load_recording("kraken", {"/0/private/Balance": {}})
-    assert set(FAULT_KINDS) >= {"rate_limit", "timeout", "server_error", "maintenance",
-                                "revoked_key", "malformed_json"}
+    assert set(FAULT_KINDS) >= {
+        "rate_limit",
+        "timeout",
+        "server_error",
+        "maintenance",
+        "revoked_key",
+        "malformed_json",
+    }
 
 
 async def test_added_accounts_are_served_and_latency_is_applied():
-    async with Simulator(latency=0.05) as sim, ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second={"binanceusdm": 0}) as hub:
-        sim.add_account("binanceusdm", api_key="late", secret="late-secret",
-                        wallet_balance=42.0)
+    async with (
+        Simulator(latency=0.05) as sim,
+        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"binanceusdm": 0}) as hub,
+    ):
+        sim.add_account("binanceusdm", api_key="late", secret="late-secret", wallet_balance=42.0)
         started = time.monotonic()
         read = await hub.read_account("binanceusdm", Credentials("late", "late-secret"))
         elapsed = time.monotonic() - started

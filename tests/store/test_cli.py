@@ -64,8 +64,10 @@ async def test_keys_rotate_reencrypts_under_the_newest_key(
 
 
 async def test_keys_rotate_finds_the_master_keys_in_the_secrets_directory(
-    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str]
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # systemd LoadCredential / Docker secrets: the keys are a file, not an environment variable.
     old, new = generate_key(), generate_key()

@@ -30,18 +30,34 @@ class Clock:
 
 def add_kraken_long(simulator: Simulator, api_key: str, secret: str) -> None:
     """0.5 BTC long at 60,000 with 5x leverage on 10,000 USD (Kraken wants a base64 secret)."""
-    simulator.add_account("kraken", api_key=api_key, secret=secret,
-                          balances={"ZUSD": 10000.0},
-                          positions=[{"symbol": "BTC/USD", "vol": 0.5, "price": 60000.0,
-                                      "type": "buy", "leverage": 5}])
+    simulator.add_account(
+        "kraken",
+        api_key=api_key,
+        secret=secret,
+        balances={"ZUSD": 10000.0},
+        positions=[
+            {"symbol": "BTC/USD", "vol": 0.5, "price": 60000.0, "type": "buy", "leverage": 5}
+        ],
+    )
 
 
 def add_bybit_long(simulator: Simulator, api_key: str, secret: str) -> None:
     """0.5 BTC long at 60,000 with 10x leverage on 5,000 USDT."""
-    simulator.add_account("bybit", api_key=api_key, secret=secret,
-                          coins={"USDT": 5000.0},
-                          positions=[{"symbol": "BTC/USDT:USDT", "size": 0.5,
-                                      "entry": 60000.0, "side": "Buy", "leverage": 10}])
+    simulator.add_account(
+        "bybit",
+        api_key=api_key,
+        secret=secret,
+        coins={"USDT": 5000.0},
+        positions=[
+            {
+                "symbol": "BTC/USDT:USDT",
+                "size": 0.5,
+                "entry": 60000.0,
+                "side": "Buy",
+                "leverage": 10,
+            }
+        ],
+    )
 
 
 @pytest.fixture
@@ -71,8 +87,9 @@ async def store(db_path: Path, vault: Vault) -> AsyncIterator[Store]:
 @pytest.fixture
 async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
     """A hub on the folder's own `sim` fixture, with no rate limit to wait on."""
-    exchange_hub = ExchangeHub(base_urls=sim.base_urls,
-                               requests_per_second=dict.fromkeys(sim.base_urls, 0))
+    exchange_hub = ExchangeHub(
+        base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0)
+    )
     try:
         yield exchange_hub
     finally:

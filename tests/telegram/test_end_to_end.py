@@ -43,8 +43,9 @@ class World:
     clock: ManualClock
     moves: list[tuple[str, str]] = field(default_factory=list)
 
-    async def say(self, user: int, chat: int, text: str, *, expect: str,
-                  thread: int | None = None) -> ChatMessage:
+    async def say(
+        self, user: int, chat: int, text: str, *, expect: str, thread: int | None = None
+    ) -> ChatMessage:
         """A user types; the bot's first later message in that chat containing ``expect``."""
         after = self.api.last_message_id()
         self.api.user_says(user, chat, text, message_thread_id=thread)
@@ -60,9 +61,15 @@ class World:
 
 
 @pytest.fixture
-async def world(telegram_api: FakeTelegramAPI, core: Core, store: Store, sim: Simulator,
-                hub: ExchangeHub, clock: ManualClock, caplog: pytest.LogCaptureFixture
-                ) -> AsyncIterator[World]:
+async def world(
+    telegram_api: FakeTelegramAPI,
+    core: Core,
+    store: Store,
+    sim: Simulator,
+    hub: ExchangeHub,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> AsyncIterator[World]:
     caplog.set_level(logging.DEBUG)
     for user_id, name in ((ALICE, "Alice"), (BOB, "Bob"), (CAROL, "Carol")):
         telegram_api.user(user_id, name)
@@ -76,13 +83,15 @@ async def world(telegram_api: FakeTelegramAPI, core: Core, store: Store, sim: Si
     async def moved(old: str, new: str) -> None:
         moves.append((old, new))
 
-    settings = TelegramSettings(token=telegram_api.token, api_url=telegram_api.base_url,
-                                private_chat_pace=0.05)
+    settings = TelegramSettings(
+        token=telegram_api.token, api_url=telegram_api.base_url, private_chat_pace=0.05
+    )
     frontend = TelegramFrontend(settings, core, on_chat_moved=moved)
     transports = Transports()
     transports.register("telegram", frontend.transport)
-    monitor = Monitor(store, HubSource(store, hub), transports, presenter=CorePresenter(),
-                      clock=clock)
+    monitor = Monitor(
+        store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
+    )
     await frontend.start(poll_timeout=1)
     try:
         yield World(telegram_api, frontend, monitor, store, sim, clock, moves)
@@ -108,14 +117,18 @@ async def link(world: World) -> None:
 
 
 async def test_menus_are_published_at_start_and_start_round_trips(world: World) -> None:
-    assert {scope_key("all_private_chats"), scope_key("all_group_chats"),
-            scope_key("all_chat_administrators")} <= set(world.api.commands)
+    assert {
+        scope_key("all_private_chats"),
+        scope_key("all_group_chats"),
+        scope_key("all_chat_administrators"),
+    } <= set(world.api.commands)
     reply = await world.say(ALICE, ALICE, "/start", expect=texts.HELP_TITLE)
     assert reply.disable_notification
 
 
 async def test_a_429_on_a_reply_is_waited_out_in_place_and_the_reply_arrives_once(
-        world: World) -> None:
+    world: World,
+) -> None:
     world.api.fail_next("sendMessage", too_many_requests(1), chat_id=ALICE)
     began = time.monotonic()
     await world.say(ALICE, ALICE, "/help", expect=texts.HELP_TITLE)
@@ -180,7 +193,8 @@ async def test_a_blocked_bot_disables_the_subscription(world: World) -> None:
 
 
 async def test_a_group_administrator_sets_the_alert_topic_and_a_member_is_refused(
-        world: World) -> None:
+    world: World,
+) -> None:
     await world.say(BOB, GROUP, "/setalerts", expect=texts.NEEDS_MODERATOR, thread=TOPIC)
     done = await world.say(CAROL, GROUP, "/setalerts", expect="Shared alerts", thread=TOPIC)
     assert done.message_thread_id == TOPIC

@@ -25,18 +25,26 @@ ALICE = 4242
 async def _greet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer /start with the user's name in bold."""
     assert update.effective_chat and update.effective_user
-    await context.bot.send_message(update.effective_chat.id,
-                                   f"hello <b>{update.effective_user.first_name}</b>",
-                                   parse_mode="HTML")
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"hello <b>{update.effective_user.first_name}</b>",
+        parse_mode="HTML",
+    )
 
 
 def _http_app(api: FakeTelegramAPI) -> Application:
-    return (ApplicationBuilder().token(api.token).base_url(api.base_url)
-            .base_file_url(api.base_file_url).build())
+    return (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+        .build()
+    )
 
 
-async def test_real_application_polls_the_fake_and_answers_start(telegram_api: FakeTelegramAPI
-                                                                 ) -> None:
+async def test_real_application_polls_the_fake_and_answers_start(
+    telegram_api: FakeTelegramAPI,
+) -> None:
     app = _http_app(telegram_api)
     app.add_handler(CommandHandler("start", _greet))
     telegram_api.user(ALICE, "Alice")
@@ -67,7 +75,7 @@ async def test_real_application_polls_the_fake_and_answers_start(telegram_api: F
 
 
 async def test_a_wrong_token_is_refused_like_telegram_does(telegram_api: FakeTelegramAPI) -> None:
-    app = (ApplicationBuilder().token("999:wrong").base_url(telegram_api.base_url).build())
+    app = ApplicationBuilder().token("999:wrong").base_url(telegram_api.base_url).build()
     with pytest.raises(InvalidToken):
         await app.initialize()
 
@@ -97,8 +105,7 @@ async def test_scripted_faults_surface_as_ptb_errors(telegram_api: FakeTelegramA
     assert [m.text for m in telegram_api.sent(ALICE)] == ["four"]
 
 
-async def test_unescaped_html_is_rejected_as_telegram_would(telegram_api: FakeTelegramAPI
-                                                            ) -> None:
+async def test_unescaped_html_is_rejected_as_telegram_would(telegram_api: FakeTelegramAPI) -> None:
     app = _http_app(telegram_api)
     telegram_api.private_chat(ALICE)
     async with app:
@@ -106,13 +113,13 @@ async def test_unescaped_html_is_rejected_as_telegram_would(telegram_api: FakeTe
             await app.bot.send_message(ALICE, "BTC < 5 & falling", parse_mode="HTML")
         with pytest.raises(BadRequest, match="parse entities"):
             await app.bot.send_message(ALICE, "<script>x</script>", parse_mode="HTML")
-        ok = await app.bot.send_message(ALICE, "BTC &lt; 5 &amp; <i>falling</i>",
-                                        parse_mode="HTML")
+        ok = await app.bot.send_message(ALICE, "BTC &lt; 5 &amp; <i>falling</i>", parse_mode="HTML")
     assert ok.text == "BTC < 5 & falling"
 
 
 async def test_photos_edits_deletes_buttons_and_members_round_trip(
-        telegram_api: FakeTelegramAPI) -> None:
+    telegram_api: FakeTelegramAPI,
+) -> None:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
     app = _http_app(telegram_api)
@@ -123,27 +130,32 @@ async def test_photos_edits_deletes_buttons_and_members_round_trip(
     async with app:
         photo = await app.bot.send_photo(ALICE, b"\x89PNG fake bytes", caption="health")
         text = await app.bot.send_message(ALICE, "status v1", reply_markup=keyboard)
-        await app.bot.edit_message_text("status v2", ALICE, text.message_id,
-                                        reply_markup=keyboard)
+        await app.bot.edit_message_text("status v2", ALICE, text.message_id, reply_markup=keyboard)
         with pytest.raises(BadRequest, match="not modified"):
-            await app.bot.edit_message_text("status v2", ALICE, text.message_id,
-                                            reply_markup=keyboard)
+            await app.bot.edit_message_text(
+                "status v2", ALICE, text.message_id, reply_markup=keyboard
+            )
         assert await app.bot.delete_message(ALICE, photo.message_id)
         admin = await app.bot.get_chat_member(-100300, ALICE)
         member = await app.bot.get_chat_member(-100300, 77)
     assert telegram_api.message(ALICE, photo.message_id).photo == b"\x89PNG fake bytes"
     assert telegram_api.message(ALICE, photo.message_id).deleted
     edited = telegram_api.message(ALICE, text.message_id)
-    assert (edited.text, edited.edits, edited.buttons()) == ("status v2", 1,
-                                                             [("Snooze 1h", "s:1")])
+    assert (edited.text, edited.edits, edited.buttons()) == ("status v2", 1, [("Snooze 1h", "s:1")])
     assert (admin.status, member.status) == ("administrator", "member")
 
 
 async def test_handlers_run_through_process_update_without_any_socket(
-        offline_api: FakeTelegramAPI) -> None:
-    app = (ApplicationBuilder().token(offline_api.token).base_url(offline_api.base_url)
-           .request(InProcessRequest(offline_api))
-           .get_updates_request(InProcessRequest(offline_api)).build())
+    offline_api: FakeTelegramAPI,
+) -> None:
+    app = (
+        ApplicationBuilder()
+        .token(offline_api.token)
+        .base_url(offline_api.base_url)
+        .request(InProcessRequest(offline_api))
+        .get_updates_request(InProcessRequest(offline_api))
+        .build()
+    )
     app.add_handler(CommandHandler("start", _greet))
     offline_api.user(ALICE, "Alice <admin>")
     offline_api.private_chat(ALICE)
@@ -156,7 +168,8 @@ async def test_handlers_run_through_process_update_without_any_socket(
 
 
 async def test_in_process_request_fails_on_anything_but_the_fake(
-        offline_api: FakeTelegramAPI) -> None:
+    offline_api: FakeTelegramAPI,
+) -> None:
     request = InProcessRequest(offline_api)
     with pytest.raises(UnexpectedNetworkCall):
         await request.do_request("https://api.telegram.org/bot1:x/getMe", "POST")
@@ -164,8 +177,9 @@ async def test_in_process_request_fails_on_anything_but_the_fake(
         await request.do_request(f"{offline_api.base_url}{offline_api.token}/sendDice", "POST")
 
 
-async def test_long_poll_returns_as_soon_as_an_update_arrives(telegram_api: FakeTelegramAPI
-                                                               ) -> None:
+async def test_long_poll_returns_as_soon_as_an_update_arrives(
+    telegram_api: FakeTelegramAPI,
+) -> None:
     app = _http_app(telegram_api)
     telegram_api.private_chat(ALICE)
     async with app:

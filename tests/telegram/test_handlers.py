@@ -38,11 +38,15 @@ async def app(offline_api: FakeTelegramAPI, core: Core) -> AsyncIterator[Applica
     offline_api.private_chat(ALICE)
     offline_api.private_chat(BOB)
     offline_api.group(GROUP, "Desk & Co", forum=True)
-    settings = TelegramSettings(token=offline_api.token, api_url=offline_api.base_url,
-                                private_chat_pace=0)
-    application = build_application(settings, core,
-                                    request=InProcessRequest(offline_api),
-                                    get_updates_request=InProcessRequest(offline_api))
+    settings = TelegramSettings(
+        token=offline_api.token, api_url=offline_api.base_url, private_chat_pace=0
+    )
+    application = build_application(
+        settings,
+        core,
+        request=InProcessRequest(offline_api),
+        get_updates_request=InProcessRequest(offline_api),
+    )
     async with application:
         yield application
 
@@ -53,13 +57,13 @@ async def deliver(app: Application, api: FakeTelegramAPI) -> None:
         await app.process_update(Update.de_json(raw, app.bot))
         # Non-blocking handlers run as tasks the Application creates; other tasks in the loop
         # (the simulator's and ccxt's connections) live on and are not ours to wait for.
-        while pending := [t for t in asyncio.all_tasks()
-                          if not t.done() and "Application." in repr(t.get_coro())]:
+        while pending := [
+            t for t in asyncio.all_tasks() if not t.done() and "Application." in repr(t.get_coro())
+        ]:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def link_kraken(app: Application, api: FakeTelegramAPI, label: str = "main"
-                      ) -> list[int]:
+async def link_kraken(app: Application, api: FakeTelegramAPI, label: str = "main") -> list[int]:
     """Alice links the simulated Kraken account; the ids of the messages holding secrets."""
     api.user_says(ALICE, ALICE, f"/link kraken {label}")
     await deliver(app, api)
@@ -70,8 +74,9 @@ async def link_kraken(app: Application, api: FakeTelegramAPI, label: str = "main
     return typed
 
 
-async def test_start_shows_help_from_the_registry(app: Application,
-                                                  offline_api: FakeTelegramAPI) -> None:
+async def test_start_shows_help_from_the_registry(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/start")
     await deliver(app, offline_api)
     [reply] = offline_api.sent(ALICE)
@@ -81,7 +86,8 @@ async def test_start_shows_help_from_the_registry(app: Application,
 
 
 async def test_link_collects_key_and_secret_deletes_both_and_answers_with_status(
-        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
     typed = await link_kraken(app, offline_api)
     assert all(offline_api.message(ALICE, mid).deleted for mid in typed)
     linked = offline_api.sent(ALICE)[-1]
@@ -96,7 +102,8 @@ async def test_link_collects_key_and_secret_deletes_both_and_answers_with_status
 
 
 async def test_link_can_be_cancelled_and_a_stray_text_afterwards_is_not_a_key(
-        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/link kraken swing")
     await deliver(app, offline_api)
     assert "read permission only" in offline_api.sent(ALICE)[-1].text
@@ -111,7 +118,8 @@ async def test_link_can_be_cancelled_and_a_stray_text_afterwards_is_not_a_key(
 
 
 async def test_link_asks_the_venue_when_not_given_and_names_the_supported_ones(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/link")
     await deliver(app, offline_api)
     assert "Which exchange?" in offline_api.sent(ALICE)[-1].text
@@ -125,7 +133,8 @@ async def test_link_asks_the_venue_when_not_given_and_names_the_supported_ones(
 
 
 async def test_a_wrong_key_is_refused_and_nothing_is_stored(
-        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/link kraken")
     offline_api.user_says(ALICE, ALICE, "nobody-has-this-key-123456")
     offline_api.user_says(ALICE, ALICE, "bm9wZQ==")
@@ -134,8 +143,9 @@ async def test_a_wrong_key_is_refused_and_nothing_is_stored(
     assert await store.all_accounts() == []
 
 
-async def test_link_refuses_to_run_in_a_group(app: Application,
-                                              offline_api: FakeTelegramAPI) -> None:
+async def test_link_refuses_to_run_in_a_group(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.user_says(ALICE, GROUP, "/link kraken")
     offline_api.user_says(ALICE, GROUP, "some text")
     await deliver(app, offline_api)
@@ -143,8 +153,9 @@ async def test_link_refuses_to_run_in_a_group(app: Application,
     assert texts.NEEDS_PRIVATE in refusal.text
 
 
-async def test_status_card_has_refresh_and_snooze_buttons(app: Application,
-                                                          offline_api: FakeTelegramAPI) -> None:
+async def test_status_card_has_refresh_and_snooze_buttons(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/status main")
     await deliver(app, offline_api)
@@ -154,15 +165,17 @@ async def test_status_card_has_refresh_and_snooze_buttons(app: Application,
     assert card.disable_notification
 
 
-async def test_bad_arguments_get_core_sentence(app: Application,
-                                               offline_api: FakeTelegramAPI) -> None:
+async def test_bad_arguments_get_core_sentence(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/status a b c")
     await deliver(app, offline_api)
     assert "Too many values. Usage: /status [account]" in offline_api.sent(ALICE)[-1].text
 
 
 async def test_a_private_command_in_a_group_is_refused_without_balances(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, GROUP, "/status")
     await deliver(app, offline_api)
@@ -171,7 +184,8 @@ async def test_a_private_command_in_a_group_is_refused_without_balances(
 
 
 async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_time(
-        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
     offline_api.set_member(GROUP, BOB, "member")
     offline_api.user_says(BOB, GROUP, "/setalerts")
     await deliver(app, offline_api)
@@ -195,7 +209,8 @@ async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_t
 
 
 async def test_a_key_pasted_into_a_group_is_deleted_and_its_owner_warned(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     pasted = offline_api.user_says(ALICE, GROUP, "my key: 9fK2mQ8xLp4Rt7Vw1Zb3Nc6Hd0Jy5Ue2")
     harmless = offline_api.user_says(BOB, GROUP, "BTC at 97,500.25 and ETH/USDT:USDT too")
     await deliver(app, offline_api)
@@ -207,7 +222,8 @@ async def test_a_key_pasted_into_a_group_is_deleted_and_its_owner_warned(
 
 
 async def test_a_key_typed_after_a_command_in_a_group_is_deleted_before_any_handler(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     typed = offline_api.user_says(ALICE, GROUP, f"/link kraken {KRAKEN_SECRET}xyz123")
     await deliver(app, offline_api)
     assert offline_api.message(GROUP, typed).deleted
@@ -216,7 +232,8 @@ async def test_a_key_typed_after_a_command_in_a_group_is_deleted_before_any_hand
 
 
 async def test_refresh_edits_the_card_in_place_and_snooze_answers_below(
-        app: Application, offline_api: FakeTelegramAPI, sim: Simulator) -> None:
+    app: Application, offline_api: FakeTelegramAPI, sim: Simulator
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/status")
     await deliver(app, offline_api)
@@ -238,7 +255,8 @@ async def test_refresh_edits_the_card_in_place_and_snooze_answers_below(
 
 
 async def test_someone_elses_button_is_refused_in_a_popup(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/status")
     await deliver(app, offline_api)
@@ -251,7 +269,8 @@ async def test_someone_elses_button_is_refused_in_a_popup(
 
 
 async def test_an_unknown_command_in_private_is_named_and_in_groups_ignored(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.user_says(ALICE, ALICE, "/frobnicate")
     offline_api.user_says(ALICE, GROUP, "/otherbotcommand")
     await deliver(app, offline_api)
@@ -260,15 +279,16 @@ async def test_an_unknown_command_in_private_is_named_and_in_groups_ignored(
 
 
 async def test_an_adapter_failure_is_told_briefly_and_logged_without_the_token(
-        app: Application, offline_api: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
+    app: Application, offline_api: FakeTelegramAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/status")
     await deliver(app, offline_api)
     card = offline_api.sent(ALICE)[-1]
     caplog.set_level(logging.DEBUG)
-    offline_api.fail_next("editMessageText",
-                          BotApiError(400, "Bad Request: message can't be edited"))
+    offline_api.fail_next(
+        "editMessageText", BotApiError(400, "Bad Request: message can't be edited")
+    )
     offline_api.user_presses(ALICE, card, dict(card.buttons())["Refresh"])
     await deliver(app, offline_api)
     assert texts.ERROR_INTERNAL in offline_api.sent(ALICE)[-1].text
@@ -278,7 +298,8 @@ async def test_an_adapter_failure_is_told_briefly_and_logged_without_the_token(
 
 
 async def test_chart_arrives_as_a_png_photo_with_a_caption(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/chart main")
     await deliver(app, offline_api)
@@ -289,7 +310,8 @@ async def test_chart_arrives_as_a_png_photo_with_a_caption(
 
 @pytest.mark.parametrize("command", [c.name for c in telegram_commands()])
 async def test_every_command_answers_in_telegram_without_an_adapter_error(
-        command: str, app: Application, offline_api: FakeTelegramAPI) -> None:
+    command: str, app: Application, offline_api: FakeTelegramAPI
+) -> None:
     spec = registry_command(command)
     await link_kraken(app, offline_api)
     offline_api.set_member(GROUP, ALICE, "administrator")
@@ -300,12 +322,14 @@ async def test_every_command_answers_in_telegram_without_an_adapter_error(
     replies = [m for m in offline_api.sent(chat) if m.message_id > after]
     assert replies, f"/{command} got no answer"
     assert texts.ERROR_INTERNAL not in replies[-1].text
-    assert not [c for c in offline_api.calls if c.failed is not None
-                and c.method.startswith("send")], "Telegram rejected what the bot sent"
+    assert not [
+        c for c in offline_api.calls if c.failed is not None and c.method.startswith("send")
+    ], "Telegram rejected what the bot sent"
 
 
 async def test_a_key_added_by_editing_a_group_message_is_deleted_too(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     said = offline_api.user_says(ALICE, GROUP, "/help")
     await deliver(app, offline_api)
     answered = len(offline_api.sent(GROUP))
@@ -317,7 +341,8 @@ async def test_a_key_added_by_editing_a_group_message_is_deleted_too(
 
 
 async def test_help_in_a_group_shows_administrators_their_commands(
-        app: Application, offline_api: FakeTelegramAPI) -> None:
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
     offline_api.set_member(GROUP, BOB, "member")
     offline_api.user_says(BOB, GROUP, "/help")
     await deliver(app, offline_api)
@@ -329,7 +354,8 @@ async def test_help_in_a_group_shows_administrators_their_commands(
 
 
 async def test_deletemydata_asks_first_and_its_button_deletes_everything(
-        app: Application, offline_api: FakeTelegramAPI, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.user_says(ALICE, ALICE, "/deletemydata")
     await deliver(app, offline_api)
@@ -342,7 +368,8 @@ async def test_deletemydata_asks_first_and_its_button_deletes_everything(
 
 
 async def test_removing_the_bot_from_a_group_forgets_that_communitys_settings(
-        app: Application, offline_api: FakeTelegramAPI, core: Core, store: Store) -> None:
+    app: Application, offline_api: FakeTelegramAPI, core: Core, store: Store
+) -> None:
     await link_kraken(app, offline_api)
     offline_api.set_member(GROUP, ALICE, "creator")
     offline_api.user_says(ALICE, GROUP, "/setalerts")
@@ -354,8 +381,7 @@ async def test_removing_the_bot_from_a_group_forgets_that_communitys_settings(
     offline_api.bot_removed(ALICE, GROUP)
     await deliver(app, offline_api)
 
-    assert await store.read(
-        lambda tx: tx.subscriptions.for_community("telegram", str(GROUP))) == []
+    assert await store.read(lambda tx: tx.subscriptions.for_community("telegram", str(GROUP))) == []
     settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
     assert settings.alert_channel_id is None
     # Alice's own account and private alerts stay.

@@ -29,8 +29,7 @@ def test_every_command_appears_in_some_telegram_menu() -> None:
     assert in_menus == {c.name for c in telegram_commands()}
 
 
-async def test_menus_are_published_per_scope_and_accepted_by_the_bot_api(telegram_api
-                                                                         ) -> None:
+async def test_menus_are_published_per_scope_and_accepted_by_the_bot_api(telegram_api) -> None:
     api: FakeTelegramAPI = telegram_api
     app = ApplicationBuilder().token(api.token).base_url(api.base_url).build()
     async with app:
@@ -42,6 +41,7 @@ async def test_menus_are_published_per_scope_and_accepted_by_the_bot_api(telegra
     assert "setalerts" not in private and "setalerts" not in groups
     assert {"subscribe", "setalerts", "settings", "subscribers", "remove", "audit"} <= set(admins)
     assert set(groups) <= set(admins)  # admins see the members' commands as well
-    descriptions = {c["command"]: c["description"] for c in api.commands[
-        scope_key("all_private_chats")]}
+    descriptions = {
+        c["command"]: c["description"] for c in api.commands[scope_key("all_private_chats")]
+    }
     assert all(descriptions.values())

@@ -8,8 +8,13 @@ from tests.fakes.telegram_api import html_to_visible
 
 
 def test_user_text_is_escaped_so_telegram_accepts_it_and_shows_it_verbatim() -> None:
-    hostile = message("<b>Alice & Bob</b>", "watch", lines=("label: <script>&amp;",),
-                      fields=(Field("a<b", "1 > 0"),), footer="</i>")
+    hostile = message(
+        "<b>Alice & Bob</b>",
+        "watch",
+        lines=("label: <script>&amp;",),
+        fields=(Field("a<b", "1 > 0"),),
+        footer="</i>",
+    )
     shown = to_html(hostile)
     visible = html_to_visible(shown)  # raises like Telegram on anything unescaped
     assert "<b>Alice & Bob</b>" in visible
@@ -47,12 +52,18 @@ def test_an_image_goes_as_a_photo_with_a_caption_inside_telegram_limits() -> Non
 
 
 def test_buttons_carry_core_actions_and_fall_back_to_catalogue_labels() -> None:
-    keyboard = keyboard_for((Action(ActionId.REFRESH_STATUS, "", ("a1",)),
-                             Action(ActionId.SNOOZE, "", ("a1", "4h")),
-                             Action(ActionId.UNSNOOZE, "Wake", ("a1",)),
-                             Action(ActionId.SNOOZE, "Snooze 24h", ("a1", "24h"))))
+    keyboard = keyboard_for(
+        (
+            Action(ActionId.REFRESH_STATUS, "", ("a1",)),
+            Action(ActionId.SNOOZE, "", ("a1", "4h")),
+            Action(ActionId.UNSNOOZE, "Wake", ("a1",)),
+            Action(ActionId.SNOOZE, "Snooze 24h", ("a1", "24h")),
+        )
+    )
     assert keyboard is not None
     rows = [[(b.text, b.callback_data) for b in row] for row in keyboard.inline_keyboard]
-    assert rows == [[("Refresh", "mw:rs:a1"), ("Snooze 4h", "mw:sn:a1:4h"),
-                     ("Wake", "mw:us:a1")], [("Snooze 24h", "mw:sn:a1:24h")]]
+    assert rows == [
+        [("Refresh", "mw:rs:a1"), ("Snooze 4h", "mw:sn:a1:4h"), ("Wake", "mw:us:a1")],
+        [("Snooze 24h", "mw:sn:a1:24h")],
+    ]
     assert keyboard_for(()) is None

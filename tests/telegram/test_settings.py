@@ -20,8 +20,10 @@ def test_default_is_telegrams_api_and_a_self_hosted_server_gets_its_file_url() -
     assert TelegramSettings(token=TOKEN).file_url == "https://api.telegram.org/file/bot"
     assert TelegramSettings(token=TOKEN).api_url == TELEGRAM_API_URL
     local = TelegramSettings(token=TOKEN, api_url="http://127.0.0.1:8081/bot/")
-    assert (local.api_url, local.file_url) == ("http://127.0.0.1:8081/bot",
-                                               "http://127.0.0.1:8081/file/bot")
+    assert (local.api_url, local.file_url) == (
+        "http://127.0.0.1:8081/bot",
+        "http://127.0.0.1:8081/file/bot",
+    )
 
 
 def test_a_url_without_scheme_is_refused_and_no_token_means_not_configured() -> None:

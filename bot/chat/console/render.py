@@ -6,13 +6,21 @@ from bot.core.messages import Message, Severity
 
 # ANSI colours by severity: calm to loud, matching the chats' embed colours in spirit.
 _COLOURS: dict[Severity, str] = {
-    "info": "\033[36m", "ok": "\033[32m", "watch": "\033[33m", "margin_call": "\033[91m",
-    "critical": "\033[1;97;41m", "error": "\033[35m",
+    "info": "\033[36m",
+    "ok": "\033[32m",
+    "watch": "\033[33m",
+    "margin_call": "\033[91m",
+    "critical": "\033[1;97;41m",
+    "error": "\033[35m",
 }
 _RESET = "\033[0m"
 _BADGES: dict[Severity, str] = {
-    "info": "info", "ok": "ok", "watch": "WATCH", "margin_call": "MARGIN CALL",
-    "critical": "CRITICAL", "error": "error",
+    "info": "info",
+    "ok": "ok",
+    "watch": "WATCH",
+    "margin_call": "MARGIN CALL",
+    "critical": "CRITICAL",
+    "error": "error",
 }
 
 

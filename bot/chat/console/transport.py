@@ -14,8 +14,13 @@ from bot.core.messages import Message
 class ConsoleTransport:
     """Prints each delivered message; ``on_delivered`` lets the demo count what arrived."""
 
-    def __init__(self, stream: TextIO | None = None, *, colour: bool | None = None,
-                 on_delivered: Callable[[Destination, Message], None] | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        colour: bool | None = None,
+        on_delivered: Callable[[Destination, Message], None] | None = None,
+    ) -> None:
         self.stream = stream or sys.stdout
         self.colour = self.stream.isatty() if colour is None else colour
         self.on_delivered = on_delivered

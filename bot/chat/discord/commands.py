@@ -82,13 +82,13 @@ def command_table() -> tuple[str, ...]:
     """The README's Discord command table: one Markdown row per slash command, header first."""
     rows = ["| Discord command | Who | What it does |", "|---|---|---|"]
     rows += [
-        f"| `{slash_usage(c)}` | {c.audience.value} | {c.description} |"
-        for c in discord_commands()
+        f"| `{slash_usage(c)}` | {c.audience.value} | {c.description} |" for c in discord_commands()
     ]
     return tuple(rows)
 
 
 # ------------------------------------------------------------------ option types
+
 
 class ChannelOption(app_commands.Transformer):
     """A text channel or thread, taken from the interaction's resolved data (no cache needed)."""
@@ -140,12 +140,14 @@ def to_core_value(value: Any) -> str | None:
 
 def _choices_for(arg: Argument, runner: Runner) -> list[app_commands.Choice[str]]:
     if arg.type is ArgType.VENUE:
-        return [app_commands.Choice(name=label, value=venue)
-                for venue, label in runner.venue_choices()]
+        return [
+            app_commands.Choice(name=label, value=venue) for venue, label in runner.venue_choices()
+        ]
     return [app_commands.Choice(name=c.label, value=c.value) for c in arg.choices]
 
 
 # ------------------------------------------------------------------ building the tree
+
 
 def _callback_for(command: Command, runner: Runner) -> Callable[..., Awaitable[None]]:
     async def callback(interaction: discord.Interaction, **options: Any) -> None:
@@ -182,9 +184,7 @@ def _account_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]
         labels = await runner.account_labels(interaction)
         wanted = current.casefold()
         hits = [label for label in labels if wanted in label.casefold()]
-        return [app_commands.Choice(name=label, value=label) for label in hits][
-            :AUTOCOMPLETE_LIMIT
-        ]
+        return [app_commands.Choice(name=label, value=label) for label in hits][:AUTOCOMPLETE_LIMIT]
 
     return suggest
 
@@ -201,8 +201,9 @@ def _moderator_check(runner: Runner) -> Callable[[discord.Interaction], Awaitabl
     return predicate
 
 
-def build_command(command: Command, runner: Runner, parent: app_commands.Group
-                  ) -> app_commands.Command[Any, ..., None]:
+def build_command(
+    command: Command, runner: Runner, parent: app_commands.Group
+) -> app_commands.Command[Any, ..., None]:
     callback = _callback_for(command, runner)
     describe = {a.name: a.description for a in command.arguments}
     if describe:

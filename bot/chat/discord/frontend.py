@@ -99,10 +99,13 @@ class MarginTree(app_commands.CommandTree["MarginClient"]):
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             # Log the type only: an exception text may quote user input (a key).
-            log.error("discord command /%s failed: %s", command, type(error).__name__,
-                      exc_info=error if not isinstance(error, app_commands.CheckFailure) else None)
-            reply = message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,),
-                            private=True)
+            log.error(
+                "discord command /%s failed: %s",
+                command,
+                type(error).__name__,
+                exc_info=error if not isinstance(error, app_commands.CheckFailure) else None,
+            )
+            reply = message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,), private=True)
         try:
             await self.client.front.reply(interaction, reply, ephemeral=True)
         except discord.HTTPException as exc:  # the interaction expired or Discord is down
@@ -132,8 +135,7 @@ class MarginClient(discord.Client):
         except discord.HTTPException as exc:
             # Stale commands beat no bot: keep serving; the stamp is unchanged, so the next
             # start tries again.
-            log.warning("discord: command sync failed (HTTP %s); commands may be stale",
-                        exc.status)
+            log.warning("discord: command sync failed (HTTP %s); commands may be stale", exc.status)
 
     async def on_ready(self) -> None:
         self.front.ready.set()
@@ -209,8 +211,10 @@ class DiscordFrontEnd:
             return False
         await self.client.tree.sync()
         self.stamp.save(digest)
-        log.info("discord command schema changed; synced %d commands",
-                 len(self.client.tree.get_commands()))
+        log.info(
+            "discord command schema changed; synced %d commands",
+            len(self.client.tree.get_commands()),
+        )
         return True
 
     # ------------------------------------------------------------------ identity
@@ -278,15 +282,17 @@ class DiscordFrontEnd:
             await self.reply(interaction, self.help_message(caller), ephemeral=True)
             return
         # Core's one entry point: checks arguments and audience, never raises.
-        await self._answer(interaction, self.core.run(caller, command.name, values),
-                           ephemeral=ephemeral)
+        await self._answer(
+            interaction, self.core.run(caller, command.name, values), ephemeral=ephemeral
+        )
 
     def help_message(self, caller: Caller) -> Message:
         audiences = [Audience.PRIVATE, Audience.MEMBER]
         if caller.is_moderator:
             audiences.append(Audience.MODERATOR)
-        return message(texts.HELP_TITLE, lines=(texts.HELP_INTRO, "", *help_lines(audiences)),
-                       private=True)
+        return message(
+            texts.HELP_TITLE, lines=(texts.HELP_INTRO, "", *help_lines(audiences)), private=True
+        )
 
     async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]:
         caller = await self.caller(interaction)
@@ -310,14 +316,16 @@ class DiscordFrontEnd:
             caller = await self.caller(submit)
             await self._answer(
                 submit,
-                self.core.link(caller, venue=form.venue, label=values.get("label"),
-                               credentials=credentials),
+                self.core.link(
+                    caller, venue=form.venue, label=values.get("label"), credentials=credentials
+                ),
                 ephemeral=True,
             )
 
         title = f"{texts.LINK_TITLE}: {form.venue_label}"
         await interaction.response.send_modal(
-            LinkModal(title=title, fields=fields, on_submit=submitted))
+            LinkModal(title=title, fields=fields, on_submit=submitted)
+        )
 
     def venue_choices(self) -> tuple[tuple[str, str], ...]:
         """(venue id, display name) of every venue core supports, for the link command."""
@@ -338,7 +346,8 @@ class DiscordFrontEnd:
             return
         rendered = render(answer)
         await interaction.edit_original_response(
-            embed=rendered.embed, view=rendered.view,
+            embed=rendered.embed,
+            view=rendered.view,
             attachments=[rendered.file] if rendered.file else [],
         )
 
@@ -347,8 +356,9 @@ class DiscordFrontEnd:
     async def forget_guild(self, guild_id: int) -> None:
         """The bot left or was removed from a server: core drops that community's settings."""
         removed = await self.core.forget_community("discord", str(guild_id))
-        log.info("discord: left a server; core dropped its settings and %s subscription(s)",
-                 removed)
+        log.info(
+            "discord: left a server; core dropped its settings and %s subscription(s)", removed
+        )
 
 
 def _not_available() -> Message:

@@ -29,7 +29,8 @@ async def guard_message(message: discord.Message) -> bool:
     warning = texts.KEY_IN_GROUP_DELETED.format(name=message.author.mention)
     try:
         await message.channel.send(
-            warning, allowed_mentions=discord.AllowedMentions(users=[message.author]))
+            warning, allowed_mentions=discord.AllowedMentions(users=[message.author])
+        )
     except discord.HTTPException as exc:
         log.warning("discord: could not warn about a pasted key (HTTP %s)", exc.status)
     return True

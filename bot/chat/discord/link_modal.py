@@ -28,7 +28,10 @@ class LinkModal(discord.ui.Modal):
         self.inputs: dict[str, discord.ui.TextInput[LinkModal]] = {}
         for name, label in fields[:_MAX_INPUTS]:
             text_input: discord.ui.TextInput[LinkModal] = discord.ui.TextInput(
-                label=label[:_MAX_TITLE], custom_id=name, required=True, max_length=512,
+                label=label[:_MAX_TITLE],
+                custom_id=name,
+                required=True,
+                max_length=512,
                 style=discord.TextStyle.short,
             )
             self.inputs[name] = text_input

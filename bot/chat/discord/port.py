@@ -35,8 +35,9 @@ class CorePort(Protocol):
 
     venues: Mapping[str, Any]  # venue id -> info with a ``label`` (the link command's choices)
 
-    async def run(self, caller: Caller, name: str,
-                  arguments: Mapping[str, str | None] | None = None) -> Message: ...
+    async def run(
+        self, caller: Caller, name: str, arguments: Mapping[str, str | None] | None = None
+    ) -> Message: ...
 
     async def act(self, caller: Caller, action: Action) -> Message: ...
 
@@ -44,8 +45,13 @@ class CorePort(Protocol):
 
     def link_form(self, venue: str) -> LinkFormLike: ...
 
-    async def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
-                   credentials: Mapping[str, str | None] | None = None) -> Message: ...
+    async def link(
+        self,
+        caller: Caller,
+        venue: str | None = None,
+        label: str | None = None,
+        credentials: Mapping[str, str | None] | None = None,
+    ) -> Message: ...
 
     async def moderator_role_ids(self, platform: str, community_id: str) -> Sequence[str]:
         """The roles a server configured as moderators (next to Manage Server)."""

@@ -39,18 +39,26 @@ log = logging.getLogger(__name__)
 # Only what the bot handles; everything else Telegram would send is noise to poll for. Edits
 # are fetched only so a key pasted into a group by editing a message is caught too.
 # MY_CHAT_MEMBER tells when the bot itself is removed from a group, so its settings go too.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY,
-                   Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 # Commands answer new messages only; editing an old command must not run it again.
 _NEW = filters.UpdateType.MESSAGE
 # Group -1 runs before the command handlers so a pasted key never reaches them.
 _GUARD_GROUP = -1
 
 
-def build_application(settings: TelegramSettings, core: CoreFacade, *,
-                      on_chat_moved: ChatMoved | None = None,
-                      request: BaseRequest | None = None,
-                      get_updates_request: BaseRequest | None = None) -> Application:
+def build_application(
+    settings: TelegramSettings,
+    core: CoreFacade,
+    *,
+    on_chat_moved: ChatMoved | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
     """The Application with every handler, the rate limiter and the error handler registered.
 
     ``request``/``get_updates_request`` replace the HTTP transport (handler tests pass an
@@ -60,11 +68,13 @@ def build_application(settings: TelegramSettings, core: CoreFacade, *,
         raise ValueError("MARGINWATCH_TELEGRAM_TOKEN is not set")
     quiet_library_logs()
     assert settings.token is not None
-    builder = (ApplicationBuilder()
-               .token(settings.token.get_secret_value())
-               .base_url(settings.api_url)
-               .base_file_url(settings.file_url)
-               .rate_limiter(PacedRateLimiter(PrivateChatPace(settings.private_chat_pace))))
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .rate_limiter(PacedRateLimiter(PrivateChatPace(settings.private_chat_pace)))
+    )
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
@@ -78,20 +88,24 @@ def build_application(settings: TelegramSettings, core: CoreFacade, *,
 def register_handlers(application: Application, on_chat_moved: ChatMoved | None = None) -> None:
     """Every handler, in one place."""
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION),
-                       delete_pasted_secret),
-        group=_GUARD_GROUP)
+        MessageHandler(
+            filters.ChatType.GROUPS & (filters.TEXT | filters.CAPTION), delete_pasted_secret
+        ),
+        group=_GUARD_GROUP,
+    )
     application.add_handler(link_conversation())
     names = [c.name for c in telegram_commands() if c.name != LINK_COMMAND]
     # block=False: commands and buttons run as tasks, so one slow exchange read never holds
     # other chats; the /link conversation stays sequential, as ConversationHandler requires.
     application.add_handler(CommandHandler(names, run_command, _NEW, block=False))
     application.add_handler(CallbackQueryHandler(press_button, pattern=r"^mw:", block=False))
-    application.add_handler(MessageHandler(_NEW & filters.ChatType.PRIVATE & filters.COMMAND,
-                                           unknown_command))
+    application.add_handler(
+        MessageHandler(_NEW & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command)
+    )
     if on_chat_moved is not None:
-        application.add_handler(MessageHandler(_NEW & filters.StatusUpdate.MIGRATE,
-                                               follow_migration(on_chat_moved)))
+        application.add_handler(
+            MessageHandler(_NEW & filters.StatusUpdate.MIGRATE, follow_migration(on_chat_moved))
+        )
     application.add_handler(ChatMemberHandler(bot_left_group, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_error_handler(on_error)
 
@@ -120,14 +134,23 @@ def follow_migration(on_chat_moved: ChatMoved) -> Callable[[Update, Any], Awaita
 class TelegramFrontend:
     """The Telegram side of the service: start and stop it by hand in the shared loop."""
 
-    def __init__(self, settings: TelegramSettings, core: CoreFacade, *,
-                 on_chat_moved: ChatMoved | None = None,
-                 request: BaseRequest | None = None,
-                 get_updates_request: BaseRequest | None = None) -> None:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        core: CoreFacade,
+        *,
+        on_chat_moved: ChatMoved | None = None,
+        request: BaseRequest | None = None,
+        get_updates_request: BaseRequest | None = None,
+    ) -> None:
         self.settings = settings
-        self.application = build_application(settings, core, on_chat_moved=on_chat_moved,
-                                             request=request,
-                                             get_updates_request=get_updates_request)
+        self.application = build_application(
+            settings,
+            core,
+            on_chat_moved=on_chat_moved,
+            request=request,
+            get_updates_request=get_updates_request,
+        )
         self.transport = TelegramTransport(self.application.bot, on_chat_moved)
 
     async def start(self, *, poll_timeout: float = 10.0, menus: bool = True) -> None:
@@ -137,8 +160,9 @@ class TelegramFrontend:
         if menus:
             await publish_menus(application.bot)
         assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
-                                                allowed_updates=ALLOWED_UPDATES)
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
         await application.start()
         log.info("telegram bot @%s is polling", application.bot.username)
 

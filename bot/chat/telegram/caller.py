@@ -30,8 +30,9 @@ def topic_of(message: Message | None) -> str | None:
     return None
 
 
-def caller_from(chat: Chat, user: User, *, is_moderator: bool = False,
-                message: Message | None = None) -> Caller:
+def caller_from(
+    chat: Chat, user: User, *, is_moderator: bool = False, message: Message | None = None
+) -> Caller:
     """The core Caller for ``user`` writing in ``chat``."""
     private = chat.type == ChatType.PRIVATE
     return Caller(

@@ -35,18 +35,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what failed (never the update: it may hold a secret) and tell the user briefly."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, Forbidden) or (isinstance(error, NetworkError)
-                                        and not isinstance(error, BadRequest)):
+    if isinstance(error, Forbidden) or (
+        isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+    ):
         # Blocked by the user, or Telegram unreachable: nobody to tell, nothing to fix here.
         log.warning("telegram update %s: %s", update_id, type(error).__name__)
         return
-    log.error("telegram update %s failed: %s", update_id, type(error).__name__,
-              exc_info=(type(error), error, error.__traceback__) if error else None)
+    log.error(
+        "telegram update %s failed: %s",
+        update_id,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is None:
         return
     try:
-        await send(context.bot, chat.id,
-                   message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,)))
+        await send(
+            context.bot, chat.id, message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,))
+        )
     except TelegramError as reply_error:
         log.warning("could not tell chat about the failure: %s", type(reply_error).__name__)

@@ -15,6 +15,7 @@ from bot.core.keyguard import looks_like_secret
 
 log = logging.getLogger(__name__)
 
+
 async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a group: if a message looks like a key, delete it, warn its author, stop handling it."""
     message = update.effective_message
@@ -28,11 +29,16 @@ async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYP
     except TelegramError as error:
         # Without the right to delete, the warning matters even more: it tells the owner to
         # revoke the key.
-        log.warning("could not delete a pasted secret in chat %s: %s", message.chat_id,
-                    type(error).__name__)
+        log.warning(
+            "could not delete a pasted secret in chat %s: %s", message.chat_id, type(error).__name__
+        )
     warning = html.escape(texts.KEY_IN_GROUP_DELETED, quote=False).format(
-        name=f'<a href="tg://user?id={user.id}">{html.escape(user.full_name, quote=False)}</a>')
+        name=f'<a href="tg://user?id={user.id}">{html.escape(user.full_name, quote=False)}</a>'
+    )
     await context.bot.send_message(
-        message.chat_id, warning, parse_mode=ParseMode.HTML,
-        message_thread_id=message.message_thread_id if message.is_topic_message else None)
+        message.chat_id,
+        warning,
+        parse_mode=ParseMode.HTML,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+    )
     raise ApplicationHandlerStop

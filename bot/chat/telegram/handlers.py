@@ -41,8 +41,13 @@ class CoreFacade(Protocol):
 
     def link_form(self, venue: str) -> Any: ...
 
-    def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
-             credentials: Any = None) -> Any: ...
+    def link(
+        self,
+        caller: Caller,
+        venue: str | None = None,
+        label: str | None = None,
+        credentials: Any = None,
+    ) -> Any: ...
 
     def forget_community(self, platform: str, community_id: str) -> Any: ...
 
@@ -80,10 +85,15 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         needs_rights = False
     moderator = needs_rights and await is_chat_admin(context.bot, chat, user)
     caller = caller_from(chat, user, is_moderator=moderator, message=incoming)
-    answer = await resolve(core_of(context).run_text(caller, name,
-                                                     command_text_arguments(incoming.text)))
-    await send(context.bot, chat.id, answer,
-               thread_id=incoming.message_thread_id if incoming.is_topic_message else None)
+    answer = await resolve(
+        core_of(context).run_text(caller, name, command_text_arguments(incoming.text))
+    )
+    await send(
+        context.bot,
+        chat.id,
+        answer,
+        thread_id=incoming.message_thread_id if incoming.is_topic_message else None,
+    )
 
 
 async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,23 +106,36 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if action is None or card is None or not hasattr(card, "chat"):
         await query.answer(texts.UNKNOWN_ACTION, show_alert=True)
         return
-    caller = caller_from(card.chat, update.effective_user,
-                         message=card if hasattr(card, "is_topic_message") else None)
+    caller = caller_from(
+        card.chat,
+        update.effective_user,
+        message=card if hasattr(card, "is_topic_message") else None,
+    )
     answer = await resolve(core_of(context).act(caller, action))
     if answer.severity == "error":
         # A refusal or failure belongs to the presser alone: a pop-up, not a chat message.
-        await query.answer((answer.lines[0] if answer.lines else answer.title)[:_TOAST_MAX],
-                           show_alert=True)
+        await query.answer(
+            (answer.lines[0] if answer.lines else answer.title)[:_TOAST_MAX], show_alert=True
+        )
         return
     if action.id in _IN_PLACE:
         await query.answer()
-        await replace(context.bot, card.chat.id, card.message_id, answer,
-                      has_photo=bool(getattr(card, "photo", None)))
+        await replace(
+            context.bot,
+            card.chat.id,
+            card.message_id,
+            answer,
+            has_photo=bool(getattr(card, "photo", None)),
+        )
         return
     await query.answer(answer.title[:_TOAST_MAX])
     thread = getattr(card, "message_thread_id", None)
-    await send(context.bot, card.chat.id, answer,
-               thread_id=thread if getattr(card, "is_topic_message", False) else None)
+    await send(
+        context.bot,
+        card.chat.id,
+        answer,
+        thread_id=thread if getattr(card, "is_topic_message", False) else None,
+    )
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,6 +144,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if incoming is None or not incoming.text or update.effective_chat is None:
         return
     name = incoming.text.split(maxsplit=1)[0].lstrip("/").split("@")[0]
-    await send(context.bot, update.effective_chat.id,
-               message(texts.REFUSED_TITLE, "error",
-                       lines=(texts.UNKNOWN_COMMAND.format(name=name),)))
+    await send(
+        context.bot,
+        update.effective_chat.id,
+        message(texts.REFUSED_TITLE, "error", lines=(texts.UNKNOWN_COMMAND.format(name=name),)),
+    )

@@ -83,14 +83,16 @@ async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Messa
     await send(context.bot, update.effective_chat.id, answer, thread_id=thread)
 
 
-async def _ask_next(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
-                    *lines: str) -> int:
+async def _ask_next(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft, *lines: str
+) -> int:
     await _say(update, context, _link_message(*lines, draft.next_field().prompt))
     return ASK_FIELD
 
 
-async def _choose_venue(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft,
-                        venue: str) -> int:
+async def _choose_venue(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft, venue: str
+) -> int:
     try:
         draft.form = core_of(context).link_form(venue)
     except Refusal as refusal:
@@ -158,8 +160,11 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Lin
     credentials: dict[str, Any] = dict(draft.values)
     _forget(context)
     try:
-        answer = await resolve(core_of(context).link(
-            caller, venue=draft.form.venue, label=draft.label, credentials=credentials))
+        answer = await resolve(
+            core_of(context).link(
+                caller, venue=draft.form.venue, label=draft.label, credentials=credentials
+            )
+        )
     except Refusal as refusal:
         answer = refusal.to_message()
     finally:
@@ -191,9 +196,10 @@ def link_conversation() -> BaseHandler[Update, Any, Any]:
             ASK_VENUE: [MessageHandler(text & ~cancel_word, got_venue)],
             ASK_FIELD: [MessageHandler(text & ~cancel_word, got_field)],
         },
-        fallbacks=[CommandHandler(CANCEL_COMMAND, cancel_link),
-                   MessageHandler(text & cancel_word, cancel_link)],
+        fallbacks=[
+            CommandHandler(CANCEL_COMMAND, cancel_link),
+            MessageHandler(text & cancel_word, cancel_link),
+        ],
         allow_reentry=True,
         name="link",
     )
-

@@ -38,8 +38,11 @@ class Menu:
 MENUS: tuple[Menu, ...] = (
     Menu(BotCommandScopeAllPrivateChats(), "private chat", (Audience.PRIVATE,)),
     Menu(BotCommandScopeAllGroupChats(), "group", (Audience.MEMBER,)),
-    Menu(BotCommandScopeAllChatAdministrators(), "group (administrators)",
-         (Audience.MEMBER, Audience.MODERATOR)),
+    Menu(
+        BotCommandScopeAllChatAdministrators(),
+        "group (administrators)",
+        (Audience.MEMBER, Audience.MODERATOR),
+    ),
 )
 
 

@@ -21,8 +21,7 @@ _MAX_TRACKED_CHATS = 10_000
 class PrivateChatPace:
     """At most one request per ``interval`` seconds to each private chat, in arrival order."""
 
-    def __init__(self, interval: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._clock = clock
         self._next: OrderedDict[int, float] = OrderedDict()
@@ -74,8 +73,9 @@ class PacedRateLimiter(AIORateLimiter):
         chat_id = _numeric(data.get("chat_id"))
         if endpoint in _PACED_ENDPOINTS and chat_id is not None:
             await self.pace.wait(chat_id)
-        return await super().process_request(callback, args, kwargs, endpoint, data,
-                                             rate_limit_args)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 def _numeric(chat_id: object) -> int | None:

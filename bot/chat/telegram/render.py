@@ -103,13 +103,18 @@ def keyboard_for(actions: tuple[Action, ...]) -> InlineKeyboardMarkup | None:
     if not actions:
         return None
     buttons = [InlineKeyboardButton(button_label(a), callback_data=a.encode()) for a in actions]
-    rows = [buttons[i:i + _BUTTONS_PER_ROW] for i in range(0, len(buttons), _BUTTONS_PER_ROW)]
+    rows = [buttons[i : i + _BUTTONS_PER_ROW] for i in range(0, len(buttons), _BUTTONS_PER_ROW)]
     return InlineKeyboardMarkup(rows)
 
 
 def render(message: Message) -> Rendered:
     """Everything the Bot API needs to show ``message``; loud only from margin call up."""
     if message.image is not None:
-        return Rendered(to_html(message, CAPTION_MAX), keyboard_for(message.actions),
-                        message.silent, message.image.data, message.image.filename)
+        return Rendered(
+            to_html(message, CAPTION_MAX),
+            keyboard_for(message.actions),
+            message.silent,
+            message.image.data,
+            message.image.filename,
+        )
     return Rendered(to_html(message), keyboard_for(message.actions), message.silent)

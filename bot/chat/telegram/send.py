@@ -27,35 +27,63 @@ def _limits(bot: Bot, patient: bool) -> dict[str, Any]:
     return {}
 
 
-async def send(bot: Bot, chat_id: int | str, message: Message,
-               thread_id: int | None = None, *, patient: bool = True) -> TelegramMessage:
+async def send(
+    bot: Bot,
+    chat_id: int | str,
+    message: Message,
+    thread_id: int | None = None,
+    *,
+    patient: bool = True,
+) -> TelegramMessage:
     """Send ``message`` (a photo with caption when it carries an image)."""
     shown = render(message)
     if shown.photo is not None:
         return await bot.send_photo(
-            chat_id, shown.photo, caption=shown.html, parse_mode=ParseMode.HTML,
-            reply_markup=shown.keyboard, disable_notification=shown.disable_notification,
-            message_thread_id=thread_id, filename=shown.photo_filename or None,
-            **_limits(bot, patient))
+            chat_id,
+            shown.photo,
+            caption=shown.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=shown.keyboard,
+            disable_notification=shown.disable_notification,
+            message_thread_id=thread_id,
+            filename=shown.photo_filename or None,
+            **_limits(bot, patient),
+        )
     return await bot.send_message(
-        chat_id, shown.html, parse_mode=ParseMode.HTML, reply_markup=shown.keyboard,
-        disable_notification=shown.disable_notification, message_thread_id=thread_id,
-        **_limits(bot, patient))
+        chat_id,
+        shown.html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=shown.keyboard,
+        disable_notification=shown.disable_notification,
+        message_thread_id=thread_id,
+        **_limits(bot, patient),
+    )
 
 
-async def replace(bot: Bot, chat_id: int | str, message_id: int, message: Message,
-                  *, has_photo: bool = False) -> None:
+async def replace(
+    bot: Bot, chat_id: int | str, message_id: int, message: Message, *, has_photo: bool = False
+) -> None:
     """Show ``message`` in place of an earlier one (a refreshed status card)."""
     shown = render(message)
     try:
         if has_photo:
-            await bot.edit_message_caption(chat_id, message_id, caption=shown.html,
-                                           parse_mode=ParseMode.HTML, reply_markup=shown.keyboard,
-                                           **_limits(bot, True))
+            await bot.edit_message_caption(
+                chat_id,
+                message_id,
+                caption=shown.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=shown.keyboard,
+                **_limits(bot, True),
+            )
         else:
-            await bot.edit_message_text(shown.html, chat_id, message_id,
-                                        parse_mode=ParseMode.HTML, reply_markup=shown.keyboard,
-                                        **_limits(bot, True))
+            await bot.edit_message_text(
+                shown.html,
+                chat_id,
+                message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=shown.keyboard,
+                **_limits(bot, True),
+            )
     except BadRequest as error:
         # Pressing Refresh twice with nothing new is not a failure; Telegram just says so.
         if "not modified" not in error.message:

@@ -33,8 +33,10 @@ class TelegramSettings:
         object.__setattr__(self, "api_url", self.api_url.rstrip("/"))
 
     def __repr__(self) -> str:
-        return (f"TelegramSettings(token={'**********' if self.token else None}, "
-                f"api_url={self.api_url!r}, private_chat_pace={self.private_chat_pace})")
+        return (
+            f"TelegramSettings(token={'**********' if self.token else None}, "
+            f"api_url={self.api_url!r}, private_chat_pace={self.private_chat_pace})"
+        )
 
     @property
     def file_url(self) -> str:

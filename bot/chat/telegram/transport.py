@@ -22,8 +22,13 @@ log = logging.getLogger(__name__)
 ChatMoved = Callable[[str, str], Awaitable[None]]
 
 # BadRequest descriptions that mean the destination itself no longer exists.
-_GONE_DESCRIPTIONS = ("chat not found", "message thread not found", "topic_deleted",
-                      "topic_closed", "not enough rights to send")
+_GONE_DESCRIPTIONS = (
+    "chat not found",
+    "message thread not found",
+    "topic_deleted",
+    "topic_closed",
+    "not enough rights to send",
+)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -76,8 +81,12 @@ class TelegramTransport:
 
     async def _moved(self, old_chat_id: str, new_chat_id: str) -> None:
         if self._on_chat_moved is None:
-            log.warning("telegram chat %s moved to %s but nobody records moves; each alert "
-                        "will be redirected again", old_chat_id, new_chat_id)
+            log.warning(
+                "telegram chat %s moved to %s but nobody records moves; each alert "
+                "will be redirected again",
+                old_chat_id,
+                new_chat_id,
+            )
             return
         await self._on_chat_moved(old_chat_id, new_chat_id)
 

@@ -37,8 +37,9 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
 
     # --- entry points -------------------------------------------------------------------------
 
-    async def run(self, caller: Caller, name: str,
-                  arguments: Mapping[str, str | None] | None = None) -> Message:
+    async def run(
+        self, caller: Caller, name: str, arguments: Mapping[str, str | None] | None = None
+    ) -> Message:
         """Run command ``name`` (without the slash) with its arguments by name."""
         try:
             try:
@@ -58,8 +59,7 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
             # The exception text may hold anything (paths, request details): log it, show
             # the user only the catalogue's sentence.
             log.exception("command /%s failed", name)
-            return message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,),
-                           private=True)
+            return message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,), private=True)
 
     async def run_text(self, caller: Caller, name: str, text: str) -> Message:
         """Run a command typed as text (Telegram, console): ``/alerts main 20% critical=5``."""
@@ -96,8 +96,7 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
             return refusal.to_message()
         except Exception:
             log.exception("button %s failed", getattr(action, "id", "?"))
-            return message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,),
-                           private=True)
+            return message(texts.ERROR_TITLE, "error", lines=(texts.ERROR_INTERNAL,), private=True)
 
     async def _act(self, caller: Caller, action: Action) -> Message:
         args = action.args

@@ -71,8 +71,12 @@ def required_fields(info: VenueInfo) -> tuple[str, ...]:
 
 def health_point(account_id: int, health: risk.Health, now: float) -> HealthPoint:
     return HealthPoint(
-        account_id=account_id, at=now, state=health.state, equity=health.equity,
-        ratio=health.ratio.value, ratio_name=health.ratio.name,
+        account_id=account_id,
+        at=now,
+        state=health.state,
+        equity=health.equity,
+        ratio=health.ratio.value,
+        ratio_name=health.ratio.name,
         maintenance_margin=health.maintenance_margin,
         move_to_liquidation=health.move_to_liquidation,
         effective_leverage=health.effective_leverage,
@@ -97,18 +101,24 @@ class AccountUseCases(CoreBase):
         """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
         info = self._venue(venue)
         fields = tuple(
-            LinkField(name=name, label=texts.LINK_FIELD_NAMES[name],
-                      prompt=texts.LINK_ASK_FIELD.format(field=texts.LINK_FIELD_NAMES[name]),
-                      secret=name != "wallet_address")
+            LinkField(
+                name=name,
+                label=texts.LINK_FIELD_NAMES[name],
+                prompt=texts.LINK_ASK_FIELD.format(field=texts.LINK_FIELD_NAMES[name]),
+                secret=name != "wallet_address",
+            )
             for name in required_fields(info)
         )
-        return LinkForm(venue=info.venue, venue_label=info.label, fields=fields,
-                        hint=texts.LINK_READ_ONLY_HINT.format(venue=info.label))
+        return LinkForm(
+            venue=info.venue,
+            venue_label=info.label,
+            fields=fields,
+            hint=texts.LINK_READ_ONLY_HINT.format(venue=info.label),
+        )
 
     async def account_labels(self, caller: Caller) -> tuple[str, ...]:
         """The caller's account labels (for autocomplete); never anyone else's."""
-        user = await self.store.read(
-            lambda tx: tx.users.find(caller.platform, caller.user_id))
+        user = await self.store.read(lambda tx: tx.users.find(caller.platform, caller.user_id))
         if user is None:
             return ()
         accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
@@ -123,25 +133,37 @@ class AccountUseCases(CoreBase):
         for name, value in given.items():
             if name not in CREDENTIAL_FIELDS or (value and name not in allowed):
                 field_name = texts.LINK_FIELD_NAMES.get(name, name)
-                raise Refusal(texts.LINK_UNEXPECTED_FIELD.format(venue=info.label,
-                                                                 field=field_name))
+                raise Refusal(
+                    texts.LINK_UNEXPECTED_FIELD.format(venue=info.label, field=field_name)
+                )
         cleaned: dict[str, str] = {}
         for name in CREDENTIAL_FIELDS:
             value = (given.get(name) or "").strip()
             if not value:
                 if name in needed:
-                    raise Refusal(texts.LINK_MISSING_FIELD.format(
-                        venue=info.label, field=texts.LINK_FIELD_NAMES[name]))
+                    raise Refusal(
+                        texts.LINK_MISSING_FIELD.format(
+                            venue=info.label, field=texts.LINK_FIELD_NAMES[name]
+                        )
+                    )
                 continue
             if any(ch.isspace() for ch in value) or len(value) > _MAX_FIELD:
                 raise Refusal(texts.LINK_BAD_FIELD.format(field=texts.LINK_FIELD_NAMES[name]))
             cleaned[name] = value
         return Credentials(
-            api_key=cleaned.get("api_key", ""), secret=cleaned.get("secret", ""),
-            passphrase=cleaned.get("passphrase"), wallet_address=cleaned.get("wallet_address"))
+            api_key=cleaned.get("api_key", ""),
+            secret=cleaned.get("secret", ""),
+            passphrase=cleaned.get("passphrase"),
+            wallet_address=cleaned.get("wallet_address"),
+        )
 
-    async def link(self, caller: Caller, venue: str | None = None, label: str | None = None,
-                   credentials: Mapping[str, str | None] | None = None) -> Message:
+    async def link(
+        self,
+        caller: Caller,
+        venue: str | None = None,
+        label: str | None = None,
+        credentials: Mapping[str, str | None] | None = None,
+    ) -> Message:
         """Validate, check the key's rights, read once, then store the key encrypted.
 
         Nothing is written until the key passed the rights check and the first read worked,
@@ -151,7 +173,8 @@ class AccountUseCases(CoreBase):
         info = self._venue(venue)
         if caller.community_id is not None:
             settings = await self.store.read(
-                lambda tx: tx.communities.get(caller.platform, caller.community_id or ""))
+                lambda tx: tx.communities.get(caller.platform, caller.community_id or "")
+            )
             if settings.allowed_venues and info.venue not in settings.allowed_venues:
                 allowed = ", ".join(settings.allowed_venues)
                 raise Refusal(texts.LINK_VENUE_NOT_ALLOWED.format(venues=allowed))
@@ -163,8 +186,9 @@ class AccountUseCases(CoreBase):
         if any(a.label.casefold() == label.casefold() for a in accounts):
             raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label))
         if len(accounts) >= self.limits.max_accounts_per_user:
-            raise Refusal(texts.LINK_TOO_MANY_ACCOUNTS.format(
-                limit=self.limits.max_accounts_per_user))
+            raise Refusal(
+                texts.LINK_TOO_MANY_ACCOUNTS.format(limit=self.limits.max_accounts_per_user)
+            )
         creds = self._credentials(info, credentials or {})
 
         lines: list[str] = []
@@ -174,8 +198,7 @@ class AccountUseCases(CoreBase):
                 raise Refusal(texts.LINK_KEY_REFUSED.format(reason=check.message))
             if not check.can_report_rights:
                 # The probe's own sentence says how to make the key read-only on that venue.
-                lines.append(check.message or texts.LINK_KEY_CANNOT_CHECK.format(
-                    venue=info.label))
+                lines.append(check.message or texts.LINK_KEY_CANNOT_CHECK.format(venue=info.label))
             read: AccountRead = await self.exchanges.read_account(info.venue, creds)
         except ExchangeReadError as exc:
             self.exchanges.forget(info.venue, creds)
@@ -185,13 +208,18 @@ class AccountUseCases(CoreBase):
             raise
         health = risk.assess(read.snapshot)
         now = self.clock()
-        secrets = AccountSecrets(api_key=creds.api_key or None, secret=creds.secret or None,
-                                 passphrase=creds.passphrase, wallet_address=creds.wallet_address)
+        secrets = AccountSecrets(
+            api_key=creds.api_key or None,
+            secret=creds.secret or None,
+            passphrase=creds.passphrase,
+            wallet_address=creds.wallet_address,
+        )
 
         def store_it(tx: Tx) -> tuple[int, float | None]:
             account = tx.accounts.add(user.id, info.venue, label, secrets, now=now)
-            sub = tx.subscriptions.add(account.id, dm_destination(caller.platform, caller.user_id),
-                                       now=now)
+            sub = tx.subscriptions.add(
+                account.id, dm_destination(caller.platform, caller.user_id), now=now
+            )
             tx.history.add(health_point(account.id, health, now))
             return account.id, sub.snoozed_until
 
@@ -200,8 +228,13 @@ class AccountUseCases(CoreBase):
         except DuplicateAccount:
             raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label)) from None
         view = AccountView(account_id, label, info.venue, info.label, snoozed)
-        card = status_message(view, health, now=now, notes=read.notes,
-                              approximate=read.approximate or info.approximate)
+        card = status_message(
+            view,
+            health,
+            now=now,
+            notes=read.notes,
+            approximate=read.approximate or info.approximate,
+        )
         lines.insert(0, texts.LINK_DONE.format(label=label, venue=info.label))
         return _prepend(card, lines)
 
@@ -216,26 +249,33 @@ class AccountUseCases(CoreBase):
         lines = []
         for account in accounts:
             status = texts.ACCOUNT_STATUS.get(account.status, account.status)
-            line = texts.ACCOUNT_LINE.format(label=account.label,
-                                             venue=self._venue_label(account.venue),
-                                             status=status)
+            line = texts.ACCOUNT_LINE.format(
+                label=account.label, venue=self._venue_label(account.venue), status=status
+            )
             if account.last_error:
                 line += f" ({account.last_error})"
             lines.append(line)
         return message(texts.ACCOUNTS_TITLE, lines=lines, private=True)
 
-    async def unlink(self, caller: Caller, account: str | None = None,
-                     confirm: str | None = None) -> Message:
+    async def unlink(
+        self, caller: Caller, account: str | None = None, confirm: str | None = None
+    ) -> Message:
         require_private(caller)
         _, found = await self._own_account(caller, account)
         if not parse_bool("confirm", confirm):
             return message(
-                texts.LINK_TITLE, "watch",
+                texts.LINK_TITLE,
+                "watch",
                 lines=(texts.UNLINK_CONFIRM.format(label=found.label),),
-                actions=(Action(ActionId.CONFIRM_UNLINK,
-                                texts.UNLINK_BUTTON.format(label=found.label),
-                                (account_ref(found.id),)),),
-                private=True)
+                actions=(
+                    Action(
+                        ActionId.CONFIRM_UNLINK,
+                        texts.UNLINK_BUTTON.format(label=found.label),
+                        (account_ref(found.id),),
+                    ),
+                ),
+                private=True,
+            )
         return await self._unlink(found.id, found.venue, found.label)
 
     async def _forget_cached(self, account_id: int, venue: str) -> None:
@@ -244,15 +284,22 @@ class AccountUseCases(CoreBase):
             secrets = await self.store.read(lambda tx: tx.accounts.credentials(account_id))
         except (LookupError, ValueError, VaultError):
             return  # nothing usable was stored, so nothing is cached under it
-        self.exchanges.forget(venue, Credentials(
-            api_key=secrets.api_key or "", secret=secrets.secret or "",
-            passphrase=secrets.passphrase, wallet_address=secrets.wallet_address))
+        self.exchanges.forget(
+            venue,
+            Credentials(
+                api_key=secrets.api_key or "",
+                secret=secrets.secret or "",
+                passphrase=secrets.passphrase,
+                wallet_address=secrets.wallet_address,
+            ),
+        )
 
     async def _unlink(self, account_id: int, venue: str, label: str) -> Message:
         await self._forget_cached(account_id, venue)
         await self.store.delete_account(account_id)
-        return message(texts.LINK_TITLE, "ok", lines=(texts.UNLINK_DONE.format(label=label),),
-                       private=True)
+        return message(
+            texts.LINK_TITLE, "ok", lines=(texts.UNLINK_DONE.format(label=label),), private=True
+        )
 
     async def delete_my_data(self, caller: Caller, confirm: str | None = None) -> Message:
         require_private(caller)
@@ -261,16 +308,22 @@ class AccountUseCases(CoreBase):
             return message(texts.DONE, lines=(texts.DELETE_NOTHING,), private=True)
         if not parse_bool("confirm", confirm):
             return message(
-                texts.DELETE_BUTTON, "watch", lines=(texts.DELETE_CONFIRM,),
+                texts.DELETE_BUTTON,
+                "watch",
+                lines=(texts.DELETE_CONFIRM,),
                 actions=(Action(ActionId.CONFIRM_DELETE_MY_DATA, texts.DELETE_BUTTON),),
-                private=True)
+                private=True,
+            )
         accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
         for account in accounts:
             await self._forget_cached(account.id, account.venue)
         purged = await self.store.delete_user_data(user.id)
-        return message(texts.DONE, "ok",
-                       lines=(texts.DELETE_DONE.format(accounts=purged.accounts),),
-                       private=True)
+        return message(
+            texts.DONE,
+            "ok",
+            lines=(texts.DELETE_DONE.format(accounts=purged.accounts),),
+            private=True,
+        )
 
 
 def _prepend(card: Message, lines: list[str]) -> Message:

@@ -72,8 +72,9 @@ def pick_account(accounts: Sequence[Account], label: str | None) -> Account:
     raise Refusal(texts.ACCOUNT_UNKNOWN.format(label=label.strip(), labels=labels))
 
 
-def dm_subscription(tx: Tx, account: Account, platform: str, user_id: str, *,
-                    now: float) -> Subscription:
+def dm_subscription(
+    tx: Tx, account: Account, platform: str, user_id: str, *, now: float
+) -> Subscription:
     """The account's private subscription, created if a past failure left it missing."""
     destination = dm_destination(platform, user_id)
     found = tx.subscriptions.find(account.id, destination)
@@ -105,8 +106,11 @@ class CoreBase:
     async def _user(self, caller: Caller) -> User:
         """The caller's user row, created on first contact."""
         now = self.clock()
-        return await self.store.run(lambda tx: tx.users.ensure(
-            caller.platform, caller.user_id, now=now, display_name=caller.display_name or None))
+        return await self.store.run(
+            lambda tx: tx.users.ensure(
+                caller.platform, caller.user_id, now=now, display_name=caller.display_name or None
+            )
+        )
 
     async def _own_account(self, caller: Caller, label: str | None) -> tuple[User, Account]:
         user = await self._user(caller)
@@ -142,9 +146,18 @@ class CoreBase:
         info = self.venues.get(venue)
         return info.label if info is not None else venue
 
-    async def _audit(self, caller: Caller, action: str, *, target: str | None = None,
-                     detail: str | None = None) -> None:
+    async def _audit(
+        self, caller: Caller, action: str, *, target: str | None = None, detail: str | None = None
+    ) -> None:
         now = self.clock()
-        await self.store.run(lambda tx: tx.audit.record(
-            now=now, actor_platform=caller.platform, actor_id=caller.user_id, action=action,
-            community_id=caller.community_id, target=target, detail=detail))
+        await self.store.run(
+            lambda tx: tx.audit.record(
+                now=now,
+                actor_platform=caller.platform,
+                actor_id=caller.user_id,
+                action=action,
+                community_id=caller.community_id,
+                target=target,
+                detail=detail,
+            )
+        )

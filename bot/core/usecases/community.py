@@ -21,14 +21,31 @@ from bot.store.tx import Tx
 
 
 class CommunityUseCases(CoreBase):
-    def _audit_in(self, tx: Tx, caller: Caller, action: str, *, target: str | None = None,
-                  detail: str | None = None) -> None:
+    def _audit_in(
+        self,
+        tx: Tx,
+        caller: Caller,
+        action: str,
+        *,
+        target: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         # The moderator gets a user row so the log can show a name next to the id.
-        tx.users.ensure(caller.platform, caller.user_id, now=self.clock(),
-                        display_name=caller.display_name or None)
-        tx.audit.record(now=self.clock(), actor_platform=caller.platform,
-                        actor_id=caller.user_id, action=action,
-                        community_id=caller.community_id, target=target, detail=detail)
+        tx.users.ensure(
+            caller.platform,
+            caller.user_id,
+            now=self.clock(),
+            display_name=caller.display_name or None,
+        )
+        tx.audit.record(
+            now=self.clock(),
+            actor_platform=caller.platform,
+            actor_id=caller.user_id,
+            action=action,
+            community_id=caller.community_id,
+            target=target,
+            detail=detail,
+        )
 
     async def _settings(self, caller: Caller, community: str) -> CommunitySettings:
         return await self.store.read(lambda tx: tx.communities.get(caller.platform, community))
@@ -45,35 +62,52 @@ class CommunityUseCases(CoreBase):
             raise Refusal(texts.SUBSCRIBE_NO_CHANNEL)
         _, found = await self._own_account(caller, account)
         if settings.allowed_venues and found.venue not in settings.allowed_venues:
-            raise Refusal(texts.LINK_VENUE_NOT_ALLOWED.format(
-                venues=", ".join(settings.allowed_venues)))
-        destination = Destination(platform=caller.platform, chat_id=settings.alert_channel_id,
-                                  thread_id=settings.alert_thread_id)
+            raise Refusal(
+                texts.LINK_VENUE_NOT_ALLOWED.format(venues=", ".join(settings.allowed_venues))
+            )
+        destination = Destination(
+            platform=caller.platform,
+            chat_id=settings.alert_channel_id,
+            thread_id=settings.alert_thread_id,
+        )
         now = self.clock()
 
         def work(tx: Tx) -> Subscription | None:
             if tx.subscriptions.find(found.id, destination) is not None:
                 return None
             # The owner's choice (kept on the private subscription) wins over the default.
-            own = [s.share for s in tx.subscriptions.for_account(found.id)
-                   if s.destination.is_dm and s.share != "none"]
+            own = [
+                s.share
+                for s in tx.subscriptions.for_account(found.id)
+                if s.destination.is_dm and s.share != "none"
+            ]
             share = own[0] if own else settings.default_share
-            return tx.subscriptions.add(found.id, destination, now=now, community_id=community,
-                                        thresholds=settings.default_thresholds, share=share)
+            return tx.subscriptions.add(
+                found.id,
+                destination,
+                now=now,
+                community_id=community,
+                thresholds=settings.default_thresholds,
+                share=share,
+            )
 
         sub = await self.store.run(work)
         if sub is None:
             return message(texts.SUBSCRIBE_ALREADY.format(label=found.label), "info")
-        return message(texts.SUBSCRIBE_DONE.format(label=found.label,
-                                                   level=share_label(sub.share)), "ok")
+        return message(
+            texts.SUBSCRIBE_DONE.format(label=found.label, level=share_label(sub.share)), "ok"
+        )
 
     async def unsubscribe(self, caller: Caller, account: str | None = None) -> Message:
         community = require_community(caller)
         _, found = await self._own_account(caller, account)
 
         def work(tx: Tx) -> int:
-            subs = [s for s in tx.subscriptions.for_account(found.id)
-                    if s.community_id == community and s.destination.platform == caller.platform]
+            subs = [
+                s
+                for s in tx.subscriptions.for_account(found.id)
+                if s.community_id == community and s.destination.platform == caller.platform
+            ]
             return sum(tx.subscriptions.remove(s.id) for s in subs)
 
         removed = await self.store.run(work)
@@ -93,21 +127,28 @@ class CommunityUseCases(CoreBase):
             chat_id, thread_id = caller.chat_id, caller.topic_id
             where = texts.SETALERTS_WHERE_TOPIC if thread_id else texts.SETALERTS_WHERE_CHANNEL
         now = self.clock()
-        new_destination = Destination(platform=caller.platform, chat_id=chat_id,
-                                      thread_id=thread_id)
+        new_destination = Destination(
+            platform=caller.platform, chat_id=chat_id, thread_id=thread_id
+        )
 
         def work(tx: Tx) -> None:
             settings = tx.communities.get(caller.platform, community)
-            tx.communities.save(replace(settings, alert_channel_id=chat_id,
-                                        alert_thread_id=thread_id), now=now)
+            tx.communities.save(
+                replace(settings, alert_channel_id=chat_id, alert_thread_id=thread_id), now=now
+            )
             for sub in tx.subscriptions.for_community(caller.platform, community):
                 if sub.destination == new_destination:
                     continue
                 tx.subscriptions.remove(sub.id)
                 if tx.subscriptions.find(sub.account_id, new_destination) is None:
-                    tx.subscriptions.add(sub.account_id, new_destination, now=now,
-                                         community_id=community, thresholds=sub.thresholds,
-                                         share=sub.share)
+                    tx.subscriptions.add(
+                        sub.account_id,
+                        new_destination,
+                        now=now,
+                        community_id=community,
+                        thresholds=sub.thresholds,
+                        share=sub.share,
+                    )
             detail = chat_id + (f" topic {thread_id}" if thread_id else "")
             self._audit_in(tx, caller, "set_alert_channel", target=chat_id, detail=detail)
 
@@ -121,25 +162,40 @@ class CommunityUseCases(CoreBase):
         defaults = settings.default_thresholds
         fields: tuple[Field, ...] = (
             Field(texts.SETTINGS_ALERT_CHANNEL, channel),
-            Field(texts.SETTINGS_ENABLED,
-                  texts.SETTINGS_ON if settings.enabled else texts.SETTINGS_OFF),
-            Field(texts.SETTINGS_VENUES,
-                  ", ".join(settings.allowed_venues) or texts.SETTINGS_ALL_VENUES),
+            Field(
+                texts.SETTINGS_ENABLED,
+                texts.SETTINGS_ON if settings.enabled else texts.SETTINGS_OFF,
+            ),
+            Field(
+                texts.SETTINGS_VENUES,
+                ", ".join(settings.allowed_venues) or texts.SETTINGS_ALL_VENUES,
+            ),
             Field(texts.SETTINGS_DEFAULT_WATCH, fmt.percent(defaults.watch_move)),
             Field(texts.SETTINGS_DEFAULT_CRITICAL, fmt.percent(defaults.critical_move)),
             Field(texts.SETTINGS_DEFAULT_SHARE, share_label(settings.default_share)),
         )
         if settings.platform == "discord":
-            fields += (Field(texts.SETTINGS_ROLE,
-                             settings.moderator_role_id or texts.SETTINGS_NO_ROLE),)
-        return message(texts.SETTINGS_TITLE, "ok" if saved else "info",
-                       lines=(texts.SETTINGS_SAVED,) if saved else (), fields=fields,
-                       private=True)
+            fields += (
+                Field(texts.SETTINGS_ROLE, settings.moderator_role_id or texts.SETTINGS_NO_ROLE),
+            )
+        return message(
+            texts.SETTINGS_TITLE,
+            "ok" if saved else "info",
+            lines=(texts.SETTINGS_SAVED,) if saved else (),
+            fields=fields,
+            private=True,
+        )
 
-    async def community_settings(self, caller: Caller, watch: str | None = None,
-                                 critical: str | None = None, venues: str | None = None,
-                                 enabled: str | None = None, share: str | None = None,
-                                 role: str | None = None) -> Message:
+    async def community_settings(
+        self,
+        caller: Caller,
+        watch: str | None = None,
+        critical: str | None = None,
+        venues: str | None = None,
+        enabled: str | None = None,
+        share: str | None = None,
+        role: str | None = None,
+    ) -> Message:
         """Show the community's settings, or change the ones given (validated first)."""
         community = require_moderator(caller)
         settings = await self._settings(caller, community)
@@ -148,17 +204,24 @@ class CommunityUseCases(CoreBase):
         defaults = settings.default_thresholds
         changes: list[str] = []
         if watch:
-            defaults = replace(defaults, watch_move=parse_percent_in("watch", watch,
-                                                                     *WATCH_RANGE))
+            defaults = replace(defaults, watch_move=parse_percent_in("watch", watch, *WATCH_RANGE))
             changes.append(f"watch={fmt.percent(defaults.watch_move)}")
         if critical:
-            defaults = replace(defaults, critical_move=parse_percent_in("critical", critical,
-                                                                        *CRITICAL_RANGE))
+            defaults = replace(
+                defaults, critical_move=parse_percent_in("critical", critical, *CRITICAL_RANGE)
+            )
             changes.append(f"critical={fmt.percent(defaults.critical_move)}")
-        if (defaults.watch_move is not None and defaults.critical_move is not None
-                and defaults.critical_move >= defaults.watch_move):
-            raise Refusal(texts.ALERTS_ORDER.format(critical=fmt.percent(defaults.critical_move),
-                                                    watch=fmt.percent(defaults.watch_move)))
+        if (
+            defaults.watch_move is not None
+            and defaults.critical_move is not None
+            and defaults.critical_move >= defaults.watch_move
+        ):
+            raise Refusal(
+                texts.ALERTS_ORDER.format(
+                    critical=fmt.percent(defaults.critical_move),
+                    watch=fmt.percent(defaults.watch_move),
+                )
+            )
         allowed = settings.allowed_venues
         if venues:
             allowed = self._parse_venues(venues)
@@ -171,8 +234,11 @@ class CommunityUseCases(CoreBase):
         if share:
             default_share = share.strip().lower()
             if default_share not in SHARE_LEVELS:
-                raise Refusal(texts.ARGS_NOT_A_CHOICE.format(
-                    name="share", value=share, allowed=", ".join(SHARE_LEVELS)))
+                raise Refusal(
+                    texts.ARGS_NOT_A_CHOICE.format(
+                        name="share", value=share, allowed=", ".join(SHARE_LEVELS)
+                    )
+                )
             changes.append(f"share={default_share}")
         role_id = settings.moderator_role_id
         if role:
@@ -186,9 +252,14 @@ class CommunityUseCases(CoreBase):
             else:
                 raise Refusal(texts.SETTINGS_BAD_ROLE.format(value=role))
             changes.append(f"role={role_id or 'none'}")
-        new = replace(settings, default_thresholds=defaults, allowed_venues=allowed,
-                      enabled=is_enabled, default_share=default_share,
-                      moderator_role_id=role_id)
+        new = replace(
+            settings,
+            default_thresholds=defaults,
+            allowed_venues=allowed,
+            enabled=is_enabled,
+            default_share=default_share,
+            moderator_role_id=role_id,
+        )
         now = self.clock()
 
         def work(tx: Tx) -> CommunitySettings:
@@ -233,9 +304,14 @@ class CommunityUseCases(CoreBase):
 
         def work(tx: Tx) -> int:
             moved = tx.move_chat(platform, old_chat_id, new_chat_id)
-            tx.audit.record(now=now, actor_platform=platform, actor_id="marginwatch",
-                            action="chat_moved", community_id=new_chat_id,
-                            detail=f"from {old_chat_id}: {moved} subscription(s)")
+            tx.audit.record(
+                now=now,
+                actor_platform=platform,
+                actor_id="marginwatch",
+                action="chat_moved",
+                community_id=new_chat_id,
+                detail=f"from {old_chat_id}: {moved} subscription(s)",
+            )
             return moved
 
         return await self.store.run(work)
@@ -249,9 +325,14 @@ class CommunityUseCases(CoreBase):
             subs = tx.subscriptions.for_community(platform, community_id)
             removed = sum(int(tx.subscriptions.remove(s.id)) for s in subs)
             tx.communities.remove(platform, community_id)
-            tx.audit.record(now=now, actor_platform=platform, actor_id="marginwatch",
-                            action="community_forgotten", community_id=community_id,
-                            detail=f"{removed} subscription(s)")
+            tx.audit.record(
+                now=now,
+                actor_platform=platform,
+                actor_id="marginwatch",
+                action="community_forgotten",
+                community_id=community_id,
+                detail=f"{removed} subscription(s)",
+            )
             return removed
 
         return await self.store.run(work)
@@ -269,17 +350,24 @@ class CommunityUseCases(CoreBase):
                     continue
                 owner = tx.users.get(account.owner_id)
                 member = (owner.display_name or owner.platform_user_id) if owner else "?"
-                lines.append(texts.SUBSCRIBER_LINE.format(
-                    member=member, label=account.label, venue=self._venue_label(account.venue),
-                    level=share_label(sub.share)))
+                lines.append(
+                    texts.SUBSCRIBER_LINE.format(
+                        member=member,
+                        label=account.label,
+                        venue=self._venue_label(account.venue),
+                        level=share_label(sub.share),
+                    )
+                )
             return lines
 
         lines = await self.store.read(work)
-        return message(texts.SUBSCRIBERS_TITLE, lines=lines or (texts.SUBSCRIBERS_NONE,),
-                       private=True)
+        return message(
+            texts.SUBSCRIBERS_TITLE, lines=lines or (texts.SUBSCRIBERS_NONE,), private=True
+        )
 
-    async def remove_subscriber(self, caller: Caller, member: str | None = None,
-                                account: str | None = None) -> Message:
+    async def remove_subscriber(
+        self, caller: Caller, member: str | None = None, account: str | None = None
+    ) -> Message:
         """Stop a member's alerts in this community (their accounts and DMs are untouched)."""
         community = require_moderator(caller)
         if not member or not member.strip():
@@ -301,16 +389,20 @@ class CommunityUseCases(CoreBase):
                     continue
                 removed += int(tx.subscriptions.remove(sub.id))
             if removed:
-                self._audit_in(tx, caller, "remove_subscriber", target=wanted,
-                               detail=f"{removed} subscription(s)"
-                               + (f", account {account.strip()}" if account else ""))
+                self._audit_in(
+                    tx,
+                    caller,
+                    "remove_subscriber",
+                    target=wanted,
+                    detail=f"{removed} subscription(s)"
+                    + (f", account {account.strip()}" if account else ""),
+                )
             return removed
 
         removed = await self.store.run(work)
         if not removed:
             return message(texts.REMOVE_NONE.format(member=wanted), "info", private=True)
-        return message(texts.REMOVE_DONE.format(count=removed, member=wanted), "ok",
-                       private=True)
+        return message(texts.REMOVE_DONE.format(count=removed, member=wanted), "ok", private=True)
 
     async def audit_log(self, caller: Caller, limit: str | None = None) -> Message:
         community = require_moderator(caller)
@@ -327,9 +419,14 @@ class CommunityUseCases(CoreBase):
                 actor = entry.actor_id
                 if user is not None and user.display_name:
                     actor = f"{user.display_name} ({entry.actor_id})"
-                lines.append(texts.AUDIT_LINE.format(
-                    time=fmt.utc_time(entry.at), actor=actor,
-                    action=entry.action.replace("_", " "), detail=entry.detail or "").rstrip())
+                lines.append(
+                    texts.AUDIT_LINE.format(
+                        time=fmt.utc_time(entry.at),
+                        actor=actor,
+                        action=entry.action.replace("_", " "),
+                        detail=entry.detail or "",
+                    ).rstrip()
+                )
             return lines
 
         lines = await self.store.read(work)

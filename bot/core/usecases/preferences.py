@@ -42,8 +42,11 @@ def profile_of(venue: str) -> VenueProfile:
 def parse_percent_in(name: str, value: str, low: float, high: float) -> float:
     parsed = fmt.parse_percent(value)
     if parsed is None or not low <= parsed <= high:
-        raise Refusal(texts.ALERTS_BAD_PERCENT.format(
-            name=name.capitalize(), low=fmt.percent(low), high=fmt.percent(high), value=value))
+        raise Refusal(
+            texts.ALERTS_BAD_PERCENT.format(
+                name=name.capitalize(), low=fmt.percent(low), high=fmt.percent(high), value=value
+            )
+        )
     return parsed
 
 
@@ -54,8 +57,11 @@ def parse_level(value: str, venue: str, venue_label: str) -> float:
     example = fmt.ratio(profile.warning, venue)
     parsed = fmt.parse_ratio(value, venue)
     if parsed is None:
-        raise Refusal(texts.ALERTS_BAD_LEVEL.format(venue=venue_label, ratio=ratio,
-                                                    example=example, value=value))
+        raise Refusal(
+            texts.ALERTS_BAD_LEVEL.format(
+                venue=venue_label, ratio=ratio, example=example, value=value
+            )
+        )
     if profile.safer == "lower":
         inside = 0 < parsed < profile.liquidation
         far = fmt.ratio(0.0, venue)
@@ -63,9 +69,14 @@ def parse_level(value: str, venue: str, venue_label: str) -> float:
         inside = profile.liquidation < parsed <= profile.liquidation * 20
         far = fmt.ratio(profile.liquidation * 20, venue)
     if not inside:
-        raise Refusal(texts.ALERTS_LEVEL_OUTSIDE.format(
-            venue=venue_label, liquidation=fmt.ratio(profile.liquidation, venue), far=far,
-            value=fmt.ratio(parsed, venue)))
+        raise Refusal(
+            texts.ALERTS_LEVEL_OUTSIDE.format(
+                venue=venue_label,
+                liquidation=fmt.ratio(profile.liquidation, venue),
+                far=far,
+                value=fmt.ratio(parsed, venue),
+            )
+        )
     return parsed
 
 
@@ -106,13 +117,13 @@ class PreferenceUseCases(CoreBase):
         _, account = await self._own_account(caller, label)
         now = self.clock()
         sub = await self.store.run(
-            lambda tx: dm_subscription(tx, account, caller.platform, caller.user_id, now=now))
+            lambda tx: dm_subscription(tx, account, caller.platform, caller.user_id, now=now)
+        )
         return account, sub
 
     # --- thresholds ---------------------------------------------------------------------------
 
-    def _thresholds_message(self, account: Account, thresholds: Thresholds,
-                            saved: bool) -> Message:
+    def _thresholds_message(self, account: Account, thresholds: Thresholds, saved: bool) -> Message:
         venue = account.venue
         venue_label = self._venue_label(venue)
         profile = profile_of(venue)
@@ -122,28 +133,53 @@ class PreferenceUseCases(CoreBase):
         ratio = texts.RATIO_NAMES.get(profile.ratio_name, profile.ratio_name)
         watch = []
         if thresholds.watch_ratio is not None:
-            watch.append(texts.ALERTS_WATCH_LEVEL.format(
-                ratio=ratio, level=fmt.ratio(thresholds.watch_ratio, venue)))
+            watch.append(
+                texts.ALERTS_WATCH_LEVEL.format(
+                    ratio=ratio, level=fmt.ratio(thresholds.watch_ratio, venue)
+                )
+            )
         if thresholds.watch_move is not None:
             watch.append(texts.ALERTS_WATCH.format(move=fmt.percent(thresholds.watch_move)))
         if not watch:
-            watch.append(texts.ALERTS_WATCH_DEFAULT.format(
-                ratio=ratio, level=fmt.ratio(profile.warning, venue)))
+            watch.append(
+                texts.ALERTS_WATCH_DEFAULT.format(
+                    ratio=ratio, level=fmt.ratio(profile.warning, venue)
+                )
+            )
         fields = [Field(texts.ALERTS_WATCH_NAME, "; ".join(watch), inline=False)]
         if critical is not None:
-            fields.append(Field(texts.ALERTS_CRITICAL_NAME,
-                                texts.ALERTS_CRITICAL.format(move=fmt.percent(critical)),
-                                inline=False))
-        lines = [texts.ALERTS_VENUE_LEVELS.format(
-            venue=venue_label, call=fmt.ratio(profile.margin_call, venue),
-            liquidation=fmt.ratio(profile.liquidation, venue))]
+            fields.append(
+                Field(
+                    texts.ALERTS_CRITICAL_NAME,
+                    texts.ALERTS_CRITICAL.format(move=fmt.percent(critical)),
+                    inline=False,
+                )
+            )
+        lines = [
+            texts.ALERTS_VENUE_LEVELS.format(
+                venue=venue_label,
+                call=fmt.ratio(profile.margin_call, venue),
+                liquidation=fmt.ratio(profile.liquidation, venue),
+            )
+        ]
         if saved:
             lines.insert(0, texts.ALERTS_SAVED)
-        return message(texts.ALERTS_TITLE.format(label=account.label), "ok" if saved else "info",
-                       lines=lines, fields=fields, private=True)
+        return message(
+            texts.ALERTS_TITLE.format(label=account.label),
+            "ok" if saved else "info",
+            lines=lines,
+            fields=fields,
+            private=True,
+        )
 
-    async def alerts(self, caller: Caller, account: str | None = None, watch: str | None = None,
-                     critical: str | None = None, level: str | None = None) -> Message:
+    async def alerts(
+        self,
+        caller: Caller,
+        account: str | None = None,
+        watch: str | None = None,
+        critical: str | None = None,
+        level: str | None = None,
+    ) -> Message:
         """Show the account's thresholds, or set the ones given (all validated before saving)."""
         require_private(caller)
         found, sub = await self._own_dm(caller, account)
@@ -154,29 +190,36 @@ class PreferenceUseCases(CoreBase):
         if watch:
             new = replace(new, watch_move=parse_percent_in("watch", watch, *WATCH_RANGE))
         if critical:
-            new = replace(new, critical_move=parse_percent_in("critical", critical,
-                                                              *CRITICAL_RANGE))
+            new = replace(
+                new, critical_move=parse_percent_in("critical", critical, *CRITICAL_RANGE)
+            )
         if level:
-            new = replace(new, watch_ratio=parse_level(level, found.venue,
-                                                       self._venue_label(found.venue)))
+            new = replace(
+                new, watch_ratio=parse_level(level, found.venue, self._venue_label(found.venue))
+            )
         effective_critical = new.critical_move or AlertRules().default_critical_move
         if new.watch_move is not None and effective_critical >= new.watch_move:
-            raise Refusal(texts.ALERTS_ORDER.format(critical=fmt.percent(effective_critical),
-                                                    watch=fmt.percent(new.watch_move)))
+            raise Refusal(
+                texts.ALERTS_ORDER.format(
+                    critical=fmt.percent(effective_critical), watch=fmt.percent(new.watch_move)
+                )
+            )
         saved = await self.store.run(lambda tx: tx.subscriptions.set_thresholds(sub.id, new))
         return self._thresholds_message(found, saved.thresholds, saved=True)
 
     # --- snooze -------------------------------------------------------------------------------
 
-    async def snooze(self, caller: Caller, account: str | None = None,
-                     duration: str | None = None) -> Message:
+    async def snooze(
+        self, caller: Caller, account: str | None = None, duration: str | None = None
+    ) -> Message:
         require_private(caller)
         _, found = await self._own_account(caller, account)
         return await self._snooze(found, duration)
 
     async def _snooze(self, account: Account, duration: str | None) -> Message:
-        seconds = parse_duration(duration, self.limits.snooze_min_seconds,
-                                 self.limits.snooze_max_seconds)
+        seconds = parse_duration(
+            duration, self.limits.snooze_min_seconds, self.limits.snooze_max_seconds
+        )
         until = self.clock() + seconds
 
         # Every subscription of the account: reminders are the owner's to pause, wherever
@@ -187,9 +230,11 @@ class PreferenceUseCases(CoreBase):
 
         await self.store.run(work)
         return message(
-            texts.SNOOZE_DONE.format(label=account.label, until=fmt.utc_time(until)), "info",
+            texts.SNOOZE_DONE.format(label=account.label, until=fmt.utc_time(until)),
+            "info",
             actions=(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (account_ref(account.id),)),),
-            private=True)
+            private=True,
+        )
 
     async def unsnooze(self, caller: Caller, account: str | None = None) -> Message:
         require_private(caller)
@@ -219,17 +264,28 @@ class PreferenceUseCases(CoreBase):
             line = texts.DIGEST_OFF.format(label=account.label)
         elif sub.digest == "weekly":
             day = WEEKDAY_CHOICES[sub.digest_weekday or 0].label
-            line = texts.DIGEST_ON_WEEKLY.format(weekday=day, time=sub.digest_time,
-                                                 timezone=sub.timezone)
+            line = texts.DIGEST_ON_WEEKLY.format(
+                weekday=day, time=sub.digest_time, timezone=sub.timezone
+            )
         else:
             line = texts.DIGEST_ON_DAILY.format(time=sub.digest_time, timezone=sub.timezone)
         lines = [texts.SETTINGS_SAVED, line] if saved else [line]
-        return message(texts.DIGEST_TITLE.format(label=account.label), "ok" if saved else "info",
-                       lines=lines, private=True)
+        return message(
+            texts.DIGEST_TITLE.format(label=account.label),
+            "ok" if saved else "info",
+            lines=lines,
+            private=True,
+        )
 
-    async def digest(self, caller: Caller, account: str | None = None,
-                     schedule: str | None = None, time: str | None = None,
-                     timezone: str | None = None, weekday: str | None = None) -> Message:
+    async def digest(
+        self,
+        caller: Caller,
+        account: str | None = None,
+        schedule: str | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        weekday: str | None = None,
+    ) -> Message:
         require_private(caller)
         found, sub = await self._own_dm(caller, account)
         if not (schedule or time or timezone or weekday):
@@ -238,16 +294,22 @@ class PreferenceUseCases(CoreBase):
         if schedule:
             new_schedule = schedule.strip().lower()
             if new_schedule not in ("off", "daily", "weekly"):
-                raise Refusal(texts.ARGS_NOT_A_CHOICE.format(
-                    name="schedule", value=schedule, allowed="off, daily, weekly"))
+                raise Refusal(
+                    texts.ARGS_NOT_A_CHOICE.format(
+                        name="schedule", value=schedule, allowed="off, daily, weekly"
+                    )
+                )
         new_time = parse_time(time) if time else sub.digest_time
         new_zone = parse_timezone(timezone) if timezone else sub.timezone
         new_weekday = sub.digest_weekday
         if weekday:
             key = weekday.strip().lower()[:3]
             if key not in WEEKDAYS:
-                raise Refusal(texts.ARGS_NOT_A_CHOICE.format(
-                    name="weekday", value=weekday, allowed=", ".join(WEEKDAYS)))
+                raise Refusal(
+                    texts.ARGS_NOT_A_CHOICE.format(
+                        name="weekday", value=weekday, allowed=", ".join(WEEKDAYS)
+                    )
+                )
             new_weekday = WEEKDAYS.index(key)
             if not schedule:
                 new_schedule = "weekly"
@@ -255,16 +317,22 @@ class PreferenceUseCases(CoreBase):
             new_schedule = "daily"  # giving a time asks for a digest
         if new_schedule == "weekly" and new_weekday is None:
             new_weekday = 0
-        saved = await self.store.run(lambda tx: tx.subscriptions.set_digest(
-            sub.id, new_schedule, digest_time=new_time,
-            digest_weekday=new_weekday if new_schedule == "weekly" else None,
-            timezone=new_zone))
+        saved = await self.store.run(
+            lambda tx: tx.subscriptions.set_digest(
+                sub.id,
+                new_schedule,
+                digest_time=new_time,
+                digest_weekday=new_weekday if new_schedule == "weekly" else None,
+                timezone=new_zone,
+            )
+        )
         return self._digest_message(found, saved, saved=True)
 
     # --- share --------------------------------------------------------------------------------
 
-    async def share(self, caller: Caller, account: str | None = None,
-                    level: str | None = None) -> Message:
+    async def share(
+        self, caller: Caller, account: str | None = None, level: str | None = None
+    ) -> Message:
         """What community channels see of this account's alerts (never balances).
 
         The private subscription keeps the owner's choice; every community subscription of the
@@ -274,17 +342,22 @@ class PreferenceUseCases(CoreBase):
         found, sub = await self._own_dm(caller, account)
         title = texts.SHARE_TITLE.format(label=found.label)
         if not level:
-            return message(title, lines=(texts.SHARE_NOW.format(level=share_label(sub.share)),),
-                           private=True)
+            return message(
+                title, lines=(texts.SHARE_NOW.format(level=share_label(sub.share)),), private=True
+            )
         choice = level.strip().lower()
         if choice not in SHARE_LEVELS:
-            raise Refusal(texts.ARGS_NOT_A_CHOICE.format(name="level", value=level,
-                                                         allowed=", ".join(SHARE_LEVELS)))
+            raise Refusal(
+                texts.ARGS_NOT_A_CHOICE.format(
+                    name="level", value=level, allowed=", ".join(SHARE_LEVELS)
+                )
+            )
 
         def work(tx: Tx) -> None:
             for each in tx.subscriptions.for_account(found.id):
                 tx.subscriptions.set_share(each.id, choice)
 
         await self.store.run(work)
-        return message(title, "ok", lines=(texts.SHARE_SAVED.format(level=share_label(choice)),),
-                       private=True)
+        return message(
+            title, "ok", lines=(texts.SHARE_SAVED.format(level=share_label(choice)),), private=True
+        )

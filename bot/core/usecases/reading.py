@@ -63,8 +63,12 @@ class ReadingUseCases(CoreBase):
             secrets = await self.store.read(lambda tx: tx.accounts.credentials(account.id))
         except (LookupError, VaultError):
             raise ExchangeReadError("auth_failed") from None
-        creds = Credentials(api_key=secrets.api_key or "", secret=secrets.secret or "",
-                            passphrase=secrets.passphrase, wallet_address=secrets.wallet_address)
+        creds = Credentials(
+            api_key=secrets.api_key or "",
+            secret=secrets.secret or "",
+            passphrase=secrets.passphrase,
+            wallet_address=secrets.wallet_address,
+        )
         read = await self.exchanges.read_account(account.venue, creds)
         try:
             health = risk.assess(read.snapshot)
@@ -75,14 +79,18 @@ class ReadingUseCases(CoreBase):
         level = judge_level(health, AlertRules(thresholds=thresholds))
         now = self.clock()
         await self.store.run(lambda tx: tx.history.add(health_point(account.id, health, now)))
-        view = AccountView(account.id, account.label, account.venue,
-                           self._venue_label(account.venue), sub.snoozed_until if sub else None)
+        view = AccountView(
+            account.id,
+            account.label,
+            account.venue,
+            self._venue_label(account.venue),
+            sub.snoozed_until if sub else None,
+        )
         return Reading(account, view, read, health, level)
 
     def _failed(self, account: Account, exc: ExchangeReadError, refresh: ActionId) -> Message:
         return message(
-            texts.STATUS_TITLE.format(label=account.label,
-                                      venue=self._venue_label(account.venue)),
+            texts.STATUS_TITLE.format(label=account.label, venue=self._venue_label(account.venue)),
             "error",
             lines=(texts.STATUS_READ_FAILED.format(label=account.label, reason=exc.user_message),),
             actions=(Action(refresh, texts.BUTTON_REFRESH, (account_ref(account.id),)),),
@@ -94,8 +102,14 @@ class ReadingUseCases(CoreBase):
             r = await self._read(caller, account)
         except ExchangeReadError as exc:
             return self._failed(account, exc, ActionId.REFRESH_STATUS)
-        return status_message(r.view, r.health, now=self.clock(), notes=r.read.notes,
-                              approximate=r.read.approximate, level=r.level)
+        return status_message(
+            r.view,
+            r.health,
+            now=self.clock(),
+            notes=r.read.notes,
+            approximate=r.read.approximate,
+            level=r.level,
+        )
 
     async def _positions_of(self, caller: Caller, account: Account) -> Message:
         try:
@@ -103,8 +117,15 @@ class ReadingUseCases(CoreBase):
         except ExchangeReadError as exc:
             return self._failed(account, exc, ActionId.REFRESH_POSITIONS)
         marks = {p.symbol: (p.size, p.mark_price) for p in r.read.snapshot.positions}
-        return positions_message(r.view, r.health, marks, now=self.clock(), notes=r.read.notes,
-                                 approximate=r.read.approximate, level=r.level)
+        return positions_message(
+            r.view,
+            r.health,
+            marks,
+            now=self.clock(),
+            notes=r.read.notes,
+            approximate=r.read.approximate,
+            level=r.level,
+        )
 
     async def status(self, caller: Caller, account: str | None = None) -> Message:
         """One account's card; with several accounts and none named, one line for each."""
@@ -126,24 +147,35 @@ class ReadingUseCases(CoreBase):
         fields = []
         severity: Severity = "info"
         for account, result in zip(accounts, results, strict=True):
-            name = texts.STATUS_TITLE.format(label=account.label,
-                                             venue=self._venue_label(account.venue))
+            name = texts.STATUS_TITLE.format(
+                label=account.label, venue=self._venue_label(account.venue)
+            )
             if isinstance(result, ExchangeReadError):
                 fields.append(Field(name, result.user_message, inline=False))
                 severity = louder(severity, "error")
                 continue
             health = result.health
-            value = "; ".join((
-                texts.STATUS_STATE.get(health.state, health.state),
-                f"{ratio_name(health)} {fmt.ratio(health.ratio.value, account.venue)}",
-                f"{texts.STATUS_MOVE_LIQUIDATION}: "
-                + (texts.STATUS_NO_MOVE if health.move_to_liquidation is None
-                   else fmt.move(health.move_to_liquidation)),
-            ))
+            value = "; ".join(
+                (
+                    texts.STATUS_STATE.get(health.state, health.state),
+                    f"{ratio_name(health)} {fmt.ratio(health.ratio.value, account.venue)}",
+                    f"{texts.STATUS_MOVE_LIQUIDATION}: "
+                    + (
+                        texts.STATUS_NO_MOVE
+                        if health.move_to_liquidation is None
+                        else fmt.move(health.move_to_liquidation)
+                    ),
+                )
+            )
             fields.append(Field(name, value, inline=False))
             severity = louder(severity, severity_of(health, result.level))
-        return message(texts.ACCOUNTS_TITLE, severity, fields=fields, private=True,
-                       footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(self.clock())))
+        return message(
+            texts.ACCOUNTS_TITLE,
+            severity,
+            fields=fields,
+            private=True,
+            footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(self.clock())),
+        )
 
     async def positions(self, caller: Caller, account: str | None = None) -> Message:
         """The liquidation-price summary of one account."""
@@ -151,8 +183,9 @@ class ReadingUseCases(CoreBase):
         _, found = await self._own_account(caller, account)
         return await self._positions_of(caller, found)
 
-    async def chart(self, caller: Caller, account: str | None = None,
-                    days: str | None = None) -> Message:
+    async def chart(
+        self, caller: Caller, account: str | None = None, days: str | None = None
+    ) -> Message:
         require_private(caller)
         span = 7
         if days:
@@ -161,19 +194,24 @@ class ReadingUseCases(CoreBase):
             span = int(days)
         _, found = await self._own_account(caller, account)
         since = self.clock() - span * 86400
-        points = await self.store.read(
-            lambda tx: tx.history.series(found.id, since=since))
+        points = await self.store.read(lambda tx: tx.history.series(found.id, since=since))
         if not points:
-            return message(texts.CHART_TITLE.format(label=found.label),
-                           lines=(texts.CHART_NO_HISTORY.format(label=found.label),),
-                           private=True)
+            return message(
+                texts.CHART_TITLE.format(label=found.label),
+                lines=(texts.CHART_NO_HISTORY.format(label=found.label),),
+                private=True,
+            )
         name = points[-1].ratio_name or ""
         label = texts.RATIO_NAMES.get(name, name.replace("_", " ").title())
         title = texts.CHART_TITLE.format(label=found.label)
-        png = await asyncio.to_thread(health_chart, points, venue=found.venue, title=title,
-                                      ratio_label=label)
-        return message(title, image=Image(png, f"{found.label}-health.png".replace(" ", "_"),
-                                          title), private=True)
+        png = await asyncio.to_thread(
+            health_chart, points, venue=found.venue, title=title, ratio_label=label
+        )
+        return message(
+            title,
+            image=Image(png, f"{found.label}-health.png".replace(" ", "_"), title),
+            private=True,
+        )
 
     async def refresh(self, caller: Caller, ref: str, *, positions: bool = False) -> Message:
         """A refresh button: the same card, read again (only for the account's owner)."""

@@ -51,8 +51,16 @@ from aiohttp import web
 
 Handler = Callable[[web.Request, "SimAccount", dict[str, str]], Awaitable[web.StreamResponse]]
 
-FAULT_KINDS = ("rate_limit", "timeout", "server_error", "maintenance", "revoked_key",
-               "malformed_json", "auth", "permission")
+FAULT_KINDS = (
+    "rate_limit",
+    "timeout",
+    "server_error",
+    "maintenance",
+    "revoked_key",
+    "malformed_json",
+    "auth",
+    "permission",
+)
 
 
 @dataclass
@@ -97,15 +105,18 @@ class SimVenue:
         params = dict(request.query)
         if body and "=" in body and not body.lstrip().startswith("{"):
             from urllib.parse import parse_qsl
+
             params.update(parse_qsl(body, keep_blank_values=True))
         return params
 
     # --- shared machinery -------------------------------------------------------------------
 
-    def add_account(self, api_key: str, secret: str, passphrase: str | None = None,
-                    **state: Any) -> SimAccount:
-        account = SimAccount(api_key=api_key, secret=secret, passphrase=passphrase,
-                             state=dict(state))
+    def add_account(
+        self, api_key: str, secret: str, passphrase: str | None = None, **state: Any
+    ) -> SimAccount:
+        account = SimAccount(
+            api_key=api_key, secret=secret, passphrase=passphrase, state=dict(state)
+        )
         self.accounts[api_key] = account
         return account
 

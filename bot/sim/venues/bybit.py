@@ -34,8 +34,11 @@ def _s(value: float, decimals: int = 8) -> str:
 class BybitSim(SimVenue):
     venue = "bybit"
     default_prices: ClassVar[dict[str, float]] = {
-        "BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0, "SOL/USDT:USDT": 150.0,
-        "BTC/USDC:USDC": 60000.0, "BTC/USD:BTC": 60000.0,
+        "BTC/USDT:USDT": 60000.0,
+        "ETH/USDT:USDT": 3000.0,
+        "SOL/USDT:USDT": 150.0,
+        "BTC/USDC:USDC": 60000.0,
+        "BTC/USD:BTC": 60000.0,
     }
     public_prefixes = ("/v5/market/",)
 
@@ -58,25 +61,46 @@ class BybitSim(SimVenue):
         timestamp = headers.get("X-BAPI-TIMESTAMP", "")
         recv_window = headers.get("X-BAPI-RECV-WINDOW", "5000")
         if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > max(
-                int(recv_window) if recv_window.isdigit() else 0, RECV_WINDOW_MS):
-            return self._error(10002, "invalid request, please check your server timestamp "
-                               "or recv_window param")
-        payload = timestamp + account.api_key + recv_window + (
-            body if request.method == "POST" else request.rel_url.raw_query_string)
+            int(recv_window) if recv_window.isdigit() else 0, RECV_WINDOW_MS
+        ):
+            return self._error(
+                10002, "invalid request, please check your server timestamp or recv_window param"
+            )
+        payload = (
+            timestamp
+            + account.api_key
+            + recv_window
+            + (body if request.method == "POST" else request.rel_url.raw_query_string)
+        )
         expected = hmac.new(account.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, headers.get("X-BAPI-SIGN", "")):
-            return self._error(10004, "Error sign, please check your signature generation "
-                               "algorithm.")
+            return self._error(
+                10004, "Error sign, please check your signature generation algorithm."
+            )
         return account
 
     def _error(self, code: int, message: str, status: int = 200) -> web.Response:
-        return web.json_response({"retCode": code, "retMsg": message, "result": {},
-                                  "retExtInfo": {}, "time": int(time.time() * 1000)},
-                                 status=status)
+        return web.json_response(
+            {
+                "retCode": code,
+                "retMsg": message,
+                "result": {},
+                "retExtInfo": {},
+                "time": int(time.time() * 1000),
+            },
+            status=status,
+        )
 
     def _ok(self, result: Any) -> web.Response:
-        return web.json_response({"retCode": 0, "retMsg": "OK", "result": result,
-                                  "retExtInfo": {}, "time": int(time.time() * 1000)})
+        return web.json_response(
+            {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": result,
+                "retExtInfo": {},
+                "time": int(time.time() * 1000),
+            }
+        )
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         if kind == "rate_limit":
@@ -86,8 +110,7 @@ class BybitSim(SimVenue):
         if kind == "maintenance":
             return web.Response(status=503, text="Service Unavailable")
         if kind == "permission":
-            return self._error(10005, "Permission denied, please check your API key "
-                               "permissions.")
+            return self._error(10005, "Permission denied, please check your API key permissions.")
         if kind == "revoked_key":
             return self._error(33004, "Your api key has expired.")
         return self._error(10003, "API key is invalid.")
@@ -120,12 +143,24 @@ class BybitSim(SimVenue):
                 upl = sign * size * (mark - entry)
                 bust = entry * (1 - sign / leverage)
                 fee = size * bust * TAKER_FEE
-            rows.append({
-                "symbol": market_id, "category": category, "settle": settle, "base": base,
-                "sign": sign, "size": size, "entry": entry, "mark": mark, "leverage": leverage,
-                "value": value, "upl": upl, "bust": bust,
-                "mm": value * rate + fee, "im": value / leverage + fee,
-            })
+            rows.append(
+                {
+                    "symbol": market_id,
+                    "category": category,
+                    "settle": settle,
+                    "base": base,
+                    "sign": sign,
+                    "size": size,
+                    "entry": entry,
+                    "mark": mark,
+                    "leverage": leverage,
+                    "value": value,
+                    "upl": upl,
+                    "bust": bust,
+                    "mm": value * rate + fee,
+                    "im": value / leverage + fee,
+                }
+            )
         return rows
 
     def _account_figures(self, account: SimAccount) -> dict[str, Any]:
@@ -134,8 +169,7 @@ class BybitSim(SimVenue):
         for coin, amount in account.state.get("coins", {}).items():
             coins[coin] = {"wallet": float(amount), "upl": 0.0, "im": 0.0, "mm": 0.0}
         for p in positions:
-            row = coins.setdefault(p["settle"], {"wallet": 0.0, "upl": 0.0, "im": 0.0,
-                                                 "mm": 0.0})
+            row = coins.setdefault(p["settle"], {"wallet": 0.0, "upl": 0.0, "im": 0.0, "mm": 0.0})
             row["upl"] += p["upl"]
             row["im"] += p["im"]
             row["mm"] += p["mm"]
@@ -149,9 +183,16 @@ class BybitSim(SimVenue):
             im_usd += row["im"] * price
             equity_usd += (row["wallet"] + row["upl"]) * price
         margin_balance = wallet_usd + upl_usd
-        return {"positions": positions, "coins": coins, "wallet": wallet_usd, "upl": upl_usd,
-                "mm": mm_usd, "im": im_usd, "equity": equity_usd,
-                "margin_balance": margin_balance}
+        return {
+            "positions": positions,
+            "coins": coins,
+            "wallet": wallet_usd,
+            "upl": upl_usd,
+            "mm": mm_usd,
+            "im": im_usd,
+            "equity": equity_usd,
+            "margin_balance": margin_balance,
+        }
 
     def _liq_price(self, figures: dict[str, Any], p: dict[str, Any]) -> str:
         """Bybit's estimate: the mark at which this leg alone brings the MM rate to 100 %."""
@@ -174,25 +215,44 @@ class BybitSim(SimVenue):
             for market_id, cat, base, quote, settle, _ in MARKETS.values():
                 if cat != category:
                     continue
-                rows.append({
-                    "symbol": market_id, "contractType": "LinearPerpetual" if cat == "linear"
-                    else "InversePerpetual", "status": "Trading", "baseCoin": base,
-                    "quoteCoin": quote, "settleCoin": settle, "launchTime": "1585526400000",
-                    "deliveryTime": "0", "deliveryFeeRate": "", "priceScale": "2",
-                    "leverageFilter": {"minLeverage": "1", "maxLeverage": "100.00",
-                                       "leverageStep": "0.01"},
-                    "priceFilter": {"minPrice": "0.10", "maxPrice": "1999999.80",
-                                    "tickSize": "0.10"},
-                    # Inverse sizes are whole 1-USD contracts; ccxt reads the contract size
-                    # of an inverse market from minOrderQty.
-                    "lotSizeFilter": {"maxOrderQty": "1190.000",
-                                      "minOrderQty": "1" if cat == "inverse" else "0.001",
-                                      "qtyStep": "1" if cat == "inverse" else "0.001",
-                                      "postOnlyMaxOrderQty": "1190.000",
-                                      "minNotionalValue": "5"},
-                    "unifiedMarginTrade": True, "fundingInterval": 480,
-                    "lowerFundingRate": "-0.005",
-                })
+                rows.append(
+                    {
+                        "symbol": market_id,
+                        "contractType": "LinearPerpetual"
+                        if cat == "linear"
+                        else "InversePerpetual",
+                        "status": "Trading",
+                        "baseCoin": base,
+                        "quoteCoin": quote,
+                        "settleCoin": settle,
+                        "launchTime": "1585526400000",
+                        "deliveryTime": "0",
+                        "deliveryFeeRate": "",
+                        "priceScale": "2",
+                        "leverageFilter": {
+                            "minLeverage": "1",
+                            "maxLeverage": "100.00",
+                            "leverageStep": "0.01",
+                        },
+                        "priceFilter": {
+                            "minPrice": "0.10",
+                            "maxPrice": "1999999.80",
+                            "tickSize": "0.10",
+                        },
+                        # Inverse sizes are whole 1-USD contracts; ccxt reads the contract size
+                        # of an inverse market from minOrderQty.
+                        "lotSizeFilter": {
+                            "maxOrderQty": "1190.000",
+                            "minOrderQty": "1" if cat == "inverse" else "0.001",
+                            "qtyStep": "1" if cat == "inverse" else "0.001",
+                            "postOnlyMaxOrderQty": "1190.000",
+                            "minNotionalValue": "5",
+                        },
+                        "unifiedMarginTrade": True,
+                        "fundingInterval": 480,
+                        "lowerFundingRate": "-0.005",
+                    }
+                )
         return self._ok({"category": category, "list": rows, "nextPageCursor": ""})
 
     async def risk_limit(self, request: web.Request) -> web.Response:
@@ -200,50 +260,80 @@ class BybitSim(SimVenue):
         for market_id, cat, _, _, _, rate in MARKETS.values():
             if cat != request.query.get("category", "linear"):
                 continue
-            rows.append({"id": 1, "symbol": market_id, "riskLimitValue": "2000000",
-                         "maintenanceMargin": str(rate), "initialMargin": "0.01",
-                         "isLowestRisk": 1, "maxLeverage": "100.00", "mmDeduction": ""})
+            rows.append(
+                {
+                    "id": 1,
+                    "symbol": market_id,
+                    "riskLimitValue": "2000000",
+                    "maintenanceMargin": str(rate),
+                    "initialMargin": "0.01",
+                    "isLowestRisk": 1,
+                    "maxLeverage": "100.00",
+                    "mmDeduction": "",
+                }
+            )
         return self._ok({"category": request.query.get("category", "linear"), "list": rows})
 
-    async def wallet_balance(self, request: web.Request, account: SimAccount,
-                             params: dict[str, str]) -> web.Response:
+    async def wallet_balance(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         if params.get("accountType") != "UNIFIED" or not account.state.get("uta", True):
             return self._error(10001, "accountType only support UNIFIED.")
         f = self._account_figures(account)
         coins = []
         for coin, row in f["coins"].items():
             equity = row["wallet"] + row["upl"]
-            coins.append({
-                "coin": coin, "walletBalance": _s(row["wallet"]), "equity": _s(equity),
-                "usdValue": _s(equity * row["price"]), "unrealisedPnl": _s(row["upl"]),
-                "totalPositionIM": _s(row["im"]), "totalPositionMM": _s(row["mm"]),
-                "totalOrderIM": "0", "locked": "0", "borrowAmount": "0", "accruedInterest": "0",
-                "cumRealisedPnl": "0", "bonus": "0", "spotHedgingQty": "0",
-                "availableToWithdraw": "", "availableToBorrow": "",
-                "marginCollateral": True, "collateralSwitch": True,
-            })
+            coins.append(
+                {
+                    "coin": coin,
+                    "walletBalance": _s(row["wallet"]),
+                    "equity": _s(equity),
+                    "usdValue": _s(equity * row["price"]),
+                    "unrealisedPnl": _s(row["upl"]),
+                    "totalPositionIM": _s(row["im"]),
+                    "totalPositionMM": _s(row["mm"]),
+                    "totalOrderIM": "0",
+                    "locked": "0",
+                    "borrowAmount": "0",
+                    "accruedInterest": "0",
+                    "cumRealisedPnl": "0",
+                    "bonus": "0",
+                    "spotHedgingQty": "0",
+                    "availableToWithdraw": "",
+                    "availableToBorrow": "",
+                    "marginCollateral": True,
+                    "collateralSwitch": True,
+                }
+            )
         isolated = account.state.get("margin_mode") == "ISOLATED_MARGIN"
         mb = f["margin_balance"]
 
         def account_wide(value: str) -> str:
             return "" if isolated else value
 
-        result = {"list": [{
-            "accountType": "UNIFIED",
-            "totalEquity": _s(f["equity"]), "totalWalletBalance": _s(f["wallet"]),
-            "totalMarginBalance": account_wide(_s(mb)),
-            "totalAvailableBalance": account_wide(_s(mb - f["im"])),
-            "totalPerpUPL": _s(f["upl"]),
-            "totalInitialMargin": account_wide(_s(f["im"])),
-            "totalMaintenanceMargin": account_wide(_s(f["mm"])),
-            "accountIMRate": account_wide(_s(f["im"] / mb, 4) if mb > 0 else "0"),
-            "accountMMRate": account_wide(_s(f["mm"] / mb, 4) if mb > 0 else "0"),
-            "accountLTV": "0", "coin": coins,
-        }]}
+        result = {
+            "list": [
+                {
+                    "accountType": "UNIFIED",
+                    "totalEquity": _s(f["equity"]),
+                    "totalWalletBalance": _s(f["wallet"]),
+                    "totalMarginBalance": account_wide(_s(mb)),
+                    "totalAvailableBalance": account_wide(_s(mb - f["im"])),
+                    "totalPerpUPL": _s(f["upl"]),
+                    "totalInitialMargin": account_wide(_s(f["im"])),
+                    "totalMaintenanceMargin": account_wide(_s(f["mm"])),
+                    "accountIMRate": account_wide(_s(f["im"] / mb, 4) if mb > 0 else "0"),
+                    "accountMMRate": account_wide(_s(f["mm"] / mb, 4) if mb > 0 else "0"),
+                    "accountLTV": "0",
+                    "coin": coins,
+                }
+            ]
+        }
         return self._ok(result)
 
-    async def position_list(self, request: web.Request, account: SimAccount,
-                            params: dict[str, str]) -> web.Response:
+    async def position_list(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         category = params.get("category", "")
         if category not in ("linear", "inverse", "option"):
             return self._error(10001, "category is invalid")
@@ -254,43 +344,88 @@ class BybitSim(SimVenue):
         f = self._account_figures(account)
         rows = []
         for p in f["positions"]:
-            if p["category"] != category or (settle and p["settle"] != settle) or (
-                    symbol and p["symbol"] != symbol):
+            if (
+                p["category"] != category
+                or (settle and p["settle"] != settle)
+                or (symbol and p["symbol"] != symbol)
+            ):
                 continue
             decimals = 8
-            rows.append({
-                "positionIdx": 0, "riskId": 1, "riskLimitValue": "2000000",
-                "symbol": p["symbol"], "side": "Buy" if p["sign"] > 0 else "Sell",
-                "size": _s(p["size"], 4), "avgPrice": _s(p["entry"], 4),
-                "positionValue": _s(p["value"], decimals), "tradeMode": 0,
-                "autoAddMargin": 0, "positionStatus": "Normal",
-                "leverage": _s(p["leverage"], 0), "markPrice": _s(p["mark"], 2),
-                "liqPrice": self._liq_price(f, p), "bustPrice": _s(p["bust"], 2),
-                "positionIM": _s(p["im"], decimals), "positionMM": _s(p["mm"], decimals),
-                "positionBalance": _s(p["im"], decimals), "takeProfit": "", "stopLoss": "",
-                "trailingStop": "0", "unrealisedPnl": _s(p["upl"], decimals),
-                "curRealisedPnl": "0", "cumRealisedPnl": "0", "adlRankIndicator": 2,
-                "isReduceOnly": False, "createdTime": "1700000000000",
-                "updatedTime": "1700000000000", "seq": 1,
-            })
+            rows.append(
+                {
+                    "positionIdx": 0,
+                    "riskId": 1,
+                    "riskLimitValue": "2000000",
+                    "symbol": p["symbol"],
+                    "side": "Buy" if p["sign"] > 0 else "Sell",
+                    "size": _s(p["size"], 4),
+                    "avgPrice": _s(p["entry"], 4),
+                    "positionValue": _s(p["value"], decimals),
+                    "tradeMode": 0,
+                    "autoAddMargin": 0,
+                    "positionStatus": "Normal",
+                    "leverage": _s(p["leverage"], 0),
+                    "markPrice": _s(p["mark"], 2),
+                    "liqPrice": self._liq_price(f, p),
+                    "bustPrice": _s(p["bust"], 2),
+                    "positionIM": _s(p["im"], decimals),
+                    "positionMM": _s(p["mm"], decimals),
+                    "positionBalance": _s(p["im"], decimals),
+                    "takeProfit": "",
+                    "stopLoss": "",
+                    "trailingStop": "0",
+                    "unrealisedPnl": _s(p["upl"], decimals),
+                    "curRealisedPnl": "0",
+                    "cumRealisedPnl": "0",
+                    "adlRankIndicator": 2,
+                    "isReduceOnly": False,
+                    "createdTime": "1700000000000",
+                    "updatedTime": "1700000000000",
+                    "seq": 1,
+                }
+            )
         return self._ok({"category": category, "list": rows, "nextPageCursor": ""})
 
-    async def query_api(self, request: web.Request, account: SimAccount,
-                        params: dict[str, str]) -> web.Response:
+    async def query_api(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         read_only = bool(account.state.get("read_only", True))
         wallet = ["Withdraw"] if account.state.get("withdraw") else []
         trade = [] if read_only else ["Order", "Position"]
-        return self._ok({
-            "id": "1", "note": "marginwatch", "apiKey": account.api_key,
-            "readOnly": 1 if read_only else 0, "secret": "",
-            "permissions": {"ContractTrade": trade, "Spot": [] if read_only else ["SpotTrade"],
-                            "Wallet": wallet, "Options": [], "Derivatives": [],
-                            "Exchange": [], "NFT": [], "CopyTrading": [], "BlockTrade": []},
-            "ips": ["*"], "type": 1, "deadlineDay": 83, "unified": 0,
-            "uta": 1 if account.state.get("uta", True) else 0, "isMaster": True,
-        })
+        return self._ok(
+            {
+                "id": "1",
+                "note": "marginwatch",
+                "apiKey": account.api_key,
+                "readOnly": 1 if read_only else 0,
+                "secret": "",
+                "permissions": {
+                    "ContractTrade": trade,
+                    "Spot": [] if read_only else ["SpotTrade"],
+                    "Wallet": wallet,
+                    "Options": [],
+                    "Derivatives": [],
+                    "Exchange": [],
+                    "NFT": [],
+                    "CopyTrading": [],
+                    "BlockTrade": [],
+                },
+                "ips": ["*"],
+                "type": 1,
+                "deadlineDay": 83,
+                "unified": 0,
+                "uta": 1 if account.state.get("uta", True) else 0,
+                "isMaster": True,
+            }
+        )
 
-    async def account_info(self, request: web.Request, account: SimAccount,
-                           params: dict[str, str]) -> web.Response:
-        return self._ok({"marginMode": account.state.get("margin_mode", "REGULAR_MARGIN"),
-                         "unifiedMarginStatus": 6, "updatedTime": "1697078946000"})
+    async def account_info(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        return self._ok(
+            {
+                "marginMode": account.state.get("margin_mode", "REGULAR_MARGIN"),
+                "unifiedMarginStatus": 6,
+                "updatedTime": "1697078946000",
+            }
+        )

@@ -19,11 +19,22 @@ from . import SimAccount, SimVenue, register
 
 # Info types that answer about one user's account: a recording must hold them (the rest is
 # market data the simulator can supply).
-USER_KINDS = frozenset({
-    "clearinghouseState", "spotClearinghouseState", "openOrders", "frontendOpenOrders",
-    "userFills", "userFillsByTime", "userFunding", "historicalOrders", "orderStatus",
-    "portfolio", "subAccounts", "userRateLimit",
-})
+USER_KINDS = frozenset(
+    {
+        "clearinghouseState",
+        "spotClearinghouseState",
+        "openOrders",
+        "frontendOpenOrders",
+        "userFills",
+        "userFillsByTime",
+        "userFunding",
+        "historicalOrders",
+        "orderStatus",
+        "portfolio",
+        "subAccounts",
+        "userRateLimit",
+    }
+)
 
 # coin -> (size decimals, max leverage); maintenance is half the initial margin at max leverage.
 UNIVERSE: dict[str, tuple[int, int]] = {"BTC": (5, 40), "ETH": (4, 25), "SOL": (2, 20)}
@@ -37,7 +48,9 @@ def _s(value: float, decimals: int = 6) -> str:
 class HyperliquidSim(SimVenue):
     venue = "hyperliquid"
     default_prices: ClassVar[dict[str, float]] = {
-        "BTC/USDC:USDC": 60000.0, "ETH/USDC:USDC": 3000.0, "SOL/USDC:USDC": 150.0,
+        "BTC/USDC:USDC": 60000.0,
+        "ETH/USDC:USDC": 3000.0,
+        "SOL/USDC:USDC": 150.0,
     }
     # Everything is public: accounts are read by address, without signatures.
     public_prefixes = ("/info",)
@@ -59,10 +72,12 @@ class HyperliquidSim(SimVenue):
         if kind == "rate_limit":
             return self.with_retry_after(web.Response(status=429, text="null"), retry_after)
         if kind in ("server_error", "maintenance"):
-            return web.Response(status=502 if kind == "server_error" else 503,
-                                text="Service Unavailable")
-        return web.Response(status=422, text="Failed to deserialize the JSON body into the "
-                            "target type")
+            return web.Response(
+                status=502 if kind == "server_error" else 503, text="Service Unavailable"
+            )
+        return web.Response(
+            status=422, text="Failed to deserialize the JSON body into the target type"
+        )
 
     # --- model --------------------------------------------------------------------------------
 
@@ -86,8 +101,22 @@ class HyperliquidSim(SimVenue):
             margin = abs(size) * entry / leverage
             mm = value / (2 * max_leverage)
             isolated = spec.get("type") == "isolated"
-            figures.append((spec, coin, size, entry, mark, leverage, value, upnl, margin, mm,
-                            isolated, max_leverage))
+            figures.append(
+                (
+                    spec,
+                    coin,
+                    size,
+                    entry,
+                    mark,
+                    leverage,
+                    value,
+                    upnl,
+                    margin,
+                    mm,
+                    isolated,
+                    max_leverage,
+                )
+            )
             if isolated:
                 iso_value += margin + upnl
                 iso_margin += margin + upnl
@@ -98,8 +127,20 @@ class HyperliquidSim(SimVenue):
                 cross_margin += value / leverage
                 cross_ntl += value
         cross_value = cash + cross_upnl
-        for (_, coin, size, entry, mark, leverage, value, upnl, margin, mm, isolated,
-             max_leverage) in figures:
+        for (
+            _,
+            coin,
+            size,
+            entry,
+            mark,
+            leverage,
+            value,
+            upnl,
+            margin,
+            mm,
+            isolated,
+            max_leverage,
+        ) in figures:
             # Hyperliquid's published estimate (docs, "Liquidations"):
             # liq = price − side · margin_available / |size| / (1 − l · side), l = 1 / (2·maxLev)
             side = 1.0 if size > 0 else -1.0
@@ -111,28 +152,44 @@ class HyperliquidSim(SimVenue):
                 available = cross_value - cross_mm
                 margin_used = value / leverage
             liq = mark - side * available / abs(size) / (1 - rate * side)
-            rows.append({"type": "oneWay", "position": {
-                "coin": coin, "szi": _s(size, 5), "entryPx": _s(entry, 2),
-                "positionValue": _s(value), "unrealizedPnl": _s(upnl),
-                "returnOnEquity": _s(upnl / margin if margin else 0.0),
-                "liquidationPx": _s(liq, 2) if liq > 0 else None,
-                "leverage": {"type": "isolated" if isolated else "cross",
-                             "value": int(leverage)},
-                "marginUsed": _s(margin_used), "maxLeverage": max_leverage,
-                "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"},
-            }})
+            rows.append(
+                {
+                    "type": "oneWay",
+                    "position": {
+                        "coin": coin,
+                        "szi": _s(size, 5),
+                        "entryPx": _s(entry, 2),
+                        "positionValue": _s(value),
+                        "unrealizedPnl": _s(upnl),
+                        "returnOnEquity": _s(upnl / margin if margin else 0.0),
+                        "liquidationPx": _s(liq, 2) if liq > 0 else None,
+                        "leverage": {
+                            "type": "isolated" if isolated else "cross",
+                            "value": int(leverage),
+                        },
+                        "marginUsed": _s(margin_used),
+                        "maxLeverage": max_leverage,
+                        "cumFunding": {"allTime": "0.0", "sinceOpen": "0.0", "sinceChange": "0.0"},
+                    },
+                }
+            )
         total_value = cross_value + iso_value
 
         def summary(account_value: float, margin_used: float, notional: float) -> dict[str, str]:
-            return {"accountValue": _s(account_value), "totalMarginUsed": _s(margin_used),
-                    "totalNtlPos": _s(notional), "totalRawUsd": _s(account_value)}
+            return {
+                "accountValue": _s(account_value),
+                "totalMarginUsed": _s(margin_used),
+                "totalNtlPos": _s(notional),
+                "totalRawUsd": _s(account_value),
+            }
 
         return {
             "marginSummary": summary(total_value, cross_margin + iso_margin, cross_ntl + iso_ntl),
             "crossMarginSummary": summary(cross_value, cross_margin, cross_ntl),
             "crossMaintenanceMarginUsed": _s(cross_mm),
             "withdrawable": _s(max(cross_value - cross_margin, 0.0)),
-            "assetPositions": rows, "time": int(time.time() * 1000),
+            "assetPositions": rows,
+            "time": int(time.time() * 1000),
         }
 
     # --- handlers -----------------------------------------------------------------------------
@@ -144,13 +201,23 @@ class HyperliquidSim(SimVenue):
             return self.error_response("auth", None)
         kind = query.get("type") if isinstance(query, dict) else None
         if kind == "metaAndAssetCtxs":
-            universe = [{"name": coin, "szDecimals": decimals, "maxLeverage": lev}
-                        for coin, (decimals, lev) in UNIVERSE.items()]
-            contexts = [{"markPx": _s(self.price(f"{coin}/USDC:USDC"), 2), "funding": "0.0",
-                         "openInterest": "1000.0", "oraclePx": _s(self.price(
-                             f"{coin}/USDC:USDC"), 2), "dayNtlVlm": "0.0", "premium": "0.0",
-                         "prevDayPx": "0.0", "midPx": _s(self.price(f"{coin}/USDC:USDC"), 2)}
-                        for coin in UNIVERSE]
+            universe = [
+                {"name": coin, "szDecimals": decimals, "maxLeverage": lev}
+                for coin, (decimals, lev) in UNIVERSE.items()
+            ]
+            contexts = [
+                {
+                    "markPx": _s(self.price(f"{coin}/USDC:USDC"), 2),
+                    "funding": "0.0",
+                    "openInterest": "1000.0",
+                    "oraclePx": _s(self.price(f"{coin}/USDC:USDC"), 2),
+                    "dayNtlVlm": "0.0",
+                    "premium": "0.0",
+                    "prevDayPx": "0.0",
+                    "midPx": _s(self.price(f"{coin}/USDC:USDC"), 2),
+                }
+                for coin in UNIVERSE
+            ]
             return web.json_response([{"universe": universe, "marginTables": []}, contexts])
         if kind == "spotMeta":
             return web.json_response({"universe": [], "tokens": []})
@@ -159,5 +226,6 @@ class HyperliquidSim(SimVenue):
             if len(user) != 42 or not user.startswith("0x"):
                 return self.error_response("auth", None)
             return web.json_response(self.clearinghouse_state(user))
-        return web.Response(status=422, text="Failed to deserialize the JSON body into the "
-                            "target type")
+        return web.Response(
+            status=422, text="Failed to deserialize the JSON body into the target type"
+        )

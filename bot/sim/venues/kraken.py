@@ -51,9 +51,14 @@ def _fmt(value: float, decimals: int = 4) -> str:
 class KrakenSim(SimVenue):
     venue = "kraken"
     default_prices: ClassVar[dict[str, float]] = {
-        "BTC/USD": 60000.0, "ETH/USD": 3000.0, "DOT/USD": 6.0, "EUR/USD": 1.08,
-        "USDT/USD": 1.0, "BTC/EUR": 60000.0 / 1.08,
-        "ADA/USD": 0.6, "ADA/USDT": 0.6,
+        "BTC/USD": 60000.0,
+        "ETH/USD": 3000.0,
+        "DOT/USD": 6.0,
+        "EUR/USD": 1.08,
+        "USDT/USD": 1.0,
+        "BTC/EUR": 60000.0 / 1.08,
+        "ADA/USD": 0.6,
+        "ADA/USDT": 0.6,
     }
     public_prefixes = ("/0/public/",)
     # AssetPairs' margin_call / margin_stop, in percent of margin level.
@@ -82,11 +87,13 @@ class KrakenSim(SimVenue):
             nonce = int(nonce_text)
             secret = base64.b64decode(account.secret)
         except ValueError:
-            return self._error("EAPI:Invalid nonce" if not nonce_text.isdigit()
-                               else "EAPI:Invalid key")
+            return self._error(
+                "EAPI:Invalid nonce" if not nonce_text.isdigit() else "EAPI:Invalid key"
+            )
         digest = hashlib.sha256((nonce_text + body).encode()).digest()
         expected = base64.b64encode(
-            hmac.new(secret, request.path.encode() + digest, hashlib.sha512).digest()).decode()
+            hmac.new(secret, request.path.encode() + digest, hashlib.sha512).digest()
+        ).decode()
         # Kraken answers a wrong secret with the same text as an unknown key.
         if not hmac.compare_digest(expected, request.headers.get("API-Sign", "")):
             return self._error("EAPI:Invalid key")
@@ -136,16 +143,30 @@ class KrakenSim(SimVenue):
             net = value - opened if spec["type"] == "buy" else opened - value
             # Longs borrow quote (margin fixed in quote); shorts borrow base (revalued).
             margin_now = margin if spec["type"] == "buy" else margin / entry * price
-            rows.append({
-                "txid": spec.get("txid", f"T{index:05d}-SIMUL-{index:06d}"),
-                "ordertxid": f"O{index:05d}-SIMUL-{index:06d}", "posstatus": "open",
-                "pair": pair, "time": float(spec.get("time", 1700000000 + index)),
-                "type": spec["type"], "ordertype": "limit", "cost": cost,
-                "fee": cost * 0.0026, "vol": vol, "vol_closed": vol_closed, "margin": margin,
-                "value": value, "net": net, "margin_now": margin_now, "leverage": leverage,
-                "terms": "0.0100% per 4 hours", "rollovertm": "1700014400", "misc": "",
-                "oflags": "",
-            })
+            rows.append(
+                {
+                    "txid": spec.get("txid", f"T{index:05d}-SIMUL-{index:06d}"),
+                    "ordertxid": f"O{index:05d}-SIMUL-{index:06d}",
+                    "posstatus": "open",
+                    "pair": pair,
+                    "time": float(spec.get("time", 1700000000 + index)),
+                    "type": spec["type"],
+                    "ordertype": "limit",
+                    "cost": cost,
+                    "fee": cost * 0.0026,
+                    "vol": vol,
+                    "vol_closed": vol_closed,
+                    "margin": margin,
+                    "value": value,
+                    "net": net,
+                    "margin_now": margin_now,
+                    "leverage": leverage,
+                    "terms": "0.0100% per 4 hours",
+                    "rollovertm": "1700014400",
+                    "misc": "",
+                    "oflags": "",
+                }
+            )
         return rows
 
     def _collateral(self, account: SimAccount) -> tuple[float, float]:
@@ -161,19 +182,34 @@ class KrakenSim(SimVenue):
 
     async def server_time(self, request: web.Request) -> web.Response:
         now = int(time.time())
-        return web.json_response({"error": [], "result": {
-            "unixtime": now, "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000",
-                                                      time.gmtime(now))}})
+        return web.json_response(
+            {
+                "error": [],
+                "result": {
+                    "unixtime": now,
+                    "rfc1123": time.strftime("%a, %d %b %y %H:%M:%S +0000", time.gmtime(now)),
+                },
+            }
+        )
 
     async def system_status(self, request: web.Request) -> web.Response:
-        return web.json_response({"error": [], "result": {
-            "status": "online", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ")}})
+        return web.json_response(
+            {
+                "error": [],
+                "result": {"status": "online", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            }
+        )
 
     async def assets(self, request: web.Request) -> web.Response:
         result = {
-            asset: {"aclass": "currency", "altname": alt, "decimals": decimals,
-                    "display_decimals": min(decimals, 5), "collateral_value": collateral,
-                    "status": "enabled"}
+            asset: {
+                "aclass": "currency",
+                "altname": alt,
+                "decimals": decimals,
+                "display_decimals": min(decimals, 5),
+                "collateral_value": collateral,
+                "status": "enabled",
+            }
             for asset, (alt, decimals, collateral, _) in ASSETS.items()
         }
         return web.json_response({"error": [], "result": result})
@@ -182,15 +218,28 @@ class KrakenSim(SimVenue):
         result = {}
         for pair, (alt, wsname, base, quote, _) in PAIRS.items():
             result[pair] = {
-                "altname": alt, "wsname": wsname, "aclass_base": "currency", "base": base,
-                "aclass_quote": "currency", "quote": quote, "lot": "unit", "cost_decimals": 5,
-                "pair_decimals": 1 if base == "XXBT" else 2, "lot_decimals": 8,
-                "lot_multiplier": 1, "leverage_buy": [2, 3, 4, 5],
-                "leverage_sell": [2, 3, 4, 5], "fees": [[0, 0.26], [50000, 0.24]],
-                "fees_maker": [[0, 0.16], [50000, 0.14]], "fee_volume_currency": "ZUSD",
-                "margin_call": self.margin_levels[0], "margin_stop": self.margin_levels[1],
-                "ordermin": "0.0001", "costmin": "0.5",
-                "tick_size": "0.1", "status": "online",
+                "altname": alt,
+                "wsname": wsname,
+                "aclass_base": "currency",
+                "base": base,
+                "aclass_quote": "currency",
+                "quote": quote,
+                "lot": "unit",
+                "cost_decimals": 5,
+                "pair_decimals": 1 if base == "XXBT" else 2,
+                "lot_decimals": 8,
+                "lot_multiplier": 1,
+                "leverage_buy": [2, 3, 4, 5],
+                "leverage_sell": [2, 3, 4, 5],
+                "fees": [[0, 0.26], [50000, 0.24]],
+                "fees_maker": [[0, 0.16], [50000, 0.14]],
+                "fee_volume_currency": "ZUSD",
+                "margin_call": self.margin_levels[0],
+                "margin_stop": self.margin_levels[1],
+                "ordermin": "0.0001",
+                "costmin": "0.5",
+                "tick_size": "0.1",
+                "status": "online",
             }
         return web.json_response({"error": [], "result": result})
 
@@ -204,26 +253,40 @@ class KrakenSim(SimVenue):
             if pair not in PAIRS:
                 return self._error("EQuery:Unknown asset pair")
             price = _fmt(self.pair_price(pair), 5)
-            result[pair] = {"a": [price, "1", "1.000"], "b": [price, "1", "1.000"],
-                            "c": [price, "0.01"], "v": ["100", "1000"], "p": [price, price],
-                            "t": [10, 100], "l": [price, price], "h": [price, price],
-                            "o": price}
+            result[pair] = {
+                "a": [price, "1", "1.000"],
+                "b": [price, "1", "1.000"],
+                "c": [price, "0.01"],
+                "v": ["100", "1000"],
+                "p": [price, price],
+                "t": [10, 100],
+                "l": [price, price],
+                "h": [price, price],
+                "o": price,
+            }
         return web.json_response({"error": [], "result": result})
 
-    async def balance(self, request: web.Request, account: SimAccount,
-                      params: dict[str, str]) -> web.Response:
-        result = {asset: _fmt(float(amount), 10)
-                  for asset, amount in account.state.get("balances", {}).items()}
+    async def balance(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        result = {
+            asset: _fmt(float(amount), 10)
+            for asset, amount in account.state.get("balances", {}).items()
+        }
         return web.json_response({"error": [], "result": result})
 
-    async def balance_ex(self, request: web.Request, account: SimAccount,
-                         params: dict[str, str]) -> web.Response:
-        result = {asset: {"balance": _fmt(float(amount), 10), "hold_trade": "0.0000000000"}
-                  for asset, amount in account.state.get("balances", {}).items()}
+    async def balance_ex(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        result = {
+            asset: {"balance": _fmt(float(amount), 10), "hold_trade": "0.0000000000"}
+            for asset, amount in account.state.get("balances", {}).items()
+        }
         return web.json_response({"error": [], "result": result})
 
-    async def trade_balance(self, request: web.Request, account: SimAccount,
-                            params: dict[str, str]) -> web.Response:
+    async def trade_balance(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         if params.get("asset", "ZUSD") not in ("ZUSD", "USD"):
             return self._error("EGeneral:Invalid arguments")
         positions = self._positions(account)
@@ -232,17 +295,23 @@ class KrakenSim(SimVenue):
         used = sum(p["margin_now"] for p in positions)
         equity = trade_balance + net
         result = {
-            "eb": _fmt(equivalent), "tb": _fmt(trade_balance), "m": _fmt(used),
-            "n": _fmt(net), "c": _fmt(sum(p["cost"] for p in positions)),
-            "v": _fmt(sum(p["value"] for p in positions)), "e": _fmt(equity),
-            "mf": _fmt(equity - used), "uv": "0.0000",
+            "eb": _fmt(equivalent),
+            "tb": _fmt(trade_balance),
+            "m": _fmt(used),
+            "n": _fmt(net),
+            "c": _fmt(sum(p["cost"] for p in positions)),
+            "v": _fmt(sum(p["value"] for p in positions)),
+            "e": _fmt(equity),
+            "mf": _fmt(equity - used),
+            "uv": "0.0000",
         }
         if used > 0:
             result["ml"] = _fmt(equity / used * 100, 2)
         return web.json_response({"error": [], "result": result})
 
-    async def open_positions(self, request: web.Request, account: SimAccount,
-                             params: dict[str, str]) -> web.Response:
+    async def open_positions(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         docalcs = params.get("docalcs") == "true"
         rows = self._positions(account)
         if params.get("consolidation") == "market":
@@ -250,12 +319,21 @@ class KrakenSim(SimVenue):
         result: dict[str, Any] = {}
         for row in rows:
             out = {
-                "ordertxid": row["ordertxid"], "posstatus": "open", "pair": row["pair"],
-                "time": row["time"], "type": row["type"], "ordertype": row["ordertype"],
-                "cost": _fmt(row["cost"], 5), "fee": _fmt(row["fee"], 5),
-                "vol": _fmt(row["vol"], 8), "vol_closed": _fmt(row["vol_closed"], 8),
-                "margin": _fmt(row["margin"], 5), "terms": row["terms"],
-                "rollovertm": row["rollovertm"], "misc": "", "oflags": "",
+                "ordertxid": row["ordertxid"],
+                "posstatus": "open",
+                "pair": row["pair"],
+                "time": row["time"],
+                "type": row["type"],
+                "ordertype": row["ordertype"],
+                "cost": _fmt(row["cost"], 5),
+                "fee": _fmt(row["fee"], 5),
+                "vol": _fmt(row["vol"], 8),
+                "vol_closed": _fmt(row["vol_closed"], 8),
+                "margin": _fmt(row["margin"], 5),
+                "terms": row["terms"],
+                "rollovertm": row["rollovertm"],
+                "misc": "",
+                "oflags": "",
             }
             if docalcs:
                 out["value"] = _fmt(row["value"], 5)
@@ -268,18 +346,31 @@ class KrakenSim(SimVenue):
         grouped: dict[tuple[str, str], dict[str, Any]] = {}
         for row in rows:
             key = (row["pair"], row["type"])
-            group = grouped.setdefault(key, {"pair": row["pair"], "type": row["type"],
-                                             "positions": 0, "cost": 0.0, "fee": 0.0,
-                                             "vol": 0.0, "vol_closed": 0.0, "margin": 0.0,
-                                             "value": 0.0, "net": 0.0,
-                                             "leverage": row["leverage"]})
+            group = grouped.setdefault(
+                key,
+                {
+                    "pair": row["pair"],
+                    "type": row["type"],
+                    "positions": 0,
+                    "cost": 0.0,
+                    "fee": 0.0,
+                    "vol": 0.0,
+                    "vol_closed": 0.0,
+                    "margin": 0.0,
+                    "value": 0.0,
+                    "net": 0.0,
+                    "leverage": row["leverage"],
+                },
+            )
             group["positions"] += 1
             for name in ("cost", "fee", "vol", "vol_closed", "margin", "value", "net"):
                 group[name] += row[name]
         out = []
         for group in grouped.values():
-            item = {name: (_fmt(value, 8) if isinstance(value, float) else str(value))
-                    for name, value in group.items()}
+            item = {
+                name: (_fmt(value, 8) if isinstance(value, float) else str(value))
+                for name, value in group.items()
+            }
             if not docalcs:
                 item.pop("value")
                 item.pop("net")

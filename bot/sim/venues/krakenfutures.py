@@ -16,10 +16,8 @@ from . import SimAccount, SimVenue, register
 
 # contract id -> (unified symbol, margin bands as (USD notional floor, initial, maintenance))
 CONTRACTS: dict[str, tuple[str, tuple[tuple[float, float, float], ...]]] = {
-    "PF_XBTUSD": ("BTC/USD:USD", ((0, 0.02, 0.01), (500000, 0.04, 0.02),
-                                  (2000000, 0.1, 0.05))),
-    "PF_ETHUSD": ("ETH/USD:USD", ((0, 0.02, 0.01), (250000, 0.04, 0.02),
-                                  (1000000, 0.1, 0.05))),
+    "PF_XBTUSD": ("BTC/USD:USD", ((0, 0.02, 0.01), (500000, 0.04, 0.02), (2000000, 0.1, 0.05))),
+    "PF_ETHUSD": ("ETH/USD:USD", ((0, 0.02, 0.01), (250000, 0.04, 0.02), (1000000, 0.1, 0.05))),
     "PF_SOLUSD": ("SOL/USD:USD", ((0, 0.05, 0.025), (100000, 0.1, 0.05))),
 }
 # Collateral haircuts of the multi-collateral wallet.
@@ -27,8 +25,9 @@ HAIRCUT = {"USD": 0.0, "USDT": 0.01, "USDC": 0.01, "EUR": 0.02, "XBT": 0.02, "ET
 PREFIXES = ("/derivatives/api/v3/", "/derivatives/apiv3/")
 
 
-def _maintenance(bands: tuple[tuple[float, float, float], ...], notional: float,
-                 column: int) -> float:
+def _maintenance(
+    bands: tuple[tuple[float, float, float], ...], notional: float, column: int
+) -> float:
     """Incremental bands: each band's rate on the part of the notional inside it."""
     total = 0.0
     for i, band in enumerate(bands):
@@ -43,11 +42,16 @@ def _maintenance(bands: tuple[tuple[float, float, float], ...], notional: float,
 class KrakenFuturesSim(SimVenue):
     venue = "krakenfutures"
     default_prices: ClassVar[dict[str, float]] = {
-        "BTC/USD:USD": 60000.0, "ETH/USD:USD": 3000.0, "SOL/USD:USD": 150.0,
-        "EUR/USD": 1.08, "USDT/USD": 1.0, "USDC/USD": 1.0,
+        "BTC/USD:USD": 60000.0,
+        "ETH/USD:USD": 3000.0,
+        "SOL/USD:USD": 150.0,
+        "EUR/USD": 1.08,
+        "USDT/USD": 1.0,
+        "USDC/USD": 1.0,
     }
-    public_prefixes = tuple(prefix + name for prefix in PREFIXES
-                            for name in ("instruments", "tickers"))
+    public_prefixes = tuple(
+        prefix + name for prefix in PREFIXES for name in ("instruments", "tickers")
+    )
 
     def setup_routes(self, router: web.UrlDispatcher) -> None:
         # ccxt's base URL ends in "/derivatives/api/"; the hub's host rewrite drops that final
@@ -78,9 +82,14 @@ class KrakenFuturesSim(SimVenue):
         return account
 
     def _error(self, error: str, status: int = 200) -> web.Response:
-        return web.json_response({"result": "error", "error": error,
-                                  "serverTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z",
-                                                              time.gmtime())}, status=status)
+        return web.json_response(
+            {
+                "result": "error",
+                "error": error,
+                "serverTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            },
+            status=status,
+        )
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         if kind == "rate_limit":
@@ -109,12 +118,19 @@ class KrakenFuturesSim(SimVenue):
             entry = float(spec["price"])
             mark = self.price(symbol)
             notional = size * mark
-            rows.append({
-                "contract": contract, "side": "long" if sign > 0 else "short", "size": size,
-                "entry": entry, "mark": mark, "upnl": sign * size * (mark - entry),
-                "im": _maintenance(bands, notional, 1), "mm": _maintenance(bands, notional, 2),
-                "funding": float(spec.get("unrealized_funding", 0.0)),
-            })
+            rows.append(
+                {
+                    "contract": contract,
+                    "side": "long" if sign > 0 else "short",
+                    "size": size,
+                    "entry": entry,
+                    "mark": mark,
+                    "upnl": sign * size * (mark - entry),
+                    "im": _maintenance(bands, notional, 1),
+                    "mm": _maintenance(bands, notional, 2),
+                    "funding": float(spec.get("unrealized_funding", 0.0)),
+                }
+            )
         return rows
 
     def _flex(self, account: SimAccount) -> dict[str, Any]:
@@ -123,8 +139,12 @@ class KrakenFuturesSim(SimVenue):
         for code, quantity in account.state.get("currencies", {}).items():
             value = float(quantity) * self._ccy_price(code)
             collateral = value * (1 - HAIRCUT.get(code, 0.1))
-            currencies[code] = {"quantity": float(quantity), "value": value,
-                                "collateral": collateral, "available": float(quantity)}
+            currencies[code] = {
+                "quantity": float(quantity),
+                "value": value,
+                "collateral": collateral,
+                "available": float(quantity),
+            }
             balance_value += value
             collateral_value += collateral
         positions = self._positions(account)
@@ -135,13 +155,19 @@ class KrakenFuturesSim(SimVenue):
         margin_equity = collateral_value + unrealized_as_margin
         initial = sum(p["im"] for p in positions)
         return {
-            "currencies": currencies, "initialMargin": initial,
+            "currencies": currencies,
+            "initialMargin": initial,
             "initialMarginWithOrders": initial,
             "maintenanceMargin": sum(p["mm"] for p in positions),
-            "balanceValue": balance_value, "portfolioValue": balance_value + pnl + funding,
-            "collateralValue": collateral_value, "pnl": pnl, "unrealizedFunding": funding,
-            "totalUnrealized": pnl + funding, "totalUnrealizedAsMargin": unrealized_as_margin,
-            "availableMargin": margin_equity - initial, "marginEquity": margin_equity,
+            "balanceValue": balance_value,
+            "portfolioValue": balance_value + pnl + funding,
+            "collateralValue": collateral_value,
+            "pnl": pnl,
+            "unrealizedFunding": funding,
+            "totalUnrealized": pnl + funding,
+            "totalUnrealizedAsMargin": unrealized_as_margin,
+            "availableMargin": margin_equity - initial,
+            "marginEquity": margin_equity,
             "type": "multiCollateralMarginAccount",
         }
 
@@ -153,38 +179,77 @@ class KrakenFuturesSim(SimVenue):
     async def instruments(self, request: web.Request) -> web.Response:
         rows = []
         for contract, (_, bands) in CONTRACTS.items():
-            rows.append({
-                "symbol": contract, "type": "flexible_futures", "tradeable": True,
-                "underlying": "rr_" + contract[3:].lower(), "tickSize": 0.5, "contractSize": 1,
-                "marginLevels": [{"numNonContractUnits": floor, "initialMargin": im,
-                                  "maintenanceMargin": mm} for floor, im, mm in bands],
-                "contractValueTradePrecision": 4, "postOnly": False, "openingDate":
-                "2022-01-01T00:00:00.000Z", "fundingRateCoefficient": 8, "maxRelativeFundingRate":
-                0.001, "isin": "GB00J62YGL67", "impactMidSize": 1, "maxPositionSize": 1000000,
-                "tags": [], "category": "Layer 1",
-            })
-        return web.json_response({"result": "success", "instruments": rows,
-                                  "serverTime": self._now()})
+            rows.append(
+                {
+                    "symbol": contract,
+                    "type": "flexible_futures",
+                    "tradeable": True,
+                    "underlying": "rr_" + contract[3:].lower(),
+                    "tickSize": 0.5,
+                    "contractSize": 1,
+                    "marginLevels": [
+                        {"numNonContractUnits": floor, "initialMargin": im, "maintenanceMargin": mm}
+                        for floor, im, mm in bands
+                    ],
+                    "contractValueTradePrecision": 4,
+                    "postOnly": False,
+                    "openingDate": "2022-01-01T00:00:00.000Z",
+                    "fundingRateCoefficient": 8,
+                    "maxRelativeFundingRate": 0.001,
+                    "isin": "GB00J62YGL67",
+                    "impactMidSize": 1,
+                    "maxPositionSize": 1000000,
+                    "tags": [],
+                    "category": "Layer 1",
+                }
+            )
+        return web.json_response(
+            {"result": "success", "instruments": rows, "serverTime": self._now()}
+        )
 
     async def tickers(self, request: web.Request) -> web.Response:
-        rows = [{"symbol": contract, "markPrice": self.price(symbol), "last": self.price(symbol),
-                 "tag": "perpetual", "pair": contract[3:], "suspended": False}
-                for contract, (symbol, _) in CONTRACTS.items()]
-        return web.json_response({"result": "success", "tickers": rows,
-                                  "serverTime": self._now()})
+        rows = [
+            {
+                "symbol": contract,
+                "markPrice": self.price(symbol),
+                "last": self.price(symbol),
+                "tag": "perpetual",
+                "pair": contract[3:],
+                "suspended": False,
+            }
+            for contract, (symbol, _) in CONTRACTS.items()
+        ]
+        return web.json_response({"result": "success", "tickers": rows, "serverTime": self._now()})
 
-    async def accounts_handler(self, request: web.Request, account: SimAccount,
-                               params: dict[str, str]) -> web.Response:
-        return web.json_response({"result": "success", "serverTime": self._now(), "accounts": {
-            "cash": {"type": "cashAccount", "balances": {}},
-            "flex": self._flex(account),
-        }})
+    async def accounts_handler(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        return web.json_response(
+            {
+                "result": "success",
+                "serverTime": self._now(),
+                "accounts": {
+                    "cash": {"type": "cashAccount", "balances": {}},
+                    "flex": self._flex(account),
+                },
+            }
+        )
 
-    async def open_positions(self, request: web.Request, account: SimAccount,
-                             params: dict[str, str]) -> web.Response:
-        rows = [{"side": p["side"], "symbol": p["contract"], "price": p["entry"],
-                 "fillTime": "2024-03-03T22:51:16.566Z", "size": p["size"],
-                 "unrealizedFunding": p["funding"], "pnlCurrency": "USD"}
-                for p in self._positions(account)]
-        return web.json_response({"result": "success", "openPositions": rows,
-                                  "serverTime": self._now()})
+    async def open_positions(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        rows = [
+            {
+                "side": p["side"],
+                "symbol": p["contract"],
+                "price": p["entry"],
+                "fillTime": "2024-03-03T22:51:16.566Z",
+                "size": p["size"],
+                "unrealizedFunding": p["funding"],
+                "pnlCurrency": "USD",
+            }
+            for p in self._positions(account)
+        ]
+        return web.json_response(
+            {"result": "success", "openPositions": rows, "serverTime": self._now()}
+        )

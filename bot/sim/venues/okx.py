@@ -36,7 +36,9 @@ def _s(value: float, decimals: int = 8) -> str:
 class OkxSim(SimVenue):
     venue = "okx"
     default_prices: ClassVar[dict[str, float]] = {
-        "BTC/USDT:USDT": 60000.0, "ETH/USDT:USDT": 3000.0, "LTC/USDT:USDT": 80.0,
+        "BTC/USDT:USDT": 60000.0,
+        "ETH/USDT:USDT": 3000.0,
+        "LTC/USDT:USDT": 80.0,
         "BTC/USD:BTC": 60000.0,
     }
     public_prefixes = ("/api/v5/public/",)
@@ -66,8 +68,9 @@ class OkxSim(SimVenue):
             return self._error("50105", "OK-ACCESS-PASSPHRASE incorrect", status=401)
         query = request.rel_url.raw_query_string
         prehash = stamp + request.method + request.path + ("?" + query if query else "") + body
-        expected = base64.b64encode(hmac.new(account.secret.encode(), prehash.encode(),
-                                             hashlib.sha256).digest()).decode()
+        expected = base64.b64encode(
+            hmac.new(account.secret.encode(), prehash.encode(), hashlib.sha256).digest()
+        ).decode()
         if not hmac.compare_digest(expected, headers.get("OK-ACCESS-SIGN", "")):
             return self._error("50113", "Invalid Sign", status=401)
         return account
@@ -85,14 +88,15 @@ class OkxSim(SimVenue):
         if kind == "server_error":
             return web.Response(status=502, text="Bad Gateway")
         if kind == "maintenance":
-            return self._error("50001", "Service temporarily unavailable. Please try again "
-                               "later.", status=503)
+            return self._error(
+                "50001", "Service temporarily unavailable. Please try again later.", status=503
+            )
         if kind == "permission":
-            return self._error("50110", "Your IP is not included in your API key's IP "
-                               "whitelist.", status=401)
+            return self._error(
+                "50110", "Your IP is not included in your API key's IP whitelist.", status=401
+            )
         if kind == "revoked_key":
-            return self._error("50100", "API frozen, please contact customer service.",
-                               status=401)
+            return self._error("50100", "API frozen, please contact customer service.", status=401)
         return self._error("50111", "Invalid OK-ACCESS-KEY", status=401)
 
     # --- model --------------------------------------------------------------------------------
@@ -119,20 +123,33 @@ class OkxSim(SimVenue):
                 notional = abs(contracts) * ct_val * mark
                 upl = contracts * ct_val * (mark - entry)
                 notional_usd = notional * self.ccy_price(settle)
-            rows.append({
-                "instId": inst_id, "instType": inst_type, "ccy": settle, "pos": contracts,
-                "avgPx": entry, "markPx": mark, "upl": upl, "lever": lever,
-                "mmr": notional * rate, "imr": notional / lever, "notionalUsd": notional_usd,
-                "mgnMode": spec.get("mode", "cross"), "price": self.ccy_price(settle),
-                "ct_val": ct_val, "ct_type": ct_type,
-            })
+            rows.append(
+                {
+                    "instId": inst_id,
+                    "instType": inst_type,
+                    "ccy": settle,
+                    "pos": contracts,
+                    "avgPx": entry,
+                    "markPx": mark,
+                    "upl": upl,
+                    "lever": lever,
+                    "mmr": notional * rate,
+                    "imr": notional / lever,
+                    "notionalUsd": notional_usd,
+                    "mgnMode": spec.get("mode", "cross"),
+                    "price": self.ccy_price(settle),
+                    "ct_val": ct_val,
+                    "ct_type": ct_type,
+                }
+            )
         return rows
 
     def _figures(self, account: SimAccount) -> dict[str, Any]:
         positions = self._positions(account)
         details: dict[str, dict[str, float]] = {
             ccy: {"cash": float(amount), "upl": 0.0}
-            for ccy, amount in account.state.get("balances", {}).items()}
+            for ccy, amount in account.state.get("balances", {}).items()
+        }
         for p in positions:
             details.setdefault(p["ccy"], {"cash": 0.0, "upl": 0.0})["upl"] += p["upl"]
         adj_eq = total_eq = 0.0
@@ -143,13 +160,24 @@ class OkxSim(SimVenue):
             row["dis_eq"] = row["eq_usd"] * DISCOUNT.get(ccy, 0.9)
             adj_eq += row["dis_eq"]
             total_eq += row["eq_usd"]
-        mmr = sum(p["mmr"] * p["price"] if p["ct_type"] == "linear" else p["mmr"] * p["markPx"]
-                  for p in positions)
-        imr = sum(p["imr"] * p["price"] if p["ct_type"] == "linear" else p["imr"] * p["markPx"]
-                  for p in positions)
+        mmr = sum(
+            p["mmr"] * p["price"] if p["ct_type"] == "linear" else p["mmr"] * p["markPx"]
+            for p in positions
+        )
+        imr = sum(
+            p["imr"] * p["price"] if p["ct_type"] == "linear" else p["imr"] * p["markPx"]
+            for p in positions
+        )
         fees = sum(p["notionalUsd"] for p in positions) * TAKER_FEE
-        return {"positions": positions, "details": details, "adj_eq": adj_eq,
-                "total_eq": total_eq, "mmr": mmr, "imr": imr, "fees": fees}
+        return {
+            "positions": positions,
+            "details": details,
+            "adj_eq": adj_eq,
+            "total_eq": total_eq,
+            "mmr": mmr,
+            "imr": imr,
+            "fees": fees,
+        }
 
     def _liq_px(self, f: dict[str, Any], p: dict[str, Any]) -> str:
         """OKX's estimate: the mark at which this leg alone brings mgnRatio to 100 %."""
@@ -171,70 +199,153 @@ class OkxSim(SimVenue):
             if kind != inst_type:
                 continue
             base, quote = uly.split("-")
-            rows.append({
-                "instType": kind, "instId": inst_id, "uly": uly, "instFamily": uly,
-                "baseCcy": "", "quoteCcy": "", "settleCcy": settle, "ctVal": str(ct_val),
-                "ctMult": "1", "ctValCcy": base if ct_type == "linear" else quote,
-                "ctType": ct_type, "listTime": "1611916828000", "expTime": "",
-                "lever": "100", "tickSz": "0.1", "lotSz": "1", "minSz": "1",
-                "maxLmtSz": "100000000", "maxMktSz": "10000", "state": "live",
-                "alias": "", "optType": "", "stk": "",
-            })
+            rows.append(
+                {
+                    "instType": kind,
+                    "instId": inst_id,
+                    "uly": uly,
+                    "instFamily": uly,
+                    "baseCcy": "",
+                    "quoteCcy": "",
+                    "settleCcy": settle,
+                    "ctVal": str(ct_val),
+                    "ctMult": "1",
+                    "ctValCcy": base if ct_type == "linear" else quote,
+                    "ctType": ct_type,
+                    "listTime": "1611916828000",
+                    "expTime": "",
+                    "lever": "100",
+                    "tickSz": "0.1",
+                    "lotSz": "1",
+                    "minSz": "1",
+                    "maxLmtSz": "100000000",
+                    "maxMktSz": "10000",
+                    "state": "live",
+                    "alias": "",
+                    "optType": "",
+                    "stk": "",
+                }
+            )
         return self._ok(rows)
 
-    async def config(self, request: web.Request, account: SimAccount,
-                     params: dict[str, str]) -> web.Response:
-        return self._ok([{
-            "acctLv": str(account.state.get("acct_lv", "3")), "autoLoan": False,
-            "ctIsoMode": "automatic", "greeksType": "PA", "level": "Lv1", "levelTmp": "",
-            "mgnIsoMode": "automatic", "posMode": "net_mode",
-            "perm": account.state.get("perm", "read_only"), "uid": "44705892343619584",
-            "mainUid": "44705892343619584", "label": "marginwatch", "ip": "", "kycLv": "2",
-            "roleType": "0", "spotRoleType": "0", "opAuth": "0", "traderInsts": [],
-            "spotTraderInsts": [], "liquidationGear": "-1",
-        }])
+    async def config(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
+        return self._ok(
+            [
+                {
+                    "acctLv": str(account.state.get("acct_lv", "3")),
+                    "autoLoan": False,
+                    "ctIsoMode": "automatic",
+                    "greeksType": "PA",
+                    "level": "Lv1",
+                    "levelTmp": "",
+                    "mgnIsoMode": "automatic",
+                    "posMode": "net_mode",
+                    "perm": account.state.get("perm", "read_only"),
+                    "uid": "44705892343619584",
+                    "mainUid": "44705892343619584",
+                    "label": "marginwatch",
+                    "ip": "",
+                    "kycLv": "2",
+                    "roleType": "0",
+                    "spotRoleType": "0",
+                    "opAuth": "0",
+                    "traderInsts": [],
+                    "spotTraderInsts": [],
+                    "liquidationGear": "-1",
+                }
+            ]
+        )
 
-    async def balance(self, request: web.Request, account: SimAccount,
-                      params: dict[str, str]) -> web.Response:
+    async def balance(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         f = self._figures(account)
         details = []
         for ccy, row in f["details"].items():
-            details.append({
-                "ccy": ccy, "cashBal": _s(row["cash"]), "eq": _s(row["eq"]),
-                "eqUsd": _s(row["eq_usd"]), "disEq": _s(row["dis_eq"]),
-                "availBal": _s(row["cash"]), "availEq": _s(row["eq"]), "frozenBal": "0",
-                "ordFrozen": "0", "liab": "0", "crossLiab": "0", "isoLiab": "0",
-                "interest": "0", "upl": _s(row["upl"]), "uplLiab": "0", "isoEq": "0",
-                "mgnRatio": "", "imr": "", "mmr": "", "notionalLever": "", "maxLoan": "0",
-                "twap": "0", "collateralEnabled": True, "uTime": "1705474164160",
-            })
+            details.append(
+                {
+                    "ccy": ccy,
+                    "cashBal": _s(row["cash"]),
+                    "eq": _s(row["eq"]),
+                    "eqUsd": _s(row["eq_usd"]),
+                    "disEq": _s(row["dis_eq"]),
+                    "availBal": _s(row["cash"]),
+                    "availEq": _s(row["eq"]),
+                    "frozenBal": "0",
+                    "ordFrozen": "0",
+                    "liab": "0",
+                    "crossLiab": "0",
+                    "isoLiab": "0",
+                    "interest": "0",
+                    "upl": _s(row["upl"]),
+                    "uplLiab": "0",
+                    "isoEq": "0",
+                    "mgnRatio": "",
+                    "imr": "",
+                    "mmr": "",
+                    "notionalLever": "",
+                    "maxLoan": "0",
+                    "twap": "0",
+                    "collateralEnabled": True,
+                    "uTime": "1705474164160",
+                }
+            )
         denominator = f["mmr"] + f["fees"]
         top = {
-            "adjEq": _s(f["adj_eq"]), "totalEq": _s(f["total_eq"]), "imr": _s(f["imr"]),
-            "mmr": _s(f["mmr"]), "mgnRatio": _s(f["adj_eq"] / denominator) if denominator
-            else "", "notionalUsd": _s(sum(p["notionalUsd"] for p in f["positions"])),
-            "upl": _s(sum(p["upl"] * p["price"] for p in f["positions"])), "isoEq": "0",
-            "ordFroz": "0", "borrowFroz": "0", "availEq": _s(f["adj_eq"] - f["imr"]),
-            "uTime": str(int(time.time() * 1000)), "details": details,
+            "adjEq": _s(f["adj_eq"]),
+            "totalEq": _s(f["total_eq"]),
+            "imr": _s(f["imr"]),
+            "mmr": _s(f["mmr"]),
+            "mgnRatio": _s(f["adj_eq"] / denominator) if denominator else "",
+            "notionalUsd": _s(sum(p["notionalUsd"] for p in f["positions"])),
+            "upl": _s(sum(p["upl"] * p["price"] for p in f["positions"])),
+            "isoEq": "0",
+            "ordFroz": "0",
+            "borrowFroz": "0",
+            "availEq": _s(f["adj_eq"] - f["imr"]),
+            "uTime": str(int(time.time() * 1000)),
+            "details": details,
         }
         return self._ok([top])
 
-    async def positions(self, request: web.Request, account: SimAccount,
-                        params: dict[str, str]) -> web.Response:
+    async def positions(
+        self, request: web.Request, account: SimAccount, params: dict[str, str]
+    ) -> web.Response:
         f = self._figures(account)
         rows = []
         for p in f["positions"]:
             isolated = p["mgnMode"] == "isolated"
-            rows.append({
-                "instId": p["instId"], "instType": p["instType"], "mgnMode": p["mgnMode"],
-                "posSide": "net", "pos": _s(p["pos"], 2), "availPos": _s(abs(p["pos"]), 2),
-                "avgPx": _s(p["avgPx"], 2), "markPx": _s(p["markPx"], 2),
-                "upl": _s(p["upl"]), "uplRatio": "0", "lever": _s(p["lever"], 0),
-                "liqPx": self._liq_px(f, p), "imr": "" if isolated else _s(p["imr"]),
-                "margin": _s(p["imr"]) if isolated else "", "mmr": _s(p["mmr"]),
-                "mgnRatio": _s(f["adj_eq"] / (f["mmr"] + f["fees"])) if f["mmr"] else "",
-                "notionalUsd": _s(p["notionalUsd"]), "ccy": p["ccy"], "liab": "",
-                "liabCcy": "", "interest": "", "adl": "1", "posId": "1", "cTime": "1706612162996",
-                "uTime": "1706612162996", "last": _s(p["markPx"], 2), "idxPx": _s(p["markPx"], 2),
-            })
+            rows.append(
+                {
+                    "instId": p["instId"],
+                    "instType": p["instType"],
+                    "mgnMode": p["mgnMode"],
+                    "posSide": "net",
+                    "pos": _s(p["pos"], 2),
+                    "availPos": _s(abs(p["pos"]), 2),
+                    "avgPx": _s(p["avgPx"], 2),
+                    "markPx": _s(p["markPx"], 2),
+                    "upl": _s(p["upl"]),
+                    "uplRatio": "0",
+                    "lever": _s(p["lever"], 0),
+                    "liqPx": self._liq_px(f, p),
+                    "imr": "" if isolated else _s(p["imr"]),
+                    "margin": _s(p["imr"]) if isolated else "",
+                    "mmr": _s(p["mmr"]),
+                    "mgnRatio": _s(f["adj_eq"] / (f["mmr"] + f["fees"])) if f["mmr"] else "",
+                    "notionalUsd": _s(p["notionalUsd"]),
+                    "ccy": p["ccy"],
+                    "liab": "",
+                    "liabCcy": "",
+                    "interest": "",
+                    "adl": "1",
+                    "posId": "1",
+                    "cTime": "1706612162996",
+                    "uTime": "1706612162996",
+                    "last": _s(p["markPx"], 2),
+                    "idxPx": _s(p["markPx"], 2),
+                }
+            )
         return self._ok(rows)
