@@ -12,8 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 DEMO_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/marginwatch demo"
-TEST_COMMAND = ('python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && '
-                ".venv/bin/pytest")
+TEST_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pytest'
 
 
 def block(name: str) -> str:
@@ -39,13 +38,29 @@ def test_the_readme_gives_the_two_set_up_commands() -> None:
 
 def test_ci_runs_the_readme_install_and_test_commands() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    lines = [line.strip() for line in ci.splitlines() if line.strip() and
-             not line.lstrip().startswith("#")]
-    # The README's test command, step by step, in order.
-    steps = ["python3 -m venv .venv", '.venv/bin/pip install --quiet -e ".[dev]"',
-             ".venv/bin/pytest"]
+    lines = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    # CI builds its own virtualenv folder (so it never deletes the user's .venv); apart from
+    # the folder, it runs the README's test command step by step, in order.
+    folder = next(line.split("=", 1)[1] for line in lines if line.startswith("venv="))
+    assert folder != ".venv"
+    lines = [line.replace('"$venv"', folder) for line in lines]
+    steps = [
+        f"python3 -m venv {folder}",
+        f'{folder}/bin/pip install --quiet -e ".[dev]"',
+        f"{folder}/bin/pytest",
+    ]
+    assert TEST_COMMAND.replace(".venv", folder).split(" && ") == [
+        steps[0],
+        steps[1].replace(" --quiet", ""),
+        steps[2],
+    ]
     positions = [next(i for i, line in enumerate(lines) if line == step) for step in steps]
     assert positions == sorted(positions)
+    assert f"{folder}/bin/ruff format --check ." in lines
 
 
 def test_every_venue_profile_is_in_the_readme() -> None:
