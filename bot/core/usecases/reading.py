@@ -33,7 +33,7 @@ from bot.core.views import (
 )
 from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
-from bot.monitor.policy import AlertRules, UserThresholds, judge_level
+from bot.monitor.policy import AlertRules, judge_level
 from bot.store.records import Account, Subscription
 from bot.store.vault import VaultError
 
@@ -75,8 +75,8 @@ class ReadingUseCases(CoreBase):
         except risk.SnapshotError as exc:  # figures no account can have (e.g. they overflow)
             raise bad_response(str(exc)) from None
         sub = await self._subscription(caller, account)
-        thresholds = UserThresholds(**sub.thresholds.as_dict()) if sub else UserThresholds()
-        level = judge_level(health, AlertRules(thresholds=thresholds))
+        rules = AlertRules(thresholds=sub.thresholds) if sub else AlertRules()
+        level = judge_level(health, rules)
         now = self.clock()
         await self.store.run(lambda tx: tx.history.add(health_point(account.id, health, now)))
         view = AccountView(
