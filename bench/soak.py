@@ -159,7 +159,7 @@ class FlakyChat:
     down_until: float = 0.0
     calm: bool = False  # after the run: no more faults, let the outbox drain
 
-    async def send(self, destination: Destination, delivery: Delivery) -> None:
+    async def send(self, destination: Destination, delivery: Delivery, key: str = "") -> None:
         now = self.clock.now()
         if not self.calm:
             if now < self.down_until:
