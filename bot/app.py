@@ -18,6 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.ops import metrics
 from bot.ops.metrics import set_front_end
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -72,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 Closer = Callable[[], Awaitable[Any]]
+# SIGTERM to exit, whatever is in flight: well inside deploy/marginwatch.service's TimeoutStopSec.
+SHUTDOWN_SECONDS = 8.0
 
 
 class Service:
@@ -143,6 +146,7 @@ class Service:
             intervals=PollIntervals(
                 calm=interval, watch=interval / 2, danger=max(5.0, interval / 6)
             ),
+            outbox_max_age=settings.outbox_max_age,
         )
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():
@@ -177,7 +181,11 @@ class Service:
             raise StartupError(
                 "Telegram refused MARGINWATCH_TELEGRAM_TOKEN: check it with @BotFather."
             ) from None
-        self._front_end_stops.append(front.stop)
+
+        async def stop_telegram() -> None:
+            metrics.record_replies_dropped(await front.stop())
+
+        self._front_end_stops.append(stop_telegram)
         transports.register("telegram", front.transport)
         set_front_end("telegram", up=True)
 
@@ -189,7 +197,9 @@ class Service:
         token = self.settings.discord_token
         assert token is not None
         stamp = FileStamp(self.settings.database.with_suffix(".discord-schema"))
-        front = DiscordFrontEnd(core, token.get_secret_value(), stamp=stamp)
+        front = DiscordFrontEnd(
+            core, token.get_secret_value(), stamp=stamp, api_url=self.settings.discord_api_url
+        )
         task = front.start()
         ready = asyncio.create_task(front.wait_ready(timeout=60.0))
         done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,16 +239,28 @@ class Service:
         log.info("metrics on %s/metrics", service.url)
 
     async def _shutdown(self) -> None:
-        """Stop polling (deliveries in flight finish), the chats, the exchanges, the database."""
+        """Stop polling (deliveries in flight get a short grace), the chats (pending command
+        replies are dropped), the exchanges, the database: all within SHUTDOWN_SECONDS.
+
+        A step that overruns its share is cut short and logged; the database is closed last
+        and always given its turn. Queued alerts stay in the outbox for the next start.
+        """
         steps: list[Closer] = []
         if self._monitor_stop is not None:
             steps.append(self._monitor_stop)
         steps += self._front_end_stops + self._late_closers
         self._monitor_stop = None
         self._front_end_stops, self._late_closers = [], []
-        for step in steps:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_SECONDS
+        for index, step in enumerate(steps):
+            # Every step but the last may use what is left, less a second kept for the rest.
+            reserve = 0.0 if index == len(steps) - 1 else 1.0
+            budget = max(0.5, deadline - loop.time() - reserve)
             try:
-                await step()
+                await asyncio.wait_for(step(), budget)
+            except TimeoutError:
+                log.warning("shutdown: a step overran %.1fs and was cut short", budget)
             except Exception:
                 log.exception("error while shutting down")
         for task in self._front_end_tasks.values():

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "MARGINWATCH_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
+DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -90,6 +91,13 @@ class Settings(BaseSettings):
             "margin-alerts",
         ),
     )
+    discord_api_url: str = Field(
+        DEFAULT_DISCORD_API_URL,
+        **_doc(
+            "Discord REST API base URL (an HTTP proxy in front of Discord's API)",
+            DEFAULT_DISCORD_API_URL,
+        ),
+    )
     telegram_token: SecretStr | None = Field(
         None,
         **_doc(
@@ -144,6 +152,14 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         60.0,
         **_doc("seconds between two reads of a calm account (nearer liquidation: faster)", "60"),
+    )
+    outbox_max_age: float = Field(
+        86400.0,
+        **_doc(
+            "seconds an alert may wait for a chat that keeps refusing it before it is dropped "
+            "(counted in outbox_expired_total; the owner is told in private where possible)",
+            "86400",
+        ),
     )
 
     # --- operations ------------------------------------------------------------------------
@@ -276,7 +292,7 @@ class Settings(BaseSettings):
     def _format(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("poll_interval", "telegram_private_chat_pace")
+    @field_validator("poll_interval", "telegram_private_chat_pace", "outbox_max_age")
     @classmethod
     def _positive(cls, value: float) -> float:
         if not value > 0:

@@ -344,8 +344,9 @@ async def test_a_shared_alert_its_channel_never_accepts_is_dropped_and_the_owner
         expired = metrics.outbox_expired._value.get()
     assert expired == 1
     [notice] = [m for dest, m in chat.sent if m.title == "main"]  # in the owner's private chat
-    assert "1 alert(s) for main could not be delivered to a console chat within 1 h" in (
-        notice.lines[0]
+    assert (
+        "1 alert(s) for main could not be delivered to a console chat within 1 h"
+        in (notice.lines[0])
     )
     rows = await store.read(
         lambda tx: tx.db.execute(

@@ -165,9 +165,16 @@ class DiscordFrontEnd:
         stamp: SchemaStamp | None = None,
         guard_keys: bool = False,
         client_options: dict[str, Any] | None = None,
+        api_url: str | None = None,
     ) -> None:
         """``guard_keys``: read server messages to delete pasted keys (needs the privileged
-        Message Content intent switched on for the bot in the Developer Portal)."""
+        Message Content intent switched on for the bot in the Developer Portal).
+
+        ``api_url``: Discord's REST base (``https://discord.com/api/v10``), or a proxy in front
+        of it; discord.py keeps it process-wide, and the gateway URL comes from ``/gateway/bot``.
+        """
+        if api_url:
+            discord.http.Route.BASE = api_url.rstrip("/")
         self.core = core
         self._token = token
         self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
@@ -269,9 +276,26 @@ class DiscordFrontEnd:
 
     # ------------------------------------------------------------------ commands
 
+    async def admitted(self, interaction: discord.Interaction) -> bool:
+        """Core's per-user flood control, asked before any other work.
+
+        Discord wants an answer to every interaction within 3 s, so a refused one is answered
+        too: with the slow-down notice, privately (only the flooder sees it).
+        """
+        admission = self.core.admit(
+            callers.caller_for(interaction, moderator=False), must_answer=True
+        )
+        if admission.answer:
+            return True
+        notice = admission.notice or Refusal(texts.SLOW_DOWN_TITLE).to_message()
+        await self.reply(interaction, notice, ephemeral=True)
+        return False
+
     async def run_command(
         self, interaction: discord.Interaction, command: Command, values: dict[str, str | None]
     ) -> None:
+        if not await self.admitted(interaction):
+            return
         # Your-own-account answers are for the caller only; moderators see theirs privately too.
         ephemeral = command.audience is not Audience.MEMBER or interaction.guild_id is None
         if command.slow or command.name in _RENDERS_IMAGES:
@@ -303,6 +327,8 @@ class DiscordFrontEnd:
     ) -> None:
         """Ask for the key in a modal: it never appears in the channel, and only the caller
         sees the answer."""
+        if not await self.admitted(interaction):
+            return
         venue = values.get("venue") or ""
         try:
             form = self.core.link_form(venue)
@@ -335,6 +361,8 @@ class DiscordFrontEnd:
 
     async def run_action(self, interaction: discord.Interaction, action: Action) -> None:
         """A button press: core answers (never raises); a refresh replaces the card in place."""
+        if not await self.admitted(interaction):
+            return
         caller = await self.caller(interaction)
         if action.id not in _EDITING_ACTIONS:
             await self._answer(interaction, self.core.act(caller, action), ephemeral=True)

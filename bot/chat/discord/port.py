@@ -57,6 +57,10 @@ class CorePort(Protocol):
         """The roles a server configured as moderators (next to Manage Server)."""
         ...
 
+    def admit(self, caller: Caller, *, must_answer: bool = False) -> Any:
+        """Per-user flood control: an Admission (``answer``, and a ``notice`` to send if not)."""
+        ...
+
     async def forget_community(self, platform: str, community_id: str) -> int:
         """The bot left a server: drop its settings and channel subscriptions."""
         ...
