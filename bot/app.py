@@ -197,9 +197,7 @@ class Service:
         token = self.settings.discord_token
         assert token is not None
         stamp = FileStamp(self.settings.database.with_suffix(".discord-schema"))
-        front = DiscordFrontEnd(
-            core, token.get_secret_value(), stamp=stamp, api_url=self.settings.discord_api_url
-        )
+        front = DiscordFrontEnd(core, token.get_secret_value(), stamp=stamp)
         task = front.start()
         ready = asyncio.create_task(front.wait_ready(timeout=60.0))
         done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "MARGINWATCH_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
-DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -89,13 +88,6 @@ class Settings(BaseSettings):
             "name of the Discord role mentioned by shared critical alerts "
             "(nobody is mentioned where a server has no such role)",
             "margin-alerts",
-        ),
-    )
-    discord_api_url: str = Field(
-        DEFAULT_DISCORD_API_URL,
-        **_doc(
-            "Discord REST API base URL (an HTTP proxy in front of Discord's API)",
-            DEFAULT_DISCORD_API_URL,
         ),
     )
     telegram_token: SecretStr | None = Field(

@@ -165,16 +165,9 @@ class DiscordFrontEnd:
         stamp: SchemaStamp | None = None,
         guard_keys: bool = False,
         client_options: dict[str, Any] | None = None,
-        api_url: str | None = None,
     ) -> None:
         """``guard_keys``: read server messages to delete pasted keys (needs the privileged
-        Message Content intent switched on for the bot in the Developer Portal).
-
-        ``api_url``: Discord's REST base (``https://discord.com/api/v10``), or a proxy in front
-        of it; discord.py keeps it process-wide, and the gateway URL comes from ``/gateway/bot``.
-        """
-        if api_url:
-            discord.http.Route.BASE = api_url.rstrip("/")
+        Message Content intent switched on for the bot in the Developer Portal)."""
         self.core = core
         self._token = token
         self.stamp: SchemaStamp = stamp if stamp is not None else MemoryStamp()
