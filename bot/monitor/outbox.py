@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.monitor.clock import Clock
-from bot.monitor.presenter import Presenter
+from bot.monitor.presenter import Payload, Presenter
 from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
 
 # bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
@@ -231,20 +231,30 @@ def _disable_and_tell_owners(
         if account is None:
             continue
         notice = presenter.render_destination_gone(account.label, destination.platform, reason)
-        for other in tx.subscriptions.for_account(account.id, enabled_only=True):
-            if other.destination.is_dm:
-                tx.outbox.enqueue(
-                    NewMessage(
-                        # With the time: the same chat can be gone again after a re-subscribe.
-                        idempotency_key=f"gone:sub{gone.id}:to{other.id}:{int(now * 1000)}",
-                        destination=other.destination,
-                        payload=notice,
-                        priority=PRIORITY_WARNING,
-                        subscription_id=other.id,
-                    ),
-                    now=now,
-                )
+        _tell_owner_privately(tx, account.id, notice, f"gone:sub{gone.id}", now=now)
     return disabled
+
+
+def _tell_owner_privately(
+    tx: Tx, account_id: int, notice: Payload, about: str, *, now: float
+) -> None:
+    """Queue ``notice`` for each private chat subscribed to the account (none: nobody to tell).
+
+    The key has the time in it: the same notice can be due again later (a chat gone again
+    after a re-subscribe, more alerts expired).
+    """
+    for other in tx.subscriptions.for_account(account_id, enabled_only=True):
+        if other.destination.is_dm:
+            tx.outbox.enqueue(
+                NewMessage(
+                    idempotency_key=f"{about}:to{other.id}:{int(now * 1000)}",
+                    destination=other.destination,
+                    payload=notice,
+                    priority=PRIORITY_WARNING,
+                    subscription_id=other.id,
+                ),
+                now=now,
+            )
 
 
 def expire_and_tell_owners(
@@ -266,19 +276,7 @@ def expire_and_tell_owners(
         if account is None:
             continue
         notice = presenter.render_undelivered(account.label, platform, count, max_age)
-        for other in tx.subscriptions.for_account(account.id, enabled_only=True):
-            if other.destination.is_dm:
-                tx.outbox.enqueue(
-                    NewMessage(
-                        idempotency_key=f"expired:sub{subscription_id}:to{other.id}:"
-                        f"{int(now * 1000)}",
-                        destination=other.destination,
-                        payload=notice,
-                        priority=PRIORITY_WARNING,
-                        subscription_id=other.id,
-                    ),
-                    now=now,
-                )
+        _tell_owner_privately(tx, account.id, notice, f"expired:sub{subscription_id}", now=now)
     return expired
 
 
