@@ -45,6 +45,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import sys
@@ -583,7 +584,7 @@ def print_table(result: dict[str, Any]) -> None:
             f"{name:<10}{c['expected']:>9}{c['delivered']:>10}{c['lost']:>6}{c['duplicates']:>6}"
             f"{c['kills_inside_a_send']:>15}"
         )
-    print("OK" if result["ok"] else f"FAILED (logs in {result['log']})")
+    print("OK" if result["ok"] else f"FAILED (logs in {result.get('log')})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -601,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.steps, args.migration_kills, args.old_rows = len(KINDS) + 1, 1, 20_000
     result = asyncio.run(measure(args))
+    if result["ok"]:  # the logs are kept only when something failed
+        shutil.rmtree(result.pop("log"), ignore_errors=True)
     if args.json:
         print(json.dumps(result))
     else:
