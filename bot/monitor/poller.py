@@ -144,6 +144,14 @@ class Poller:
         next_poll_at = self._next_poll_at(account, reading, level, now, retry_after)
         messages = [row for one in judged for row, _ in one.rows]
         queued = tx.alerts.transition([one.state for one in judged], messages, now=now)
+        if len(queued) < len(messages):
+            # Keys are numbered per subscription and saved with its state, so this is a poll
+            # judged twice from the same state; never silent, it would hide a lost alert.
+            log.warning(
+                "account %d: %d alert(s) were already queued under the same key",
+                account.id,
+                len(messages) - len(queued),
+            )
         labels = {row.idempotency_key: label for one in judged for row, label in one.rows}
         queued_alerts = _queued_labels(tx, queued, labels)
         _record_poll(tx, account, reading, now, next_poll_at, error)
