@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # a workload of a minute: `pytest -m 'not slow'` skips it
 @pytest.mark.timeout(600)
 def test_the_quick_kill_test_loses_nothing_and_repeats_only_what_telegram_must() -> None:
     done = subprocess.run(
