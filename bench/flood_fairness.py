@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -86,6 +87,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             dropped = await front.stop()
             await store.close()
+            shutil.rmtree(folder, ignore_errors=True)
     slow_downs = sum(texts.SLOW_DOWN_TITLE in m.text for m in flooder_sent)
     return {
         "bench": "flood_fairness",

@@ -264,9 +264,9 @@ async def test_shutdown_waits_for_the_tick_and_polls_in_flight(
     draining = asyncio.Event()
     drain = monitor.queue.drain
 
-    async def signalled_drain() -> None:
+    async def signalled_drain(timeout: float | None = None) -> int:
         draining.set()
-        await drain()
+        return await drain(timeout=timeout)
 
     monitor.queue.drain = signalled_drain  # type: ignore[method-assign]
     await monitor.start()
