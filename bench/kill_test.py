@@ -325,10 +325,10 @@ async def migration_kills(
         # The migration is the only writer at start-up: a growing WAL before m002 is recorded
         # means the kill lands inside its transaction.
         while time.monotonic() < deadline and service.alive:
-            if wal.exists() and wal.stat().st_size > start_size + 64 * 1024:
+            if wal.exists() and wal.stat().st_size > start_size + 32 * 1024:
                 break
             await asyncio.sleep(0.002)
-        await asyncio.sleep(random.uniform(0, 0.05))
+        await asyncio.sleep(random.uniform(0, 0.01))  # somewhere inside it
         await service.kill()
         tally.kills["migrate"] += 1
         if not applied(path, "m002_alert_state_one_record"):
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child()
     if args.quick:
-        args.steps, args.migration_kills, args.old_rows = len(KINDS) + 1, 1, 20_000
+        args.steps, args.migration_kills, args.old_rows = len(KINDS) + 1, 1, 40_000
     result = asyncio.run(measure(args))
     if result["ok"]:  # the logs are kept only when something failed
         shutil.rmtree(result.pop("log"), ignore_errors=True)
