@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bot.demo", "run the product against a local exchange simulator (no keys needed)"),
     "check": ("bot.exchanges.check", "read one account once and print its health"),
     "run": ("bot.app", "run the service (Discord and/or Telegram)"),
+    "sim": (
+        "bot.sim.cli",
+        "serve the exchange simulator, to rehearse with `run` before a real key",
+    ),
     "keys": ("bot.store.keys_cli", "make and rotate the master keys that encrypt secrets"),
     "db": ("bot.store.db_cli", "migrate or back up the database"),
 }
