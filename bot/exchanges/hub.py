@@ -19,9 +19,10 @@ import certifi
 from .base import ReadContext, SharedVenueData, VenueAdapter
 from .errors import ExchangeReadError, classify
 from .guard import ReadOnlyClient, install_request_guard
+from .modes import LIVE, ExchangeMode
 from .registry import adapter_for
 from .throttle import Backoff, Throttle
-from .types import AccountRead, Credentials, KeyCheck
+from .types import RIGHT_READ, AccountRead, Credentials, KeyCheck
 from .urls import rewrite_api_urls
 
 # Back-off states that concern the whole exchange (per IP), not one account.
@@ -61,7 +62,9 @@ class ExchangeHub:
     """Reads accounts through ccxt, sharing everything that can be shared per exchange.
 
     ``base_urls`` maps a venue to a simulator base URL; ``requests_per_second`` overrides an
-    adapter's per-exchange budget (0 disables spacing, e.g. against the simulator).
+    adapter's per-exchange budget (0 disables spacing, e.g. against the simulator). ``mode``
+    says which exchanges are read (:mod:`bot.exchanges.modes`: live, each venue's sandbox, or
+    a simulator); ``base_urls`` win over it.
     """
 
     def __init__(
@@ -73,7 +76,9 @@ class ExchangeHub:
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         max_accounts_per_venue: int = 20000,
+        mode: ExchangeMode = LIVE,
     ) -> None:
+        self.mode = mode
         self.base_urls = dict(base_urls or {})
         self.timeout_ms = timeout_ms
         self._rates = dict(requests_per_second or {})
@@ -109,6 +114,9 @@ class ExchangeHub:
     async def check_key(self, venue: str, creds: Credentials) -> KeyCheck:
         """Ask the venue what the key may do (link time); raises :class:`ExchangeReadError`."""
         rt = await self._venue(venue)
+        unchecked = self.mode.rights_unchecked(rt.adapter.info)
+        if unchecked is not None:  # the sandbox has no rights endpoint: the read checks the key
+            return KeyCheck(True, False, frozenset({RIGHT_READ}), unchecked)
         account = self._account(rt, venue, creds)
         async with account.lock:
             ctx = ReadContext(venue=venue, shared=rt.shared, wallet_address=creds.wallet_address)
@@ -201,7 +209,8 @@ class ExchangeHub:
             }
         )
         exchange.ssl_context = ssl_context
-        base = self.base_urls.get(venue)
+        self.mode.prepare(exchange, adapter.info)
+        base = self.base_urls.get(venue) or self.mode.base_url(venue)
         if base:
             exchange.urls["api"] = rewrite_api_urls(exchange.urls["api"], base)
         return exchange
@@ -216,6 +225,11 @@ class ExchangeHub:
             adapter = adapter_for(venue)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
+        refused = None if venue in self.base_urls else self.mode.refusal(adapter.info)
+        if refused is not None:
+            raise ExchangeReadError(
+                "exchange_down", refused, detail=f"not served in {self.mode.name} mode"
+            )
         lock = self._venue_locks.setdefault(venue, asyncio.Lock())
         async with lock:
             rt = self._venues.get(venue)

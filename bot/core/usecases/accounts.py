@@ -87,7 +87,7 @@ class AccountUseCases(CoreBase):
     # --- venues -------------------------------------------------------------------------------
 
     def _venue(self, venue: str | None) -> VenueInfo:
-        known = ", ".join(sorted(self.venues))
+        known = f"{', '.join(sorted(self.venues))}, {texts.LINK_GENERIC_VENUES}"
         wanted = (venue or "").strip().lower()
         info = self.venues.get(wanted)
         if info is None:
