@@ -126,6 +126,15 @@ class ExchangeHub:
             except Exception as exc:
                 raise self._failed(rt, account, exc, creds) from None
 
+    def unavailable(self, venue: str) -> str | None:
+        """Why ``venue`` cannot be read in this hub's mode (a sentence), or None if it can."""
+        if venue in self.base_urls:
+            return None
+        try:
+            return self.mode.refusal(adapter_for(venue).info)
+        except KeyError:
+            return None  # an unknown venue: the caller's own refusal names it
+
     def forget(self, venue: str, creds: Credentials) -> None:
         """Drop the cached instance of an unlinked account."""
         rt = self._venues.get(venue)
@@ -225,7 +234,7 @@ class ExchangeHub:
             adapter = adapter_for(venue)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
-        refused = None if venue in self.base_urls else self.mode.refusal(adapter.info)
+        refused = self.unavailable(venue)
         if refused is not None:
             raise ExchangeReadError(
                 "exchange_down", refused, detail=f"not served in {self.mode.name} mode"

@@ -41,14 +41,15 @@ async def test_an_exchange_ccxt_reads_links_as_generic_and_is_labelled_approxima
         assert any("Approximate" in line or "Estimated" in line for line in reply.lines)
         [account] = await store.read(lambda tx: tx.accounts.list_all())
         assert account.venue == "generic:bybit"
-        form = core.link_form("generic:kucoin")  # KuCoin keys have a passphrase
-        assert [f.name for f in form.fields] == ["api_key", "secret", "passphrase"]
-        assert "approximate" in form.venue_label
-        with pytest.raises(Refusal) as refused:  # the simulator has no KuCoin: it says so
-            await core.link(
-                ALICE, "generic:kucoin", "ku", {"api_key": "k", "secret": "s", "passphrase": "p"}
-            )
+        with pytest.raises(Refusal) as refused:  # the simulator has no KuCoin: said up front
+            core.link_form("generic:kucoin")
         assert "The simulator does not serve KuCoin" in refused.value.sentence
+
+
+def test_a_generic_venue_asks_for_what_ccxt_says_its_keys_have(core: Core) -> None:
+    form = core.link_form("generic:kucoin")  # KuCoin keys have a passphrase
+    assert [f.name for f in form.fields] == ["api_key", "secret", "passphrase"]
+    assert "approximate" in form.venue_label
 
 
 async def test_an_unknown_venue_names_the_generic_way_in(core: Core) -> None:
