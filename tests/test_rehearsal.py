@@ -23,6 +23,25 @@ TRADER = 4242
 POLL_INTERVAL = 6.0  # seconds: the calm interval, so "one poll interval" is short
 
 
+async def start_bot(
+    tmp_path: Path, api: FakeTelegramAPI, metrics_port: int, **settings: str
+) -> asyncio.subprocess.Process:
+    """`marginwatch run` with the fake Telegram as its chat (and the trader in it), metrics on
+    ``metrics_port``, and ``settings`` (without the MARGINWATCH_ prefix)."""
+    api.user(TRADER, "Trader")
+    api.private_chat(TRADER)
+    env = clean_env(
+        tmp_path,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        TELEGRAM_PRIVATE_CHAT_PACE="0.05",
+        MASTER_KEYS=generate_key(),
+        METRICS_PORT=str(metrics_port),
+        **settings,
+    )
+    return await start(tmp_path, env)
+
+
 async def say(api: FakeTelegramAPI, text: str, *, expect: str, timeout: float = 30.0) -> str:
     after = api.last_message_id()
     api.user_says(TRADER, TRADER, text)
@@ -52,20 +71,14 @@ async def test_a_trader_rehearses_a_margin_call_with_the_simulator(tmp_path: Pat
     run_output = sim_output = ""
     try:
         async with FakeTelegramServer() as api, aiohttp.ClientSession() as http:
-            api.user(TRADER, "Trader")
-            api.private_chat(TRADER)
-            env = clean_env(
+            bot = await start_bot(
                 tmp_path,
-                TELEGRAM_TOKEN=TOKEN,
-                TELEGRAM_API_URL=api.base_url,
-                TELEGRAM_PRIVATE_CHAT_PACE="0.05",
-                MASTER_KEYS=generate_key(),
+                api,
+                port,
                 EXCHANGE_MODE="simulator",
                 SIMULATOR_URL=sim.url,
                 POLL_INTERVAL=str(POLL_INTERVAL),
-                METRICS_PORT=str(port),
             )
-            bot = await start(tmp_path, env)
             try:
                 await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)
 
@@ -140,18 +153,7 @@ async def test_testnet_mode_refuses_a_venue_without_a_sandbox_when_it_is_linked(
 ) -> None:
     port = free_port()
     async with FakeTelegramServer() as api, aiohttp.ClientSession() as http:
-        api.user(TRADER, "Trader")
-        api.private_chat(TRADER)
-        env = clean_env(
-            tmp_path,
-            TELEGRAM_TOKEN=TOKEN,
-            TELEGRAM_API_URL=api.base_url,
-            TELEGRAM_PRIVATE_CHAT_PACE="0.05",
-            MASTER_KEYS=generate_key(),
-            EXCHANGE_MODE="Testnet",
-            METRICS_PORT=str(port),
-        )
-        bot = await start(tmp_path, env)
+        bot = await start_bot(tmp_path, api, port, EXCHANGE_MODE="Testnet")
         try:
             await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)
             # Refused before any key is asked for.

@@ -159,13 +159,7 @@ def parse_accounts(data: Any) -> AccountsFile:
 
 def _account(index: int, raw: Any, available: Mapping[str, type[SimVenue]]) -> AccountSpec:
     where = f"accounts[{index}]"
-    if not isinstance(raw, dict):
-        raise AccountsError(f"{where} must be an object with venue, key, balances...")
-    extra = sorted(set(raw) - set(_ACCOUNT_FIELDS))
-    if extra:
-        raise AccountsError(
-            f"{where}: unknown field {extra[0]!r} (fields: {', '.join(_ACCOUNT_FIELDS)})"
-        )
+    _object(where, raw, _ACCOUNT_FIELDS, "venue, key, balances...")
     venue = raw.get("venue")
     if venue not in available:
         known = ", ".join(sorted(available))
@@ -219,6 +213,15 @@ def _account(index: int, raw: Any, available: Mapping[str, type[SimVenue]]) -> A
     return AccountSpec(venue, label, key, secret, passphrase, holdings, dict(venue_state))
 
 
+def _object(where: str, raw: Any, fields: tuple[str, ...], needs: str) -> None:
+    """Refuse anything but an object of these ``fields`` (a typo is named, never ignored)."""
+    if not isinstance(raw, dict):
+        raise AccountsError(f"{where} must be an object with {needs}")
+    extra = sorted(set(raw) - set(fields))
+    if extra:
+        raise AccountsError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(fields)})")
+
+
 def _text(where: str, raw: Mapping[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
@@ -255,13 +258,7 @@ def _list(where: str, raw: Mapping[str, Any]) -> list[Any]:
 
 def _position(where: str, index: int, raw: Any) -> HeldPosition:
     here = f"{where}: positions[{index}]"
-    if not isinstance(raw, dict):
-        raise AccountsError(f"{here} must be an object with symbol, side, size and entry")
-    extra = sorted(set(raw) - set(_POSITION_FIELDS))
-    if extra:
-        raise AccountsError(
-            f"{here}: unknown field {extra[0]!r} (fields: {', '.join(_POSITION_FIELDS)})"
-        )
+    _object(here, raw, _POSITION_FIELDS, "symbol, side, size and entry")
     symbol = raw.get("symbol")
     if not isinstance(symbol, str) or not symbol:
         raise AccountsError(f"{here}: symbol must be the market's symbol, e.g. 'BTC/USDT:USDT'")
