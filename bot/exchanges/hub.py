@@ -272,6 +272,7 @@ class ExchangeHub:
                     error = classify(exc)
                     if error.state == "auth_failed":  # public data cannot fail on a key
                         error = ExchangeReadError("exchange_down", detail=error.detail)
+                    self._explain_refused_connection(error, exc)
                     rt.backoff.fail(error.state, error.retry_after)
                     raise error from None
         return rt
@@ -308,10 +309,18 @@ class ExchangeHub:
                     detail="backing off after an earlier failure",
                 )
 
+    def _explain_refused_connection(self, error: ExchangeReadError, exc: BaseException) -> None:
+        """Nothing listening at all (no connection) says where to look, when the mode knows:
+        a rehearsal whose simulator is not started must not read as "the exchange is down"."""
+        cause = exc.__cause__ or exc.__context__ or exc
+        if error.state == "exchange_down" and isinstance(cause, aiohttp.ClientConnectorError):
+            error.user_message = self.mode.unreachable() or error.user_message
+
     def _failed(
         self, rt: _Venue, account: _Account, exc: Exception, creds: Credentials
     ) -> ExchangeReadError:
         error = classify(exc, creds.api_key, creds.secret, creds.passphrase)
+        self._explain_refused_connection(error, exc)
         if error.retry_after is None and error.state in ("rate_limited", "exchange_down"):
             headers = getattr(account.exchange, "last_response_headers", None) or {}
             value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)

@@ -62,6 +62,10 @@ NOT_SIMULATED = (
     "The simulator does not serve {venue}, so it cannot be read while marginwatch runs in "
     "simulator mode; it serves {served}."
 )
+SIMULATOR_DOWN = (
+    "Nothing answers at {url}: start `marginwatch sim` there, or set MARGINWATCH_SIMULATOR_URL "
+    "to the address its ready line printed."
+)
 RIGHTS_UNCHECKED = (
     "{sandbox} cannot say what a key may do, so this key's rights were not checked (a "
     "rehearsal key reaches no real funds). Make your real key read-only all the same."
@@ -139,6 +143,12 @@ class ExchangeMode:
         sandbox = self.sandbox(info) if self.name == "testnet" else None
         if sandbox is not None and not sandbox.reports_rights:
             return RIGHTS_UNCHECKED.format(sandbox=sandbox.name)
+        return None
+
+    def unreachable(self) -> str | None:
+        """What to say when nothing listens where this mode sends requests (simulator mode)."""
+        if self.name == "simulator":
+            return SIMULATOR_DOWN.format(url=self.simulator_url)
         return None
 
     def base_url(self, venue: str) -> str | None:

@@ -201,3 +201,16 @@ async def test_check_reads_the_simulator_in_simulator_mode(
     monkeypatch.setenv("MARGINWATCH_EXCHANGE_MODE", "paper")
     code, _, err = await asyncio.to_thread(run_check, capsys, "--exchange", "kraken")
     assert code == 2 and "MARGINWATCH_EXCHANGE_MODE must be one of" in err
+
+
+async def test_a_simulator_that_is_not_running_is_named_not_reported_as_an_exchange_down() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed again: nothing listens
+    async with ExchangeHub(mode=ExchangeMode("simulator", url)) as hub:
+        with pytest.raises(ExchangeReadError) as down:
+            await hub.check_key("bybit", Credentials("k", "s"))
+    assert down.value.state == "exchange_down"
+    assert down.value.user_message.startswith(f"Nothing answers at {url}: start `marginwatch sim`")
