@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.store.vault import generate_key
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, FakeTelegramServer
@@ -64,6 +65,7 @@ async def wait_for(check, timeout: float) -> None:  # type: ignore[no-untyped-de
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.slow  # two real processes and a poll interval: ~30 s
 async def test_a_trader_rehearses_a_margin_call_with_the_simulator(tmp_path: Path) -> None:
     sim = await start_sim()
     kraken = sim.account("kraken-margin")
@@ -148,6 +150,7 @@ async def test_a_trader_rehearses_a_margin_call_with_the_simulator(tmp_path: Pat
         assert secret not in run_output
 
 
+@pytest.mark.slow  # a real `marginwatch run`: ~15 s
 async def test_testnet_mode_refuses_a_venue_without_a_sandbox_when_it_is_linked(
     tmp_path: Path,
 ) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from . import texts
 from .types import VenueInfo
 
 ModeName = Literal["live", "testnet", "simulator"]
@@ -53,23 +54,6 @@ SANDBOXES: Mapping[str, Sandbox | None] = {
     "krakenfutures": Sandbox("the Kraken Futures demo"),
     "hyperliquid": Sandbox("the Hyperliquid testnet"),
 }
-
-NO_SANDBOX = (
-    "{venue} has no testnet or demo environment, so it cannot be read while marginwatch runs in "
-    "testnet mode (MARGINWATCH_EXCHANGE_MODE=testnet)."
-)
-NOT_SIMULATED = (
-    "The simulator does not serve {venue}, so it cannot be read while marginwatch runs in "
-    "simulator mode; it serves {served}."
-)
-SIMULATOR_DOWN = (
-    "Nothing answers at {url}: start `marginwatch sim` there, or set MARGINWATCH_SIMULATOR_URL "
-    "to the address its ready line printed."
-)
-RIGHTS_UNCHECKED = (
-    "{sandbox} cannot say what a key may do, so this key's rights were not checked (a "
-    "rehearsal key reaches no real funds). Make your real key read-only all the same."
-)
 
 
 @lru_cache(maxsize=64)
@@ -130,25 +114,25 @@ class ExchangeMode:
     def refusal(self, info: VenueInfo) -> str | None:
         """Why ``info``'s venue cannot be read in this mode (a sentence), or None if it can."""
         if self.name == "testnet" and self.sandbox(info) is None:
-            return NO_SANDBOX.format(venue=info.label)
+            return texts.NO_SANDBOX.format(venue=info.label)
         if self.name == "simulator" and self.simulated_venue(info.venue) is None:
             from .registry import SUPPORTED_VENUES
 
             served = ", ".join(sorted(SUPPORTED_VENUES))
-            return NOT_SIMULATED.format(venue=info.label, served=served)
+            return texts.NOT_SIMULATED.format(venue=info.label, served=served)
         return None
 
     def rights_unchecked(self, info: VenueInfo) -> str | None:
         """The sentence to link with instead of a rights check where the sandbox has none."""
         sandbox = self.sandbox(info) if self.name == "testnet" else None
         if sandbox is not None and not sandbox.reports_rights:
-            return RIGHTS_UNCHECKED.format(sandbox=sandbox.name)
+            return texts.RIGHTS_UNCHECKED.format(sandbox=sandbox.name)
         return None
 
     def unreachable(self) -> str | None:
         """What to say when nothing listens where this mode sends requests (simulator mode)."""
         if self.name == "simulator":
-            return SIMULATOR_DOWN.format(url=self.simulator_url)
+            return texts.SIMULATOR_DOWN.format(url=self.simulator_url)
         return None
 
     def base_url(self, venue: str) -> str | None:

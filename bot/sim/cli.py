@@ -95,8 +95,15 @@ def _demo_labels(data: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.sim.accounts import DEFAULT_ACCOUNTS, AccountsError, load_accounts
+    from bot.sim.accounts import (
+        DEFAULT_ACCOUNTS,
+        AccountsError,
+        load_accounts,
+        open_accounts,
+        scenario_accounts,
+    )
     from bot.sim.scenario import Scenario
+    from bot.sim.server import Simulator
 
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be from 0 to 65535, not {args.port}")
@@ -121,34 +128,23 @@ def run(args: argparse.Namespace) -> int:
     scenario_has_accounts = any(spec.get("accounts") for spec in scenario.venues.values())
     path = args.accounts or (None if scenario_has_accounts else DEFAULT_ACCOUNTS)
     try:
-        accounts = load_accounts(path) if path is not None else None
-    except AccountsError as exc:
-        return _fail(str(exc))
-    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
-    log.setLevel(logging.INFO)
-    try:
-        return asyncio.run(
-            _serve(args, scenario, accounts, _demo_labels(data), step_seconds / args.speed)
-        )
+        sim = Simulator(scenario)  # a scenario naming an unknown venue raises ValueError here
+        sim.serve_all()
+        opened = scenario_accounts(sim, _demo_labels(data))
+        if path is not None:
+            opened += open_accounts(sim, load_accounts(path))
     except (ValueError, AccountsError) as exc:
         return _fail(str(exc))
+    if not log.handlers:  # its own handler: the person reads these lines, nobody else's
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return asyncio.run(_serve(args, sim, opened, step_seconds / args.speed))
 
 
-async def _serve(
-    args: argparse.Namespace,
-    scenario: Any,
-    accounts: Any,
-    labels: dict[tuple[str, str], str],
-    step_every: float,
-) -> int:
-    from bot.sim.accounts import open_accounts, scenario_accounts
-    from bot.sim.server import Simulator
-
-    sim = Simulator(scenario)  # a scenario naming an unknown venue raises ValueError here
-    sim.serve_all()
-    opened = scenario_accounts(sim, labels)
-    if accounts is not None:
-        opened += open_accounts(sim, accounts)
+async def _serve(args: argparse.Namespace, sim: Any, opened: list[Any], step_every: float) -> int:
     try:
         await sim.start(args.host, args.port)
     except OSError as exc:
@@ -165,7 +161,7 @@ async def _serve(
         if not opened:
             print("no accounts are open: give --accounts FILE to open some")
         print(f"ready {sim.url}", flush=True)
-        if scenario.steps:
+        if sim.scenario.steps:
             stepper = asyncio.create_task(_play(sim, step_every), name="sim-steps")
         await stop.wait()
     finally:
