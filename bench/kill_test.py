@@ -28,10 +28,13 @@ level change, per chat) are compared with those the chats show (coalesced messag
 their parts): lost, duplicated, and the duplicates allowed (Telegram: at most the kills that
 landed inside a send; Discord: none).
 
-Seam (until ``MARGINWATCH_EXCHANGE_MODE=simulator`` of issue 13 lands): the child is this file
-with ``--child``, which points ExchangeHub's default base URLs at the simulator and discord.py's
-REST and gateway URLs at the fake Discord, then calls ``bot.cli.main(["run"])`` unchanged. The
-venues' limits are the product's own (the hub's defaults); the simulator enforces none.
+The exchanges are read in ``MARGINWATCH_EXCHANGE_MODE=simulator`` (issue 13), from the
+simulator served here (the same server ``marginwatch sim`` runs; in this process so the bench can
+see each read arrive and slow it down). One seam remains: discord.py opens its gateway at a fixed
+URL, so the child is this file with ``--child``, which points discord.py's REST and gateway URLs
+at the fake Discord and then calls ``bot.cli.main(["run"])`` unchanged. The venues' limits are
+the product's own (the hub's defaults); the simulator enforces none. Chat messages carry the
+"[simulator]" marker, which the count strips.
 """
 
 from __future__ import annotations
@@ -78,22 +81,13 @@ SIGTERM_LIMIT = 10.0
 
 
 def child() -> int:
-    """``marginwatch run`` with the exchanges and Discord pointed at this bench's servers."""
+    """``marginwatch run``, with discord.py's REST and gateway URLs pointed at the fake Discord."""
     import discord.gateway
     import discord.http
     import yarl
 
-    import bot.exchanges.hub as hub_module
     from bot.cli import main
 
-    urls = json.loads(os.environ["KILL_TEST_EXCHANGE_URLS"])
-    original = hub_module.ExchangeHub.__init__
-
-    def pointed(self: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("base_urls", urls)
-        original(self, *args, **kwargs)
-
-    hub_module.ExchangeHub.__init__ = pointed  # type: ignore[method-assign]
     discord.http.Route.BASE = os.environ["KILL_TEST_DISCORD_API"]
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
         os.environ["KILL_TEST_DISCORD_GATEWAY"]
@@ -183,7 +177,8 @@ def levels(db: Path) -> dict[int, str]:
 
 def alert_parts(title: str, lines: list[str]) -> list[str]:
     """The alerts one chat message holds: its title, or each part of a coalesced message."""
-    title = re.sub(r"^[^\w\s]+\s+", "", title)  # Telegram's severity marker (an emoji)
+    title = re.sub(r"^[^\w\s\[]+\s+", "", title)  # Telegram's severity marker (an emoji)
+    title = re.sub(r"^\[[a-z]+\]\s+", "", title)  # the rehearsal marker: "[simulator]"
     if re.search(r" \(\+\d+ more\)$", title):
         return [line[2:] for line in lines if line.startswith("• ")]
     return [title]
@@ -396,7 +391,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "MARGINWATCH_DATABASE": str(db),
             "MARGINWATCH_POLL_INTERVAL": POLL_INTERVAL,
             "MARGINWATCH_LOG_LEVEL": "INFO",
-            "KILL_TEST_EXCHANGE_URLS": json.dumps(sim.base_urls),
+            # Issue 13's simulator mode: every venue from the simulator served here.
+            "MARGINWATCH_EXCHANGE_MODE": "simulator",
+            "MARGINWATCH_SIMULATOR_URL": sim.base_urls["hyperliquid"].rsplit("/", 1)[0],
             "KILL_TEST_DISCORD_API": fake_discord.base_url,
             "KILL_TEST_DISCORD_GATEWAY": fake_discord.gateway_url,
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import itertools
@@ -219,8 +220,11 @@ class Store:
         if threading.get_ident() == self._thread_id:
             raise RuntimeError("Store.run called from the database thread would wait for itself")
         priority = URGENT if urgent else NORMAL
+        # The caller's context variables go with the function (as asyncio.to_thread does): what
+        # it builds there, an alert in the same transaction as its state, is built as if here.
+        context = contextvars.copy_context()
         return await asyncio.wrap_future(
-            self._executor.submit_at(priority, self._in_transaction, fn, write)
+            self._executor.submit_at(priority, context.run, self._in_transaction, fn, write)
         )
 
     def _in_transaction(self, fn: Callable[[Tx], T], write: bool) -> T:
