@@ -468,9 +468,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 code, took = await service.terminate()
                 tally.sigterm_seconds.append(took)
                 tally.sigterm_bad_exits += code != 0
-            if kind != "none":
+            if kind not in ("none", "send-tg", "send-dc"):  # a kill in a send counts once it lands
                 tally.kills[kind] += 1
-            # The step holds until both subscriptions committed it (restarting after a kill).
+            # The step holds until both subscriptions committed it (restarting after a kill) and
+            # an armed kill inside a send has landed (every step changes the level: each chat
+            # is sent an alert).
             deadline = time.monotonic() + 90
             while True:
                 if not service.alive:
@@ -479,13 +481,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     armed["telegram"] = armed["discord"] = False
                     await service.start()
                 stored = levels(db)
-                if len(stored) == 2 and set(stored.values()) == {level}:
+                if len(stored) == 2 and set(stored.values()) == {level} and not any(armed.values()):
                     break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"step {index} ({level}) was never judged; see {service.log}")
                 await asyncio.sleep(0.05)
             # A send armed but not reached this step (no alert for this level change) expires.
             armed["telegram"] = armed["discord"] = False
+        tally.kills["send-tg"] = tally.landed_in_send["telegram"]
+        tally.kills["send-dc"] = tally.landed_in_send["discord"]
         # Let the last alerts out, then stop as an operator would.
         await asyncio.sleep(3.0)
         code, took = await service.terminate()
