@@ -31,6 +31,45 @@ def test_every_setting_has_its_readme_row() -> None:
     assert block("settings") == expected, "paste this into the README:\n" + expected
 
 
+def test_the_scenario_format_has_its_readme_rows() -> None:
+    from bot.demo.scenario import readme_fields, readme_venues
+
+    assert block("scenario") == readme_fields().strip()
+    assert block("scenario-venues") == readme_venues().strip()
+
+
+def test_update_readme_help_explains_and_changes_nothing(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    # A copy of the tool beside a stale README: it rewrites the README next to it.
+    (tmp_path / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "update_readme.py", tmp_path / "tools")
+    stale = README.replace(block("settings"), "stale")
+    (tmp_path / "README.md").write_text(stale, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["--help"], ["--check"]):
+        proc = subprocess.run(
+            [sys.executable, str(tmp_path / "tools" / "update_readme.py"), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert (tmp_path / "README.md").read_text(encoding="utf-8") == stale, args
+        assert proc.returncode == (0 if args == ["--help"] else 1), proc.stderr
+    help_proc = subprocess.run(
+        [sys.executable, str(tmp_path / "tools" / "update_readme.py"), "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "usage:" in help_proc.stdout and "--check" in help_proc.stdout
+
+
 def test_the_readme_gives_the_two_set_up_commands() -> None:
     assert DEMO_COMMAND in README
     assert TEST_COMMAND in README

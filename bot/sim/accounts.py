@@ -63,7 +63,11 @@ class AccountSpec(BaseModel):
     venue: str = Field(description="the venue id, as in `marginwatch check --exchange`")
     label: str | None = Field(None, description="the name it is linked under (default: venue)")
     api_key: str | None = Field(None, min_length=1, description="the simulated API key")
-    secret: str | None = Field(None, min_length=1, description="its secret (Kraken: base64)")
+    secret: str | None = Field(
+        None,
+        min_length=1,
+        description="its secret (base64 on Kraken and Kraken Futures, as theirs are)",
+    )
     passphrase: str | None = Field(None, min_length=1, description="its passphrase (OKX)")
     wallet_address: str | None = Field(
         None, min_length=1, description="the public wallet address (Hyperliquid, no key)"
@@ -362,7 +366,7 @@ def account_problems(accounts: Sequence[AccountSpec], where: str = "accounts") -
         if fmt is None:
             problems.append(
                 f"{at}.venue {account.venue!r} is not a simulated venue "
-                f"(known: {', '.join(VENUE_FORMATS)})" + _suggest(account.venue, VENUE_FORMATS)
+                f"(known: {', '.join(VENUE_FORMATS)})" + suggestion(account.venue, VENUE_FORMATS)
             )
             continue
         problems += _venue_problems(account, fmt, at)
@@ -420,7 +424,7 @@ def _venue_problems(account: AccountSpec, fmt: VenueFormat, at: str) -> list[str
                     + (
                         f": write {venue}'s {code} as its unified code {unified!r}."
                         if unified and unified != code
-                        else _suggest(code, fmt.currencies)
+                        else suggestion(code, fmt.currencies)
                     )
                 )
             elif amount < 0:
@@ -436,7 +440,7 @@ def _venue_problems(account: AccountSpec, fmt: VenueFormat, at: str) -> list[str
             problems.append(
                 f"{at}.positions[{index}].symbol {position.symbol!r} is not a market of the "
                 f"{venue} simulator (it has {_and(fmt.symbols)})"
-                + _suggest(position.symbol, fmt.symbols)
+                + suggestion(position.symbol, fmt.symbols)
             )
         if position.margin_mode == "isolated" and not fmt.isolated:
             problems.append(
@@ -459,7 +463,7 @@ def _and(items: Collection[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _suggest(word: str, choices: Collection[str]) -> str:
+def suggestion(word: str, choices: Collection[str]) -> str:
     """The end of a sentence: ``": did you mean 'X'?"`` for a near miss, else ``"."``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     if not close:

@@ -8,7 +8,6 @@ steps; :func:`parse_scenario` validates it with a sentence naming each bad field
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .accounts import AccountSpec, SpecError, account_problems, error_sentences, register_model
+from .accounts import (
+    AccountSpec,
+    SpecError,
+    account_problems,
+    error_sentences,
+    register_model,
+    suggestion,
+)
 from .venues import plugins
 
 
@@ -86,7 +92,7 @@ class ScenarioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", title="scenario")
 
     accounts: list[AccountSpec] = Field(
-        default_factory=list, description="the accounts the simulator holds (format: above)"
+        default_factory=list, description="the accounts, each written as `accounts[]` below"
     )
     prices: PricesSpec = Field(
         default_factory=dict,
@@ -158,10 +164,9 @@ def parse_scenario(
 
 
 def _unknown_venue(path: str, venue: str) -> str:
-    known = plugins()
-    hint = difflib.get_close_matches(venue, list(known), n=1, cutoff=0.6)
-    return f"{path} {venue!r} is not a simulated venue (known: {', '.join(sorted(known))})" + (
-        f": did you mean {hint[0]!r}?" if hint else "."
+    known = sorted(plugins())
+    return f"{path} {venue!r} is not a simulated venue (known: {', '.join(known)})" + suggestion(
+        venue, known
     )
 
 
@@ -175,11 +180,9 @@ def _price_problems(prices: PricesSpec, where: str) -> list[str]:
         listed = known[venue].default_prices
         for symbol, price in symbols.items():
             if symbol not in listed:
-                hint = difflib.get_close_matches(symbol, list(listed), n=1, cutoff=0.6)
                 problems.append(
                     f"{where}.{venue}.{symbol}: the {venue} simulator has no market {symbol!r} "
-                    f"(it has {', '.join(listed)})"
-                    + (f": did you mean {hint[0]!r}?" if hint else ".")
+                    f"(it has {', '.join(listed)})" + suggestion(symbol, listed)
                 )
             elif not price > 0:
                 problems.append(f"{where}.{venue}.{symbol} must be above 0, not {price:g}.")

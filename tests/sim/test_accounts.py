@@ -209,7 +209,7 @@ def test_two_accounts_may_not_share_a_label_or_a_key() -> None:
 
 def test_the_old_per_venue_scenario_format_is_refused_with_the_way_forward() -> None:
     old = {"venues": {"kraken": {"accounts": []}}, "demo": {"accounts": []}}
-    with pytest.raises(SpecError, match="old scenario format.*--print-scenario"):
+    with pytest.raises(SpecError, match=r"old scenario format.*--print-scenario"):
         parse_scenario(old, source="old.json")
 
 
