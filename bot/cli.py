@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # name -> (module, help). Each module exposes `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bot.demo", "run the product against a local exchange simulator (no keys needed)"),
-    "check": ("bot.exchanges.check", "read one account once and print its health"),
+    "check": ("bot.check", "read one account once and show its health as the chats would"),
     "run": ("bot.app", "run the service (Discord and/or Telegram)"),
     "keys": ("bot.store.keys_cli", "make and rotate the master keys that encrypt secrets"),
     "db": ("bot.store.db_cli", "migrate or back up the database"),

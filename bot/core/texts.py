@@ -138,6 +138,11 @@ STATUS_MOVE_REACHED = "already reached"
 STATUS_NO_POSITIONS = "No open positions."
 STATUS_APPROXIMATE = "Estimated: {venue} does not publish every figure."
 STATUS_NOTE = "Note: {note}"
+STATUS_VENUE_REPORTS = "Exchange's own figure"
+STATUS_ISOLATED_NOTE = (
+    "{symbol} is isolated: it is liquidated on its own margin, {distance} the mark, "
+    "whatever the account's figures above say."
+)
 STATUS_READ_FAILED = "I could not read {label}: {reason}"
 STATUS_AS_OF = "As of {time} UTC"
 STATUS_SNOOZED = "Reminders snoozed until {until} UTC."
@@ -152,6 +157,9 @@ POSITIONS_ACCOUNT_PAST_CALL = (
     "Whole account: past margin call now; a {liquidation} of every price liquidates."
 )
 POSITIONS_ACCOUNT_AT_LIQUIDATION = "Whole account: at the venue's liquidation level now."
+POSITIONS_ACCOUNT_NO_MOVE = (
+    "Whole account: no uniform move of every price reaches margin call or liquidation."
+)
 SIDE_LONG = "long"
 SIDE_SHORT = "short"
 RATIO_NAMES = {

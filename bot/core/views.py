@@ -1,5 +1,13 @@
 """Health into messages: the status card and the liquidation-price summary, shared by commands,
-buttons and digests so an account reads the same wherever it is shown."""
+buttons, digests and `marginwatch check`, so an account reads the same wherever it is shown.
+
+:func:`health_view` builds the one view model (:class:`HealthView`): the level, the headline,
+the venue's ratio in the venue's own units, the figures, one line per position and every note,
+all as display text. :func:`status_message` and :func:`positions_message` render it for the
+chats; ``bot/check.py`` renders the same view in the terminal and as JSON. A new figure or note
+(an isolated position's own distance, a COIN-M pool) is added to the view once and every front
+end shows it.
+"""
 
 from __future__ import annotations
 
@@ -80,6 +88,97 @@ def _headline(health: Health, level: str | None) -> str:
     return texts.STATUS_STATE.get(health.state, health.state)
 
 
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """An account's health as every front end shows it: the same figures, units and level.
+
+    Text throughout (the catalogue's words, ``format``'s numbers); ``notes`` are the sentences
+    the reader must not miss (each shown as "Note: ..."), ``approximate`` the estimate line or
+    "". Build it with :func:`health_view`.
+    """
+
+    account: AccountView
+    health: Health
+    level: str | None  # the alert level judged (None: not judged, the venue's state is used)
+    severity: Severity
+    headline: str
+    levels: str  # "margin call at 80.0%, liquidation at 40.0%"
+    fields: tuple[Field, ...]  # the status card's figures, in order
+    positions: tuple[str, ...]  # one line per position, closest to liquidation first
+    account_move: str
+    approximate: str
+    notes: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return texts.STATUS_TITLE.format(label=self.account.label, venue=self.account.venue_label)
+
+    @property
+    def note_lines(self) -> tuple[str, ...]:
+        """The estimate line, then each note as shown: what every card carries below its lines."""
+        head = (self.approximate,) if self.approximate else ()
+        return head + tuple(texts.STATUS_NOTE.format(note=note) for note in self.notes)
+
+
+def health_view(
+    view: AccountView,
+    health: Health,
+    *,
+    marks: dict[str, tuple[float, float]] | None = None,
+    notes: Sequence[str] = (),
+    approximate: bool = False,
+    level: str | None = None,
+) -> HealthView:
+    """The one view model of an account's health (see the module docstring).
+
+    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot, for the position lines;
+    ``notes`` are the read's own (``AccountRead.notes``); ``level`` the alert level judged by the
+    reader's thresholds (``policy.judge_level``).
+    """
+    venue = view.venue
+    ratio = health.ratio
+    settle = health.settle
+    own = (health.reported or {}).get(ratio.name)
+    fields = (
+        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
+        *((Field(texts.STATUS_VENUE_REPORTS, fmt.ratio(own, venue)),) if own is not None else ()),
+        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
+        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
+        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
+        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
+        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
+    )
+    return HealthView(
+        account=view,
+        health=health,
+        level=level,
+        severity=severity_of(health, level),
+        headline=_headline(health, level),
+        levels=texts.STATUS_RATIO_LEVELS.format(
+            call=fmt.ratio(ratio.margin_call, venue),
+            liquidation=fmt.ratio(ratio.liquidation, venue),
+        ),
+        fields=fields,
+        positions=tuple(position_lines(view, health, marks or {})),
+        account_move=account_move_line(health),
+        approximate=(
+            texts.STATUS_APPROXIMATE.format(venue=view.venue_label)
+            if approximate or health.approximate
+            else ""
+        ),
+        notes=(*notes, *position_notes(health)),
+    )
+
+
+def position_notes(health: Health) -> list[str]:
+    """Notes about single positions that the account's own figures do not carry."""
+    return [
+        texts.STATUS_ISOLATED_NOTE.format(symbol=pos.symbol, distance=fmt.distance(pos.distance))
+        for pos in sorted(health.positions, key=lambda p: p.close_rank)
+        if pos.margin_mode == "isolated" and pos.distance is not None
+    ]
+
+
 def status_message(
     view: AccountView,
     health: Health,
@@ -90,37 +189,27 @@ def status_message(
     level: str | None = None,
 ) -> Message:
     """The status card: state, the venue's ratio against its levels, equity, leverage, moves."""
-    venue = view.venue
-    ratio = health.ratio
-    settle = health.settle
-    lines = [_headline(health, level)]
-    fields = [
-        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
-        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
-        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
-        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
-        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
-        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
-    ]
-    lines.append(
-        texts.STATUS_RATIO_LEVELS.format(
-            call=fmt.ratio(ratio.margin_call, venue),
-            liquidation=fmt.ratio(ratio.liquidation, venue),
-        )
+    return status_card(
+        health_view(view, health, notes=notes, approximate=approximate, level=level), now=now
     )
-    if not health.positions:
+
+
+def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
+    """:func:`status_message` from a built view (``actions=False``: no buttons, for a terminal
+    that cannot press them)."""
+    view = hv.account
+    lines = [hv.headline, hv.levels]
+    if not hv.health.positions:
         lines.append(texts.STATUS_NO_POSITIONS)
-    if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+    lines.extend(hv.note_lines)
     if view.snoozed_until is not None and view.snoozed_until > now:
         lines.append(texts.STATUS_SNOOZED.format(until=fmt.utc_time(view.snoozed_until)))
     return message(
-        texts.STATUS_TITLE.format(label=view.label, venue=view.venue_label),
-        severity_of(health, level),
+        hv.title,
+        hv.severity,
         lines=lines,
-        fields=fields,
-        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now),
+        fields=hv.fields,
+        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now) if actions else (),
         private=True,
         footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
     )
@@ -171,6 +260,8 @@ def account_move_line(health: Health) -> str:
     # risk reports a move of exactly 0 when the level is already reached: say that in words.
     if health.move_to_liquidation == 0.0:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
+    if health.move_to_liquidation is None and health.move_to_margin_call is None:
+        return texts.POSITIONS_ACCOUNT_NO_MOVE
     if health.move_to_margin_call == 0.0:
         return texts.POSITIONS_ACCOUNT_PAST_CALL.format(
             liquidation=_move_or_none(health.move_to_liquidation)
@@ -193,16 +284,13 @@ def positions_message(
 ) -> Message:
     """The liquidation-price summary: per position liquidation price, distance and close rank,
     then the account's move to margin call and to liquidation."""
-    lines = position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS]
-    lines.append(account_move_line(health))
-    if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+    hv = health_view(view, health, marks=marks, notes=notes, approximate=approximate, level=level)
+    lines = [*(hv.positions or (texts.STATUS_NO_POSITIONS,)), hv.account_move, *hv.note_lines]
     return message(
         texts.POSITIONS_TITLE.format(label=view.label),
-        severity_of(health, level),
+        hv.severity,
         lines=lines,
-        fields=(Field(ratio_name(health), fmt.ratio(health.ratio.value, view.venue)),),
+        fields=hv.fields[:1],
         actions=_buttons(view, refresh=ActionId.REFRESH_POSITIONS, now=now),
         private=True,
         footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
