@@ -108,3 +108,37 @@ def test_every_venue_profile_is_in_the_readme() -> None:
     for venue in PROFILES:
         shown = "generic:<id>" if venue == "generic" else venue
         assert f"| `{shown}` |" in README, f"venue {venue} missing from the README table"
+
+
+def test_every_bench_script_is_in_the_readme_list() -> None:
+    section = README.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    scripts = sorted(p.name for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
+    assert scripts, "no bench script found"
+    assert [s for s in scripts if f"bench/{s}" not in section] == []
+
+
+def test_every_recording_is_described_in_its_folders_readme() -> None:
+    folder = ROOT / "tests" / "fixtures" / "recordings"
+    described = (folder / "README.md").read_text(encoding="utf-8")
+    recordings = sorted(p.name for p in folder.glob("*.json"))
+    assert recordings, "no recording found"
+    assert [r for r in recordings if f"| `{r}` |" not in described] == []
+
+
+def test_the_license_is_the_mit_text_pyproject_names() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert re.search(r"^Copyright \(c\) \d{4} marginwatch contributors$", text, re.M)
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+
+
+def test_the_readme_notes_pyproject_points_at_exist() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pointers = re.findall(r'see the README, "([^"]+)"', pyproject)
+    assert pointers, "pyproject.toml's ccxt comment names no README section"
+    for title in pointers:
+        assert re.search(rf"^#+ {re.escape(title)}$", README, re.M), title
