@@ -181,24 +181,23 @@ def _binance_margin(account: AccountSpec) -> dict[str, Any]:
     }
 
 
+def _binance_positions(account: AccountSpec) -> list[dict[str, Any]]:
+    """Binance futures' position rows: a signed size (positionAmt), as both dialects read it."""
+    return [
+        {"symbol": p.symbol, "size": _sign(p), "entry_price": p.entry_price, **_leverage(p)}
+        for p in account.positions
+    ]
+
+
 def _binance_usdm(account: AccountSpec) -> dict[str, Any]:
     return {
         "wallet_balance": account.balances.get("USDT", 0.0),
-        "positions": [
-            {"symbol": p.symbol, "size": _sign(p), "entry_price": p.entry_price, **_leverage(p)}
-            for p in account.positions
-        ],
+        "positions": _binance_positions(account),
     }
 
 
 def _binance_coinm(account: AccountSpec) -> dict[str, Any]:
-    return {
-        "wallets": dict(account.balances),
-        "positions": [
-            {"symbol": p.symbol, "size": _sign(p), "entry_price": p.entry_price, **_leverage(p)}
-            for p in account.positions
-        ],
-    }
+    return {"wallets": dict(account.balances), "positions": _binance_positions(account)}
 
 
 def _bybit(account: AccountSpec) -> dict[str, Any]:
