@@ -33,6 +33,7 @@ def fast_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedPr
     return proc
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(
     fast_run: subprocess.CompletedProcess[str],
 ) -> None:
@@ -76,6 +77,7 @@ def test_a_scenario_without_accounts_to_link_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "needs at least one account to link" in proc.stderr
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
     import asyncio
     import socket
@@ -169,6 +171,7 @@ def alerts_of(out: str) -> list[str]:
     return ["\n".join(block) for block in blocks]
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_the_story_is_the_same_at_every_speed(
     tmp_path: Path, fast_run: subprocess.CompletedProcess[str]
 ) -> None:
@@ -197,6 +200,7 @@ def line_pattern(line: str) -> re.Pattern[str]:
     return re.compile(pattern + "$")
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_the_readme_excerpt_is_what_the_default_run_prints(
     fast_run: subprocess.CompletedProcess[str],
 ) -> None:
@@ -222,6 +226,7 @@ def test_the_readme_excerpt_is_what_the_default_run_prints(
     assert abs(done - paced) <= 5, (done, paced)
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_seconds_is_honoured_at_low_speed(tmp_path: Path) -> None:
     import time
 
