@@ -16,7 +16,7 @@ from bot.core.identity import Caller
 from bot.core.usecases import Core
 from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
 from bot.sim import Simulator
-from bot.sim.accounts import parse_accounts
+from bot.sim.accounts import open_accounts, parse_accounts
 from bot.store import Store, Vault, generate_key
 
 RECORDINGS = Path(__file__).resolve().parent / "fixtures" / "recordings"
@@ -28,19 +28,19 @@ TRADER = Caller(
 USDM = {
     "venue": "binanceusdm",
     "label": "futures",
-    "api_key": "check-usdm-key",
+    "key": "check-usdm-key",
     "secret": "check-usdm-secret",
     "balances": {"USDT": 40_000},
     "positions": [
-        {"symbol": "BTC/USDT:USDT", "side": "long", "size": 1.5, "entry_price": 58_000},
-        {"symbol": "ETH/USDT:USDT", "side": "long", "size": 10, "entry_price": 3_100},
+        {"symbol": "BTC/USDT:USDT", "side": "long", "size": 1.5, "entry": 58_000},
+        {"symbol": "ETH/USDT:USDT", "side": "long", "size": 10, "entry": 3_100},
     ],
 }
 # An isolated 20x long at its entry: about 4.6 % from its own liquidation.
 OKX = {
     "venue": "okx",
     "label": "okx",
-    "api_key": "check-okx-key",
+    "key": "check-okx-key",
     "secret": "check-okx-secret",
     "passphrase": "check-okx-pass",
     "balances": {"USDT": 50_000},
@@ -49,7 +49,7 @@ OKX = {
             "symbol": "BTC/USDT:USDT",
             "side": "long",
             "size": 100,
-            "entry_price": 60_000,
+            "entry": 60_000,
             "leverage": 20,
             "margin_mode": "isolated",
         }
@@ -59,9 +59,10 @@ OKX = {
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
-        for account in parse_accounts([USDM, OKX]):
-            account.seed(simulator)
+    simulator = Simulator()
+    simulator.serve_all()
+    open_accounts(simulator, parse_accounts({"accounts": [USDM, OKX]}))
+    async with simulator:
         simulator.set_price("binanceusdm", "BTC/USDT", 45_000)
         simulator.set_price("binanceusdm", "ETH/USDT", 2_250)
         yield simulator
@@ -73,11 +74,9 @@ async def chat_status(sim: Simulator, tmp_path: Path, spec: dict, **alerts: str)
     try:
         async with ExchangeHub(base_urls=sim.base_urls) as hub:
             core = Core(store, hub, SUPPORTED_VENUES)
-            credentials = {
-                k: spec[k]
-                for k in ("api_key", "secret", "passphrase", "wallet_address")
-                if k in spec
-            }
+            credentials = {"api_key": spec["key"], "secret": spec["secret"]}
+            if "passphrase" in spec:
+                credentials["passphrase"] = spec["passphrase"]
             await core.link(TRADER, spec["venue"], spec["label"], credentials=credentials)
             if alerts:
                 await core.run(TRADER, "alerts", {"account": spec["label"], **alerts})
@@ -98,9 +97,8 @@ async def check(
 ) -> tuple[int, str, str]:
     """``marginwatch check`` on the simulated account ``spec``, its key in a key file."""
     key = tmp_path / f"{spec['venue']}-key.json"
-    key.write_text(
-        json.dumps({k: spec[k] for k in ("api_key", "secret", "passphrase") if k in spec})
-    )
+    names = {"key": "api_key", "secret": "secret", "passphrase": "passphrase"}  # the key file's
+    key.write_text(json.dumps({names[k]: spec[k] for k in names if k in spec}))
     return await asyncio.to_thread(
         run_check,
         capsys,

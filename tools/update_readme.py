@@ -23,14 +23,13 @@ def blocks() -> dict[str, Callable[[], str]]:
     """Each generated block of the README by name, with the function that writes it."""
     sys.path.insert(0, str(ROOT))
     from bot.core.registry import readme_rows
-    from bot.demo.scenario import readme_fields, readme_venues
+    from bot.demo.scenario import readme_fields
     from bot.settings import render_markdown_table
 
     return {
         "commands": lambda: "\n".join(readme_rows()),
         "settings": render_markdown_table,
         "scenario": readme_fields,
-        "scenario-venues": readme_venues,
     }
 
 

@@ -88,10 +88,10 @@ def _out_dir(path: Path | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from bot.demo.scenario import load_scenario, scenario_json
-    from bot.sim.accounts import SpecError
+    from bot.sim.scenario_file import ScenarioError
 
     if args.print_scenario:
-        sys.stdout.write(scenario_json(load_scenario(None)))
+        sys.stdout.write(scenario_json())
         return 0
     if not MIN_SPEED <= args.speed <= MAX_SPEED:
         return _fail(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, got {args.speed:g}")
@@ -99,10 +99,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--seconds must be positive, got {args.seconds:g}")
     try:
         scenario = load_scenario(args.scenario)
-    except SpecError as exc:
-        for problem in exc.problems:
-            print(f"marginwatch demo: {problem}", file=sys.stderr)
-        return 2
+    except ScenarioError as exc:
+        return _fail(str(exc))
     try:
         out_dir = _out_dir(args.out)
     except ValueError as exc:

@@ -28,6 +28,7 @@ from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
 from bot.monitor.transport import Transports
 from bot.sim import Simulator
+from bot.sim.accounts import SimulatedAccount
 from bot.store import Store
 from bot.store.vault import Vault, generate_key
 
@@ -76,6 +77,7 @@ class DemoRunner:
         self._core: Core | None = None
         self._refused = False
         self._steps_done = 0
+        self._opened: list[SimulatedAccount] = []
 
     # --- output -------------------------------------------------------------------------------
 
@@ -131,7 +133,7 @@ class DemoRunner:
             leftover.unlink(missing_ok=True)
         store = await Store.open(database, Vault.from_strings([generate_key()]))
         self._closers.append(store.close)
-        sim = Simulator(self.scenario.to_scenario())
+        sim, self._opened = self.scenario.simulator()
         await sim.start()
         self._closers.append(sim.stop)
         hub = ExchangeHub(base_urls=sim.base_urls)
@@ -165,18 +167,17 @@ class DemoRunner:
         for index, step in enumerate(self.scenario.steps):
             # Real time paces the output only; being behind (a slow machine) skips the pause.
             await asyncio.sleep(max(0.0, played_from + index * pace - time.monotonic()))
-            if step.phase is not None:
+            if step.get("phase"):
                 if index:
                     await self._status_cards(core)
-                self.say(f"=== market: {step.phase} ===")
+                self.say(f"=== market: {step['phase']} ===")
             sim.step()
             self.say(f"    {self._prices(sim)}")
             await self._advance(step_seconds)
             self._steps_done = index + 1
-        await asyncio.sleep(
-            max(0.0, played_from + len(self.scenario.steps) * pace - time.monotonic())
-        )
-        return len(self.scenario.steps)
+        # The last step lasts its time too, as every other step did.
+        steps = len(self.scenario.steps)
+        await asyncio.sleep(max(0.0, played_from + steps * pace - time.monotonic()))
 
     async def _schedule_first_polls(self) -> None:
         """Every account due now, one STAGGER_SECONDS after the other, in the order linked."""
@@ -218,12 +219,14 @@ class DemoRunner:
     async def _link_accounts(self, core: Core) -> bool:
         self.say("Linking the demo accounts (key check, encryption, first read):\n")
         alerts = self.scenario.alerts
-        for account in self.scenario.accounts:
-            credentials = {
-                k: getattr(account, k)
-                for k in ("api_key", "secret", "passphrase", "wallet_address")
-                if getattr(account, k)
-            }
+        for account in self._opened:
+            credentials = (
+                {"wallet_address": account.key}
+                if account.uses_address
+                else {"api_key": account.key, "secret": account.secret}
+            )
+            if account.passphrase:
+                credentials["passphrase"] = account.passphrase
             try:
                 card = await core.link(
                     self.caller, account.venue, account.label, credentials=credentials
@@ -232,10 +235,10 @@ class DemoRunner:
                 self.show(refusal.to_message())
                 return False
             self.show(card)
-            self.labels.append(account.name)
+            self.labels.append(account.label)
             if alerts:
                 self.show(
-                    await core.run(self.caller, "alerts", {"account": account.name, **alerts})
+                    await core.run(self.caller, "alerts", {"account": account.label, **alerts})
                 )
         return True
 

@@ -1,22 +1,29 @@
-"""The demo's scenario: the documented file format plus the trader's alert settings, and the
-built-in market (two accounts and a scripted hour of prices).
+"""The demo's scenario: a scenario file (``bot/sim/scenario_file.py``: an accounts file plus a
+scripted market) with the trader's alert settings, and the built-in one.
 
-The accounts are linked through the real link path with the keys below, which exist only inside
-the local simulator. Each step is one minute of simulated time; every price of every venue moves
-by the step's factor, so both accounts live through the same market.
+The built-in accounts are linked through the real link path with the keys below, which exist
+only inside the local simulator. Each step is one minute of simulated time; every price of every
+venue moves by the step's factor, so both accounts live through the same market.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field
-
-from bot.sim.accounts import SpecError, register_model
-from bot.sim.scenario import ScenarioFile, parse_scenario
+from bot.sim.accounts import SimulatedAccount
+from bot.sim.scenario_file import (
+    SCENARIO_FIELDS,
+    STEP_FIELDS,
+    ScenarioError,
+    ScenarioFile,
+    parse_scenario,
+)
+from bot.sim.server import Simulator
 
 # Keys of the simulator's demo accounts: they open nothing anywhere else.
 KRAKEN_KEY = "demo-kraken-key"
@@ -34,189 +41,132 @@ PHASES: tuple[tuple[str, tuple[float, ...]], ...] = (
     ("flash crash", (0.9, 0.88, 0.895)),
     ("aftermath", (1.0, 1.0)),
 )
+# The demo's own fields, beside a scenario file's (README: "Demo scenarios").
+DEMO_FIELDS: dict[str, str] = {
+    "alerts": "`marginwatch demo` only: the trader's own /alerts settings, set after linking, "
+    'e.g. {"watch": "20%", "critical": "5%"}'
+}
+ALERT_SETTINGS = ("watch", "critical", "level")
 
 
-@register_model
-class DemoScenario(ScenarioFile):
+@dataclass(frozen=True)
+class DemoScenario:
     """A scenario file for ``marginwatch demo``: every account is linked, then the market plays."""
 
-    model_config = ConfigDict(extra="forbid", title="demo scenario")
+    file: ScenarioFile
+    alerts: Mapping[str, str]
 
-    alerts: dict[str, str] = Field(
-        default_factory=dict,
-        description='the trader\'s own /alerts settings, e.g. {"watch": "20%", "critical": "5%"}',
-    )
+    @property
+    def steps(self) -> tuple[Mapping[str, Any], ...]:
+        return self.file.steps
 
-    def problems(self) -> list[str]:
-        problems = super().problems()
-        if not self.accounts:
-            problems.insert(0, "accounts is empty: the demo needs at least one account to link.")
-        unknown = sorted(set(self.alerts) - {"watch", "critical", "level"})
-        problems += [
-            f"alerts.{name} is not an /alerts setting (watch, critical, level)." for name in unknown
-        ]
-        return problems
+    @property
+    def step_seconds(self) -> float:
+        return self.file.step_seconds
+
+    def simulator(self) -> tuple[Simulator, list[SimulatedAccount]]:
+        return self.file.simulator()
 
 
-def default_scenario() -> DemoScenario:
-    """The built-in scenario (what ``marginwatch demo --print-scenario`` prints)."""
+def default_scenario_data() -> dict[str, Any]:
+    """The built-in scenario as its file holds it (what ``--print-scenario`` prints)."""
     steps: list[dict[str, Any]] = []
     for phase, factors in PHASES:
         for index, factor in enumerate(factors):
             steps.append({"phase": phase, "factor": factor} if index == 0 else {"factor": factor})
-    return DemoScenario.model_validate(
-        {
-            "accounts": [
-                {
-                    "venue": "kraken",
-                    "label": "kraken-margin",
-                    "api_key": KRAKEN_KEY,
-                    "secret": KRAKEN_SECRET,
-                    # DOT.S is staked DOT: listed, never collateral.
-                    "balances": {"USD": 30_000.0, "DOT.S": 250.0},
-                    "positions": [
-                        {
-                            "symbol": "BTC/USD",
-                            "side": "long",
-                            "size": 1.0,
-                            "entry_price": 60_000.0,
-                            "leverage": 5,
-                        },
-                        {
-                            "symbol": "ETH/USD",
-                            "side": "long",
-                            "size": 5.0,
-                            "entry_price": 3_000.0,
-                            "leverage": 5,
-                        },
-                        {
-                            "symbol": "DOT/USD",
-                            "side": "short",
-                            "size": 1_000.0,
-                            "entry_price": 6.2,
-                            "leverage": 3,
-                        },
-                    ],
-                },
-                {
-                    "venue": "binanceusdm",
-                    "label": "binance-futures",
-                    "api_key": BINANCE_KEY,
-                    "secret": BINANCE_SECRET,
-                    "balances": {"USDT": 40_000.0},
-                    "positions": [
-                        {
-                            "symbol": "BTC/USDT:USDT",
-                            "side": "long",
-                            "size": 1.5,
-                            "entry_price": 58_000.0,
-                        },
-                        {
-                            "symbol": "ETH/USDT:USDT",
-                            "side": "long",
-                            "size": 10.0,
-                            "entry_price": 3_100.0,
-                        },
-                    ],
-                },
-            ],
-            "prices": {
-                "kraken": {"BTC/USD": 60_000.0, "ETH/USD": 3_000.0, "DOT/USD": 6.0},
-                "binanceusdm": {"BTC/USDT": 60_000.0, "ETH/USDT": 3_000.0},
+    return {
+        "prices": {"BTC": 60_000, "ETH": 3_000, "DOT": 6},
+        "accounts": [
+            {
+                "venue": "kraken",
+                "label": "kraken-margin",
+                "key": KRAKEN_KEY,
+                "secret": KRAKEN_SECRET,
+                # DOT.S is staked DOT: listed by Kraken, never collateral.
+                "balances": {"USD": 30_000, "DOT.S": 250},
+                "positions": [
+                    {
+                        "symbol": "BTC/USD",
+                        "side": "long",
+                        "size": 1,
+                        "entry": 60_000,
+                        "leverage": 5,
+                    },
+                    {"symbol": "ETH/USD", "side": "long", "size": 5, "entry": 3_000, "leverage": 5},
+                    {
+                        "symbol": "DOT/USD",
+                        "side": "short",
+                        "size": 1_000,
+                        "entry": 6.2,
+                        "leverage": 3,
+                    },
+                ],
             },
-            "steps": steps,
-            "step_seconds": 60,
-            # The trader's own alert settings, set through /alerts like a user would.
-            "alerts": {"watch": "20%", "critical": "5%"},
-        }
-    )
+            {
+                "venue": "binanceusdm",
+                "label": "binance-futures",
+                "key": BINANCE_KEY,
+                "secret": BINANCE_SECRET,
+                "balances": {"USDT": 40_000},
+                "positions": [
+                    {"symbol": "BTC/USDT:USDT", "side": "long", "size": 1.5, "entry": 58_000},
+                    {"symbol": "ETH/USDT:USDT", "side": "long", "size": 10, "entry": 3_100},
+                ],
+            },
+        ],
+        "step_seconds": 60,
+        "steps": steps,
+        # The trader's own alert settings, set through /alerts like a user would.
+        "alerts": {"watch": "20%", "critical": "5%"},
+    }
 
 
-def scenario_json(scenario: DemoScenario) -> str:
-    """The scenario as the JSON a file holds (unset optional fields left out)."""
-    return json.dumps(scenario.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+def scenario_json() -> str:
+    """The built-in scenario as a file's JSON."""
+    return json.dumps(default_scenario_data(), indent=2) + "\n"
+
+
+def parse_demo_scenario(data: Any, *, source: str) -> DemoScenario:
+    """A demo scenario file's JSON, or :class:`ScenarioError` with one sentence."""
+    parsed = parse_scenario(data, source=source, extra_fields=DEMO_FIELDS)
+    if not parsed.accounts.accounts:
+        raise ScenarioError(f"{source}: accounts is empty: the demo needs at least one to link")
+    alerts = parsed.extra.get("alerts", {})
+    if not isinstance(alerts, dict):
+        raise ScenarioError(f"{source}: alerts must be an object like {DEMO_FIELDS['alerts']}")
+    for name, value in alerts.items():
+        if name not in ALERT_SETTINGS:
+            raise ScenarioError(
+                f"{source}: alerts.{name} is not an /alerts setting ({', '.join(ALERT_SETTINGS)})"
+            )
+        if not isinstance(value, str):
+            raise ScenarioError(f'{source}: alerts.{name} must be text as typed, e.g. "20%"')
+    return DemoScenario(parsed, dict(alerts))
+
+
+def default_scenario() -> DemoScenario:
+    return parse_demo_scenario(default_scenario_data(), source="the built-in scenario")
 
 
 def load_scenario(path: Path | None) -> DemoScenario:
-    """The built-in scenario, or one from a file; SpecError (one sentence each) if unusable."""
+    """The built-in scenario, or one from a file; ScenarioError (one sentence) if unusable."""
     if path is None:
         return default_scenario()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecError([f"cannot read {path}: {exc.strerror}"]) from None
+        raise ScenarioError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise SpecError([f"{path} is not a text file"]) from None
+        raise ScenarioError(f"{path} is not a text file") from None
     except json.JSONDecodeError as exc:
-        raise SpecError([f"{path} is not JSON: {exc.msg} at line {exc.lineno}"]) from None
-    scenario = parse_scenario(data, source=str(path), model=DemoScenario)
-    assert isinstance(scenario, DemoScenario)
-    return scenario
+        raise ScenarioError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    return parse_demo_scenario(data, source=str(path))
 
 
 def readme_fields() -> str:
-    """The scenario format as a Markdown table, for the README (one row per field)."""
-    from bot.sim.accounts import AccountSpec, PositionSpec
-    from bot.sim.scenario import StepSpec
-
-    rows = ["| field | type | what it holds |", "|---|---|---|"]
-    for prefix, model in (
-        ("", DemoScenario),
-        ("steps[].", StepSpec),
-        ("accounts[].", AccountSpec),
-        ("accounts[].positions[].", PositionSpec),
-    ):
-        for name, field in model.model_fields.items():
-            kind = _type_name(field.annotation)
-            if field.is_required():
-                kind += " (required)"
-            elif isinstance(field.default, float):
-                kind += f", default {field.default:g}"
-            text = (field.description or "").replace("|", "\\|")
-            rows.append(f"| `{prefix}{name}` | {kind} | {text} |")
+    """The scenario format's own fields as a Markdown table, for the README."""
+    rows = ["| field | what it holds |", "|---|---|"]
+    for prefix, fields in (("", SCENARIO_FIELDS), ("", DEMO_FIELDS), ("steps[].", STEP_FIELDS)):
+        for name, text in fields.items():
+            rows.append(f"| `{prefix}{name}` | {text.replace('|', chr(92) + '|')} |")
     return "\n".join(rows) + "\n"
-
-
-def readme_venues() -> str:
-    """What an account of each simulated venue takes, as a Markdown table for the README."""
-    from bot.sim.accounts import VENUE_FORMATS
-
-    rows = [
-        "| venue | signs in with | position symbols | balances in |",
-        "|---|---|---|---|",
-    ]
-    for venue, fmt in VENUE_FORMATS.items():
-        symbols = ", ".join(f"`{s}`" for s in fmt.symbols) or "none (`borrowed` instead)"
-        if fmt.isolated:
-            symbols += " (cross or isolated)"
-        rows.append(
-            f"| `{venue}` | {', '.join(f'`{c}`' for c in fmt.credentials)} | {symbols} | "
-            f"{', '.join(fmt.currencies)} |"
-        )
-    return "\n".join(rows) + "\n"
-
-
-def _type_name(annotation: Any) -> str:
-    """A field's type in words: ``list[AccountSpec]`` -> "list of accounts"."""
-    text = (
-        str(annotation) if "[" in str(annotation) or "|" in str(annotation) else annotation.__name__
-    )
-    for old, new in (
-        ("bot.sim.accounts.", ""),
-        ("bot.sim.scenario.", ""),
-        ("typing.", ""),
-        (" | None", ""),
-        ("float", "number"),
-        ("str", "text"),
-        ("PositionSpec", "positions"),
-        ("AccountSpec", "accounts"),
-        ("StepSpec", "steps"),
-    ):
-        text = text.replace(old, new)
-    if text.startswith("list["):
-        return "list of " + text[5:-1]
-    if text.startswith("dict["):
-        return "object"
-    if text.startswith("Literal["):
-        return " or ".join(f"`{part.strip()[1:-1]}`" for part in text[8:-1].split(","))
-    return text
