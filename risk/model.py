@@ -168,3 +168,11 @@ class Health:
     # other coin pools of an account kept in several (Binance COIN-M, see risk.assess_pools).
     # The account's own figures above do not cover them: each can be liquidated alone.
     pools: tuple[Health, ...] = ()
+
+    @property
+    def worst_state(self) -> State:
+        """The worst of ``state`` and every pool's: what the account as a whole is at."""
+        return max((self.state, *(pool.state for pool in self.pools)), key=_STATE_ORDER.index)
+
+
+_STATE_ORDER: tuple[State, ...] = ("ok", "warning", "margin_call", "liquidation")

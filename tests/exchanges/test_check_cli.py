@@ -155,3 +155,28 @@ async def test_live_check_reads_the_key_from_the_environment(capsys, monkeypatch
             capsys, ["--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")]
         )
     assert code == 1 and "auth_failed" in err and "wrong-secret" not in err
+
+
+def test_check_shows_an_isolated_positions_own_distance(capsys) -> None:
+    # ccxt's Hyperliquid example: the account's only position is isolated, 4 % from its own
+    # liquidation price; the (empty) cross pool alone would read OK with nothing else said.
+    from pathlib import Path
+
+    from bot.cli import main
+
+    recording = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
+    code = main(
+        [
+            "check",
+            "--exchange",
+            "hyperliquid",
+            "--replay",
+            str(recording / "hyperliquid-ccxt-example.json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if line.startswith("  isolated ")]
+    assert row.startswith("  isolated ETH/USDC:USDC: OK   liquidation 2,125.01 (-4.02 %)")
+    assert "own maintenance ratio" in row
+    assert any(line.endswith("  isolated") and "ETH/USDC:USDC" in line for line in out.splitlines())

@@ -206,7 +206,7 @@ class AccountUseCases(CoreBase):
         except Refusal:
             self.exchanges.forget(info.venue, creds)
             raise
-        health = risk.assess(read.snapshot)
+        health = read.health()
         now = self.clock()
         secrets = AccountSecrets(
             api_key=creds.api_key or None,
