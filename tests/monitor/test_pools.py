@@ -8,19 +8,15 @@ from dataclasses import replace
 
 import risk
 from bot.core.alerts import render_event
-from bot.core.presenter import CorePresenter
-from bot.exchanges import Credentials, ExchangeHub
+from bot.exchanges import Credentials
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import ManualClock
 from bot.monitor.policy import AlertRules, AlertState, Subject, evaluate, judge_level
-from bot.monitor.scheduler import Monitor
-from bot.monitor.source import HubSource
-from bot.monitor.transport import Transports
 from bot.sim import Simulator
-from bot.store import AccountSecrets, Destination, Store
+from bot.store import AccountSecrets, Store
 from risk.model import AccountSnapshot, Position
 
-from .world import RecordingChat
+from .world import monitored_on_simulator
 
 SUBJECT = Subject(subscription_id=1, account_label="perps", venue="hyperliquid")
 ETH = "ETH/USDC:USDC"
@@ -150,44 +146,24 @@ SCENARIO = {
 async def test_an_isolated_only_account_is_alerted_when_its_position_nears_liquidation(
     store: Store, clock: ManualClock
 ) -> None:
-    async with Simulator(SCENARIO) as sim:
-        hub = ExchangeHub(
-            base_urls=sim.base_urls,
-            timeout_ms=3000,
-            requests_per_second={venue: 0.0 for venue in sim.base_urls},
-            backoff_base=0.0,
-        )
-        async with hub:
-            user = await store.ensure_user("console", "42", now=clock.now())
-            account = await store.add_account(
-                user.id,
-                "hyperliquid",
-                "perps",
-                AccountSecrets(wallet_address=ADDRESS),
-                now=clock.now(),
-                next_poll_at=clock.now(),
-            )
-            await store.add_subscription(
-                account.id, Destination("console", "dm", is_dm=True), now=clock.now()
-            )
-            chat = RecordingChat()
-            transports = Transports()
-            transports.register("console", chat)
-            monitor = Monitor(
-                store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
-            )
-            await monitor.run_until_idle()
-            assert chat.sent == []  # 10x isolated, ~8 % from its liquidation: calm
+    async with (
+        Simulator(SCENARIO) as sim,
+        monitored_on_simulator(
+            store, clock, sim, "hyperliquid", "perps", AccountSecrets(wallet_address=ADDRESS)
+        ) as (monitor, chat, _, hub),
+    ):
+        await monitor.run_until_idle()
+        assert chat.sent == []  # 10x isolated, ~8 % from its liquidation: calm
 
-            read = await hub.read_account("hyperliquid", Credentials(wallet_address=ADDRESS))
-            (pool,) = read.health().pools
-            liquidation = pool.positions[0].liquidation_price
-            assert liquidation is not None
-            # ETH falls to 3 % above the isolated position's liquidation price; the cross
-            # pool (1,000 USDC, nothing at risk) is untouched.
-            sim.set_price("hyperliquid", ETH, liquidation * 1.03)
-            clock.advance(60)
-            await monitor.run_until_idle()
-            assert chat.titles == ["perps: CRITICAL — close to liquidation"]
-            ((_, message),) = chat.sent
-            assert any(line.startswith("Isolated ETH/USDC:USDC: a ") for line in message.lines)
+        read = await hub.read_account("hyperliquid", Credentials(wallet_address=ADDRESS))
+        (pool,) = read.health().pools
+        liquidation = pool.positions[0].liquidation_price
+        assert liquidation is not None
+        # ETH falls to 3 % above the isolated position's liquidation price; the cross
+        # pool (1,000 USDC, nothing at risk) is untouched.
+        sim.set_price("hyperliquid", ETH, liquidation * 1.03)
+        clock.advance(60)
+        await monitor.run_until_idle()
+        assert chat.titles == ["perps: CRITICAL — close to liquidation"]
+        ((_, message),) = chat.sent
+        assert any(line.startswith("Isolated ETH/USDC:USDC: a ") for line in message.lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -243,29 +244,31 @@ def test_design_contract_example_figures(field: str, expected: float, tol: float
 # --- Bybit: maintenance on the entry value (USDT contracts), fee to close, inverse -------------
 
 
-def bybit_isolated(size: float, entry: float, margin: float, rate: float = 0.005) -> risk.Health:
+def bybit_isolated_snapshot(
+    size: float, entry: float, margin: float, rate: float = 0.005
+) -> dict[str, Any]:
     """One isolated USDT-contract position on Bybit, its mark at entry, no cross positions."""
-    return risk.assess(
-        risk.parse_snapshot(
+    return {
+        "venue": "bybit",
+        "settle": "USDT",
+        "wallet_balance": 0,
+        "positions": [
             {
-                "venue": "bybit",
-                "settle": "USDT",
-                "wallet_balance": 0,
-                "positions": [
-                    {
-                        "symbol": "BTC/USDT:USDT",
-                        "kind": "linear",
-                        "size": size,
-                        "entry_price": entry,
-                        "mark_price": entry,
-                        "maintenance_rate": rate,
-                        "margin_mode": "isolated",
-                        "isolated_margin": margin,
-                    }
-                ],
+                "symbol": "BTC/USDT:USDT",
+                "kind": "linear",
+                "size": size,
+                "entry_price": entry,
+                "mark_price": entry,
+                "maintenance_rate": rate,
+                "margin_mode": "isolated",
+                "isolated_margin": margin,
             }
-        )
-    )
+        ],
+    }
+
+
+def bybit_isolated(size: float, entry: float, margin: float, rate: float = 0.005) -> risk.Health:
+    return risk.assess(risk.parse_snapshot(bybit_isolated_snapshot(size, entry, margin, rate)))
 
 
 def test_bybit_usdt_isolated_long() -> None:
@@ -506,23 +509,7 @@ def test_bybit_worked_example_through_the_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    snapshot = {
-        "venue": "bybit",
-        "settle": "USDT",
-        "wallet_balance": 0,
-        "positions": [
-            {
-                "symbol": "BTC/USDT:USDT",
-                "kind": "linear",
-                "size": 1,
-                "entry_price": 20_000,
-                "mark_price": 20_000,
-                "maintenance_rate": 0.005,
-                "margin_mode": "isolated",
-                "isolated_margin": 400,
-            }
-        ],
-    }
+    snapshot = bybit_isolated_snapshot(1, 20_000, 400)
     path = tmp_path / "bybit.json"
     path.write_text(json.dumps(snapshot))
     done = subprocess.run(
