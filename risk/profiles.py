@@ -169,8 +169,12 @@ PROFILES: dict[str, VenueProfile] = {
         "'Liquidation Price Calculation under Isolated Mode (Unified Trading Account)', "
         "revision of 2026-05-27, inverse contracts: position value = quantity / mark price, "
         "maintenance = position value x rate - deduction + estimated fee to close (the "
-        "2024-09-10 revision said / average entry price). Both include the estimated fee to "
-        "close: quantity x bankruptcy price x taker fee rate (Position.close_fee_rate)",
+        "2024-09-10 revision said / average entry price), as does 'Maintenance Margin (Inverse "
+        "Contract)'. Both include the estimated fee to close, quantity x bankruptcy price x "
+        "taker fee rate ('Initial Margin Calculation (USDC Perpetual & Futures)': 0.5 BTC at "
+        "50,000, 10x, 0.055 % -> 12.375; Position.close_fee_rate). USDC contracts are valued "
+        "at the mark (same page: position value = size x mark price; their 8-hour session "
+        "settlement resets the entry to the mark): the Bybit reader marks them per position",
     ),
     "okx": VenueProfile(
         venue="okx",
