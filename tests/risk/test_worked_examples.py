@@ -522,3 +522,44 @@ def test_bybit_worked_example_through_the_command_line(tmp_path: Path) -> None:
     health = json.loads(done.stdout)
     assert close(health["positions"][0]["liquidation_price"], 19_700, 0.5)
     assert health["pools"][0]["margin_mode"] == "isolated"
+
+
+def test_binance_margin_liquidation_price() -> None:
+    case = CASES["binance-margin-liquidation-price"]
+    expect, tol = case["expect"], case["tolerance"]
+    user_a = risk.assess(
+        risk.parse_snapshot(
+            {
+                "venue": "binance",
+                "settle": "USDT",
+                "wallet_balance": 0,
+                "assets": [{"asset": "BTC", "amount": 1, "price": 30_000}],
+                "liabilities": [{"asset": "USDT", "amount": 20_000, "price": 1}],
+            }
+        )
+    )
+    move = user_a.move_to_liquidation
+    assert move is not None
+    price = 30_000 * (1 + move)
+    assert close(price, expect["user_a_btc_liquidation_price"], tol["user_a_btc_liquidation_price"])
+    # The interest as printed, 0.00004 ETH (the page's own product 0.4 x 0.01 % x 4 would be
+    # 0.00016; its equation then uses 0.40004, so the printed figure is the one to follow).
+    interest = 0.00004
+    assert close(0.4 + interest, expect["user_c_eth_liability"], tol["user_c_eth_liability"])
+    user_c = risk.assess(
+        risk.parse_snapshot(
+            {
+                "venue": "binance",
+                "settle": "USDT",
+                "wallet_balance": 100,
+                "assets": [{"asset": "ETH", "amount": 0.4, "price": 1_000}],
+                "liabilities": [
+                    {"asset": "ETH", "amount": 0.4, "interest": interest, "price": 1_000}
+                ],
+            }
+        )
+    )
+    move = user_c.move_to_liquidation
+    assert move is not None and move > 0  # borrowed ETH held against USDT: a rise liquidates
+    eth = 1_000 * (1 + move)
+    assert close((0.4 * eth + 100) / (0.40004 * eth), 1.1, 1e-12)
