@@ -660,7 +660,7 @@ def _ratio(profile: VenueProfile, levels: _Levels, value: float | None) -> Ratio
 
 
 def assess(snapshot: AccountSnapshot) -> Health:
-    """The cross-margin health of one account (see DESIGN.md, "The risk contract").
+    """The cross-margin health of one account (the contract: docs/risk-contract.md).
 
     The rules, in order: the venue's levels; collateral split into what moves and what not;
     each position's maintenance on the venue's valuation basis; the cross pool's figures, state

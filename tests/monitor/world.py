@@ -159,3 +159,26 @@ async def monitored_on_simulator(
             store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
         )
         yield monitor, chat, account, hub
+
+
+class TickCount:
+    """Counts the monitor's completed ticks as the real scheduler runs them (set up before
+    ``start()``, which hands the scheduler the tick): tests wait for beats, not for time."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.done = 0
+        self._changed = asyncio.Condition()
+        tick = monitor.tick
+
+        async def counted() -> None:
+            await tick()
+            async with self._changed:
+                self.done += 1
+                self._changed.notify_all()
+
+        monitor.tick = counted  # type: ignore[method-assign]
+
+    async def wait_for(self, ticks: int, timeout: float = 5.0) -> None:
+        """Return once ``ticks`` ticks have completed in all (fails the test on timeout)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.done >= ticks)
