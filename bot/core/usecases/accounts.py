@@ -72,7 +72,7 @@ class AccountUseCases(CoreBase):
     # --- venues -------------------------------------------------------------------------------
 
     def _venue(self, venue: str | None) -> VenueInfo:
-        known = ", ".join(sorted(self.venues))
+        known = f"{', '.join(sorted(self.venues))}, {texts.LINK_GENERIC_VENUES}"
         wanted = (venue or "").strip().lower()
         info = self.venues.get(wanted)
         if info is None:
@@ -82,9 +82,18 @@ class AccountUseCases(CoreBase):
             raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue or "?", venues=known))
         return info
 
+    def _linkable(self, venue: str | None) -> VenueInfo:
+        """The venue, if it can be linked here; refuses an unknown one, and one this process's
+        exchange mode cannot read (no testnet), before any key is asked for."""
+        info = self._venue(venue)
+        reason = self.exchanges.unavailable(info.venue)
+        if reason is not None:
+            raise Refusal(reason)
+        return info
+
     def link_form(self, venue: str) -> LinkForm:
         """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
-        info = self._venue(venue)
+        info = self._linkable(venue)
         fields = tuple(
             LinkField(
                 name=name,
@@ -155,7 +164,7 @@ class AccountUseCases(CoreBase):
         so every refusal leaves the store as it was.
         """
         require_private(caller)
-        info = self._venue(venue)
+        info = self._linkable(venue)
         if caller.community_id is not None:
             settings = await self.store.read(
                 lambda tx: tx.communities.get(caller.platform, caller.community_id or "")
