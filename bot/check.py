@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         thresholds = _thresholds(args)
         read = reading.read(args)
-        health = risk.assess(read.snapshot)
+        health = read.health()  # with the pools the venue judges on their own
     except (reading.UsageError, RecordingError) as exc:
         print(f"marginwatch check: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +124,8 @@ def render_text(hv: Any, thresholds: Any, *, now: float) -> str:
     from bot.monitor.policy import AlertRules
 
     card = render(status_card(hv, now=now, actions=False))
-    lines = [card, "", *(f"  {line}" for line in hv.positions), f"  {hv.account_move}"]
+    below = [*hv.positions, hv.account_move, *hv.coin_pools]
+    lines = [card, "", *(f"  {line}" for line in below)]
     critical = thresholds.critical_move or AlertRules().default_critical_move
     lines.append(
         "  "
@@ -144,7 +145,8 @@ def render_text(hv: Any, thresholds: Any, *, now: float) -> str:
 
 
 def view_json(hv: Any) -> dict[str, Any]:
-    """The Health JSON, plus what the chat shows: the level, every note, the worded figures."""
+    """The Health JSON, plus what the chat shows: the level, every note, the worded figures and
+    the pools the venue judges on their own."""
     import risk
 
     shown = risk.health_to_dict(hv.health)
@@ -154,8 +156,10 @@ def view_json(hv: Any) -> dict[str, Any]:
         "headline": hv.headline,
         "levels": hv.levels,
         "fields": {field.name: field.value for field in hv.fields},
+        "pools": list(hv.pools),
         "positions": list(hv.positions),
         "account_move": hv.account_move,
+        "coin_pools": list(hv.coin_pools),
         "approximate": hv.approximate or None,
     }
     return shown

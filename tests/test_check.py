@@ -145,19 +145,22 @@ async def test_without_thresholds_check_judges_as_the_chat_does_for_a_new_user(
     assert card_body(out) == card_body(chat)
 
 
-async def test_an_isolated_position_near_liquidation_carries_a_note_in_check_and_chat(
+async def test_an_isolated_position_near_liquidation_shows_its_own_distance_in_check_and_chat(
     capsys: Any, sim: Simulator, tmp_path: Path
 ) -> None:
+    # It is liquidated on its own margin, whatever the (empty) cross account says: the card
+    # must say how close it is, in check exactly as in the chat.
     chat = await chat_status(sim, tmp_path, OKX)
     code, out, err = await check(capsys, sim, tmp_path, OKX)
     assert code == 0, err
-    (note,) = [line.strip() for line in out.splitlines() if "is isolated" in line]
-    assert note.startswith("Note: BTC/USDT:USDT is isolated") and "% below the mark" in note
-    assert note in chat
+    (line,) = [line.strip() for line in out.splitlines() if line.strip().startswith("Isolated")]
+    assert line.startswith("Isolated BTC/USDT:USDT long") and "% below the mark" in line
+    assert line in chat
+    assert card_body(out) == card_body(chat)
     code, out, err = await check(capsys, sim, tmp_path, OKX, "--json")
     assert code == 0, err
     shown = json.loads(out)
-    assert any("BTC/USDT:USDT is isolated" in n for n in shown["notes"])
+    assert shown["view"]["pools"] == [line]
 
 
 def test_check_json_keeps_the_notes_and_the_level(capsys: Any) -> None:

@@ -23,7 +23,7 @@ import os
 
 from .types import AccountRead, Credentials
 
-# ccxt (and so the hub, the registry's venue modules and the replay) is imported in run():
+# ccxt (and so the hub, the registry's venue modules and the replay) is imported in read():
 # building `marginwatch --help` must not pay for it.
 
 ENV_PREFIX = "MARGINWATCH_CHECK_"
