@@ -14,8 +14,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.registry import readme_rows  # noqa: E402
+from bot.chat.discord.commands import command_table as discord_table  # noqa: E402
+from bot.chat.telegram.menu import command_table as telegram_table  # noqa: E402
 from bot.settings import render_markdown_table  # noqa: E402
+
+# Each generated block of the README and the one source that writes it.
+BLOCKS = {
+    "commands-discord": lambda: "\n".join(discord_table()),
+    "commands-telegram": lambda: "\n".join(telegram_table()),
+    "settings": render_markdown_table,
+}
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -28,8 +36,8 @@ def replace_block(text: str, name: str, body: str) -> str:
 def main() -> int:
     path = ROOT / "README.md"
     text = path.read_text(encoding="utf-8")
-    text = replace_block(text, "commands", "\n".join(readme_rows()))
-    text = replace_block(text, "settings", render_markdown_table())
+    for name, body in BLOCKS.items():
+        text = replace_block(text, name, body())
     path.write_text(text, encoding="utf-8")
     print("README.md blocks updated")
     return 0

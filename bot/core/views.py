@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
+from bot.core.refs import fill
 from bot.monitor.policy import rank
 from risk.model import Health, PositionHealth
 
@@ -62,7 +63,7 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
         buttons.append(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (account,)))
     else:
         buttons.extend(
-            Action(ActionId.SNOOZE, texts.BUTTON_SNOOZE.format(duration=d), (account, d))
+            Action(ActionId.SNOOZE, fill(texts.BUTTON_SNOOZE, duration=d), (account, d))
             for d in ("1h", "4h", "24h")
         )
     return tuple(buttons)
@@ -103,7 +104,8 @@ def status_message(
         Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
     ]
     lines.append(
-        texts.STATUS_RATIO_LEVELS.format(
+        fill(
+            texts.STATUS_RATIO_LEVELS,
             call=fmt.ratio(ratio.margin_call, venue),
             liquidation=fmt.ratio(ratio.liquidation, venue),
         )
@@ -111,18 +113,18 @@ def status_message(
     if not health.positions:
         lines.append(texts.STATUS_NO_POSITIONS)
     if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+        lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
+    lines.extend(fill(texts.STATUS_NOTE, note=note) for note in notes)
     if view.snoozed_until is not None and view.snoozed_until > now:
-        lines.append(texts.STATUS_SNOOZED.format(until=fmt.utc_time(view.snoozed_until)))
+        lines.append(fill(texts.STATUS_SNOOZED, until=fmt.utc_time(view.snoozed_until)))
     return message(
-        texts.STATUS_TITLE.format(label=view.label, venue=view.venue_label),
+        fill(texts.STATUS_TITLE, label=view.label, venue=view.venue_label),
         severity_of(health, level),
         lines=lines,
         fields=fields,
         actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now),
         private=True,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
+        footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
 
 
@@ -148,11 +150,16 @@ def _position_line(
     view: AccountView, pos: PositionHealth, size: float, mark: float, *, show_reported: bool
 ) -> str:
     if pos.liquidation_price is None:
-        line = texts.POSITION_LINE_NO_LIQ.format(
-            rank=pos.close_rank, symbol=pos.symbol, side=side(size), mark=fmt.price(mark)
+        line = fill(
+            texts.POSITION_LINE_NO_LIQ,
+            rank=pos.close_rank,
+            symbol=pos.symbol,
+            side=side(size),
+            mark=fmt.price(mark),
         )
     else:
-        line = texts.POSITION_LINE.format(
+        line = fill(
+            texts.POSITION_LINE,
             rank=pos.close_rank,
             symbol=pos.symbol,
             side=side(size),
@@ -161,8 +168,10 @@ def _position_line(
             mark=fmt.price(mark),
         )
     if show_reported and pos.reported_liquidation_price is not None:
-        line += "; " + texts.POSITION_REPORTED.format(
-            venue=view.venue_label, price=fmt.price(pos.reported_liquidation_price)
+        line += "; " + fill(
+            texts.POSITION_REPORTED,
+            venue=view.venue_label,
+            price=fmt.price(pos.reported_liquidation_price),
         )
     return line
 
@@ -172,10 +181,11 @@ def account_move_line(health: Health) -> str:
     if health.move_to_liquidation == 0.0:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
     if health.move_to_margin_call == 0.0:
-        return texts.POSITIONS_ACCOUNT_PAST_CALL.format(
-            liquidation=_move_or_none(health.move_to_liquidation)
+        return fill(
+            texts.POSITIONS_ACCOUNT_PAST_CALL, liquidation=_move_or_none(health.move_to_liquidation)
         )
-    return texts.POSITIONS_ACCOUNT_MOVE.format(
+    return fill(
+        texts.POSITIONS_ACCOUNT_MOVE,
         call=_move_or_none(health.move_to_margin_call),
         liquidation=_move_or_none(health.move_to_liquidation),
     )
@@ -196,16 +206,16 @@ def positions_message(
     lines = position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS]
     lines.append(account_move_line(health))
     if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+        lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
+    lines.extend(fill(texts.STATUS_NOTE, note=note) for note in notes)
     return message(
-        texts.POSITIONS_TITLE.format(label=view.label),
+        fill(texts.POSITIONS_TITLE, label=view.label),
         severity_of(health, level),
         lines=lines,
         fields=(Field(ratio_name(health), fmt.ratio(health.ratio.value, view.venue)),),
         actions=_buttons(view, refresh=ActionId.REFRESH_POSITIONS, now=now),
         private=True,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
+        footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
 
 

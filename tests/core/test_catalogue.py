@@ -17,6 +17,7 @@ BUILDERS = [
     CORE / "chart.py",
 ]
 PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}")
+PLACEMENT_KEYWORDS = frozenset({"loc", "textcoords", "xycoords"})
 
 
 def _prose_literals(path: Path) -> list[tuple[int, str]]:
@@ -31,6 +32,9 @@ def _prose_literals(path: Path) -> list[tuple[int, str]]:
             and isinstance(body[0].value, ast.Constant)
         ):
             skip.add(id(body[0].value))  # docstrings
+        # matplotlib's placement keywords ("upper left", "offset points") are not prose.
+        if isinstance(node, ast.keyword) and node.arg in PLACEMENT_KEYWORDS:
+            skip.update(id(arg) for arg in ast.walk(node.value) if isinstance(arg, ast.Constant))
         # Internal errors and log lines are for developers, not users.
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")

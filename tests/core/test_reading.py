@@ -85,7 +85,7 @@ async def test_the_chart_is_a_png_of_the_recorded_history(
     assert reply.image.data.startswith(b"\x89PNG")
     assert reply.image.filename == "main-health.png"
     reply = await linked.run(ALICE, "chart", {"days": "365"})
-    assert reply.lines == (texts.CHART_BAD_DAYS.format(value="365"),)
+    assert reply.lines == ("Days must be a whole number from 1 to 90; not '365'.",)
     clock.now += 30 * 86400
     reply = await linked.run(ALICE, "chart", {"days": "2"})
     assert reply.image is None

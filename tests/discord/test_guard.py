@@ -42,7 +42,8 @@ async def test_a_pasted_key_is_deleted_and_its_author_warned(
     [deleted] = await fake_discord.wait_for("DELETE", rf"^/channels/{channel}/messages/\d+$")
     assert deleted.path.endswith(f"/{pasted['id']}")
     [warning] = await fake_discord.wait_for("POST", rf"^/channels/{channel}/messages$")
-    assert warning.body["content"] == texts.KEY_IN_GROUP_DELETED.format(name=f"<@{alice.user_id}>")
+    expected = texts.KEY_IN_GROUP_DELETED.format(member=f"<@{alice.user_id}>")
+    assert warning.body["content"] == expected
     assert "Xk29sLq0" not in repr(warning.body)
     assert guarded.client.intents.message_content
 

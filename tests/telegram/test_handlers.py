@@ -15,6 +15,7 @@ from bot.chat.telegram.app import build_application
 from bot.chat.telegram.menu import telegram_commands
 from bot.chat.telegram.settings import TelegramSettings
 from bot.core import texts
+from bot.core.refs import fill
 from bot.core.registry import Audience
 from bot.core.registry import command as registry_command
 from bot.core.usecases import Core
@@ -126,7 +127,7 @@ async def test_link_asks_the_venue_when_not_given_and_names_the_supported_ones(
     assert "kraken" in offline_api.sent(ALICE)[-1].text
     offline_api.user_says(ALICE, ALICE, "ftx")
     await deliver(app, offline_api)
-    assert "I cannot watch ftx" in offline_api.sent(ALICE)[-1].text
+    assert "I cannot watch 'ftx'" in offline_api.sent(ALICE)[-1].text
     offline_api.user_says(ALICE, ALICE, "kraken")
     await deliver(app, offline_api)
     assert "Send your API key" in offline_api.sent(ALICE)[-1].text
@@ -196,7 +197,7 @@ async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_t
     offline_api.user_says(BOB, GROUP, "/setalerts", message_thread_id=77)
     await deliver(app, offline_api)
     reply = offline_api.sent(GROUP)[-1]
-    assert texts.SETALERTS_DONE.format(where=texts.SETALERTS_WHERE_TOPIC) in reply.text
+    assert "Shared alerts of this community now go to this topic." in reply.text
     assert reply.message_thread_id == 77
     settings = await store.community_settings("telegram", str(GROUP))
     assert (settings.alert_channel_id, settings.alert_thread_id) == (str(GROUP), "77")
@@ -274,7 +275,8 @@ async def test_an_unknown_command_in_private_is_named_and_in_groups_ignored(
     offline_api.user_says(ALICE, ALICE, "/frobnicate")
     offline_api.user_says(ALICE, GROUP, "/otherbotcommand")
     await deliver(app, offline_api)
-    assert texts.UNKNOWN_COMMAND.format(name="frobnicate") in offline_api.sent(ALICE)[-1].text
+    assert fill(texts.UNKNOWN_COMMAND, name="frobnicate") in offline_api.sent(ALICE)[-1].text
+    assert "Send /help" in offline_api.sent(ALICE)[-1].text  # Telegram's spelling here
     assert offline_api.sent(GROUP) == []
 
 
