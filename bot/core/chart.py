@@ -38,6 +38,8 @@ LEVEL_COLOURS = {
     "margin_call": "#ef6c00",
     "critical": "#c62828",
 }
+# Words in a level's colour need more contrast on white than a band or a line does.
+TEXT_COLOURS = {**LEVEL_COLOURS, "watch": "#a86200", "margin_call": "#c25400"}
 _LIQUIDATION_COLOUR = "#b71c1c"
 _LINE_COLOUR = "#263238"
 # A phone shows the picture about 360 points wide: big type, thick lines, few words.
@@ -76,6 +78,7 @@ class ChartData:
     caption: tuple[str, ...]
     current_move: float | None = None
     current_ratio: float | None = None
+    current_ratio_text: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -230,6 +233,7 @@ def chart_data(
         caption=tuple(caption),
         current_move=None if math.isnan(moves[-1]) else moves[-1],
         current_ratio=None if math.isnan(ratios[-1]) else ratios[-1],
+        current_ratio_text=fmt.ratio(last.ratio, venue),
     )
 
 
@@ -253,6 +257,33 @@ def _move_at(points: Sequence[HealthPoint], at: float) -> float:
 # ------------------------------------------------------------------------------ drawing
 
 
+class _PercentFormatter:
+    """Tick labels of a log axis as plain numbers (1, 10, 100), not powers of ten."""
+
+    def __new__(cls) -> Any:
+        from matplotlib.ticker import FuncFormatter
+
+        return FuncFormatter(lambda value, _: f"{value:g}")
+
+
+def _drawable(text: str) -> str:
+    """``text`` with the characters the chart's font lacks spelled out (NFKC: "USDⓈ-M" as
+    "USDS-M"), so a venue's name never shows as empty boxes."""
+    import unicodedata
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    font = FT2Font(font_manager.findfont(font_manager.FontProperties()))
+    out = []
+    for char in text:
+        if char.isspace() or font.get_char_index(ord(char)):
+            out.append(char)
+        else:
+            out.append(unicodedata.normalize("NFKC", char) or "?")
+    return "".join(out)
+
+
 def figure(data: ChartData) -> Any:
     """The matplotlib Figure for ``data``. Artists carry gids ("move", "critical-band",
     "watch-band", "alerts", "ratio", "now") so tests read what is drawn, not pixels."""
@@ -265,10 +296,10 @@ def figure(data: ChartData) -> Any:
     top = fig.add_subplot(grid[0])
     bottom = fig.add_subplot(grid[1], sharex=top)
     fig.suptitle(
-        f"{data.title}\n{data.state_line}",
+        _drawable(f"{data.title}\n{data.state_line}"),
         fontsize=_FONT + 2,
         fontweight="bold",
-        color=LEVEL_COLOURS[data.level] if data.level != "ok" else _LINE_COLOUR,
+        color=TEXT_COLOURS[data.level] if data.level != "ok" else _LINE_COLOUR,
     )
 
     _draw_moves(top, data, Patch)
@@ -335,11 +366,11 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
         marks = axes.scatter(
             [t for t, _, _ in data.alerts],
             [m for _, m, _ in data.alerts],
-            s=110,
+            s=150,
             marker="v",
             c=[LEVEL_COLOURS.get(level, "#607d8b") for _, _, level in data.alerts],
-            edgecolors="white",
-            linewidths=1.2,
+            edgecolors=_LINE_COLOUR,
+            linewidths=1.0,
             zorder=5,
         )
         marks.set_gid("alerts")
@@ -352,15 +383,13 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
             [data.times[-1]], [data.current_move], s=160, color=colour, zorder=6, ec="white"
         )
         now.set_gid("now")
-        axes.annotate(
+        _label_now(
+            axes,
+            data.times[-1],
+            data.current_move,
             fmt.percent(data.current_move / 100),
-            (data.times[-1], data.current_move),
-            xytext=(-10, 12),
-            textcoords="offset points",
-            ha="right",
-            fontsize=_FONT + 1,
-            fontweight="bold",
-            color=colour,
+            data.level,
+            came_from_above=_came_from_above(data.moves),
         )
     elif not known:
         axes.text(
@@ -373,7 +402,42 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
             color=_LINE_COLOUR,
         )
     axes.set_ylabel(texts.CHART_MOVE_AXIS_SHORT, fontsize=_FONT)
-    axes.legend(handles=handles, loc="upper left", fontsize=_FONT - 2.5, framealpha=0.85)
+    axes.legend(handles=handles, loc="best", fontsize=_FONT - 2.5, framealpha=0.9)
+
+
+def _label_now(
+    axes: Any, when: datetime, value: float, text: str, level: str, *, came_from_above: bool
+) -> None:
+    """The current value, written beside the last point on a white patch, on the side the
+    line did not come from (so it hides neither the line nor the alert markers on it)."""
+    below = came_from_above != axes.yaxis_inverted()
+    # ...unless that side is the edge of the panel: there the label would sit on the axis.
+    low, high = sorted(axes.get_ylim())
+    if axes.get_yscale() == "log":
+        low, high, value_at = math.log(low), math.log(high), math.log(value)
+    else:
+        value_at = value
+    height = (value_at - low) / (high - low) if high > low else 0.5
+    if axes.yaxis_inverted():
+        height = 1 - height
+    if below and height < 0.22:
+        below = False
+    elif not below and height > 0.8:
+        below = True
+    colour = TEXT_COLOURS[level]
+    axes.annotate(
+        text,
+        (when, value),
+        xytext=(-16, -16 if below else 16),
+        textcoords="offset points",
+        ha="right",
+        va="top" if below else "bottom",
+        fontsize=_FONT + 1,
+        fontweight="bold",
+        color=colour,
+        bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour, "alpha": 0.92},
+        zorder=7,
+    )
 
 
 def _draw_ratio(axes: Any, data: ChartData) -> None:
@@ -382,10 +446,11 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
     margin_call = data.ratio_lines[1][1]
     span = [*known, liquidation, margin_call]
     low, high = min(span), max(span)
-    pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
-    low, high = low - pad, high + pad
-    if data.lower_is_safer:
-        low = max(low, 0.0)
+    if data.lower_is_safer and low > 0:
+        low, high = low / 1.6, high * 1.25
+    else:
+        pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+        low, high = low - pad, high + pad
     # Beyond liquidation is red, between margin call and liquidation orange: whichever way the
     # ratio runs, the danger side is coloured.
     beyond = (liquidation, high) if data.lower_is_safer else (low, liquidation)
@@ -401,18 +466,7 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
     for name, value, key in data.ratio_lines:
         if math.isnan(value) or not low <= value <= high:
             continue
-        axes.axhline(value, color=LEVEL_COLOURS[key], lw=1.8, ls=styles[key])
-        axes.annotate(
-            name,
-            (1.0, value),
-            xycoords=("axes fraction", "data"),
-            xytext=(-4, 3),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize=_FONT - 3,
-            color=LEVEL_COLOURS[key],
-        )
+        axes.axhline(value, color=LEVEL_COLOURS[key], lw=1.8, ls=styles[key], label=name)
     # One segment per pair of points, in the colour of the level the later one was at.
     for index in range(1, len(data.times)):
         pair = data.ratios[index - 1 : index + 1]
@@ -426,17 +480,42 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
             solid_capstyle="round",
         )
         segment.set_gid("ratio")
+    if data.lower_is_safer:
+        # Such a ratio (maintenance / equity) runs away only near liquidation: on a log scale
+        # its climb from 2 % to 10 % shows as the half-way mark to 100 % that it is, where a
+        # linear axis leaves it flat on the safe edge. Drawn upside down: up is safer.
+        from matplotlib.ticker import LogLocator, NullFormatter
+
+        axes.set_yscale("log")
+        axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axes.yaxis.set_major_formatter(_PercentFormatter())
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.set_ylim(high, low)
+    else:
+        axes.set_ylim(low, high)
     if data.current_ratio is not None:
+        colour = LEVEL_COLOURS[data.level]
         axes.scatter(
-            [data.times[-1]],
-            [data.current_ratio],
-            s=110,
-            color=LEVEL_COLOURS[data.level],
-            ec="white",
-            zorder=5,
+            [data.times[-1]], [data.current_ratio], s=110, color=colour, ec="white", zorder=5
         ).set_gid("ratio-now")
-    axes.set_ylim(high, low) if data.lower_is_safer else axes.set_ylim(low, high)
+        _label_now(
+            axes,
+            data.times[-1],
+            data.current_ratio,
+            data.current_ratio_text,
+            data.level,
+            came_from_above=_came_from_above(data.ratios),
+        )
+    axes.legend(loc="best", fontsize=_FONT - 3, framealpha=0.9)
     axes.set_ylabel(f"{data.ratio_label}\n{texts.CHART_RATIO_SAFER_UP}", fontsize=_FONT - 1)
+
+
+def _came_from_above(values: Sequence[float]) -> bool:
+    """Whether the line reached its last value from higher values (over the last few points)."""
+    known = [v for v in values if not math.isnan(v)]
+    if len(known) < 2:
+        return False
+    return known[max(0, len(known) - 4)] > known[-1]
 
 
 def render_png(data: ChartData) -> bytes:
