@@ -199,5 +199,7 @@ def clip_words(text: str, limit: int) -> str:
     room = max(limit - 1, 0)
     cut = text[:room]
     if " " in cut.strip() and not text[room : room + 1].isspace():
-        cut = cut[: cut.rstrip().rfind(" ")]
+        whole = cut[: cut.rstrip().rfind(" ")]
+        # One giant word is cut after all: half a name says more than none.
+        cut = whole if len(whole) >= room // 2 else cut
     return cut.rstrip(" ,;:—-") + "…"

@@ -55,8 +55,9 @@ async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_bala
     assert reply.lines == (fill(texts.SUBSCRIBE_NO_CHANNEL),)
 
     reply = await core.run(in_group("9", moderator=True, topic="77"), "setalerts", {})
-    assert reply.title == fill(texts.SETALERTS_DONE, channel=ChannelRef(GROUP, "77", here=True))
-    assert reply.title == "Shared alerts of this community now go to this topic."
+    [line] = reply.lines
+    assert line == fill(texts.SETALERTS_DONE, channel=ChannelRef(GROUP, "77", here=True))
+    assert line == "Shared alerts of this community now go to this topic."
     await core.run(ALICE, "share", {"level": "positions"})
     reply = await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})
     assert reply.title == texts.SUBSCRIBE_DONE.format(
@@ -89,13 +90,14 @@ async def test_a_moderator_removes_a_members_subscription_and_it_is_audited(
     await core.run(MOD, "setalerts", {})
     await core.run(ALICE_IN_GROUP, "subscribe", {})
     reply = await core.run(MOD, "remove", {"member": "@alice"})
-    assert reply.title == fill(texts.REMOVE_DONE, count=1, member=UserRef(ALICE.user_id, "alice"))
-    assert UserRef(ALICE.user_id, "alice") in reply.title.parts  # a mention, not an id
+    [line] = reply.lines
+    assert line == fill(texts.REMOVE_DONE, count=1, member=UserRef(ALICE.user_id, "alice"))
+    assert UserRef(ALICE.user_id, "alice") in line.parts  # a mention, not an id
     assert await _community_subs(store) == []
     # Alice's own account and private alerts are untouched.
     assert await core.account_labels(ALICE) == ("main",)
     reply = await core.run(MOD, "remove", {"member": "alice"})
-    assert reply.title == fill(texts.REMOVE_NONE, member=UserRef("", "alice"))
+    assert reply.lines == (fill(texts.REMOVE_NONE, member=UserRef("", "alice")),)
 
     audit = await core.run(MOD, "audit", {})
     assert all(" mod: " in line for line in audit.lines)

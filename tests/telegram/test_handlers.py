@@ -388,3 +388,49 @@ async def test_removing_the_bot_from_a_group_forgets_that_communitys_settings(
     assert settings.alert_channel_id is None
     # Alice's own account and private alerts stay.
     assert [a.label for a in await store.all_accounts()] == ["main"]
+
+
+async def test_a_bad_or_taken_label_is_refused_before_any_key_is_asked(
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
+    offline_api.user_says(ALICE, ALICE, '/link kraken "no/slashes"')
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert "A label is 1 to 32" in reply.text
+    assert "Send your API key" not in reply.text
+    assert app.user_data[ALICE] == {}  # no conversation waits for a key
+    offline_api.user_says(ALICE, ALICE, "this is not a key")  # so this is just chat
+    await deliver(app, offline_api)
+    assert await store.all_accounts() == []
+
+    await link_kraken(app, offline_api, "main")
+    # The venue asked for first, then the label found taken: still before any key.
+    offline_api.user_says(ALICE, ALICE, "/link label=MAIN")
+    await deliver(app, offline_api)
+    offline_api.user_says(ALICE, ALICE, "bybit")
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert "You already have an account called MAIN" in reply.text
+    assert "Send your API key" not in reply.text
+    assert app.user_data[ALICE] == {}
+
+
+async def test_a_huge_label_is_refused_with_its_reason_and_numbers_keep_their_range(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
+    offline_api.user_says(ALICE, ALICE, "/link kraken " + "x" * 10_000)
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert reply.text.startswith("⚠️ Not done\nA label is 1 to 32 letters")
+    assert reply.text.endswith("is not.")  # the echo was cut, not the reason
+    await link_kraken(app, offline_api)
+    for typed, reason in (
+        ("/chart main 500", "Days must be a whole number from 1 to 90; not '500'."),
+        ("/chart main -3", "Days must be a whole number from 1 to 90; not '-3'."),
+        ("/snooze main " + "9" * 5000, "Snooze for 5m to 7d"),
+        ("/digest main timezone=berlin", "Did you mean Europe/Berlin?"),
+    ):
+        offline_api.user_says(ALICE, ALICE, typed)
+        await deliver(app, offline_api)
+        assert reason in offline_api.sent(ALICE)[-1].text, typed
+        assert len(offline_api.sent(ALICE)[-1].text) < 300

@@ -95,17 +95,6 @@ def spell_command(ref: CommandRef) -> str:
     return " ".join(words)
 
 
-def help_lines(audiences: Sequence[Audience] = tuple(Audience)) -> tuple[str, ...]:
-    """/help's lines in Discord spelling, grouped by audience with core's section titles."""
-    lines: list[str] = []
-    for audience in audiences:
-        cmds = registry.commands_for(PLATFORM, (audience,))
-        if cmds:
-            lines.append(texts.HELP_SECTION[audience.value])
-            lines += [f"{slash_usage(c)} — {c.description}" for c in cmds]
-    return tuple(lines)
-
-
 def command_table() -> tuple[str, ...]:
     """The README's Discord command table: one Markdown row per slash command, header first."""
     rows = ["| Discord command | Who | What it does |", "|---|---|---|"]

@@ -54,8 +54,9 @@ class LinkForm:
         short = self.venue_label.split(" (")[0].strip()
         if short and short != self.venue_label:
             names.append(short)
-        for template in texts.LINK_FORM_TITLES:
-            for name in names:
+        # The venue's full name matters more than the longer wording around it.
+        for name in names:
+            for template in texts.LINK_FORM_TITLES:
                 title = fill(template, venue=name)
                 if len(title) <= limit:
                     return title

@@ -153,7 +153,10 @@ class CommunityUseCases(CoreBase):
             self._audit_in(tx, caller, "set_alert_channel", target=chat_id, detail=detail)
 
         await self.store.run(work)
-        return message(fill(texts.SETALERTS_DONE, channel=where), "ok")
+        # In a line, not the title: a chat renders mentions in the body only (Discord).
+        return message(
+            texts.SETTINGS_ALERT_CHANNEL, "ok", lines=(fill(texts.SETALERTS_DONE, channel=where),)
+        )
 
     def _settings_message(
         self, caller: Caller, settings: CommunitySettings, saved: bool
@@ -421,12 +424,16 @@ class CommunityUseCases(CoreBase):
 
         removed = await self.store.run(work)
         if not removed:
-            # Echo who was meant: a Discord member option is an id (the chat mentions it),
-            # a Telegram @name is a name; either is cut short like any echo.
+            # Echo who was meant: a Discord member option is an id (the chat mentions it, and
+            # the name is known if they ever used the bot), a Telegram @name is a name.
             typed = clip(wanted)
-            person = UserRef(typed, "") if typed.isdigit() else UserRef("", typed)
-            return message(fill(texts.REMOVE_NONE, member=person), "info", private=True)
-        return message(fill(texts.REMOVE_DONE, count=removed, member=found[0]), "ok", private=True)
+            known = await self.store.read(lambda tx: tx.users.find(caller.platform, typed))
+            name = (known.display_name or "") if known else ""
+            person = UserRef(typed, name) if typed.isdigit() else UserRef("", typed)
+            line = fill(texts.REMOVE_NONE, member=person)
+            return message(texts.SUBSCRIBERS_TITLE, "info", lines=(line,), private=True)
+        line = fill(texts.REMOVE_DONE, count=removed, member=found[0])
+        return message(texts.SUBSCRIBERS_TITLE, "ok", lines=(line,), private=True)
 
     async def audit_log(self, caller: Caller, limit: str | None = None) -> Message:
         community = require_moderator(caller)
