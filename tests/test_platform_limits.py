@@ -33,25 +33,29 @@ from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.discord.conftest import TOKEN, RecordingCore
 from tests.fakes.telegram_api import html_to_visible
 
+
 # The venues of today, and the kind of name a generic ccxt exchange brings (i13a links
 # "generic:<id>"): long, with spaces and parentheses.
+def _generic(venue: str, label: str, *, passphrase: bool) -> SimpleNamespace:
+    return SimpleNamespace(
+        venue=venue,
+        label=label,
+        needs_secret=True,
+        needs_passphrase=passphrase,
+        needs_wallet_address=False,
+        approximate=True,
+    )
+
+
 VENUES = {
     **SUPPORTED_VENUES,
-    "generic:longname": SimpleNamespace(
-        venue="generic:longname",
-        label="Some Extremely Long Exchange Name International (approximate)",
-        needs_secret=True,
-        needs_passphrase=True,
-        needs_wallet_address=False,
-        approximate=True,
+    "generic:longname": _generic(
+        "generic:longname",
+        "Some Extremely Long Exchange Name International (approximate)",
+        passphrase=True,
     ),
-    "generic:oneword": SimpleNamespace(
-        venue="generic:oneword",
-        label="Supercalifragilisticexpialidociousexchangeplatform",
-        needs_secret=True,
-        needs_passphrase=False,
-        needs_wallet_address=False,
-        approximate=True,
+    "generic:oneword": _generic(
+        "generic:oneword", "Supercalifragilisticexpialidociousexchangeplatform", passphrase=False
     ),
 }
 

@@ -26,6 +26,7 @@ from typing import Any
 from bot.core import format as fmt
 from bot.core import texts
 from bot.core.refs import fill
+from bot.core.views import critical_distance
 from bot.monitor.policy import AlertRules, UserThresholds, judge_level
 from bot.store.records import HealthPoint, Thresholds
 from risk.model import Health, Ratio
@@ -68,7 +69,7 @@ class ChartData:
     times: tuple[datetime, ...]
     moves: tuple[float, ...]  # % move that liquidates, NaN where there is none (no positions)
     levels: tuple[str, ...]  # the alert level each point was at, by the user's levels
-    critical: float  # the user's critical distance, %
+    critical: float | None  # the user's critical distance, % (None: critical by ratio only)
     watch: float | None  # the user's watch distance, %, when they set one
     ratio_label: str
     ratios: tuple[float, ...]  # the venue's ratio as it shows it (percent or plain), NaN if none
@@ -139,9 +140,7 @@ def chart_data(
         timezone, zone = "UTC", zoneinfo.ZoneInfo("UTC")
     profile = _profile(venue)
     rules = AlertRules(thresholds=UserThresholds(**thresholds.as_dict()))
-    critical = thresholds.critical_move
-    if critical is None and thresholds.critical_ratio is None:
-        critical = rules.default_critical_move
+    critical = critical_distance(thresholds)
     times = tuple(datetime.fromtimestamp(p.at, zone) for p in points)
     moves = tuple(
         math.nan if p.move_to_liquidation is None else abs(p.move_to_liquidation) * 100
@@ -223,7 +222,7 @@ def chart_data(
         times=times,
         moves=moves,
         levels=levels,
-        critical=(critical or 0.0) * 100,
+        critical=None if critical is None else critical * 100,
         watch=None if thresholds.watch_move is None else thresholds.watch_move * 100,
         ratio_label=fill(texts.CHART_RATIO_AXIS, ratio=ratio_words, unit=unit),
         ratios=ratios,
@@ -325,31 +324,20 @@ def figure(data: ChartData) -> Any:
 
 def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
     known = [m for m in data.moves if not math.isnan(m)]
-    reach = max([*known, data.critical * 2.0, (data.watch or 0.0) * 1.25, 2.0])
+    reach = max([*known, (data.critical or 0.0) * 2.0, (data.watch or 0.0) * 1.25, 2.0])
     top = reach * 1.12
     axes.set_ylim(0, top)
     handles = []
-    critical = axes.axhspan(0, data.critical, color=LEVEL_COLOURS["critical"], alpha=0.22, lw=0)
-    critical.set_gid("critical-band")
-    handles.append(
-        patch(
-            color=LEVEL_COLOURS["critical"],
-            alpha=0.35,
-            label=fill(texts.CHART_CRITICAL_BAND, move=fmt.percent(data.critical / 100)),
-        )
-    )
-    if data.watch is not None and data.watch > data.critical:
-        watch = axes.axhspan(
-            data.critical, data.watch, color=LEVEL_COLOURS["watch"], alpha=0.20, lw=0
-        )
-        watch.set_gid("watch-band")
-        handles.append(
-            patch(
-                color=LEVEL_COLOURS["watch"],
-                alpha=0.35,
-                label=fill(texts.CHART_WATCH_BAND, move=fmt.percent(data.watch / 100)),
-            )
-        )
+    # The user's distances as bands from liquidation up: critical, then watch above it.
+    bands = [("critical", 0.0, data.critical, texts.CHART_CRITICAL_BAND)]
+    bands.append(("watch", data.critical or 0.0, data.watch, texts.CHART_WATCH_BAND))
+    for level, low, high, words in bands:
+        if high is None or high <= low:
+            continue
+        band = axes.axhspan(low, high, color=LEVEL_COLOURS[level], alpha=0.22, lw=0)
+        band.set_gid(f"{level}-band")
+        label = fill(words, move=fmt.percent(high / 100))
+        handles.append(patch(color=LEVEL_COLOURS[level], alpha=0.35, label=label))
     axes.axhline(0, color=_LIQUIDATION_COLOUR, lw=2.5)
     axes.text(
         0.005,

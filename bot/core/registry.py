@@ -128,6 +128,27 @@ WEEKDAY_CHOICES = _choices(
 # to most); balances are never shared.
 SHARE_CHOICES = tuple(Choice(level, texts.SHARE_LEVEL_NAMES[level]) for level in SHARE_LEVELS)
 
+
+def _watch(description: str) -> Argument:
+    return Argument(
+        "watch",
+        ArgType.PERCENT,
+        description,
+        minimum=WATCH_PERCENT[0],
+        maximum=WATCH_PERCENT[1],
+    )
+
+
+def _critical(description: str) -> Argument:
+    return Argument(
+        "critical",
+        ArgType.PERCENT,
+        description,
+        minimum=CRITICAL_PERCENT[0],
+        maximum=CRITICAL_PERCENT[1],
+    )
+
+
 _ACCOUNT = Argument("account", ArgType.ACCOUNT, "Which of your accounts (its label)")
 _ACCOUNT_REQUIRED = Argument(
     "account", ArgType.ACCOUNT, "Which of your accounts (its label)", required=True
@@ -207,20 +228,8 @@ COMMANDS: tuple[Command, ...] = (
         "alerts",
         (
             _ACCOUNT,
-            Argument(
-                "watch",
-                ArgType.PERCENT,
-                "Warn when a price move of this % would liquidate you (e.g. 20)",
-                minimum=WATCH_PERCENT[0],
-                maximum=WATCH_PERCENT[1],
-            ),
-            Argument(
-                "critical",
-                ArgType.PERCENT,
-                "Alert loudly when a move of this % would liquidate you (e.g. 5)",
-                minimum=CRITICAL_PERCENT[0],
-                maximum=CRITICAL_PERCENT[1],
-            ),
+            _watch("Warn when a price move of this % would liquidate you (e.g. 20)"),
+            _critical("Alert loudly when a move of this % would liquidate you (e.g. 5)"),
             Argument(
                 "level",
                 ArgType.LEVEL,
@@ -305,20 +314,8 @@ COMMANDS: tuple[Command, ...] = (
         Audience.MODERATOR,
         "community_settings",
         (
-            Argument(
-                "watch",
-                ArgType.PERCENT,
-                "Default watch distance to liquidation, %",
-                minimum=WATCH_PERCENT[0],
-                maximum=WATCH_PERCENT[1],
-            ),
-            Argument(
-                "critical",
-                ArgType.PERCENT,
-                "Default critical distance to liquidation, %",
-                minimum=CRITICAL_PERCENT[0],
-                maximum=CRITICAL_PERCENT[1],
-            ),
+            _watch("Default watch distance to liquidation, %"),
+            _critical("Default critical distance to liquidation, %"),
             Argument("venues", ArgType.VENUES, "Allowed venues, comma-separated, or 'all'"),
             Argument("enabled", ArgType.BOOLEAN, "Whether shared alerts are posted here"),
             Argument(

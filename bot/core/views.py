@@ -10,7 +10,8 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
 from bot.core.refs import fill
-from bot.monitor.policy import rank
+from bot.monitor.policy import AlertRules, rank
+from bot.store.records import Thresholds
 from risk.model import Health, PositionHealth
 
 # The alert level a health state reads as, when no user threshold applies.
@@ -37,6 +38,14 @@ class AccountView:
     venue: str
     venue_label: str
     snoozed_until: float | None = None
+
+
+def critical_distance(thresholds: Thresholds) -> float | None:
+    """The move within which the user is alerted as critical: their own, else the product's
+    default, unless they set a critical level of the venue's ratio instead."""
+    if thresholds.critical_move is None and thresholds.critical_ratio is None:
+        return AlertRules().default_critical_move
+    return thresholds.critical_move
 
 
 def severity_of(health: Health, level: str | None = None) -> Severity:

@@ -21,6 +21,7 @@ from bot.core.messages import (
 from bot.core.refs import fill
 from bot.core.registry import CRITICAL_PERCENT, WATCH_PERCENT, WEEKDAY_CHOICES
 from bot.core.usecases.base import CoreBase, dm_subscription, require_private
+from bot.core.views import critical_distance
 from bot.monitor.policy import AlertRules
 from bot.store.records import SHARE_LEVELS, Account, Subscription, Thresholds
 from bot.store.tx import Tx
@@ -140,9 +141,7 @@ class PreferenceUseCases(CoreBase):
         venue = account.venue
         venue_label = self._venue_label(venue)
         profile = profile_of(venue)
-        critical = thresholds.critical_move
-        if critical is None and thresholds.critical_ratio is None:
-            critical = AlertRules().default_critical_move
+        critical = critical_distance(thresholds)
         ratio = texts.RATIO_NAMES.get(profile.ratio_name, profile.ratio_name)
         watch = []
         if thresholds.watch_ratio is not None:
