@@ -19,7 +19,7 @@ import io
 import math
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.refs import fill
 from bot.core.views import critical_distance
-from bot.monitor.policy import AlertRules, UserThresholds, judge_level
+from bot.monitor.policy import AlertRules, UserThresholds, judge_level, rank
 from bot.store.records import HealthPoint, Thresholds
 from risk.model import Health, Ratio
 from risk.profiles import PROFILES, VenueProfile
@@ -45,6 +45,8 @@ _LIQUIDATION_COLOUR = "#b71c1c"
 _LINE_COLOUR = "#263238"
 # A phone shows the picture about 360 points wide: big type, thick lines, few words.
 _SIZE_INCHES = (6.4, 7.4)
+# Points drawn at most per series: a phone-sized picture shows no more.
+MAX_DRAWN = 600
 _DPI = 150
 _FONT = 12.5
 
@@ -80,7 +82,6 @@ class ChartData:
     current_move: float | None = None
     current_ratio: float | None = None
     current_ratio_text: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def _profile(venue: str) -> VenueProfile:
@@ -214,18 +215,24 @@ def chart_data(
         caption.append(
             fill(texts.CHART_CAPTION_SPAN_NO_MOVE, days=days, alerts=len(sent), timezone=timezone)
         )
+    drawn = _drawn(moves)
+    # A kept point stands for the points since the one before it: it takes the worst of their
+    # levels, so a brief critical spell still colours its stretch of the line.
+    worst = []
+    for before, index in zip((-1, *drawn), drawn, strict=False):
+        worst.append(max(levels[before + 1 : index + 1], key=rank))
     return ChartData(
         title=fill(texts.CHART_HEADLINE, label=label, venue=venue_label),
         state_line=fill(texts.CHART_STATE_LINE, state=state, now=now),
         level=level,
         timezone=timezone,
-        times=times,
-        moves=moves,
-        levels=levels,
+        times=tuple(times[i] for i in drawn),
+        moves=tuple(moves[i] for i in drawn),
+        levels=tuple(worst),
         critical=None if critical is None else critical * 100,
         watch=None if thresholds.watch_move is None else thresholds.watch_move * 100,
         ratio_label=fill(texts.CHART_RATIO_AXIS, ratio=ratio_words, unit=unit),
-        ratios=ratios,
+        ratios=tuple(ratios[i] for i in drawn),
         ratio_lines=tuple(lines),
         lower_is_safer=profile.safer == "lower",
         alerts=tuple(sent),
@@ -234,6 +241,26 @@ def chart_data(
         current_ratio=None if math.isnan(ratios[-1]) else ratios[-1],
         current_ratio_text=fmt.ratio(last.ratio, venue),
     )
+
+
+def _drawn(moves: Sequence[float]) -> tuple[int, ...]:
+    """The indices of the points worth drawing: all of them up to :data:`MAX_DRAWN`; beyond
+    that (a month of one-minute reads), per stretch of time the closest and the farthest
+    approach to liquidation, in time order, and always the last point. A phone shows no more
+    detail than that, and the closest approach is never thinned away."""
+    count = len(moves)
+    if count <= MAX_DRAWN:
+        return tuple(range(count))
+    size = math.ceil(count / (MAX_DRAWN // 2))
+    keep: set[int] = {count - 1}
+    for start in range(0, count, size):
+        stretch = [i for i in range(start, min(start + size, count)) if not math.isnan(moves[i])]
+        if not stretch:
+            keep.add(start)  # no move here (no positions): one point keeps the gap honest
+            continue
+        keep.add(min(stretch, key=lambda i: moves[i]))
+        keep.add(max(stretch, key=lambda i: moves[i]))
+    return tuple(sorted(keep))
 
 
 def _now_words(move: float | None) -> str:
@@ -256,13 +283,11 @@ def _move_at(points: Sequence[HealthPoint], at: float) -> float:
 # ------------------------------------------------------------------------------ drawing
 
 
-class _PercentFormatter:
-    """Tick labels of a log axis as plain numbers (1, 10, 100), not powers of ten."""
+def _plain_ticks() -> Any:
+    """Tick labels of a log axis as plain numbers (2, 5, 10, 100), not powers of ten."""
+    from matplotlib.ticker import FuncFormatter
 
-    def __new__(cls) -> Any:
-        from matplotlib.ticker import FuncFormatter
-
-        return FuncFormatter(lambda value, _: f"{value:g}")
+    return FuncFormatter(lambda value, _: f"{value:g}")
 
 
 def _drawable(text: str) -> str:
@@ -315,10 +340,13 @@ def figure(data: ChartData) -> Any:
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
     top.tick_params(labelbottom=False)
-    if len(data.times) == 1:  # one point: give the axis some width around it
-        from datetime import timedelta
+    # Room right of the last point for its value (a fifth of the span; an hour around a
+    # single point).
+    from datetime import timedelta
 
-        top.set_xlim(data.times[0] - timedelta(hours=1), data.times[0] + timedelta(hours=1))
+    first, last = data.times[0], data.times[-1]
+    span = (last - first) or timedelta(hours=1)
+    top.set_xlim(first - span * 0.02, last + span * 0.22)
     return fig
 
 
@@ -377,7 +405,6 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
             data.current_move,
             fmt.percent(data.current_move / 100),
             data.level,
-            came_from_above=_came_from_above(data.moves),
         )
     elif not known:
         axes.text(
@@ -390,37 +417,37 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
             color=_LINE_COLOUR,
         )
     axes.set_ylabel(texts.CHART_MOVE_AXIS_SHORT, fontsize=_FONT)
-    axes.legend(handles=handles, loc="best", fontsize=_FONT - 2.5, framealpha=0.9)
+    _legend_above(axes, handles)
 
 
-def _label_now(
-    axes: Any, when: datetime, value: float, text: str, level: str, *, came_from_above: bool
-) -> None:
-    """The current value, written beside the last point on a white patch, on the side the
-    line did not come from (so it hides neither the line nor the alert markers on it)."""
-    below = came_from_above != axes.yaxis_inverted()
-    # ...unless that side is the edge of the panel: there the label would sit on the axis.
-    low, high = sorted(axes.get_ylim())
-    if axes.get_yscale() == "log":
-        low, high, value_at = math.log(low), math.log(high), math.log(value)
-    else:
-        value_at = value
-    height = (value_at - low) / (high - low) if high > low else 0.5
-    if axes.yaxis_inverted():
-        height = 1 - height
-    if below and height < 0.22:
-        below = False
-    elif not below and height > 0.8:
-        below = True
+def _legend_above(axes: Any, handles: list[Any]) -> None:
+    """The key in one row above the panel: inside it, it would hide some of the line."""
+    if handles:
+        axes.legend(
+            handles=handles,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=len(handles),
+            fontsize=_FONT - 3,
+            frameon=False,
+            borderaxespad=0.2,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
+
+
+def _label_now(axes: Any, when: datetime, value: float, text: str, level: str) -> None:
+    """The current value, written right of the last point on a white patch: the space there is
+    kept free for it (the future), so it hides neither the line nor an alert marker."""
     colour = TEXT_COLOURS[level]
     axes.annotate(
         text,
         (when, value),
-        xytext=(-16, -16 if below else 16),
+        xytext=(12, 0),
         textcoords="offset points",
-        ha="right",
-        va="top" if below else "bottom",
-        fontsize=_FONT + 1,
+        ha="left",
+        va="center",
+        fontsize=_FONT,
         fontweight="bold",
         color=colour,
         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour, "alpha": 0.92},
@@ -455,19 +482,23 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
         if math.isnan(value) or not low <= value <= high:
             continue
         axes.axhline(value, color=LEVEL_COLOURS[key], lw=1.8, ls=styles[key], label=name)
-    # One segment per pair of points, in the colour of the level the later one was at.
+    # One segment per pair of points, in the colour of the level the later one was at; one
+    # LineCollection (not a line per pair) keeps a month of one-minute points quick to draw.
+    from matplotlib import dates as mdates
+    from matplotlib.collections import LineCollection
+
+    x = mdates.date2num(data.times)
+    segments, colours = [], []
     for index in range(1, len(data.times)):
         pair = data.ratios[index - 1 : index + 1]
         if any(math.isnan(v) for v in pair):
             continue
-        (segment,) = axes.plot(
-            data.times[index - 1 : index + 1],
-            pair,
-            color=LEVEL_COLOURS[data.levels[index]],
-            lw=2.6,
-            solid_capstyle="round",
-        )
-        segment.set_gid("ratio")
+        segments.append(((x[index - 1], pair[0]), (x[index], pair[1])))
+        colours.append(LEVEL_COLOURS[data.levels[index]])
+    if segments:
+        ratio_line = LineCollection(segments, colors=colours, linewidths=2.6, capstyle="round")
+        ratio_line.set_gid("ratio")
+        axes.add_collection(ratio_line)
     if data.lower_is_safer:
         # Such a ratio (maintenance / equity) runs away only near liquidation: on a log scale
         # its climb from 2 % to 10 % shows as the half-way mark to 100 % that it is, where a
@@ -476,7 +507,7 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
 
         axes.set_yscale("log")
         axes.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        axes.yaxis.set_major_formatter(_PercentFormatter())
+        axes.yaxis.set_major_formatter(_plain_ticks())
         axes.yaxis.set_minor_formatter(NullFormatter())
         axes.set_ylim(high, low)
     else:
@@ -492,18 +523,9 @@ def _draw_ratio(axes: Any, data: ChartData) -> None:
             data.current_ratio,
             data.current_ratio_text,
             data.level,
-            came_from_above=_came_from_above(data.ratios),
         )
-    axes.legend(loc="best", fontsize=_FONT - 3, framealpha=0.9)
+    _legend_above(axes, axes.get_legend_handles_labels()[0])
     axes.set_ylabel(f"{data.ratio_label}\n{texts.CHART_RATIO_SAFER_UP}", fontsize=_FONT - 1)
-
-
-def _came_from_above(values: Sequence[float]) -> bool:
-    """Whether the line reached its last value from higher values (over the last few points)."""
-    known = [v for v in values if not math.isnan(v)]
-    if len(known) < 2:
-        return False
-    return known[max(0, len(known) - 4)] > known[-1]
 
 
 def render_png(data: ChartData) -> bytes:

@@ -90,8 +90,9 @@ def test_a_critical_account_sits_inside_the_critical_band_and_says_so(venue) -> 
     # ratio's own value: danger is coloured even where the venue's ratio still looks calm.
     [dot] = _artist(main, "now")
     assert _colour(dot.get_facecolor()[0]) == LEVEL_COLOURS["critical"]
-    last_segment = _artist(ratio, "ratio")[-1]
-    assert last_segment.get_color() == LEVEL_COLOURS["critical"]
+    [segments] = _artist(ratio, "ratio")
+    assert _colour(segments.get_colors()[-1]) == LEVEL_COLOURS["critical"]
+    assert _colour(segments.get_colors()[0]) == LEVEL_COLOURS["ok"]  # it started calm
     title = fig._suptitle.get_text()
     assert "main" in title and venue[0].capitalize() in title and "CRITICAL" in title
     assert "4.50%" in title
@@ -181,3 +182,25 @@ def _colour(rgba) -> str:  # type: ignore[no-untyped-def]
     from matplotlib.colors import to_hex
 
     return to_hex(rgba)
+
+
+def test_a_month_of_minutes_is_thinned_for_drawing_but_never_hides_the_closest_approach() -> None:
+    from bot.core.chart import MAX_DRAWN
+
+    moves = [0.25] * 20_000
+    moves[12_345] = 0.03  # one minute of near-liquidation in a calm month
+    moves[-1] = 0.2
+    venue, name, ratio = BINANCE
+    data = chart_data(
+        _points(venue, name, moves, ratio),
+        label="main",
+        venue=venue,
+        venue_label="Binance",
+        thresholds=LEVELS,
+        days=14,
+    )
+    assert len(data.moves) <= MAX_DRAWN + 2
+    assert min(data.moves) == pytest.approx(3.0)  # the closest approach is drawn
+    assert data.moves[-1] == pytest.approx(20.0)  # and where it stands now
+    assert "critical" in data.levels  # its stretch is coloured critical
+    assert "closest to liquidation 3.00%" in data.caption[-1]  # the caption saw every point
