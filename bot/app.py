@@ -2,9 +2,9 @@
 
 One process, one asyncio loop: the monitor's scheduler, the Telegram updater and the Discord
 client share it. Any front end that dies takes the whole process down cleanly rather than
-leaving the other half running; SIGTERM/SIGINT stop it in DESIGN's order: stop polling and let
-deliveries in flight finish, stop the chat front ends, close the exchange sessions, close the
-database.
+leaving the other half running; SIGTERM/SIGINT stop it in the order docs/architecture.md gives:
+stop polling and let deliveries in flight finish, stop the chat front ends, close the exchange
+sessions, close the database.
 """
 
 from __future__ import annotations

@@ -306,7 +306,8 @@ class Settings(BaseSettings):
     def master_key_strings(self) -> list[str]:
         """The configured master keys, newest first (reads the key file if that is the source).
 
-        Lines and commas both separate keys, so a secret file may hold one key per line.
+        Read exactly as the store reads them (``bot.store.vault.split_keys``): lines and commas
+        both separate keys, ``#`` starts a comment.
         """
         if self.master_keys is not None:
             text = self.master_keys.get_secret_value()
@@ -322,11 +323,9 @@ class Settings(BaseSettings):
                 ) from None
         else:
             return []
-        # The comment goes first: `marginwatch keys new` prints comment lines with commas in them.
-        parts = (
-            part.strip() for line in text.splitlines() for part in line.split("#", 1)[0].split(",")
-        )
-        return [part for part in parts if part]
+        from bot.store.vault import split_keys  # late: the settings module stays cheap to import
+
+        return split_keys(text)
 
     def vault_environ(self) -> dict[str, str]:
         """The mapping ``bot.store.Vault.from_environment`` reads, filled from these settings.

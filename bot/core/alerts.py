@@ -20,9 +20,8 @@ from bot.core.refs import UserRef, fill
 from bot.monitor.policy import AlertEvent
 from bot.store.records import SHARE_LEVELS
 
-# What a subscription shows, least to most: the store's one `share` vocabulary. The owner's own
+# What a subscription shows is one of the store's SHARE_LEVELS, least to most; the owner's own
 # private chat always gets "positions".
-SHARE_ORDER: tuple[str, ...] = SHARE_LEVELS
 
 
 def render_event(
@@ -40,7 +39,7 @@ def render_event(
         # A name that is just the id (no display name known) is shown as "a member".
         person = UserRef(owner_id, "" if owner == owner_id else owner)
         label = fill(texts.ALERT_OWNER, owner=person, label=event.account_label)
-    shows_figures = SHARE_ORDER.index(shared) >= SHARE_ORDER.index("ratio")
+    shows_figures = SHARE_LEVELS.index(shared) >= SHARE_LEVELS.index("ratio")
     shows_positions = shared == "positions"
     lines: list[str] = []
     severity: Severity
@@ -146,4 +145,4 @@ def coalesce(messages: Sequence[Message]) -> Message:
 
 
 def _share(share: str) -> str:
-    return share if share in SHARE_ORDER else "state"
+    return share if share in SHARE_LEVELS else "state"

@@ -13,7 +13,7 @@ Severity = Literal["info", "ok", "watch", "margin_call", "critical", "error"]
 # and a coalesced message takes the loudest severity of its parts.
 SEVERITIES: tuple[Severity, ...] = ("info", "ok", "watch", "margin_call", "critical", "error")
 
-# Severities that must reach the user with sound (DESIGN: routine messages silent).
+# Severities that must reach the user with sound; routine messages are silent (docs/alerts.md).
 LOUD: frozenset[Severity] = frozenset({"margin_call", "critical"})
 
 

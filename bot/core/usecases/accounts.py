@@ -16,8 +16,9 @@ from bot.core.usecases.base import CoreBase, dm_destination, pick_account, requi
 from bot.core.views import AccountView, status_message
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead, Credentials, VenueInfo
+from bot.monitor.history import health_point
 from bot.store.accounts import DuplicateAccount
-from bot.store.records import HealthPoint, User
+from bot.store.records import User
 from bot.store.tx import Tx
 from bot.store.vault import AccountSecrets, VaultError
 
@@ -84,20 +85,6 @@ def required_fields(info: VenueInfo) -> tuple[str, ...]:
     if info.needs_passphrase:
         fields.append("passphrase")
     return tuple(fields)
-
-
-def health_point(account_id: int, health: risk.Health, now: float) -> HealthPoint:
-    return HealthPoint(
-        account_id=account_id,
-        at=now,
-        state=health.state,
-        equity=health.equity,
-        ratio=health.ratio.value,
-        ratio_name=health.ratio.name,
-        maintenance_margin=health.maintenance_margin,
-        move_to_liquidation=health.move_to_liquidation,
-        effective_leverage=health.effective_leverage,
-    )
 
 
 class AccountUseCases(CoreBase):
