@@ -21,9 +21,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 ENV_PREFIX = "MARGINWATCH_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
+# Where `marginwatch sim` listens by default (bot.sim.cli); the exchanges' own default too.
+DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # A Telegram token is "<bot id>:<secret>" as @BotFather prints it.
@@ -59,6 +68,24 @@ class SettingDoc:
 
 def _doc(comment: str, example: str) -> dict[str, Any]:
     return {"description": comment, "json_schema_extra": {"example": example}}
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _http_url(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+    return value
+
+
+# Annotated, so the subset `marginwatch check` loads (ExchangeSettings) validates alike.
+ExchangeModeName = Annotated[Literal["live", "testnet", "simulator"], BeforeValidator(_lower)]
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 
 
 class Settings(BaseSettings):
@@ -137,6 +164,26 @@ class Settings(BaseSettings):
             "folder with one file per secret setting, e.g. marginwatch_master_keys "
             "(default: $CREDENTIALS_DIRECTORY or /run/secrets)",
             "/run/secrets",
+        ),
+    )
+
+    # --- exchanges -------------------------------------------------------------------------
+    exchange_mode: ExchangeModeName = Field(
+        "live",
+        **_doc(
+            "which exchanges `run` and `check` read: live (the real ones), testnet (each "
+            "venue's own testnet or demo environment; a venue without one cannot be linked) "
+            "or simulator (every venue from MARGINWATCH_SIMULATOR_URL, see `marginwatch sim`); "
+            "in any mode but live every chat message is marked as a rehearsal",
+            "live",
+        ),
+    )
+    simulator_url: HttpUrl = Field(
+        DEFAULT_SIMULATOR_URL,
+        **_doc(
+            "where simulator mode reads every venue: the address `marginwatch sim` prints "
+            "when ready",
+            DEFAULT_SIMULATOR_URL,
         ),
     )
 
@@ -224,9 +271,7 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return _http_url(value)
 
     @field_validator("master_keys_file", "secrets_dir", mode="before")
     @classmethod
@@ -397,6 +442,24 @@ class Settings(BaseSettings):
                 )
             )
         return tuple(docs)
+
+
+class ExchangeSettings(BaseSettings):
+    """Only the settings that choose the exchanges: what `marginwatch check` reads, so that a
+    one-off read is not refused over a setting it never uses (a database folder, a token)."""
+
+    model_config = Settings.model_config
+
+    exchange_mode: ExchangeModeName = Settings.model_fields["exchange_mode"]
+    simulator_url: HttpUrl = Settings.model_fields["simulator_url"]
+
+
+def load_exchange_settings(env_file: str | Path | None = ".env") -> ExchangeSettings:
+    """:class:`ExchangeSettings` from the environment and ``env_file``, or SettingsError."""
+    try:
+        return ExchangeSettings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_sentences(exc)) from None
 
 
 def env_name(field_name: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.core import format as fmt
 from bot.core import texts
+from bot.core.messages import current_marker
 from bot.core.refs import fill
 from bot.core.views import critical_distance
 from bot.monitor.policy import AlertRules, UserThresholds, judge_level, rank
@@ -222,7 +223,12 @@ def chart_data(
     for before, index in zip((-1, *drawn), drawn, strict=False):
         worst.append(max(levels[before + 1 : index + 1], key=rank))
     return ChartData(
-        title=fill(texts.CHART_HEADLINE, label=label, venue=venue_label),
+        # A picture travels alone (saved, forwarded): it carries the rehearsal marker too.
+        title=" ".join(
+            filter(
+                None, (current_marker(), fill(texts.CHART_HEADLINE, label=label, venue=venue_label))
+            )
+        ),
         state_line=fill(texts.CHART_STATE_LINE, state=state, now=now),
         level=level,
         timezone=timezone,

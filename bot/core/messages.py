@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +21,23 @@ LOUD: frozenset[Severity] = frozenset({"margin_call", "critical"})
 def louder(a: Severity, b: Severity) -> Severity:
     """The louder of two severities (``error`` counts as loudest)."""
     return a if SEVERITIES.index(a) >= SEVERITIES.index(b) else b
+
+
+# The rehearsal marker ("[simulator]", "[testnet]") of every message made in this context. The
+# service sets it once, at start, when it does not read the live exchanges (mark_rehearsal); its
+# tasks (chat handlers, the monitor, deliveries) inherit it, so every message any of them makes
+# carries it, and each renderer shows it in front of the title (Message.heading). A context
+# variable rather than a module global, so a test or the demo in the same process is unmarked.
+_MARKER: contextvars.ContextVar[str] = contextvars.ContextVar("marginwatch_marker", default="")
+
+
+def mark_rehearsal(marker: str) -> None:
+    """Mark every message made from now on in this context (and the tasks it starts)."""
+    _MARKER.set(marker)
+
+
+def current_marker() -> str:
+    return _MARKER.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +149,9 @@ class Message:
     silent; use :func:`message` to get that default right.
     ``mention``: for shared alerts in a channel, whether the community's alert role is pinged
     (only for critical).
+    ``marker``: the rehearsal marker ("[simulator]") when the figures do not come from a live
+    exchange; set from the context the message is made in (see :func:`mark_rehearsal`) and
+    stored with it in the outbox. Renderers show :attr:`heading`, never the bare title.
     """
 
     title: str
@@ -143,11 +164,18 @@ class Message:
     silent: bool = True
     footer: str = ""
     mention: bool = False
+    marker: str = field(default_factory=current_marker)
+
+    @property
+    def heading(self) -> str:
+        """The title as every chat shows it: behind the rehearsal marker, if there is one."""
+        # "+", not an f-string: a title that is a refs.Text keeps its references.
+        return f"{self.marker} " + self.title if self.marker else self.title
 
     @property
     def text(self) -> str:
         """Plain text rendering (console transport, logs of non-secret messages, tests)."""
-        out = [self.title, *self.lines]
+        out = [self.heading, *self.lines]
         out += [f"{f.name}: {f.value}" for f in self.fields]
         if self.footer:
             out.append(self.footer)
@@ -229,6 +257,7 @@ def to_payload(msg: Message) -> dict[str, object]:
         "silent": msg.silent,
         "footer": msg.footer,
         "mention": msg.mention,
+        "marker": msg.marker,
     }
 
 
@@ -267,4 +296,5 @@ def from_payload(payload: Mapping[str, Any]) -> Message:
         silent=bool(payload.get("silent", severity not in LOUD)),
         footer=str(payload.get("footer", "")),
         mention=bool(payload.get("mention", False)),
+        marker=str(payload.get("marker", current_marker())),
     )

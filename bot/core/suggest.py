@@ -12,6 +12,9 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from bot.core import texts
+from bot.core.refs import fill
+
 # Shown before anything is typed: the zones most traders live in, west to east.
 COMMON_TIMEZONES: tuple[str, ...] = (
     "UTC",
@@ -68,14 +71,24 @@ def timezones(typed: str, limit: int = 25) -> tuple[str, ...]:
 
 
 def venues(
-    catalogue: Mapping[str, Any], typed: str, limit: int = 25
+    catalogue: Mapping[str, Any], typed: str, limit: int = 25, *, generic: bool = False
 ) -> tuple[tuple[str, str], ...]:
-    """(venue id, display name) pairs whose id or name matches what was typed, starts first."""
+    """(venue id, display name) pairs whose id or name matches what was typed, starts first.
+
+    ``generic``: a name that is no venue of the catalogue is offered last as ``generic:<name>``
+    (any other exchange ccxt reads, approximately); core refuses it at link if ccxt does not
+    know it.
+    """
     wanted = typed.strip().casefold()
     pairs = [(venue, str(getattr(info, "label", venue))) for venue, info in catalogue.items()]
     starts = [p for p in pairs if p[0].startswith(wanted) or p[1].casefold().startswith(wanted)]
     contains = [p for p in pairs if wanted in p[0] or wanted in p[1].casefold()]
-    return _first_unique((starts, contains), limit)
+    found = _first_unique((starts, contains), limit)
+    ccxt_id = wanted.removeprefix("generic:")
+    if generic and ccxt_id.isalnum() and not any(venue == wanted for venue, _ in found):
+        offer = (f"generic:{ccxt_id}", fill(texts.VENUE_GENERIC, id=ccxt_id))
+        found = (*found[: limit - 1], offer)
+    return found
 
 
 def venue_lists(

@@ -19,9 +19,10 @@ import certifi
 from .base import ReadContext, SharedVenueData, VenueAdapter
 from .errors import ExchangeReadError, classify
 from .guard import ReadOnlyClient, install_request_guard
+from .modes import LIVE, ExchangeMode
 from .registry import adapter_for
 from .throttle import Backoff, Throttle
-from .types import AccountRead, Credentials, KeyCheck
+from .types import RIGHT_READ, AccountRead, Credentials, KeyCheck
 from .urls import rewrite_api_urls
 
 # Back-off states that concern the whole exchange (per IP), not one account.
@@ -61,7 +62,9 @@ class ExchangeHub:
     """Reads accounts through ccxt, sharing everything that can be shared per exchange.
 
     ``base_urls`` maps a venue to a simulator base URL; ``requests_per_second`` overrides an
-    adapter's per-exchange budget (0 disables spacing, e.g. against the simulator).
+    adapter's per-exchange budget (0 disables spacing, e.g. against the simulator). ``mode``
+    says which exchanges are read (:mod:`bot.exchanges.modes`: live, each venue's sandbox, or
+    a simulator); ``base_urls`` win over it.
     """
 
     def __init__(
@@ -73,7 +76,9 @@ class ExchangeHub:
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         max_accounts_per_venue: int = 20000,
+        mode: ExchangeMode = LIVE,
     ) -> None:
+        self.mode = mode
         self.base_urls = dict(base_urls or {})
         self.timeout_ms = timeout_ms
         self._rates = dict(requests_per_second or {})
@@ -109,6 +114,9 @@ class ExchangeHub:
     async def check_key(self, venue: str, creds: Credentials) -> KeyCheck:
         """Ask the venue what the key may do (link time); raises :class:`ExchangeReadError`."""
         rt = await self._venue(venue)
+        unchecked = self.mode.rights_unchecked(rt.adapter.info)
+        if unchecked is not None:  # the sandbox has no rights endpoint: the read checks the key
+            return KeyCheck(True, False, frozenset({RIGHT_READ}), unchecked)
         account = self._account(rt, venue, creds)
         async with account.lock:
             ctx = ReadContext(venue=venue, shared=rt.shared, wallet_address=creds.wallet_address)
@@ -117,6 +125,15 @@ class ExchangeHub:
                 return await rt.adapter.check_key(client, ctx)
             except Exception as exc:
                 raise self._failed(rt, account, exc, creds) from None
+
+    def unavailable(self, venue: str) -> str | None:
+        """Why ``venue`` cannot be read in this hub's mode (a sentence), or None if it can."""
+        if venue in self.base_urls:
+            return None
+        try:
+            return self.mode.refusal(adapter_for(venue).info)
+        except KeyError:
+            return None  # an unknown venue: the caller's own refusal names it
 
     def forget(self, venue: str, creds: Credentials) -> None:
         """Drop the cached instance of an unlinked account."""
@@ -201,7 +218,8 @@ class ExchangeHub:
             }
         )
         exchange.ssl_context = ssl_context
-        base = self.base_urls.get(venue)
+        self.mode.prepare(exchange, adapter.info)
+        base = self.base_urls.get(venue) or self.mode.base_url(venue)
         if base:
             exchange.urls["api"] = rewrite_api_urls(exchange.urls["api"], base)
         return exchange
@@ -216,6 +234,11 @@ class ExchangeHub:
             adapter = adapter_for(venue)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
+        refused = self.unavailable(venue)
+        if refused is not None:
+            raise ExchangeReadError(
+                "exchange_down", refused, detail=f"not served in {self.mode.name} mode"
+            )
         lock = self._venue_locks.setdefault(venue, asyncio.Lock())
         async with lock:
             rt = self._venues.get(venue)
@@ -249,6 +272,7 @@ class ExchangeHub:
                     error = classify(exc)
                     if error.state == "auth_failed":  # public data cannot fail on a key
                         error = ExchangeReadError("exchange_down", detail=error.detail)
+                    self._explain_refused_connection(error, exc)
                     rt.backoff.fail(error.state, error.retry_after)
                     raise error from None
         return rt
@@ -285,10 +309,18 @@ class ExchangeHub:
                     detail="backing off after an earlier failure",
                 )
 
+    def _explain_refused_connection(self, error: ExchangeReadError, exc: BaseException) -> None:
+        """Nothing listening at all (no connection) says where to look, when the mode knows:
+        a rehearsal whose simulator is not started must not read as "the exchange is down"."""
+        cause = exc.__cause__ or exc.__context__ or exc
+        if error.state == "exchange_down" and isinstance(cause, aiohttp.ClientConnectorError):
+            error.user_message = self.mode.unreachable() or error.user_message
+
     def _failed(
         self, rt: _Venue, account: _Account, exc: Exception, creds: Credentials
     ) -> ExchangeReadError:
         error = classify(exc, creds.api_key, creds.secret, creds.passphrase)
+        self._explain_refused_connection(error, exc)
         if error.retry_after is None and error.state in ("rate_limited", "exchange_down"):
             headers = getattr(account.exchange, "last_response_headers", None) or {}
             value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)

@@ -174,3 +174,21 @@ KRAKENFUTURES_UNITEMISED = (
     "{amount:,.2f} USD of Kraken's collateral value is not itemised by currency; it is counted "
     "at face value and does not move with prices."
 )
+
+# --- exchange modes (MARGINWATCH_EXCHANGE_MODE): what a rehearsal cannot read, and why ---------
+NO_SANDBOX = (
+    "{venue} has no testnet or demo environment, so it cannot be read while marginwatch runs in "
+    "testnet mode (MARGINWATCH_EXCHANGE_MODE=testnet)."
+)
+NOT_SIMULATED = (
+    "The simulator does not serve {venue}, so it cannot be read while marginwatch runs in "
+    "simulator mode; it serves {served}."
+)
+SIMULATOR_DOWN = (
+    "Nothing answers at {url}: start `marginwatch sim` there, or set MARGINWATCH_SIMULATOR_URL "
+    "to the address its ready line printed."
+)
+RIGHTS_UNCHECKED = (
+    "{sandbox} cannot say what a key may do, so this key's rights were not checked (a "
+    "rehearsal key reaches no real funds). Make your real key read-only all the same."
+)

@@ -12,6 +12,7 @@ Other packages record through the module-level functions, which write to the ins
     metrics.set_outbox_depth(3)                  # messages waiting to be delivered
     metrics.set_accounts({"active": 40, "key_invalid": 2})  # accounts per status, all of them
     metrics.set_front_end("telegram", up=True)   # a chat front end connected (False: lost)
+    metrics.set_exchange_mode("simulator")       # which exchanges are read (live: the real ones)
 
 The composition root makes one ``Metrics()``, calls :func:`install` and serves it with
 :class:`bot.ops.server.OpsServer`; tests make their own and either call its methods or install
@@ -20,7 +21,8 @@ error text can neither blow up the number of series nor leak into the exposition
 
 Exposed names (prefix ``marginwatch_``): ``polls_total``, ``poll_failures_total{reason}``,
 ``alerts_total{level}``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
-``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``.
+``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``,
+``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class HealthReport:
     accounts: int
     front_ends: Mapping[str, bool]
     uptime_seconds: float
+    exchange_mode: str = "live"  # anything else: a rehearsal, no real account is read
 
     @property
     def ok(self) -> bool:
@@ -74,6 +77,7 @@ class HealthReport:
             "accounts": self.accounts,
             "front_ends": dict(self.front_ends),
             "uptime_seconds": round(self.uptime_seconds, 3),
+            "exchange_mode": self.exchange_mode,
         }
 
 
@@ -127,6 +131,15 @@ class Metrics:
             namespace=NAMESPACE,
             registry=r,
         )
+        self.exchange_mode = Gauge(
+            "exchange_mode",
+            "1 for the exchanges this service reads (live: the real ones; testnet, simulator).",
+            ["mode"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self._exchange_mode = "live"
+        self.exchange_mode.labels(mode="live").set(1)
         self._last_poll_at: float | None = None
         self._depth = 0
         self._account_counts: dict[str, int] = {}
@@ -176,6 +189,14 @@ class Metrics:
             self._front_ends[key] = up
         self.front_end_up.labels(front_end=key).set(1 if up else 0)
 
+    def set_exchange_mode(self, mode: str) -> None:
+        """Which exchanges are read: ``live``, ``testnet`` or ``simulator``."""
+        key = label(mode)
+        with self._lock:
+            previous, self._exchange_mode = self._exchange_mode, key
+        self.exchange_mode.labels(mode=previous).set(0)
+        self.exchange_mode.labels(mode=key).set(1)
+
     # --- reading -------------------------------------------------------------------------
     def exposition(self) -> bytes:
         """The Prometheus text format of this registry."""
@@ -191,6 +212,7 @@ class Metrics:
             last, depth = self._last_poll_at, self._depth
             accounts = sum(self._account_counts.values())
             front_ends = dict(self._front_ends)
+            mode = self._exchange_mode
         problems = [f"{name} is not connected" for name, up in sorted(front_ends.items()) if not up]
         since = None if last is None else max(0.0, now - last)
         if accounts:
@@ -207,6 +229,7 @@ class Metrics:
             accounts=accounts,
             front_ends=front_ends,
             uptime_seconds=now - self.started_at,
+            exchange_mode=mode,
         )
 
 
@@ -257,3 +280,7 @@ def set_accounts(counts: Mapping[str, int]) -> None:
 
 def set_front_end(name: str, *, up: bool) -> None:
     _current.set_front_end(name, up=up)
+
+
+def set_exchange_mode(mode: str) -> None:
+    _current.set_exchange_mode(mode)

@@ -204,3 +204,16 @@ def test_a_month_of_minutes_is_thinned_for_drawing_but_never_hides_the_closest_a
     assert data.moves[-1] == pytest.approx(20.0)  # and where it stands now
     assert "critical" in data.levels  # its stretch is coloured critical
     assert "closest to liquidation 3.00%" in data.caption[-1]  # the caption saw every point
+
+
+def test_a_rehearsal_chart_says_so_in_its_own_title() -> None:
+    import contextvars
+
+    from bot.core.messages import mark_rehearsal
+
+    def rehearse() -> str:
+        mark_rehearsal("[simulator]")
+        return _data(KRAKEN, end=0.2).title
+
+    assert contextvars.copy_context().run(rehearse).startswith("[simulator] main")
+    assert _data(KRAKEN, end=0.2).title.startswith("main")  # this context is live

@@ -86,13 +86,14 @@ class RecordingCore:
         self.calls.append(Call("link", caller, {"venue": venue, "label": label, **credentials}))
         return message(texts.LINK_DONE.format(label=label, venue=venue), "ok", private=True)
 
-    async def suggest(self, caller: Caller, kind: ArgType, typed: str) -> tuple[Choice, ...]:
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> tuple[Choice, ...]:
         self.calls.append(Call("suggest", caller, {"kind": kind, "typed": typed}))
         if kind is ArgType.ACCOUNT:
             wanted = typed.casefold()
             return tuple(Choice(v, v) for v in self.labels if wanted in v.casefold())
         if kind is ArgType.VENUE:
-            return tuple(Choice(v, label) for v, label in suggest.venues(self.venues, typed))
+            found = suggest.venues(self.venues, typed, generic=True)
+            return tuple(Choice(v, label) for v, label in found)
         if kind is ArgType.TIMEZONE:
             return tuple(Choice(z, z) for z in suggest.timezones(typed))
         return ()

@@ -349,8 +349,9 @@ class DiscordFrontEnd:
     async def suggest(
         self, interaction: discord.Interaction, kind: ArgType, typed: str
     ) -> Sequence[Choice]:
-        """What core suggests for the option being typed (accounts: the caller's own only)."""
-        caller = await self.caller(interaction)
+        """What core suggests for the option being typed. Only an account depends on who asks
+        (the caller's own labels), so only then is the caller looked up."""
+        caller = await self.caller(interaction) if kind is ArgType.ACCOUNT else None
         return tuple(await self.core.suggest(caller, kind, typed))
 
     async def open_link_modal(

@@ -42,8 +42,9 @@ class CorePort(Protocol):
 
     async def act(self, caller: Caller, action: Action) -> Message: ...
 
-    async def suggest(self, caller: Caller, kind: ArgType, typed: str) -> Sequence[Choice]:
-        """Values to offer while an option is typed (autocomplete)."""
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> Sequence[Choice]:
+        """Values to offer while an option is typed (autocomplete); ``caller`` only for the
+        caller's own account labels."""
         ...
 
     async def prepare_link(

@@ -96,7 +96,7 @@ def _plain(text: str, limit: int) -> str:
 def embed_for(message: Message) -> discord.Embed:
     """The embed showing ``message``; its colour says the severity."""
     embed = discord.Embed(
-        title=discord_text(message.title, _TITLE_MAX, mentions=False),
+        title=discord_text(message.heading, _TITLE_MAX, mentions=False),
         description=_plain(join("\n", message.lines), _DESCRIPTION_MAX) or None,
         colour=SEVERITY_COLOURS.get(message.severity, SEVERITY_COLOURS["info"]),
     )

@@ -125,7 +125,7 @@ def _parts(text: str) -> tuple[tuple[Piece, str], ...]:
 def _blocks(message: Message) -> list[_Block]:
     """The message as blocks, most important first, so clipping drops the least useful."""
     mark = SEVERITY_MARKS.get(message.severity, "")
-    title = (((_escape(mark), len(mark)), mark), *_parts(message.title))
+    title = (((_escape(mark), len(mark)), mark), *_parts(message.heading))
     blocks = [_Block(title, "<b>", "</b>")]
     blocks += [_Block(_parts(line)) for line in message.lines]
     for item in message.fields:

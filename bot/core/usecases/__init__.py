@@ -36,15 +36,19 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
         lines = (texts.HELP_INTRO, *registry.help_lines(caller.platform, audiences))
         return message(texts.HELP_TITLE, lines=lines, private=True)
 
-    async def suggest(self, caller: Caller, kind: ArgType, typed: str) -> tuple[Choice, ...]:
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> tuple[Choice, ...]:
         """What to offer while the caller types an option of this kind (Discord autocomplete):
-        their own account labels, venues, venue lists, time zones, times of day."""
+        their own account labels (``caller`` needed), venues (any other exchange ccxt reads
+        offered as ``generic:<id>``), venue lists, time zones, times of day."""
         if kind is ArgType.ACCOUNT:
+            if caller is None:
+                return ()
             wanted = typed.strip().casefold()
             labels = await self.account_labels(caller)
             return tuple(Choice(label, label) for label in labels if wanted in label.casefold())
         if kind is ArgType.VENUE:
-            return tuple(Choice(v, label) for v, label in suggest.venues(self.venues, typed))
+            found = suggest.venues(self.venues, typed, generic=True)
+            return tuple(Choice(v, label) for v, label in found)
         if kind is ArgType.VENUES:
             return tuple(Choice(v, label) for v, label in suggest.venue_lists(self.venues, typed))
         if kind is ArgType.TIMEZONE:

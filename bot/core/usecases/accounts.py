@@ -91,7 +91,7 @@ class AccountUseCases(CoreBase):
     # --- venues -------------------------------------------------------------------------------
 
     def _venue(self, venue: str | None) -> VenueInfo:
-        known = ", ".join(sorted(self.venues))
+        known = f"{', '.join(sorted(self.venues))}, {texts.LINK_GENERIC_VENUES}"
         wanted = (venue or "").strip().lower()
         info = self.venues.get(wanted)
         if info is None:
@@ -101,9 +101,18 @@ class AccountUseCases(CoreBase):
             raise Refusal(fill(texts.LINK_UNKNOWN_VENUE, venue=venue or "?", venues=known))
         return info
 
+    def _linkable(self, venue: str | None) -> VenueInfo:
+        """The venue, if it can be linked here; refuses an unknown one, and one this process's
+        exchange mode cannot read (no testnet), before any key is asked for."""
+        info = self._venue(venue)
+        reason = self.exchanges.unavailable(info.venue)
+        if reason is not None:
+            raise Refusal(reason)
+        return info
+
     def link_form(self, venue: str | None) -> LinkForm:
         """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
-        info = self._venue(venue)
+        info = self._linkable(venue)
         fields = tuple(
             LinkField(
                 name=name,
@@ -171,7 +180,7 @@ class AccountUseCases(CoreBase):
         conversation), so nobody pastes a key and secret only to be told the label was wrong.
         """
         require_private(caller)
-        info = self._venue(venue)
+        info = self._linkable(venue)
         await self._may_link(caller, info, label)
         return self.link_form(info.venue)
 
@@ -214,7 +223,7 @@ class AccountUseCases(CoreBase):
         again here: time has passed since the form opened.
         """
         require_private(caller)
-        info = self._venue(venue)
+        info = self._linkable(venue)
         user, label = await self._may_link(caller, info, label)
         creds = self._credentials(info, credentials or {})
 
