@@ -49,10 +49,11 @@ def critical_distance(thresholds: Thresholds) -> float | None:
 
 
 def severity_of(health: Health, level: str | None = None) -> Severity:
-    """The message severity: the alert level when known, else the venue's own state."""
+    """The message severity: the alert level when known, else the venue's own state (the
+    worst of the account's and of every pool the venue judges on its own)."""
     if level is not None and level in _LEVEL_SEVERITY:
         return _LEVEL_SEVERITY[level]
-    return _STATE_SEVERITY.get(health.state, "info")
+    return _STATE_SEVERITY.get(health.worst_state, "info")
 
 
 def ratio_name(health: Health) -> str:
@@ -82,12 +83,71 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
 _STATE_RANK = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3}
 
 
-def _headline(health: Health, level: str | None) -> str:
+def headline(health: Health, level: str | None) -> str:
     """The venue's state in words, unless the user's own levels already say worse: a card
-    that reads "Healthy" under a critical badge would contradict the alert it answers."""
-    if level in texts.STATUS_BY_YOUR_LEVELS and rank(level) > _STATE_RANK.get(health.state, 0):
+    that reads "Healthy" under a critical badge would contradict the alert it answers. The
+    state is the worst of the account's and its own-margin pools' (an isolated position at
+    liquidation makes the account's headline "At liquidation")."""
+    state = health.worst_state
+    if level in texts.STATUS_BY_YOUR_LEVELS and rank(level) > _STATE_RANK.get(state, 0):
         return texts.STATUS_BY_YOUR_LEVELS[level]
-    return texts.STATUS_STATE.get(health.state, health.state)
+    return texts.STATUS_STATE.get(state, state)
+
+
+def pool_lines(
+    health: Health, venue: str, *, symbols: bool = True, coins: bool = True
+) -> list[str]:
+    """One line per pool the venue judges on its own (risk ``Health.pools``): each isolated
+    position with its own liquidation price, distance and ratio; each other coin's pool with
+    its state, ratio, equity and move. The account's figures cover none of them. With
+    ``symbols=False`` (a channel that may not see positions) isolated positions are left out;
+    with ``coins=False`` the coin pools are (a view that lists them in full)."""
+    lines = []
+    for pool in health.pools:
+        ratio = fmt.ratio(pool.ratio.value, venue)
+        state = texts.STATUS_STATE.get(pool.state, pool.state)
+        if pool.margin_mode == "isolated":
+            if not symbols:
+                continue
+            (position,) = pool.positions
+            name = ratio_name(pool)
+            unhealthy = texts.POOL_ISOLATED_STATE.format(state=state)
+            common = {
+                "symbol": position.symbol,
+                "side": side(position.size),
+                "state": "" if pool.state == "ok" else unhealthy,
+                "ratio_name": name[:1].lower() + name[1:],
+                "ratio": ratio,
+            }
+            if position.liquidation_price is None:
+                lines.append(texts.POOL_ISOLATED_NO_LIQ.format(**common))
+            else:
+                lines.append(
+                    texts.POOL_ISOLATED.format(
+                        liquidation=fmt.price(position.liquidation_price),
+                        distance=fmt.distance(position.distance),
+                        **common,
+                    )
+                )
+            continue
+        if not coins:
+            continue
+        lines.append(
+            texts.POOL_COIN.format(
+                coin=pool.settle,
+                state=state,
+                ratio_name=ratio_name(pool),
+                ratio=ratio,
+                equity=fmt.money(pool.equity, pool.settle),
+                move=_move_or_none(pool.move_to_liquidation),
+            )
+        )
+    return lines
+
+
+def coin_pools(health: Health) -> list[Health]:
+    """The other coins' pools of an account kept in several (its isolated pools left out)."""
+    return [pool for pool in health.pools if pool.margin_mode == "cross"]
 
 
 def status_message(
@@ -103,7 +163,7 @@ def status_message(
     venue = view.venue
     ratio = health.ratio
     settle = health.settle
-    lines = [_headline(health, level)]
+    lines = [headline(health, level)]
     fields = [
         Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
         Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
@@ -119,7 +179,8 @@ def status_message(
             liquidation=fmt.ratio(ratio.liquidation, venue),
         )
     )
-    if not health.positions:
+    lines.extend(pool_lines(health, venue))
+    if not health.positions and not coin_pools(health):
         lines.append(texts.STATUS_NO_POSITIONS)
     if approximate or health.approximate:
         lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
@@ -146,12 +207,30 @@ def position_lines(
 ) -> list[str]:
     """One line per position, closest to liquidation (venue's close order) first.
 
-    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot.
+    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot; a symbol it lacks
+    (another coin's pool) is shown with the size and mark its health carries.
     """
     lines = []
     for pos in sorted(health.positions, key=lambda p: p.close_rank):
-        size, mark = marks.get(pos.symbol, (0.0, float("nan")))
+        size, mark = marks.get(pos.symbol, (pos.size, pos.mark_price))
         lines.append(_position_line(view, pos, size, mark, show_reported=show_reported))
+    return lines
+
+
+def coin_pool_lines(view: AccountView, health: Health, *, show_reported: bool = True) -> list[str]:
+    """Every other coin's pool of the account: a title line, its positions, its move."""
+    lines = []
+    for pool in coin_pools(health):
+        lines.append(
+            texts.POOL_COIN_TITLE.format(
+                coin=pool.settle,
+                state=texts.STATUS_STATE.get(pool.state, pool.state),
+                ratio_name=ratio_name(pool),
+                ratio=fmt.ratio(pool.ratio.value, view.venue),
+            )
+        )
+        lines.extend(position_lines(view, pool, {}, show_reported=show_reported))
+        lines.append(account_move_line(pool))
     return lines
 
 
@@ -182,11 +261,15 @@ def _position_line(
             venue=view.venue_label,
             price=fmt.price(pos.reported_liquidation_price),
         )
+    if pos.margin_mode == "isolated":
+        line += "; " + texts.POSITION_ISOLATED
     return line
 
 
 def account_move_line(health: Health) -> str:
     # risk reports a move of exactly 0 when the level is already reached: say that in words.
+    if health.move_to_liquidation is None and health.move_to_margin_call is None:
+        return texts.POSITIONS_ACCOUNT_NO_MOVE
     if health.move_to_liquidation == 0.0:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
     if health.move_to_margin_call == 0.0:
@@ -214,6 +297,7 @@ def positions_message(
     then the account's move to margin call and to liquidation."""
     lines = position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS]
     lines.append(account_move_line(health))
+    lines.extend(coin_pool_lines(view, health))
     if approximate or health.approximate:
         lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
     lines.extend(fill(texts.STATUS_NOTE, note=note) for note in notes)

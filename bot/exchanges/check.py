@@ -126,8 +126,10 @@ def _percent(value: float | None) -> str:
 def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: bool) -> str:
     ratio = health.ratio
     value = "—" if ratio.value is None else f"{ratio.value:.4f}"
+    # The headline is the worst of the account's state and every own-margin pool's: an
+    # isolated position at liquidation is not "OK" because the cross pool is empty.
     lines = [
-        f"{label}: {health.state.upper()}" + ("  (approximate)" if approximate else ""),
+        f"{label}: {health.worst_state.upper()}" + ("  (approximate)" if approximate else ""),
         f"  {ratio.name.replace('_', ' ')} {value} ({ratio.safer} is safer; margin call "
         f"{ratio.margin_call:g}, liquidation {ratio.liquidation:g})",
         f"  equity {_money(health.equity)} {health.settle}   maintenance "
@@ -136,18 +138,22 @@ def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: b
         f"  price move to margin call {_percent(health.move_to_margin_call)}   to liquidation "
         f"{_percent(health.move_to_liquidation)}",
     ]
-    if health.positions:
+    lines.extend(_pool_rows(health))
+    coins = [pool for pool in health.pools if pool.margin_mode == "cross"]
+    positions = [*health.positions, *(p for pool in coins for p in pool.positions)]
+    if positions:
         lines.append("")
         lines.append(
             f"  {'position':<18} {'liq. price':>14} {'distance':>10} "
             f"{'venue liq.':>14} {'unrealized':>14}"
         )
-        for position in health.positions:
+        for position in positions:
             lines.append(
                 f"  {position.symbol:<18} {_money(position.liquidation_price):>14} "
                 f"{_percent(position.distance):>10} "
                 f"{_money(position.reported_liquidation_price):>14} "
                 f"{_money(position.unrealized_pnl):>14}"
+                + ("  isolated" if position.margin_mode == "isolated" else "")
             )
     for name, figure in (health.reported or {}).items():
         if figure is not None and name in (
@@ -159,6 +165,29 @@ def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: b
             lines.append(f"  the venue itself reports {name.replace('_', ' ')} {figure:.4f}")
     lines.extend(f"  note: {note}" for note in notes)
     return "\n".join(lines)
+
+
+def _pool_rows(health: Any) -> list[str]:
+    """One row per pool the venue judges on its own (risk ``Health.pools``)."""
+    rows = []
+    for pool in health.pools:
+        ratio = pool.ratio
+        value = "—" if ratio.value is None else f"{ratio.value:.4f}"
+        name = ratio.name.replace("_", " ")
+        if pool.margin_mode == "isolated":
+            (position,) = pool.positions
+            rows.append(
+                f"  isolated {position.symbol}: {pool.state.upper()}   liquidation "
+                f"{_money(position.liquidation_price)} ({_percent(position.distance)})   "
+                f"own {name} {value}"
+            )
+        else:
+            rows.append(
+                f"  {pool.settle} pool: {pool.state.upper()}   {name} {value}   equity "
+                f"{_money(pool.equity)} {pool.settle}   to liquidation "
+                f"{_percent(pool.move_to_liquidation)}"
+            )
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    health = risk.assess(read.snapshot)
+    health = read.health()
     if args.json:
         print(json.dumps(risk.health_to_dict(health), indent=2))
     else:
@@ -196,4 +225,4 @@ def run(args: argparse.Namespace) -> int:
 
 def health_json(read: AccountRead) -> Mapping[str, Any]:
     """The Health JSON of one read (what ``--json`` prints)."""
-    return risk.health_to_dict(risk.assess(read.snapshot))
+    return risk.health_to_dict(read.health())

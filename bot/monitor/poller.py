@@ -9,7 +9,7 @@ are safely queued.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import risk
 from bot.exchanges.errors import ExchangeReadError
@@ -88,10 +88,7 @@ class Poller:
         failure: str | None = None  # the poll-failure reason the metrics record
         try:
             read = await self._source.read(account)
-            health = risk.assess(read.snapshot)
-            if read.approximate and not health.approximate:
-                health = replace(health, approximate=True)
-            reading = health
+            reading = read.health()  # every pool judged (COIN-M coins, isolated positions)
         except ExchangeReadError as exc:
             reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
             failure = exc.state

@@ -156,3 +156,60 @@ async def test_live_check_reads_the_key_from_the_environment(capsys, monkeypatch
             capsys, ["--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")]
         )
     assert code == 1 and "auth_failed" in err and "wrong-secret" not in err
+
+
+def test_check_shows_an_isolated_positions_own_distance(capsys) -> None:
+    # ccxt's Hyperliquid example: the account's only position is isolated, 4 % from its own
+    # liquidation price; the (empty) cross pool alone would read OK with nothing else said.
+    from pathlib import Path
+
+    from bot.cli import main
+
+    recording = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
+    code = main(
+        [
+            "check",
+            "--exchange",
+            "hyperliquid",
+            "--replay",
+            str(recording / "hyperliquid-ccxt-example.json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    (row,) = [line for line in out.splitlines() if line.startswith("  isolated ")]
+    assert row.startswith("  isolated ETH/USDC:USDC: OK   liquidation 2,125.01 (-4.02 %)")
+    assert "own maintenance ratio" in row
+    assert any(line.endswith("  isolated") and "ETH/USDC:USDC" in line for line in out.splitlines())
+
+
+def test_check_lists_every_coin_pool_and_its_positions() -> None:
+    import risk
+    from bot.exchanges.check import render_table
+    from bot.exchanges.types import AccountRead
+
+    def pool(coin: str, wallet: float, size: float) -> risk.AccountSnapshot:
+        return risk.AccountSnapshot(
+            venue="binancecoinm",
+            settle=coin,
+            wallet_balance=wallet,
+            positions=(
+                risk.Position(
+                    symbol=f"{coin}/USD:{coin}",
+                    kind="inverse",
+                    size=size,
+                    contract_size=100,
+                    entry_price=50_000.0,
+                    mark_price=50_000.0,
+                    maintenance_rate=0.01,
+                ),
+            ),
+        )
+
+    btc, eth = pool("BTC", 0.02, 100), pool("ETH", 1.0, 10)
+    health = AccountRead(snapshot=btc, pools=(btc, eth)).health()
+    out = render_table("Binance COIN-M futures", health, (), False).splitlines()
+    assert out[0].startswith("Binance COIN-M futures: ")
+    (row,) = [line for line in out if line.startswith("  ETH pool: ")]
+    assert "margin ratio" in row and "equity" in row and "ETH" in row
+    assert [line.split()[0] for line in out if "/USD:" in line] == ["BTC/USD:BTC", "ETH/USD:ETH"]
