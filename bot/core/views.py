@@ -1,5 +1,13 @@
 """Health into messages: the status card and the liquidation-price summary, shared by commands,
-buttons and digests so an account reads the same wherever it is shown."""
+buttons, digests and `marginwatch check`, so an account reads the same wherever it is shown.
+
+:func:`health_view` builds the one view model (:class:`HealthView`): the level, the headline,
+the venue's ratio in the venue's own units, the figures, the pools the venue judges on their own,
+one line per position and every note, all as display text. :func:`status_message` and
+:func:`positions_message` render it for the chats; ``bot/check.py`` renders the same view in the
+terminal and as JSON. A new figure or note is added to the view once and every front end shows
+it.
+"""
 
 from __future__ import annotations
 
@@ -111,7 +119,7 @@ def pool_lines(
                 continue
             (position,) = pool.positions
             name = ratio_name(pool)
-            unhealthy = texts.POOL_ISOLATED_STATE.format(state=state)
+            unhealthy = fill(texts.POOL_ISOLATED_STATE, state=state)
             common = {
                 "symbol": position.symbol,
                 "side": side(position.size),
@@ -120,10 +128,11 @@ def pool_lines(
                 "ratio": ratio,
             }
             if position.liquidation_price is None:
-                lines.append(texts.POOL_ISOLATED_NO_LIQ.format(**common))
+                lines.append(fill(texts.POOL_ISOLATED_NO_LIQ, **common))
             else:
                 lines.append(
-                    texts.POOL_ISOLATED.format(
+                    fill(
+                        texts.POOL_ISOLATED,
                         liquidation=fmt.price(position.liquidation_price),
                         distance=fmt.distance(position.distance),
                         **common,
@@ -133,7 +142,8 @@ def pool_lines(
         if not coins:
             continue
         lines.append(
-            texts.POOL_COIN.format(
+            fill(
+                texts.POOL_COIN,
                 coin=pool.settle,
                 state=state,
                 ratio_name=ratio_name(pool),
@@ -150,6 +160,93 @@ def coin_pools(health: Health) -> list[Health]:
     return [pool for pool in health.pools if pool.margin_mode == "cross"]
 
 
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """An account's health as every front end shows it: the same figures, units and level.
+
+    Text throughout (the catalogue's words, ``format``'s numbers); ``notes`` are the sentences
+    the reader must not miss (each shown as "Note: ..."), ``approximate`` the estimate line or
+    "". Build it with :func:`health_view`.
+    """
+
+    account: AccountView
+    health: Health
+    level: str | None  # the alert level judged (None: not judged, the venue's state is used)
+    severity: Severity
+    headline: str
+    levels: str  # "margin call at 80.0%, liquidation at 40.0%"
+    fields: tuple[Field, ...]  # the status card's figures, in order
+    pools: tuple[str, ...]  # one line per pool judged on its own (pool_lines)
+    positions: tuple[str, ...]  # one line per position, closest to liquidation first
+    account_move: str
+    coin_pools: tuple[str, ...]  # every other coin's pool in full (coin_pool_lines)
+    approximate: str
+    notes: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return fill(texts.STATUS_TITLE, label=self.account.label, venue=self.account.venue_label)
+
+    @property
+    def note_lines(self) -> tuple[str, ...]:
+        """The estimate line, then each note as shown: what every card carries below its lines."""
+        head = (self.approximate,) if self.approximate else ()
+        return head + tuple(fill(texts.STATUS_NOTE, note=note) for note in self.notes)
+
+
+def health_view(
+    view: AccountView,
+    health: Health,
+    *,
+    marks: dict[str, tuple[float, float]] | None = None,
+    notes: Sequence[str] = (),
+    approximate: bool = False,
+    level: str | None = None,
+) -> HealthView:
+    """The one view model of an account's health (see the module docstring).
+
+    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot, for the position lines;
+    ``notes`` are the read's own (``AccountRead.notes``); ``level`` the alert level judged by the
+    reader's thresholds (``policy.judge_level``).
+    """
+    venue = view.venue
+    ratio = health.ratio
+    settle = health.settle
+    own = (health.reported or {}).get(ratio.name)
+    fields = (
+        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
+        *((Field(texts.STATUS_VENUE_REPORTS, fmt.ratio(own, venue)),) if own is not None else ()),
+        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
+        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
+        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
+        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
+        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
+    )
+    return HealthView(
+        account=view,
+        health=health,
+        level=level,
+        severity=severity_of(health, level),
+        headline=headline(health, level),
+        levels=fill(
+            texts.STATUS_RATIO_LEVELS,
+            call=fmt.ratio(ratio.margin_call, venue),
+            liquidation=fmt.ratio(ratio.liquidation, venue),
+        ),
+        fields=fields,
+        pools=tuple(pool_lines(health, venue)),
+        positions=tuple(position_lines(view, health, marks or {})),
+        account_move=account_move_line(health),
+        coin_pools=tuple(coin_pool_lines(view, health)),
+        approximate=(
+            fill(texts.STATUS_APPROXIMATE, venue=view.venue_label)
+            if approximate or health.approximate
+            else ""
+        ),
+        notes=tuple(notes),
+    )
+
+
 def status_message(
     view: AccountView,
     health: Health,
@@ -160,39 +257,27 @@ def status_message(
     level: str | None = None,
 ) -> Message:
     """The status card: state, the venue's ratio against its levels, equity, leverage, moves."""
-    venue = view.venue
-    ratio = health.ratio
-    settle = health.settle
-    lines = [headline(health, level)]
-    fields = [
-        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
-        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
-        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
-        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
-        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
-        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
-    ]
-    lines.append(
-        fill(
-            texts.STATUS_RATIO_LEVELS,
-            call=fmt.ratio(ratio.margin_call, venue),
-            liquidation=fmt.ratio(ratio.liquidation, venue),
-        )
+    return status_card(
+        health_view(view, health, notes=notes, approximate=approximate, level=level), now=now
     )
-    lines.extend(pool_lines(health, venue))
-    if not health.positions and not coin_pools(health):
+
+
+def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
+    """:func:`status_message` from a built view (``actions=False``: no buttons, for a terminal
+    that cannot press them)."""
+    view = hv.account
+    lines = [hv.headline, hv.levels, *hv.pools]
+    if not hv.health.positions and not coin_pools(hv.health):
         lines.append(texts.STATUS_NO_POSITIONS)
-    if approximate or health.approximate:
-        lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
-    lines.extend(fill(texts.STATUS_NOTE, note=note) for note in notes)
+    lines.extend(hv.note_lines)
     if view.snoozed_until is not None and view.snoozed_until > now:
         lines.append(fill(texts.STATUS_SNOOZED, until=fmt.utc_time(view.snoozed_until)))
     return message(
-        fill(texts.STATUS_TITLE, label=view.label, venue=view.venue_label),
-        severity_of(health, level),
+        hv.title,
+        hv.severity,
         lines=lines,
-        fields=fields,
-        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now),
+        fields=hv.fields,
+        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now) if actions else (),
         private=True,
         footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
@@ -222,7 +307,8 @@ def coin_pool_lines(view: AccountView, health: Health, *, show_reported: bool = 
     lines = []
     for pool in coin_pools(health):
         lines.append(
-            texts.POOL_COIN_TITLE.format(
+            fill(
+                texts.POOL_COIN_TITLE,
                 coin=pool.settle,
                 state=texts.STATUS_STATE.get(pool.state, pool.state),
                 ratio_name=ratio_name(pool),
@@ -295,17 +381,18 @@ def positions_message(
 ) -> Message:
     """The liquidation-price summary: per position liquidation price, distance and close rank,
     then the account's move to margin call and to liquidation."""
-    lines = position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS]
-    lines.append(account_move_line(health))
-    lines.extend(coin_pool_lines(view, health))
-    if approximate or health.approximate:
-        lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
-    lines.extend(fill(texts.STATUS_NOTE, note=note) for note in notes)
+    hv = health_view(view, health, marks=marks, notes=notes, approximate=approximate, level=level)
+    lines = [
+        *(hv.positions or (texts.STATUS_NO_POSITIONS,)),
+        hv.account_move,
+        *hv.coin_pools,
+        *hv.note_lines,
+    ]
     return message(
         fill(texts.POSITIONS_TITLE, label=view.label),
-        severity_of(health, level),
+        hv.severity,
         lines=lines,
-        fields=(Field(ratio_name(health), fmt.ratio(health.ratio.value, view.venue)),),
+        fields=hv.fields[:1],
         actions=_buttons(view, refresh=ActionId.REFRESH_POSITIONS, now=now),
         private=True,
         footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),

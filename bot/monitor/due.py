@@ -79,8 +79,15 @@ class DueQueue:
                 continue
             task = asyncio.create_task(self._run(account), name=f"poll-account-{account.id}")
             self._tasks[account.id] = task
+            # Also when the task is cancelled before it ever ran (its ``finally`` never runs):
+            # a done task left here would make drain() spin for ever.
+            task.add_done_callback(lambda done, key=account.id: self._forget(key, done))
             started += 1
         return started
+
+    def _forget(self, account_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(account_id) is task:
+            del self._tasks[account_id]
 
     async def drain(self) -> None:
         """Wait for every poll in flight (shutdown, tests)."""

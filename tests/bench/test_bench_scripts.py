@@ -151,6 +151,7 @@ def test_bad_arguments_get_one_sentence_and_no_run() -> None:
     assert "0 < --drop < 1" in done.stderr
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_chart_render_reports_judge_and_draw_time_per_size() -> None:
     result = run_json("chart_render.py", "--quick")
     assert [row["points"] for row in result["sizes"]] == [200, 2000]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,8 @@ def test_kraken_trade_balance_example_gives_krakens_margin_level(capsys):
         str(RECORDINGS / "kraken-trade-balance-example.json"),
     )
     assert code == 0, err
-    assert "margin level 54.3257" in out  # ml 5432.57 % in Kraken's docs
+    # ml 5432.57 % in Kraken's docs, shown as the chat shows Kraken's margin level.
+    assert re.search(r"^  Margin level +5,433%$", out, re.M), out
     assert "DOT.S" in out
 
 
@@ -177,16 +179,23 @@ def test_check_shows_an_isolated_positions_own_distance(capsys) -> None:
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    (row,) = [line for line in out.splitlines() if line.startswith("  isolated ")]
-    assert row.startswith("  isolated ETH/USDC:USDC: OK   liquidation 2,125.01 (-4.02 %)")
-    assert "own maintenance ratio" in row
-    assert any(line.endswith("  isolated") and "ETH/USDC:USDC" in line for line in out.splitlines())
+    # The status card's own pool line (one view model with the chat: bot/core/views.py).
+    (row,) = [line for line in out.splitlines() if line.startswith("  Isolated ")]
+    assert row.startswith("  Isolated ETH/USDC:USDC long: liquidation 2,125.01, 4.02% below")
+    assert "its own maintenance ratio" in row
+    assert any(
+        line.endswith("isolated: on its own margin") and "ETH/USDC:USDC" in line
+        for line in out.splitlines()
+    )
 
 
 def test_check_lists_every_coin_pool_and_its_positions() -> None:
+    import time
+
     import risk
-    from bot.exchanges.check import render_table
+    from bot.check import _view, render_text
     from bot.exchanges.types import AccountRead
+    from bot.monitor.policy import UserThresholds
 
     def pool(coin: str, wallet: float, size: float) -> risk.AccountSnapshot:
         return risk.AccountSnapshot(
@@ -207,9 +216,12 @@ def test_check_lists_every_coin_pool_and_its_positions() -> None:
         )
 
     btc, eth = pool("BTC", 0.02, 100), pool("ETH", 1.0, 10)
-    health = AccountRead(snapshot=btc, pools=(btc, eth)).health()
-    out = render_table("Binance COIN-M futures", health, (), False).splitlines()
-    assert out[0].startswith("Binance COIN-M futures: ")
-    (row,) = [line for line in out if line.startswith("  ETH pool: ")]
-    assert "margin ratio" in row and "equity" in row and "ETH" in row
-    assert [line.split()[0] for line in out if "/USD:" in line] == ["BTC/USD:BTC", "ETH/USD:ETH"]
+    read = AccountRead(snapshot=btc, pools=(btc, eth))
+    none = UserThresholds()
+    out = render_text(_view("binancecoinm", read, read.health(), none), none, now=time.time())
+    lines = out.splitlines()
+    assert lines[0].endswith("binancecoinm — Binance COIN-M futures")
+    (row,) = [line for line in lines if line.startswith("  ETH pool: ")]
+    assert "Margin ratio" in row and "equity 1.00 ETH" in row
+    positions = [line.split()[1] for line in lines if line.lstrip().startswith("#")]
+    assert positions == ["BTC/USD:BTC", "ETH/USD:ETH"]
