@@ -110,14 +110,27 @@ def _ask_next(
     return ASK_FIELD
 
 
-def _choose_venue(
+async def _choose_venue(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft, venue: str
 ) -> int:
+    """The venue is known: check it, then everything else core can check without a key (the
+    label above all), and only then ask for the first credential."""
+    assert update.effective_chat is not None and update.effective_user is not None
+    core = core_of(context)
     try:
-        draft.form = core_of(context).link_form(venue)
-    except Refusal as refusal:
+        form = core.link_form(venue)
+    except Refusal as refusal:  # a venue we cannot watch: ask again
         _say(update, context, refusal.to_message())
         return ASK_VENUE
+    try:
+        # A few database reads (the label, the account count), not an exchange call: awaited
+        # here because the answer decides the conversation's next state.
+        caller = caller_from(update.effective_chat, update.effective_user)
+        draft.form = await resolve(core.prepare_link(caller, form.venue, draft.label))
+    except Refusal as refusal:  # a bad or taken label, too many accounts: nothing to ask
+        _forget(context)
+        _say(update, context, refusal.to_message())
+        return ConversationHandler.END
     return _ask_next(update, context, draft, draft.form.hint)
 
 
@@ -140,7 +153,7 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
     draft = LinkDraft(label=arguments.get("label"))
     context.user_data[_DRAFT_KEY] = draft
     if "venue" in arguments:
-        return _choose_venue(update, context, draft, arguments["venue"])
+        return await _choose_venue(update, context, draft, arguments["venue"])
     venues = f"{', '.join(sorted(core_of(context).venues))}, {texts.LINK_GENERIC_VENUES}"
     _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
     return ASK_VENUE
@@ -154,7 +167,7 @@ async def got_venue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int |
     incoming = update.effective_message
     if draft is None or draft.expired() or incoming is None:
         return _expired(update, context)
-    return _choose_venue(update, context, draft, (incoming.text or "").strip().lower())
+    return await _choose_venue(update, context, draft, (incoming.text or "").strip().lower())
 
 
 async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
