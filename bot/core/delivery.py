@@ -6,6 +6,12 @@ they are defined once, in ``bot.monitor.transport``, next to the outbox that cal
 
 from __future__ import annotations
 
-from bot.monitor.transport import DeliveryRetry, Destination, DestinationGone, Transport
+from bot.monitor.transport import (
+    DeliveryRefused,
+    DeliveryRetry,
+    Destination,
+    DestinationGone,
+    Transport,
+)
 
-__all__ = ["DeliveryRetry", "Destination", "DestinationGone", "Transport"]
+__all__ = ["DeliveryRefused", "DeliveryRetry", "Destination", "DestinationGone", "Transport"]

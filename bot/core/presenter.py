@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.core import format as fmt
 from bot.core import texts, views
 from bot.core.alerts import coalesce, render_event
-from bot.core.messages import Message, from_payload, message, to_payload
+from bot.core.messages import Message, Severity, from_payload, message, to_payload
 from bot.core.refs import fill
 from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.policy import AlertEvent
@@ -40,14 +40,16 @@ class CorePresenter:
         )
 
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
-        where = fill(texts.GONE_WHERE, platform=texts.PLATFORM_NAMES.get(platform, platform))
         return to_payload(
             message(
                 label,
                 "watch",
                 lines=(
                     fill(
-                        texts.ALERT_SUBSCRIPTION_DISABLED, label=label, where=where, reason=reason
+                        texts.ALERT_SUBSCRIPTION_DISABLED,
+                        label=label,
+                        where=_where(platform),
+                        reason=reason,
                     ),
                 ),
                 private=True,
@@ -55,14 +57,38 @@ class CorePresenter:
         )
 
     def render_undelivered(self, label: str, platform: str, count: int, max_age: float) -> Payload:
-        where = texts.GONE_WHERE.format(platform=platform)
         line = texts.ALERTS_UNDELIVERED.format(
-            count=count, label=label, where=where, hours=f"{max_age / 3600:g}"
+            count=count, label=label, where=_where(platform), hours=f"{max_age / 3600:g}"
         )
         return to_payload(message(label, "watch", lines=(line,), private=True))
 
+    def render_refused(self, label: str, platform: str, refused: Payload) -> Payload:
+        alert = refused.get(ALERT_KEY)
+        level = alert.get("level") if isinstance(alert, dict) else None
+        if level in texts.ALERT_LEVEL_NAMES:
+            title = fill(texts.ALERT_REFUSED_TITLE, label=label)
+            line = fill(
+                texts.ALERT_REFUSED,
+                label=label,
+                level=texts.ALERT_LEVEL_NAMES[level],
+                where=_where(platform),
+            )
+        else:
+            title = fill(texts.MESSAGE_REFUSED_TITLE, label=label)
+            line = fill(texts.MESSAGE_REFUSED, label=label, where=_where(platform))
+        # As loud as the alert it stands for: a critical one lost must still ring.
+        severity: Severity = "watch"
+        if level == "critical" or level == "margin_call":
+            severity = level
+        return to_payload(message(title, severity, lines=(line,), private=True))
+
     def deliverable(self, payloads: Sequence[Payload]) -> Message:
         return coalesce([from_payload(payload) for payload in payloads])
+
+
+def _where(platform: str) -> str:
+    """ "a Telegram chat": where a notice says something happened."""
+    return fill(texts.GONE_WHERE, platform=texts.PLATFORM_NAMES.get(platform, platform))
 
 
 def digest_message(label: str, venue: str, last: LastRead, share: str, *, private: bool) -> Message:

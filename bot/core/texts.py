@@ -395,6 +395,17 @@ ALERTS_UNDELIVERED = (
     "{count} alert(s) for {label} could not be delivered to {where} within {hours} h and were "
     "dropped; check that I can still post there."
 )
+# A message the chat's platform refused for good (sent alone): the owner is told privately.
+ALERT_REFUSED_TITLE = "{label}: an alert could not be shown"
+ALERT_REFUSED = (
+    "An alert for {label} ({level}) was refused by {where} and could not be shown. "
+    "{/status:account={label}} shows the account now."
+)
+MESSAGE_REFUSED_TITLE = "{label}: a message could not be shown"
+MESSAGE_REFUSED = (
+    "A message for {label} was refused by {where} and could not be shown. "
+    "{/status:account={label}} shows the account now."
+)
 
 # --- flood control (bot.core.flood) -------------------------------------------------------------
 SLOW_DOWN_TITLE = "Slow down"

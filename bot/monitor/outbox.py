@@ -10,6 +10,10 @@ row is claimed with a lease (``claimed_until``), so a crashed worker's claim sim
 Retries are persisted as the row's ``next_attempt_at`` rather than done in-process with
 tenacity: a waiting retry must survive a restart and must not hold a worker (or the chat's other
 alerts) while it waits; the curve is the store's, :func:`backoff_delay` only adds jitter.
+
+A message the platform refuses for good (:class:`~bot.monitor.transport.DeliveryRefused`) is not
+retried, so it holds nobody back: a coalesced one is split into its rows, each sent alone under a
+token of its own, and a row refused alone is dropped, counted, logged and its owner told.
 """
 
 from __future__ import annotations
@@ -19,10 +23,17 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.monitor.clock import Clock
 from bot.monitor.presenter import Payload, Presenter
-from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
+from bot.monitor.transport import (
+    DeliveryRefused,
+    DeliveryRetry,
+    DestinationGone,
+    NoTransport,
+    Transports,
+)
 
 # bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
 # dependency on the rest of the service.
@@ -51,14 +62,23 @@ def backoff_delay(attempts: int, *, rng: Callable[[], float] = random.random) ->
     return ceiling / 2 + rng() * ceiling / 2
 
 
+# The keys of the owner's notices (see _tell_owner_privately). A notice the platform refuses is
+# dropped without a notice about it, or a chat refusing everything would never stop.
+_NOTICE_KEYS = ("gone:", "expired:", "refused:")
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
-    """What one delivery round did (rows, not sends: coalescing sends several rows at once)."""
+    """What one delivery round did (rows, not sends: coalescing sends several rows at once).
+
+    ``refused``: rows dropped because their platform refused them for good, sent alone.
+    """
 
     delivered: int = 0
     sends: int = 0
     retried: int = 0
     gone: int = 0
+    refused: int = 0
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
@@ -66,7 +86,18 @@ class DeliveryReport:
             self.sends + other.sends,
             self.retried + other.retried,
             self.gone + other.gone,
+            self.refused + other.refused,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """One send's outcome: its report; whether it failed and held the chat's later sends; or,
+    when a coalesced send was refused, its rows as sends of their own, to go out next."""
+
+    report: DeliveryReport
+    held: bool = False
+    alone: tuple[list[OutboxMessage], ...] = ()
 
 
 class OutboxDispatcher:
@@ -96,7 +127,19 @@ class OutboxDispatcher:
         self._rng = rng
 
     async def deliver_due(self) -> DeliveryReport:
-        """One round: claim what is due, one coalesced send per chat, record each outcome."""
+        """One round: claim what is due, one coalesced send per chat, record each outcome.
+
+        A round that dropped refused rows claims once more: the owners' notices about them are
+        due at once (a notice refused in turn is dropped without another notice).
+        """
+        total = await self._round()
+        if total.refused:
+            total += await self._round()
+        # After every round, empty or not: a waiting retry or a fresh alert changes the depth too.
+        metrics.set_outbox_depth(await self._store.outbox_depth())
+        return total
+
+    async def _round(self) -> DeliveryReport:
         rows = await self._store.claim_outbox(
             now=self._clock.now(), limit=self._batch, lease_seconds=self._lease
         )
@@ -107,42 +150,59 @@ class OutboxDispatcher:
             reports = await asyncio.gather(*(self._deliver_chat(group) for group in groups))
             for report in reports:
                 total += report
-        # After every round, empty or not: a waiting retry or a fresh alert changes the depth too.
-        metrics.set_outbox_depth(await self._store.outbox_depth())
         return total
 
     async def _deliver_chat(self, rows: list[OutboxMessage]) -> DeliveryReport:
         """One chat's due rows: one send per send token, oldest first, stopping at a failure.
 
         A failure holds the chat's later sends too (they are retried with it), so a message
-        that had to wait never arrives after a newer one.
+        that had to wait never arrives after a newer one. A refusal holds nothing: a refused
+        coalesced send is replaced by its rows, each sent alone (urgent first, as they were
+        coalesced), and a row refused alone is dropped; the chat's later sends go on.
         """
         sends = _by_send(rows)
         total = DeliveryReport()
         async with self._slots:
-            for index, batch in enumerate(sends):
-                report = await self._deliver_send(batch, later=sends[index + 1 :])
-                total += report
-                if not report.delivered:
+            while sends:
+                batch, sends = sends[0], sends[1:]
+                sent = await self._deliver_send(batch, later=sends)
+                total += sent.report
+                if sent.alone:
+                    sends = [*sent.alone, *sends]
+                elif sent.held:
                     break
         return total
 
     async def _deliver_send(
         self, rows: list[OutboxMessage], *, later: list[list[OutboxMessage]]
-    ) -> DeliveryReport:
+    ) -> _Sent:
         destination = rows[0].destination
         held = [row.id for batch in later for row in batch]
         ids = [row.id for row in rows]
         try:
             transport = self._transports.for_platform(destination.platform)
-            combined = self._presenter.deliverable([row.payload for row in rows])
+            combined = self._deliverable(rows)
             await asyncio.wait_for(
                 transport.send(destination, combined, _send_key(rows)),
                 timeout=self._send_timeout,
             )
         except DeliveryRetry as exc:
             await self._failed(ids + held, str(exc), exc.retry_after)
-            return DeliveryReport(retried=len(rows) + len(held))
+            return _Sent(DeliveryReport(retried=len(rows) + len(held)), held=True)
+        except DeliveryRefused as exc:
+            if len(rows) > 1:
+                # Perhaps one bad row, perhaps only too much together: try each alone.
+                log.warning(
+                    "a %s chat refused a message of %d coalesced alerts (%s); sending them one "
+                    "by one",
+                    destination.platform,
+                    len(rows),
+                    exc.reason,
+                )
+                alone = await self._store.run(lambda tx: tx.outbox.send_alone(ids))
+                return _Sent(DeliveryReport(), alone=tuple([row] for row in alone))
+            await self._refused(rows[0], exc.reason)
+            return _Sent(DeliveryReport(refused=1))
         except DestinationGone as exc:
             now, reason = self._clock.now(), exc.reason
             presenter = self._presenter
@@ -155,7 +215,7 @@ class OutboxDispatcher:
                 exc.reason,
                 len(disabled),
             )
-            return DeliveryReport(gone=len(rows) + len(held))
+            return _Sent(DeliveryReport(gone=len(rows) + len(held)), held=True)
         except Exception as exc:  # any other failure is transient: back off and try again
             delay = backoff_delay(max(row.attempts for row in rows) + 1, rng=self._rng)
             error = _describe(exc)
@@ -166,14 +226,41 @@ class OutboxDispatcher:
             unknown = isinstance(exc, (TimeoutError, ConnectionError))
             await self._failed(ids, error, delay, outcome_unknown=unknown)
             await self._failed(held, error, delay)
-            return DeliveryReport(retried=len(rows) + len(held))
+            return _Sent(DeliveryReport(retried=len(rows) + len(held)), held=True)
         # Recorded at once, ahead of any poll waiting for the database (see Store.mark_delivered):
         # the platform has the message, and only this row says so.
         delivered_at = self._clock.now()
         await self._store.mark_delivered(ids, now=delivered_at)
         for row in rows:
             metrics.observe_delivery_lag(delivered_at - row.created_at)
-        return DeliveryReport(delivered=len(rows), sends=1)
+        return _Sent(DeliveryReport(delivered=len(rows), sends=1))
+
+    def _deliverable(self, rows: list[OutboxMessage]) -> Any:
+        try:
+            return self._presenter.deliverable([row.payload for row in rows])
+        except Exception as exc:
+            # The same payloads fail the same way every time: a refusal, not a retry.
+            log.exception("outbox payload(s) %s could not be read", [row.id for row in rows])
+            raise DeliveryRefused(
+                f"the message could not be built ({type(exc).__name__})"
+            ) from None
+
+    async def _refused(self, row: OutboxMessage, reason: str) -> None:
+        """Drop a row its platform refused for good, sent alone: counted, logged, and its
+        owner told in their private chat(s) that an alert could not be shown."""
+        now, presenter = self._clock.now(), self._presenter
+        told = await self._store.run(
+            lambda tx: _drop_and_tell_owner(tx, row, reason, presenter, now=now)
+        )
+        metrics.record_outbox_refused(row.destination.platform)
+        log.warning(
+            "a %s chat refused outbox message %s for good (%s): dropped it; %d private "
+            "notice(s) queued",
+            row.destination.platform,
+            row.idempotency_key,
+            reason,
+            told,
+        )
 
     async def _failed(
         self, ids: list[int], error: str, delay: float, *, outcome_unknown: bool = False
@@ -235,26 +322,59 @@ def _disable_and_tell_owners(
     return disabled
 
 
+def _drop_and_tell_owner(
+    tx: Tx, row: OutboxMessage, reason: str, presenter: Presenter, *, now: float
+) -> int:
+    """Drop a refused row and queue the owner's notice (none for a notice); how many queued."""
+    tx.outbox.drop([row.id], error=f"refused: {reason}"[:300])
+    if row.idempotency_key.startswith(_NOTICE_KEYS) or row.subscription_id is None:
+        return 0
+    subscription = tx.subscriptions.get(row.subscription_id)
+    account = None if subscription is None else tx.accounts.get(subscription.account_id)
+    if account is None:
+        return 0
+    notice = presenter.render_refused(account.label, row.destination.platform, row.payload)
+    return _tell_owner_privately(
+        tx,
+        account.id,
+        notice,
+        # The row in the key: two rows refused in one round are two notices.
+        f"refused:sub{row.subscription_id}:row{row.id}",
+        now=now,
+        priority=max(row.priority, PRIORITY_WARNING),
+    )
+
+
 def _tell_owner_privately(
-    tx: Tx, account_id: int, notice: Payload, about: str, *, now: float
-) -> None:
-    """Queue ``notice`` for each private chat subscribed to the account (none: nobody to tell).
+    tx: Tx,
+    account_id: int,
+    notice: Payload,
+    about: str,
+    *,
+    now: float,
+    priority: int = PRIORITY_WARNING,
+) -> int:
+    """Queue ``notice`` for each private chat subscribed to the account (none: nobody to tell);
+    returns how many were queued.
 
     The key has the time in it: the same notice can be due again later (a chat gone again
     after a re-subscribe, more alerts expired).
     """
+    queued = 0
     for other in tx.subscriptions.for_account(account_id, enabled_only=True):
         if other.destination.is_dm:
-            tx.outbox.enqueue(
+            new_id = tx.outbox.enqueue(
                 NewMessage(
                     idempotency_key=f"{about}:to{other.id}:{int(now * 1000)}",
                     destination=other.destination,
                     payload=notice,
-                    priority=PRIORITY_WARNING,
+                    priority=priority,
                     subscription_id=other.id,
                 ),
                 now=now,
             )
+            queued += new_id is not None
+    return queued
 
 
 def expire_and_tell_owners(

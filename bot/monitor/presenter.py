@@ -72,6 +72,12 @@ class Presenter(Protocol):
         ``platform`` chat did not accept them within ``max_age`` seconds."""
         ...
 
+    def render_refused(self, label: str, platform: str, refused: Payload) -> Payload:
+        """The owner's notice that one message for ``label`` (``refused``, the payload as
+        stored) was refused for good by a ``platform`` chat and dropped; kept short and plain,
+        so that the notice itself gets through."""
+        ...
+
     def deliverable(self, payloads: Sequence[Payload]) -> Any:
         """One message for one chat from its due payloads, most urgent first (never empty)."""
         ...

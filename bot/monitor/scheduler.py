@@ -248,7 +248,7 @@ class Monitor:
             await self._kicked_delivery_done()
             report = await self.deliver()
             digests = await self.digests.send_due()
-            if not (started or digests or report.delivered or report.retried):
+            if not (started or digests or report.delivered or report.retried or report.refused):
                 break
         await self.sample_accounts()
 

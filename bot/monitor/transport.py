@@ -37,8 +37,10 @@ class Transport(Protocol):
     the others ignore it.
 
     Raise :class:`DeliveryRetry` when the platform asks to wait (429), :class:`DestinationGone`
-    when the chat will never accept messages again (bot blocked, kicked, chat deleted). Any other
-    exception is treated as transient and retried with backoff.
+    when the chat will never accept messages again (bot blocked, kicked, chat deleted), and
+    :class:`DeliveryRefused` when the chat is there but the platform will never accept *this*
+    message (too long, a bad entity, an invalid embed). Any other exception is treated as
+    transient and retried with backoff.
     """
 
     async def send(self, destination: Destination, message: Any, key: str) -> None: ...
@@ -54,6 +56,20 @@ class DeliveryRetry(Exception):
 
 class DestinationGone(Exception):
     """The chat is gone for good; ``reason`` says how (shown to the owner and in the audit log)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DeliveryRefused(Exception):
+    """The platform refused this message for good (a 400-class answer) though the chat is there.
+
+    Sending the same message again would be refused the same way, so the outbox does not retry
+    it: a coalesced send is split into its rows, each sent alone, and a row refused alone is
+    dropped and its owner told. ``reason`` is the platform's own description (never the payload
+    or a token): it goes to the log and the row's ``last_error``.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

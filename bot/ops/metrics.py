@@ -10,6 +10,7 @@ Other packages record through the module-level functions, which write to the ins
     metrics.record_alert("margin_call")          # one alert queued, by level (or feed problem)
     metrics.record_withheld("hysteresis")        # a named rule started holding alerts back
     metrics.record_outbox_expired(2)             # outbox rows dropped: their chat never took them
+    metrics.record_outbox_refused("telegram")    # an outbox row dropped: its platform refused it
     metrics.record_replies_dropped(5)            # command replies dropped by a shutdown
     metrics.observe_delivery_lag(12.5)           # seconds from queued (created_at) to delivered
     metrics.set_outbox_depth(3)                  # messages waiting to be delivered
@@ -24,6 +25,7 @@ error text can neither blow up the number of series nor leak into the exposition
 
 Exposed names (prefix ``marginwatch_``): ``polls_total``, ``poll_failures_total{reason}``,
 ``alerts_total{level}``, ``alerts_withheld_total{rule}``, ``outbox_expired_total``,
+``outbox_refused_total{platform}``,
 ``replies_dropped_total``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
 ``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``,
 ``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator).
@@ -122,6 +124,14 @@ class Metrics:
             namespace=NAMESPACE,
             registry=r,
         )
+        self.outbox_refused = Counter(
+            "outbox_refused",
+            "Outbox messages dropped because their platform refused them for good "
+            "(too long, malformed), by platform.",
+            ["platform"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
         self.replies_dropped = Counter(
             "replies_dropped",
             "Command replies still waiting when the service stopped, dropped unsent.",
@@ -194,6 +204,10 @@ class Metrics:
         """Outbox rows dropped because their chat never accepted them in time."""
         if count > 0:
             self.outbox_expired.inc(count)
+
+    def record_outbox_refused(self, platform: str) -> None:
+        """An outbox row dropped because its platform refused it for good (sent alone)."""
+        self.outbox_refused.labels(platform=label(platform)).inc()
 
     def record_replies_dropped(self, count: int) -> None:
         """Command replies that were still waiting to go out when the service stopped."""
@@ -309,6 +323,10 @@ def record_withheld(rule: str) -> None:
 
 def record_outbox_expired(count: int) -> None:
     _current.record_outbox_expired(count)
+
+
+def record_outbox_refused(platform: str) -> None:
+    _current.record_outbox_refused(platform)
 
 
 def record_replies_dropped(count: int) -> None:

@@ -128,6 +128,30 @@ class Outbox:
                 [new_send_token(), *ids],
             )
 
+    def send_alone(self, message_ids: Sequence[int]) -> list[OutboxMessage]:
+        """Give each message a send token of its own, so each goes out alone from now on.
+
+        For a coalesced send the platform refused for good: its rows are retried one by one.
+        Each gets a fresh token, never the coalesced send's: a send alone has other content,
+        and Discord, taking the token as the nonce, would answer it with the message it may
+        already hold under that token. The tokens are stored before anything is sent, so a
+        crash in the middle resends each row alone under its own token.
+        """
+        for message_id in message_ids:
+            self._db.execute(
+                "update outbox set send_token = ? where id = ?", [new_send_token(), message_id]
+            )
+        return [self._refresh(message_id) for message_id in message_ids]
+
+    def drop(self, message_ids: Sequence[int], *, error: str) -> None:
+        """Give up on pending messages (``last_error`` says why); they are never sent."""
+        if message_ids:
+            self._db.execute(
+                f"update outbox set status = 'dropped', claimed_until = null, last_error = ? "
+                f"where status = 'pending' and id in ({_marks(message_ids)})",
+                [error, *message_ids],
+            )
+
     def mark_delivered(self, message_ids: Sequence[int], *, now: float) -> None:
         if not message_ids:
             return
@@ -249,12 +273,7 @@ class Outbox:
             "and (claimed_until is null or claimed_until <= ?) order by id",
             [now - max_age, now],
         )
-        if expired:
-            self._db.execute(
-                f"update outbox set status = 'dropped', claimed_until = null, last_error = ? "
-                f"where id in ({_marks(expired)})",
-                [EXPIRED_ERROR, *(m.id for m in expired)],
-            )
+        self.drop([m.id for m in expired], error=EXPIRED_ERROR)
         return expired
 
     def prune(self, *, older_than: float) -> int:

@@ -10,10 +10,20 @@ from bot.chat.discord import transport as transport_module
 from bot.chat.discord.frontend import DiscordFrontEnd
 from bot.chat.discord.render import SEVERITY_COLOURS
 from bot.chat.discord.transport import DiscordTransport, Pace
-from bot.core.delivery import DeliveryRetry, DestinationGone
-from bot.core.messages import Field, message
+from bot.core.delivery import DeliveryRefused, DeliveryRetry, DestinationGone
+from bot.core.messages import Field, message, to_payload
+from bot.core.presenter import CorePresenter
+from bot.monitor.clock import ManualClock
+from bot.monitor.outbox import OutboxDispatcher
+from bot.monitor.transport import Transports
+from bot.store import NewMessage, Store
 from bot.store.records import Destination
 from tests.fakes.discord_api import FakeDiscord
+from tests.support.fixtures import clock as clock
+from tests.support.fixtures import db_path as db_path
+from tests.support.fixtures import key as key
+from tests.support.fixtures import store as store
+from tests.support.fixtures import vault as vault
 
 SUPPRESS_NOTIFICATIONS = 1 << 12
 
@@ -75,6 +85,24 @@ async def test_a_closed_or_deleted_destination_is_gone(
     with pytest.raises(DestinationGone) as gone:
         await transport.send(Destination("discord", str(guild.channel("alerts"))), _alert())
     assert "Discord" in gone.value.reason
+
+
+async def test_an_embed_discord_will_never_take_is_refused_not_retried_and_the_channel_stays(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord
+) -> None:
+    # A 400 is about this message (here an embed over its limit), not the channel: the outbox
+    # must neither retry it for a day nor take the channel for gone.
+    guild = fake_discord.guilds[0]
+    channel = Destination("discord", str(guild.channel("alerts")))
+    transport = DiscordTransport(front.client)
+    fake_discord.fail_next("POST", r"/channels/\d+/messages", 400)
+    with pytest.raises(DeliveryRefused) as refused:
+        await transport.send(channel, _alert())
+    reason = refused.value.reason
+    assert reason.startswith("Discord refused the message (HTTP 400, code 50035: Invalid Form Body")
+    assert "embeds.0.description" in reason and "4096" in reason
+    await transport.send(channel, _alert())  # the next message goes to the same channel
+    assert [r.status for r in fake_discord.find("POST", r"/channels/\d+/messages")] == [400, 200]
 
 
 async def test_short_429_is_absorbed_and_long_429_asks_the_outbox_to_retry_later(
@@ -143,3 +171,31 @@ async def test_a_resend_under_the_same_key_is_dropped_by_discord_itself(
     ]
     assert len(fake_discord.channel_messages(channel_id)) == 2
     assert fake_discord.nonce_repeats == 1
+
+
+async def test_rows_sent_alone_after_a_refused_coalesced_send_carry_nonces_of_their_own(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, store: Store, clock: ManualClock
+) -> None:
+    # A row sent alone has other content than the coalesced send: under that send's nonce
+    # Discord would answer with whatever it holds for it. Each gets its own, and both arrive.
+    channel_id = fake_discord.guilds[0].channel("alerts")
+    channel = Destination("discord", str(channel_id))
+    for n in (1, 2):
+        payload = to_payload(message(f"alert {n}", "watch"))
+        await store.run(
+            lambda tx, k=f"k{n}", p=payload: tx.outbox.enqueue(
+                NewMessage(k, channel, p), now=clock.now()
+            )
+        )
+    transports = Transports()
+    transports.register("discord", DiscordTransport(front.client))
+    fake_discord.fail_next("POST", rf"^/channels/{channel_id}/messages$", 400)
+    outbox = OutboxDispatcher(store, transports, clock, CorePresenter(), rng=lambda: 0.0)
+    report = await outbox.deliver_due()
+    assert report.delivered == 2 and report.refused == 0
+    posts = fake_discord.find("POST", rf"^/channels/{channel_id}/messages$")
+    assert [p.status for p in posts] == [400, 200, 200]
+    nonces = [p.body["nonce"] for p in posts]
+    assert len(set(nonces)) == 3
+    titles = [m["embeds"][0]["title"] for m in fake_discord.channel_messages(channel_id)]
+    assert titles == ["alert 1", "alert 2"] and fake_discord.nonce_repeats == 0

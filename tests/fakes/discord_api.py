@@ -15,8 +15,8 @@ What it serves:
     time (:attr:`FakeDiscord.nonce_repeats` counts those).
   * Gateway: HELLO, heartbeat ACKs, IDENTIFY → READY + GUILD_CREATE for every guild, then
     whatever the test dispatches (``INTERACTION_CREATE``, ``GUILD_DELETE``, …).
-  * Faults: :meth:`FakeDiscord.fail_next` scripts a 429 (with ``retry_after``), 403 or 404 for the
-    next matching request(s).
+  * Faults: :meth:`FakeDiscord.fail_next` scripts a 429 (with ``retry_after``), 400 (an embed over
+    its limit), 403 or 404 for the next matching request(s).
 
 Payload builders (:func:`slash_payload`, :func:`component_payload`, :func:`modal_submit_payload`,
 :func:`autocomplete_payload`) produce the raw interaction dicts Discord sends, usable both through
@@ -887,6 +887,28 @@ def _fault_response(fault: _Fault) -> web.Response:
         resp.headers["Retry-After"] = str(retry)
         resp.headers["X-RateLimit-Scope"] = "user"
         return resp
+    if fault.status == 400:  # as Discord answers an embed over its limits
+        return _json(
+            {
+                "message": "Invalid Form Body",
+                "code": 50035,
+                "errors": {
+                    "embeds": {
+                        "0": {
+                            "description": {
+                                "_errors": [
+                                    {
+                                        "code": "BASE_TYPE_MAX_LENGTH",
+                                        "message": "Must be 4096 or fewer in length.",
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                },
+            },
+            status=400,
+        )
     messages = {
         403: ("Missing Access", 50001),
         404: ("Unknown Channel", 10003),

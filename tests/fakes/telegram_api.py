@@ -213,6 +213,7 @@ class FakeTelegramAPI:
         self.calls: list[Call] = []
         self.unknown_methods: list[str] = []
         self.faults: list[Fault] = []
+        self.refusals: list[tuple[str, BotApiError]] = []  # (text it contains, the error)
         self.blocked_by: set[int] = set()
         self.migrated: dict[int, int] = {}
         self._updates: list[dict[str, Any]] = []
@@ -369,6 +370,18 @@ class FakeTelegramAPI:
     ) -> None:
         self.faults.append(Fault(method, error, chat_id, times))
 
+    def refuse_messages_containing(
+        self,
+        text: str,
+        error: BotApiError | None = None,
+    ) -> None:
+        """From now on refuse every sendMessage/sendPhoto whose text or caption contains
+        ``text``, with ``error`` (a 400 about entities by default): a message Telegram will
+        never take, however often it is sent."""
+        self.refusals.append(
+            (text, error or BotApiError(400, "Bad Request: can't parse entities: bad entity"))
+        )
+
     def take_updates(self) -> list[dict[str, Any]]:
         """Pending updates, removed from the queue (handler tests feed them to process_update)."""
         updates, self._updates = self._updates, []
@@ -458,6 +471,11 @@ class FakeTelegramAPI:
             raise forbidden()
         if chat_id in self.migrated:
             raise chat_migrated(self.migrated[chat_id])
+        if method in ("sendMessage", "sendPhoto"):
+            shown = str(params.get("text") or params.get("caption") or "")
+            for text, error in self.refusals:
+                if text in shown:
+                    raise error
         for fault in self.faults:
             if fault.method == method and fault.chat_id in (None, chat_id):
                 fault.times -= 1

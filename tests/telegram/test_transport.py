@@ -1,4 +1,5 @@
-"""Outbox delivery through the real Bot client: 429 waited out, 403 gone, migrations followed."""
+"""Outbox delivery through the real Bot client: 429 waited out, 403 gone, migrations followed,
+a message Telegram will never take told apart from a chat that is gone."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from telegram.ext import ApplicationBuilder
 
 from bot.chat.telegram.pace import PacedRateLimiter, PrivateChatPace
 from bot.chat.telegram.transport import TelegramTransport
-from bot.core.delivery import DeliveryRetry, DestinationGone
-from bot.core.messages import message
+from bot.core.delivery import DeliveryRefused, DeliveryRetry, DestinationGone
+from bot.core.messages import message, to_payload
+from bot.core.presenter import CorePresenter
+from bot.monitor.clock import ManualClock
+from bot.monitor.outbox import OutboxDispatcher
+from bot.monitor.transport import Transports
+from bot.store import PRIORITY_CRITICAL, AccountSecrets, Destination, NewMessage, Store
 from tests.fakes.telegram_api import (
+    BotApiError,
     FakeTelegramAPI,
     chat_migrated,
     forbidden,
@@ -100,3 +107,79 @@ async def test_a_migrated_group_gets_the_alert_and_the_move_is_reported(
     [delivered] = telegram_api.sent(new_id)
     assert (delivered.text, delivered.message_thread_id) == ("🟡 shared: watch", 77)
     assert delivered.disable_notification
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Bad Request: message is too long",
+        'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+        "Bad Request: BUTTON_DATA_INVALID",
+    ],
+)
+async def test_a_message_telegram_will_never_take_is_refused_not_retried(
+    bot: Bot, telegram_api: FakeTelegramAPI, description: str
+) -> None:
+    telegram_api.fail_next("sendMessage", BotApiError(400, description), chat_id=TRADER)
+    with pytest.raises(DeliveryRefused) as refused:
+        await TelegramTransport(bot).send(
+            Where("telegram", str(TRADER), is_dm=True), message("x", "ok")
+        )
+    # python-telegram-bot drops the "Bad Request: " and capitalizes what is left.
+    assert description.removeprefix("Bad Request: ").lower() in refused.value.reason.lower()
+    assert refused.value.reason.startswith("Telegram refused the message (")
+
+
+async def test_an_invalid_peer_is_a_chat_gone_not_a_refused_message(
+    bot: Bot, telegram_api: FakeTelegramAPI
+) -> None:
+    telegram_api.fail_next("sendMessage", BotApiError(400, "Bad Request: PEER_ID_INVALID"))
+    with pytest.raises(DestinationGone, match=r"(?i)peer_id_invalid"):
+        await TelegramTransport(bot).send(Where("telegram", str(TRADER)), message("x", "ok"))
+
+
+async def test_a_refused_alert_no_longer_holds_back_the_chats_critical_one(
+    bot: Bot, telegram_api: FakeTelegramAPI, store: Store, clock: ManualClock
+) -> None:
+    # The real Bot client, the real dispatcher, a real store: Telegram refuses one alert for
+    # good; the critical queued after it arrives in the same round, the bad one is dropped and
+    # its owner told (the notice is short and plain, so it gets through).
+    now = clock.now()
+    user = await store.run(lambda tx: tx.users.ensure("telegram", str(TRADER), now=now))
+    secrets = AccountSecrets(api_key="k", secret="s")
+    account = await store.run(
+        lambda tx: tx.accounts.add(user.id, "kraken", "main", secrets, now=now, next_poll_at=now)
+    )
+    dm = await store.run(
+        lambda tx: tx.subscriptions.add(
+            account.id, Destination("telegram", str(TRADER), is_dm=True), now=now
+        )
+    )
+    telegram_api.refuse_messages_containing("UNSHOWABLE")
+    for key, title, severity, priority in (
+        ("bad", "main: watch UNSHOWABLE", "watch", 0),
+        ("crit", "main: CRITICAL", "critical", PRIORITY_CRITICAL),
+    ):
+        payload = {**to_payload(message(title, severity)), "alert": {"level": severity}}  # type: ignore[arg-type]
+        await store.run(
+            lambda tx, k=key, p=payload, pr=priority: tx.outbox.enqueue(
+                NewMessage(k, dm.destination, p, pr, dm.id), now=now
+            )
+        )
+    transports = Transports()
+    transports.register("telegram", TelegramTransport(bot))
+    outbox = OutboxDispatcher(store, transports, clock, CorePresenter(), rng=lambda: 0.0)
+    report = await outbox.deliver_due()
+    assert report.delivered == 2 and report.refused == 1
+    shown = [m.text for m in telegram_api.sent(TRADER)]
+    assert shown == [
+        "🔴 main: CRITICAL",
+        "🟡 main: an alert could not be shown\n"
+        "An alert for main (watch) was refused by a Telegram chat and could not be shown. "
+        "/status main shows the account now.",
+    ]
+    bad = await store.read(lambda tx: tx.outbox.by_key("bad"))
+    assert bad is not None and bad.status == "dropped"
+    assert (
+        bad.last_error == "refused: Telegram refused the message (Can't parse entities: bad entity)"
+    )

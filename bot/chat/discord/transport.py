@@ -10,7 +10,7 @@ import aiohttp
 import discord
 
 from bot.chat.discord.render import render
-from bot.core.delivery import DeliveryRetry, Destination, DestinationGone
+from bot.core.delivery import DeliveryRefused, DeliveryRetry, Destination, DestinationGone
 from bot.core.messages import Message
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ DEFAULT_PACE_PER_SECOND = 40.0
 DEFAULT_ALERT_ROLE = "margin-alerts"
 # A server error is not the chat's fault: try again soon rather than backing off for minutes.
 _SERVER_ERROR_RETRY_SECONDS = 5.0
+# Bad Request and Payload Too Large: Discord will never take this message as it is.
+_REFUSED_STATUSES = frozenset({400, 413})
 
 
 class Pace:
@@ -93,6 +95,10 @@ class DiscordTransport:
         except discord.HTTPException as exc:
             if exc.status == 429:  # still limited after discord.py's own five tries
                 raise DeliveryRetry(_SERVER_ERROR_RETRY_SECONDS) from None
+            if exc.status in _REFUSED_STATUSES:
+                # About this message (an embed over a limit, an invalid form, a file too big):
+                # the same message is refused again, so it is not retried.
+                raise DeliveryRefused(_refused_reason(exc)) from None
             raise
         except (aiohttp.ClientError, ConnectionError) as exc:
             # No answer at all: transient; the outbox backs off. Say what, never the payload.
@@ -131,6 +137,12 @@ def _nonce(key: str) -> str:
     if len(key) > NONCE_MAX_LENGTH:
         raise ValueError(f"a Discord nonce has at most {NONCE_MAX_LENGTH} characters")
     return key
+
+
+def _refused_reason(exc: discord.HTTPException) -> str:
+    # exc.text is Discord's error message with the fields it names (never their values).
+    detail = " ".join(exc.text.split())[:200] if exc.text else "no detail"
+    return f"Discord refused the message (HTTP {exc.status}, code {exc.code}: {detail})"
 
 
 def _gone_reason(destination: Destination, exc: discord.HTTPException) -> str:

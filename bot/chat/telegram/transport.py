@@ -1,4 +1,5 @@
-"""Outbox delivery to Telegram: 429 waited out, blocked chats gone, migrated groups followed."""
+"""Outbox delivery to Telegram: 429 waited out, blocked chats gone, migrated groups followed,
+a message Telegram will never take (too long, a bad entity) told apart from a chat that is gone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.core.delivery import DeliveryRetry, Destination, DestinationGone
+from bot.core.delivery import DeliveryRefused, DeliveryRetry, Destination, DestinationGone
 from bot.core.messages import Message
 
 from .send import send
@@ -28,6 +29,7 @@ _GONE_DESCRIPTIONS = (
     "topic_deleted",
     "topic_closed",
     "not enough rights to send",
+    "peer_id_invalid",
 )
 
 
@@ -75,7 +77,9 @@ class TelegramTransport:
         except BadRequest as error:
             if any(marker in error.message.lower() for marker in _GONE_DESCRIPTIONS):
                 raise DestinationGone(_gone_reason(error)) from None
-            raise
+            # Any other 400 is about this message ("message is too long", "can't parse
+            # entities", a bad button): the same message is refused again, so it is not retried.
+            raise DeliveryRefused(f"Telegram refused the message ({_description(error)})") from None
         except NetworkError:
             # Telegram down or unreachable (5xx, timeout, reset). Ask again soon, as the Discord
             # transport does: the outbox's doubling backoff delayed alerts by minutes after a
@@ -94,6 +98,9 @@ class TelegramTransport:
         await self._on_chat_moved(old_chat_id, new_chat_id)
 
 
+def _description(error: BadRequest | Forbidden) -> str:
+    return error.message.removeprefix("Forbidden: ").removeprefix("Bad Request: ")[:200]
+
+
 def _gone_reason(error: BadRequest | Forbidden) -> str:
-    description = error.message.removeprefix("Forbidden: ").removeprefix("Bad Request: ")
-    return f"Telegram will not deliver to this chat any more ({description})"
+    return f"Telegram will not deliver to this chat any more ({_description(error)})"
