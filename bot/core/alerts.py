@@ -43,6 +43,7 @@ def render_event(
     shows_positions = shared == "positions"
     lines: list[str] = []
     severity: Severity
+    loud: bool | None = None  # None: as loud as the severity
     if event.kind in texts.ALERT_FEED_TITLE:
         title = fill(texts.ALERT_FEED_TITLE[event.kind], label=label, venue=event.venue)
         lines.append(
@@ -55,6 +56,10 @@ def render_event(
         severity = {"key_invalid": "error", "feed_restored": "info"}.get(  # type: ignore[assignment]
             event.kind, "watch"
         )
+        # The colour says what broke; the sound says the bot is blind where it matters: a
+        # refused key, or any feed problem on an account last at margin call or worse (the
+        # policy makes both critical). A restored feed is good news, told quietly.
+        loud = event.priority == "critical" and event.kind != "feed_restored"
     elif event.kind == "position_vanished":
         template = (
             texts.ALERT_VANISHED_TITLE if shows_positions else texts.ALERT_VANISHED_TITLE_HIDDEN
@@ -114,6 +119,7 @@ def render_event(
         actions=actions,
         private=not owner,
         mention=bool(owner) and severity == "critical",
+        loud=loud,
     )
 
 

@@ -193,8 +193,10 @@ def message(
     private: bool = False,
     footer: str = "",
     mention: bool = False,
+    loud: bool | None = None,
 ) -> Message:
-    """Build a Message whose ``silent`` flag follows its severity (loud from margin call up)."""
+    """Build a Message whose ``silent`` flag follows its severity (loud from margin call up),
+    unless ``loud`` says otherwise (an alert whose colour is not its urgency: a revoked key)."""
     return Message(
         title=title,
         severity=severity,
@@ -203,7 +205,7 @@ def message(
         image=image,
         actions=tuple(actions),
         private=private,
-        silent=severity not in LOUD,
+        silent=not loud if loud is not None else severity not in LOUD,
         footer=footer,
         mention=mention,
     )

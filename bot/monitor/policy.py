@@ -458,7 +458,7 @@ def _on_failure(
     The level and its reminders hold while the feed is broken: nothing is judged without figures.
     """
     failed = state.failed_polls + 1
-    told, due, priority = _feed_problem(failure, failed, rules)
+    told, due, priority = _feed_problem(failure, failed, rules, state.level)
     alerts = _Alerts(subject, now, state.sequence)
     feed_told, withheld = state.feed_told, state.withheld
     if due and feed_told != told:
@@ -480,12 +480,18 @@ def _on_failure(
 
 
 def _feed_problem(
-    failure: FeedFailure, failed: int, rules: AlertRules
+    failure: FeedFailure, failed: int, rules: AlertRules, level: str
 ) -> tuple[FeedTold, bool, Priority]:
-    """(what to tell, whether it is due after ``failed`` failures, its priority)."""
+    """(what to tell, whether it is due after ``failed`` failures, its priority).
+
+    A refused key is critical: nothing else can be told until the owner acts. So is any feed
+    problem of an account last judged at margin call or worse: it may be sliding towards
+    liquidation while nobody sees it, which no snooze may hide (it holds routine alerts only).
+    """
     if failure.problem in KEY_PROBLEMS:
         return "key_invalid", True, "critical"
     due = failed >= rules.stale_after_polls
+    priority: Priority = "critical" if rank(level) >= rank("margin_call") else "routine"
     if failure.problem == "exchange_down":
-        return "exchange_down", due, "routine"
-    return "data_stale", due, "routine"
+        return "exchange_down", due, priority
+    return "data_stale", due, priority

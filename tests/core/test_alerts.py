@@ -73,3 +73,28 @@ def test_coalesced_messages_take_the_loudest_severity() -> None:
     assert combined.severity == "critical" and not combined.silent
     assert combined.lines == ("• b", "  two", "• a", "  one")
     assert coalesce([calm]) is calm
+
+
+@pytest.mark.parametrize(
+    ("kind", "level", "priority", "loud"),
+    [
+        # A revoked key: the bot is blind for that account until the owner acts.
+        ("key_invalid", "ok", "critical", True),
+        # Blind on an account last at margin call or worse (the policy makes it critical).
+        ("data_stale", "margin_call", "critical", True),
+        ("exchange_down", "critical", "critical", True),
+        # Blind on a calm account, and a feed back: routine, told without sound.
+        ("data_stale", "ok", "routine", False),
+        ("exchange_down", "watch", "routine", False),
+        ("feed_restored", "critical", "routine", False),
+    ],
+)
+def test_a_feed_alert_rings_when_the_bot_is_blind_where_it_matters(
+    kind: str, level: str, priority: str, loud: bool
+) -> None:
+    event = _event(kind=kind, level=level, previous_level=level, priority=priority, problem="x")
+    for shown in (render_event(event), render_event(event, "state", owner="Alice", owner_id="9")):
+        assert shown.silent is not loud, shown
+    # The colour still says what broke: a revoked key is an error, not a level.
+    if kind == "key_invalid":
+        assert render_event(event).severity == "error"

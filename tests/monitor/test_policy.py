@@ -281,6 +281,29 @@ def test_revoked_key_is_told_at_once_even_while_snoozed() -> None:
     assert watcher.poll(FeedFailure("permission_denied")) == []
 
 
+def test_a_feed_problem_at_margin_call_is_critical_and_no_snooze_hides_it() -> None:
+    # The account was last seen at margin call: blind now, the bot cannot warn of the slide
+    # to liquidation. That is not routine, so a snooze (routine alerts only) does not hold it.
+    watcher = Watcher()
+    assert kinds(watcher.poll(binance_futures_health(0.85))) == [("escalation", "margin_call")]
+    watcher.rules = replace(RULES, snoozed_until=watcher.clock.now() + 86_400)
+    events = watcher.poll_many(FeedFailure("exchange_down"), RULES.stale_after_polls)
+    assert [(e.kind, e.level, e.priority) for e in events] == [
+        ("exchange_down", "margin_call", "critical")
+    ]
+
+
+def test_a_feed_problem_of_a_calm_account_stays_routine_and_snoozable() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.3))
+    [event] = watcher.poll_many(FeedFailure("rate_limited"), RULES.stale_after_polls)
+    assert (event.kind, event.priority) == ("data_stale", "routine")
+    snoozed = Watcher(AlertRules(snoozed_until=ManualClock().now() + 86_400))
+    snoozed.poll(binance_futures_health(0.3))
+    assert snoozed.poll_many(FeedFailure("rate_limited"), RULES.stale_after_polls) == []
+    assert snoozed.state.withheld == "snooze"
+
+
 def test_exchange_down_is_told_after_n_polls() -> None:
     watcher = Watcher()
     assert watcher.poll(FeedFailure("exchange_down")) == []
