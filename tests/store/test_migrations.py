@@ -212,3 +212,32 @@ def test_a_migration_killed_halfway_leaves_the_old_schema_whole(db_path: Path) -
     finally:
         m002.fn = body
         db.close()
+
+
+def test_m004_indexes_the_outbox_by_subscription_and_keeps_the_rows(db_path: Path) -> None:
+    # /chart's alert markers (Outbox.for_subscription) read the whole outbox before m004.
+    db = connect(db_path)
+    migrations.apply(db, stop_before="m004_outbox_by_subscription")
+    for n in range(3):
+        db.execute(
+            "insert into outbox (idempotency_key, subscription_id, platform, chat_id, is_dm, "
+            "payload, status, created_at, attempts, next_attempt_at, send_token) "
+            "values (?, ?, 'telegram', '42', 1, '{}', 'delivered', ?, 1, 0.0, null)",
+            [f"sub{n % 2}:{n}:escalation", n % 2, float(n)],
+        )
+    query = (
+        "select * from outbox where subscription_id = ? and created_at >= ? "
+        "and status = 'delivered' order by created_at, id"
+    )
+
+    def plan() -> str:
+        return " ".join(row[-1] for row in db.execute(f"explain query plan {query}", [1, 0.0]))
+
+    # Before: every delivered row of every chat read (by the status index) and sorted.
+    assert "subscription_id" not in plan() and "TEMP B-TREE" in plan()
+    report = migrate(db)
+    assert report.applied == ("m004_outbox_by_subscription",)
+    assert "USING INDEX idx_outbox_subscription_id_created_at (subscription_id=?" in plan()
+    assert [r[0] for r in db.execute(query, [0, 0.0])] == [1, 3]  # ids; every row kept
+    assert migrate(db).applied == ()
+    db.close()
