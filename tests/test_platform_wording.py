@@ -20,7 +20,7 @@ from bot.chat.discord.render import render as discord_render
 from bot.chat.telegram.render import render as telegram_render
 from bot.core import registry, texts
 from bot.core.alerts import render_event
-from bot.core.identity import Caller
+from bot.core.identity import Caller, ChatTarget
 from bot.core.messages import Field, Message, message
 from bot.core.refs import (
     REF_SLOTS,
@@ -35,7 +35,7 @@ from bot.core.refs import (
 from bot.core.usecases import Core
 from bot.monitor.policy import AlertEvent
 from bot.store import Store
-from tests.core.conftest import ALICE_KRAKEN
+from tests.core.conftest import ALICE_KRAKEN, KnownChats
 from tests.core.conftest import clock as clock
 from tests.core.conftest import core as core
 from tests.core.conftest import sim as sim
@@ -204,7 +204,13 @@ def _discord(user: str, *, moderator: bool = False, private: bool = False) -> Ca
     )
 
 
+TG_CHANNEL = "-1009876543210"  # a channel the moderator runs, where the bot may post
+
+
 def _telegram(user: str, *, moderator: bool = False, private: bool = False) -> Caller:
+    runs = ChatTarget(
+        TG_CHANNEL, kind="channel", community_id=TG_CHANNEL, caller_is_admin=True, bot_can_post=True
+    )
     return Caller(
         platform="telegram",
         user_id=user,
@@ -213,6 +219,7 @@ def _telegram(user: str, *, moderator: bool = False, private: bool = False) -> C
         is_moderator=moderator,
         display_name="Alice" if user == TG_ALICE else "Mod",
         community_id=None if private else GROUP,
+        chats=KnownChats({TG_CHANNEL: runs}) if moderator else None,
     )
 
 
@@ -226,7 +233,7 @@ async def _replies(core: Core, platform: str) -> list[Message]:
         make(alice_id),
         make(mod_id, moderator=True),
     )
-    other_channel = CHANNEL if platform == "discord" else "-1009876543210"
+    other_channel = CHANNEL if platform == "discord" else TG_CHANNEL
     out = [
         await core.run(alice_dm, "accounts", {}),
         await core.run(alice_dm, "status", {}),

@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 Platform = Literal["discord", "telegram", "console"]
 PLATFORMS: tuple[Platform, ...] = ("discord", "telegram", "console")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTarget:
+    """A chat someone named (``/setalerts <chat>``), as its platform described it just now.
+
+    Facts only; core decides what they allow (``CommunityUseCases.set_alert_channel``).
+
+    - ``chat_id``: the platform's own id for it (a Telegram ``@username`` resolved to its id).
+    - ``found``: whether the bot can see that chat at all.
+    - ``kind``: ``group`` (a group, a server's text channel or thread), ``channel`` (a
+      Telegram broadcast channel) or ``private`` (a person's private chat).
+    - ``community_id``: the community it belongs to (a Discord guild; a Telegram chat is its
+      own community).
+    - ``caller_is_admin``, ``bot_can_post``: the caller administers it, the bot may post there;
+      ``None`` when the platform was not asked (a chat of another community on Discord).
+    """
+
+    chat_id: str
+    found: bool = True
+    kind: Literal["group", "channel", "private"] = "group"
+    community_id: str | None = None
+    name: str = ""
+    caller_is_admin: bool | None = None
+    bot_can_post: bool | None = None
+
+
+class ChatLookup(Protocol):
+    """What the caller's chat adapter can ask its platform, at run time, about another chat."""
+
+    async def alert_target(self, chat: str) -> ChatTarget:
+        """``chat`` as typed (an id, or a Telegram ``@username``), looked up for the caller."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +60,8 @@ class Caller:
       accounts refuse to run when it is False (a Telegram group), so balances never leak.
     - ``role_ids``: the caller's Discord role ids (empty elsewhere), kept for audit and for
       adapters that check a community's configured moderator role.
+    - ``chats``: how the adapter looks up another chat the caller names, asked at run time
+      like ``is_moderator`` (None: the adapter cannot, so only the caller's own chat is named).
     """
 
     platform: Platform
@@ -39,6 +74,7 @@ class Caller:
     topic_id: str | None = None
     can_reply_privately: bool | None = None
     role_ids: tuple[str, ...] = ()
+    chats: ChatLookup | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.platform not in PLATFORMS:

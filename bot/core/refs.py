@@ -42,11 +42,13 @@ class CommandRef:
 @dataclass(frozen=True, slots=True)
 class ChannelRef:
     """A chat or channel (``thread_id``: a topic or thread in it). ``here``: the chat the answer
-    is read in, which a platform without channel mentions can still name ("this chat")."""
+    is read in, which a platform without channel mentions can still name ("this chat");
+    ``name``: its title where it is known (a chat the moderator just named), else "another chat"."""
 
     id: str
     thread_id: str | None = None
     here: bool = False
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,7 @@ def plain(part: Part) -> str:
     if isinstance(part, ChannelRef):
         if part.here:
             return texts.REF_TOPIC_HERE if part.thread_id else texts.REF_CHANNEL_HERE
-        return texts.REF_CHANNEL_OTHER
+        return part.name or texts.REF_CHANNEL_OTHER
     if isinstance(part, RoleRef):
         return texts.REF_ROLE
     return part.name or texts.REF_MEMBER
@@ -320,7 +322,13 @@ def _ref_json(ref: Ref) -> dict[str, Any]:
             "usage": ref.usage,
         }
     if isinstance(ref, ChannelRef):
-        return {"ref": "channel", "id": ref.id, "thread_id": ref.thread_id, "here": ref.here}
+        return {
+            "ref": "channel",
+            "id": ref.id,
+            "thread_id": ref.thread_id,
+            "here": ref.here,
+            "name": ref.name,
+        }
     if isinstance(ref, RoleRef):
         return {"ref": "role", "id": ref.id}
     return {"ref": "user", "id": ref.id, "name": ref.name}
@@ -334,7 +342,10 @@ def _ref_from_json(item: Mapping[str, Any]) -> Ref | None:
     if kind == "channel":
         thread = item.get("thread_id")
         return ChannelRef(
-            str(item.get("id", "")), None if thread is None else str(thread), bool(item.get("here"))
+            str(item.get("id", "")),
+            None if thread is None else str(thread),
+            bool(item.get("here")),
+            str(item.get("name", "")),
         )
     if kind == "role":
         return RoleRef(str(item.get("id", "")))

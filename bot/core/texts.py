@@ -275,6 +275,27 @@ UNSUBSCRIBE_NOT = "{label} does not send alerts to this community."
 
 # --- moderators ---------------------------------------------------------------------------------
 SETALERTS_DONE = "Shared alerts of this community now go to {channel}."
+# /setalerts <chat>: a chat other than the one typed in is checked first (ChatTarget).
+SETALERTS_UNCHECKED = (
+    "I cannot check another chat from here: send {/setalerts} in the chat that should get the "
+    "alerts."
+)
+SETALERTS_NOT_FOUND = (
+    "I cannot see that chat: add me to it first (or check how you named it: its id, or a "
+    "public chat's @username), then try again."
+)
+SETALERTS_PRIVATE = "Shared alerts go to a group or a channel, never to a private chat."
+SETALERTS_OTHER_COMMUNITY = (
+    "That channel is not part of this community: its alerts can only go to one of its own channels."
+)
+SETALERTS_NOT_ADMIN = (
+    "Only an administrator of {channel} can send this community's alerts there, and you are not "
+    "one: ask one of them, or pick a chat you administer."
+)
+SETALERTS_BOT_CANNOT_POST = (
+    "I cannot post in {channel}: let me send messages there (in a channel, make me an "
+    "administrator who may post), then try again."
+)
 SETTINGS_TITLE = "Community settings"
 SETTINGS_ALERT_CHANNEL = "Alert channel"
 SETTINGS_NO_CHANNEL = "not set"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import pytest
 
-from bot.core.identity import Caller
+from bot.core.identity import Caller, ChatTarget
 from bot.core.usecases import Core
 from bot.exchanges.hub import ExchangeHub
 from bot.exchanges.registry import SUPPORTED_VENUES
@@ -58,6 +59,20 @@ def dm(user_id: str, name: str = "", platform: str = "telegram") -> Caller:
     )
 
 
+@dataclass
+class KnownChats:
+    """``Caller.chats`` as a chat adapter answers it: the facts its platform gave about each
+    chat, set by the test (the Telegram and Discord adapters' own lookups are tested against
+    the fake Bot API and the fake Discord); a chat not listed is not found."""
+
+    targets: dict[str, ChatTarget] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def alert_target(self, chat: str) -> ChatTarget:
+        self.asked.append(chat)
+        return self.targets.get(chat, ChatTarget(chat, found=False))
+
+
 def in_group(
     user_id: str,
     *,
@@ -65,6 +80,7 @@ def in_group(
     name: str = "",
     group: str = "-100500",
     topic: str | None = None,
+    chats: KnownChats | None = None,
 ) -> Caller:
     """A user typing in a Telegram group (the group is the community)."""
     return Caller(
@@ -76,6 +92,7 @@ def in_group(
         display_name=name,
         community_id=group,
         topic_id=topic,
+        chats=chats,
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core import texts
+from bot.core.identity import ChatTarget
 from bot.core.refs import ChannelRef, UserRef, fill
 from bot.core.usecases import Core
 from bot.store import Destination, Store
-from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
+from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, KnownChats, in_group
 
 GROUP = "-100500"
 MOD = in_group("9", moderator=True, name="mod")
@@ -77,8 +80,10 @@ async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_bala
     )
     assert "USD" not in listing.text and "10,000" not in listing.text
 
-    # Moving the alert channel moves the subscriptions with it.
-    await core.run(MOD, "setalerts", {"channel": "-100777"})
+    # Moving the alert channel moves the subscriptions with it (to a channel the moderator runs).
+    runs = ChatTarget("-100777", kind="channel", community_id="-100777", caller_is_admin=True)
+    chats = KnownChats({"-100777": replace(runs, bot_can_post=True)})
+    await core.run(in_group("9", moderator=True, chats=chats), "setalerts", {"channel": "-100777"})
     subs = await _community_subs(store)
     assert {(s.destination.chat_id, s.destination.thread_id) for s in subs} == {("-100777", None)}
 
@@ -218,3 +223,46 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_settings_and_subscribe
     assert len(await store.read(lambda tx: tx.subscriptions.for_destination(dm))) == 1
     log = await store.read(lambda tx: tx.audit.for_community("telegram", new_id))
     assert "chat_moved" in {entry.action for entry in log}
+
+
+@pytest.mark.parametrize(
+    ("target", "refusal"),
+    [
+        (None, fill(texts.SETALERTS_UNCHECKED)),  # an adapter that cannot look chats up
+        (ChatTarget("-100777", found=False), texts.SETALERTS_NOT_FOUND),
+        (ChatTarget("42", kind="private"), texts.SETALERTS_PRIVATE),
+        (ChatTarget("-100777", community_id="guild-2"), texts.SETALERTS_OTHER_COMMUNITY),
+        (
+            ChatTarget("-100777", community_id="-100777", caller_is_admin=False),
+            fill(texts.SETALERTS_NOT_ADMIN, channel=ChannelRef("-100777")),
+        ),
+        (
+            ChatTarget("-100777", community_id="-100777", caller_is_admin=True, bot_can_post=False),
+            fill(texts.SETALERTS_BOT_CANNOT_POST, channel=ChannelRef("-100777")),
+        ),
+    ],
+)
+async def test_setalerts_to_another_chat_is_refused_unless_it_is_the_moderators_to_give(
+    core: Core, store: Store, target: ChatTarget | None, refusal: str
+) -> None:
+    # Before, any chat id was taken: a moderator of one group could point its members'
+    # alerts at any chat at all.
+    chats = None if target is None else KnownChats({"-100777": target})
+    moderator = in_group("9", moderator=True, name="mod", chats=chats)
+    reply = await core.run(moderator, "setalerts", {"channel": "-100777"})
+    assert reply.severity == "error" and reply.lines == (refusal,)
+    settings = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    assert settings.alert_channel_id is None
+    assert await store.read(lambda tx: tx.audit.for_community("telegram", GROUP)) == []
+
+
+async def test_setalerts_names_this_chat_by_its_id_without_asking_anyone(
+    core: Core, store: Store
+) -> None:
+    chats = KnownChats()
+    moderator = in_group("9", moderator=True, topic="77", chats=chats)
+    reply = await core.run(moderator, "setalerts", {"channel": GROUP})
+    assert reply.lines == (fill(texts.SETALERTS_DONE, channel=ChannelRef(GROUP, here=True)),)
+    settings = await store.read(lambda tx: tx.communities.get("telegram", GROUP))
+    assert (settings.alert_channel_id, settings.alert_thread_id) == (GROUP, None)  # whole chat
+    assert chats.asked == []

@@ -208,6 +208,8 @@ class FakeTelegramAPI:
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, list[ChatMessage]] = {}
         self.members: dict[tuple[int, int], str] = {}
+        # An administrator's rights that differ from "all of them" (can_post_messages=False).
+        self.member_rights: dict[tuple[int, int], dict[str, bool]] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
@@ -254,9 +256,24 @@ class FakeTelegramAPI:
         self.chats[chat_id] = chat
         return chat
 
-    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
-        """status: creator, administrator, member, left, kicked."""
+    def channel(
+        self, chat_id: int, title: str = "Alerts", *, username: str | None = None
+    ) -> dict[str, Any]:
+        """A broadcast channel: only its creator and administrators who may post write in it."""
+        chat: dict[str, Any] = {"id": chat_id, "type": "channel", "title": title}
+        if username:
+            chat["username"] = username
+        self.chats[chat_id] = chat
+        return chat
+
+    def set_member(self, chat_id: int, user_id: int, status: str, **rights: bool) -> None:
+        """status: creator, administrator, member, left, kicked; ``rights`` override an
+        administrator's (all granted by default), e.g. ``can_post_messages=False``.
+
+        The bot itself (BOT_ID) set to left or kicked cannot see the chat any more: getChat
+        and getChatMember there answer as Telegram does for a chat the bot is not in."""
         self.members[(chat_id, user_id)] = status
+        self.member_rights[(chat_id, user_id)] = rights
 
     def user_says(
         self, user_id: int, chat_id: int, text: str, *, message_thread_id: int | None = None
@@ -615,12 +632,38 @@ class FakeTelegramAPI:
         message.deleted = True
         return True
 
+    def _m_getchat(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        """ChatFullInfo of a chat the bot is in, by id or by its public @username."""
+        chat_id = self._visible_chat(params)
+        chat = dict(self.chats[chat_id])
+        chat.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        )
+        if chat["type"] in ("group", "supergroup"):
+            chat["permissions"] = {"can_send_messages": True}
+        return chat
+
     def _m_getchatmember(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        chat_id = self._chat_id(params)
+        chat_id = self._visible_chat(params)
         user_id = _int_or_none(params.get("user_id"))
         if user_id is None:
             raise BotApiError(400, "Bad Request: user_id is required")
-        user = self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "Someone"}
+        if user_id == BOT_ID:
+            user = {"id": BOT_ID, "is_bot": True, "first_name": "marginwatch"}
+        else:
+            user = self.users.get(user_id) or {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": "Someone",
+            }
         status = self.members.get((chat_id, user_id), "member")
         member: dict[str, Any] = {"status": status, "user": user}
         if status == "creator":
@@ -628,6 +671,9 @@ class FakeTelegramAPI:
         elif status == "administrator":
             member.update({"can_be_edited": False, "is_anonymous": False})
             member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+            if self.chats[chat_id]["type"] == "channel":
+                member.update(can_post_messages=True, can_edit_messages=True)
+            member.update(self.member_rights.get((chat_id, user_id), {}))
         elif status == "kicked":
             member["until_date"] = 0
         return member
@@ -681,6 +727,19 @@ class FakeTelegramAPI:
         if parse_mode:
             raise BotApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in fake")
         return raw
+
+    def _visible_chat(self, params: dict[str, Any]) -> int:
+        """The chat ``chat_id`` names (an id or an @username) if the bot is in it."""
+        raw = str(params.get("chat_id", ""))
+        if raw.startswith("@"):
+            named = [c["id"] for c in self.chats.values() if "@" + c.get("username", "") == raw]
+            params = {**params, "chat_id": named[0] if named else None}
+        chat_id = self._chat_id(params)
+        if self.members.get((chat_id, BOT_ID)) in ("left", "kicked"):
+            if self.chats[chat_id]["type"] == "channel":
+                raise BotApiError(403, "Forbidden: bot is not a member of the channel chat")
+            raise BotApiError(400, "Bad Request: chat not found")
+        return chat_id
 
     def _chat_id(self, params: dict[str, Any]) -> int:
         chat_id = _int_or_none(params.get("chat_id"))

@@ -16,7 +16,7 @@ from bot.chat.telegram.app import build_application
 from bot.chat.telegram.menu import telegram_commands
 from bot.chat.telegram.settings import TelegramSettings
 from bot.core import texts
-from bot.core.refs import fill
+from bot.core.refs import ChannelRef, fill
 from bot.core.registry import Audience
 from bot.core.registry import command as registry_command
 from bot.core.usecases import Core
@@ -224,6 +224,89 @@ async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_t
     await deliver(app, offline_api)
     assert texts.NEEDS_MODERATOR in offline_api.sent(GROUP)[-1].text
     assert len(offline_api.calls_of("getChatMember")) == 3
+
+
+async def test_setalerts_to_another_chat_needs_its_administrator_and_a_bot_that_may_post(
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
+    # A moderator of one group pointed the community's alerts at any chat id before. Now the
+    # Bot API is asked, on every call: the bot must be in the chat and allowed to post there,
+    # and the moderator must administer it too.
+    from tests.fakes.telegram_api import BOT_ID
+
+    channel, elsewhere, stranger = -1009000000001, -1009000000002, -1009000000003
+    offline_api.set_member(GROUP, BOB, "administrator")
+    offline_api.channel(channel, "Desk alerts", username="desk_alerts")
+    offline_api.group(elsewhere, "Someone else's group")
+    offline_api.group(stranger, "A group without the bot")
+    offline_api.set_member(stranger, BOT_ID, "left")
+
+    async def setalerts(target: str) -> str:
+        offline_api.user_says(BOB, GROUP, f"/setalerts {target}")
+        await deliver(app, offline_api)
+        return offline_api.sent(GROUP)[-1].text
+
+    async def alert_channel() -> str | None:
+        settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
+        return settings.alert_channel_id
+
+    desk = ChannelRef(str(channel), name="Desk alerts")
+    refusals = {
+        str(stranger): texts.SETALERTS_NOT_FOUND,  # the bot is not in it
+        "-100999999": texts.SETALERTS_NOT_FOUND,  # no such chat
+        "not-a-chat": texts.SETALERTS_NOT_FOUND,
+        str(ALICE): texts.SETALERTS_PRIVATE,  # a person's private chat
+        # Bob is only a member there: "Someone else's group" is named, never its id.
+        str(elsewhere): fill(
+            texts.SETALERTS_NOT_ADMIN,
+            channel=ChannelRef(str(elsewhere), name="Someone else's group"),
+        ),
+    }
+    for target, refusal in refusals.items():
+        assert refusal in await setalerts(target), target
+    offline_api.set_member(channel, BOB, "administrator")
+    offline_api.set_member(channel, BOT_ID, "administrator", can_post_messages=False)
+    refused = await setalerts("@desk_alerts")
+    assert fill(texts.SETALERTS_BOT_CANNOT_POST, channel=desk) in refused
+    assert "I cannot post in Desk alerts:" in refused
+    assert await alert_channel() is None  # nothing changed, nothing audited
+    assert await store.read(lambda tx: tx.audit.for_community("telegram", str(GROUP))) == []
+    assert "add me to it first" in refusals[str(stranger)]  # and it says what to do
+
+
+async def test_setalerts_to_a_channel_the_moderator_runs_is_accepted_and_asked_again_next_time(
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
+    from tests.fakes.telegram_api import BOT_ID
+
+    channel = -1009000000001
+    offline_api.set_member(GROUP, BOB, "administrator")
+    offline_api.channel(channel, "Desk alerts", username="desk_alerts")
+
+    async def setalerts(target: str) -> str:
+        offline_api.user_says(BOB, GROUP, f"/setalerts {target}")
+        await deliver(app, offline_api)
+        return offline_api.sent(GROUP)[-1].text
+
+    async def alert_channel() -> str | None:
+        settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
+        return settings.alert_channel_id
+
+    # Bob runs the channel and the bot may post there: accepted, stored by the channel's id.
+    offline_api.set_member(channel, BOB, "administrator")
+    offline_api.set_member(channel, BOT_ID, "administrator")
+    done = await setalerts("@desk_alerts")
+    assert "Shared alerts of this community now go to Desk alerts." in done
+    assert await alert_channel() == str(channel)
+    # Rights are Telegram's: asked again, not remembered.
+    offline_api.set_member(channel, BOB, "member")
+    refused = await setalerts(str(channel))
+    assert fill(
+        texts.SETALERTS_NOT_ADMIN, channel=ChannelRef(str(channel), name="Desk alerts")
+    ) in (refused)
+    # The group itself by its id needs no other chat's say.
+    assert "now go to this chat." in await setalerts(str(GROUP))
+    assert await alert_channel() == str(GROUP)
 
 
 async def test_a_key_pasted_into_a_group_is_deleted_and_its_owner_warned(

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 import discord
 
-from bot.core.identity import Caller
+from bot.core.identity import Caller, ChatLookup, ChatTarget
 
 
 def has_manage_server(interaction: discord.Interaction) -> bool:
@@ -33,7 +33,35 @@ def is_moderator(interaction: discord.Interaction, moderator_roles: Collection[s
     return bool(set(role_ids(interaction)) & set(moderator_roles))
 
 
-def caller_for(interaction: discord.Interaction, *, moderator: bool) -> Caller:
+class DiscordChannels:
+    """``Caller.chats`` on Discord: which server a channel named in an option belongs to.
+
+    From the client's cache (filled by the gateway), else asked of Discord (GET /channels/{id});
+    a channel the bot cannot see is not found. Discord's own picker offers only the server's
+    channels, but the interaction's data is not where a server's boundary is enforced: here is.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def alert_target(self, chat: str) -> ChatTarget:
+        if not (chat.isascii() and chat.isdigit()):
+            return ChatTarget(chat, found=False)
+        channel = self._client.get_channel(int(chat))
+        if channel is None:
+            try:
+                channel = await self._client.fetch_channel(int(chat))
+            except (discord.NotFound, discord.Forbidden, discord.InvalidData):
+                return ChatTarget(chat, found=False)
+        guild = getattr(channel, "guild", None)
+        if guild is None:  # a DM or a group DM
+            return ChatTarget(chat, kind="private")
+        return ChatTarget(chat, community_id=str(guild.id), name=getattr(channel, "name", ""))
+
+
+def caller_for(
+    interaction: discord.Interaction, *, moderator: bool, chats: ChatLookup | None = None
+) -> Caller:
     """The core Caller for ``interaction``; replies can always be private (ephemeral)."""
     guild_id = interaction.guild_id
     return Caller(
@@ -46,4 +74,5 @@ def caller_for(interaction: discord.Interaction, *, moderator: bool) -> Caller:
         community_id=str(guild_id) if guild_id is not None else None,
         can_reply_privately=True,
         role_ids=role_ids(interaction),
+        chats=chats,
     )

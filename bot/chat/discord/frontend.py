@@ -293,7 +293,10 @@ class DiscordFrontEnd:
         return callers.is_moderator(interaction, roles)
 
     async def caller(self, interaction: discord.Interaction) -> Caller:
-        return callers.caller_for(interaction, moderator=await self.is_moderator(interaction))
+        moderator = await self.is_moderator(interaction)
+        # A channel a moderator names (setalerts channel:) is checked against this server.
+        chats = callers.DiscordChannels(self.client) if moderator else None
+        return callers.caller_for(interaction, moderator=moderator, chats=chats)
 
     # ------------------------------------------------------------------ replying
 

@@ -17,7 +17,7 @@ from bot.core.messages import Action, ActionId, Message, message
 from bot.core.refs import fill
 from bot.core.registry import Audience, UseCase, command
 
-from .caller import caller_from, is_chat_admin
+from .caller import TelegramChats, caller_from, is_chat_admin
 from .replies import tracked
 from .send import replace, send
 
@@ -126,7 +126,9 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except KeyError:
         needs_rights = False
     moderator = needs_rights and await is_chat_admin(context.bot, chat, user)
-    caller = caller_from(chat, user, is_moderator=moderator, message=incoming)
+    # Another chat a moderator names (/setalerts <chat>) is checked with Telegram too.
+    chats = TelegramChats(context.bot, user.id) if moderator else None
+    caller = caller_from(chat, user, is_moderator=moderator, message=incoming, chats=chats)
     answer = await resolve(
         core_of(context).run_text(caller, name, command_text_arguments(incoming.text))
     )

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from bot.core import format as fmt
 from bot.core import registry, texts
-from bot.core.identity import Caller
+from bot.core.identity import Caller, ChatTarget
 from bot.core.messages import Field, Message, Refusal, message
 from bot.core.refs import ChannelRef, RoleRef, UserRef, clip, fill, join, ref_text
 from bot.core.usecases.accounts import parse_bool
@@ -121,11 +121,17 @@ class CommunityUseCases(CoreBase):
         """Make a channel (default: where the command was typed, in its topic) the community's
         alert channel; members' existing community subscriptions move with it."""
         community = require_moderator(caller)
-        if channel:
-            chat_id, thread_id = channel.strip(), None
-        else:
+        typed = (channel or "").strip()
+        if not typed:
             chat_id, thread_id = caller.chat_id, caller.topic_id
-        where = _channel_ref(caller, chat_id, thread_id)
+            where = _channel_ref(caller, chat_id, thread_id)
+        elif typed == caller.chat_id:  # this chat by its id: the whole of it, not the topic
+            chat_id, thread_id = caller.chat_id, None
+            where = _channel_ref(caller, chat_id, thread_id)
+        else:
+            target = await _checked_target(caller, community, typed)
+            chat_id, thread_id = target.chat_id, None
+            where = replace(_channel_ref(caller, chat_id, thread_id), name=target.name)
         now = self.clock()
         new_destination = Destination(
             platform=caller.platform, chat_id=chat_id, thread_id=thread_id
@@ -462,9 +468,38 @@ class CommunityUseCases(CoreBase):
         return message(texts.AUDIT_TITLE, lines=lines or (texts.AUDIT_NONE,), private=True)
 
 
+async def _checked_target(caller: Caller, community: str, typed: str) -> ChatTarget:
+    """The chat a moderator named for the community's alerts, if they may send them there.
+
+    Asked of the platform now (rights change there, not here): a chat of the same community
+    (a Discord server's own channel) is the moderator's to choose; any other chat only when the
+    caller administers it and the bot may post in it (a Telegram group pointing its alerts at a
+    channel its moderators run). Nobody points a community's alerts at a chat they do not run.
+    """
+    if caller.chats is None:
+        raise Refusal(fill(texts.SETALERTS_UNCHECKED))
+    target = await caller.chats.alert_target(typed)
+    if not target.found:
+        raise Refusal(texts.SETALERTS_NOT_FOUND)
+    if target.kind == "private":
+        raise Refusal(texts.SETALERTS_PRIVATE)
+    if target.community_id == community:
+        return target
+    if target.caller_is_admin is None:
+        raise Refusal(texts.SETALERTS_OTHER_COMMUNITY)
+    named = ChannelRef(target.chat_id, name=target.name)
+    if not target.caller_is_admin:
+        raise Refusal(fill(texts.SETALERTS_NOT_ADMIN, channel=named))
+    if not target.bot_can_post:
+        raise Refusal(fill(texts.SETALERTS_BOT_CANNOT_POST, channel=named))
+    return target
+
+
 def _channel_ref(caller: Caller, chat_id: str, thread_id: str | None) -> ChannelRef:
-    """A channel as a reference, marked ``here`` when it is where the caller is typing."""
-    here = chat_id == caller.chat_id and (thread_id or None) == (caller.topic_id or None)
+    """A channel as a reference, marked ``here`` when it is where the caller is typing (the
+    whole of this chat counts, from any of its topics)."""
+    same_topic = (thread_id or None) in (None, caller.topic_id or None)
+    here = chat_id == caller.chat_id and same_topic
     return ChannelRef(chat_id, thread_id, here=here)
 
 
