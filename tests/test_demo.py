@@ -55,6 +55,9 @@ def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(
     for chart in charts:
         assert Path(chart).read_bytes().startswith(b"\x89PNG")
     assert "Traceback" not in fast_run.stderr
+    # The totals name levels as the badges above do, loudest first (not "margin_call").
+    totals = out.rsplit("Alerts delivered: ", 1)[1].splitlines()[0]
+    assert re.fullmatch(r"\d+ critical, \d+ margin call, \d+ watch, \d+ ok", totals), totals
 
 
 @pytest.mark.parametrize(

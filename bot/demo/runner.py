@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.chat.console import ConsoleTransport, render
+from bot.chat.console import ConsoleTransport, badge, render
 from bot.core.identity import Caller
-from bot.core.messages import Message, Refusal
+from bot.core.messages import SEVERITIES, Message, Refusal, Severity
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
 from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
@@ -61,7 +61,7 @@ class DemoRunner:
         self.colour = colour
         self.metrics_port = metrics_port
         self.stream = stream
-        self.alerts: Counter[str] = Counter()
+        self.alerts: Counter[Severity] = Counter()
         self.caller = Caller(
             platform="console",
             user_id="demo-trader",
@@ -106,9 +106,11 @@ class DemoRunner:
         if self._core is not None:
             await self._summary(self._core)
         await self.close()
+        # Loudest first, each named as its badge reads above ("margin call", not margin_call).
+        loudest = sorted(self.alerts.items(), key=lambda item: -SEVERITIES.index(item[0]))
         self.say(
             f"\nDone in {time.monotonic() - started:.0f} s. Alerts delivered: "
-            + ", ".join(f"{n} {sev}" for sev, n in sorted(self.alerts.items()))
+            + ", ".join(f"{n} {badge(severity).lower()}" for severity, n in loudest)
         )
         self.say(f"Charts and the demo database are in {self.out_dir}")
         return 1 if self._refused else 0

@@ -24,12 +24,17 @@ _BADGES: dict[Severity, str] = {
 }
 
 
+def badge(severity: Severity) -> str:
+    """The severity as the terminal names it: "MARGIN CALL", "WATCH", "ok"."""
+    return _BADGES[severity]
+
+
 def render(message: Message, *, colour: bool = False, width: int = 78) -> str:
     """The message as lines of text: a badge and title, its lines, fields and footer."""
-    badge = f"[{_BADGES[message.severity]}]"
+    shown = f"[{badge(message.severity)}]"
     if colour:
-        badge = f"{_COLOURS[message.severity]}{badge}{_RESET}"
-    out = [f"{badge} {message.heading}"]
+        shown = f"{_COLOURS[message.severity]}{shown}{_RESET}"
+    out = [f"{shown} {message.heading}"]
     out += [f"  {line}" for line in message.lines]
     if message.fields:
         name_width = min(max(len(f.name) for f in message.fields), width // 3)
