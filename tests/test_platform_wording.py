@@ -181,6 +181,20 @@ def test_a_ref_slot_refuses_a_raw_id() -> None:
         fill(texts.REMOVE_NONE, member=ALICE_ID)
 
 
+def test_a_nameless_reference_that_begins_a_sentence_begins_it_in_capitals() -> None:
+    # "a member sends no alerts to this community." when the bot never saw the member's name.
+    removed = fill(texts.REMOVE_NONE, member=UserRef(TG_ALICE))
+    assert removed == "A member sends no alerts to this community."
+    shown = telegram_shows(message("Not done", lines=(removed,)))
+    assert f'<a href="tg://user?id={TG_ALICE}">A member</a> sends no alerts' in shown
+    event = AlertEvent(1, "main", "kraken", "escalation", "critical", "ok", "critical", "k", 0.0)
+    alert = render_event(event, "state", owner=ALICE_ID, owner_id=ALICE_ID)  # no name known
+    assert discord_shows(alert).startswith("A member's main: CRITICAL")  # titles: no mentions
+    bullet = fill("• {member} and {member}. {member}", member=UserRef())
+    assert bullet == "• A member and a member. A member"  # only where a sentence begins
+    assert fill(texts.REMOVE_NONE, member=UserRef("", "alice")).startswith("alice ")  # a name
+
+
 def test_a_long_echo_is_cut_and_the_reason_kept() -> None:
     sentence = fill(texts.LINK_BAD_LABEL, label="x" * 10_000)
     assert sentence.startswith("A label is 1 to 32 letters")

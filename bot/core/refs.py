@@ -82,19 +82,45 @@ REF_SLOTS: Mapping[str, type] = {
 }
 
 
-def plain(part: Part) -> str:
-    """The neutral spelling of one part (what the console shows)."""
+def plain(part: Part, *, initial: bool = False) -> str:
+    """The neutral spelling of one part (what the console shows).
+
+    A reference without a name reads as the catalogue's placeholder ("a member", "another
+    chat"); ``initial``: the part begins a sentence, so the placeholder is capitalized (a name
+    is shown as its owner wrote it).
+    """
     if isinstance(part, str):
         return part
     if isinstance(part, CommandRef):
         return text_command(part)
     if isinstance(part, ChannelRef):
         if part.here:
-            return texts.REF_TOPIC_HERE if part.thread_id else texts.REF_CHANNEL_HERE
-        return part.name or texts.REF_CHANNEL_OTHER
-    if isinstance(part, RoleRef):
-        return texts.REF_ROLE
-    return part.name or texts.REF_MEMBER
+            words = texts.REF_TOPIC_HERE if part.thread_id else texts.REF_CHANNEL_HERE
+        elif part.name:
+            return part.name
+        else:
+            words = texts.REF_CHANNEL_OTHER
+    elif isinstance(part, RoleRef):
+        words = texts.REF_ROLE
+    elif part.name:
+        return part.name
+    else:
+        words = texts.REF_MEMBER
+    return words[:1].upper() + words[1:] if initial else words
+
+
+def positioned(parts: Iterable[Part]) -> list[tuple[Part, bool]]:
+    """Each part with whether it begins a sentence: at the start (after any bullet) or after
+    a full stop, a question or exclamation mark, or a line break. Renderers spell a reference
+    with ``plain(ref, initial=...)`` so that "a member sends no alerts" never starts lower case.
+    """
+    out: list[tuple[Part, bool]] = []
+    before = ""
+    for part in parts:
+        tail = before.rstrip(" \t•")
+        out.append((part, not tail or tail[-1] in ".!?\n"))
+        before = (before + plain(part))[-8:]
+    return out
 
 
 class Text(str):
@@ -108,7 +134,8 @@ class Text(str):
 
     def __new__(cls, parts: Iterable[Part]) -> Text:
         merged = _merge(parts)
-        self = super().__new__(cls, "".join(plain(p) for p in merged))
+        spelled = "".join(plain(p, initial=i) for p, i in positioned(merged))
+        self = super().__new__(cls, spelled)
         self.parts = merged
         return self
 

@@ -9,9 +9,18 @@ from typing import Any
 import discord
 
 from bot.chat.discord.commands import spell_command
-from bot.core import texts
 from bot.core.messages import Action, Message, Severity
-from bot.core.refs import ChannelRef, CommandRef, Ref, RoleRef, UserRef, join, parts_of, plain
+from bot.core.refs import (
+    ChannelRef,
+    CommandRef,
+    Ref,
+    RoleRef,
+    UserRef,
+    join,
+    parts_of,
+    plain,
+    positioned,
+)
 
 # Calm to loud, like the severities themselves: green for fine, red for about to be liquidated.
 SEVERITY_COLOURS: dict[Severity, int] = {
@@ -41,10 +50,11 @@ def _snowflake(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
 
-def spell_ref(ref: Ref, *, mentions: bool = True) -> str:
+def spell_ref(ref: Ref, *, mentions: bool = True, initial: bool = False) -> str:
     """A reference as Discord shows it: a command in a code span, channels, roles and people as
     mentions (which Discord renders as names, and which ping nobody inside an embed).
-    ``mentions=False`` where Discord renders no mentions (embed titles, footers)."""
+    ``mentions=False`` where Discord renders no mentions (embed titles, footers); ``initial``:
+    a reference in words begins a sentence."""
     if isinstance(ref, CommandRef):
         spelled = spell_command(ref)
         return f"`{spelled}`" if mentions else spelled
@@ -54,9 +64,7 @@ def spell_ref(ref: Ref, *, mentions: bool = True) -> str:
         return f"<@&{ref.id}>"
     if mentions and isinstance(ref, UserRef) and _snowflake(ref.id):
         return f"<@{ref.id}>"
-    if isinstance(ref, UserRef):
-        return discord.utils.escape_markdown(ref.name or texts.REF_MEMBER)
-    return discord.utils.escape_markdown(plain(ref))
+    return discord.utils.escape_markdown(plain(ref, initial=initial))
 
 
 def discord_text(text: str, limit: int, *, mentions: bool = True, escape: bool = True) -> str:
@@ -67,12 +75,12 @@ def discord_text(text: str, limit: int, *, mentions: bool = True, escape: bool =
     """
     out: list[str] = []
     used = 0
-    pieces = parts_of(text)
-    for index, part in enumerate(pieces):
+    pieces = positioned(parts_of(text))
+    for index, (part, initial) in enumerate(pieces):
         if isinstance(part, str):
             piece = discord.utils.escape_markdown(part) if escape else part
         else:
-            piece = spell_ref(part, mentions=mentions)
+            piece = spell_ref(part, mentions=mentions, initial=initial)
         room = limit - used - (1 if index < len(pieces) - 1 else 0)
         if len(piece) <= room:
             out.append(piece)

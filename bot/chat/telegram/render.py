@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Message, Severity
-from bot.core.refs import CommandRef, Ref, UserRef, parts_of, plain
+from bot.core.refs import CommandRef, Ref, UserRef, parts_of, plain, positioned
 
 # A glance at the phone's lock screen should say how bad it is before the words do.
 SEVERITY_MARKS: dict[Severity, str] = {
@@ -54,28 +54,26 @@ def _escape(text: str) -> str:
 Piece = tuple[str, int]
 
 
-def ref_html(ref: Ref) -> Piece:
+def ref_html(ref: Ref, *, initial: bool = False) -> Piece:
     """A reference as Telegram shows it: a command as typed (tappable when bare, a copyable
-    code span with its options), a person as a ``tg://user`` mention, the rest in words."""
+    code span with its options), a person as a ``tg://user`` mention, the rest in words
+    (``initial``: they begin a sentence)."""
     if isinstance(ref, CommandRef):
         typed = plain(ref)
         if ref.options:
             return f"<code>{_escape(typed)}</code>", len(typed)
         return _escape(typed), len(typed)
-    if isinstance(ref, UserRef):
-        name = ref.name or texts.REF_MEMBER
-        if ref.id.isascii() and ref.id.isdigit():
-            return f'<a href="tg://user?id={ref.id}">{_escape(name)}</a>', len(name)
-        return _escape(name), len(name)
-    words = plain(ref)
+    words = plain(ref, initial=initial)
+    if isinstance(ref, UserRef) and ref.id.isascii() and ref.id.isdigit():
+        return f'<a href="tg://user?id={ref.id}">{_escape(words)}</a>', len(words)
     return _escape(words), len(words)
 
 
 def pieces(text: str) -> list[Piece]:
     """``text`` as Telegram HTML pieces: plain parts escaped, references spelled."""
     return [
-        (_escape(part), len(part)) if isinstance(part, str) else ref_html(part)
-        for part in parts_of(text)
+        (_escape(part), len(part)) if isinstance(part, str) else ref_html(part, initial=initial)
+        for part, initial in positioned(parts_of(text))
     ]
 
 
@@ -117,8 +115,10 @@ class _Block:
 
 def _parts(text: str) -> tuple[tuple[Piece, str], ...]:
     return tuple(
-        ((_escape(part), len(part)), part) if isinstance(part, str) else (ref_html(part), "")
-        for part in parts_of(text)
+        ((_escape(part), len(part)), part)
+        if isinstance(part, str)
+        else (ref_html(part, initial=initial), "")
+        for part, initial in positioned(parts_of(text))
     )
 
 
