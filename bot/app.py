@@ -109,7 +109,8 @@ class Service:
         try:
             await self._start()
         except Exception:  # release what did start, then report (StartupError: one sentence)
-            await self._shutdown()
+            # Quietly: the service never ran, so "stopped" would read as if it had.
+            await self._shutdown(ran=False)
             raise
         log.info(
             "marginwatch is running (%s; %s mode)",
@@ -290,9 +291,10 @@ class Service:
         self._late_closers.insert(0, service.stop)
         log.info("metrics on %s/metrics", service.url)
 
-    async def _shutdown(self) -> None:
+    async def _shutdown(self, *, ran: bool = True) -> None:
         """Stop polling (deliveries in flight get a short grace), the chats (pending command
         replies are dropped), the exchanges, the database: all within SHUTDOWN_SECONDS.
+        ``ran``: the service had started (only then is its stop logged).
 
         A step that overruns its share is cut short and logged; the database is closed last
         and always given its turn. Queued alerts stay in the outbox for the next start.
@@ -318,7 +320,8 @@ class Service:
         for task in self._front_end_tasks.values():
             if not task.done():
                 task.cancel()
-        log.info("marginwatch stopped")
+        if ran:
+            log.info("marginwatch stopped")
 
 
 def _reason(error: BaseException, *secrets: str) -> str:

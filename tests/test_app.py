@@ -181,6 +181,8 @@ async def test_an_unreachable_telegram_is_one_sentence_saying_what_to_check(
     assert "could not reach the Telegram Bot API at http://127.0.0.1:" in sentence
     assert "MARGINWATCH_TELEGRAM_API_URL" in sentence and "network" in sentence
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
+    # Only what happened: it never ran, so no "marginwatch stopped" before the sentence.
+    assert "marginwatch stopped" not in output and "marginwatch is running" not in output
 
 
 async def test_an_unreachable_discord_is_one_sentence_saying_what_to_check(
