@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ from bot.store.vault import (
     VaultError,
     associated_data,
 )
+
+log = logging.getLogger(__name__)
 
 ENV_DATABASE = "MARGINWATCH_DATABASE"
 BUSY_TIMEOUT_SECONDS = 5.0
@@ -124,14 +128,51 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+def make_private(path: Path) -> list[str]:
+    """Take every right of group and others off the database and its -wal and -shm files.
+
+    A file made by an earlier version (or copied in) may be world-readable: it holds encrypted
+    keys, balances and who is in which community. Says so in the log, once per file it
+    changed (afterwards there is nothing to change); returns what it changed, as
+    ``name 0644 -> 0600``. A file it cannot change (another owner's) is logged, not fatal.
+    """
+    changed: list[str] = []
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if not mode & 0o077:
+            continue
+        try:
+            os.chmod(file, mode & 0o700)
+        except OSError as exc:
+            log.warning(
+                "the database file %s is readable by other users and could not be made "
+                "private (%s): chmod 600 it",
+                file,
+                exc.strerror or exc,
+            )
+            continue
+        changed.append(f"{file.name} {mode:04o} -> {mode & 0o700:04o}")
+    if changed:
+        log.warning(
+            "the database was readable by other users; made it private to its owner: %s",
+            ", ".join(changed),
+        )
+    return changed
+
+
 def connect(path: Path, *, timeout: float | None = None) -> Database:
     """Open the one read-write connection: WAL, synchronous=NORMAL, foreign keys, secure delete.
 
-    A new database file is created private to its owner (:func:`create_private`)."""
+    A new database file is created private to its owner (:func:`create_private`), an existing
+    one made private if it was not (:func:`make_private`)."""
     busy = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
     try:
         if str(path) != ":memory:":
             create_private(path)
+            make_private(path)
         # isolation_level=None: transactions are explicit (see `transaction`), never implicit.
         conn = sqlite3.connect(str(path), timeout=busy, isolation_level=None)
         db = Database(conn, execute_plugins=False)

@@ -225,6 +225,26 @@ async def test_the_database_and_its_backups_are_private_to_their_owner(
     assert migrated.stat().st_mode & 0o777 == 0o600
 
 
+async def test_a_database_left_world_readable_is_made_private_on_open_and_logged_once(
+    tmp_path: Path, usual_umask: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Files made before 0600 (or copied in with cp) stayed readable by every user.
+    path = tmp_path / "mw.db"
+    await _database_with_a_secret(path, generate_key())
+    for made in (path, path.with_name("mw.db-wal"), path.with_name("mw.db-shm")):
+        if made.exists():
+            made.chmod(0o644)
+    with caplog.at_level("WARNING", logger="bot.store.connection"):
+        for _ in range(2):
+            store = await Store.open(path, None)
+            await store.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    for sidecar in (path.with_name("mw.db-wal"), path.with_name("mw.db-shm")):
+        assert not sidecar.exists() or sidecar.stat().st_mode & 0o777 == 0o600
+    [said] = [r.getMessage() for r in caplog.records if "readable by other users" in r.getMessage()]
+    assert "mw.db 0644 -> 0600" in said  # once: the second open found nothing to change
+
+
 async def test_the_output_of_keys_new_saved_as_a_keys_file_works_through_every_reader(
     db_path: Path,
     tmp_path: Path,
