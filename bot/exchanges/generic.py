@@ -288,14 +288,12 @@ class GenericAdapter(VenueAdapter):
     def __init__(self, ccxt_id: str) -> None:
         cls = getattr(ccxt_async, ccxt_id, None)
         if cls is None or ccxt_id not in ccxt_async.exchanges:
-            raise KeyError(f"ccxt has no exchange {ccxt_id!r}")
+            raise KeyError(texts.GENERIC_NO_SUCH_EXCHANGE.format(ccxt_id=ccxt_id))
         # describe() needs an instance; a bare one opens no session and is dropped at once.
         description = cls().describe()
         has = description.get("has", {})
         if not has.get("fetchPositions") or not has.get("fetchBalance"):
-            raise KeyError(
-                f"{ccxt_id} cannot be read: ccxt has no fetchPositions and fetchBalance for it"
-            )
+            raise KeyError(texts.GENERIC_CANNOT_READ.format(ccxt_id=ccxt_id))
         self.info = VenueInfo(
             venue=f"generic:{ccxt_id}",
             ccxt_id=ccxt_id,

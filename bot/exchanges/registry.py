@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
+from . import texts
 from .base import VenueAdapter
 from .types import VenueInfo
 
@@ -70,8 +71,8 @@ def adapter_for(venue: str) -> VenueAdapter:
         except KeyError:
             pass
         else:  # an exchange ccxt reads: say how to link it
-            hint = f"; {venue} can be read approximately as generic:{venue}"
-    raise KeyError(f"unknown exchange {venue!r}; supported: {known}, generic:<ccxt id>{hint}")
+            hint = texts.UNKNOWN_EXCHANGE_GENERIC_HINT.format(venue=venue)
+    raise KeyError(texts.UNKNOWN_EXCHANGE.format(venue=venue, known=known, hint=hint))
 
 
 class _SupportedVenues(Mapping[str, VenueInfo]):

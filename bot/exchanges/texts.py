@@ -33,6 +33,12 @@ READ_FAILED: Mapping[ReadState, str] = {
     "nothing was shown from it.",
 }
 
+# --- a venue that is not known (marginwatch check --exchange, the registry) ---------------------
+UNKNOWN_EXCHANGE = "unknown exchange {venue!r}; supported: {known}, generic:<ccxt id>{hint}"
+UNKNOWN_EXCHANGE_GENERIC_HINT = "; {venue} can be read approximately as generic:{venue}"
+GENERIC_NO_SUCH_EXCHANGE = "ccxt has no exchange {ccxt_id!r}"
+GENERIC_CANNOT_READ = "{ccxt_id} cannot be read: ccxt has no fetchPositions and fetchBalance for it"
+
 # --- credentials a venue cannot be read without -------------------------------------------------
 NEEDS_WALLET_ADDRESS = "{venue} needs a wallet address."
 NEEDS_KEY_AND_SECRET = "{venue} needs an API key and secret."

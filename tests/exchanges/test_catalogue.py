@@ -41,7 +41,7 @@ def _has_prose(node: ast.AST) -> bool:
 
 def _user_facing_arguments(tree: ast.AST) -> list[ast.AST]:
     """What becomes a sentence a user reads: a key check's message, a read error's sentence,
-    a read's notes."""
+    a read's notes, an unknown venue's ``KeyError`` (``marginwatch check`` prints it)."""
     found: list[ast.AST] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -52,6 +52,8 @@ def _user_facing_arguments(tree: ast.AST) -> list[ast.AST]:
             found += [kw.value for kw in node.keywords if kw.arg == "message"]
         elif name == "ExchangeReadError":
             found += node.args[1:2] + [kw.value for kw in node.keywords if kw.arg == "user_message"]
+        elif name == "KeyError":
+            found += node.args[:1]
         elif name == "finish":
             found += node.args[1:2] + [kw.value for kw in node.keywords if kw.arg == "notes"]
         elif (
@@ -86,10 +88,14 @@ def test_the_scan_sees_a_sentence_written_in_place() -> None:
         'KeyCheck(ok=True, message="Read-only key accepted.")\n'
         'raise ExchangeReadError("auth_failed", f"{label} needs an API key.")\n'
         "notes.append(texts.BYBIT_NOT_COLLATERAL.format(coin=name))\n"
+        'raise KeyError(f"unknown exchange {venue!r}; supported: {known}")\n'
+        "raise KeyError(venue)\n"
     )
     assert [_has_prose(node) for node in _user_facing_arguments(tree)] == [
         True,
         True,
+        True,
+        False,
         True,
         False,
     ]
