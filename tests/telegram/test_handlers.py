@@ -226,6 +226,18 @@ async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_t
     assert len(offline_api.calls_of("getChatMember")) == 3
 
 
+async def setalerts_as_bob(app: Application, api: FakeTelegramAPI, target: str) -> str:
+    """Bob sends ``/setalerts <target>`` in the group; what the bot answered."""
+    api.user_says(BOB, GROUP, f"/setalerts {target}")
+    await deliver(app, api)
+    return api.sent(GROUP)[-1].text
+
+
+async def alert_channel(store: Store) -> str | None:
+    settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
+    return settings.alert_channel_id
+
+
 async def test_setalerts_to_another_chat_needs_its_administrator_and_a_bot_that_may_post(
     app: Application, offline_api: FakeTelegramAPI, store: Store
 ) -> None:
@@ -241,15 +253,6 @@ async def test_setalerts_to_another_chat_needs_its_administrator_and_a_bot_that_
     offline_api.group(stranger, "A group without the bot")
     offline_api.set_member(stranger, BOT_ID, "left")
 
-    async def setalerts(target: str) -> str:
-        offline_api.user_says(BOB, GROUP, f"/setalerts {target}")
-        await deliver(app, offline_api)
-        return offline_api.sent(GROUP)[-1].text
-
-    async def alert_channel() -> str | None:
-        settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
-        return settings.alert_channel_id
-
     desk = ChannelRef(str(channel), name="Desk alerts")
     refusals = {
         str(stranger): texts.SETALERTS_NOT_FOUND,  # the bot is not in it
@@ -263,13 +266,13 @@ async def test_setalerts_to_another_chat_needs_its_administrator_and_a_bot_that_
         ),
     }
     for target, refusal in refusals.items():
-        assert refusal in await setalerts(target), target
+        assert refusal in await setalerts_as_bob(app, offline_api, target), target
     offline_api.set_member(channel, BOB, "administrator")
     offline_api.set_member(channel, BOT_ID, "administrator", can_post_messages=False)
-    refused = await setalerts("@desk_alerts")
+    refused = await setalerts_as_bob(app, offline_api, "@desk_alerts")
     assert fill(texts.SETALERTS_BOT_CANNOT_POST, channel=desk) in refused
     assert "I cannot post in Desk alerts:" in refused
-    assert await alert_channel() is None  # nothing changed, nothing audited
+    assert await alert_channel(store) is None  # nothing changed, nothing audited
     assert await store.read(lambda tx: tx.audit.for_community("telegram", str(GROUP))) == []
     assert "add me to it first" in refusals[str(stranger)]  # and it says what to do
 
@@ -283,30 +286,21 @@ async def test_setalerts_to_a_channel_the_moderator_runs_is_accepted_and_asked_a
     offline_api.set_member(GROUP, BOB, "administrator")
     offline_api.channel(channel, "Desk alerts", username="desk_alerts")
 
-    async def setalerts(target: str) -> str:
-        offline_api.user_says(BOB, GROUP, f"/setalerts {target}")
-        await deliver(app, offline_api)
-        return offline_api.sent(GROUP)[-1].text
-
-    async def alert_channel() -> str | None:
-        settings = await store.read(lambda tx: tx.communities.get("telegram", str(GROUP)))
-        return settings.alert_channel_id
-
     # Bob runs the channel and the bot may post there: accepted, stored by the channel's id.
     offline_api.set_member(channel, BOB, "administrator")
     offline_api.set_member(channel, BOT_ID, "administrator")
-    done = await setalerts("@desk_alerts")
+    done = await setalerts_as_bob(app, offline_api, "@desk_alerts")
     assert "Shared alerts of this community now go to Desk alerts." in done
-    assert await alert_channel() == str(channel)
+    assert await alert_channel(store) == str(channel)
     # Rights are Telegram's: asked again, not remembered.
     offline_api.set_member(channel, BOB, "member")
-    refused = await setalerts(str(channel))
+    refused = await setalerts_as_bob(app, offline_api, str(channel))
     assert fill(
         texts.SETALERTS_NOT_ADMIN, channel=ChannelRef(str(channel), name="Desk alerts")
     ) in (refused)
     # The group itself by its id needs no other chat's say.
-    assert "now go to this chat." in await setalerts(str(GROUP))
-    assert await alert_channel() == str(GROUP)
+    assert "now go to this chat." in await setalerts_as_bob(app, offline_api, str(GROUP))
+    assert await alert_channel(store) == str(GROUP)
 
 
 async def test_a_key_pasted_into_a_group_is_deleted_and_its_owner_warned(
