@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import risk.model as risk_model
+
+if TYPE_CHECKING:
+    from .budget import Pace
 
 ReadState = Literal[
     "auth_failed", "permission_denied", "rate_limited", "exchange_down", "bad_response"
@@ -40,6 +43,8 @@ class AccountRead:
     snapshot: risk_model.AccountSnapshot
     notes: tuple[str, ...] = ()
     approximate: bool = False
+    # How the venue's limits let the monitor plan this account's next reads (set by the hub).
+    pace: Pace | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
