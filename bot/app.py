@@ -140,9 +140,7 @@ class Service:
             HubSource(store, hub),
             transports,
             presenter=CorePresenter(),
-            intervals=PollIntervals(
-                calm=interval, watch=interval / 2, danger=max(5.0, interval / 6)
-            ),
+            intervals=PollIntervals.from_calm(interval),
         )
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():

@@ -29,7 +29,18 @@ _WHERE = {
     "VenueInfo": "types",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "SUPPORTED_VENUES",
+    "AccountRead",
+    "Budget",
+    "Credentials",
+    "ExchangeHub",
+    "ExchangeReadError",
+    "KeyCheck",
+    "Priority",
+    "ReadOnlyViolation",
+    "VenueInfo",
+]
 
 
 def __getattr__(name: str) -> Any:

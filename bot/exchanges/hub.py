@@ -237,8 +237,10 @@ class ExchangeHub:
     def _limits(self, venue: str, adapter: VenueAdapter) -> VenueLimits:
         table = VENUE_LIMITS.get(venue)
         if table is None:
-            rate_limit = float(getattr(getattr(ccxt_async, adapter.info.ccxt_id), "rateLimit", 0))
-            table = generic_limits(venue, adapter.info.label, rate_limit)
+            # ccxt's rateLimit lives in the exchange's description (the class holds a default).
+            description = getattr(ccxt_async, adapter.info.ccxt_id)().describe()
+            rate_limit = float(description.get("rateLimit") or 0)
+            table = generic_limits(venue, str(description.get("name", venue)), rate_limit)
         return table
 
     def _build_instance(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,8 +21,18 @@ log = logging.getLogger(__name__)
 
 # Polls in flight per exchange. A poll is ~2 requests of exchange latency, so this bounds the
 # rate: with 4, four venues at 50 ms reached 119 polls/s where 10,000 accounts at 60 s need 167
-# (bench/monitor_capacity.py). The hub's per-exchange throttle still caps the request rate.
+# (bench/monitor_capacity.py). The hub's request budget still holds each venue to its limits.
 POLLS_IN_FLIGHT_PER_VENUE = 32
+
+# The danger cadence is a sixth of the calm one, never faster than this (s) unless calm is.
+DANGER_FLOOR = 5.0
+# Each read comes one interval after the one before was due, less up to this share of it at
+# random, so reads bunched by a restart or an outage drift apart again and never run late.
+JITTER = 0.1
+# The first read of an account in a run (start-up re-check, a newly linked account) is followed
+# by the next one after a random share of the interval from this to 1: a restart spreads the
+# whole schedule over one interval instead of leaving it bunched.
+SPREAD_FROM = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +43,25 @@ class PollIntervals:
     watch: float = 30.0
     danger: float = 10.0  # margin call or critical
     failure_cap: float = 600.0  # slowest retry of an account whose reads keep failing
+
+    def __post_init__(self) -> None:
+        if not 0 < self.danger <= self.watch <= self.calm:
+            raise ValueError(
+                "poll intervals must be positive and never slower closer to liquidation: "
+                f"danger {self.danger:g} s <= watch {self.watch:g} s <= calm {self.calm:g} s"
+            )
+
+    @classmethod
+    def from_calm(cls, calm: float) -> PollIntervals:
+        """Watch at half the calm interval, danger at a sixth (at least DANGER_FLOOR s, but
+        never slower than watch: with a calm interval under 30 s the floor gives way)."""
+        watch = calm / 2
+        return cls(calm=calm, watch=watch, danger=min(watch, max(DANGER_FLOOR, calm / 6)))
+
+    @staticmethod
+    def urgent(level: str) -> bool:
+        """Whether ``level`` is read at the danger cadence (and out of the limits' reserve)."""
+        return level in ("margin_call", "critical")
 
     def after_success(self, level: str) -> float:
         if level in ("margin_call", "critical"):
@@ -44,6 +74,28 @@ class PollIntervals:
         """Back off while the exchange fails, but never sooner than it asked (``retry_after``)."""
         backoff = min(self.danger * 2 ** max(failures - 1, 0), self.failure_cap)
         return max(backoff, retry_after or 0.0)
+
+
+def next_read_at(
+    due: float | None,
+    now: float,
+    interval: float,
+    *,
+    first: bool = False,
+    rng: random.Random | None = None,
+) -> float:
+    """When to read an account next, ``interval`` after it was due (not after the poll ended).
+
+    The gap is ``interval`` less up to JITTER of it, so the schedule never drifts later and
+    reads bunched together drift apart. A first read in this run (``first``), or one so late
+    that the due time is an interval gone (an outage, a stretched venue), starts from now,
+    after a random share of the interval from SPREAD_FROM: a restart's re-check, which reads
+    every account at once, leaves the next reads spread over one interval.
+    """
+    draw = (rng or random).random()
+    if first or due is None or due + interval <= now:
+        return now + interval * (SPREAD_FROM + (1 - SPREAD_FROM) * draw)
+    return due + interval * (1 - JITTER * draw)
 
 
 class DueQueue:

@@ -12,10 +12,11 @@ import logging
 from dataclasses import dataclass, replace
 
 import risk
+from bot.exchanges.budget import Pace
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
-from bot.monitor.due import PollIntervals
+from bot.monitor.due import PollIntervals, next_read_at
 from bot.monitor.policy import (
     KEY_PROBLEMS,
     AlertEvent,
@@ -78,15 +79,18 @@ class Poller:
         self._rules = rules or AlertRules()
         self._intervals = intervals or PollIntervals()
         self.last_reads: dict[int, LastRead] = {}
+        self._read_this_run: set[int] = set()  # accounts read since start (the rest: spread)
 
     async def poll(self, account: Account) -> PollResult | None:
         """Poll once; ``None`` when the account disappeared while it was being read."""
         reading: Health | FeedFailure
+        pace: Pace | None = None
         retry_after: float | None = None
         error = ""
         failure: str | None = None  # the poll-failure reason the metrics record
         try:
             read = await self._source.read(account)
+            pace = read.pace
             health = risk.assess(read.snapshot)
             if read.approximate and not health.approximate:
                 health = replace(health, approximate=True)
@@ -110,7 +114,7 @@ class Poller:
             self.last_reads[account.id] = LastRead(now, read.snapshot, reading)
         try:
             result = await self._store.run(
-                lambda tx: self._judge(tx, account, reading, now, retry_after, error)
+                lambda tx: self._judge(tx, account, reading, now, retry_after, error, pace)
             )
         except LookupError:  # unlinked while we were reading
             self.last_reads.pop(account.id, None)
@@ -128,6 +132,7 @@ class Poller:
         now: float,
         retry_after: float | None,
         error: str,
+        pace: Pace | None = None,
     ) -> PollResult:
         # Runs on the database thread inside one transaction: states are read and written together.
         subscriptions = tx.subscriptions.for_account(account.id, enabled_only=True)
@@ -157,7 +162,7 @@ class Poller:
         if isinstance(reading, Health):
             if not subscriptions:
                 level = judge_level(reading, self._rules)
-            next_poll_at = now + self._intervals.after_success(level)
+            next_poll_at = self._next_read(account, now, level, pace)
         else:
             failures = account.consecutive_failures + 1
             next_poll_at = now + self._intervals.after_failure(failures, retry_after)
@@ -184,6 +189,15 @@ class Poller:
             next_poll_at=next_poll_at,
             queued_alerts=queued_alerts,
         )
+
+    def _next_read(self, account: Account, now: float, level: Level, pace: Pace | None) -> float:
+        """One interval after this read was due, stretched as far as the venue's limits need."""
+        interval = self._intervals.after_success(level)
+        if pace is not None:
+            interval = pace.interval(interval, urgent=self._intervals.urgent(level))
+        first = account.id not in self._read_this_run
+        self._read_this_run.add(account.id)
+        return next_read_at(account.next_poll_at, now, interval, first=first)
 
     def _outbox_rows(
         self, tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]

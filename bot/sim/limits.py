@@ -300,7 +300,7 @@ def _answer(table: VenueLimits, verdict: str, bucket: Bucket) -> Answer | None:
 
 
 async def _body_kind(table: VenueLimits, request: web.Request) -> str | None:
-    if table.body_field is None or not request.can_read_body:
+    if table.body_field is None or not request.body_exists:
         return None
     try:
         body = json.loads(await request.text())

@@ -358,7 +358,7 @@ def _body_discriminator(plugin: SimVenue) -> str | None:
 async def _body_kind(plugin: SimVenue, request: web.Request) -> str | None:
     """The request body's discriminator value (``"clearinghouseState"``), or None."""
     field = _body_discriminator(plugin)
-    if field is None or not request.can_read_body:
+    if field is None or not request.body_exists:
         return None
     try:
         body = json.loads(await request.text())

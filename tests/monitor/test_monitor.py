@@ -59,14 +59,59 @@ async def test_calm_account_is_polled_on_time_and_stays_silent(
     exchange.set(account, binance_snapshot(0.3))
     monitor = monitor_for(store, exchange, chat, clock)
     await monitor.run_until_idle()
-    clock.advance(59)
+    first = clock.now()
+    (planned,) = await store.all_accounts()
+    # The first read of a run is followed within one interval, at a random share of it, so a
+    # restart's re-check of every account does not leave the schedule bunched.
+    assert first + 0.2 * 60 <= planned.next_poll_at <= first + 60
+    clock.advance(planned.next_poll_at - first - 0.5)
     await monitor.run_until_idle()
     assert exchange.reads == [account.id]  # not due yet
-    clock.advance(1)
+    clock.advance(0.5)
     await monitor.run_until_idle()
     assert exchange.reads == [account.id, account.id]
+    # From then on one interval after the read was due (never later), less a little jitter.
+    (again,) = await store.all_accounts()
+    assert planned.next_poll_at + 54 <= again.next_poll_at <= planned.next_poll_at + 60
     assert chat.sent == []
     assert len(await store.health_series(account.id)) == 2
+
+
+async def test_the_next_read_is_planned_from_the_due_time_not_from_the_end_of_the_poll(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    (planned,) = await store.all_accounts()
+    assert planned.next_poll_at is not None
+    clock.advance(planned.next_poll_at - clock.now() + 7)  # the poll starts 7 s late
+    await monitor.run_until_idle()
+    (again,) = await store.all_accounts()
+    assert planned.next_poll_at + 54 <= again.next_poll_at <= planned.next_poll_at + 60
+
+
+async def test_a_restart_spreads_a_bunched_schedule_over_one_interval(store: Store) -> None:
+    clock = ManualClock()
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    accounts = []
+    for index in range(60):
+        account, _ = await link(store, clock.now(), label=f"a{index}", chat=str(index))
+        exchange.set(account, binance_snapshot(0.3))
+        accounts.append(account)
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.recheck_all()  # start-up: every account due at once
+    await monitor.run_until_idle()
+    now = clock.now()
+    offsets = sorted((a.next_poll_at or 0) - now for a in await store.all_accounts())
+    assert 12 <= offsets[0] and offsets[-1] <= 60
+    # Spread over the interval, not bunched: every sixth of the spread holds some reads.
+    spread = offsets[-1] - offsets[0]
+    assert spread > 30
+    sixths = {int((o - 12) // 8) for o in offsets}
+    assert sixths >= {0, 1, 2, 3, 4, 5}
 
 
 async def test_accounts_near_a_threshold_are_polled_more_often(
@@ -80,10 +125,21 @@ async def test_accounts_near_a_threshold_are_polled_more_often(
     exchange.set(drifting, binance_snapshot(0.7))
     exchange.set(danger, binance_snapshot(0.95))
     intervals = PollIntervals(calm=60, watch=30, danger=10)
-    await monitor_for(store, exchange, chat, clock, intervals=intervals).run_until_idle()
+    monitor = monitor_for(store, exchange, chat, clock, intervals=intervals)
+    await monitor.run_until_idle()
+    # Each is read again within its own interval: the first gap of a run is a random share of it.
     now = clock.now()
-    planned = {a.label: a.next_poll_at for a in await store.all_accounts()}
-    assert planned == {"calm": now + 60, "drifting": now + 30, "danger": now + 10}
+    planned = {a.label: (a.next_poll_at or 0) - now for a in await store.all_accounts()}
+    assert 12 <= planned["calm"] <= 60
+    assert 6 <= planned["drifting"] <= 30
+    assert 2 <= planned["danger"] <= 10
+    for label, interval in (("danger", 10), ("drifting", 30), ("calm", 60)):
+        (account,) = [a for a in await store.all_accounts() if a.label == label]
+        clock.advance(max(0.0, (account.next_poll_at or 0) - clock.now()))
+        await monitor.run_until_idle()
+        (after,) = [a for a in await store.all_accounts() if a.label == label]
+        gap = (after.next_poll_at or 0) - (account.next_poll_at or 0)
+        assert 0.9 * interval <= gap <= interval, label
 
 
 async def test_one_account_is_never_polled_twice_at_once(store: Store, clock: ManualClock) -> None:
@@ -283,9 +339,14 @@ async def test_accelerated_clock_runs_minutes_of_polling_in_a_moment(store: Stor
     )
     await monitor.start()
     try:
-        await wait_for(lambda: len(exchange.reads) >= 4)
+        await wait_for(lambda: len(exchange.reads) >= 5)
     finally:
         await monitor.stop()
     history = await store.health_series(account.id)
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(history)]
-    assert gaps and all(55 <= gap <= 90 for gap in gaps)  # one simulated minute apart
+    # The first gap of a run is a random share of the minute; then one simulated minute apart,
+    # planned from the due time (less the jitter): a read the 0.02 s tick (12 simulated s at
+    # 600x) started late is followed as much sooner, so the reads never drift later.
+    assert 12 - 15 <= gaps[0] <= 75
+    assert gaps[1:] and all(54 - 15 <= gap <= 60 + 15 for gap in gaps[1:])
+    assert sum(gaps[1:]) / len(gaps[1:]) <= 60 + 15 / len(gaps[1:])

@@ -10,6 +10,7 @@ from bot.monitor.source import HubSource
 from bot.monitor.transport import Transports
 from bot.sim import Simulator
 from bot.store import AccountSecrets, Destination, Store
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .world import RecordingChat
 
@@ -39,11 +40,11 @@ SCENARIO = {
 async def test_price_fall_on_the_simulator_becomes_one_critical_alert_then_key_revocation(
     store: Store, clock: ManualClock
 ) -> None:
-    async with Simulator(SCENARIO) as sim:
+    async with Simulator(SCENARIO, limits_speed=LIMITS_SPEED) as sim:
         hub = ExchangeHub(
             base_urls=sim.base_urls,
             timeout_ms=3000,
-            requests_per_second={venue: 0.0 for venue in sim.base_urls},
+            budget=limits_budget(),
             backoff_base=0.0,
         )
         async with hub:

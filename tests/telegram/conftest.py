@@ -21,6 +21,7 @@ from tests.support.fixtures import hub as hub
 from tests.support.fixtures import key as key
 from tests.support.fixtures import store as store
 from tests.support.fixtures import vault as vault
+from tests.support.limits import LIMITS_SPEED
 
 # The simulated Kraken account: 0.5 BTC long at 60,000 with 5x leverage on 10,000 USD.
 # Margin call below ~49,600, liquidation near 44,800 (Kraken: margin level 80 % / 40 %).
@@ -45,7 +46,7 @@ def offline_api() -> FakeTelegramAPI:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
+    async with Simulator(limits_speed=LIMITS_SPEED) as simulator:
         add_kraken_long(simulator, KRAKEN_KEY, KRAKEN_SECRET)
         simulator.set_price("kraken", BTC, 60000.0)
         yield simulator
