@@ -36,6 +36,9 @@ class AccountView:
     venue: str
     venue_label: str
     snoozed_until: float | None = None
+    # Seconds between the monitor's reads when the exchange's limits stretch them (else None).
+    limited_every: float | None = None
+    exchange: str = ""  # who sets those limits, e.g. "Binance"
 
 
 def severity_of(health: Health, level: str | None = None) -> Severity:
@@ -115,6 +118,12 @@ def status_message(
     lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
     if view.snoozed_until is not None and view.snoozed_until > now:
         lines.append(texts.STATUS_SNOOZED.format(until=fmt.utc_time(view.snoozed_until)))
+    if view.limited_every is not None:
+        lines.append(
+            texts.STATUS_CADENCE_LIMITED.format(
+                every=fmt.cadence(view.limited_every), exchange=view.exchange or view.venue_label
+            )
+        )
     return message(
         texts.STATUS_TITLE.format(label=view.label, venue=view.venue_label),
         severity_of(health, level),

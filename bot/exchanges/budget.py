@@ -395,6 +395,11 @@ class Pace:
         """The account's cadence as last planned (None before the monitor planned it)."""
         return self._budget.cadence(self.token)
 
+    @property
+    def exchange(self) -> str:
+        """Who sets the venue's limits, for sentences ("Binance")."""
+        return self._budget.operator(self.venue)
+
 
 @dataclass(frozen=True)
 class VenueReport:
@@ -609,7 +614,7 @@ class Budget:
                 worst, which = factor, lane
         reason = None
         if which is not None and worst > STRETCH_LEAVE:
-            reason = f"{self._operator(venue)} allows {which.bucket.describe()}"
+            reason = f"{self.operator(venue)} allows {which.bucket.describe()}"
         cadence = Cadence(base=base, interval=base * worst, urgent=urgent, reason=reason)
         self._planned[token] = _Planned(
             venue, cadence, tuple(rates), now + 3 * cadence.interval + 120.0
@@ -642,7 +647,7 @@ class Budget:
 
     # --- reporting --------------------------------------------------------------------------
 
-    def _operator(self, venue: str) -> str:
+    def operator(self, venue: str) -> str:
         table = self._tables.get(venue)
         return table.operator if table else venue
 
@@ -686,7 +691,7 @@ class Budget:
         A stopped key concerns one account, not the venue: it shows on that account only.
         """
         now = self.clock.now()
-        operator = self._operator(venue)
+        operator = self.operator(venue)
         for lane in list(self._stopped):
             if lane.stopped_for(now) <= 0:
                 self._stopped.discard(lane)

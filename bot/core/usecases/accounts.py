@@ -12,6 +12,7 @@ from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, account_ref, message
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import AccountView, status_message
+from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead, Credentials, VenueInfo
 from bot.store.accounts import DuplicateAccount
@@ -199,7 +200,9 @@ class AccountUseCases(CoreBase):
             if not check.can_report_rights:
                 # The probe's own sentence says how to make the key read-only on that venue.
                 lines.append(check.message or texts.LINK_KEY_CANNOT_CHECK.format(venue=info.label))
-            read: AccountRead = await self.exchanges.read_account(info.venue, creds)
+            read: AccountRead = await self.exchanges.read_account(
+                info.venue, creds, priority=Priority.LINK
+            )
         except ExchangeReadError as exc:
             self.exchanges.forget(info.venue, creds)
             raise Refusal(texts.LINK_READ_FAILED.format(reason=exc.user_message)) from None
