@@ -158,9 +158,6 @@ class Lane:
         self.ramp_from: float | None = None
         self.trim = 1.0
         self._trim_at = 0.0
-        # Fixed-window reconciliation with the venue's reported count.
-        self._win_index = -1
-        self._win_own = 0.0
         self._external: deque[tuple[float, float]] = deque()
         # Planned demand: account token -> (cost per venue second, urgent).
         self.demand: dict[str, tuple[float, bool]] = {}
@@ -194,16 +191,7 @@ class Lane:
             self.used(now)
             self._log.append((now, cost))
             self._total += cost
-        self._count_fixed(cost)
         self.max_in_window = max(self.max_in_window, self.used(now))
-
-    def _count_fixed(self, cost: float) -> None:
-        if self.bucket.kind != "fixed":
-            return
-        index = math.floor(self.clock.wall() / self.bucket.window)
-        if index != self._win_index:
-            self._win_index, self._win_own = index, 0.0
-        self._win_own += cost
 
     def hard_cap(self) -> float:
         cap = self.limit * HARD_SHARE
@@ -275,9 +263,13 @@ class Lane:
         if used is None:
             return
         if self.bucket.kind == "fixed":
-            # Own charges (external ones adopted earlier included) in the venue's current window.
-            index = math.floor(self.clock.wall() / self.bucket.window)
-            unseen = used - (self._win_own if index == self._win_index else 0.0)
+            # What this lane charged since the venue's window began (external cost adopted
+            # earlier included), and a moment before: a request charged just before the window
+            # turned may have reached the venue just after, and is ours, not another program's.
+            wall = self.clock.wall()
+            began = now - (wall - math.floor(wall / self.bucket.window) * self.bucket.window)
+            since = began - JITTER_SECONDS * 4 * self.clock.speed
+            unseen = used - sum(cost for at, cost in self._log if at >= since)
         else:
             unseen = used - self.used(now)
         if unseen > 0.5:
@@ -429,14 +421,19 @@ class Budget:
     each window routine reads leave to the other priorities."""
 
     def __init__(
-        self, *, speed: float = 1.0, reserve: float = DEFAULT_RESERVE, enforce: bool = True
+        self,
+        *,
+        speed: float = 1.0,
+        reserve: float = DEFAULT_RESERVE,
+        enforce: bool = True,
+        clock: LimitClock | None = None,
     ) -> None:
         if not 0.0 <= reserve < 1.0:
             raise ValueError("the reserve is a share of each limit, from 0 to below 1")
         # enforce=False charges and plans nothing: only for measuring the bot without limits
         # (bench/monitor_capacity.py --no-limits), never a default.
         self.enforce = enforce
-        self.clock = LimitClock(speed)
+        self.clock = clock or LimitClock(speed)
         self.reserve = reserve
         self._lanes: dict[tuple[str, str, str], Lane] = {}
         self._tables: dict[str, VenueLimits] = {}

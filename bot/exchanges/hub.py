@@ -380,10 +380,9 @@ class ExchangeHub:
             if value is not None:
                 with contextlib.suppress(ValueError):
                     error.retry_after = float(value)
-        if error.state in ("rate_limited", "exchange_down"):
-            # The venue's own "limited" answers already stopped their scope in the budget (the
-            # whole IP, or this key only); this account also waits, whatever the answer was.
-            # Retry-After is in the venue's seconds, the back-off in real ones.
+        if error.state == "exchange_down":
+            # Retry-After is in the venue's seconds, the back-off in real ones. (A "limited"
+            # answer needs none: it stopped its scope in the budget, the IP or this key only.)
             speed = self.budget.speed
             given = None if error.retry_after is None else error.retry_after / speed
             delay = account.backoff.fail(error.state, given)

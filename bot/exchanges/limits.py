@@ -29,6 +29,7 @@ lowest tier is used: the budget must hold for every user's key.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -101,13 +102,27 @@ class Answer:
     verdict: Verdict
     status: int | None = None
     marker: str | None = None  # a text the body holds
+    code: tuple[str, str] | None = None  # a JSON body field and its value: ("retCode", "10006")
     scope: Scope | None = None  # None: every bucket the request was charged in
     lasts: float | None = None  # seconds when no Retry-After came (None: the bucket's window)
 
     def matches(self, status: int, body: str) -> bool:
         if self.status is not None and status != self.status:
             return False
-        return self.marker is None or self.marker in body
+        if self.marker is not None and self.marker not in body:
+            return False
+        return self.code is None or _field(body, self.code[0]) == self.code[1]
+
+
+def _field(body: str, name: str) -> str | None:
+    if f'"{name}"' not in body:  # most answers: no need to parse them
+        return None
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return None
+    value = decoded.get(name) if isinstance(decoded, dict) else None
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -305,8 +320,7 @@ BYBIT = VenueLimits(
     ),
     answers=(
         Answer("banned", status=403, scope="ip", lasts=600.0),
-        Answer("limited", marker='"retCode":10018', scope="ip"),  # exceed ip rate limit
-        Answer("limited", marker='"retCode":10006', scope="key"),  # Too many visits!
+        Answer("limited", code=("retCode", "10006"), scope="key"),  # Too many visits!
     ),
     default_charges={"bybit:ip": 1, "bybit:uid": 1},
     key_header="X-BAPI-API-KEY",
@@ -331,7 +345,7 @@ OKX = VenueLimits(
         Cost("GET", "/api/v5/account/positions", {"okx:positions": 1}),
     ),
     # 50011 "Rate limit reached" (HTTP 429): the scope of the endpoint that answered it.
-    answers=(Answer("limited", marker='"50011"'), Answer("limited", status=429)),
+    answers=(Answer("limited", code=("code", "50011")), Answer("limited", status=429)),
     default_charges={"okx:config": 1},
     key_header="OK-ACCESS-KEY",
 )

@@ -28,6 +28,7 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,9 @@ from bot.exchanges.limits import VENUE_LIMITS, Answer, Bucket, VenueLimits
 
 # Refusals of one scope within two windows that earn a ban (where the venue bans).
 BAN_AFTER = 3
+# Requests arriving this long (real seconds) after a scope's first refusal were already on
+# their way when the client was told: they are refused too, but are no failure to back off.
+IN_FLIGHT_GRACE = 0.25
 
 
 class _Counter:
@@ -105,6 +109,7 @@ class _Scope:
     """The venue's standing with one caller on one bucket: refusals and bans."""
 
     refusals: deque[float] = field(default_factory=deque)
+    refused_since: float = 0.0
     refused_until: float = 0.0
     banned_until: float = 0.0
     bans: int = 0
@@ -130,18 +135,25 @@ class _VenueStats:
 class SimLimits:
     """Per-venue, per-scope request counting and the venues' answers past their limits."""
 
-    def __init__(self, *, speed: float = 1.0, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        speed: float = 1.0,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not speed > 0:
             raise ValueError("the limits speed must be positive")
         self.speed = float(speed)
         self.enabled = enabled
+        self.clock = clock  # wall-clock seconds (tests may hold it still)
         self._counters: dict[tuple[str, str, str], _Counter] = {}
         self._scopes: dict[tuple[str, str, str], _Scope] = {}
         self._stats: dict[str, _VenueStats] = {}
 
     def now(self) -> float:
         """Venue time (wall clock, as the venues align their windows), ``speed`` times faster."""
-        return time.time() * self.speed
+        return self.clock() * self.speed
 
     def table(self, venue: str) -> VenueLimits | None:
         return VENUE_LIMITS.get(venue) if self.enabled else None
@@ -200,6 +212,10 @@ class SimLimits:
             stats.requests_while_refused += 1
             return _refusal(plugin, table, ban, scope.banned_until - now)
         if now < scope.refused_until:
+            if now - scope.refused_since < IN_FLIGHT_GRACE * self.speed:
+                stats.limited_answers += 1  # sent before the client could know
+                limited = _answer(table, "limited", bucket) or Answer("limited", status=429)
+                return _refusal(plugin, table, limited, scope.refused_until - now)
             stats.requests_while_refused += 1
             return self._refuse(table, plugin, bucket, scope, stats, now, scope.refused_until - now)
         wait = counter.room_in(cost, now)
@@ -230,6 +246,8 @@ class SimLimits:
             stats.bans += 1
             return _refusal(plugin, table, ban, scope.banned_until - now)
         limited = _answer(table, "limited", bucket)
+        if now >= scope.refused_until:
+            scope.refused_since = now
         scope.refused_until = max(scope.refused_until, now + wait)
         stats.limited_answers += 1
         if limited is None:  # a venue that only bans (none today): answer its ban
