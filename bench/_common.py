@@ -181,11 +181,19 @@ def population(kind: str, count: int) -> list[BenchAccount]:
     """The accounts of one bench run, the same in the simulator process and the bot process.
 
     ``capacity``: ``count`` BTC accounts over every bench venue, one in 50 at risk.
+    ``venue:V:D``: ``count`` BTC accounts on venue V only, one in D at risk.
     ``latency:M``: M calm BTC accounts on the long venues (the measured ones) followed by
     ``count`` calm ETH accounts over every venue (background load a BTC move leaves alone).
     """
     if kind == "capacity":
         return [bench_account(index) for index in range(count)]
+    if kind.startswith("venue:"):
+        # ``venue:V:D``: ``count`` accounts on venue V alone, one in D at risk (venue_limits).
+        _, venue, every = kind.split(":")
+        return [
+            bench_account(i, (venue,), at_risk=i % int(every) == int(every) - 1, prefix="lim")
+            for i in range(count)
+        ]
     name, _, measured = kind.partition(":")
     if name != "latency" or not measured.isdigit():
         raise ValueError(f"unknown bench population {kind!r}")

@@ -89,6 +89,12 @@ TRIM = 0.8
 TRIM_RECOVERY = 0.05
 # Longest a request waits for room before it is given up as rate limited (in windows).
 MAX_WAIT_WINDOWS = 5.0
+# A routine read whose first request would wait longer than this share of a window is deferred
+# (ReadDeferred) instead: the monitor asks again when the lane has room.
+DEFER_AFTER_WINDOWS = 0.02
+# Cadences are planned to fill this share of what a lane allows: reads come a little early
+# (the schedule's jitter) and a lane planned to the brim would keep reads waiting.
+PLAN_SHARE = 0.9
 # Cadences are never stretched more than this (the figure is shown, not hidden).
 MAX_STRETCH = 1000.0
 # A venue reads as "stretched" above ENTER and as "ok" again below LEAVE (no flapping at 1.0).
@@ -107,6 +113,18 @@ class Priority(enum.IntEnum):
 
 class BudgetStopped(ExchangeReadError):
     """A request not sent: its lane is stopped ("limited"/"banned") or would wait too long."""
+
+    def __init__(self, retry_after: float, detail: str) -> None:
+        super().__init__("rate_limited", retry_after=round(max(0.0, retry_after), 3), detail=detail)
+
+
+class ReadDeferred(ExchangeReadError):
+    """A routine read not started: its lanes are full for now, and waiting would hold a poll
+    slot that a read nearer to danger needs. Nothing was sent; read again in ``retry_after``.
+
+    The monitor reschedules the account (no failure is recorded); other callers may treat it
+    as any "rate_limited" error.
+    """
 
     def __init__(self, retry_after: float, detail: str) -> None:
         super().__init__("rate_limited", retry_after=round(max(0.0, retry_after), 3), detail=detail)
@@ -318,7 +336,7 @@ class Lane:
     def stretch(self, urgent: bool) -> float:
         """How much the cadences planned on this lane must stretch to fit (1: not at all)."""
         now = self.clock.now()
-        capacity = self.hard_cap() * self.trim_at(now) / self.window
+        capacity = self.hard_cap() * self.trim_at(now) * PLAN_SHARE / self.window
         capacity = max(0.0, capacity - self._external_in(now) / self.window)
         if urgent:
             if self.urgent_demand <= capacity:
@@ -344,12 +362,14 @@ class Grant:
 
 @dataclass
 class Tally:
-    """The cost one read spent per lane (the read's demand when the monitor plans it)."""
+    """The cost one read spent per lane (the read's demand when the monitor plans it), and what
+    its first request reserved for the requests after it (see :meth:`Budget.take_for_read`)."""
 
     cost: dict[Lane, float] = field(default_factory=dict)
+    reserved: dict[Lane, float] = field(default_factory=dict)
 
-    def add(self, grant: Grant) -> None:
-        for lane, cost in grant.lanes:
+    def add(self, lanes: tuple[tuple[Lane, float], ...]) -> None:
+        for lane, cost in lanes:
             self.cost[lane] = self.cost.get(lane, 0.0) + cost
 
 
@@ -444,6 +464,8 @@ class Budget:
         self._stopped: set[Lane] = set()
         self._states: dict[str, str] = {}
         self._swept_at = 0.0
+        # What one read of a venue costs per bucket, learnt from finished reads (a moving mean).
+        self._read_cost: dict[tuple[str, str], float] = {}
 
     @property
     def speed(self) -> float:
@@ -493,12 +515,18 @@ class Budget:
         return lane
 
     async def acquire(
-        self, table: VenueLimits, lanes: tuple[tuple[Lane, float], ...], priority: Priority
+        self,
+        table: VenueLimits,
+        lanes: tuple[tuple[Lane, float], ...],
+        priority: Priority,
+        *,
+        may_defer: bool = False,
     ) -> Grant:
         """Wait until every lane has room for its cost at ``priority``, then charge them all.
 
         Raises :class:`BudgetStopped` at once if a lane is stopped, and when room would come
-        only after ``MAX_WAIT_WINDOWS`` windows.
+        only after ``MAX_WAIT_WINDOWS`` windows; :class:`ReadDeferred` rather than waiting more
+        than ``DEFER_AFTER_WINDOWS`` when ``may_defer`` (a routine read's first request).
         """
         grant = Grant(lanes, table)
         if not lanes or not self.enforce:
@@ -519,6 +547,13 @@ class Budget:
                     raise BudgetStopped(
                         wait, f"{table.operator}'s limits leave no room for this request now"
                     )
+                windows = max(lane.window for lane, _ in lanes)
+                if (
+                    may_defer
+                    and priority == Priority.ROUTINE
+                    and wait > DEFER_AFTER_WINDOWS * windows
+                ):
+                    raise ReadDeferred(wait, f"{table.operator}'s limits are spent for now")
                 if not waiting:
                     waiting = True
                     for lane, cost in lanes:
@@ -533,6 +568,39 @@ class Budget:
                         lane.waiting[priority] = left
                     else:
                         lane.waiting.pop(priority, None)
+
+    def take_for_read(
+        self, table: VenueLimits, lanes: tuple[tuple[Lane, float], ...], tally: Tally
+    ) -> tuple[tuple[Lane, float], ...]:
+        """The cost to take now for one request of a read.
+
+        A read's first request takes what the whole read is expected to cost (learnt per venue
+        and bucket), so a read admitted is a read that can finish: its later requests draw on
+        that and never wait for room half-way, holding a poll slot a danger read needs.
+        """
+        out = []
+        first = not tally.cost
+        for lane, cost in lanes:
+            if first:
+                expected = self._read_cost.get((table.venue, lane.bucket.name), 0.0)
+                take = max(cost, expected)
+                tally.reserved[lane] = take - cost
+            else:
+                left = tally.reserved.get(lane, 0.0)
+                take = max(0.0, cost - left)
+                tally.reserved[lane] = max(0.0, left - cost)
+            out.append((lane, take))
+        return tuple(out)
+
+    def learn(self, venue: str, tally: Tally) -> None:
+        """Fold one finished read's costs into the venue's expected read cost."""
+        per_bucket: dict[str, float] = {}
+        for lane, cost in tally.cost.items():
+            per_bucket[lane.bucket.name] = per_bucket.get(lane.bucket.name, 0.0) + cost
+        for name, cost in per_bucket.items():
+            key = (venue, name)
+            old = self._read_cost.get(key)
+            self._read_cost[key] = cost if old is None else 0.8 * old + 0.2 * cost
 
     def _raise_if_stopped(
         self, table: VenueLimits, lanes: tuple[tuple[Lane, float], ...], now: float

@@ -20,7 +20,7 @@ import certifi
 
 from .backoff import Backoff
 from .base import ReadContext, SharedVenueData, VenueAdapter
-from .budget import Budget, BudgetStopped, Pace, Priority, VenueReport
+from .budget import Budget, BudgetStopped, Pace, Priority, ReadDeferred, VenueReport
 from .errors import ExchangeReadError, classify
 from .guard import ReadOnlyClient, install_request_guard
 from .limits import VENUE_LIMITS, VenueLimits, generic_limits
@@ -99,19 +99,26 @@ class ExchangeHub:
     # --- public interface -------------------------------------------------------------------
 
     async def read_account(
-        self, venue: str, creds: Credentials, *, priority: Priority | None = None
+        self,
+        venue: str,
+        creds: Credentials,
+        *,
+        priority: Priority | None = None,
+        defer: bool = False,
     ) -> AccountRead:
         """Read one account once; raises :class:`ExchangeReadError` (never leaks a secret).
 
         ``priority`` defaults to DANGER for an account the monitor last judged at margin call
         or worse, else ROUTINE; pass CONFIRM for an urgent confirming read, LINK when a person
-        waits. The read carries a :class:`Pace` the monitor plans the next read with.
+        waits. ``defer`` (the monitor's scheduled reads): a routine read the venue's limits
+        have no room for now raises :class:`ReadDeferred` before sending anything, instead of
+        waiting. The read carries a :class:`Pace` the monitor plans the next read with.
         """
         token = _account_key(venue, creds)
         if priority is None:
             urgent = self.budget.is_urgent(token)
             priority = Priority.DANGER if urgent else Priority.ROUTINE
-        with calling(priority) as tally:
+        with calling(priority, defer=defer) as tally:
             rt = await self._venue(venue)
             account = self._account(rt, venue, creds)
             self._check_backoff(rt, account)
@@ -128,6 +135,7 @@ class ExchangeHub:
                 account.backoff.succeed()
                 if rt.backoff.state is not None:
                     rt.backoff.succeed()
+        self.budget.learn(venue, tally)
         return dataclasses.replace(result, pace=Pace(self.budget, venue, token, tally))
 
     async def check_key(self, venue: str, creds: Credentials) -> KeyCheck:
@@ -371,7 +379,7 @@ class ExchangeHub:
                 )
 
     def _failed(self, account: _Account, exc: Exception, creds: Credentials) -> ExchangeReadError:
-        if isinstance(exc, BudgetStopped):
+        if isinstance(exc, BudgetStopped | ReadDeferred):
             return exc  # nothing was sent: the budget holds the limited scope back itself
         error = classify(exc, creds.api_key, creds.secret, creds.passphrase)
         if error.retry_after is None and error.state in ("rate_limited", "exchange_down"):

@@ -29,6 +29,7 @@ from .limits import VenueLimits
 class _Call:
     priority: Priority
     tally: Tally
+    defer: bool
 
 
 _CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("budget_call", default=None)
@@ -38,9 +39,13 @@ _PENDING: contextvars.ContextVar[Grant | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def calling(priority: Priority) -> Iterator[Tally]:
-    """Charge the requests made inside at ``priority``; the tally sums what they spent."""
-    call = _Call(priority, Tally())
+def calling(priority: Priority, *, defer: bool = False) -> Iterator[Tally]:
+    """Charge the requests made inside at ``priority``; the tally sums what they spent.
+
+    ``defer``: a routine read whose lanes are full raises ``ReadDeferred`` at its first request
+    instead of waiting (the monitor reschedules it); else it waits for room.
+    """
+    call = _Call(priority, Tally(), defer)
     token = _CALL.set(call)
     try:
         yield call.tally
@@ -92,9 +97,16 @@ def install_meter(
         where = venue_path(str(dry["url"]), base_path)
         charges = table.charges(str(dry["method"]), where, body_kind(table, dry.get("body")))
         lanes = budget.lanes(table, charges, route=route, key=key, endpoint=where)
-        grant = await budget.acquire(table, lanes, priority)
-        if call is not None:
-            call.tally.add(grant)
+        if call is None:
+            grant = await budget.acquire(table, lanes, priority)
+        else:
+            # A read's first request reserves the whole read, and may be deferred (routine)
+            # rather than wait for room; the later requests draw on the reservation.
+            first = not call.tally.cost
+            taken = budget.take_for_read(table, lanes, call.tally)
+            await budget.acquire(table, taken, priority, may_defer=first and call.defer)
+            call.tally.add(lanes)
+            grant = Grant(lanes, table)
         pending = _PENDING.set(grant)
         try:
             return await original(path, api, method, params, config if config is not None else {})

@@ -8,15 +8,17 @@ are safely queued.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 from dataclasses import dataclass, replace
 
 import risk
-from bot.exchanges.budget import Pace
+from bot.exchanges.budget import Pace, ReadDeferred
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
-from bot.monitor.due import PollIntervals, next_read_at
+from bot.monitor.due import JITTER, PollIntervals, next_read_at
 from bot.monitor.policy import (
     KEY_PROBLEMS,
     AlertEvent,
@@ -95,6 +97,9 @@ class Poller:
             if read.approximate and not health.approximate:
                 health = replace(health, approximate=True)
             reading = health
+        except ReadDeferred as deferred:
+            # Not a failure: the venue's limits are spent for now and nothing was sent.
+            return await self._defer(account, deferred.retry_after or 0.0)
         except ExchangeReadError as exc:
             reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
             failure = exc.state
@@ -189,6 +194,12 @@ class Poller:
             next_poll_at=next_poll_at,
             queued_alerts=queued_alerts,
         )
+
+    async def _defer(self, account: Account, wait: float) -> None:
+        """Read ``account`` again once its venue's limits have room (a few seconds' jitter)."""
+        at = self._clock.now() + wait * (1.0 + JITTER * random.random())
+        with contextlib.suppress(LookupError):  # unlinked meanwhile
+            await self._store.run(lambda tx: tx.accounts.schedule(account.id, at))
 
     def _next_read(self, account: Account, now: float, level: Level, pace: Pace | None) -> float:
         """One interval after this read was due, stretched as far as the venue's limits need."""

@@ -10,6 +10,7 @@ import pytest
 
 from bot.exchanges.budget import (
     HARD_SHARE,
+    PLAN_SHARE,
     RAMP_START,
     Budget,
     BudgetStopped,
@@ -198,7 +199,7 @@ async def test_cadences_stretch_evenly_when_demand_outgrows_the_routine_share(cl
     danger = [c for t, c in cadences.items() if int(t[4:]) in urgent]
     # Danger keeps its cadence out of the reserve; the rest stretch evenly to fit 75 %.
     assert all(c.interval == 10.0 for c in danger)
-    capacity = 2400 * HARD_SHARE / (60 * 1.02 + 0.05)
+    capacity = 2400 * HARD_SHARE * PLAN_SHARE / (60 * 1.02 + 0.05)
     routine_share = capacity * 0.75 - max(0.0, 10 * 5 / 10 - capacity * 0.25)
     expected = (1990 * 5 / 60) / routine_share
     assert {round(c.interval / c.base, 6) for c in calm} == {round(expected, 6)}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from pathlib import Path
+
+import pytest
 
 from bot.core.presenter import CorePresenter
 from bot.exchanges.errors import ExchangeReadError
@@ -350,3 +353,67 @@ async def test_accelerated_clock_runs_minutes_of_polling_in_a_moment(store: Stor
     assert 12 - 15 <= gaps[0] <= 75
     assert gaps[1:] and all(54 - 15 <= gap <= 60 + 15 for gap in gaps[1:])
     assert sum(gaps[1:]) / len(gaps[1:]) <= 60 + 15 / len(gaps[1:])
+
+
+class StretchingPace:
+    """A venue whose limits allow a quarter of the reads asked (what the hub's Pace says)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, bool]] = []
+
+    def interval(self, base: float, *, urgent: bool) -> float:
+        self.asked.append((base, urgent))
+        return base if urgent else 4 * base
+
+
+async def test_a_venues_limits_stretch_the_calm_cadence_but_never_the_danger_one(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    calm, _ = await link(store, clock.now(), label="calm", chat="1")
+    danger, _ = await link(store, clock.now(), label="danger", chat="2")
+    pace = StretchingPace()
+    exchange.set(calm, lambda: binance_snapshot(0.3))
+    exchange.set(danger, lambda: binance_snapshot(0.95))
+    original = exchange.read
+
+    async def read_with_pace(account):  # type: ignore[no-untyped-def]
+        read = await original(account)
+        return dataclasses.replace(read, pace=pace)
+
+    exchange.read = read_with_pace  # type: ignore[method-assign]
+    intervals = PollIntervals(calm=60, watch=30, danger=10)
+    await monitor_for(store, exchange, chat, clock, intervals=intervals).run_until_idle()
+    now = clock.now()
+    planned = {a.label: (a.next_poll_at or 0) - now for a in await store.all_accounts()}
+    assert sorted(pace.asked) == [(10, True), (60, False)]
+    assert 0.2 * 240 <= planned["calm"] <= 240  # four minutes, not one
+    assert 2 <= planned["danger"] <= 10
+
+
+async def test_a_deferred_read_is_rescheduled_and_is_no_failure(
+    store: Store, clock: ManualClock
+) -> None:
+    from bot.exchanges.budget import ReadDeferred
+
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, ReadDeferred(12.0, "the venue's limits are spent for now"))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    (after,) = await store.all_accounts()
+    assert after.consecutive_failures == 0 and after.last_error is None
+    assert clock.now() + 12 <= (after.next_poll_at or 0) <= clock.now() + 12 * 1.1
+    assert chat.sent == []
+
+
+def test_danger_is_never_slower_than_calm_whatever_the_poll_interval() -> None:
+    for calm in (4.0, 10.0, 20.0, 29.0, 30.0, 60.0, 600.0):
+        intervals = PollIntervals.from_calm(calm)
+        assert intervals.danger <= intervals.watch <= intervals.calm, calm
+    assert PollIntervals.from_calm(60.0).danger == 10.0
+    assert PollIntervals.from_calm(600.0).danger == 100.0
+    assert PollIntervals.from_calm(20.0).danger == 5.0
+    assert PollIntervals.from_calm(4.0).danger == 2.0  # the 5 s floor gives way to watch
+    with pytest.raises(ValueError, match="never slower closer to liquidation"):
+        PollIntervals(calm=20.0, watch=10.0, danger=15.0)
