@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import psutil
 
+from bot.exchanges.budget import ReadDeferred
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import Clock
 from bot.monitor.scheduler import Monitor
@@ -270,21 +271,32 @@ class LagRecorder:
         self.reads = 0
         self.failures = 0
         self.failure_states: Counter[str] = Counter()
+        self.deferred = 0  # reads the venue's limits put off (no failure: nothing was sent)
         self.recording = True
 
     async def read(self, account: Account) -> AccountRead:
+        lag = None
         if self.recording and account.next_poll_at is not None:
-            self.lags.append(max(0.0, self._clock.now() - account.next_poll_at))
+            lag = max(0.0, self._clock.now() - account.next_poll_at)
         try:
             result = await self._source.read(account)
+        except ReadDeferred:
+            # The venue's limits put the read off: nothing was sent, it is no poll (yet).
+            self.deferred += 1
+            raise
         except Exception as exc:
             self.failures += 1
             # The read state ("rate_limited", "auth_failed"...) or the type: never the text.
             self.failure_states[str(getattr(exc, "state", type(exc).__name__))] += 1
+            self._count(lag)
             raise
-        finally:
-            self.reads += 1
+        self._count(lag)
         return result
+
+    def _count(self, lag: float | None) -> None:
+        self.reads += 1
+        if lag is not None:
+            self.lags.append(lag)
 
 
 class CountingTransport:

@@ -583,7 +583,8 @@ class Budget:
         for lane, cost in lanes:
             if first:
                 expected = self._read_cost.get((table.venue, lane.bucket.name), 0.0)
-                take = max(cost, expected)
+                # Never more than the lane could ever let through at once.
+                take = max(cost, min(expected, lane.hard_cap() * (1 - self.reserve)))
                 tally.reserved[lane] = take - cost
             else:
                 left = tally.reserved.get(lane, 0.0)
