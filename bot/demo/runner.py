@@ -14,7 +14,7 @@ from bot.core.identity import Caller
 from bot.core.messages import Message, Refusal
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
-from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
+from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
 from bot.monitor.clock import AcceleratedClock
 from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
@@ -92,10 +92,12 @@ class DemoRunner:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         store = await Store.open(self.out_dir / "demo.db", Vault.from_strings([generate_key()]))
         self._closers.append(store.close)
-        sim = Simulator(self.scenario)
+        # The venues' limits run at the demo's speed in the simulator and in the hub's budget,
+        # as its clock does: the same story as real time, only faster.
+        sim = Simulator(self.scenario, limits_speed=self.speed)
         await sim.start()
         self._closers.append(sim.stop)
-        hub = ExchangeHub(base_urls=sim.base_urls)
+        hub = ExchangeHub(base_urls=sim.base_urls, budget=Budget(speed=self.speed))
         self._closers.append(hub.close)
         core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
         transports = Transports()
