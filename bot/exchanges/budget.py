@@ -184,6 +184,9 @@ class Lane:
         self.limited_answers = 0
         self.bans = 0
         self.max_in_window = 0.0
+        # Deferred routine reads are given turns one after another at the lane's routine rate,
+        # so a backlog (a restart's re-check) is spread out instead of asking again at once.
+        self._next_turn = 0.0
 
     def __repr__(self) -> str:
         return f"Lane({self.bucket.name}, {self.scope_id})"
@@ -332,6 +335,14 @@ class Lane:
             self.urgent_demand = max(0.0, self.urgent_demand + rate)
         else:
             self.routine_demand = max(0.0, self.routine_demand + rate)
+
+    def turn_for(self, cost: float, now: float, wait: float) -> float:
+        """Seconds until a deferred read of ``cost`` should ask again: after the reads deferred
+        before it, at the lane's routine rate (never sooner than ``wait``)."""
+        rate = self.hard_cap() * (1 - self.reserve) * PLAN_SHARE / self.window
+        start = max(self._next_turn, now + wait)
+        self._next_turn = start + cost / max(rate, 1e-9)
+        return start - now
 
     def stretch(self, urgent: bool) -> float:
         """How much the cadences planned on this lane must stretch to fit (1: not at all)."""
@@ -548,12 +559,19 @@ class Budget:
                         wait, f"{table.operator}'s limits leave no room for this request now"
                     )
                 windows = max(lane.window for lane, _ in lanes)
+                queued = any(lane.waiting.get(Priority.ROUTINE, 0.0) > 0 for lane, _ in lanes)
+                # A routine read never queues behind another (each waiter holds a poll slot).
                 if (
                     may_defer
                     and priority == Priority.ROUTINE
-                    and wait > DEFER_AFTER_WINDOWS * windows
+                    and (
+                        wait > DEFER_AFTER_WINDOWS * windows
+                        or (queued and not waiting)
+                        or now - started > DEFER_AFTER_WINDOWS * windows
+                    )
                 ):
-                    raise ReadDeferred(wait, f"{table.operator}'s limits are spent for now")
+                    turn = max(lane.turn_for(cost, now, wait) for lane, cost in lanes)
+                    raise ReadDeferred(turn, f"{table.operator}'s limits are spent for now")
                 if not waiting:
                     waiting = True
                     for lane, cost in lanes:

@@ -123,10 +123,11 @@ async def test_prices_follow_the_scenario_steps(sim: Simulator, hub: ExchangeHub
 
 
 async def test_asset_pair_levels_become_thresholds_only_when_they_differ_from_the_profile(sim):
-    async with ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub:
+    budget = limits_budget()  # two hubs one after the other, from one IP: one budget
+    async with ExchangeHub(base_urls=sim.base_urls, budget=budget) as hub:
         assert (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds is None
     sim.venue("kraken").margin_levels = (70, 30)  # type: ignore[attr-defined]
-    async with ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub:
+    async with ExchangeHub(base_urls=sim.base_urls, budget=budget) as hub:
         thresholds = (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds
     assert thresholds is not None
     assert (thresholds.margin_call, thresholds.liquidation) == (0.7, pytest.approx(0.3))
