@@ -13,6 +13,7 @@ API for the rest of the bot (the hub does the wiring, callers only choose a prio
     await hub.read_account(venue, creds)                               # scheduled read
     await hub.read_account(venue, creds, priority=Priority.CONFIRM)    # urgent confirming read
     await hub.check_key(venue, creds)                                  # link time: Priority.LINK
+    await hub.read_account(venue, creds, defer=True)   # the monitor's: ReadDeferred, not a wait
 
 Priorities, lowest first (:class:`Priority`):
 
@@ -44,6 +45,11 @@ What the budget guarantees, and how:
   ``RAMP_START`` of its limit over two windows, never straight back to full rate, and each
   limited answer trims the lane's share for a while (``TRIM``). A per-key limit stops that
   key's lanes only.
+- **A read admitted can finish.** A read's first request takes what the whole read is
+  expected to cost (learnt per venue), so its later requests never wait half-way. A routine read
+  asked with ``defer=True`` (the monitor's) that would have to wait for room, or queue behind
+  another routine read, raises :class:`ReadDeferred` before sending anything, with its turn at
+  the lane's rate: it never holds a poll slot a read nearer to danger needs.
 - **Degrade fairly and visibly.** Each read's :class:`Pace` tells the monitor how much to
   stretch the account's cadence: demand on every lane is known (cost per read / interval per
   account), and routine cadences are stretched evenly until routine demand fits the lane's
@@ -183,7 +189,6 @@ class Lane:
         self.urgent_demand = 0.0
         self.limited_answers = 0
         self.bans = 0
-        self.max_in_window = 0.0
         # Deferred routine reads are given turns one after another at the lane's routine rate,
         # so a backlog (a restart's re-check) is spread out instead of asking again at once.
         self._next_turn = 0.0
@@ -212,7 +217,6 @@ class Lane:
             self.used(now)
             self._log.append((now, cost))
             self._total += cost
-        self.max_in_window = max(self.max_in_window, self.used(now))
 
     def hard_cap(self) -> float:
         cap = self.limit * HARD_SHARE
@@ -809,10 +813,6 @@ class Budget:
                 log.warning("%s: %s (%s)", venue, state, reason)
         else:
             self._states[venue] = state
-
-    def lanes_of(self, venue: str) -> list[Lane]:
-        """The lanes a venue charges (for the benchmarks' figures)."""
-        return list(self._by_venue.get(venue, []))
 
 
 def _scope_words(bucket: Bucket) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from bot.monitor.clock import Clock
@@ -98,8 +98,17 @@ def next_read_at(
     return due + interval * (1 - JITTER * draw)
 
 
+# Polls in flight per exchange kept for accounts last judged at margin call or worse: their
+# reads never wait behind a backlog of calm ones (a restart's re-check, a stretched venue).
+URGENT_POLLS_PER_VENUE = 8
+
+
 class DueQueue:
-    """Launches a poll task for each due account, at most ``per_venue`` at once per exchange."""
+    """Launches a poll task for each due account, at most ``per_venue`` at once per exchange.
+
+    ``urgent`` names the accounts last judged at margin call or worse (the poller's): they are
+    looked up and launched first, on slots of their own, however many calm accounts are due.
+    """
 
     def __init__(
         self,
@@ -109,13 +118,15 @@ class DueQueue:
         *,
         per_venue: int = POLLS_IN_FLIGHT_PER_VENUE,
         batch: int = 500,
+        urgent: Callable[[], Collection[int]] | None = None,
     ) -> None:
         self._store = store
         self._poll = poll
         self._clock = clock
         self._per_venue = per_venue
         self._batch = batch
-        self._venue_slots: dict[str, asyncio.Semaphore] = {}
+        self._urgent = urgent
+        self._venue_slots: dict[tuple[str, bool], asyncio.Semaphore] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
     @property
@@ -124,23 +135,39 @@ class DueQueue:
 
     async def launch_due(self) -> int:
         """Start polls for the accounts that are due and not already being polled."""
-        due = await self._store.due_accounts(self._clock.now(), limit=self._batch)
+        now = self._clock.now()
         started = 0
+        urgent = set(self._urgent()) if self._urgent is not None else set()
+        waiting = [i for i in urgent if i not in self._tasks]
+        if waiting:
+            found = await self._store.read(lambda tx: [tx.accounts.get(i) for i in waiting])
+            for account in found:
+                if (
+                    account is not None
+                    and account.status == "active"
+                    and account.next_poll_at is not None
+                    and account.next_poll_at <= now
+                ):
+                    started += self._launch(account, urgent=True)
+        due = await self._store.due_accounts(now, limit=self._batch)
         for account in due:
-            if account.id in self._tasks:
-                continue
-            task = asyncio.create_task(self._run(account), name=f"poll-account-{account.id}")
-            self._tasks[account.id] = task
-            started += 1
+            if account.id not in self._tasks:
+                started += self._launch(account, urgent=account.id in urgent)
         return started
+
+    def _launch(self, account: Account, *, urgent: bool) -> int:
+        task = asyncio.create_task(self._run(account, urgent), name=f"poll-account-{account.id}")
+        self._tasks[account.id] = task
+        return 1
 
     async def drain(self) -> None:
         """Wait for every poll in flight (shutdown, tests)."""
         while self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    async def _run(self, account: Account) -> None:
-        slots = self._venue_slots.setdefault(account.venue, asyncio.Semaphore(self._per_venue))
+    async def _run(self, account: Account, urgent: bool = False) -> None:
+        size = URGENT_POLLS_PER_VENUE if urgent else self._per_venue
+        slots = self._venue_slots.setdefault((account.venue, urgent), asyncio.Semaphore(size))
         try:
             async with slots:
                 await self._poll(account)

@@ -82,6 +82,8 @@ class Poller:
         self._intervals = intervals or PollIntervals()
         self.last_reads: dict[int, LastRead] = {}
         self._read_this_run: set[int] = set()  # accounts read since start (the rest: spread)
+        # Accounts last judged at margin call or worse: the due queue launches them first.
+        self.urgent: set[int] = set()
 
     async def poll(self, account: Account) -> PollResult | None:
         """Poll once; ``None`` when the account disappeared while it was being read."""
@@ -204,8 +206,10 @@ class Poller:
     def _next_read(self, account: Account, now: float, level: Level, pace: Pace | None) -> float:
         """One interval after this read was due, stretched as far as the venue's limits need."""
         interval = self._intervals.after_success(level)
+        urgent = self._intervals.urgent(level)
+        (self.urgent.add if urgent else self.urgent.discard)(account.id)
         if pace is not None:
-            interval = pace.interval(interval, urgent=self._intervals.urgent(level))
+            interval = pace.interval(interval, urgent=urgent)
         first = account.id not in self._read_this_run
         self._read_this_run.add(account.id)
         return next_read_at(account.next_poll_at, now, interval, first=first)

@@ -69,7 +69,9 @@ class Monitor:
         self.poller = Poller(
             store, source, self.clock, presenter=presenter, rules=rules, intervals=intervals
         )
-        self.queue = DueQueue(store, self._poll, self.clock, per_venue=per_venue)
+        self.queue = DueQueue(
+            store, self._poll, self.clock, per_venue=per_venue, urgent=lambda: self.poller.urgent
+        )
         self.outbox = OutboxDispatcher(store, transports, self.clock, presenter)
         self.digests = DigestSender(store, self.poller, self.clock, presenter)
         self._delivering = asyncio.Lock()
