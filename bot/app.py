@@ -2,9 +2,9 @@
 
 One process, one asyncio loop: the monitor's scheduler, the Telegram updater and the Discord
 client share it. Any front end that dies takes the whole process down cleanly rather than
-leaving the other half running; SIGTERM/SIGINT stop it in DESIGN's order: stop polling and let
-deliveries in flight finish, stop the chat front ends, close the exchange sessions, close the
-database.
+leaving the other half running; SIGTERM/SIGINT stop it in the order docs/architecture.md gives:
+stop polling and let deliveries in flight finish, stop the chat front ends, close the exchange
+sessions, close the database.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.ops.metrics import set_front_end
+from bot.ops.metrics import set_exchange_mode, set_front_end
 from bot.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("marginwatch.app")
@@ -91,12 +91,17 @@ class Service:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop_event.set)
+        self._announce_mode()
         try:
             await self._start()
         except Exception:  # release what did start, then report (StartupError: one sentence)
             await self._shutdown()
             raise
-        log.info("marginwatch is running (%s)", ", ".join(self.settings.front_ends()))
+        log.info(
+            "marginwatch is running (%s; %s mode)",
+            ", ".join(self.settings.front_ends()),
+            self.settings.exchange_mode,
+        )
         stopper = asyncio.create_task(self.stop_event.wait(), name="stop-signal")
         watched = {stopper, *self._front_end_tasks.values()}
         done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
@@ -114,10 +119,25 @@ class Service:
         await self._shutdown()
         return status
 
+    def _announce_mode(self) -> None:
+        """Say which exchanges are read; outside live mode, mark every message made from here on
+        (this task's context, inherited by every task the service starts)."""
+        from bot.core import texts
+        from bot.core.messages import mark_rehearsal
+        from bot.exchanges.factory import mode_of
+
+        mode = mode_of(self.settings)
+        if mode.rehearsal:
+            mark_rehearsal(texts.MODE_MARKERS[mode.name])
+            log.warning("%s; no real account is read", mode.describe())
+        else:
+            log.info("%s", mode.describe())
+
     async def _start(self) -> None:
         from bot.core.presenter import CorePresenter
         from bot.core.usecases import Core
-        from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
+        from bot.exchanges import SUPPORTED_VENUES, Budget
+        from bot.exchanges.factory import hub_for
         from bot.monitor.due import PollIntervals
         from bot.monitor.scheduler import Monitor
         from bot.monitor.source import HubSource
@@ -130,8 +150,10 @@ class Service:
         except (StoreError, VaultError) as exc:
             raise StartupError(str(exc)) from None
         self._late_closers.append(store.close)
-        hub = ExchangeHub(
-            budget=Budget(reserve=settings.limits_reserve), proxies=settings.egress_proxy_list()
+        hub = hub_for(
+            settings,
+            budget=Budget(reserve=settings.limits_reserve),
+            proxies=settings.egress_proxy_list(),
         )
         self._late_closers.insert(0, hub.close)
         core = Core(store, hub, SUPPORTED_VENUES)
@@ -147,6 +169,7 @@ class Service:
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():
             await self._start_ops(store, monitor, hub)
+            set_exchange_mode(settings.exchange_mode)  # /healthz and /metrics say it
         if settings.telegram_token is not None:
             await self._start_telegram(core, transports)
         if settings.discord_token is not None:

@@ -16,6 +16,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bot.demo", "run the product against a local exchange simulator (no keys needed)"),
     "check": ("bot.exchanges.check", "read one account once and print its health"),
     "run": ("bot.app", "run the service (Discord and/or Telegram)"),
+    "sim": (
+        "bot.sim.cli",
+        "serve the exchange simulator, to rehearse with `run` before a real key",
+    ),
     "keys": ("bot.store.keys_cli", "make and rotate the master keys that encrypt secrets"),
     "db": ("bot.store.db_cli", "migrate or back up the database"),
 }
@@ -55,12 +59,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:
             print(f"marginwatch {args.command}: {problem}", file=sys.stderr)
             return 2
+    if args.command == "check":
+        problem = _apply_exchange_settings(args)
+        if problem:
+            print(f"marginwatch check: {problem}", file=sys.stderr)
+            return 2
     return int(args._run(args) or 0)
 
 
 def _needs_settings(args: argparse.Namespace) -> bool:
     """Database and key commands read the same settings as the service (.env, secrets dir)."""
     return args.command == "db" or (args.command == "keys" and args.keys_action != "new")
+
+
+def _apply_exchange_settings(args: argparse.Namespace) -> str | None:
+    """`check` reads the exchanges `run` would (MARGINWATCH_EXCHANGE_MODE), and nothing else:
+    a one-off read is not refused over a database folder or a chat token it never uses."""
+    from bot.settings import SettingsError, load_exchange_settings
+
+    try:
+        args.exchange_settings = load_exchange_settings()
+    except SettingsError as exc:
+        return " ".join(exc.problems)
+    return None
 
 
 def _apply_settings(args: argparse.Namespace) -> str | None:

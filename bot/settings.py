@@ -21,9 +21,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 ENV_PREFIX = "MARGINWATCH_"
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 DEFAULT_SECRETS_DIR = Path("/run/secrets")
+# Where `marginwatch sim` listens by default (bot.sim.cli); the exchanges' own default too.
+DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8765"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # A Telegram token is "<bot id>:<secret>" as @BotFather prints it.
@@ -59,6 +68,24 @@ class SettingDoc:
 
 def _doc(comment: str, example: str) -> dict[str, Any]:
     return {"description": comment, "json_schema_extra": {"example": example}}
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _http_url(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+    return value
+
+
+# Annotated, so the subset `marginwatch check` loads (ExchangeSettings) validates alike.
+ExchangeModeName = Annotated[Literal["live", "testnet", "simulator"], BeforeValidator(_lower)]
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 
 
 class Settings(BaseSettings):
@@ -137,6 +164,26 @@ class Settings(BaseSettings):
             "folder with one file per secret setting, e.g. marginwatch_master_keys "
             "(default: $CREDENTIALS_DIRECTORY or /run/secrets)",
             "/run/secrets",
+        ),
+    )
+
+    # --- exchanges -------------------------------------------------------------------------
+    exchange_mode: ExchangeModeName = Field(
+        "live",
+        **_doc(
+            "which exchanges `run` and `check` read: live (the real ones), testnet (each "
+            "venue's own testnet or demo environment; a venue without one cannot be linked) "
+            "or simulator (every venue from MARGINWATCH_SIMULATOR_URL, see `marginwatch sim`); "
+            "in any mode but live every chat message is marked as a rehearsal",
+            "live",
+        ),
+    )
+    simulator_url: HttpUrl = Field(
+        DEFAULT_SIMULATOR_URL,
+        **_doc(
+            "where simulator mode reads every venue: the address `marginwatch sim` prints "
+            "when ready",
+            DEFAULT_SIMULATOR_URL,
         ),
     )
 
@@ -243,9 +290,7 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return _http_url(value)
 
     @field_validator("master_keys_file", "secrets_dir", mode="before")
     @classmethod
@@ -348,7 +393,8 @@ class Settings(BaseSettings):
     def master_key_strings(self) -> list[str]:
         """The configured master keys, newest first (reads the key file if that is the source).
 
-        Lines and commas both separate keys, so a secret file may hold one key per line.
+        Read exactly as the store reads them (``bot.store.vault.split_keys``): lines and commas
+        both separate keys, ``#`` starts a comment.
         """
         if self.master_keys is not None:
             text = self.master_keys.get_secret_value()
@@ -364,11 +410,9 @@ class Settings(BaseSettings):
                 ) from None
         else:
             return []
-        # The comment goes first: `marginwatch keys new` prints comment lines with commas in them.
-        parts = (
-            part.strip() for line in text.splitlines() for part in line.split("#", 1)[0].split(",")
-        )
-        return [part for part in parts if part]
+        from bot.store.vault import split_keys  # late: the settings module stays cheap to import
+
+        return split_keys(text)
 
     def vault_environ(self) -> dict[str, str]:
         """The mapping ``bot.store.Vault.from_environment`` reads, filled from these settings.
@@ -440,6 +484,24 @@ class Settings(BaseSettings):
                 )
             )
         return tuple(docs)
+
+
+class ExchangeSettings(BaseSettings):
+    """Only the settings that choose the exchanges: what `marginwatch check` reads, so that a
+    one-off read is not refused over a setting it never uses (a database folder, a token)."""
+
+    model_config = Settings.model_config
+
+    exchange_mode: ExchangeModeName = Settings.model_fields["exchange_mode"]
+    simulator_url: HttpUrl = Settings.model_fields["simulator_url"]
+
+
+def load_exchange_settings(env_file: str | Path | None = ".env") -> ExchangeSettings:
+    """:class:`ExchangeSettings` from the environment and ``env_file``, or SettingsError."""
+    try:
+        return ExchangeSettings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_sentences(exc)) from None
 
 
 def env_name(field_name: str) -> str:

@@ -436,7 +436,7 @@ def _state(liq: float, call: float, warn: float) -> State:
 
 
 def assess(snapshot: AccountSnapshot) -> Health:
-    """The cross-margin health of one account (see DESIGN.md, "The risk contract")."""
+    """The cross-margin health of one account (the contract: docs/risk-contract.md)."""
     profile = profile_for(snapshot.venue)
     call, liq, warn, call_source = _levels(snapshot, profile)
     settle = snapshot.settle

@@ -303,7 +303,7 @@ def _clean(value: float | None) -> float | None:
 
 
 def health_to_dict(health: Health) -> dict[str, Any]:
-    """The Health JSON object of DESIGN.md (plus the additive fields)."""
+    """The Health JSON object of docs/risk-contract.md."""
     ratio = health.ratio
     return {
         "venue": health.venue,
@@ -345,7 +345,7 @@ def health_to_dict(health: Health) -> dict[str, Any]:
 
 
 def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
-    """The snapshot JSON object of DESIGN.md; ``parse_snapshot`` reads it back unchanged."""
+    """The snapshot JSON object of docs/risk-contract.md; ``parse_snapshot`` reads it back."""
 
     def position(p: Position) -> dict[str, Any]:
         out: dict[str, Any] = {

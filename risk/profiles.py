@@ -21,9 +21,9 @@ Formula = Literal[
 ]
 CloseOrder = Literal["oldest_first", "largest_loss_first"]
 
-# The product's own levels where a venue publishes no margin call (DESIGN.md: 0.8 for "lower is
-# safer" ratios; the mirror 1/0.8 = 1.25 for "higher is safer" ones liquidated at 1.0). The warning
-# level sits one band earlier so a trader hears about a drift before the call.
+# The product's own levels where a venue publishes no margin call (docs/risk-contract.md): 0.8 for
+# "lower is safer" ratios; the mirror 1/0.8 = 1.25 for "higher is safer" ones liquidated at 1.0.
+# The warning level sits one band earlier so a trader hears about a drift before the call.
 DEFAULT_CALL_LOWER_SAFER = 0.8
 DEFAULT_WARNING_LOWER_SAFER = 0.6
 DEFAULT_CALL_HIGHER_SAFER = 1.25

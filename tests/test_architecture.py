@@ -1,4 +1,5 @@
-"""DESIGN's import table, enforced: an AST scan of every module under risk/ and bot/.
+"""The import table of docs/architecture.md, enforced: an AST scan of every module under risk/ and
+bot/.
 
 Every ``import`` and ``from ... import`` counts, wherever it stands (inside a function, under
 ``TYPE_CHECKING``): a late import is still a dependency. ``from bot.core import texts`` counts as
@@ -114,8 +115,8 @@ def test_store_imports_only_sqlite_utils_and_cryptography() -> None:
 
 def test_exchanges_import_only_risk_ccxt_and_aiohttp() -> None:
     # certifi: ccxt's own CA bundle, which the hub hands to the aiohttp session it shares.
-    # bot.sim: `marginwatch check --replay FILE` serves a recording from the simulator (DESIGN,
-    # "Recordings"), so exactly the replay module may import it, and only there, late.
+    # bot.sim: `marginwatch check --replay FILE` serves a recording from the simulator
+    # (docs/recordings.md), so exactly the replay module may import it, and only there, late.
     assert (
         violations(
             "bot.exchanges",
@@ -189,7 +190,8 @@ def test_the_limits_table_stays_a_leaf_the_simulator_can_import() -> None:
     ] == []
 
 
-# Each adapter's own chat library, besides bot.core (DESIGN: adapters talk only to core).
+# Each adapter's own chat library, besides bot.core (docs/architecture.md: adapters talk only to
+# core).
 CHAT_LIBRARIES: dict[str, tuple[str, ...]] = {
     "console": (),
     "discord": ("discord", "aiohttp"),  # discord.py, and the aiohttp errors its HTTP layer raises

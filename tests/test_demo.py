@@ -18,6 +18,7 @@ def run_demo(*args: str, timeout: float = 150) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_the_demo_shows_a_margin_call_a_recovery_and_a_critical_alert(tmp_path: Path) -> None:
     proc = run_demo("--speed", "240", "--out", str(tmp_path))
     out = proc.stdout
@@ -61,6 +62,7 @@ def test_a_scenario_without_accounts_to_link_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "needs a 'demo' section" in proc.stderr
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 async def test_the_demo_serves_metrics_while_it_runs(tmp_path: Path) -> None:
     import asyncio
     import socket

@@ -69,3 +69,56 @@ def test_every_venue_profile_is_in_the_readme() -> None:
     for venue in PROFILES:
         shown = "generic:<id>" if venue == "generic" else venue
         assert f"| `{shown}` |" in README, f"venue {venue} missing from the README table"
+
+
+def _fenced(name: str) -> str:
+    """The fenced code inside a README block (without the ``` lines)."""
+    return "\n".join(line for line in block(name).splitlines() if not line.startswith("```"))
+
+
+def _section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    return README[start : README.index("\n## ", start + 1)]
+
+
+def test_the_rehearsal_shows_what_marginwatch_sim_prints() -> None:
+    from bot.sim import Simulator
+    from bot.sim.accounts import DEFAULT_ACCOUNTS, load_accounts, open_accounts
+    from bot.sim.cli import DEFAULT_HOST, DEFAULT_PORT
+
+    sim = Simulator()
+    sim.serve_all()
+    lines = [a.line() for a in open_accounts(sim, load_accounts(DEFAULT_ACCOUNTS))]
+    lines.append(f"ready http://{DEFAULT_HOST}:{DEFAULT_PORT}")
+    assert _fenced("sim-accounts") == "\n".join(lines)
+
+
+def test_the_rehearsals_accounts_example_and_curl_are_accepted_as_written() -> None:
+    import json
+
+    from bot.exchanges.hyperliquid import check_wallet_address
+    from bot.sim import Simulator
+    from bot.sim.accounts import open_accounts, parse_accounts
+    from bot.sim.market import parse_usd_prices
+
+    example = parse_accounts(json.loads(_fenced("accounts-example")))
+    sim = Simulator()
+    sim.serve_all()
+    opened = open_accounts(sim, example)
+    assert {a.label for a in opened} == {"desk", "spot-margin", "wallet"}
+    for account in opened:
+        if account.uses_address:
+            check_wallet_address(account.key)  # the bot would accept it at /link
+    section = _section("Rehearse before you link a real key")
+    body = re.search(r"/_sim/prices -d '([^']+)'", section)
+    assert body, "the rehearsal has no curl moving the price"
+    assert parse_usd_prices(json.loads(body.group(1)), sim.known_assets()) == {"BTC": 41000.0}
+
+
+def test_the_testnet_table_names_every_venue() -> None:
+    from bot.exchanges.modes import SANDBOXES
+
+    section = _section("Rehearse before you link a real key")
+    table = section[section.index("**Testnet mode.**") :]
+    for venue in SANDBOXES:
+        assert f"`{venue}`" in table, f"{venue} missing from the testnet table"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -13,13 +14,30 @@ Severity = Literal["info", "ok", "watch", "margin_call", "critical", "error"]
 # and a coalesced message takes the loudest severity of its parts.
 SEVERITIES: tuple[Severity, ...] = ("info", "ok", "watch", "margin_call", "critical", "error")
 
-# Severities that must reach the user with sound (DESIGN: routine messages silent).
+# Severities that must reach the user with sound; routine messages are silent (docs/alerts.md).
 LOUD: frozenset[Severity] = frozenset({"margin_call", "critical"})
 
 
 def louder(a: Severity, b: Severity) -> Severity:
     """The louder of two severities (``error`` counts as loudest)."""
     return a if SEVERITIES.index(a) >= SEVERITIES.index(b) else b
+
+
+# The rehearsal marker ("[simulator]", "[testnet]") of every message made in this context. The
+# service sets it once, at start, when it does not read the live exchanges (mark_rehearsal); its
+# tasks (chat handlers, the monitor, deliveries) inherit it, so every message any of them makes
+# carries it, and each renderer shows it in front of the title (Message.heading). A context
+# variable rather than a module global, so a test or the demo in the same process is unmarked.
+_MARKER: contextvars.ContextVar[str] = contextvars.ContextVar("marginwatch_marker", default="")
+
+
+def mark_rehearsal(marker: str) -> None:
+    """Mark every message made from now on in this context (and the tasks it starts)."""
+    _MARKER.set(marker)
+
+
+def current_marker() -> str:
+    return _MARKER.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +142,9 @@ class Message:
     silent; use :func:`message` to get that default right.
     ``mention``: for shared alerts in a channel, whether the community's alert role is pinged
     (only for critical).
+    ``marker``: the rehearsal marker ("[simulator]") when the figures do not come from a live
+    exchange; set from the context the message is made in (see :func:`mark_rehearsal`) and
+    stored with it in the outbox. Renderers show :attr:`heading`, never the bare title.
     """
 
     title: str
@@ -136,11 +157,17 @@ class Message:
     silent: bool = True
     footer: str = ""
     mention: bool = False
+    marker: str = field(default_factory=current_marker)
+
+    @property
+    def heading(self) -> str:
+        """The title as every chat shows it: behind the rehearsal marker, if there is one."""
+        return f"{self.marker} {self.title}" if self.marker else self.title
 
     @property
     def text(self) -> str:
         """Plain text rendering (console transport, logs of non-secret messages, tests)."""
-        out = [self.title, *self.lines]
+        out = [self.heading, *self.lines]
         out += [f"{f.name}: {f.value}" for f in self.fields]
         if self.footer:
             out.append(self.footer)
@@ -218,6 +245,7 @@ def to_payload(msg: Message) -> dict[str, object]:
         "silent": msg.silent,
         "footer": msg.footer,
         "mention": msg.mention,
+        "marker": msg.marker,
     }
 
 
@@ -254,4 +282,5 @@ def from_payload(payload: Mapping[str, Any]) -> Message:
         silent=bool(payload.get("silent", severity not in LOUD)),
         footer=str(payload.get("footer", "")),
         mention=bool(payload.get("mention", False)),
+        marker=str(payload.get("marker", current_marker())),
     )

@@ -39,5 +39,9 @@ class ExchangePort(Protocol):
 
     def forget(self, venue: str, creds: Credentials) -> None: ...
 
+    def unavailable(self, venue: str) -> str | None:
+        """Why ``venue`` cannot be read in this process's exchange mode (a sentence), or None."""
+        ...
+
 
 VenueCatalogue = Mapping[str, VenueInfo]

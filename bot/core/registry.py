@@ -47,6 +47,36 @@ class ArgType(StrEnum):
     BOOLEAN = "boolean"  # on/off, yes/no, true/false
 
 
+class UseCase(StrEnum):
+    """What a command runs: one :class:`bot.core.usecases.Core` method each.
+
+    ``bot.core.usecases.HANDLERS`` maps every member to its method explicitly, so renaming a
+    method or a member fails when that module is imported (and in ``tests/core/test_registry``),
+    not when a user first sends the command.
+    """
+
+    HELP = "help"
+    LINK = "link"
+    LIST_ACCOUNTS = "list_accounts"
+    UNLINK = "unlink"
+    STATUS = "status"
+    POSITIONS = "positions"
+    CHART = "chart"
+    ALERTS = "alerts"
+    SNOOZE = "snooze"
+    UNSNOOZE = "unsnooze"
+    DIGEST = "digest"
+    SHARE = "share"
+    DELETE_MY_DATA = "delete_my_data"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    SET_ALERT_CHANNEL = "set_alert_channel"
+    COMMUNITY_SETTINGS = "community_settings"
+    LIST_SUBSCRIBERS = "list_subscribers"
+    REMOVE_SUBSCRIBER = "remove_subscriber"
+    AUDIT_LOG = "audit_log"
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """One allowed value: ``value`` is what core receives, ``label`` what the user sees."""
@@ -68,8 +98,8 @@ class Argument:
 class Command:
     """One command as every chat offers it.
 
-    ``usecase`` names the :class:`bot.core.usecases.Core` method that runs it; every argument
-    is passed to it by name as ``str | None``. ``slow`` marks commands that talk to an exchange
+    ``usecase`` is the :class:`UseCase` that runs it; every argument is passed to its method by
+    name as ``str | None``. ``slow`` marks commands that talk to an exchange
     (Discord must defer first). ``platforms`` limits a command to some chats (``/start`` is a
     Telegram convention).
     """
@@ -77,7 +107,7 @@ class Command:
     name: str
     description: str
     audience: Audience
-    usecase: str
+    usecase: UseCase
     arguments: tuple[Argument, ...] = ()
     slow: bool = False
     platforms: frozenset[str] = frozenset({"discord", "telegram", "console"})
@@ -126,34 +156,34 @@ COMMANDS: tuple[Command, ...] = (
         "start",
         "Say hello and show what I can do",
         Audience.PRIVATE,
-        "help",
+        UseCase.HELP,
         platforms=frozenset({"telegram", "console"}),
     ),
-    Command("help", "Show the commands you can use", Audience.PRIVATE, "help"),
+    Command("help", "Show the commands you can use", Audience.PRIVATE, UseCase.HELP),
     Command(
         "link",
         "Link an exchange account with a read-only API key",
         Audience.PRIVATE,
-        "link",
+        UseCase.LINK,
         (
             Argument("venue", ArgType.VENUE, "The exchange", required=True),
             Argument("label", ArgType.TEXT, "A short name for this account (default: the venue)"),
         ),
         slow=True,
     ),
-    Command("accounts", "List your linked accounts", Audience.PRIVATE, "list_accounts"),
+    Command("accounts", "List your linked accounts", Audience.PRIVATE, UseCase.LIST_ACCOUNTS),
     Command(
         "unlink",
         "Unlink an account and delete its key and history",
         Audience.PRIVATE,
-        "unlink",
+        UseCase.UNLINK,
         (_ACCOUNT_REQUIRED, Argument("confirm", ArgType.BOOLEAN, "Yes, delete it now")),
     ),
     Command(
         "status",
         "Show an account's margin health now",
         Audience.PRIVATE,
-        "status",
+        UseCase.STATUS,
         (_ACCOUNT,),
         slow=True,
     ),
@@ -161,7 +191,7 @@ COMMANDS: tuple[Command, ...] = (
         "positions",
         "Show liquidation prices and distances of your positions",
         Audience.PRIVATE,
-        "positions",
+        UseCase.POSITIONS,
         (_ACCOUNT,),
         slow=True,
     ),
@@ -169,14 +199,14 @@ COMMANDS: tuple[Command, ...] = (
         "chart",
         "Chart an account's margin health over time",
         Audience.PRIVATE,
-        "chart",
+        UseCase.CHART,
         (_ACCOUNT, Argument("days", ArgType.INTEGER, "How many days back (1-90)")),
     ),
     Command(
         "alerts",
         "Show or set when you are warned",
         Audience.PRIVATE,
-        "alerts",
+        UseCase.ALERTS,
         (
             _ACCOUNT,
             Argument(
@@ -200,7 +230,7 @@ COMMANDS: tuple[Command, ...] = (
         "snooze",
         "Pause routine reminders (critical alerts still come)",
         Audience.PRIVATE,
-        "snooze",
+        UseCase.SNOOZE,
         (
             _ACCOUNT,
             Argument(
@@ -211,12 +241,12 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
     ),
-    Command("unsnooze", "Resume reminders now", Audience.PRIVATE, "unsnooze", (_ACCOUNT,)),
+    Command("unsnooze", "Resume reminders now", Audience.PRIVATE, UseCase.UNSNOOZE, (_ACCOUNT,)),
     Command(
         "digest",
         "Get a liquidation-price summary every day or week",
         Audience.PRIVATE,
-        "digest",
+        UseCase.DIGEST,
         (
             _ACCOUNT,
             Argument("schedule", ArgType.CHOICE, "off, daily or weekly", choices=SCHEDULE_CHOICES),
@@ -234,14 +264,14 @@ COMMANDS: tuple[Command, ...] = (
         "share",
         "Choose what your alerts in a community channel show",
         Audience.PRIVATE,
-        "share",
+        UseCase.SHARE,
         (_ACCOUNT, Argument("level", ArgType.CHOICE, "What to share", choices=SHARE_CHOICES)),
     ),
     Command(
         "deletemydata",
         "Delete all your accounts, keys, settings and history",
         Audience.PRIVATE,
-        "delete_my_data",
+        UseCase.DELETE_MY_DATA,
         (Argument("confirm", ArgType.BOOLEAN, "Yes, delete everything now"),),
     ),
     # --- a member, inside a community ------------------------------------------------------------
@@ -249,14 +279,14 @@ COMMANDS: tuple[Command, ...] = (
         "subscribe",
         "Send your account's alerts to this community's alert channel",
         Audience.MEMBER,
-        "subscribe",
+        UseCase.SUBSCRIBE,
         (_ACCOUNT,),
     ),
     Command(
         "unsubscribe",
         "Stop sending your account's alerts to this community",
         Audience.MEMBER,
-        "unsubscribe",
+        UseCase.UNSUBSCRIBE,
         (_ACCOUNT,),
     ),
     # --- moderators ------------------------------------------------------------------------------
@@ -264,14 +294,14 @@ COMMANDS: tuple[Command, ...] = (
         "setalerts",
         "Make this channel (or topic) the community's alert channel",
         Audience.MODERATOR,
-        "set_alert_channel",
+        UseCase.SET_ALERT_CHANNEL,
         (Argument("channel", ArgType.CHANNEL, "The channel (default: this one)"),),
     ),
     Command(
         "settings",
         "Show or change the community's defaults, venues and on/off switch",
         Audience.MODERATOR,
-        "community_settings",
+        UseCase.COMMUNITY_SETTINGS,
         (
             Argument("watch", ArgType.PERCENT, "Default watch distance to liquidation, %"),
             Argument("critical", ArgType.PERCENT, "Default critical distance to liquidation, %"),
@@ -292,13 +322,13 @@ COMMANDS: tuple[Command, ...] = (
         "subscribers",
         "List who sends alerts to this community (no balances)",
         Audience.MODERATOR,
-        "list_subscribers",
+        UseCase.LIST_SUBSCRIBERS,
     ),
     Command(
         "remove",
         "Remove a member's alerts from this community",
         Audience.MODERATOR,
-        "remove_subscriber",
+        UseCase.REMOVE_SUBSCRIBER,
         (
             Argument("member", ArgType.USER, "The member", required=True),
             Argument("account", ArgType.TEXT, "Only this account label (default: all)"),
@@ -308,7 +338,7 @@ COMMANDS: tuple[Command, ...] = (
         "audit",
         "Show the community's moderator audit log",
         Audience.MODERATOR,
-        "audit_log",
+        UseCase.AUDIT_LOG,
         (Argument("limit", ArgType.INTEGER, "How many entries (1-50, default 20)"),),
     ),
 )

@@ -15,6 +15,8 @@ ERROR_INTERNAL = "Something went wrong on my side. Nothing was changed; please t
 UNKNOWN_COMMAND = "I do not know /{name}. Send /help to see what I can do."
 UNKNOWN_ACTION = "That button is no longer valid. Run the command again."
 DONE = "Done."
+# In front of every message's title while the service reads no live exchange (exchange mode).
+MODE_MARKERS = {"live": "", "testnet": "[testnet]", "simulator": "[simulator]"}
 
 HELP_TITLE = "What I can do"
 HELP_INTRO = (
@@ -64,6 +66,9 @@ LINK_READ_ONLY_HINT = (
 )
 LINK_CANCELLED = "Linking cancelled. Nothing was saved."
 LINK_UNKNOWN_VENUE = "I cannot watch {venue}. I support: {venues}."
+# Any other exchange ccxt reads, by its ccxt id: linkable, read approximately.
+LINK_GENERIC_VENUES = "or generic:<ccxt id> for another exchange ccxt reads (approximate)"
+VENUE_GENERIC = "{id} through ccxt (approximate)"
 LINK_VENUE_NOT_ALLOWED = "This community's moderators allow only: {venues}."
 LINK_BAD_LABEL = (
     "A label is 1 to 32 letters, digits, spaces, dots, dashes or underscores; {label!r} is not."

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 import risk
 import risk.model as rm
 
+from . import texts
 from .errors import ExchangeReadError, bad_response
 from .guard import Endpoint, ReadOnlyClient
 from .types import AccountRead, Credentials, KeyCheck, VenueInfo
@@ -109,7 +110,9 @@ class VenueAdapter:
         info = self.info
         if info.needs_wallet_address:
             if not creds.wallet_address:
-                raise ExchangeReadError("auth_failed", f"{info.label} needs a wallet address.")
+                raise ExchangeReadError(
+                    "auth_failed", texts.NEEDS_WALLET_ADDRESS.format(venue=info.label)
+                )
             config: dict[str, Any] = {"walletAddress": creds.wallet_address}
             if creds.api_key:
                 config["apiKey"] = creds.api_key
@@ -117,9 +120,11 @@ class VenueAdapter:
                 config["secret"] = creds.secret
             return config
         if not creds.api_key or (info.needs_secret and not creds.secret):
-            raise ExchangeReadError("auth_failed", f"{info.label} needs an API key and secret.")
+            raise ExchangeReadError(
+                "auth_failed", texts.NEEDS_KEY_AND_SECRET.format(venue=info.label)
+            )
         if info.needs_passphrase and not creds.passphrase:
-            raise ExchangeReadError("auth_failed", f"{info.label} needs the key's passphrase.")
+            raise ExchangeReadError("auth_failed", texts.NEEDS_PASSPHRASE.format(venue=info.label))
         config = {"apiKey": creds.api_key, "secret": creds.secret}
         if creds.passphrase:
             config["password"] = creds.passphrase
@@ -170,40 +175,11 @@ def reported(**figures: float | None) -> Mapping[str, float | None]:
     return {name: value for name, value in figures.items() if value is not None}
 
 
-def _validator() -> tuple[Callable[[rm.AccountSnapshot], Any] | None, type[Exception]]:
-    validate = getattr(risk, "validate", None)
-    error = getattr(risk, "SnapshotError", ValueError)
-    if validate is None:
-        try:
-            from risk import parse as risk_parse  # the lead's module, when it exists
-        except ImportError:
-            return None, error
-        validate = getattr(risk_parse, "validate", None)
-        error = getattr(risk_parse, "SnapshotError", error)
-    return validate, error
-
-
-def _basic_checks(snapshot: rm.AccountSnapshot) -> None:
-    # Only used until risk.validate exists: the minimum that stops made-up numbers.
-    if not math.isfinite(snapshot.wallet_balance):
-        raise ValueError("wallet_balance is not finite")
-    for position in snapshot.positions:
-        for name in ("size", "entry_price", "mark_price", "contract_size"):
-            if not math.isfinite(getattr(position, name)):
-                raise ValueError(f"positions[{position.symbol}].{name} is not finite")
-        if position.mark_price <= 0:
-            raise ValueError(f"positions[{position.symbol}].mark_price must be positive")
-
-
 def validate_snapshot(snapshot: rm.AccountSnapshot) -> None:
     """Run the risk contract's validation; any complaint becomes a ``bad_response``."""
-    validate, error = _validator()
     try:
-        if validate is None:
-            _basic_checks(snapshot)
-        else:
-            validate(snapshot)
-    except (error, ValueError) as exc:
+        risk.validate(snapshot)
+    except ValueError as exc:  # risk.SnapshotError is one; so is a nonsense number it trips on
         raise bad_response(f"snapshot does not validate: {exc}") from None
 
 

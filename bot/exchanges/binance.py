@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, num, reported
 from .binance_keys import key_check_from_restrictions
 from .errors import bad_response
@@ -109,12 +110,11 @@ class BinanceMarginAdapter(VenueAdapter):
                 liabilities.append(
                     rm.Liability(asset=name, amount=borrowed, price=price, interest=interest)
                 )
-        notes = [
-            "Assets are valued at Binance's last spot prices; Binance liquidates on index "
-            "prices, which can differ slightly."
-        ]
+        notes = [texts.BINANCE_SPOT_PRICES]
         if left_out:
-            notes.append("Left out (no USDT price): " + ", ".join(sorted(left_out)) + ".")
+            notes.append(
+                texts.BINANCE_NO_PRICE.format(settle=SETTLE, assets=", ".join(sorted(left_out)))
+            )
         btc = asset_price("BTC", prices)
         total_asset_btc = num(account.get("totalAssetOfBtc"), "totalAssetOfBtc")
         total_liability_btc = num(account.get("totalLiabilityOfBtc"), "totalLiabilityOfBtc")

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .binance import BINANCE_OPTIONS
 from .binance_keys import key_check_from_restrictions
@@ -190,17 +191,12 @@ class BinanceUsdmAdapter(VenueAdapter):
         own = num(usdt.get("crossWalletBalance", 0), "USDT crossWalletBalance")
         inferred = total - own > max(1e-6, 1e-9 * abs(total))
         if inferred:
-            notes.append(
-                "Multi-Assets mode inferred: the account totals include assets other than USDT."
-            )
+            notes.append(texts.BINANCE_MULTI_ASSETS_INFERRED.format(settle=SETTLE))
         return inferred
 
     def _wallet(self, account: dict[str, Any], multi_assets: bool, notes: list[str]) -> float:
         if multi_assets:
-            notes.append(
-                "Multi-Assets mode: every margin asset is counted at Binance's USD "
-                "value as one pool; figures are approximate."
-            )
+            notes.append(texts.BINANCE_MULTI_ASSETS)
             return num(account.get("totalCrossWalletBalance"), "totalCrossWalletBalance")
         for asset in account.get("assets") or []:
             if isinstance(asset, dict) and asset.get("asset") == SETTLE:
@@ -224,7 +220,7 @@ class BinanceUsdmAdapter(VenueAdapter):
             return None
         margin_asset = raw.get("marginAsset", SETTLE)
         if margin_asset != SETTLE and not multi_assets:
-            notes.append(f"{symbol} is margined in {margin_asset}, a separate pool: left out.")
+            notes.append(texts.BINANCE_SEPARATE_POOL.format(symbol=symbol, asset=margin_asset))
             return None
         if raw.get("positionSide") == "SHORT" and size > 0:
             size = -size  # hedge mode reports the short leg with a positive amount on some apis
@@ -239,7 +235,7 @@ class BinanceUsdmAdapter(VenueAdapter):
             if maint is None:
                 raise bad_response(f"{symbol}: no leverage bracket and no maintMargin")
             maintenance["maintenance_rate"] = maint / abs(size * mark)
-            notes.append(f"{symbol}: no leverage bracket; maintenance taken from the position.")
+            notes.append(texts.BINANCE_NO_BRACKET.format(symbol=symbol))
         isolated = (
             raw.get("marginType") == "isolated"
             or (opt_num(raw.get("isolatedMargin"), f"{symbol} isolatedMargin") or 0.0) != 0.0
@@ -347,13 +343,12 @@ class BinanceCoinmAdapter(VenueAdapter):
         notes = []
         if len(snapshots) > 1:
             others = ", ".join(
-                f"{code} margin ratio {ratio:.4f}" if math.isfinite(ratio) else f"{code}"
+                texts.BINANCE_COINM_POOL_RATIO.format(coin=code, ratio=ratio)
+                if math.isfinite(ratio)
+                else f"{code}"
                 for ratio, code, _ in snapshots[1:]
             )
-            notes.append(
-                f"Binance COIN-M keeps one margin pool per coin; shown: {shown} "
-                f"(the riskiest). Other pools: {others}."
-            )
+            notes.append(texts.BINANCE_COINM_POOLS.format(shown=shown, others=others))
         return finish(snapshot, notes)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:

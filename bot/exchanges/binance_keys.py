@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import texts
 from .types import DANGEROUS_RIGHTS, KeyCheck
 
 # Binance field -> (our right, the label Binance shows next to the tick box)
@@ -28,7 +29,7 @@ def key_check_from_restrictions(restrictions: Any) -> KeyCheck:
             ok=False,
             can_report_rights=False,
             rights=frozenset(),
-            message="Binance did not say what this key may do; try again later.",
+            message=texts.BINANCE_KEY_RIGHTS_UNKNOWN,
         )
     rights: set[str] = set()
     too_much: list[str] = []
@@ -42,8 +43,7 @@ def key_check_from_restrictions(restrictions: Any) -> KeyCheck:
             ok=False,
             can_report_rights=True,
             rights=frozenset(rights),
-            message="This Binance key cannot read the account. In API Management, "
-            "edit the key, tick 'Enable Reading' only, save, and link it again.",
+            message=texts.BINANCE_KEY_CANNOT_READ,
         )
     if too_much:
         listed = ", ".join(f"'{label}'" for label in too_much)
@@ -51,13 +51,11 @@ def key_check_from_restrictions(restrictions: Any) -> KeyCheck:
             ok=False,
             can_report_rights=True,
             rights=frozenset(rights),
-            message="This Binance key can do more than read, so it was not linked. "
-            f"In API Management, edit the key's restrictions and untick {listed} "
-            "(keep only 'Enable Reading'), save, and link it again.",
+            message=texts.BINANCE_KEY_TOO_MUCH.format(boxes=listed),
         )
     return KeyCheck(
         ok=True,
         can_report_rights=True,
         rights=frozenset(rights),
-        message="The Binance key is read-only: linked.",
+        message=texts.BINANCE_KEY_ACCEPTED,
     )

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import risk.model as rm
 from risk.profiles import STABLE_ASSETS
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import bad_response
 from .generic import (
@@ -150,7 +151,7 @@ def _collateral(account: Mapping[str, Any]) -> tuple[list[rm.Asset], list[rm.Lia
         if wallet == 0:
             continue
         if coin.get("marginCollateral") is False or coin.get("collateralSwitch") is False:
-            notes.append(f"{name} is not used as collateral by Bybit and was left out.")
+            notes.append(texts.BYBIT_NOT_COLLATERAL.format(coin=name))
             continue
         equity = num(coin.get("equity"), f"{name} equity")
         usd_value = num(coin.get("usdValue"), f"{name} usdValue")
@@ -277,7 +278,7 @@ def snapshot_from_bodies(
     for body in position_bodies:
         category, rows = position_rows(body)
         if category not in ("linear", "inverse"):
-            notes.append(f"Bybit {category} positions are not read.")
+            notes.append(texts.BYBIT_CATEGORY_NOT_READ.format(category=category))
             continue
         for row in rows:
             # A row met twice (overlapping pages, a replayed list answering every settle coin)
@@ -326,11 +327,6 @@ CCXT_OPTIONS: Mapping[str, Any] = {
 SPECS_TTL = 3600.0
 MAX_POSITION_PAGES = 10
 
-READ_ONLY_KEY_HELP = (
-    "In Bybit go to API Management, edit the key (or create a new system-generated key) and "
-    "choose 'Read-Only' permissions, with nothing under Wallet (no transfer, no withdrawal), "
-    "then link it again."
-)
 # Bybit's permission groups, in the vocabulary of types.py (Wallet is transfer/withdraw).
 _BYBIT_RIGHTS = {
     "ContractTrade": RIGHT_TRADE,
@@ -430,23 +426,22 @@ class BybitAdapter(VenueAdapter):
                 ok=False,
                 can_report_rights=True,
                 rights=rights,
-                message=(
-                    "This Bybit account is not a unified trading account; marginwatch reads the "
-                    "unified account's maintenance rate. Upgrade the account in Bybit first."
-                ),
+                message=texts.BYBIT_NOT_UNIFIED,
             )
-        dangerous = [DANGEROUS_RIGHTS[r] for r in sorted(rights) if r in DANGEROUS_RIGHTS]
+        dangerous = [
+            texts.DANGEROUS_RIGHT_NAMES[r] for r in sorted(rights) if r in DANGEROUS_RIGHTS
+        ]
         if not read_only or dangerous:
             listed = ", ".join(dangerous) or "trading"
             return KeyCheck(
                 ok=False,
                 can_report_rights=True,
                 rights=rights,
-                message=(
-                    f"This Bybit key allows {listed}. marginwatch only reads; a key that can move "
-                    f"money is refused. {READ_ONLY_KEY_HELP}"
-                ),
+                message=texts.BYBIT_KEY_TOO_MUCH.format(rights=listed),
             )
         return KeyCheck(
-            ok=True, can_report_rights=True, rights=rights, message="Read-only Bybit key accepted."
+            ok=True,
+            can_report_rights=True,
+            rights=rights,
+            message=texts.KEY_ACCEPTED.format(venue="Bybit"),
         )

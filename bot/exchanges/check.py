@@ -1,5 +1,10 @@
 """`marginwatch check`: read one account once (live or from a recording) and print its health.
 
+It reads the exchanges ``MARGINWATCH_EXCHANGE_MODE`` says, like ``marginwatch run`` (live, each
+venue's testnet, or the simulator at ``MARGINWATCH_SIMULATOR_URL``); ``--base-url`` sends this
+one venue's requests to another address instead (one venue of a simulator:
+``http://127.0.0.1:8765/<venue>``).
+
 Keys come from ``--key-file`` (JSON with ``api_key``, ``secret``, ``passphrase``,
 ``wallet_address``) or from the environment (``MARGINWATCH_CHECK_API_KEY``, ``_SECRET``,
 ``_PASSPHRASE``, ``_WALLET_ADDRESS``), never from the command line, where other users of the
@@ -52,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
         metavar="URL",
-        help="send requests to this base URL (a simulator) instead of the exchange",
+        help="send this venue's requests to URL instead: a simulator's per-venue address, "
+        "e.g. http://127.0.0.1:8765/binanceusdm (the whole simulator: "
+        "MARGINWATCH_EXCHANGE_MODE=simulator)",
     )
     parser.add_argument("--json", action="store_true", help="print the Health JSON")
 
@@ -100,10 +107,11 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 async def _read_live(args: argparse.Namespace, creds: Credentials) -> AccountRead:
-    from .hub import ExchangeHub
+    from .factory import hub_for
 
     base_urls = {args.exchange: args.base_url} if args.base_url else None
-    async with ExchangeHub(base_urls=base_urls) as hub:
+    # `marginwatch check` sets the settings' exchange mode; run() called on its own reads live.
+    async with hub_for(getattr(args, "exchange_settings", None), base_urls=base_urls) as hub:
         return await hub.read_account(args.exchange, creds)
 
 

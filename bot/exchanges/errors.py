@@ -7,19 +7,8 @@ import re
 
 import ccxt.async_support as ccxt
 
+from .texts import READ_FAILED
 from .types import ReadState
-
-# User-facing sentences, one per state; adapters and the hub never write their own.
-MESSAGES: dict[str, str] = {
-    "auth_failed": "The exchange rejected the API key: it is wrong, expired or revoked. "
-    "Link a new read-only key.",
-    "permission_denied": "The API key is valid but lacks a read permission this account needs.",
-    "rate_limited": "The exchange is slowing us down (rate limit); the next read waits.",
-    "exchange_down": "The exchange is not answering (down, in maintenance or timing out); "
-    "the last figures are stale.",
-    "bad_response": "The exchange sent an answer that could not be read as an account; "
-    "nothing was shown from it.",
-}
 
 
 class ExchangeReadError(Exception):
@@ -34,7 +23,9 @@ class ExchangeReadError(Exception):
         detail: str = "",
     ) -> None:
         self.state: ReadState = state
-        self.user_message = user_message or MESSAGES[state]
+        # The sentence for the user: the state's own from the catalogue unless a more specific
+        # one (also from the catalogue) is given.
+        self.user_message = user_message or READ_FAILED[state]
         self.retry_after = retry_after
         # detail is for logs: the ccxt class and a redacted head of the venue's text.
         self.detail = detail

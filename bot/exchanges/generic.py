@@ -13,6 +13,7 @@ import ccxt.async_support as ccxt_async
 
 import risk.model as rm
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, opt_num, positive, reported
 from .errors import bad_response
 from .guard import Endpoint, ReadOnlyClient
@@ -109,11 +110,6 @@ def rate_from_margin(
 
 
 # --- the approximate reader ------------------------------------------------------------------
-
-APPROXIMATE_NOTE = (
-    "Approximate: this exchange is read through ccxt's unified positions and "
-    "balance, not its own risk figures; liquidation prices are estimates."
-)
 
 
 def _unified_position(
@@ -308,7 +304,7 @@ class GenericAdapter(VenueAdapter):
         )
         settle = _settle_of(positions, balance)
         snapshot = snapshot_from_unified(positions, balance, settle, specs)
-        return finish(snapshot, [APPROXIMATE_NOTE], approximate=True)
+        return finish(snapshot, [texts.GENERIC_APPROXIMATE], approximate=True)
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         await client.fetch_balance()
@@ -316,11 +312,7 @@ class GenericAdapter(VenueAdapter):
             ok=True,
             can_report_rights=False,
             rights=frozenset({RIGHT_READ}),
-            message=(
-                f"{self.info.label}: marginwatch cannot ask this exchange what "
-                "the key may do. Give it read-only rights only (no trading, "
-                "no transfers, no withdrawals). " + APPROXIMATE_NOTE
-            ),
+            message=texts.GENERIC_KEY_UNCHECKED.format(venue=self.info.label),
         )
 
 

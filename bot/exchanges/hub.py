@@ -25,9 +25,10 @@ from .errors import ExchangeReadError, classify
 from .guard import ReadOnlyClient, install_request_guard
 from .limits import VENUE_LIMITS, VenueLimits, generic_limits
 from .metering import calling, install_meter
+from .modes import LIVE, ExchangeMode
 from .registry import adapter_for
 from .routes import Route, parse_routes, pick_route
-from .types import AccountRead, Credentials, KeyCheck
+from .types import RIGHT_READ, AccountRead, Credentials, KeyCheck
 from .urls import rewrite_api_urls
 
 
@@ -70,6 +71,8 @@ class ExchangeHub:
     (the venues' real limits, :mod:`bot.exchanges.budget`; a test running the simulator's
     limits faster passes ``Budget(speed=...)`` with the simulator's speed). ``proxies`` are
     egress proxy URLs (and ``"direct"``) over which accounts are spread, each its own IP.
+    ``mode`` says which exchanges are read (:mod:`bot.exchanges.modes`: live, each venue's
+    sandbox, or a simulator); ``base_urls`` win over it.
     """
 
     def __init__(
@@ -82,7 +85,9 @@ class ExchangeHub:
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         max_accounts_per_venue: int = 20000,
+        mode: ExchangeMode = LIVE,
     ) -> None:
+        self.mode = mode
         self.base_urls = dict(base_urls or {})
         self.timeout_ms = timeout_ms
         self.budget = budget if budget is not None else Budget()
@@ -142,6 +147,9 @@ class ExchangeHub:
         """Ask the venue what the key may do (link time); raises :class:`ExchangeReadError`."""
         with calling(Priority.LINK):
             rt = await self._venue(venue)
+            unchecked = self.mode.rights_unchecked(rt.adapter.info)
+            if unchecked is not None:  # the sandbox has no rights endpoint: the read checks it
+                return KeyCheck(True, False, frozenset({RIGHT_READ}), unchecked)
             account = self._account(rt, venue, creds)
             async with account.lock:
                 ctx = ReadContext(
@@ -152,6 +160,15 @@ class ExchangeHub:
                     return await rt.adapter.check_key(client, ctx)
                 except Exception as exc:
                     raise self._failed(account, exc, creds) from None
+
+    def unavailable(self, venue: str) -> str | None:
+        """Why ``venue`` cannot be read in this hub's mode (a sentence), or None if it can."""
+        if venue in self.base_urls:
+            return None
+        try:
+            return self.mode.refusal(adapter_for(venue).info)
+        except KeyError:
+            return None  # an unknown venue: the caller's own refusal names it
 
     def forget(self, venue: str, creds: Credentials) -> None:
         """Drop the cached instance of an unlinked account (and its planned demand)."""
@@ -200,9 +217,9 @@ class ExchangeHub:
         ssl_context: ssl.SSLContext,
         config: dict[str, Any],
         *,
-        limits: VenueLimits,
-        route: Route,
-        token: str | None,
+        limits: VenueLimits | None = None,
+        route: Route | None = None,
+        token: str | None = None,
     ) -> Any:
         """A guarded ccxt instance: the venue's master (no ``config``) or one account's.
 
@@ -224,13 +241,14 @@ class ExchangeHub:
             exchange.headers = dict(template.headers or {})
             for name, value in config.items():
                 setattr(exchange, name, value)
+        route = route or self.routes[0]
         route.apply(exchange)
         # Both installed on each instance itself (a copied wrapper would call the template's
         # fetch2); the guard outermost, so a refused request is never charged to the budget.
         install_meter(
             exchange,
             self.budget,
-            limits,
+            limits or self._limits(venue, rt_adapter),
             route=route.name,
             key=token,
             base_path=self._base_path(venue),
@@ -239,7 +257,8 @@ class ExchangeHub:
         return exchange
 
     def _base_path(self, venue: str) -> str:
-        base = self.base_urls.get(venue)
+        """The path prefix a simulator puts before the venue's own paths ("" for the venue)."""
+        base = self.base_urls.get(venue) or self.mode.base_url(venue)
         return urlsplit(base).path.rstrip("/") if base else ""
 
     def _limits(self, venue: str, adapter: VenueAdapter) -> VenueLimits:
@@ -269,7 +288,8 @@ class ExchangeHub:
             }
         )
         exchange.ssl_context = ssl_context
-        base = self.base_urls.get(venue)
+        self.mode.prepare(exchange, adapter.info)
+        base = self.base_urls.get(venue) or self.mode.base_url(venue)
         if base:
             exchange.urls["api"] = rewrite_api_urls(exchange.urls["api"], base)
         return exchange
@@ -284,6 +304,11 @@ class ExchangeHub:
             adapter = adapter_for(venue)
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
+        refused = self.unavailable(venue)
+        if refused is not None:
+            raise ExchangeReadError(
+                "exchange_down", refused, detail=f"not served in {self.mode.name} mode"
+            )
         lock = self._venue_locks.setdefault(venue, asyncio.Lock())
         async with lock:
             rt = self._venues.get(venue)
@@ -329,6 +354,7 @@ class ExchangeHub:
                     error = classify(exc)
                     if error.state == "auth_failed":  # public data cannot fail on a key
                         error = ExchangeReadError("exchange_down", detail=error.detail)
+                    self._explain_refused_connection(error, exc)
                     rt.backoff.fail(error.state, error.retry_after)
                     raise error from None
         return rt
@@ -378,10 +404,18 @@ class ExchangeHub:
                     detail="backing off after an earlier failure",
                 )
 
+    def _explain_refused_connection(self, error: ExchangeReadError, exc: BaseException) -> None:
+        """Nothing listening at all (no connection) says where to look, when the mode knows:
+        a rehearsal whose simulator is not started must not read as "the exchange is down"."""
+        cause = exc.__cause__ or exc.__context__ or exc
+        if error.state == "exchange_down" and isinstance(cause, aiohttp.ClientConnectorError):
+            error.user_message = self.mode.unreachable() or error.user_message
+
     def _failed(self, account: _Account, exc: Exception, creds: Credentials) -> ExchangeReadError:
         if isinstance(exc, BudgetStopped | ReadDeferred):
             return exc  # nothing was sent: the budget holds the limited scope back itself
         error = classify(exc, creds.api_key, creds.secret, creds.passphrase)
+        self._explain_refused_connection(error, exc)
         if error.retry_after is None and error.state in ("rate_limited", "exchange_down"):
             headers = getattr(account.exchange, "last_response_headers", None) or {}
             value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import ExchangeReadError, bad_response
 from .generic import ContractSpec, settle_cash
@@ -31,12 +32,8 @@ def check_wallet_address(address: str | None) -> str:
     if WALLET_ADDRESS.match(text):
         return text
     if re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", text):
-        raise ValueError(
-            "That looks like a private key, not a wallet address. Never share a "
-            "private key: Hyperliquid needs only your public address (0x + 40 hex "
-            "digits)."
-        )
-    raise ValueError("A Hyperliquid wallet address is 0x followed by 40 hex digits.")
+        raise ValueError(texts.WALLET_ADDRESS_IS_A_PRIVATE_KEY)
+    raise ValueError(texts.WALLET_ADDRESS_MALFORMED)
 
 
 def _position(
@@ -153,11 +150,6 @@ def hyperliquid_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[s
 # --- the adapter -----------------------------------------------------------------------------
 
 SPECS_TTL = 3600.0
-PUBLIC_ADDRESS_NOTE = (
-    "Hyperliquid is read with your public wallet address only: no key, no signature, nothing "
-    "that could place an order or move funds. Anyone can read a Hyperliquid account by its "
-    "address; marginwatch shows yours only where you asked it to."
-)
 
 
 @register
@@ -205,7 +197,7 @@ class HyperliquidAdapter(VenueAdapter):
             ok=True,
             can_report_rights=True,
             rights=frozenset({RIGHT_READ}),
-            message=PUBLIC_ADDRESS_NOTE,
+            message=texts.HYPERLIQUID_PUBLIC_ADDRESS,
         )
 
 

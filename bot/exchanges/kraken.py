@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import risk.model as rm
 from risk.profiles import profile_for
 
+from . import texts
 from .base import (
     ReadContext,
     VenueAdapter,
@@ -28,14 +29,6 @@ EARN_SUFFIXES = (".S", ".M", ".F", ".B", ".P")
 TICKER_TTL = 5.0
 # Relative gap between Kraken's trade balance and our priced collateral worth telling the user.
 TB_TOLERANCE = 0.02
-
-QUERY_ONLY_KEY_HELP = (
-    "Kraken cannot tell us what a key is allowed to do, so please check it yourself: in Kraken "
-    "go to Settings → API → Create API key, tick only 'Query Funds' and 'Query Open Orders & "
-    "Trades', leave every Orders & Trades, Funds (deposit/withdraw) and Data-export right "
-    "unticked, and optionally set a nonce window of a few seconds. A key shared with a trading "
-    "bot can also break that bot's nonces: make one just for marginwatch."
-)
 
 
 def _result(response: Any, what: str) -> Any:
@@ -92,18 +85,16 @@ class KrakenAdapter(VenueAdapter):
         prices = await self._usd_prices(client, ctx, balances, position_rows)
         wallet, assets, left_out = self._collateral(client, balances, prices)
         if left_out:
-            notes.append(
-                "Left out of collateral: " + ", ".join(sorted(left_out)) + " (staked or earning "
-                "balances; Kraken Futures wallets and other sub-accounts are not read either)."
-            )
+            notes.append(texts.KRAKEN_LEFT_OUT.format(assets=", ".join(sorted(left_out))))
         reported_tb = num(trade.get("tb"), "TradeBalance.tb")
         priced_tb = wallet + sum(a.amount * a.price * (1 - a.haircut) for a in assets)
         if abs(priced_tb - reported_tb) > TB_TOLERANCE * max(abs(reported_tb), 1.0):
             # Kraken's own valuation differs from the prices we read (stale ticker, an asset we
             # cannot price): say so, the user sees both figures.
             notes.append(
-                f"Kraken values the collateral at {reported_tb:,.2f} {SETTLE}; "
-                f"today's prices here give {priced_tb:,.2f} {SETTLE}."
+                texts.KRAKEN_VALUATION_DIFFERS.format(
+                    reported=reported_tb, priced=priced_tb, settle=SETTLE
+                )
             )
         positions = [self._position(client, row, prices, notes) for row in position_rows]
         positions = [p for p in positions if p is not None]
@@ -135,7 +126,7 @@ class KrakenAdapter(VenueAdapter):
             ok=True,
             can_report_rights=False,
             rights=frozenset({"read"}),
-            message=QUERY_ONLY_KEY_HELP,
+            message=texts.KRAKEN_QUERY_ONLY_KEY_HELP,
         )
 
     # --- pieces -------------------------------------------------------------------------------
@@ -255,7 +246,9 @@ class KrakenAdapter(VenueAdapter):
                 raise bad_response(f"Kraken: no {market['quote']}/{SETTLE} price for {symbol}")
             quote_rate = rate
             notes.append(
-                f"{symbol} is valued in {SETTLE} at today's {market['quote']}/{SETTLE} rate."
+                texts.KRAKEN_QUOTE_CONVERTED.format(
+                    symbol=symbol, settle=SETTLE, quote=market["quote"]
+                )
             )
         return rm.Position(
             symbol=symbol,

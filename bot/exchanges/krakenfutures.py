@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
+from . import texts
 from .base import (
     ReadContext,
     SharedVenueData,
@@ -171,10 +172,7 @@ def snapshot_from_bodies(
     for row in rows:
         market_id = str(row.get("symbol") or "")
         if not market_id.lower().startswith("pf_"):
-            notes.append(
-                f"{market_id.upper()} uses its own single-collateral margin account "
-                "and is not part of the multi-collateral wallet watched here."
-            )
+            notes.append(texts.KRAKENFUTURES_SINGLE_COLLATERAL.format(market=market_id.upper()))
             continue
         position = _position(row, specs, marks)
         if position is not None:
@@ -188,10 +186,7 @@ def snapshot_from_bodies(
     if collateral_value is not None:
         unlisted = collateral_value - sum(a.amount * a.price * (1 - a.haircut) for a in assets)
         if abs(unlisted) > max(0.005 * abs(collateral_value), 0.01):
-            notes.append(
-                f"{unlisted:,.2f} USD of Kraken's collateral value is not itemised by "
-                "currency; it is counted at face value and does not move with prices."
-            )
+            notes.append(texts.KRAKENFUTURES_UNITEMISED.format(amount=unlisted))
     # Unrealised funding is owed or due now: it counts in Kraken's portfolio value.
     wallet, debts = settle_cash(funding + unlisted, "USD")
     snapshot = rm.AccountSnapshot(
@@ -238,12 +233,6 @@ def flex_specs(markets: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Con
 
 SPECS_TTL = 3600.0
 TICKER_TTL = 5.0
-
-READ_ONLY_KEY_HELP = (
-    "Kraken Futures cannot be asked through ccxt what a key may do, so please check it "
-    "yourself: in Kraken Futures go to Settings → Create Key and choose General API 'Read "
-    "Only' and Withdrawal API 'No Access'. Use a key made just for marginwatch."
-)
 
 
 @register
@@ -293,7 +282,7 @@ class KrakenFuturesAdapter(VenueAdapter):
             ok=True,
             can_report_rights=False,
             rights=frozenset({RIGHT_READ}),
-            message=READ_ONLY_KEY_HELP,
+            message=texts.KRAKENFUTURES_READ_ONLY_KEY_HELP,
         )
 
 

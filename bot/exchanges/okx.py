@@ -9,13 +9,13 @@ from typing import Any, ClassVar
 
 import risk.model as rm
 
+from . import texts
 from .base import ReadContext, VenueAdapter, finish, num, opt_num, positive, reported
 from .errors import bad_response
 from .generic import ContractSpec, inverse_as_linear, rate_from_margin, shared_specs
 from .guard import ReadOnlyClient, endpoints
 from .registry import register
 from .types import (
-    DANGEROUS_RIGHTS,
     RIGHT_READ,
     RIGHT_TRADE,
     RIGHT_WITHDRAW,
@@ -68,7 +68,7 @@ def _multi_currency_collateral(
         if cash == 0:
             continue
         if row.get("collateralEnabled") is False:
-            notes.append(f"{ccy} is not enabled as collateral on OKX and was left out.")
+            notes.append(texts.OKX_NOT_COLLATERAL.format(coin=ccy))
             continue
         equity = num(row.get("eq"), f"{ccy} eq")
         equity_usd = num(row.get("eqUsd"), f"{ccy} eqUsd")
@@ -162,20 +162,13 @@ def _with_liquidation_fees(
         abs(p.size) * p.contract_size * p.mark_price * (p.maintenance_rate or 0.0) for p in cross
     )
     if total_mm - legs_mm > max(0.01 * total_mm, 0.01):
-        notes.append(
-            f"{total_mm - legs_mm:,.2f} USD of OKX's maintenance margin belongs to no "
-            "position (borrowing or open orders) and is not in the positions' figures."
-        )
+        notes.append(texts.OKX_UNATTRIBUTED_MAINTENANCE.format(amount=total_mm - legs_mm))
     notional = sum(abs(p.size) * p.contract_size * p.mark_price for p in cross)
     if fees <= 0 or notional <= 0:
         return positions
     if fees / notional > MAX_FEE_RATE:
         # More than any taker fee: OKX's ratio counts requirements no position row carries.
-        notes.append(
-            f"OKX's margin ratio implies costs of {fees / notional:.2%} of the "
-            "positions' notional, more than a closing fee; the ratio shown is built "
-            "from the positions alone."
-        )
+        notes.append(texts.OKX_RATIO_COSTS.format(share=fees / notional))
         return positions
     out = []
     for p in positions:
@@ -216,15 +209,18 @@ def snapshot_from_bodies(
         inst_type = row.get("instType")
         if inst_type not in ("SWAP", "FUTURES"):
             if opt_num(row.get("pos"), "pos"):
-                notes.append(f"OKX {inst_type} position {row.get('instId')} is not read.")
+                notes.append(
+                    texts.OKX_POSITION_NOT_READ.format(kind=inst_type, instrument=row.get("instId"))
+                )
             continue
         position = _position(row, specs or {})
         if position is None:
             continue
         if mode == "futures" and row.get("ccy") != settle and position.margin_mode == "cross":
             notes.append(
-                f"{position.symbol} is margined in {row.get('ccy')}, not {settle}: "
-                "it is judged in that currency's own pool and left out here."
+                texts.OKX_OTHER_POOL.format(
+                    symbol=position.symbol, coin=row.get("ccy"), settle=settle
+                )
             )
             continue
         positions.append(position)
@@ -281,10 +277,6 @@ SPECS_TTL = 3600.0
 # so later polls cost only balance + positions (the level changes only when the user switches).
 _LEVEL_OPTION = "marginwatchAccountLevel"
 
-READ_ONLY_KEY_HELP = (
-    "In OKX go to API, create a new V5 API key with only the 'Read' permission (leave 'Trade' "
-    "and 'Withdraw' unticked) and link that key with its passphrase."
-)
 _OKX_RIGHTS = {"read_only": RIGHT_READ, "trade": RIGHT_TRADE, "withdraw": RIGHT_WITHDRAW}
 
 
@@ -336,16 +328,16 @@ class OkxAdapter(VenueAdapter):
         client.options[_LEVEL_OPTION] = str(account_config(config).get("acctLv"))
         dangerous = sorted(r for r in rights if r != RIGHT_READ)
         if dangerous:
-            named = ", ".join(DANGEROUS_RIGHTS.get(r, r) for r in dangerous)
+            named = ", ".join(texts.DANGEROUS_RIGHT_NAMES.get(r, r) for r in dangerous)
             return KeyCheck(
                 ok=False,
                 can_report_rights=True,
                 rights=rights,
-                message=(
-                    f"This OKX key allows {named}. marginwatch only reads; a key that can trade or "
-                    f"withdraw is refused. {READ_ONLY_KEY_HELP}"
-                ),
+                message=texts.OKX_KEY_TOO_MUCH.format(rights=named),
             )
         return KeyCheck(
-            ok=True, can_report_rights=True, rights=rights, message="Read-only OKX key accepted."
+            ok=True,
+            can_report_rights=True,
+            rights=rights,
+            message=texts.KEY_ACCEPTED.format(venue="OKX"),
         )

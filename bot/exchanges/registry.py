@@ -62,17 +62,32 @@ def adapter_for(venue: str) -> VenueAdapter:
         adapter = _FAMILIES[prefix](suffix)
         _ADAPTERS[venue] = adapter
         return adapter
-    known = ", ".join(sorted(_ADAPTERS))
-    raise KeyError(f"unknown exchange {venue!r}; supported: {known}")
+    known = ", ".join(sorted(v for v in _ADAPTERS if ":" not in v))
+    hint = ""
+    if not suffix and "generic" in _FAMILIES:
+        try:
+            _FAMILIES["generic"](venue)
+        except KeyError:
+            pass
+        else:  # an exchange ccxt reads: say how to link it
+            hint = f"; {venue} can be read approximately as generic:{venue}"
+    raise KeyError(f"unknown exchange {venue!r}; supported: {known}, generic:<ccxt id>{hint}")
 
 
 class _SupportedVenues(Mapping[str, VenueInfo]):
-    """``SUPPORTED_VENUES``: venue id -> :class:`VenueInfo`, filled on first use."""
+    """``SUPPORTED_VENUES``: venue id -> :class:`VenueInfo`, filled on first use.
+
+    Iterating lists the named venues; a family member (``generic:kucoin``) is not listed but
+    is found by id, so it can be linked and labelled like any other.
+    """
 
     def __getitem__(self, venue: str) -> VenueInfo:
         load_all()
         if ":" in venue:  # family members are resolved on demand, not listed
-            raise KeyError(venue)
+            try:
+                return adapter_for(venue).info
+            except KeyError:
+                raise KeyError(venue) from None
         return _ADAPTERS[venue].info
 
     def __iter__(self) -> Iterator[str]:

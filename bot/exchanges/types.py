@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -78,11 +77,7 @@ RIGHT_TRANSFER = "transfer"
 RIGHT_MARGIN = "margin"
 RIGHT_FUTURES = "futures"
 RIGHT_OPTIONS = "options"
-DANGEROUS_RIGHTS: Mapping[str, str] = {
-    RIGHT_TRADE: "trading",
-    RIGHT_WITHDRAW: "withdrawals",
-    RIGHT_TRANSFER: "transfers",
-    RIGHT_MARGIN: "margin trading and borrowing",
-    RIGHT_FUTURES: "futures trading",
-    RIGHT_OPTIONS: "options trading",
-}
+# A key with any of these is refused at link time (their names for users are in texts.py).
+DANGEROUS_RIGHTS: frozenset[str] = frozenset(
+    {RIGHT_TRADE, RIGHT_WITHDRAW, RIGHT_TRANSFER, RIGHT_MARGIN, RIGHT_FUTURES, RIGHT_OPTIONS}
+)

@@ -19,6 +19,7 @@ from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
 from bot.monitor.due import JITTER, PollIntervals, next_read_at
+from bot.monitor.history import health_point
 from bot.monitor.policy import (
     KEY_PROBLEMS,
     AlertEvent,
@@ -35,7 +36,7 @@ from bot.monitor.source import SnapshotSource
 # bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
 # dependency on the rest of the service.
 from bot.ops import metrics
-from bot.store import Account, AlertState, HealthPoint, NewMessage, Store, Subscription, Tx
+from bot.store import Account, AlertState, NewMessage, Store, Subscription, Tx
 from risk.model import Health
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Poller:
         queued = tx.alerts.transition(new_states, messages, now=now)
         queued_alerts = _queued_labels(tx, queued, labels)
         if isinstance(reading, Health):
-            tx.history.add(_point(account.id, now, reading))
+            tx.history.add(health_point(account.id, reading, now))
             tx.accounts.record_poll_ok(account.id, now=now, next_poll_at=next_poll_at)
         else:
             tx.accounts.record_poll_failure(
@@ -250,17 +251,3 @@ def _queued_labels(tx: Tx, queued: list[int], labels: dict[str, str]) -> tuple[s
     # rare poll that queued something looks its rows up to count exactly those.
     found = (tx.outbox.get(message_id) for message_id in queued)
     return tuple(labels[row.idempotency_key] for row in found if row is not None)
-
-
-def _point(account_id: int, now: float, health: Health) -> HealthPoint:
-    return HealthPoint(
-        account_id=account_id,
-        at=now,
-        state=health.state,
-        equity=health.equity,
-        ratio=health.ratio.value,
-        ratio_name=health.ratio.name,
-        maintenance_margin=health.maintenance_margin,
-        move_to_liquidation=health.move_to_liquidation,
-        effective_leverage=health.effective_leverage,
-    )

@@ -2,7 +2,8 @@
 
 The monitor decides *what* to tell and *when*; how it reads is the chat-agnostic core's business
 (``bot.core.presenter.CorePresenter``). The composition root passes a presenter to ``Monitor``,
-so the monitor imports nothing of ``bot.core`` (DESIGN: core may import monitor, not the reverse).
+so the monitor imports nothing of ``bot.core`` (docs/architecture.md: core may import the monitor,
+not the reverse).
 
 A payload is the JSON-able mapping an outbox row stores; only the presenter knows its shape.
 What :meth:`Presenter.deliverable` returns is what every ``Transport.send`` receives.

@@ -13,6 +13,7 @@ Other packages record through the module-level functions, which write to the ins
     metrics.set_accounts({"active": 40, "key_invalid": 2})  # accounts per status, all of them
     metrics.set_front_end("telegram", up=True)   # a chat front end connected (False: lost)
     metrics.watch_venue_limits(hub.limits_report) # each venue's standing against its limits
+    metrics.set_exchange_mode("simulator")       # which exchanges are read (live: the real ones)
 
 The composition root makes one ``Metrics()``, calls :func:`install` and serves it with
 :class:`bot.ops.server.OpsServer`; tests make their own and either call its methods or install
@@ -21,8 +22,9 @@ error text can neither blow up the number of series nor leak into the exposition
 
 Exposed names (prefix ``marginwatch_``): ``polls_total``, ``poll_failures_total{reason}``,
 ``alerts_total{level}``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
-``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``, and per
-venue against its request limits: ``venue_reads_demanded_per_minute{venue}``,
+``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``,
+``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator), and per venue
+against its request limits: ``venue_reads_demanded_per_minute{venue}``,
 ``venue_reads_granted_per_minute{venue}``, ``venue_limit_state{venue,state}`` (1 for the
 current state: ok, stretched, limited, banned), ``venue_limited_answers{venue}`` and
 ``venue_bans{venue}`` (answers so far).
@@ -76,6 +78,7 @@ class HealthReport:
     # Venues read slower than asked, or refused, because of their request limits: degraded,
     # but nothing a restart would fix (see ``needs_attention``).
     venue_limits: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exchange_mode: str = "live"  # anything else: a rehearsal, no real account is read
 
     @property
     def ok(self) -> bool:
@@ -98,6 +101,7 @@ class HealthReport:
             "front_ends": dict(self.front_ends),
             "uptime_seconds": round(self.uptime_seconds, 3),
             "venue_limits": dict(self.venue_limits),
+            "exchange_mode": self.exchange_mode,
         }
 
 
@@ -151,6 +155,15 @@ class Metrics:
             namespace=NAMESPACE,
             registry=r,
         )
+        self.exchange_mode = Gauge(
+            "exchange_mode",
+            "1 for the exchanges this service reads (live: the real ones; testnet, simulator).",
+            ["mode"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self._exchange_mode = "live"
+        self.exchange_mode.labels(mode="live").set(1)
         self._last_poll_at: float | None = None
         self._depth = 0
         self._account_counts: dict[str, int] = {}
@@ -219,6 +232,14 @@ class Metrics:
         except Exception:  # a report must never break a scrape or a health check
             return {}
 
+    def set_exchange_mode(self, mode: str) -> None:
+        """Which exchanges are read: ``live``, ``testnet`` or ``simulator``."""
+        key = label(mode)
+        with self._lock:
+            previous, self._exchange_mode = self._exchange_mode, key
+        self.exchange_mode.labels(mode=previous).set(0)
+        self.exchange_mode.labels(mode=key).set(1)
+
     # --- reading -------------------------------------------------------------------------
     def exposition(self) -> bytes:
         """The Prometheus text format of this registry."""
@@ -234,6 +255,7 @@ class Metrics:
             last, depth = self._last_poll_at, self._depth
             accounts = sum(self._account_counts.values())
             front_ends = dict(self._front_ends)
+            mode = self._exchange_mode
         problems = [f"{name} is not connected" for name, up in sorted(front_ends.items()) if not up]
         since = None if last is None else max(0.0, now - last)
         if accounts:
@@ -257,6 +279,7 @@ class Metrics:
             front_ends=front_ends,
             uptime_seconds=now - self.started_at,
             venue_limits=limited,
+            exchange_mode=mode,
         )
 
 
@@ -357,3 +380,7 @@ def set_front_end(name: str, *, up: bool) -> None:
 
 def watch_venue_limits(source: LimitsSource | None) -> None:
     _current.watch_venue_limits(source)
+
+
+def set_exchange_mode(mode: str) -> None:
+    _current.set_exchange_mode(mode)

@@ -81,7 +81,10 @@ class Simulator:
         self._rewrites: dict[str, dict[str, Callable[[Any], Any]]] = {}
         self._step = 0
         self._runner: web.AppRunner | None = None
+        self._host = "127.0.0.1"
         self._port: int | None = None
+        # Who each account is, for people: (venue, api key) -> label (`marginwatch sim`).
+        self.labels: dict[tuple[str, str], str] = {}
         available = plugins()
         for venue, spec in scenario.venues.items():
             if venue not in available:
@@ -101,13 +104,23 @@ class Simulator:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port`` (0: any free port, see :attr:`port`)."""
+        from .control import add_control_routes  # the /_sim/ API: its own module
+
         app = web.Application()
+        add_control_routes(app, self)  # before the venues' catch-all route
         app.router.add_route("*", "/{venue}/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        self._host = host
         self._port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
@@ -128,9 +141,18 @@ class Simulator:
             raise RuntimeError("the simulator is not started")
         return self._port
 
+    @property
+    def url(self) -> str:
+        """Where the simulator listens: ``http://HOST:PORT`` (each venue under ``/<venue>``)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        # A wildcard address is not one a client can dial: name the loopback instead.
+        if self._host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
     def base_url(self, venue: str) -> str:
         self._venue(venue)
-        return f"http://127.0.0.1:{self.port}/{venue}"
+        return f"{self.url}/{venue}"
 
     @property
     def base_urls(self) -> dict[str, str]:
@@ -156,6 +178,11 @@ class Simulator:
         """The plug-in instance of ``venue`` (its accounts and prices)."""
         return self._venue(venue)
 
+    def serve_all(self) -> None:
+        """Serve every venue plug-in, not only those a scenario names (``marginwatch sim``)."""
+        for venue in sorted(plugins()):
+            self._venue(venue)
+
     def add_account(
         self,
         venue: str,
@@ -171,6 +198,25 @@ class Simulator:
         if not price > 0:
             raise ValueError(f"price for {symbol} must be positive, got {price}")
         self._venue(venue).prices[symbol] = float(price)
+
+    def set_usd_prices(self, usd: Mapping[str, float]) -> dict[str, dict[str, float]]:
+        """Set each asset's price in dollars on every served venue (quotes converted: see
+        :mod:`bot.sim.market`); returns the markets that changed, by venue."""
+        from .market import PriceError, bases, repriced
+
+        changes = {venue: repriced(plugin.prices, usd) for venue, plugin in self.venues.items()}
+        for asset in usd:
+            if not any(asset in bases(plugin.prices) for plugin in self.venues.values()):
+                raise PriceError(f"no simulated market trades {asset}")
+        for venue, changed in changes.items():
+            self.venues[venue].prices.update(changed)
+        return {venue: changed for venue, changed in changes.items() if changed}
+
+    def known_assets(self) -> set[str]:
+        """Every base asset of every served venue's markets (what a USD price may be set for)."""
+        from .market import bases
+
+        return {asset for plugin in self.venues.values() for asset in bases(plugin.prices)}
 
     def move_prices(self, factor: float, venue: str | None = None) -> None:
         """Multiply every price (of one venue, or all) by ``factor``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import sqlite3
@@ -165,7 +166,12 @@ class Store:
         if threading.get_ident() == self._thread_id:
             raise RuntimeError("Store.run called from the database thread would wait for itself")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._in_transaction, fn, write)
+        # The caller's context variables go with the function (as asyncio.to_thread does): what
+        # it builds there, an alert in the same transaction as its state, is built as if here.
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(
+            self._executor, context.run, self._in_transaction, fn, write
+        )
 
     def _in_transaction(self, fn: Callable[[Tx], T], write: bool) -> T:
         # One Tx reused for every unit: repositories hold no state but the connection, and

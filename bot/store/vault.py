@@ -120,9 +120,10 @@ class Vault:
 
     @classmethod
     def from_strings(cls, encoded_keys: Iterable[str]) -> Vault:
-        """Keys as `marginwatch keys new` prints them; blanks and `#` comments are ignored."""
+        """Keys as `marginwatch keys new` prints them; each string is read by `split_keys`."""
         keys: list[bytes] = []
-        for position, text in enumerate(_clean(encoded_keys), start=1):
+        cleaned = [key for text in encoded_keys for key in split_keys(text)]
+        for position, text in enumerate(cleaned, start=1):
             try:
                 raw = base64.urlsafe_b64decode(text.encode("ascii"))
             except (binascii.Error, UnicodeEncodeError, ValueError):
@@ -146,17 +147,16 @@ class Vault:
             raise VaultError(f"set either {ENV_KEYS} or {ENV_KEYS_FILE}, not both")
         if file_name:
             return cls.from_file(Path(file_name))
-        return cls.from_strings(inline.split(","))
+        return cls.from_strings([inline])
 
     @classmethod
     def from_file(cls, path: Path) -> Vault:
-        """One key per line (or comma-separated), newest first."""
+        """One key per line (or comma-separated), newest first; read by `split_keys`."""
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise VaultError(f"cannot read the master key file {path}: {exc.strerror}") from None
-        parts = [part for line in text.splitlines() for part in line.split(",")]
-        return cls.from_strings(parts)
+        return cls.from_strings([text])
 
     @property
     def key_ids(self) -> tuple[str, ...]:
@@ -219,10 +219,16 @@ class Vault:
         )
 
 
-def _clean(encoded_keys: Iterable[str]) -> list[str]:
-    cleaned = []
-    for text in encoded_keys:
-        text = text.split("#", 1)[0].strip()
-        if text:
-            cleaned.append(text)
-    return cleaned
+def split_keys(text: str) -> list[str]:
+    """The master keys in a setting's or a key file's text, newest first: the one reader of both.
+
+    Lines and commas both separate keys; blanks are ignored, and so is everything from a `#` to
+    the end of its line. The comment is cut before the commas are split: `marginwatch keys new`
+    prints comment lines with commas in them, and its output saved as a file must read as the key.
+    """
+    keys = []
+    for line in text.splitlines():
+        for part in line.split("#", 1)[0].split(","):
+            if part.strip():
+                keys.append(part.strip())
+    return keys

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CAPACITY_KEYS = {
@@ -76,6 +78,7 @@ def run_json(script: str, *args: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_monitor_capacity_polls_every_account_shared_and_naive_side_by_side() -> None:
     # 50 accounts: account 49 starts near margin call, so its first poll queues an alert.
     report = run_json(
@@ -116,6 +119,7 @@ def test_monitor_capacity_polls_every_account_shared_and_naive_side_by_side() ->
     assert report["memory_ratio_naive_over_shared"] > 0
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_alert_latency_measures_every_alert_from_the_poll_that_saw_the_move() -> None:
     report = run_json(
         "alert_latency.py",

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
     "polls",
@@ -23,6 +25,7 @@ KEYS = {
 }
 
 
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
 def test_quick_soak_delivers_every_alert_once_under_random_faults() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "soak.py"), "--quick", "--json"],

@@ -9,8 +9,8 @@ import pytest
 
 from bot.core import registry, texts
 from bot.core.messages import Refusal
-from bot.core.registry import COMMANDS, ArgType, Audience
-from bot.core.usecases import Core
+from bot.core.registry import COMMANDS, ArgType, Audience, UseCase
+from bot.core.usecases import HANDLERS, Core
 
 # Both Telegram (a-z, 0-9, _) and Discord (adds -) accept these; both cap names at 32.
 NAME = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -32,13 +32,26 @@ def test_every_command_fits_both_chats(command: registry.Command) -> None:
             assert arg.choices
 
 
+def test_every_use_case_has_exactly_one_method_and_every_command_one_use_case() -> None:
+    assert set(HANDLERS) == set(UseCase)
+    assert all(isinstance(c.usecase, UseCase) for c in COMMANDS)
+    # The table names Core's own methods (a mixin method shadowed by another would be caught).
+    for usecase, handler in HANDLERS.items():
+        assert getattr(Core, handler.__name__) is handler, usecase
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
 def test_every_command_runs_a_use_case_that_takes_its_arguments(command: registry.Command) -> None:
-    handler = getattr(Core, command.usecase)
-    parameters = inspect.signature(handler).parameters
+    parameters = inspect.signature(HANDLERS[command.usecase]).parameters
     assert list(parameters)[:2] == ["self", "caller"]
     for arg in command.arguments:
         assert arg.name in parameters, (command.name, arg.name)
+    # ...and needs nothing a command cannot give: a parameter without a default is a required
+    # argument of the command.
+    required = {arg.name for arg in command.arguments if arg.required}
+    for name, parameter in list(parameters.items())[2:]:
+        if parameter.default is inspect.Parameter.empty:
+            assert name in required, (command.name, name)
 
 
 def test_names_are_unique_and_help_lists_every_command() -> None:

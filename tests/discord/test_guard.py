@@ -51,13 +51,19 @@ async def test_ordinary_chat_is_left_alone_and_the_intent_is_off_by_default(
     guarded: DiscordFrontEnd, fake_discord: FakeDiscord
 ) -> None:
     guild = fake_discord.guilds[0]
-    await fake_discord.post(
+    channel = guild.channel("general")
+    ordinary = await fake_discord.post(
         guild,
         "general",
         guild.member("alice"),
         "BTC looks weak, my margin ratio is 41 % on binanceusdm",
     )
-    await asyncio.sleep(0.1)
-    assert not fake_discord.find("DELETE", r"/messages/")
-    assert not fake_discord.find("POST", r"^/channels/\d+/messages$")
+    # The gateway delivers in order: once a later pasted key is dealt with, so is the chat.
+    pasted = await fake_discord.post(guild, "general", guild.member("deskmod"), PASTED)
+    await fake_discord.wait_for("POST", rf"^/channels/{channel}/messages$")
+    [deleted] = fake_discord.find("DELETE", r"/messages/")
+    assert deleted.path.endswith(f"/{pasted['id']}") and ordinary["id"] != pasted["id"]
+    [warning] = fake_discord.find("POST", r"^/channels/\d+/messages$")  # about the key only
+    pasted_by = f"<@{guild.member('deskmod').user_id}>"
+    assert warning.body["content"] == texts.KEY_IN_GROUP_DELETED.format(name=pasted_by)
     assert not DiscordFrontEnd(RecordingCore(), TOKEN).client.intents.message_content

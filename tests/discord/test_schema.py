@@ -51,14 +51,23 @@ def test_exported_schema_matches_the_snapshot() -> None:
     assert text == SNAPSHOT.read_text()
 
 
-def test_link_offers_every_venue_core_supports_as_a_choice() -> None:
+async def test_link_suggests_every_venue_and_any_other_exchange_as_generic() -> None:
     tree = _tree_of(DiscordFrontEnd(RecordingCore(venues=SUPPORTED_VENUES), TOKEN))
     link = tree.get_command("margin").get_command("link")  # type: ignore[union-attr]
     venue = link.get_parameter("venue")
-    assert [(c.value, c.name) for c in venue.choices] == [
+    assert venue.autocomplete and not venue.choices  # free text: generic:<id> is any of ccxt's
+    everything = await link._params["venue"].autocomplete(None, "")  # type: ignore[misc]
+    assert [(c.value, c.name) for c in everything] == [
         (v, info.label) for v, info in SUPPORTED_VENUES.items()
     ]
-    assert len(venue.choices) <= 25  # Discord's limit for fixed choices
+    kraken = await link._params["venue"].autocomplete(None, "krak")  # type: ignore[misc]
+    assert [c.value for c in kraken] == ["kraken", "krakenfutures", "generic:krak"]
+    assert [c.value for c in await link._params["venue"].autocomplete(None, "kraken")] == [
+        "kraken",
+        "krakenfutures",
+    ]
+    [kucoin] = await link._params["venue"].autocomplete(None, "kucoin")  # type: ignore[misc]
+    assert kucoin.value == "generic:kucoin" and "approximate" in kucoin.name
 
 
 def test_every_command_and_option_has_a_description_a_help_entry_and_a_table_row() -> None:

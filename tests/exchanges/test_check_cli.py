@@ -36,7 +36,8 @@ def test_binance_faq_example_replays_to_the_published_liquidation_price(capsys):
     eth = next(p for p in health["positions"] if p["symbol"] == "ETH/USDT:USDT")
     assert eth["liquidation_price"] == pytest.approx(1153.26, abs=0.01)  # published
     assert eth["reported_liquidation_price"] == pytest.approx(1153.26, abs=0.01)
-    assert health["ratio"]["value"] == pytest.approx(0.4149, abs=5e-5)  # DESIGN.md's Health
+    # The worked example of docs/risk-contract.md.
+    assert health["ratio"]["value"] == pytest.approx(0.4149, abs=5e-5)
 
 
 def test_kraken_example_replays_to_the_published_margin_call_price(capsys):

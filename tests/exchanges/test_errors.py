@@ -5,7 +5,7 @@ from __future__ import annotations
 import ccxt.async_support as ccxt
 import pytest
 
-from bot.exchanges import Credentials, ExchangeReadError, ReadOnlyViolation
+from bot.exchanges import Credentials, ReadOnlyViolation
 from bot.exchanges.errors import classify, redact
 
 
@@ -64,15 +64,3 @@ def test_credentials_never_show_their_values():
     for text in (repr(creds), str(creds), f"{creds}", repr([creds])):
         for value in ("AKEY-1", "SECRET-1", "PASS-1", "0xWALLET"):
             assert value not in text
-
-
-def test_user_message_is_a_sentence_for_every_state():
-    for state in (
-        "auth_failed",
-        "permission_denied",
-        "rate_limited",
-        "exchange_down",
-        "bad_response",
-    ):
-        message = ExchangeReadError(state).user_message  # type: ignore[arg-type]
-        assert message.endswith(".") and len(message) > 30

@@ -77,3 +77,24 @@ async def test_account_instances_are_cheap_copies_that_keep_their_own_key_and_gu
         with pytest.raises(ReadOnlyViolation):
             await exchange.fetch2("AddOrder", "private", "POST", {})
     assert len(sim.requests) == before
+
+
+async def test_a_changed_secret_is_read_with_a_new_instance_not_the_cached_one(hub: ExchangeHub):
+    # The owner rotated the secret of the same API key: the cached instance signs with the old
+    # one, so reusing it would hide that the new secret is wrong (or keep reading with a key
+    # the owner meant to retire).
+    import base64
+    import dataclasses
+
+    import pytest
+
+    from bot.exchanges.errors import ExchangeReadError
+
+    await hub.read_account("kraken", KRAKEN)
+    rotated = dataclasses.replace(KRAKEN, secret=base64.b64encode(b"a new secret" * 4).decode())
+    with pytest.raises(ExchangeReadError) as refused:
+        await hub.read_account("kraken", rotated)
+    assert refused.value.state == "auth_failed"
+    assert hub.stats() == {"kraken": 2}
+    await hub.read_account("kraken", KRAKEN)  # the right secret still reads
+    assert hub.stats() == {"kraken": 2}

@@ -33,4 +33,15 @@ def test_a_family_serves_prefixed_venue_ids_on_demand():
     register_family("probe", Probe)
     adapter = adapter_for("probe:bitget")
     assert adapter.info.ccxt_id == "bitget" and adapter_for("probe:bitget") is adapter
-    assert "probe:bitget" not in SUPPORTED_VENUES  # families are not listed as venues
+    # Families are not listed as venues, but a member is found by id (so it can be linked).
+    assert "probe:bitget" not in list(SUPPORTED_VENUES)
+    assert SUPPORTED_VENUES["probe:bitget"] is adapter.info
+    assert SUPPORTED_VENUES.get("probe:") is None and SUPPORTED_VENUES.get("nope:x") is None
+
+
+def test_an_exchange_ccxt_reads_is_linkable_as_generic_and_suggested_by_its_bare_id():
+    info = SUPPORTED_VENUES["generic:kucoin"]
+    assert info.approximate and "approximate" in info.label
+    assert SUPPORTED_VENUES.get("generic:mtgox") is None
+    with pytest.raises(KeyError, match="kucoin can be read approximately as generic:kucoin"):
+        adapter_for("kucoin")

@@ -434,6 +434,7 @@ class FakeTelegramAPI:
         """Answer one Bot API call: (HTTP status, JSON body)."""
         record = Call(method, params, time.monotonic())
         self.calls.append(record)
+        self._changed.set()  # a waiter may be waiting for the call itself (a long poll begun)
         handler = getattr(self, "_m_" + method.lower(), None)
         try:
             if handler is None:

@@ -17,7 +17,7 @@ from bot.monitor.scheduler import Monitor
 from bot.monitor.transport import Transports
 from bot.store import Store, Vault
 
-from .world import RecordingChat, ScriptedExchange, binance_snapshot, link, wait_for
+from .world import RecordingChat, ScriptedExchange, TickCount, binance_snapshot, link, wait_for
 
 
 def monitor_for(
@@ -43,12 +43,13 @@ async def test_margin_call_reaches_the_owner_once_through_the_real_scheduler(
     account, _ = await link(store, clock.now())
     exchange.set(account, binance_snapshot(0.85))
     monitor = monitor_for(store, exchange, chat, clock)
+    ticks = TickCount(monitor)
     await monitor.start()
     try:
         await wait_for(lambda: len(chat.sent) >= 1)
-        await asyncio.sleep(0.2)  # many more ticks: nothing is due again, nothing resent
+        await ticks.wait_for(ticks.done + 10)  # ten more beats: nothing is due, nothing resent
     finally:
-        await monitor.stop()
+        await monitor.stop()  # and whatever those beats started has finished
     assert chat.titles == ["main: MARGIN CALL"]
     assert exchange.reads == [account.id]
     assert await store.outbox_depth() == 0
@@ -151,10 +152,11 @@ async def test_one_account_is_never_polled_twice_at_once(store: Store, clock: Ma
     exchange.set(account, binance_snapshot(0.3))
     exchange.gate = asyncio.Event()  # the exchange hangs
     monitor = monitor_for(store, exchange, chat, clock)
-    for _ in range(5):  # ticks keep finding the account due while its read hangs
-        await monitor.queue.launch_due()
+    assert await monitor.queue.launch_due() == 1
+    await wait_for(lambda: exchange.reads == [account.id])  # the read started, and hangs
+    for _ in range(4):  # ticks keep finding the account due while its read hangs
         clock.advance(120)
-        await asyncio.sleep(0.01)
+        assert await monitor.queue.launch_due() == 0
     assert exchange.reads == [account.id]
     assert monitor.queue.in_flight == {account.id}
     exchange.gate.set()
@@ -175,8 +177,8 @@ async def test_reads_are_bounded_per_exchange_not_across_exchanges(
     exchange.gate = asyncio.Event()
     monitor = monitor_for(store, exchange, chat, clock, per_venue=2)
     assert await monitor.queue.launch_due() == 9
-    await asyncio.sleep(0.05)
-    assert exchange.active == {"binanceusdm": 2, "bybit": 2}
+    # Two reads per exchange start and hang; the peak below shows no third ever started.
+    await wait_for(lambda: exchange.active == {"binanceusdm": 2, "bybit": 2})
     exchange.gate.set()
     await monitor.queue.drain()
     assert exchange.most_active == {"binanceusdm": 2, "bybit": 2}
@@ -318,10 +320,18 @@ async def test_shutdown_waits_for_the_tick_and_polls_in_flight(
     exchange.set(account, binance_snapshot(0.85))
     exchange.gate = asyncio.Event()
     monitor = monitor_for(store, exchange, chat, clock)
+    draining = asyncio.Event()
+    drain = monitor.queue.drain
+
+    async def signalled_drain() -> None:
+        draining.set()
+        await drain()
+
+    monitor.queue.drain = signalled_drain  # type: ignore[method-assign]
     await monitor.start()
     await wait_for(lambda: bool(exchange.reads))
     stopping = asyncio.create_task(monitor.stop())
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(draining.wait(), timeout=5)  # the tick is over, the scheduler gone
     assert not stopping.done()  # a read is in flight: its result must not be lost
     exchange.gate.set()
     await asyncio.wait_for(stopping, timeout=5)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.core.messages import Message
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead
+from bot.monitor.scheduler import Monitor
 from bot.monitor.transport import Destination as DestinationLike
 from bot.store import Account, AccountSecrets, Destination, Store, Subscription
 from risk.model import AccountSnapshot, Position
@@ -117,3 +118,26 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+class TickCount:
+    """Counts the monitor's completed ticks as the real scheduler runs them (set up before
+    ``start()``, which hands the scheduler the tick): tests wait for beats, not for time."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.done = 0
+        self._changed = asyncio.Condition()
+        tick = monitor.tick
+
+        async def counted() -> None:
+            await tick()
+            async with self._changed:
+                self.done += 1
+                self._changed.notify_all()
+
+        monitor.tick = counted  # type: ignore[method-assign]
+
+    async def wait_for(self, ticks: int, timeout: float = 5.0) -> None:
+        """Return once ``ticks`` ticks have completed in all (fails the test on timeout)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.done >= ticks)

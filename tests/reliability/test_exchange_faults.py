@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.core import texts
-from bot.exchanges.errors import MESSAGES
+from bot.exchanges.texts import READ_FAILED
 from bot.store import Account
 
 from .rig import KRAKEN_KEY, OWNER, USDM_KEY, Rig, product
@@ -68,7 +68,7 @@ async def test_one_failed_read_is_recorded_but_not_alerted_and_the_next_read_rec
         failed = await rig.account(account.id)
         assert failed.status == "active"
         assert failed.consecutive_failures == 1
-        assert failed.last_error == MESSAGES[state]
+        assert failed.last_error == READ_FAILED[state]
         assert await rig.history(account.id) == points  # nothing recorded from a failed read
         assert rig.inbox.sent == []  # one hiccup is not worth waking anybody
         await asyncio.sleep(0.25)
@@ -85,7 +85,7 @@ async def test_a_long_retry_after_is_honoured_before_any_new_request(tmp_path: P
         rig.sim.inject_fault("binanceusdm", "rate_limit", retry_after=900.0)
         await rig.poll()
         limited = await rig.account(account.id)
-        assert limited.last_error == MESSAGES["rate_limited"]
+        assert limited.last_error == READ_FAILED["rate_limited"]
         assert limited.next_poll_at >= rig.clock.now() + 900.0
         requests = len(rig.sim.requests)
         for _ in range(4):  # 14 minutes: the venue asked for 15

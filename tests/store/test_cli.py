@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.store import MasterKeyMismatch, Store, Vault, generate_key
+from bot.cli import build_parser, main
+from bot.settings import Settings
+from bot.store import MasterKeyMismatch, Store, Vault, generate_key, keys_cli
 from bot.store import connection as store_connection
 from tests.store.conftest import KNOWN_SECRET, sample_secrets
 
@@ -192,3 +193,39 @@ async def test_db_backup_copies_a_live_database_including_uncheckpointed_writes(
 
     assert main(["db", "backup", str(target), "--database", str(db_path)]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+async def test_the_output_of_keys_new_saved_as_a_keys_file_works_through_every_reader(
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The operator's rotation as `keys new` describes it: its output (comment lines with commas in
+    # them, then the key) saved as the keys file, the older key kept after it.
+    old = generate_key()
+    account_id = await _database_with_a_secret(db_path, old)
+    assert main(["keys", "new"]) == 0
+    printed = capsys.readouterr().out
+    assert "," in printed.split("\n", 1)[0]  # what made the two parsers disagree
+    new = printed.splitlines()[-1]
+    key_file = tmp_path / "master_keys"
+    key_file.write_text(f"{printed}{old}\n")
+    expected = Vault.from_strings([new, old]).key_ids
+    environ = {"MARGINWATCH_MASTER_KEYS_FILE": str(key_file)}
+
+    # The service's reader (Settings) and the store's own (Vault) see the same two keys.
+    settings = Settings(master_keys_file=key_file, _env_file=None)  # type: ignore[call-arg]
+    assert settings.master_key_strings() == [new, old]
+    assert settings.vault().key_ids == expected
+    assert Vault.from_environment(environ).key_ids == expected
+    assert Vault.from_file(key_file).key_ids == expected
+
+    # `keys rotate` called as the store's own command reads the file itself.
+    args = build_parser().parse_args(["keys", "rotate", "--database", str(db_path)])
+    monkeypatch.setenv("MARGINWATCH_MASTER_KEYS_FILE", str(key_file))
+    assert keys_cli.run(args) == 0
+    assert "re-encrypted 1 of 1" in capsys.readouterr().out
+    store = await Store.open(db_path, Vault.from_strings([new]))
+    assert (await store.account_credentials(account_id)).secret == KNOWN_SECRET
+    await store.close()

@@ -184,7 +184,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(
     telegram_api.private_chat(ALICE)
     async with app:
         poll = asyncio.create_task(app.bot.get_updates(timeout=5))
-        await asyncio.sleep(0.05)
+        await telegram_api.wait_until(lambda: telegram_api.calls_of("getUpdates"))  # in flight
         began = time.monotonic()
         telegram_api.user_says(ALICE, ALICE, "hi")
         updates = await poll

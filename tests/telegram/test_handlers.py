@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from telegram import Update
@@ -30,9 +31,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:Tasks created via:UserWarning")
 ALICE, BOB = 1001, 1002
 GROUP = -1005001
 
+# Non-blocking handlers run as tasks the Application starts through its public create_task (PTB's
+# documented way to run a handler concurrently); the fixture records them for deliver().
+_handler_tasks: list[asyncio.Task[Any]] = []
+
 
 @pytest.fixture
-async def app(offline_api: FakeTelegramAPI, core: Core) -> AsyncIterator[Application]:
+async def app(
+    offline_api: FakeTelegramAPI, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Application]:
     offline_api.user(ALICE, "Alice <3")
     offline_api.user(BOB, "Bob")
     offline_api.private_chat(ALICE)
@@ -47,6 +54,18 @@ async def app(offline_api: FakeTelegramAPI, core: Core) -> AsyncIterator[Applica
         request=InProcessRequest(offline_api),
         get_updates_request=InProcessRequest(offline_api),
     )
+    create_task = Application.create_task
+
+    def recorded(
+        self: Application, coroutine: Any, update: object = None, *, name: str | None = None
+    ) -> asyncio.Task[Any]:
+        task = create_task(self, coroutine, update, name=name)
+        if self is application:
+            _handler_tasks.append(task)
+        return task
+
+    _handler_tasks.clear()
+    monkeypatch.setattr(Application, "create_task", recorded)
     async with application:
         yield application
 
@@ -55,11 +74,9 @@ async def deliver(app: Application, api: FakeTelegramAPI) -> None:
     """Feed every pending update to the application and wait for its handler tasks."""
     for raw in api.take_updates():
         await app.process_update(Update.de_json(raw, app.bot))
-        # Non-blocking handlers run as tasks the Application creates; other tasks in the loop
-        # (the simulator's and ccxt's connections) live on and are not ours to wait for.
-        while pending := [
-            t for t in asyncio.all_tasks() if not t.done() and "Application." in repr(t.get_coro())
-        ]:
+        # Only the handlers' tasks: other tasks in the loop (the simulator's and ccxt's
+        # connections) live on and are not ours to wait for.
+        while pending := [task for task in _handler_tasks if not task.done()]:
             await asyncio.gather(*pending, return_exceptions=True)
 
 

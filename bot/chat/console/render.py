@@ -29,7 +29,7 @@ def render(message: Message, *, colour: bool = False, width: int = 78) -> str:
     badge = f"[{_BADGES[message.severity]}]"
     if colour:
         badge = f"{_COLOURS[message.severity]}{badge}{_RESET}"
-    out = [f"{badge} {message.title}"]
+    out = [f"{badge} {message.heading}"]
     out += [f"  {line}" for line in message.lines]
     if message.fields:
         name_width = min(max(len(f.name) for f in message.fields), width // 3)

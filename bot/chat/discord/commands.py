@@ -139,11 +139,39 @@ def to_core_value(value: Any) -> str | None:
 
 
 def _choices_for(arg: Argument, runner: Runner) -> list[app_commands.Choice[str]]:
-    if arg.type is ArgType.VENUE:
-        return [
-            app_commands.Choice(name=label, value=venue) for venue, label in runner.venue_choices()
-        ]
+    # A venue is suggested, not chosen from a fixed list: `generic:<ccxt id>` can be any of
+    # ccxt's exchanges, and core refuses what it cannot watch.
     return [app_commands.Choice(name=c.label, value=c.value) for c in arg.choices]
+
+
+def venue_suggestions(
+    venues: Sequence[tuple[str, str]], current: str
+) -> list[app_commands.Choice[str]]:
+    """The venues matching what is typed (by id or name); an unknown name is offered as
+    ``generic:<name>``, read approximately through ccxt."""
+    wanted = current.strip().casefold()
+    hits = [
+        app_commands.Choice(name=label, value=venue)
+        for venue, label in venues
+        if wanted in venue.casefold() or wanted in label.casefold()
+    ]
+    ccxt_id = wanted.removeprefix("generic:")
+    if ccxt_id.isalnum() and not any(c.value == wanted for c in hits):
+        generic = texts.VENUE_GENERIC.format(id=ccxt_id)
+        hits = [
+            *hits[: AUTOCOMPLETE_LIMIT - 1],
+            app_commands.Choice(name=generic, value=f"generic:{ccxt_id}"),
+        ]
+    return hits[:AUTOCOMPLETE_LIMIT]
+
+
+def _venue_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]:
+    async def suggest(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return venue_suggestions(runner.venue_choices(), current)
+
+    return suggest
 
 
 # ------------------------------------------------------------------ building the tree
@@ -213,9 +241,13 @@ def build_command(
     if choices:
         callback = app_commands.choices(**choices)(callback)
     accounts = [a.name for a in command.arguments if a.type is ArgType.ACCOUNT]
-    if accounts:
-        suggest = _account_autocomplete(runner)
-        callback = app_commands.autocomplete(**dict.fromkeys(accounts, suggest))(callback)
+    venues = [a.name for a in command.arguments if a.type is ArgType.VENUE]
+    suggest = {
+        **dict.fromkeys(accounts, _account_autocomplete(runner)),
+        **dict.fromkeys(venues, _venue_autocomplete(runner)),
+    }
+    if suggest:
+        callback = app_commands.autocomplete(**suggest)(callback)
     slash = app_commands.Command(
         name=command.name,
         description=command.description,

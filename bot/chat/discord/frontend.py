@@ -35,7 +35,7 @@ from bot.chat.discord.transport import DiscordTransport
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, message
-from bot.core.registry import Audience, Command
+from bot.core.registry import Audience, Command, UseCase
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,8 @@ class DiscordFrontEnd:
             # Exchange calls and chart rendering can exceed Discord's 3-second deadline.
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         caller = await self.caller(interaction)
-        if command.usecase == "help":  # core's help spells /status; Discord needs /margin status
+        # Core's help spells /status; Discord needs /margin status.
+        if command.usecase is UseCase.HELP:
             await self.reply(interaction, self.help_message(caller), ephemeral=True)
             return
         # Core's one entry point: checks arguments and audience, never raises.

@@ -42,7 +42,7 @@ def _plain(text: str, limit: int) -> str:
 def embed_for(message: Message) -> discord.Embed:
     """The embed showing ``message``; its colour says the severity."""
     embed = discord.Embed(
-        title=_plain(message.title, _TITLE_MAX),
+        title=_plain(message.heading, _TITLE_MAX),
         description=_plain("\n".join(message.lines), _DESCRIPTION_MAX) or None,
         colour=SEVERITY_COLOURS.get(message.severity, SEVERITY_COLOURS["info"]),
     )

@@ -112,7 +112,8 @@ def register_handlers(application: Application, on_chat_moved: ChatMoved | None 
 
 async def bot_left_group(update: Update, context: Any) -> None:
     """The bot was removed from (or left) a group: forget that community's settings and the
-    subscriptions that posted there, as DESIGN asks; members' own accounts stay."""
+    subscriptions that posted there (docs/alerts.md, "What a chat sees"); members' own accounts
+    stay."""
     change = update.my_chat_member
     if change is None or change.chat.type not in ("group", "supergroup"):
         return

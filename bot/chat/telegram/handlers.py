@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, message
-from bot.core.registry import Audience, command
+from bot.core.registry import Audience, UseCase, command
 
 from .caller import caller_from, is_chat_admin
 from .send import replace, send
@@ -80,7 +80,7 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         spec = command(name)
         # /help in a group shows administrators their commands too, so it asks as well.
-        needs_rights = spec.audience is Audience.MODERATOR or spec.usecase == "help"
+        needs_rights = spec.audience is Audience.MODERATOR or spec.usecase is UseCase.HELP
     except KeyError:
         needs_rights = False
     moderator = needs_rights and await is_chat_admin(context.bot, chat, user)

@@ -119,7 +119,7 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.user_data[_DRAFT_KEY] = draft
     if "venue" in arguments:
         return await _choose_venue(update, context, draft, arguments["venue"])
-    venues = ", ".join(sorted(core_of(context).venues))
+    venues = f"{', '.join(sorted(core_of(context).venues))}, {texts.LINK_GENERIC_VENUES}"
     await _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
     return ASK_VENUE
 

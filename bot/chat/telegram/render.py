@@ -51,7 +51,7 @@ def _escape(text: str) -> str:
 
 def _blocks(message: Message) -> list[str]:
     """The message as HTML blocks, most important first, so clipping drops the least useful."""
-    blocks = [f"<b>{SEVERITY_MARKS.get(message.severity, '')}{_escape(message.title)}</b>"]
+    blocks = [f"<b>{SEVERITY_MARKS.get(message.severity, '')}{_escape(message.heading)}</b>"]
     blocks += [_escape(line) for line in message.lines]
     blocks += [f"<b>{_escape(f.name)}:</b> {_escape(f.value)}" for f in message.fields]
     if message.footer:
@@ -82,7 +82,7 @@ def to_html(message: Message, limit: int = TEXT_MAX) -> str:
             used += length
             continue
         if not kept:  # even the title is too long: cut its plain text
-            plain = message.title[: max(0, limit - len(_ELLIPSIS) - 4)]
+            plain = message.heading[: max(0, limit - len(_ELLIPSIS) - 4)]
             kept.append(f"<b>{_escape(plain)}</b>")
         kept[-1] += _ELLIPSIS
         break

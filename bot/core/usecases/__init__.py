@@ -4,13 +4,13 @@ as the two entry points that always answer with a Message and never raise."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.core import registry, texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, from_payload, message
-from bot.core.registry import Audience, Command
+from bot.core.registry import Audience, Command, UseCase
 from bot.core.usecases.accounts import AccountUseCases, LinkField, LinkForm, parse_bool
 from bot.core.usecases.base import Limits, require_community, require_moderator, require_private
 from bot.core.usecases.community import CommunityUseCases
@@ -51,8 +51,7 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
             values = {k: v for k, v in (arguments or {}).items() if v is not None}
             registry.check_arguments(command, values)
             self._check_audience(caller, command)
-            handler = getattr(self, command.usecase)
-            return await handler(caller, **values)
+            return await HANDLERS[command.usecase](self, caller, **values)
         except Refusal as refusal:
             return refusal.to_message()
         except Exception:
@@ -78,7 +77,7 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
         if command.audience is Audience.PRIVATE:
             # /help and /start answer anywhere; everything else about one's own accounts
             # answers only privately.
-            if command.usecase != "help":
+            if command.usecase is not UseCase.HELP:
                 require_private(caller)
         elif command.audience is Audience.MEMBER:
             require_community(caller)
@@ -123,4 +122,30 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
         return from_payload(payload)
 
 
-__all__ = ["Core", "Limits", "LinkField", "LinkForm", "parse_bool"]
+# Which method runs each command, spelt out: a renamed method fails here at import, and
+# tests/core/test_registry.py checks that every use case has one taking the command's arguments.
+Handler = Callable[..., Awaitable[Message]]
+HANDLERS: Mapping[UseCase, Handler] = {
+    UseCase.HELP: Core.help,
+    UseCase.LINK: Core.link,
+    UseCase.LIST_ACCOUNTS: Core.list_accounts,
+    UseCase.UNLINK: Core.unlink,
+    UseCase.STATUS: Core.status,
+    UseCase.POSITIONS: Core.positions,
+    UseCase.CHART: Core.chart,
+    UseCase.ALERTS: Core.alerts,
+    UseCase.SNOOZE: Core.snooze,
+    UseCase.UNSNOOZE: Core.unsnooze,
+    UseCase.DIGEST: Core.digest,
+    UseCase.SHARE: Core.share,
+    UseCase.DELETE_MY_DATA: Core.delete_my_data,
+    UseCase.SUBSCRIBE: Core.subscribe,
+    UseCase.UNSUBSCRIBE: Core.unsubscribe,
+    UseCase.SET_ALERT_CHANNEL: Core.set_alert_channel,
+    UseCase.COMMUNITY_SETTINGS: Core.community_settings,
+    UseCase.LIST_SUBSCRIBERS: Core.list_subscribers,
+    UseCase.REMOVE_SUBSCRIBER: Core.remove_subscriber,
+    UseCase.AUDIT_LOG: Core.audit_log,
+}
+
+__all__ = ["HANDLERS", "Core", "Limits", "LinkField", "LinkForm", "parse_bool"]

@@ -15,8 +15,8 @@ from bot.core.views import AccountView, status_message
 from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead, Credentials, VenueInfo
+from bot.monitor.history import health_point
 from bot.store.accounts import DuplicateAccount
-from bot.store.records import HealthPoint
 from bot.store.tx import Tx
 from bot.store.vault import AccountSecrets, VaultError
 
@@ -70,25 +70,11 @@ def required_fields(info: VenueInfo) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def health_point(account_id: int, health: risk.Health, now: float) -> HealthPoint:
-    return HealthPoint(
-        account_id=account_id,
-        at=now,
-        state=health.state,
-        equity=health.equity,
-        ratio=health.ratio.value,
-        ratio_name=health.ratio.name,
-        maintenance_margin=health.maintenance_margin,
-        move_to_liquidation=health.move_to_liquidation,
-        effective_leverage=health.effective_leverage,
-    )
-
-
 class AccountUseCases(CoreBase):
     # --- venues -------------------------------------------------------------------------------
 
     def _venue(self, venue: str | None) -> VenueInfo:
-        known = ", ".join(sorted(self.venues))
+        known = f"{', '.join(sorted(self.venues))}, {texts.LINK_GENERIC_VENUES}"
         wanted = (venue or "").strip().lower()
         info = self.venues.get(wanted)
         if info is None:
@@ -98,9 +84,18 @@ class AccountUseCases(CoreBase):
             raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue or "?", venues=known))
         return info
 
+    def _linkable(self, venue: str | None) -> VenueInfo:
+        """The venue, if it can be linked here; refuses an unknown one, and one this process's
+        exchange mode cannot read (no testnet), before any key is asked for."""
+        info = self._venue(venue)
+        reason = self.exchanges.unavailable(info.venue)
+        if reason is not None:
+            raise Refusal(reason)
+        return info
+
     def link_form(self, venue: str) -> LinkForm:
         """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
-        info = self._venue(venue)
+        info = self._linkable(venue)
         fields = tuple(
             LinkField(
                 name=name,
@@ -171,7 +166,7 @@ class AccountUseCases(CoreBase):
         so every refusal leaves the store as it was.
         """
         require_private(caller)
-        info = self._venue(venue)
+        info = self._linkable(venue)
         if caller.community_id is not None:
             settings = await self.store.read(
                 lambda tx: tx.communities.get(caller.platform, caller.community_id or "")

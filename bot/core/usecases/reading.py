@@ -22,7 +22,6 @@ from bot.core.messages import (
     louder,
     message,
 )
-from bot.core.usecases.accounts import health_point
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import (
     AccountView,
@@ -34,6 +33,7 @@ from bot.core.views import (
 from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
+from bot.monitor.history import health_point
 from bot.monitor.policy import AlertRules, UserThresholds, judge_level
 from bot.store.records import Account, Subscription
 from bot.store.vault import VaultError

@@ -30,6 +30,11 @@ Plug-in contract (``bot/sim/venues/<venue>.py``)::
   (``rate_limit``, ``server_error``, ``maintenance``, ``revoked_key``, ``auth``,
   ``permission``); ``timeout`` and ``malformed_json`` are handled by the core.
   ``self.with_retry_after(response, retry_after)`` adds the header a ``rate_limit`` asks for.
+- Accounts files (``marginwatch sim --accounts``, :mod:`bot.sim.accounts`) describe holdings in
+  one venue-neutral form (:class:`Holdings`); ``seed_state(holdings)`` turns them into this
+  plug-in's ``account.state`` (a ``ValueError`` sentence for what the venue cannot hold) and
+  ``holdings(account)`` reads any account's state back in that form (``GET /_sim/state``).
+  ``credentials`` says what its accounts need besides a key (secret, passphrase, address).
 - Replay: when a recording is loaded, the core answers ``"METHOD /path"`` keys from it before
   the plug-in sees the request; :meth:`SimVenue.is_public` decides whether a path missing from
   the recording falls through to the plug-in (public) or is an error naming it (private).
@@ -45,7 +50,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from aiohttp import web
 
@@ -76,6 +81,55 @@ class SimAccount:
     requests: int = 0
 
 
+@dataclass(frozen=True)
+class HeldPosition:
+    """One position as an accounts file gives it: ``size`` in the venue's own unit (base
+    currency, or contracts where the venue counts contracts: OKX, Binance COIN-M, Bybit
+    inverse), always positive; ``side`` says the direction."""
+
+    symbol: str
+    side: Literal["long", "short"]
+    size: float
+    entry: float
+    leverage: float | None = None
+    margin_mode: Literal["cross", "isolated"] | None = None
+
+    def signed(self) -> float:
+        return self.size if self.side == "long" else -self.size
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "symbol": self.symbol,
+            "side": self.side,
+            "size": self.size,
+            "entry": self.entry,
+        }
+        if self.leverage is not None:
+            out["leverage"] = self.leverage
+        if self.margin_mode is not None:
+            out["margin_mode"] = self.margin_mode
+        return out
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What an account holds, in no venue's dialect: assets, loans and positions."""
+
+    balances: dict[str, float] = field(default_factory=dict)
+    borrowed: dict[str, float] = field(default_factory=dict)
+    positions: tuple[HeldPosition, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "balances": dict(self.balances),
+            "borrowed": dict(self.borrowed),
+            "positions": [p.to_json() for p in self.positions],
+        }
+
+
+Credential = Literal["secret", "secret_base64", "passphrase", "address"]
+
+
 class SimVenue:
     """Base of the venue plug-ins: accounts, prices and the private-route wrapper."""
 
@@ -84,6 +138,8 @@ class SimVenue:
     public_prefixes: ClassVar[tuple[str, ...]] = ()
     # The JSON body field that distinguishes requests sharing one path (None: the path does).
     body_discriminator: ClassVar[str | None] = None
+    # What an account of this venue is opened with besides its key ("address": instead of it).
+    credentials: ClassVar[frozenset[Credential]] = frozenset({"secret"})
 
     def __init__(self) -> None:
         self.prices: dict[str, float] = dict(self.default_prices)
@@ -99,6 +155,39 @@ class SimVenue:
 
     def error_response(self, kind: str, retry_after: float | None) -> web.Response:
         raise NotImplementedError
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        """``account.state`` holding ``holdings``; ValueError with a sentence if it cannot."""
+        raise ValueError(f"the {self.venue} simulator cannot be seeded from an accounts file")
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        """``account``'s state read back as :class:`Holdings` (for ``GET /_sim/state``)."""
+        return Holdings()
+
+    # helpers for seed_state -------------------------------------------------------------------
+
+    def _market(self, position: HeldPosition, markets: Any) -> None:
+        """Refuse a position on a market this plug-in does not list."""
+        if position.symbol not in markets:
+            listed = ", ".join(sorted(markets))
+            raise ValueError(
+                f"{self.venue} has no market {position.symbol!r} here (markets: {listed})"
+            )
+
+    def _only(self, what: str, given: Any, allowed: Any) -> None:
+        """Refuse any ``given`` asset outside ``allowed`` (``what`` names the field)."""
+        wrong = sorted(set(given) - set(allowed))
+        if wrong:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ValueError(f"{self.venue} {what} cannot hold {wrong[0]} here ({what}: {listed})")
+
+    def _cross_only(self, positions: tuple[HeldPosition, ...]) -> None:
+        for position in positions:
+            if position.margin_mode == "isolated":
+                raise ValueError(
+                    f"{self.venue}: the simulator models cross margin only "
+                    f"({position.symbol} is isolated)"
+                )
 
     def params_of(self, request: web.Request, body: str) -> dict[str, str]:
         """The request's parameters (query and form body) as one dict."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 RECV_WINDOW_MAX_MS = 60000
 
@@ -332,6 +332,39 @@ class BinanceSim(BinanceBase):
             }
         )
 
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        if holdings.positions:
+            raise ValueError(
+                "binance cross margin holds assets and loans, not positions: "
+                "give 'balances' and 'borrowed'"
+            )
+        names = sorted({*holdings.balances, *holdings.borrowed})
+        priced = {base for _, base, _ in SPOT.values()} | {"USDT", "USDC"}
+        self._only("balances", names, priced)
+        return {
+            "assets": {
+                asset: {
+                    "free": holdings.balances.get(asset, 0.0),
+                    "borrowed": holdings.borrowed.get(asset, 0.0),
+                }
+                for asset in names
+            }
+        }
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        balances: dict[str, float] = {}
+        borrowed: dict[str, float] = {}
+        for asset, spec in account.state.get("assets", {}).items():
+            if not isinstance(spec, dict):
+                spec = {"free": spec}
+            held = float(spec.get("free", 0)) + float(spec.get("locked", 0))
+            owed = float(spec.get("borrowed", 0)) + float(spec.get("interest", 0))
+            if held:
+                balances[asset] = held
+            if owed:
+                borrowed[asset] = owed
+        return Holdings(balances, borrowed)
+
     def _pair_price(self, symbol: str) -> float:
         if symbol in self.prices:
             return self.prices[symbol]
@@ -388,6 +421,29 @@ class BinanceSim(BinanceBase):
                 "userAssets": user_assets,
             }
         )
+
+
+def _binance_row(position: HeldPosition) -> dict[str, Any]:
+    """A futures position in this module's state: signed ``size``, ``entry_price``."""
+    row: dict[str, Any] = {
+        "symbol": position.symbol,
+        "size": position.signed(),
+        "entry_price": position.entry,
+    }
+    if position.leverage is not None:
+        row["leverage"] = position.leverage
+    return row
+
+
+def _held(row: dict[str, Any]) -> HeldPosition:
+    size = float(row["size"])
+    return HeldPosition(
+        symbol=row["symbol"],
+        side="long" if size >= 0 else "short",
+        size=abs(size),
+        entry=float(row["entry_price"]),
+        leverage=float(row["leverage"]) if "leverage" in row else None,
+    )
 
 
 def _linear_position_rows(
@@ -467,6 +523,25 @@ class BinanceUsdmSim(BinanceBase):
         router.add_get("/fapi/v2/positionRisk", self.private(self.position_risk))
         router.add_get("/fapi/v1/leverageBracket", self.private(self.leverage_bracket))
         router.add_get("/sapi/v1/account/apiRestrictions", self.private(self.api_restrictions))
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        self._only("balances", holdings.balances, ("USDT",))
+        self._cross_only(holdings.positions)
+        for position in holdings.positions:
+            self._market(position, LINEAR)
+        return {
+            "wallet_balance": holdings.balances.get("USDT", 0.0),
+            "positions": [_binance_row(p) for p in holdings.positions],
+        }
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        wallet = float(account.state.get("wallet_balance", 0.0))
+        return Holdings(
+            {"USDT": wallet} if wallet else {},
+            {},
+            tuple(_held(row) for row in account.state.get("positions", [])),
+        )
 
     def brackets(self, account: SimAccount | None = None) -> dict[str, list[dict[str, Any]]]:
         custom = (account.state.get("brackets") if account else None) or {}
@@ -658,6 +733,23 @@ class BinanceCoinmSim(BinanceBase):
                 "exchangeFilters": [],
                 "symbols": symbols,
             }
+        )
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        self._only("balances", holdings.balances, {base for _, base, _ in INVERSE.values()})
+        self._cross_only(holdings.positions)
+        for position in holdings.positions:
+            self._market(position, INVERSE)
+        return {
+            "wallets": dict(holdings.balances),
+            "positions": [_binance_row(p) for p in holdings.positions],
+        }
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        wallets = {k: float(v) for k, v in account.state.get("wallets", {}).items() if v}
+        return Holdings(
+            wallets, {}, tuple(_held(row) for row in account.state.get("positions", []))
         )
 
     def _rows(self, account: SimAccount) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 # unified symbol -> (market id, category, base, quote, settle, maintenance rate)
 MARKETS: dict[str, tuple[str, str, str, str, str, float]] = {
@@ -121,6 +121,43 @@ class BybitSim(SimVenue):
         if coin in ("USDT", "USDC", "USD"):
             return 1.0
         return self.price(f"{coin}/USDT:USDT")
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        self._only("balances", holdings.balances, COLLATERAL_RATIO)
+        for position in holdings.positions:
+            self._market(position, MARKETS)
+            if position.margin_mode == "isolated":
+                raise ValueError(
+                    "bybit: a unified account sets its margin mode for the whole account; "
+                    'give venue_state {"margin_mode": "ISOLATED_MARGIN"} instead'
+                )
+        rows = []
+        for position in holdings.positions:
+            row: dict[str, Any] = {
+                "symbol": position.symbol,
+                "side": "Buy" if position.side == "long" else "Sell",
+                "size": position.size,
+                "entry": position.entry,
+            }
+            if position.leverage is not None:
+                row["leverage"] = position.leverage
+            rows.append(row)
+        return {"coins": dict(holdings.balances), "positions": rows}
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        positions = tuple(
+            HeldPosition(
+                symbol=row["symbol"],
+                side="long" if row.get("side", "Buy") == "Buy" else "short",
+                size=float(row["size"]),
+                entry=float(row["entry"]),
+                leverage=float(row["leverage"]) if "leverage" in row else None,
+            )
+            for row in account.state.get("positions", [])
+        )
+        coins = {k: float(v) for k, v in account.state.get("coins", {}).items()}
+        return Holdings(coins, {}, positions)
 
     def _positions(self, account: SimAccount) -> list[dict[str, Any]]:
         """Each position with Bybit's figures: MM on the entry value plus the closing fee."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 # Info types that answer about one user's account: a recording must hold them (the rest is
 # market data the simulator can supply).
@@ -54,6 +54,7 @@ class HyperliquidSim(SimVenue):
     }
     # Everything is public: accounts are read by address, without signatures.
     public_prefixes = ("/info",)
+    credentials = frozenset({"address"})
     # Replay: the body field that tells /info requests apart (see the module docstring).
     body_discriminator: ClassVar[str] = "type"
 
@@ -80,6 +81,39 @@ class HyperliquidSim(SimVenue):
         )
 
     # --- model --------------------------------------------------------------------------------
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        self._only("balances", holdings.balances, ("USDC",))
+        rows = []
+        for position in holdings.positions:
+            self._market(position, {f"{coin}/USDC:USDC" for coin in UNIVERSE})
+            row: dict[str, Any] = {
+                "coin": position.symbol.split("/")[0],
+                "szi": position.signed(),
+                "entry": position.entry,
+            }
+            if position.leverage is not None:
+                row["leverage"] = position.leverage
+            if position.margin_mode == "isolated":
+                row["type"] = "isolated"
+            rows.append(row)
+        return {"usdc": holdings.balances.get("USDC", 0.0), "positions": rows}
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        positions = tuple(
+            HeldPosition(
+                symbol=f"{row['coin']}/USDC:USDC",
+                side="long" if float(row["szi"]) >= 0 else "short",
+                size=abs(float(row["szi"])),
+                entry=float(row["entry"]),
+                leverage=float(row["leverage"]) if "leverage" in row else None,
+                margin_mode="isolated" if row.get("type") == "isolated" else "cross",
+            )
+            for row in account.state.get("positions", [])
+        )
+        usdc = float(account.state.get("usdc", 0.0))
+        return Holdings({"USDC": usdc} if usdc else {}, {}, positions)
 
     def clearinghouse_state(self, address: str) -> dict[str, Any]:
         account = self.accounts.get(address.lower()) or self.accounts.get(address)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 # asset id -> (altname, decimals, collateral_value, unified symbol of its USD price or None)
 ASSETS: dict[str, tuple[str, int, float, str | None]] = {
@@ -40,6 +40,9 @@ PAIRS: dict[str, tuple[str, str, str, str, str]] = {
     "ADAUSDT": ("ADAUSDT", "ADA/USDT", "ADA", "USDT", "ADA/USDT"),
 }
 SYMBOL_TO_PAIR = {spec[4]: pair for pair, spec in PAIRS.items()}
+# Accounts files name assets as people do (USD, BTC); Kraken's ids are ZUSD, XXBT...
+COMMON_TO_ASSET = {"USD": "ZUSD", "EUR": "ZEUR", "BTC": "XXBT", "XBT": "XXBT", "ETH": "XETH"}
+ASSET_TO_COMMON = {"ZUSD": "USD", "ZEUR": "EUR", "XXBT": "BTC", "XETH": "ETH"}
 ALTNAME_TO_PAIR = {spec[0]: pair for pair, spec in PAIRS.items()}
 
 
@@ -61,6 +64,7 @@ class KrakenSim(SimVenue):
         "ADA/USDT": 0.6,
     }
     public_prefixes = ("/0/public/",)
+    credentials = frozenset({"secret_base64"})
     # AssetPairs' margin_call / margin_stop, in percent of margin level.
     margin_levels = (80, 40)
 
@@ -125,6 +129,43 @@ class KrakenSim(SimVenue):
 
     def pair_price(self, pair: str) -> float:
         return self.price(PAIRS[pair][4])
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())  # a margin position is the loan
+        balances = {COMMON_TO_ASSET.get(k, k): v for k, v in holdings.balances.items()}
+        self._only("balances", balances, ASSETS)
+        self._cross_only(holdings.positions)
+        rows = []
+        for index, position in enumerate(holdings.positions):
+            self._market(position, SYMBOL_TO_PAIR)
+            rows.append(
+                {
+                    "symbol": position.symbol,
+                    "type": "buy" if position.side == "long" else "sell",
+                    "vol": position.size,
+                    "price": position.entry,
+                    "leverage": position.leverage or 5,
+                    "time": 1_700_000_000 + 600 * index,
+                }
+            )
+        return {"balances": balances, "positions": rows}
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        positions = tuple(
+            HeldPosition(
+                symbol=row.get("symbol") or PAIRS[row["pair"]][4],
+                side="long" if row["type"] == "buy" else "short",
+                size=float(row["vol"]) - float(row.get("vol_closed", 0.0)),
+                entry=float(row["price"]),
+                leverage=float(row.get("leverage", 5)),
+            )
+            for row in account.state.get("positions", [])
+        )
+        balances = {
+            ASSET_TO_COMMON.get(k, k): float(v)
+            for k, v in account.state.get("balances", {}).items()
+        }
+        return Holdings(balances, {}, positions)
 
     def _positions(self, account: SimAccount) -> list[dict[str, Any]]:
         rows = []

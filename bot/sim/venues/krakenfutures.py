@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 # contract id -> (unified symbol, margin bands as (USD notional floor, initial, maintenance))
 CONTRACTS: dict[str, tuple[str, tuple[tuple[float, float, float], ...]]] = {
@@ -23,6 +23,9 @@ CONTRACTS: dict[str, tuple[str, tuple[tuple[float, float, float], ...]]] = {
 # Collateral haircuts of the multi-collateral wallet.
 HAIRCUT = {"USD": 0.0, "USDT": 0.01, "USDC": 0.01, "EUR": 0.02, "XBT": 0.02, "ETH": 0.03}
 PREFIXES = ("/derivatives/api/v3/", "/derivatives/apiv3/")
+SYMBOL_TO_CONTRACT = {spec[0]: contract for contract, spec in CONTRACTS.items()}
+# Kraken Futures calls bitcoin XBT; accounts files may say BTC.
+COMMON_TO_CODE = {"BTC": "XBT"}
 
 
 def _maintenance(
@@ -49,6 +52,7 @@ class KrakenFuturesSim(SimVenue):
         "USDT/USD": 1.0,
         "USDC/USD": 1.0,
     }
+    credentials = frozenset({"secret_base64"})
     public_prefixes = tuple(
         prefix + name for prefix in PREFIXES for name in ("instruments", "tickers")
     )
@@ -101,6 +105,37 @@ class KrakenFuturesSim(SimVenue):
         return self._error("authenticationError", status=401)
 
     # --- model --------------------------------------------------------------------------------
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        currencies = {COMMON_TO_CODE.get(k, k): v for k, v in holdings.balances.items()}
+        self._only("balances", currencies, HAIRCUT)
+        self._cross_only(holdings.positions)
+        rows = []
+        for position in holdings.positions:
+            self._market(position, SYMBOL_TO_CONTRACT)
+            rows.append(
+                {
+                    "symbol": SYMBOL_TO_CONTRACT[position.symbol],
+                    "side": position.side,
+                    "size": position.size,
+                    "price": position.entry,
+                }
+            )
+        return {"currencies": currencies, "positions": rows}
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        positions = tuple(
+            HeldPosition(
+                symbol=CONTRACTS[row["symbol"].upper()][0],
+                side="short" if row.get("side") == "short" else "long",
+                size=float(row["size"]),
+                entry=float(row["price"]),
+            )
+            for row in account.state.get("positions", [])
+        )
+        balances = {k: float(v) for k, v in account.state.get("currencies", {}).items()}
+        return Holdings(balances, {}, positions)
 
     def _ccy_price(self, code: str) -> float:
         if code == "USD":

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from . import SimAccount, SimVenue, register
+from . import HeldPosition, Holdings, SimAccount, SimVenue, register
 
 # unified symbol -> (instId, instType, uly, settle, ctVal, ctType, maintenance rate)
 INSTRUMENTS: dict[str, tuple[str, str, str, str, float, str, float]] = {
@@ -42,6 +42,7 @@ class OkxSim(SimVenue):
         "BTC/USD:BTC": 60000.0,
     }
     public_prefixes = ("/api/v5/public/",)
+    credentials = frozenset({"secret", "passphrase"})
 
     def setup_routes(self, router: web.UrlDispatcher) -> None:
         router.add_get("/api/v5/public/time", self.server_time)
@@ -105,6 +106,39 @@ class OkxSim(SimVenue):
         if ccy in ("USDT", "USDC", "USD"):
             return 1.0
         return self.price(f"{ccy}/USDT:USDT")
+
+    def seed_state(self, holdings: Holdings) -> dict[str, Any]:
+        self._only("borrowed", holdings.borrowed, ())
+        self._only("balances", holdings.balances, DISCOUNT)
+        rows = []
+        for position in holdings.positions:
+            self._market(position, INSTRUMENTS)
+            row: dict[str, Any] = {
+                "symbol": position.symbol,
+                "side": position.side,
+                "contracts": position.size,
+                "entry": position.entry,
+                "mode": position.margin_mode or "cross",
+            }
+            if position.leverage is not None:
+                row["lever"] = position.leverage
+            rows.append(row)
+        return {"balances": dict(holdings.balances), "positions": rows}
+
+    def holdings(self, account: SimAccount) -> Holdings:
+        positions = tuple(
+            HeldPosition(
+                symbol=row["symbol"],
+                side="short" if row.get("side") == "short" else "long",
+                size=float(row["contracts"]),
+                entry=float(row["entry"]),
+                leverage=float(row["lever"]) if "lever" in row else None,
+                margin_mode="isolated" if row.get("mode") == "isolated" else "cross",
+            )
+            for row in account.state.get("positions", [])
+        )
+        balances = {k: float(v) for k, v in account.state.get("balances", {}).items()}
+        return Holdings(balances, {}, positions)
 
     def _positions(self, account: SimAccount) -> list[dict[str, Any]]:
         rows = []
