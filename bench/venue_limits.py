@@ -209,8 +209,10 @@ def run_child(args: argparse.Namespace, venue: str) -> dict[str, Any]:
             "--proxies",
             str(args.proxies),
         ]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        result = dict(json.loads(output.strip().splitlines()[-1]))
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the {venue} run failed:\n{done.stderr[-3000:]}")
+        result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
         seen = asyncio.run(simulator_stats(sim.control, "limits")).get(venue, {})
     finally:
         sim.close()

@@ -13,14 +13,14 @@ from bot.core.identity import Caller
 from bot.core.messages import Message
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
-from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
-from bot.exchanges.budget import LimitClock
+from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
 from bot.monitor.clock import ManualClock
 from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
 from bot.monitor.transport import Destination, Transports
 from bot.sim import Simulator
 from bot.store import Account, Store, Vault, generate_key
+from tests.support.limits import limits_on
 
 USDM_KEY, USDM_SECRET = "rel-usdm-key-0001", "rel-usdm-secret-0001"
 # Kraken's simulator checks signatures with a base64 secret.
@@ -124,23 +124,6 @@ class Rig:
         return len(await self.store.health_series(account_id))
 
 
-class ManualLimitClock(LimitClock):
-    """The budget's venue time is the rig's manual clock; waiting for room moves it on."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        super().__init__(1.0)
-        self._clock = clock
-
-    def now(self) -> float:
-        return self._clock.now()
-
-    def wall(self) -> float:
-        return self._clock.now()
-
-    async def sleep(self, seconds: float) -> None:
-        await self._clock.sleep(seconds)
-
-
 @asynccontextmanager
 async def product(
     tmp_path: Path, scenario: dict[str, Any] | None = None, *, timeout_fault_seconds: float = 1.0
@@ -153,12 +136,11 @@ async def product(
     # in the hub's budget alike, run on that same clock, so a window has passed between two
     # polls of a test as it would have.
     async with Simulator(scenario, timeout_fault_seconds=timeout_fault_seconds) as sim:
-        sim.limits.clock = clock.now
         hub = ExchangeHub(
             base_urls=sim.base_urls,
             timeout_ms=500,
             backoff_base=0.0,
-            budget=Budget(clock=ManualLimitClock(clock)),
+            budget=limits_on(clock, sim),
         )
         async with hub:
             store = await Store.open(tmp_path / "rel.db", Vault.from_strings([generate_key()]))
