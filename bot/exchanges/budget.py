@@ -481,6 +481,8 @@ class Budget:
         self._swept_at = 0.0
         # What one read of a venue costs per bucket, learnt from finished reads (a moving mean).
         self._read_cost: dict[tuple[str, str], float] = {}
+        # The routine interval the monitor last asked per venue (for reads not planned yet).
+        self._routine_base: dict[str, float] = {}
 
     @property
     def speed(self) -> float:
@@ -679,6 +681,8 @@ class Budget:
             return Cadence(base=base, interval=base, urgent=urgent, reason=None)
         now = self.clock.now()
         self._sweep(now)
+        if not urgent:
+            self._routine_base[venue] = base
         old = self._planned.get(token)
         if tally.cost:
             rates = {lane: cost / base for lane, cost in tally.cost.items()} if base > 0 else {}
@@ -709,6 +713,20 @@ class Budget:
         )
         self._update_state(venue)
         return cadence
+
+    def note_deferred(
+        self, venue: str, token: str | None, lanes: tuple[tuple[Lane, float], ...]
+    ) -> None:
+        """A read put off before the monitor ever planned its account (a restart's backlog):
+        count its demand now, so every cadence stretches for it at once, not a cycle later."""
+        if token is None or token in self._planned or not self.enforce:
+            return
+        tally = Tally()
+        tally.cost = {
+            lane: max(cost, self._read_cost.get((venue, lane.bucket.name), 0.0))
+            for lane, cost in lanes
+        }
+        self.plan(venue, token, tally, self._routine_base.get(venue, 60.0), False)
 
     def cadence(self, token: str) -> Cadence | None:
         planned = self._planned.get(token)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .budget import Budget, Grant, Priority, Tally
+from .budget import Budget, Grant, Priority, ReadDeferred, Tally
 from .limits import VenueLimits
 
 
@@ -104,7 +104,11 @@ def install_meter(
             # rather than wait for room; the later requests draw on the reservation.
             first = not call.tally.cost
             taken = budget.take_for_read(table, lanes, call.tally)
-            await budget.acquire(table, taken, priority, may_defer=first and call.defer)
+            try:
+                await budget.acquire(table, taken, priority, may_defer=first and call.defer)
+            except ReadDeferred:
+                budget.note_deferred(table.venue, key, lanes)
+                raise
             call.tally.add(lanes)
             grant = Grant(lanes, table)
         pending = _PENDING.set(grant)
