@@ -48,22 +48,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.settings import unknown_setting_sentences
+
+    # A misspelt setting is often why the next message says something is unset: name it first.
+    typos = unknown_setting_sentences(args.env_file)
+
+    def refuse(*problems: str) -> int:
+        for line in (*typos, *problems):
+            print(f"marginwatch run: {line}", file=sys.stderr)
+        return 2
+
     try:
         settings = load_settings(args.env_file)
     except SettingsError as exc:
-        for problem in exc.problems:
-            print(f"marginwatch run: {problem}", file=sys.stderr)
-        return 2
+        return refuse(*exc.problems)
     if not settings.front_ends():
+        refuse()
         print(NOTHING_CONFIGURED, file=sys.stderr)
         return 2
+    problems = settings.service_problems()
+    if problems:
+        return refuse(*problems)
     from bot.logs import setup_logging_from
-    from bot.settings import unknown_names
 
     setup_logging_from(settings)
-    for name in unknown_names():
+    for line in typos:
         # Usually a typo: the setting it was meant to be keeps its default, silently otherwise.
-        log.warning("%s is not a marginwatch setting and is ignored (a typo?)", name)
+        log.warning("%s", line)
     try:
         return asyncio.run(Service(settings).serve())
     except StartupError as exc:
@@ -178,7 +189,7 @@ class Service:
         self._monitor_stop = monitor.stop
 
     async def _start_telegram(self, core: Any, transports: Any) -> None:
-        from telegram.error import InvalidToken
+        from telegram.error import InvalidToken, NetworkError
 
         from bot.chat.telegram.app import TelegramFrontend
         from bot.chat.telegram.settings import TelegramSettings
@@ -200,11 +211,19 @@ class Service:
             raise StartupError(
                 "Telegram refused MARGINWATCH_TELEGRAM_TOKEN: check it with @BotFather."
             ) from None
+        except NetworkError as exc:  # also TimedOut
+            raise StartupError(
+                f"could not reach the Telegram Bot API at {self.settings.telegram_api_url} "
+                f"({_reason(exc, token.get_secret_value())}): check "
+                "MARGINWATCH_TELEGRAM_API_URL and this machine's network connection "
+                "(DNS, firewall, proxy)."
+            ) from None
         self._front_end_stops.append(front.stop)
         transports.register("telegram", front.transport)
         set_front_end("telegram", up=True)
 
     async def _start_discord(self, core: Any, transports: Any) -> None:
+        import aiohttp
         import discord
 
         from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp
@@ -224,11 +243,25 @@ class Service:
                     "Discord refused MARGINWATCH_DISCORD_TOKEN: reset it in the "
                     "Developer Portal (Bot → Reset Token)."
                 )
+            if isinstance(error, OSError | aiohttp.ClientError | discord.GatewayNotFound):
+                raise StartupError(
+                    f"could not reach Discord at {_discord_host()} "
+                    f"({_reason(error, token.get_secret_value())}): check this machine's "
+                    "network connection to Discord (DNS, firewall, proxy)."
+                )
             raise StartupError(
                 f"the Discord front end stopped while starting: "
                 f"{type(error).__name__ if error else 'closed'}"
             )
-        ready.result()  # commands are synced at login, only when their schema hash changed
+        try:
+            ready.result()  # commands are synced at login, only when their schema hash changed
+        except TimeoutError:
+            await front.stop()
+            raise StartupError(
+                f"Discord accepted the token but its gateway at {_discord_host()} did not get "
+                "ready within 60 s: check this machine's network connection to Discord "
+                "(websockets through the firewall or proxy)."
+            ) from None
         self._front_end_tasks["discord"] = task
         self._front_end_stops.append(front.stop)
         transports.register("discord", front.transport(alert_role=self.settings.discord_alert_role))
@@ -270,3 +303,20 @@ class Service:
             if not task.done():
                 task.cancel()
         log.info("marginwatch stopped")
+
+
+def _reason(error: BaseException, *secrets: str) -> str:
+    """An exception's own words without its module path, and never a secret."""
+    text = str(error).rsplit(": ", 1)[-1] or type(error).__name__
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _discord_host() -> str:
+    """Where discord.py sends its requests (discord.com, unless redirected)."""
+    from urllib.parse import urlsplit
+
+    import discord.http
+
+    return urlsplit(discord.http.Route.BASE).netloc

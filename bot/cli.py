@@ -7,6 +7,7 @@ broken optional part cannot stop the others from running.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 # name -> (module, help). Each module exposes `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bot.demo", "run the product against a local exchange simulator (no keys needed)"),
-    "check": ("bot.exchanges.check", "read one account once and print its health"),
+    "check": ("bot.check", "read one account once and show its health as the chats would"),
     "run": ("bot.app", "run the service (Discord and/or Telegram)"),
     "sim": (
         "bot.sim.cli",
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _refuse_unknown_options(parser, list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     if args.command is None:
         # A newcomer with nothing configured sees the demo first.
@@ -65,6 +67,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"marginwatch check: {problem}", file=sys.stderr)
             return 2
     return int(args._run(args) or 0)
+
+
+def _refuse_unknown_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Name a mistyped ``--option`` and the one it was probably meant to be.
+
+    argparse checks required options before it reports unknown ones, so ``--exchnage kraken``
+    read "the following arguments are required: --exchange". Options are looked up along the
+    sub-commands the arguments name; argparse's own prefix abbreviations stay accepted.
+    """
+    current, known = parser, _long_options(parser)
+    for token in argv:
+        if token == "--":
+            return
+        sub = _subcommands(current).get(token)
+        if sub is not None:
+            current = sub
+            known |= _long_options(sub)
+            continue
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        if name in known or len([k for k in known if k.startswith(name)]) == 1:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        current.error(f"unknown option {name}" + (f": did you mean {close[0]}?" if close else ""))
+
+
+def _long_options(parser: argparse.ArgumentParser) -> set[str]:
+    return {o for action in parser._actions for o in action.option_strings if o.startswith("--")}
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found.update(action.choices)
+    return found
 
 
 def _needs_settings(args: argparse.Namespace) -> bool:

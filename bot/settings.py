@@ -15,6 +15,7 @@ the README's table of settings, ``check`` what the current configuration resolve
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 import sys
@@ -23,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import (
     BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -66,8 +69,11 @@ class SettingDoc:
     secret: bool
 
 
-def _doc(comment: str, example: str) -> dict[str, Any]:
-    return {"description": comment, "json_schema_extra": {"example": example}}
+def _doc(comment: str, example: str, *, placeholder: bool = False) -> dict[str, Any]:
+    """Field options: the comment and example of .env.example. ``placeholder``: the example is
+    no usable value (a token, a key), so a setting still holding it is refused."""
+    extra = {"example": example, "placeholder": placeholder}
+    return {"description": comment, "json_schema_extra": extra}
 
 
 def _lower(value: Any) -> Any:
@@ -107,6 +113,7 @@ class Settings(BaseSettings):
         **_doc(
             "Discord bot token (Developer Portal > Bot > Reset Token); unset: no Discord",
             "paste-your-discord-bot-token-here",
+            placeholder=True,
         ),
     )
     discord_alert_role: str = Field(
@@ -122,6 +129,7 @@ class Settings(BaseSettings):
         **_doc(
             "Telegram bot token from @BotFather; unset: no Telegram",
             "123456:paste-your-telegram-bot-token-here",
+            placeholder=True,
         ),
     )
     telegram_api_url: str = Field(
@@ -149,6 +157,7 @@ class Settings(BaseSettings):
             "master keys that encrypt exchange keys, comma-separated, newest first "
             "(make one with `marginwatch keys new`)",
             "paste-output-of-marginwatch-keys-new",
+            placeholder=True,
         ),
     )
     master_keys_file: Path | None = Field(
@@ -235,19 +244,45 @@ class Settings(BaseSettings):
         **_doc(
             "`marginwatch check`: the read-only API key (or use --key-file)",
             "your-read-only-api-key",
+            placeholder=True,
         ),
     )
     check_secret: SecretStr | None = Field(
-        None, **_doc("`marginwatch check`: that key's secret", "your-api-secret")
+        None,
+        **_doc("`marginwatch check`: that key's secret", "your-api-secret", placeholder=True),
     )
     check_passphrase: SecretStr | None = Field(
-        None, **_doc("`marginwatch check`: that key's passphrase (OKX)", "your-key-passphrase")
+        None,
+        **_doc(
+            "`marginwatch check`: that key's passphrase (OKX)",
+            "your-key-passphrase",
+            placeholder=True,
+        ),
     )
     check_wallet_address: str | None = Field(
-        None, **_doc("`marginwatch check`: wallet address (Hyperliquid)", "0xYourWalletAddress")
+        None,
+        **_doc(
+            "`marginwatch check`: wallet address (Hyperliquid)",
+            "0xYourWalletAddress",
+            placeholder=True,
+        ),
     )
 
     # --- validation ------------------------------------------------------------------------
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_the_placeholder(cls, value: Any, info: ValidationInfo) -> Any:
+        # `cp .env.example .env` and uncommenting a line must not pass for a configured token.
+        extra = cls.model_fields[str(info.field_name)].json_schema_extra
+        if isinstance(extra, dict) and extra.get("placeholder"):
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if isinstance(text, str) and text.strip() == extra.get("example"):
+                raise ValueError(
+                    "is still the placeholder from .env.example: put the real value there, "
+                    "or comment the line out again"
+                )
+        return value
+
     @field_validator(
         "discord_token",
         "telegram_token",
@@ -386,6 +421,20 @@ class Settings(BaseSettings):
         if self.egress_proxies is None:
             return []
         return [p.strip() for p in self.egress_proxies.get_secret_value().split(",") if p.strip()]
+
+    def service_problems(self) -> list[str]:
+        """Why `marginwatch run` should not start with these (valid) settings: one sentence
+        each. A chat without a master key would start, then fail at the first /link."""
+        problems = []
+        if self.front_ends() and not self.master_key_strings():
+            tokens = " and ".join(env_name(f"{name}_token") for name in self.front_ends())
+            problems.append(
+                f"{tokens} {'are' if ' and ' in tokens else 'is'} set but there is no master "
+                "key, so linking an account (the first thing anyone does) would fail: make one "
+                f"with `marginwatch keys new` and put it in {ENV_PREFIX}MASTER_KEYS (or in a "
+                f"file named by {ENV_PREFIX}MASTER_KEYS_FILE)."
+            )
+        return problems
 
     def metrics_enabled(self) -> bool:
         return self.metrics_port is not None
@@ -606,13 +655,64 @@ def _sentences(exc: ValidationError) -> list[str]:
     return problems
 
 
-def unknown_names(environ: Mapping[str, str] | None = None) -> list[str]:
-    """MARGINWATCH_ variables that are no setting (usually a typo): worth a warning at start-up."""
+def unknown_names(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = None
+) -> list[str]:
+    """MARGINWATCH_ names that are no setting (usually a typo), from the environment and
+    ``env_file``: worth a warning at start-up."""
+    return [name for name, _ in unknown_settings(environ, env_file, secrets=None)]
+
+
+def unknown_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = None,
+    *,
+    secrets: Path | Literal["auto"] | None = "auto",
+) -> list[tuple[str, str | None]]:
+    """``(name, where)`` for each MARGINWATCH_ name that is no setting: ``where`` is None for
+    the environment, else the .env file or the secrets folder that holds it."""
     env = os.environ if environ is None else environ
     known = set(Settings.env_names())
-    return sorted(
-        name for name in env if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
-    )
+    found: dict[str, str | None] = {}
+    for name in sorted(env):
+        if name.upper().startswith(ENV_PREFIX) and name.upper() not in known:
+            found.setdefault(name, None)
+    if env_file is not None and Path(env_file).is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for name in dotenv_values(env_file, encoding="utf-8"):
+                if name.upper().startswith(ENV_PREFIX) and name.upper() not in known:
+                    found.setdefault(name, str(env_file))
+    folder = secrets_dir(environ, env_file) if secrets == "auto" else secrets
+    if folder is not None and folder.is_dir():
+        with contextlib.suppress(OSError):
+            for path in sorted(folder.iterdir()):
+                name = path.name.upper()
+                if name.startswith(ENV_PREFIX) and name not in known:
+                    found.setdefault(path.name, f"the secrets folder {folder}")
+    return list(found.items())
+
+
+def likely_setting(name: str) -> str | None:
+    """The setting an unknown ``MARGINWATCH_`` name was probably meant to be, or None."""
+    wanted = name.upper().removeprefix(ENV_PREFIX)
+    names = {known.removeprefix(ENV_PREFIX): known for known in Settings.env_names()}
+    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.75)
+    return names[close[0]] if close else None
+
+
+def unknown_setting_sentences(
+    env_file: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """One sentence per unknown MARGINWATCH_ name, naming the setting it was likely meant as."""
+    sentences = []
+    for name, where in unknown_settings(environ, env_file):
+        place = f" (in {where})" if where else ""
+        meant = likely_setting(name)
+        sentences.append(
+            f"{name}{place} is not a marginwatch setting"
+            + (f": did you mean {meant}?" if meant else " and is ignored (a typo?).")
+        )
+    return sentences
 
 
 def render_env_example() -> str:
@@ -652,6 +752,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(render_markdown_table())
         return 0
     if args == ["check"]:
+        # A misspelt name first: it is often why another setting looks unset or wrong.
+        for sentence in unknown_setting_sentences(".env"):
+            print(sentence, file=sys.stderr)
         try:
             settings = load_settings()
         except SettingsError as exc:
@@ -660,9 +763,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         for name, value in settings.summary().items():
             print(f"{env_name(name)}={value}")
-        for name in unknown_names():
-            print(f"warning: {name} is not a marginwatch setting", file=sys.stderr)
-        return 0
+        problems = settings.service_problems()
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 2 if problems else 0
     print("usage: python -m bot.settings env-example|markdown|check", file=sys.stderr)
     return 2
 

@@ -1,10 +1,11 @@
 """Cross-margin risk maths: an account snapshot in, its health out. Pure, stdlib only."""
 
 from .brackets import bracket, build_tiers, next_amount
-from .engine import assess
+from .engine import assess, assess_pools
 from .model import (
     AccountSnapshot,
     Asset,
+    Basis,
     Health,
     Liability,
     Position,
@@ -21,6 +22,7 @@ __all__ = [
     "STABLE_ASSETS",
     "AccountSnapshot",
     "Asset",
+    "Basis",
     "Health",
     "Liability",
     "Position",
@@ -31,6 +33,7 @@ __all__ = [
     "Tier",
     "VenueProfile",
     "assess",
+    "assess_pools",
     "bracket",
     "build_tiers",
     "health_to_dict",

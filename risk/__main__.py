@@ -28,7 +28,8 @@ def render_text(health: Health) -> str:
     lines = [
         f"{health.venue} account ({health.settle})"
         + ("  [approximate]" if health.approximate else ""),
-        f"  state               {health.state}",
+        f"  state               {health.state}"
+        + (f"  (worst pool: {health.worst_state})" if health.worst_state != health.state else ""),
         f"  equity              {_num(health.equity)}",
         f"  maintenance margin  {_num(health.maintenance_margin)}",
         f"  {r.name:<19} {ratio}  (margin call {r.margin_call:g}, liquidation "
@@ -37,6 +38,19 @@ def render_text(health: Health) -> str:
         f"  move to margin call {_pct(health.move_to_margin_call)}",
         f"  move to liquidation {_pct(health.move_to_liquidation)}",
     ]
+    for pool in health.pools:
+        value = "--" if pool.ratio.value is None else f"{pool.ratio.value:.4f}"
+        if pool.margin_mode == "isolated":
+            (p,) = pool.positions
+            lines.append(
+                f"  isolated {p.symbol}: {pool.state}, {r.name} {value}, liquidation "
+                f"{_num(p.liquidation_price, 4)} ({_pct(p.distance)})"
+            )
+        else:
+            lines.append(
+                f"  {pool.settle} pool: {pool.state}, {r.name} {value}, equity "
+                f"{_num(pool.equity)}, move to liquidation {_pct(pool.move_to_liquidation)}"
+            )
     if health.positions:
         lines.append("")
         lines.append(

@@ -20,9 +20,21 @@ sums are kept by hand instead of re-walking positions for every level.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import NamedTuple
 
 from .brackets import bracket
-from .model import AccountSnapshot, Health, Position, PositionHealth, Ratio, State
+from .model import (
+    AccountSnapshot,
+    Basis,
+    Health,
+    Position,
+    PositionHealth,
+    Ratio,
+    State,
+    Tier,
+)
 from .parse import SnapshotError
 from .profiles import STABLE_ASSETS, VenueProfile, profile_for
 
@@ -72,7 +84,7 @@ class _Leg:
         "rank",
     )
 
-    def __init__(self, pos: Position) -> None:
+    def __init__(self, pos: Position, basis: Basis = "mark") -> None:
         self.pos = pos
         self.cross = pos.margin_mode != "isolated"
         self.inverse = inverse = pos.kind == "inverse"
@@ -80,20 +92,38 @@ class _Leg:
         self.qa = qa = q if q >= 0.0 else -q
         self.entry = entry = pos.entry_price
         self.mark = mark = pos.mark_price
-        self.tiers = tiers = pos.tiers
+        tiers = pos.tiers
         if inverse:
             self.upnl = q / entry - q / mark
             self.notional = notional = qa / mark
         else:
             self.upnl = q * (mark - entry)
             self.notional = notional = qa * mark
-        if tiers:
+        # Maintenance is ``notional(P)·rate − amount``; every constant part of it (the fee to
+        # close, an entry-valued maintenance) is carried in ``amount``, so the solvers below
+        # need no case of their own for them.
+        fee = _close_fee(pos, q, qa, entry, inverse) if pos.close_fee_rate else 0.0
+        if basis == "entry":
+            # Valued at quantity × entry: fixed in price, and so is its bracket.
+            value = qa / entry if inverse else qa * entry
+            if tiers:
+                tier = bracket(tiers, value)
+                fixed = value * tier.rate - tier.amount
+            else:
+                fixed = value * (pos.maintenance_rate or 0.0) - pos.maintenance_amount
+            tiers = ()
+            self.rate = rate = 0.0
+            self.amount = amount = -fixed - fee
+        elif tiers:
+            if fee:
+                tiers = tuple(Tier(t.floor, t.cap, t.rate, t.amount - fee) for t in tiers)
             tier = bracket(tiers, notional)
             self.rate = rate = tier.rate
             self.amount = amount = tier.amount
         else:
             self.rate = rate = pos.maintenance_rate or 0.0
-            self.amount = amount = pos.maintenance_amount
+            self.amount = amount = pos.maintenance_amount - fee
+        self.tiers = tiers
         self.mm = notional * rate - amount
         self.um_quote = self.um_base = 0.0
         self.liquidation_price = self.margin_call_price = None
@@ -407,7 +437,33 @@ def _refine_move(book: _Book, c: Coefficients, guess: float | None) -> float | N
     return x - 1.0
 
 
-def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> tuple[float, float, float, str]:
+def _close_fee(pos: Position, q: float, qa: float, entry: float, inverse: bool) -> float:
+    """Bybit's "estimated fee to close": quantity × bankruptcy price × taker fee rate.
+
+    The bankruptcy price follows from the position's leverage (Bybit "Bankruptcy Price":
+    linear ``entry·(1 ∓ 1/leverage)``, inverse ``entry·leverage/(leverage ± 1)``), so the fee is
+    fixed while the mark moves. Without a leverage it is charged at the entry price.
+    """
+    rate, leverage = pos.close_fee_rate, pos.leverage
+    side = 1.0 if q > 0.0 else -1.0
+    if inverse:
+        if leverage is None:
+            return qa / entry * rate
+        base = leverage + side
+        return qa * base / (entry * leverage) * rate if base > 0.0 else 0.0
+    bust = entry if leverage is None else entry * (1.0 - side / leverage)
+    return qa * bust * rate if bust > 0.0 else 0.0
+
+
+class _Levels(NamedTuple):
+    margin_call: float
+    liquidation: float
+    warning: float
+    margin_call_source: str
+
+
+def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> _Levels:
+    """The profile's levels, each replaced by the snapshot's own threshold where it sets one."""
     call, liq, warn, source = (
         profile.margin_call,
         profile.liquidation,
@@ -422,7 +478,7 @@ def _levels(snapshot: AccountSnapshot, profile: VenueProfile) -> tuple[float, fl
             call, source = t.margin_call, "user"
         if t.warning is not None:
             warn = t.warning
-    return call, liq, warn, source
+    return _Levels(call, liq, warn, source)
 
 
 def _state(liq: float, call: float, warn: float) -> State:
@@ -435,12 +491,16 @@ def _state(liq: float, call: float, warn: float) -> State:
     return "ok"
 
 
-def assess(snapshot: AccountSnapshot) -> Health:
-    """The cross-margin health of one account (the contract: docs/risk-contract.md)."""
-    profile = profile_for(snapshot.venue)
-    call, liq, warn, call_source = _levels(snapshot, profile)
-    settle = snapshot.settle
+class _Collateral(NamedTuple):
+    fixed_equity: float  # wallet and settle/stable collateral: never move
+    shocked_equity: float  # collateral priced in a moving asset
+    fixed_liab: float
+    shocked_liab: float
 
+
+def _collateral(snapshot: AccountSnapshot) -> _Collateral:
+    """The wallet, assets and liabilities split into what a uniform move moves and what not."""
+    settle = snapshot.settle
     fixed_equity = snapshot.wallet_balance
     shocked_equity = fixed_liab = shocked_liab = 0.0
     for asset in snapshot.assets:
@@ -455,21 +515,21 @@ def assess(snapshot: AccountSnapshot) -> Health:
             fixed_liab += value
         else:
             shocked_liab += value
+    return _Collateral(fixed_equity, shocked_equity, fixed_liab, shocked_liab)
 
-    legs = [_Leg(p) for p in snapshot.positions]
-    cross = [leg for leg in legs if leg.cross]
-    book = _Book(
-        cross, fixed_equity, shocked_equity, fixed_liab, shocked_liab, snapshot.other_maintenance
-    )
 
-    formula = profile.formula
-    c_liq = _coefficients(formula, liq)
-    c_call = _coefficients(formula, call)
+class _Figures(NamedTuple):
+    equity: float
+    requirement: float  # what equity must stay above: the maintenance margin, as the venue has it
+    ratio: float | None
+    exposed: float  # > 0 when something is at risk (a requirement exists)
 
-    liab = book.liabilities
-    assets_total = fixed_equity + shocked_equity + book.upnl
-    equity = assets_total - liab
-    mm, um = book.mm, book.um
+
+def _figures(
+    formula: str, liq: float, assets: float, liab: float, mm: float, um: float
+) -> _Figures:
+    """A pool's equity, requirement and ratio, the venue's way (see ``_coefficients``)."""
+    equity = assets - liab
     if formula == "maintenance_over_equity":
         top, bottom, requirement, exposed = mm, equity, mm / liq, mm
     elif formula == "equity_over_maintenance":
@@ -477,81 +537,229 @@ def assess(snapshot: AccountSnapshot) -> Health:
     elif formula == "equity_over_used_margin":
         top, bottom, requirement, exposed = equity, um, liq * um, um
     else:
-        top, bottom, requirement, exposed = assets_total, liab, (liq - 1.0) * liab, liab
-    ratio_value = top / bottom if bottom > 0.0 else None
-    if not math.isfinite(equity + mm + um + (ratio_value or 0.0)):  # inf or nan in any
+        top, bottom, requirement, exposed = assets, liab, (liq - 1.0) * liab, liab
+    ratio = top / bottom if bottom > 0.0 else None
+    if not math.isfinite(equity + mm + um + (ratio or 0.0)):  # inf or nan in any
         # Sizes, prices or balances this far beyond any real account overflow the arithmetic:
         # refuse the snapshot rather than judge infinite figures (equity = inf read as "ok").
         raise SnapshotError(
             "positions", "the figures overflow: a size, price or balance is beyond any real account"
         )
+    return _Figures(equity, requirement, ratio, exposed)
 
-    if exposed > 0.0:
-        cushion_liq = book.cushion(c_liq)
-        cushion_call = book.cushion(c_call)
-        state = _state(cushion_liq, cushion_call, book.cushion(_coefficients(formula, warn)))
-        move_call = book.move_to(c_call)
-        move_liq = book.move_to(c_liq)
-        _solve_cross(cross, c_liq, cushion_liq, c_call, cushion_call)
-    else:
+
+class _Judgement(NamedTuple):
+    state: State
+    move_to_margin_call: float | None
+    move_to_liquidation: float | None
+
+
+def _judge_cross(
+    book: _Book,
+    figures: _Figures,
+    c_liq: Coefficients,
+    c_call: Coefficients,
+    c_warn: Coefficients,
+) -> _Judgement:
+    """The cross pool's state and uniform moves; every cross leg's own prices on the way."""
+    if figures.exposed <= 0.0:
         # Nothing at risk: no requirement, so no level can be reached by any move.
-        state = "ok" if equity >= 0.0 else "liquidation"
-        move_call = move_liq = None
+        return _Judgement("ok" if figures.equity >= 0.0 else "liquidation", None, None)
+    cushion_liq = book.cushion(c_liq)
+    cushion_call = book.cushion(c_call)
+    state = _state(cushion_liq, cushion_call, book.cushion(c_warn))
+    judgement = _Judgement(state, book.move_to(c_call), book.move_to(c_liq))
+    _solve_cross(book.legs, c_liq, cushion_liq, c_call, cushion_call)
+    return judgement
+
+
+def _position_healths(legs: list[_Leg]) -> tuple[PositionHealth, ...]:
+    # One loop, no call per position: at ten positions an account, calls cost as much as the
+    # figures (the speed budget is in the module docstring).
+    out = []
     for leg in legs:
-        if not leg.cross:
-            # The isolated pool holds only this leg: its rest is the margin put aside.
-            margin = leg.pos.isolated_margin or 0.0
-            leg.liquidation_price = leg.solve(c_liq, c_liq[0] * margin)
-            leg.margin_call_price = leg.solve(c_call, c_call[0] * margin)
+        pos = leg.pos
+        price, mark = leg.liquidation_price, leg.mark
+        reported = pos.reported.get("liquidation_price") if pos.reported else None
+        out.append(
+            PositionHealth(
+                symbol=pos.symbol,
+                liquidation_price=price,
+                distance=(price - mark) / mark if price is not None else None,
+                unrealized_pnl=leg.upnl,
+                maintenance_margin=leg.mm,
+                close_rank=leg.rank,
+                # Venues report "no liquidation price" as 0 or empty; neither is a price.
+                reported_liquidation_price=reported
+                if reported is not None and reported > 0.0
+                else None,
+                margin_call_price=leg.margin_call_price,
+                margin_mode=pos.margin_mode,
+                notional=leg.notional,
+                size=pos.size,
+                mark_price=mark,
+            )
+        )
+    return tuple(out)
+
+
+def _isolated_pool(
+    leg: _Leg,
+    position: PositionHealth,
+    snapshot: AccountSnapshot,
+    profile: VenueProfile,
+    levels: _Levels,
+    ratio_levels: tuple[float, float, float],
+) -> Health:
+    """An isolated position as the pool the venue judges it in: its margin, nothing else."""
+    formula = profile.formula
+    c_liq, c_call, c_warn = (_coefficients(formula, level) for level in ratio_levels)
+    margin = leg.pos.isolated_margin or 0.0
+    um = leg.um_quote + leg.um_base * leg.mark
+    figures = _figures(formula, levels.liquidation, margin + leg.upnl, 0.0, leg.mm, um)
+    move_call = move_liq = None
+    if figures.exposed > 0.0:
+        cushions = [c[0] * (margin + leg.upnl) + c[2] * leg.mm + c[3] * um for c in (c_liq, c_call)]
+        state = _state(
+            *cushions, c_warn[0] * (margin + leg.upnl) + c_warn[2] * leg.mm + c_warn[3] * um
+        )
+        # One position, one price: its own distance is the pool's uniform move.
+        move_liq = 0.0 if cushions[0] <= 0.0 else position.distance
+        call = leg.margin_call_price
+        move_call = 0.0 if cushions[1] <= 0.0 else (call - leg.mark) / leg.mark if call else None
+    else:
+        state = "ok" if figures.equity >= 0.0 else "liquidation"
+    return Health(
+        venue=snapshot.venue,
+        settle=snapshot.settle,
+        equity=figures.equity,
+        maintenance_margin=figures.requirement,
+        initial_margin=um if formula == "equity_over_used_margin" else None,
+        effective_leverage=leg.notional / figures.equity if figures.equity > 0.0 else None,
+        ratio=_ratio(profile, levels, figures.ratio),
+        state=state,
+        move_to_margin_call=move_call,
+        move_to_liquidation=move_liq,
+        positions=(position,),
+        reported=leg.pos.reported,
+        approximate=profile.approximate,
+        margin_mode="isolated",
+    )
+
+
+def _ratio(profile: VenueProfile, levels: _Levels, value: float | None) -> Ratio:
+    return Ratio(
+        name=profile.ratio_name,
+        value=value,
+        safer=profile.safer,
+        margin_call=levels.margin_call,
+        liquidation=levels.liquidation,
+        warning=levels.warning,
+        margin_call_source=levels.margin_call_source,
+    )
+
+
+def assess(snapshot: AccountSnapshot) -> Health:
+    """The cross-margin health of one account (the contract: docs/risk-contract.md).
+
+    The rules, in order: the venue's levels; collateral split into what moves and what not;
+    each position's maintenance on the venue's valuation basis; the cross pool's figures, state
+    and uniform moves, with every cross position's liquidation and margin-call price; each
+    isolated position on its own margin; the venue's closing order.
+    """
+    profile = profile_for(snapshot.venue)
+    levels = _levels(snapshot, profile)
+    formula = profile.formula
+    c_liq = _coefficients(formula, levels.liquidation)
+    c_call = _coefficients(formula, levels.margin_call)
+    c_warn = _coefficients(formula, levels.warning)
+
+    collateral = _collateral(snapshot)
+    linear, inverse = profile.linear_basis, profile.inverse_basis
+    legs = [
+        _Leg(p, p.maintenance_basis or (inverse if p.kind == "inverse" else linear))
+        for p in snapshot.positions
+    ]
+    cross = [leg for leg in legs if leg.cross]
+    book = _Book(cross, *collateral, snapshot.other_maintenance)
+    liab = book.liabilities
+    assets = collateral.fixed_equity + collateral.shocked_equity + book.upnl
+    figures = _figures(formula, levels.liquidation, assets, liab, book.mm, book.um)
+    judgement = _judge_cross(book, figures, c_liq, c_call, c_warn)
+
+    isolated = [leg for leg in legs if not leg.cross]
+    for leg in isolated:
+        # The isolated pool holds only this leg: its rest is the margin put aside.
+        margin = leg.pos.isolated_margin or 0.0
+        leg.liquidation_price = leg.solve(c_liq, c_liq[0] * margin)
+        leg.margin_call_price = leg.solve(c_call, c_call[0] * margin)
 
     _rank_for_closing(legs, profile)
-    positions = []
-    for leg in legs:
-        price = leg.liquidation_price
-        pos = leg.pos
-        reported = pos.reported.get("liquidation_price") if pos.reported else None
-        positions.append(
-            PositionHealth(
-                pos.symbol,
-                price,
-                (price - leg.mark) / leg.mark if price is not None else None,
-                leg.upnl,
-                leg.mm,
-                leg.rank,
-                # Venues report "no liquidation price" as 0 or empty; neither is a price.
-                reported if reported is not None and reported > 0.0 else None,
-                leg.margin_call_price,
-                pos.margin_mode,
-                leg.notional,
-            )
+    positions = _position_healths(legs)
+    pools: tuple[Health, ...] = ()
+    if isolated:
+        ratio_levels = (levels.liquidation, levels.margin_call, levels.warning)
+        pools = tuple(
+            _isolated_pool(leg, position, snapshot, profile, levels, ratio_levels)
+            for leg, position in zip(legs, positions, strict=True)
+            if not leg.cross
         )
 
     exposure = book.notional
     if not cross and liab > 0.0:
-        exposure = assets_total  # spot margin: everything held is exposure
+        exposure = assets  # spot margin: everything held is exposure
+    equity = figures.equity
     return Health(
         venue=snapshot.venue,
-        settle=settle,
+        settle=snapshot.settle,
         equity=equity,
-        maintenance_margin=requirement,
-        initial_margin=um if formula == "equity_over_used_margin" else None,
+        maintenance_margin=figures.requirement,
+        initial_margin=book.um if formula == "equity_over_used_margin" else None,
         effective_leverage=exposure / equity if equity > 0.0 else None,
-        ratio=Ratio(
-            name=profile.ratio_name,
-            value=ratio_value,
-            safer=profile.safer,
-            margin_call=call,
-            liquidation=liq,
-            warning=warn,
-            margin_call_source=call_source,
-        ),
-        state=state,
-        move_to_margin_call=move_call,
-        move_to_liquidation=move_liq,
-        positions=tuple(positions),
+        ratio=_ratio(profile, levels, figures.ratio),
+        state=judgement.state,
+        move_to_margin_call=judgement.move_to_margin_call,
+        move_to_liquidation=judgement.move_to_liquidation,
+        positions=positions,
         reported=snapshot.reported,
         approximate=profile.approximate,
+        pools=pools,
     )
+
+
+_STATE_RANK = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3}
+
+
+def _pool_risk(health: Health) -> tuple[int, float]:
+    """How close a pool is to liquidation, comparable across coins: its state, then its ratio
+    as a fraction of the way to the venue's liquidation level (1 = there)."""
+    ratio = health.ratio
+    value = ratio.value
+    if value is None:
+        closeness = 0.0
+    elif ratio.safer == "lower":
+        closeness = value / ratio.liquidation if ratio.liquidation > 0.0 else math.inf
+    else:
+        closeness = ratio.liquidation / value if value > 0.0 else math.inf
+    return _STATE_RANK[health.state], closeness
+
+
+def assess_pools(snapshots: Sequence[AccountSnapshot]) -> Health:
+    """The health of an account the venue keeps in several pools (Binance COIN-M: one per
+    margin coin), each snapshot one pool: the riskiest pool's health, with every other pool
+    (and every isolated position of any pool) in ``pools``. One snapshot: ``assess`` it."""
+    if not snapshots:
+        raise ValueError("assess_pools needs at least one snapshot")
+    healths = [assess(snapshot) for snapshot in snapshots]
+    if len(healths) == 1:
+        return healths[0]
+    healths.sort(key=_pool_risk, reverse=True)  # stable: ties keep the venue's order
+    main, others = healths[0], healths[1:]
+    pools = list(main.pools)
+    for other in others:
+        pools.append(replace(other, pools=()))
+        pools.extend(other.pools)
+    return replace(main, pools=tuple(pools))
 
 
 def _rank_for_closing(legs: list[_Leg], profile: VenueProfile) -> None:

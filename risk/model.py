@@ -20,6 +20,10 @@ Kind = Literal["linear", "inverse", "spot_margin"]
 MarginMode = Literal["cross", "isolated"]
 State = Literal["ok", "warning", "margin_call", "liquidation"]
 Safer = Literal["higher", "lower"]
+# What a position's maintenance margin is valued at (risk/profiles.py says which, per venue and
+# contract kind): "mark" re-values it at every price (Binance, OKX, Kraken, Hyperliquid, Bybit
+# inverse), "entry" holds it at quantity x average entry price (Bybit USDT/USDC contracts).
+Basis = Literal["mark", "entry"]
 
 EMPTY: Mapping[str, float | None] = MappingProxyType({})
 
@@ -77,6 +81,12 @@ class Position:
     # When the position was opened (seconds since the epoch): Kraken closes oldest first.
     opened_at: float | None = None
     reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
+    # None: the venue profile's basis for this contract kind (risk.profiles).
+    maintenance_basis: Basis | None = None
+    # The taker fee rate the venue charges to close the position, where it counts that fee in
+    # the maintenance margin (Bybit's "estimated fee to close"): charged at the bankruptcy price
+    # that follows from ``leverage``, so the amount is fixed while the mark moves.
+    close_fee_rate: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +128,8 @@ class Ratio(NamedTuple):
 
 class PositionHealth(NamedTuple):
     """One position's figures. A NamedTuple rather than a frozen dataclass: just as immutable,
-    and four times cheaper to build, which matters at one per position per assessment."""
+    and four times cheaper to build, which matters at one per position per assessment. Build it
+    with keywords: the field order is not part of the contract."""
 
     symbol: str
     liquidation_price: float | None
@@ -130,6 +141,9 @@ class PositionHealth(NamedTuple):
     margin_call_price: float | None = None
     margin_mode: MarginMode = "cross"
     notional: float = 0.0
+    # The snapshot's own figures, so a view of the health needs no snapshot beside it.
+    size: float = 0.0
+    mark_price: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +161,18 @@ class Health:
     positions: tuple[PositionHealth, ...]
     reported: Mapping[str, float | None] = field(default_factory=lambda: EMPTY)
     approximate: bool = False
+    # "cross" for an account's shared pool; "isolated" for one isolated position's own pool.
+    margin_mode: MarginMode = "cross"
+    # Every other pool the venue judges on its own, each as its own Health: one per isolated
+    # position (its margin, its ratio, its move = its own distance to liquidation), and the
+    # other coin pools of an account kept in several (Binance COIN-M, see risk.assess_pools).
+    # The account's own figures above do not cover them: each can be liquidated alone.
+    pools: tuple[Health, ...] = ()
+
+    @property
+    def worst_state(self) -> State:
+        """The worst of ``state`` and every pool's: what the account as a whole is at."""
+        return max((self.state, *(pool.state for pool in self.pools)), key=_STATE_ORDER.index)
+
+
+_STATE_ORDER: tuple[State, ...] = ("ok", "warning", "margin_call", "liquidation")

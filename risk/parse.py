@@ -25,6 +25,7 @@ from .profiles import PROFILES
 
 KINDS = ("linear", "inverse", "spot_margin")
 MARGIN_MODES = ("cross", "isolated")
+BASES = ("mark", "entry")
 
 
 class SnapshotError(ValueError):
@@ -140,6 +141,9 @@ def _position(raw: Any, where: str) -> Position:
     used_in = obj.get("used_margin_in", "quote")
     if used_in not in ("quote", "base"):
         raise SnapshotError(f"{p}used_margin_in", f"must be 'quote' or 'base', got {used_in!r}")
+    basis = obj.get("maintenance_basis")
+    if basis is not None and basis not in BASES:
+        raise SnapshotError(f"{p}maintenance_basis", f"must be 'mark' or 'entry', got {basis!r}")
     tiers = tuple(_tier(t, f"{p}tiers[{i}]") for i, t in enumerate(_list(obj, "tiers", p)))
     return Position(
         symbol=_text(obj, "symbol", p),
@@ -162,6 +166,8 @@ def _position(raw: Any, where: str) -> Position:
         leverage=_number(obj, "leverage", p, required=False, positive=True),
         opened_at=_number(obj, "opened_at", p, required=False),
         reported=_reported(obj, p),
+        maintenance_basis=basis,
+        close_fee_rate=_number(obj, "close_fee_rate", p, required=False, default=0.0) or 0.0,
     )
 
 
@@ -284,6 +290,21 @@ def validate(snapshot: AccountSnapshot) -> None:
                 f"{where}used_margin",
                 f"missing (a {snapshot.venue} position needs its used margin or leverage)",
             )
+        if pos.maintenance_basis is not None and pos.maintenance_basis not in BASES:
+            raise SnapshotError(
+                f"{where}maintenance_basis", f"unknown basis {pos.maintenance_basis!r}"
+            )
+        _check_number(pos.close_fee_rate, f"{where}close_fee_rate")
+        if pos.close_fee_rate >= 1.0:
+            raise SnapshotError(
+                f"{where}close_fee_rate", f"must be a fraction below 1, got {pos.close_fee_rate:g}"
+            )
+        if pos.close_fee_rate and pos.leverage is None:
+            raise SnapshotError(
+                f"{where}leverage",
+                "missing (the fee to close is charged at the bankruptcy price, which follows "
+                "from the leverage)",
+            )
         if pos.margin_mode == "isolated" and pos.isolated_margin is None:
             raise SnapshotError(f"{where}isolated_margin", "missing for an isolated position")
         if pos.kind == "inverse" and ":" in pos.symbol:
@@ -336,11 +357,15 @@ def health_to_dict(health: Health) -> dict[str, Any]:
                 "margin_call_price": _clean(p.margin_call_price),
                 "margin_mode": p.margin_mode,
                 "notional": p.notional,
+                "size": p.size,
+                "mark_price": p.mark_price,
             }
             for p in health.positions
         ],
         "reported": dict(health.reported),
         "approximate": health.approximate,
+        "margin_mode": health.margin_mode,
+        "pools": [health_to_dict(pool) for pool in health.pools],
     }
 
 
@@ -364,8 +389,11 @@ def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
             "isolated_margin": p.isolated_margin,
             "leverage": p.leverage,
             "opened_at": p.opened_at,
+            "maintenance_basis": p.maintenance_basis,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
+        if p.close_fee_rate:
+            out["close_fee_rate"] = p.close_fee_rate
         if p.used_margin is not None:
             out["used_margin_in"] = p.used_margin_in
         if p.tiers:

@@ -127,3 +127,91 @@ async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
     assert "MARGINWATCH_POLL_INTERVALL is not a marginwatch setting" in output
     assert TOKEN not in output and TOKEN.split(":")[1] not in output
     assert (tmp_path / "mw.db").exists()
+
+
+# --- the newcomer's start-up messages (issue 13) ----------------------------------------------
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    return free_port()
+
+
+async def test_an_unreachable_telegram_is_one_sentence_saying_what_to_check(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(
+        tmp_path,
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=f"http://127.0.0.1:{closed_port()}/bot",
+        MASTER_KEYS=generate_key(),
+    )
+    code, output = await finish(await start(tmp_path, env))
+    assert code == 2, output[-3000:]
+    assert "Traceback" not in output and "httpx" not in output
+    (sentence,) = [line for line in output.splitlines() if line.startswith("marginwatch run:")]
+    assert "could not reach the Telegram Bot API at http://127.0.0.1:" in sentence
+    assert "MARGINWATCH_TELEGRAM_API_URL" in sentence and "network" in sentence
+    assert TOKEN not in output and TOKEN.split(":")[1] not in output
+
+
+async def test_an_unreachable_discord_is_one_sentence_saying_what_to_check(
+    tmp_path: Path,
+) -> None:
+    import types
+
+    import pytest
+
+    from bot.app import Service, StartupError
+    from bot.settings import Settings
+    from tests.fakes.discord_api import redirect_discord
+
+    port = closed_port()
+    nowhere = types.SimpleNamespace(
+        base_url=f"http://127.0.0.1:{port}/api/v10", gateway_url=f"ws://127.0.0.1:{port}/gateway"
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        discord_token="MTAx.not-a-real-discord-token.xyz",
+        master_keys=generate_key(),
+        database=tmp_path / "mw.db",
+        _env_file=None,
+    )
+    with redirect_discord(nowhere), pytest.raises(StartupError) as caught:  # type: ignore[arg-type]
+        await asyncio.wait_for(Service(settings).serve(), 60)
+    sentence = str(caught.value)
+    assert sentence.startswith("could not reach Discord at 127.0.0.1:"), sentence
+    assert "network" in sentence and "not-a-real" not in sentence
+
+
+async def test_a_chat_token_without_a_master_key_refuses_to_start_with_the_command(
+    tmp_path: Path,
+) -> None:
+    # Linking is the first thing anyone does, and it needs the key: refuse before starting.
+    env = clean_env(tmp_path, TELEGRAM_TOKEN=TOKEN)
+    code, output = await finish(await start(tmp_path, env))
+    assert code == 2 and "Traceback" not in output
+    assert "no master key" in output and "marginwatch keys new" in output
+    assert "MARGINWATCH_MASTER_KEYS" in output
+    assert not (tmp_path / "mw.db").exists()
+
+
+async def test_a_misspelt_setting_is_named_with_the_one_it_was_meant_to_be_first(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(tmp_path, TELEGRAM_TOKN=TOKEN)
+    code, output = await finish(await start(tmp_path, env))
+    assert code == 2
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[0] == (
+        "marginwatch run: MARGINWATCH_TELEGRAM_TOKN is not a marginwatch setting: "
+        "did you mean MARGINWATCH_TELEGRAM_TOKEN?"
+    ), lines[:3]
+    assert "no chat front end is configured" in output  # still said, after the likely cause
+    assert TOKEN not in output
+
+
+async def test_a_misspelt_setting_in_the_env_file_is_named_too(tmp_path: Path) -> None:
+    (tmp_path / "none.env").write_text(f"MARGINWATCH_TELEGRAM_TOKN={TOKEN}\n")
+    code, output = await finish(await start(tmp_path, clean_env(tmp_path)))
+    assert code == 2
+    assert output.splitlines()[0].endswith("did you mean MARGINWATCH_TELEGRAM_TOKEN?"), output

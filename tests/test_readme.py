@@ -31,6 +31,44 @@ def test_every_setting_has_its_readme_row() -> None:
     assert block("settings") == expected, "paste this into the README:\n" + expected
 
 
+def test_the_scenario_format_has_its_readme_rows() -> None:
+    from bot.demo.scenario import readme_fields
+
+    assert block("scenario") == readme_fields().strip()
+
+
+def test_update_readme_help_explains_and_changes_nothing(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    # A copy of the tool beside a stale README: it rewrites the README next to it.
+    (tmp_path / "tools").mkdir()
+    shutil.copy(ROOT / "tools" / "update_readme.py", tmp_path / "tools")
+    stale = README.replace(block("settings"), "stale")
+    (tmp_path / "README.md").write_text(stale, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["--help"], ["--check"]):
+        proc = subprocess.run(
+            [sys.executable, str(tmp_path / "tools" / "update_readme.py"), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert (tmp_path / "README.md").read_text(encoding="utf-8") == stale, args
+        assert proc.returncode == (0 if args == ["--help"] else 1), proc.stderr
+    help_proc = subprocess.run(
+        [sys.executable, str(tmp_path / "tools" / "update_readme.py"), "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert "usage:" in help_proc.stdout and "--check" in help_proc.stdout
+
+
 def test_the_readme_gives_the_two_set_up_commands() -> None:
     assert DEMO_COMMAND in README
     assert TEST_COMMAND in README
@@ -69,6 +107,40 @@ def test_every_venue_profile_is_in_the_readme() -> None:
     for venue in PROFILES:
         shown = "generic:<id>" if venue == "generic" else venue
         assert f"| `{shown}` |" in README, f"venue {venue} missing from the README table"
+
+
+def test_every_bench_script_is_in_the_readme_list() -> None:
+    section = README.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    scripts = sorted(p.name for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
+    assert scripts, "no bench script found"
+    assert [s for s in scripts if f"bench/{s}" not in section] == []
+
+
+def test_every_recording_is_described_in_its_folders_readme() -> None:
+    folder = ROOT / "tests" / "fixtures" / "recordings"
+    described = (folder / "README.md").read_text(encoding="utf-8")
+    recordings = sorted(p.name for p in folder.glob("*.json"))
+    assert recordings, "no recording found"
+    assert [r for r in recordings if f"| `{r}` |" not in described] == []
+
+
+def test_the_license_is_the_mit_text_pyproject_names() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License\n")
+    assert re.search(r"^Copyright \(c\) \d{4} marginwatch contributors$", text, re.M)
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+
+
+def test_the_readme_notes_pyproject_points_at_exist() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pointers = re.findall(r'see the README, "([^"]+)"', pyproject)
+    assert pointers, "pyproject.toml's ccxt comment names no README section"
+    for title in pointers:
+        assert re.search(rf"^#+ {re.escape(title)}$", README, re.M), title
 
 
 def _fenced(name: str) -> str:

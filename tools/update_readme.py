@@ -1,21 +1,36 @@
-"""Rewrite the README's generated blocks (commands, settings) from their one source each.
+"""Rewrite the README's generated blocks (commands, settings, scenario format) from their one
+source each.
 
-    .venv/bin/python tools/update_readme.py
+    .venv/bin/python tools/update_readme.py          # rewrite README.md
+    .venv/bin/python tools/update_readme.py --check  # only say whether it is stale (exit 1)
 
 tests/test_readme.py fails when a block is stale; this is the fix it asks for.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+README = ROOT / "README.md"
 
-from bot.core.registry import readme_rows  # noqa: E402
-from bot.settings import render_markdown_table  # noqa: E402
+
+def blocks() -> dict[str, Callable[[], str]]:
+    """Each generated block of the README by name, with the function that writes it."""
+    sys.path.insert(0, str(ROOT))
+    from bot.core.registry import readme_rows
+    from bot.demo.scenario import readme_fields
+    from bot.settings import render_markdown_table
+
+    return {
+        "commands": lambda: "\n".join(readme_rows()),
+        "settings": render_markdown_table,
+        "scenario": readme_fields,
+    }
 
 
 def replace_block(text: str, name: str, body: str) -> str:
@@ -25,13 +40,28 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda m: m.group(1) + body.strip() + "\n" + m.group(2), text)
 
 
-def main() -> int:
-    path = ROOT / "README.md"
-    text = path.read_text(encoding="utf-8")
-    text = replace_block(text, "commands", "\n".join(readme_rows()))
-    text = replace_block(text, "settings", render_markdown_table())
-    path.write_text(text, encoding="utf-8")
-    print("README.md blocks updated")
+def updated(text: str) -> str:
+    for name, render in blocks().items():
+        text = replace_block(text, name, render())
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tools/update_readme.py",
+        description="Rewrite README.md's generated blocks (commands, settings, scenario format).",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a block is stale"
+    )
+    args = parser.parse_args(argv)
+    text = README.read_text(encoding="utf-8")
+    new = updated(text)
+    if args.check:
+        print("README.md blocks are " + ("up to date" if new == text else "stale"))
+        return 0 if new == text else 1
+    README.write_text(new, encoding="utf-8")
+    print("README.md blocks updated" if new != text else "README.md blocks already up to date")
     return 0
 
 

@@ -87,6 +87,8 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
                     if event.move_to_liquidation == 0.0
                     else texts.ALERT_MOVE.format(move=fmt.move(event.move_to_liquidation))
                 )
+            if event.pool_label is not None:
+                lines.append(_pool_line(event, shows_positions))
         if event.approximate:
             lines.append(texts.ALERT_APPROXIMATE)
     actions: tuple[Action, ...] = ()
@@ -104,6 +106,31 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
         actions=actions,
         private=not owner,
         mention=bool(owner) and severity == "critical",
+    )
+
+
+def _pool_line(event: AlertEvent, shows_positions: bool) -> str:
+    """The pool judged on its own that the alert is about (policy ``worst_pool``)."""
+    at_liquidation = event.pool_move == 0.0
+    move = fmt.move(event.pool_move) if event.pool_move is not None else texts.STATUS_NO_MOVE
+    if event.pool_isolated:
+        if not shows_positions:  # a channel that sees figures but no positions: no symbol
+            template = (
+                texts.ALERT_POOL_ISOLATED_HIDDEN_NOW
+                if at_liquidation
+                else texts.ALERT_POOL_ISOLATED_HIDDEN
+            )
+            return template.format(move=move)
+        template = texts.ALERT_POOL_ISOLATED_NOW if at_liquidation else texts.ALERT_POOL_ISOLATED
+        return template.format(symbol=event.pool_label, move=move)
+    template = texts.ALERT_POOL_COIN_NOW if at_liquidation else texts.ALERT_POOL_COIN
+    return template.format(
+        coin=event.pool_label,
+        ratio_name=texts.RATIO_NAMES.get(
+            event.ratio_name or "", (event.ratio_name or "").replace("_", " ").capitalize()
+        ),
+        ratio=fmt.ratio(event.pool_ratio, event.venue),
+        move=move,
     )
 
 

@@ -56,16 +56,21 @@ def digest_message(label: str, venue: str, last: LastRead, share: str, *, privat
     view = views.AccountView(0, label, venue, info.label if info is not None else venue)
     health = last.health
     title = texts.DIGEST_MESSAGE_TITLE.format(label=label)
-    lines = [texts.STATUS_STATE.get(health.state, health.state)]
+    lines = [texts.STATUS_STATE.get(health.worst_state, health.worst_state)]
     if share in ("ratio", "positions"):
         name = views.ratio_name(health)
         lines.append(
             texts.ALERT_RATIO.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
         )
         lines.append(views.account_move_line(health))
+        # Every pool the venue judges on its own; isolated ones name a position, so only where
+        # positions are shared; coin pools are listed in full there.
+        positions = share == "positions"
+        lines.extend(views.pool_lines(health, venue, symbols=positions, coins=not positions))
     if share == "positions":
         marks = {p.symbol: (p.size, p.mark_price) for p in last.snapshot.positions}
         lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
+        lines.extend(views.coin_pool_lines(view, health))
     if health.approximate:
         lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
     return message(

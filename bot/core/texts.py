@@ -143,6 +143,7 @@ STATUS_MOVE_REACHED = "already reached"
 STATUS_NO_POSITIONS = "No open positions."
 STATUS_APPROXIMATE = "Estimated: {venue} does not publish every figure."
 STATUS_NOTE = "Note: {note}"
+STATUS_VENUE_REPORTS = "Exchange's own figure"
 STATUS_READ_FAILED = "I could not read {label}: {reason}"
 STATUS_AS_OF = "As of {time} UTC"
 STATUS_SNOOZED = "Reminders snoozed until {until} UTC."
@@ -153,6 +154,21 @@ POSITIONS_TITLE = "{label} — liquidation prices"
 POSITION_LINE = "#{rank} {symbol} {side}: liquidation {liquidation}, {distance} the mark {mark}"
 POSITION_LINE_NO_LIQ = "#{rank} {symbol} {side}: no liquidation price (mark {mark})"
 POSITION_REPORTED = "{venue} reports {price}"
+POSITION_ISOLATED = "isolated: on its own margin"
+# Pools the venue judges on their own (risk Health.pools): each isolated position, and each
+# other coin's pool of an account kept in several (Binance COIN-M).
+POOL_ISOLATED = (
+    "Isolated {symbol} {side}{state}: liquidation {liquidation}, {distance} the mark; "
+    "its own {ratio_name} {ratio}"
+)
+POOL_ISOLATED_NO_LIQ = (
+    "Isolated {symbol} {side}{state}: no liquidation price; its own {ratio_name} {ratio}"
+)
+POOL_ISOLATED_STATE = " ({state})"  # only when the position's own state is not healthy
+POOL_COIN = (
+    "{coin} pool: {state}; {ratio_name} {ratio}; equity {equity}; move to liquidation: {move}"
+)
+POOL_COIN_TITLE = "{coin} pool ({state}, {ratio_name} {ratio}):"
 POSITIONS_ACCOUNT_MOVE = (
     "Whole account: a {call} of every price reaches margin call; a {liquidation} liquidates."
 )
@@ -160,6 +176,7 @@ POSITIONS_ACCOUNT_PAST_CALL = (
     "Whole account: past margin call now; a {liquidation} of every price liquidates."
 )
 POSITIONS_ACCOUNT_AT_LIQUIDATION = "Whole account: at the venue's liquidation level now."
+POSITIONS_ACCOUNT_NO_MOVE = "Whole account: no uniform move of every price reaches its levels."
 SIDE_LONG = "long"
 SIDE_SHORT = "short"
 RATIO_NAMES = {
@@ -279,6 +296,12 @@ ALERT_RECOVERY = "Improved from {previous}."
 ALERT_RATIO = "{ratio_name}: {ratio}"
 ALERT_MOVE = "A {move} of every price would liquidate the account."
 ALERT_AT_LIQUIDATION = "The account is at the venue's liquidation level now."
+ALERT_POOL_ISOLATED = "Isolated {symbol}: a {move} of its price liquidates it."
+ALERT_POOL_ISOLATED_NOW = "Isolated {symbol} is at its liquidation level now."
+ALERT_POOL_ISOLATED_HIDDEN = "An isolated position: a {move} of its price liquidates it."
+ALERT_POOL_ISOLATED_HIDDEN_NOW = "An isolated position is at its liquidation level now."
+ALERT_POOL_COIN = "{coin} pool: {ratio_name} {ratio}; a {move} of every price liquidates it."
+ALERT_POOL_COIN_NOW = "{coin} pool: {ratio_name} {ratio}, at the venue's liquidation level now."
 ALERT_APPROXIMATE = "Estimated: the exchange does not publish every figure."
 ALERT_FEED_TITLE = {
     "data_stale": "{label}: data stale",

@@ -1,5 +1,13 @@
 """Health into messages: the status card and the liquidation-price summary, shared by commands,
-buttons and digests so an account reads the same wherever it is shown."""
+buttons, digests and `marginwatch check`, so an account reads the same wherever it is shown.
+
+:func:`health_view` builds the one view model (:class:`HealthView`): the level, the headline,
+the venue's ratio in the venue's own units, the figures, the pools the venue judges on their own,
+one line per position and every note, all as display text. :func:`status_message` and
+:func:`positions_message` render it for the chats; ``bot/check.py`` renders the same view in the
+terminal and as JSON. A new figure or note is added to the view once and every front end shows
+it.
+"""
 
 from __future__ import annotations
 
@@ -42,10 +50,11 @@ class AccountView:
 
 
 def severity_of(health: Health, level: str | None = None) -> Severity:
-    """The message severity: the alert level when known, else the venue's own state."""
+    """The message severity: the alert level when known, else the venue's own state (the
+    worst of the account's and of every pool the venue judges on its own)."""
     if level is not None and level in _LEVEL_SEVERITY:
         return _LEVEL_SEVERITY[level]
-    return _STATE_SEVERITY.get(health.state, "info")
+    return _STATE_SEVERITY.get(health.worst_state, "info")
 
 
 def ratio_name(health: Health) -> str:
@@ -75,12 +84,157 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
 _STATE_RANK = {"ok": 0, "warning": 1, "margin_call": 2, "liquidation": 3}
 
 
-def _headline(health: Health, level: str | None) -> str:
+def headline(health: Health, level: str | None) -> str:
     """The venue's state in words, unless the user's own levels already say worse: a card
-    that reads "Healthy" under a critical badge would contradict the alert it answers."""
-    if level in texts.STATUS_BY_YOUR_LEVELS and rank(level) > _STATE_RANK.get(health.state, 0):
+    that reads "Healthy" under a critical badge would contradict the alert it answers. The
+    state is the worst of the account's and its own-margin pools' (an isolated position at
+    liquidation makes the account's headline "At liquidation")."""
+    state = health.worst_state
+    if level in texts.STATUS_BY_YOUR_LEVELS and rank(level) > _STATE_RANK.get(state, 0):
         return texts.STATUS_BY_YOUR_LEVELS[level]
-    return texts.STATUS_STATE.get(health.state, health.state)
+    return texts.STATUS_STATE.get(state, state)
+
+
+def pool_lines(
+    health: Health, venue: str, *, symbols: bool = True, coins: bool = True
+) -> list[str]:
+    """One line per pool the venue judges on its own (risk ``Health.pools``): each isolated
+    position with its own liquidation price, distance and ratio; each other coin's pool with
+    its state, ratio, equity and move. The account's figures cover none of them. With
+    ``symbols=False`` (a channel that may not see positions) isolated positions are left out;
+    with ``coins=False`` the coin pools are (a view that lists them in full)."""
+    lines = []
+    for pool in health.pools:
+        ratio = fmt.ratio(pool.ratio.value, venue)
+        state = texts.STATUS_STATE.get(pool.state, pool.state)
+        if pool.margin_mode == "isolated":
+            if not symbols:
+                continue
+            (position,) = pool.positions
+            name = ratio_name(pool)
+            unhealthy = texts.POOL_ISOLATED_STATE.format(state=state)
+            common = {
+                "symbol": position.symbol,
+                "side": side(position.size),
+                "state": "" if pool.state == "ok" else unhealthy,
+                "ratio_name": name[:1].lower() + name[1:],
+                "ratio": ratio,
+            }
+            if position.liquidation_price is None:
+                lines.append(texts.POOL_ISOLATED_NO_LIQ.format(**common))
+            else:
+                lines.append(
+                    texts.POOL_ISOLATED.format(
+                        liquidation=fmt.price(position.liquidation_price),
+                        distance=fmt.distance(position.distance),
+                        **common,
+                    )
+                )
+            continue
+        if not coins:
+            continue
+        lines.append(
+            texts.POOL_COIN.format(
+                coin=pool.settle,
+                state=state,
+                ratio_name=ratio_name(pool),
+                ratio=ratio,
+                equity=fmt.money(pool.equity, pool.settle),
+                move=_move_or_none(pool.move_to_liquidation),
+            )
+        )
+    return lines
+
+
+def coin_pools(health: Health) -> list[Health]:
+    """The other coins' pools of an account kept in several (its isolated pools left out)."""
+    return [pool for pool in health.pools if pool.margin_mode == "cross"]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """An account's health as every front end shows it: the same figures, units and level.
+
+    Text throughout (the catalogue's words, ``format``'s numbers); ``notes`` are the sentences
+    the reader must not miss (each shown as "Note: ..."), ``approximate`` the estimate line or
+    "". Build it with :func:`health_view`.
+    """
+
+    account: AccountView
+    health: Health
+    level: str | None  # the alert level judged (None: not judged, the venue's state is used)
+    severity: Severity
+    headline: str
+    levels: str  # "margin call at 80.0%, liquidation at 40.0%"
+    fields: tuple[Field, ...]  # the status card's figures, in order
+    pools: tuple[str, ...]  # one line per pool judged on its own (pool_lines)
+    positions: tuple[str, ...]  # one line per position, closest to liquidation first
+    account_move: str
+    coin_pools: tuple[str, ...]  # every other coin's pool in full (coin_pool_lines)
+    approximate: str
+    notes: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return texts.STATUS_TITLE.format(label=self.account.label, venue=self.account.venue_label)
+
+    @property
+    def note_lines(self) -> tuple[str, ...]:
+        """The estimate line, then each note as shown: what every card carries below its lines."""
+        head = (self.approximate,) if self.approximate else ()
+        return head + tuple(texts.STATUS_NOTE.format(note=note) for note in self.notes)
+
+
+def health_view(
+    view: AccountView,
+    health: Health,
+    *,
+    marks: dict[str, tuple[float, float]] | None = None,
+    notes: Sequence[str] = (),
+    approximate: bool = False,
+    level: str | None = None,
+) -> HealthView:
+    """The one view model of an account's health (see the module docstring).
+
+    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot, for the position lines;
+    ``notes`` are the read's own (``AccountRead.notes``); ``level`` the alert level judged by the
+    reader's thresholds (``policy.judge_level``).
+    """
+    venue = view.venue
+    ratio = health.ratio
+    settle = health.settle
+    own = (health.reported or {}).get(ratio.name)
+    fields = (
+        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
+        *((Field(texts.STATUS_VENUE_REPORTS, fmt.ratio(own, venue)),) if own is not None else ()),
+        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
+        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
+        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
+        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
+        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
+    )
+    return HealthView(
+        account=view,
+        health=health,
+        level=level,
+        severity=severity_of(health, level),
+        headline=headline(health, level),
+        levels=texts.STATUS_RATIO_LEVELS.format(
+            call=fmt.ratio(ratio.margin_call, venue),
+            liquidation=fmt.ratio(ratio.liquidation, venue),
+        ),
+        fields=fields,
+        pools=tuple(pool_lines(health, venue)),
+        positions=tuple(position_lines(view, health, marks or {})),
+        account_move=account_move_line(health),
+        coin_pools=tuple(coin_pool_lines(view, health)),
+        approximate=(
+            texts.STATUS_APPROXIMATE.format(venue=view.venue_label)
+            if approximate or health.approximate
+            else ""
+        ),
+        notes=tuple(notes),
+    )
 
 
 def status_message(
@@ -93,29 +247,19 @@ def status_message(
     level: str | None = None,
 ) -> Message:
     """The status card: state, the venue's ratio against its levels, equity, leverage, moves."""
-    venue = view.venue
-    ratio = health.ratio
-    settle = health.settle
-    lines = [_headline(health, level)]
-    fields = [
-        Field(ratio_name(health), fmt.ratio(ratio.value, venue)),
-        Field(texts.STATUS_MOVE_LIQUIDATION, _move_or_none(health.move_to_liquidation)),
-        Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
-        Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
-        Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
-        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
-    ]
-    lines.append(
-        texts.STATUS_RATIO_LEVELS.format(
-            call=fmt.ratio(ratio.margin_call, venue),
-            liquidation=fmt.ratio(ratio.liquidation, venue),
-        )
+    return status_card(
+        health_view(view, health, notes=notes, approximate=approximate, level=level), now=now
     )
-    if not health.positions:
+
+
+def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
+    """:func:`status_message` from a built view (``actions=False``: no buttons, for a terminal
+    that cannot press them)."""
+    view = hv.account
+    lines = [hv.headline, hv.levels, *hv.pools]
+    if not hv.health.positions and not coin_pools(hv.health):
         lines.append(texts.STATUS_NO_POSITIONS)
-    if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+    lines.extend(hv.note_lines)
     if view.snoozed_until is not None and view.snoozed_until > now:
         lines.append(texts.STATUS_SNOOZED.format(until=fmt.utc_time(view.snoozed_until)))
     if view.limited_every is not None:
@@ -125,11 +269,11 @@ def status_message(
             )
         )
     return message(
-        texts.STATUS_TITLE.format(label=view.label, venue=view.venue_label),
-        severity_of(health, level),
+        hv.title,
+        hv.severity,
         lines=lines,
-        fields=fields,
-        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now),
+        fields=hv.fields,
+        actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now) if actions else (),
         private=True,
         footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
     )
@@ -144,12 +288,30 @@ def position_lines(
 ) -> list[str]:
     """One line per position, closest to liquidation (venue's close order) first.
 
-    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot.
+    ``marks`` maps a symbol to ``(size, mark_price)`` from the snapshot; a symbol it lacks
+    (another coin's pool) is shown with the size and mark its health carries.
     """
     lines = []
     for pos in sorted(health.positions, key=lambda p: p.close_rank):
-        size, mark = marks.get(pos.symbol, (0.0, float("nan")))
+        size, mark = marks.get(pos.symbol, (pos.size, pos.mark_price))
         lines.append(_position_line(view, pos, size, mark, show_reported=show_reported))
+    return lines
+
+
+def coin_pool_lines(view: AccountView, health: Health, *, show_reported: bool = True) -> list[str]:
+    """Every other coin's pool of the account: a title line, its positions, its move."""
+    lines = []
+    for pool in coin_pools(health):
+        lines.append(
+            texts.POOL_COIN_TITLE.format(
+                coin=pool.settle,
+                state=texts.STATUS_STATE.get(pool.state, pool.state),
+                ratio_name=ratio_name(pool),
+                ratio=fmt.ratio(pool.ratio.value, view.venue),
+            )
+        )
+        lines.extend(position_lines(view, pool, {}, show_reported=show_reported))
+        lines.append(account_move_line(pool))
     return lines
 
 
@@ -173,11 +335,15 @@ def _position_line(
         line += "; " + texts.POSITION_REPORTED.format(
             venue=view.venue_label, price=fmt.price(pos.reported_liquidation_price)
         )
+    if pos.margin_mode == "isolated":
+        line += "; " + texts.POSITION_ISOLATED
     return line
 
 
 def account_move_line(health: Health) -> str:
     # risk reports a move of exactly 0 when the level is already reached: say that in words.
+    if health.move_to_liquidation is None and health.move_to_margin_call is None:
+        return texts.POSITIONS_ACCOUNT_NO_MOVE
     if health.move_to_liquidation == 0.0:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
     if health.move_to_margin_call == 0.0:
@@ -202,16 +368,18 @@ def positions_message(
 ) -> Message:
     """The liquidation-price summary: per position liquidation price, distance and close rank,
     then the account's move to margin call and to liquidation."""
-    lines = position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS]
-    lines.append(account_move_line(health))
-    if approximate or health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
-    lines.extend(texts.STATUS_NOTE.format(note=note) for note in notes)
+    hv = health_view(view, health, marks=marks, notes=notes, approximate=approximate, level=level)
+    lines = [
+        *(hv.positions or (texts.STATUS_NO_POSITIONS,)),
+        hv.account_move,
+        *hv.coin_pools,
+        *hv.note_lines,
+    ]
     return message(
         texts.POSITIONS_TITLE.format(label=view.label),
-        severity_of(health, level),
+        hv.severity,
         lines=lines,
-        fields=(Field(ratio_name(health), fmt.ratio(health.ratio.value, view.venue)),),
+        fields=hv.fields[:1],
         actions=_buttons(view, refresh=ActionId.REFRESH_POSITIONS, now=now),
         private=True,
         footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),

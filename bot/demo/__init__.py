@@ -3,7 +3,9 @@
 No chat token, no exchange key, nothing configured: a temporary database and a throwaway master
 key are made, the simulator serves a Kraken spot-margin and a Binance USDⓈ-M account, both are
 linked through the real link path (key check, encryption, first read), the console is their
-alert chat, and a scripted market plays at accelerated time through the real monitor.
+alert chat, and a scripted market plays through the real monitor. The market's clock is the
+monitor's (bot/demo/runner.py), so ``--speed`` changes how fast the story is told, never what
+happens in it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
@@ -19,8 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO
-
-from bot.demo.scenario import default_scenario
 
 MIN_SPEED, MAX_SPEED = 1.0, 3600.0
 
@@ -36,13 +35,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--speed",
         type=float,
         default=60.0,
-        help="simulated seconds per real second (default 60: a minute a second)",
+        help="simulated seconds per real second (default 60: a minute a second); the story "
+        "is the same at every speed",
     )
     parser.add_argument(
         "--scenario",
         type=Path,
         default=None,
-        help="a scenario JSON file (the built-in one: see bot/demo/scenario.py)",
+        help='a scenario JSON file (format: the README\'s "Demo scenarios"; start from '
+        "--print-scenario)",
+    )
+    parser.add_argument(
+        "--print-scenario",
+        action="store_true",
+        help="print the built-in scenario as JSON (a file to edit for --scenario) and exit",
     )
     parser.add_argument(
         "--out",
@@ -64,29 +70,39 @@ def _fail(message: str) -> int:
     return 2
 
 
-def load_scenario(path: Path | None) -> dict[str, Any]:
-    """The built-in scenario, or one from a file; ValueError with a sentence if unusable."""
+def _out_dir(path: Path | None) -> Path:
+    """The folder for charts and the demo database, made now; ValueError with a sentence."""
     if path is None:
-        return default_scenario()
+        return Path(tempfile.mkdtemp(prefix="marginwatch-demo-"))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        path.mkdir(parents=True, exist_ok=True)
+        # A folder that exists but cannot be written fails here, not after the market played.
+        with tempfile.TemporaryFile(dir=path):
+            pass
     except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
-    demo = data.get("demo") if isinstance(data, dict) else None
-    if not isinstance(demo, dict) or not demo.get("accounts"):
-        raise ValueError(f"{path}: a demo scenario needs a 'demo' section with 'accounts' to link")
-    return data
+        raise ValueError(
+            f"cannot use --out {path}: {exc.strerror or exc}; give a folder you can write to"
+        ) from None
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.demo.scenario import load_scenario, scenario_json
+    from bot.sim.scenario_file import ScenarioError
+
+    if args.print_scenario:
+        sys.stdout.write(scenario_json())
+        return 0
     if not MIN_SPEED <= args.speed <= MAX_SPEED:
         return _fail(f"--speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}, got {args.speed:g}")
     if args.seconds is not None and args.seconds <= 0:
         return _fail(f"--seconds must be positive, got {args.seconds:g}")
     try:
         scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    try:
+        out_dir = _out_dir(args.out)
     except ValueError as exc:
         return _fail(str(exc))
     from bot.demo.runner import DemoRunner  # heavy imports only once the arguments are good
@@ -95,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
-    out_dir = args.out or Path(tempfile.mkdtemp(prefix="marginwatch-demo-"))
     runner = DemoRunner(
         scenario,
         speed=args.speed,

@@ -1,5 +1,13 @@
 """The demo's composition: simulator, store, hub, core, monitor and the console, wired as in
-production, and the scripted market that drives them."""
+production, and the scripted market that drives them.
+
+One clock tells the story. The market's steps and the monitor's polls, alert reminders and
+snoozes all read the same simulated clock, which only the market moves: each step sets the
+prices, then the clock runs through the step's simulated seconds, polling every account when it
+is due (as the real scheduler would) and delivering what the polls queued. Real time only paces
+what is printed, so the same scenario tells the same story, alert for alert, at every
+``--speed``; a fast machine and a slow one differ only in how long the pauses are.
+"""
 
 from __future__ import annotations
 
@@ -15,16 +23,22 @@ from bot.core.messages import Message, Refusal
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
 from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
-from bot.monitor.clock import AcceleratedClock
+from bot.exchanges.budget import FollowingClock
+from bot.monitor.clock import ManualClock
 from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
 from bot.monitor.transport import Transports
 from bot.sim import Simulator
+from bot.sim.accounts import SimulatedAccount
 from bot.store import Store
 from bot.store.vault import Vault, generate_key
 
-# After the last step: let the monitor take a few more polls so the last alerts arrive.
-SETTLE_POLLS = 3
+from .scenario import DemoScenario
+
+# Accounts are first polled this many simulated seconds apart, as a real schedule spreads them:
+# alerts of one instant then arrive in a fixed order, not in the order the exchanges answered.
+STAGGER_SECONDS = 1.0
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
 
 
 class DemoRunner:
@@ -32,7 +46,7 @@ class DemoRunner:
 
     def __init__(
         self,
-        scenario: dict[str, Any],
+        scenario: DemoScenario,
         *,
         speed: float,
         seconds: float | None,
@@ -42,7 +56,6 @@ class DemoRunner:
         stream: TextIO,
     ) -> None:
         self.scenario = scenario
-        self.demo: dict[str, Any] = scenario["demo"]
         self.speed = speed
         self.seconds = seconds
         self.out_dir = out_dir
@@ -59,6 +72,13 @@ class DemoRunner:
         )
         self._closers: list[Any] = []
         self.labels: list[str] = []
+        self.clock = ManualClock(start=time.time())
+        self._store: Store | None = None
+        self._monitor: Monitor | None = None
+        self._core: Core | None = None
+        self._refused = False
+        self._steps_done = 0
+        self._opened: list[SimulatedAccount] = []
 
     # --- output -------------------------------------------------------------------------------
 
@@ -78,8 +98,26 @@ class DemoRunner:
     async def run(self) -> int:
         started = time.monotonic()
         deadline = started + self.seconds if self.seconds is not None else None
-        step_seconds = float(self.demo.get("step_seconds", 60))
-        clock = AcceleratedClock(self.speed)
+        try:
+            async with asyncio.timeout_at(_loop_time(deadline)):
+                await self._play()
+        except TimeoutError:
+            steps = len(self.scenario.steps)
+            self.say(f"(--seconds reached after {self._steps_done} of {steps} market steps)")
+        if self._core is not None:
+            await self._summary(self._core)
+        await self.close()
+        self.say(
+            f"\nDone in {time.monotonic() - started:.0f} s. Alerts delivered: "
+            + ", ".join(f"{n} {sev}" for sev, n in sorted(self.alerts.items()))
+        )
+        self.say(f"Charts and the demo database are in {self.out_dir}")
+        return 1 if self._refused else 0
+
+    async def _play(self) -> None:
+        """Link the accounts, then play the market step by step."""
+        step_seconds = self.scenario.step_seconds
+        clock = self.clock
         self.say(
             "marginwatch demo: a local exchange simulator, a temporary database, and your "
             "terminal as the alert chat."
@@ -89,15 +127,20 @@ class DemoRunner:
             f"simulated seconds. Ctrl-C stops it.\n"
         )
 
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        store = await Store.open(self.out_dir / "demo.db", Vault.from_strings([generate_key()]))
+        # Each run starts afresh: an earlier run's database (--out reused) was encrypted under
+        # that run's throwaway master key.
+        database = self.out_dir / "demo.db"
+        for leftover in (database, *(database.with_name(f"demo.db{s}") for s in SQLITE_SIDECARS)):
+            leftover.unlink(missing_ok=True)
+        store = await Store.open(database, Vault.from_strings([generate_key()]))
         self._closers.append(store.close)
-        # The venues' limits run at the demo's speed in the simulator and in the hub's budget,
-        # as its clock does: the same story as real time, only faster.
-        sim = Simulator(self.scenario, limits_speed=self.speed)
+        sim, self._opened = self.scenario.simulator()
+        # The venues' limits, the simulator's and the hub's budget alike, run on the story's
+        # clock: the same limits as in real time, whatever the speed.
+        sim.limits.clock = clock.now
         await sim.start()
         self._closers.append(sim.stop)
-        hub = ExchangeHub(base_urls=sim.base_urls, budget=Budget(speed=self.speed))
+        hub = ExchangeHub(base_urls=sim.base_urls, budget=Budget(clock=FollowingClock(clock)))
         self._closers.append(hub.close)
         core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
         transports = Transports()
@@ -105,45 +148,66 @@ class DemoRunner:
             "console",
             ConsoleTransport(self.stream, colour=self.colour, on_delivered=self._delivered),
         )
+        # The monitor's own scheduler is not started: the market's clock drives it (_advance).
         monitor = Monitor(
             store,
             HubSource(store, hub),
             transports,
             presenter=CorePresenter(),
             clock=clock,
-            tick_seconds=max(0.25, min(1.0, 5.0 / self.speed)),
         )
+        self._store, self._monitor = store, monitor
         await self._start_metrics(store, monitor)
 
         if not await self._link_accounts(core):
-            await self.close()
-            return 1
-        await monitor.start()
+            self._refused = True
+            return
+        self._core = core
         self._closers.insert(0, monitor.stop)
+        await self._schedule_first_polls()
 
-        steps = list(sim.scenario.steps)
-        for index, step in enumerate(steps):
-            if deadline is not None and time.monotonic() >= deadline:
-                self.say(f"(--seconds reached after {index} of {len(steps)} market steps)")
-                break
-            await asyncio.sleep(step_seconds / self.speed)
-            if "phase" in step:
+        pace = step_seconds / self.speed
+        played_from = time.monotonic()
+        for index, step in enumerate(self.scenario.steps):
+            # Real time paces the output only; being behind (a slow machine) skips the pause.
+            await asyncio.sleep(max(0.0, played_from + index * pace - time.monotonic()))
+            if step.get("phase"):
                 if index:
                     await self._status_cards(core)
                 self.say(f"=== market: {step['phase']} ===")
             sim.step()
             self.say(f"    {self._prices(sim)}")
-        await asyncio.sleep(SETTLE_POLLS * 10.0 / self.speed)
-        await monitor.deliver()
+            await self._advance(step_seconds)
+            self._steps_done = index + 1
+        # The last step lasts its time too, as every other step did.
+        steps = len(self.scenario.steps)
+        await asyncio.sleep(max(0.0, played_from + steps * pace - time.monotonic()))
 
-        await self._summary(core)
-        await self.close()
-        self.say(
-            f"\nDone in {time.monotonic() - started:.0f} s. Alerts delivered: "
-            + ", ".join(f"{n} {sev}" for sev, n in sorted(self.alerts.items()))
-        )
-        self.say(f"Charts and the demo database are in {self.out_dir}")
-        return 0
+    async def _schedule_first_polls(self) -> None:
+        """Every account due now, one STAGGER_SECONDS after the other, in the order linked."""
+        assert self._store is not None
+        start = self.clock.now()
+        accounts = await self._store.all_accounts("active")
+
+        def work(tx: Any) -> None:
+            for offset, account in enumerate(sorted(accounts, key=lambda a: a.id)):
+                tx.accounts.schedule(account.id, start + offset * STAGGER_SECONDS)
+
+        await self._store.run(work)
+
+    async def _advance(self, seconds: float) -> None:
+        """Run the simulated clock ``seconds`` forward, polling each account when it is due and
+        delivering what its poll queued before the clock moves on."""
+        assert self._store is not None and self._monitor is not None
+        end = self.clock.now() + seconds
+        while True:
+            await self._monitor.run_until_idle()
+            due = await self._store.read(lambda tx: tx.accounts.next_due_at())
+            if due is None or due >= end:
+                break
+            # Something still due now (a poll that failed and retries at once) must not spin.
+            self.clock.advance(max(due - self.clock.now(), 0.001))
+        self.clock.advance(end - self.clock.now())
 
     async def close(self) -> None:
         """Stop the monitor, then the exchange side, then the store: the shutdown order."""
@@ -158,25 +222,28 @@ class DemoRunner:
 
     async def _link_accounts(self, core: Core) -> bool:
         self.say("Linking the demo accounts (key check, encryption, first read):\n")
-        alerts = self.demo.get("alerts") or {}
-        for account in self.demo["accounts"]:
-            credentials = {
-                k: account.get(k)
-                for k in ("api_key", "secret", "passphrase", "wallet_address")
-                if account.get(k)
-            }
+        alerts = self.scenario.alerts
+        for account in self._opened:
+            credentials = (
+                {"wallet_address": account.key}
+                if account.uses_address
+                else {"api_key": account.key, "secret": account.secret}
+            )
+            if account.passphrase:
+                credentials["passphrase"] = account.passphrase
             try:
                 card = await core.link(
-                    self.caller, account["venue"], account.get("label"), credentials=credentials
+                    self.caller, account.venue, account.label, credentials=credentials
                 )
             except Refusal as refusal:
                 self.show(refusal.to_message())
                 return False
             self.show(card)
-            label = account.get("label") or account["venue"]
-            self.labels.append(label)
+            self.labels.append(account.label)
             if alerts:
-                self.show(await core.run(self.caller, "alerts", {"account": label, **alerts}))
+                self.show(
+                    await core.run(self.caller, "alerts", {"account": account.label, **alerts})
+                )
         return True
 
     async def _status_cards(self, core: Core) -> None:
@@ -193,7 +260,11 @@ class DemoRunner:
                 self.show(chart)
                 continue
             path = self.out_dir / chart.image.filename
-            path.write_bytes(chart.image.data)
+            try:
+                path.write_bytes(chart.image.data)
+            except OSError as exc:
+                self.say(f"(chart of {label} not written to {path}: {exc.strerror or exc})")
+                continue
             self.say(f"chart of {label}'s margin health: {path}")
 
     @staticmethod
@@ -218,3 +289,10 @@ class DemoRunner:
             return
         self._closers.append(server.stop)
         self.say(f"metrics: {server.url}/metrics  health: {server.url}/healthz\n")
+
+
+def _loop_time(deadline: float | None) -> float | None:
+    """A ``time.monotonic()`` deadline on the running loop's clock, for ``asyncio.timeout_at``."""
+    if deadline is None:
+        return None
+    return asyncio.get_running_loop().time() + (deadline - time.monotonic())

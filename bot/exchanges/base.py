@@ -188,7 +188,15 @@ def finish(
     notes: tuple[str, ...] | list[str] = (),
     *,
     approximate: bool = False,
+    pools: tuple[rm.AccountSnapshot, ...] = (),
 ) -> AccountRead:
-    """Validate ``snapshot`` and wrap it; the only way an adapter should return a read."""
-    validate_snapshot(snapshot)
-    return AccountRead(snapshot=snapshot, notes=tuple(notes), approximate=approximate)
+    """Validate ``snapshot`` (and every pool) and wrap it; the only way an adapter should
+    return a read. ``pools``: every pool of an account kept in several, ``snapshot`` the
+    riskiest of them (see ``AccountRead.pools``)."""
+    for each in pools or (snapshot,):
+        validate_snapshot(each)
+    if pools and snapshot not in pools:
+        raise ValueError("the read's snapshot must be one of its pools")
+    return AccountRead(
+        snapshot=snapshot, notes=tuple(notes), approximate=approximate, pools=tuple(pools)
+    )

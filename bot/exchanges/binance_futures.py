@@ -263,11 +263,12 @@ class BinanceUsdmAdapter(VenueAdapter):
 
 @register
 class BinanceCoinmAdapter(VenueAdapter):
-    """Binance COIN-M: one cross pool per margin coin; the riskiest pool is the snapshot.
+    """Binance COIN-M: one cross pool per margin coin, each a snapshot of its own.
 
-    A snapshot has one settle currency, so an account margined in BTC and ETH is shown by its
-    riskiest pool (highest maintenance / margin balance); the other pools' ratios are named in
-    the notes so nothing is silently dropped.
+    A snapshot has one settle currency, so an account margined in BTC and ETH is read as one
+    snapshot per coin (``AccountRead.pools``); the riskiest (highest maintenance / margin
+    balance, Binance's own figures) is the read's ``snapshot``, and every pool is judged and
+    shown (``AccountRead.health``: the others in ``Health.pools``).
     """
 
     info = VenueInfo(venue="binancecoinm", ccxt_id="binancecoinm", label="Binance COIN-M futures")
@@ -338,18 +339,10 @@ class BinanceCoinmAdapter(VenueAdapter):
             )
         if not snapshots:
             raise bad_response("Binance COIN-M: no margin asset with a balance or position")
+        # Binance's own ratio orders the pools: the riskiest is the read's snapshot.
         snapshots.sort(key=lambda item: (-item[0], item[1]))
-        _, shown, snapshot = snapshots[0]
-        notes = []
-        if len(snapshots) > 1:
-            others = ", ".join(
-                texts.BINANCE_COINM_POOL_RATIO.format(coin=code, ratio=ratio)
-                if math.isfinite(ratio)
-                else f"{code}"
-                for ratio, code, _ in snapshots[1:]
-            )
-            notes.append(texts.BINANCE_COINM_POOLS.format(shown=shown, others=others))
-        return finish(snapshot, notes)
+        pools = tuple(snapshot for _, _, snapshot in snapshots)
+        return finish(pools[0], pools=pools if len(pools) > 1 else ())
 
     async def check_key(self, client: ReadOnlyClient, ctx: ReadContext) -> KeyCheck:
         return key_check_from_restrictions(await client.sapi_get_account_apirestrictions())

@@ -73,6 +73,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ExchangeReadError
 from .limits import Answer, Bucket, VenueLimits
@@ -153,6 +154,24 @@ class LimitClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+
+class FollowingClock(LimitClock):
+    """Venue time that is another clock's (a demo's or a test's simulated clock, which jumps
+    minutes at a time): the venues' windows pass as that clock says; waiting sleeps on it."""
+
+    def __init__(self, clock: Any) -> None:
+        super().__init__(1.0)
+        self._clock = clock  # anything with now() and an async sleep(seconds)
+
+    def now(self) -> float:
+        return float(self._clock.now())
+
+    def wall(self) -> float:
+        return float(self._clock.now())
+
+    async def sleep(self, seconds: float) -> None:
+        await self._clock.sleep(seconds)
 
 
 @dataclass
@@ -399,7 +418,8 @@ class Cadence:
 
     @property
     def stretched(self) -> bool:
-        return self.interval > self.base * STRETCH_LEAVE
+        """Slower than asked by enough to tell the account's owner (not a rounding's worth)."""
+        return self.interval > self.base * STRETCH_ENTER
 
 
 class Pace:

@@ -187,6 +187,14 @@ def _collateral(account: Mapping[str, Any]) -> tuple[list[rm.Asset], list[rm.Lia
     return assets, liabilities, notes
 
 
+def _settles_in(market_id: str, spec: ContractSpec | None) -> str:
+    """The coin a linear contract settles in: from ccxt's symbol, else from Bybit's id
+    (``BTCPERP`` and ``BTCUSDC`` settle in USDC)."""
+    if spec is not None and ":" in spec.symbol:
+        return spec.symbol.rsplit(":", 1)[1].split("-")[0]
+    return "USDC" if market_id.endswith(("PERP", "USDC")) else "USDT"
+
+
 def _position(
     row: Mapping[str, Any],
     category: str,
@@ -210,17 +218,24 @@ def _position(
     mark = positive(row.get("markPrice"), f"{what} markPrice")
     maintenance = opt_num(row.get("positionMM"), f"{what} positionMM")
     own_tiers: tuple[rm.Tier, ...] = ()
+    # Bybit's positionMM includes the estimated fee to close (at the bankruptcy price, fixed),
+    # and is valued as risk.profiles says: USDT contracts at the entry value (positionValue =
+    # size × avgPrice), inverse ones at the mark in coin, USDC ones at the mark. The rate is not
+    # in the response: it is derived so the snapshot's maintenance is Bybit's at this read,
+    # valued from there on Bybit's own basis.
+    basis: rm.Basis | None = None
+    if not inverse and _settles_in(market_id, spec) == "USDC":
+        basis = "mark"  # USDC contracts: position value = size × mark price
     if inverse:
         if not maintenance:
             raise bad_response(f"{what}: no positionMM for an inverse position")
-        # Inverse size is in 1-USD contracts; valued in USD it is a linear leg (see helper).
+        # Inverse size is in 1-USD contracts; valued in USD it is a linear leg (see helper),
+        # whose dollar maintenance stands still while the mark moves.
         face = spec.contract_size if spec else 1.0
-        signed, rate = inverse_as_linear(signed, face, entry, mark, maintenance)
+        basis = "entry"
+        signed, rate = inverse_as_linear(signed, face, entry, mark, maintenance, basis)
     elif maintenance:
-        # The rate is not in the response. Bybit's positionMM is the position value at entry
-        # (size × avgPrice, its positionValue) × the tier's rate, plus the estimated fee to
-        # close at the bankruptcy price; the derived rate reproduces it at the current mark.
-        rate = rate_from_margin(maintenance, signed, 1.0, mark, what)
+        rate = rate_from_margin(maintenance, signed, 1.0, mark if basis else entry, what)
     elif market_id in tiers:
         rate, own_tiers = None, tiers[market_id]  # type: ignore[assignment]
     else:
@@ -240,6 +255,7 @@ def _position(
         tiers=own_tiers,
         isolated_margin=isolated_margin,
         leverage=opt_num(row.get("leverage"), f"{what} leverage"),
+        maintenance_basis=basis,
         reported=reported(
             # "" means Bybit gives no estimate (outside its price band, portfolio margin):
             # unknown, never 0.

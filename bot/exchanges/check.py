@@ -1,4 +1,7 @@
-"""`marginwatch check`: read one account once (live or from a recording) and print its health.
+"""`marginwatch check`, its reading half: the options, the key, one read (live or replayed).
+
+``bot/check.py`` is the command: it shows what :func:`read` returns through the chats' own view
+model (``bot.core.views``), which this layer may not import.
 
 It reads the exchanges ``MARGINWATCH_EXCHANGE_MODE`` says, like ``marginwatch run`` (live, each
 venue's testnet, or the simulator at ``MARGINWATCH_SIMULATOR_URL``); ``--base-url`` sends this
@@ -17,15 +20,10 @@ import argparse
 import asyncio
 import json
 import os
-import sys
-from collections.abc import Mapping
-from typing import Any
-
-import risk
 
 from .types import AccountRead, Credentials
 
-# ccxt (and so the hub, the registry's venue modules and the replay) is imported in run():
+# ccxt (and so the hub, the registry's venue modules and the replay) is imported in read():
 # building `marginwatch --help` must not pay for it.
 
 ENV_PREFIX = "MARGINWATCH_CHECK_"
@@ -115,85 +113,18 @@ async def _read_live(args: argparse.Namespace, creds: Credentials) -> AccountRea
         return await hub.read_account(args.exchange, creds)
 
 
-def _money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+def read(args: argparse.Namespace) -> AccountRead:
+    """One read of the account the options name, live or from ``--replay``.
 
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:+.2f} %"
-
-
-def render_table(label: str, health: Any, notes: tuple[str, ...], approximate: bool) -> str:
-    ratio = health.ratio
-    value = "—" if ratio.value is None else f"{ratio.value:.4f}"
-    lines = [
-        f"{label}: {health.state.upper()}" + ("  (approximate)" if approximate else ""),
-        f"  {ratio.name.replace('_', ' ')} {value} ({ratio.safer} is safer; margin call "
-        f"{ratio.margin_call:g}, liquidation {ratio.liquidation:g})",
-        f"  equity {_money(health.equity)} {health.settle}   maintenance "
-        f"{_money(health.maintenance_margin)}   leverage "
-        + ("—" if health.effective_leverage is None else f"{health.effective_leverage:.2f}×"),
-        f"  price move to margin call {_percent(health.move_to_margin_call)}   to liquidation "
-        f"{_percent(health.move_to_liquidation)}",
-    ]
-    if health.positions:
-        lines.append("")
-        lines.append(
-            f"  {'position':<18} {'liq. price':>14} {'distance':>10} "
-            f"{'venue liq.':>14} {'unrealized':>14}"
-        )
-        for position in health.positions:
-            lines.append(
-                f"  {position.symbol:<18} {_money(position.liquidation_price):>14} "
-                f"{_percent(position.distance):>10} "
-                f"{_money(position.reported_liquidation_price):>14} "
-                f"{_money(position.unrealized_pnl):>14}"
-            )
-    for name, figure in (health.reported or {}).items():
-        if figure is not None and name in (
-            "margin_level",
-            "margin_ratio",
-            "account_mm_rate",
-            "mgn_ratio",
-        ):
-            lines.append(f"  the venue itself reports {name.replace('_', ' ')} {figure:.4f}")
-    lines.extend(f"  note: {note}" for note in notes)
-    return "\n".join(lines)
-
-
-def run(args: argparse.Namespace) -> int:
-    from .errors import ExchangeReadError
+    Raises UsageError or RecordingError (bad input: exit 2) and ExchangeReadError.
+    """
     from .registry import adapter_for
-    from .replay import RecordingError, load_recording, replay
+    from .replay import load_recording, replay
 
     try:
-        try:
-            adapter_for(args.exchange)
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0])) from None
-        if args.replay:
-            read = asyncio.run(replay(args.exchange, load_recording(args.replay)))
-        else:
-            read = asyncio.run(_read_live(args, _credentials(args)))
-    except (UsageError, RecordingError) as exc:
-        print(f"marginwatch check: {exc}", file=sys.stderr)
-        return 2
-    except ExchangeReadError as exc:
-        print(
-            f"marginwatch check: {exc.state}: {exc.user_message}"
-            + (f" [{exc.detail}]" if exc.detail else ""),
-            file=sys.stderr,
-        )
-        return 1
-    health = risk.assess(read.snapshot)
-    if args.json:
-        print(json.dumps(risk.health_to_dict(health), indent=2))
-    else:
-        label = adapter_for(args.exchange).info.label
-        print(render_table(label, health, read.notes, read.approximate or health.approximate))
-    return 0
-
-
-def health_json(read: AccountRead) -> Mapping[str, Any]:
-    """The Health JSON of one read (what ``--json`` prints)."""
-    return risk.health_to_dict(risk.assess(read.snapshot))
+        adapter_for(args.exchange)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    if args.replay:
+        return asyncio.run(replay(args.exchange, load_recording(args.replay)))
+    return asyncio.run(_read_live(args, _credentials(args)))

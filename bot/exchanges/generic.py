@@ -72,19 +72,28 @@ def cumulative_tiers(levels: Iterable[tuple[float, float]]) -> tuple[rm.Tier, ..
 
 
 def inverse_as_linear(
-    contracts: float, face: float, entry: float, mark: float, maintenance_in_coin: float
+    contracts: float,
+    face: float,
+    entry: float,
+    mark: float,
+    maintenance_in_coin: float,
+    basis: rm.Basis = "mark",
 ) -> tuple[float, float]:
     """An inverse position valued in dollars, as the equivalent linear leg.
 
     Valued at the current price, an inverse position's coin P&L ``N·F·(1/E − 1/P)`` is
     ``(N·F/E)·(P − E)`` dollars: exactly a linear position of ``N·F/E`` base units entered at E.
-    Its dollar maintenance ``MM_coin·P`` is given back as a rate on that leg's notional at mark.
+    Its dollar maintenance ``MM_coin·P`` is given back as a rate on that leg's value: on its
+    notional at mark (``basis="mark"``: the dollar maintenance then scales with price), or on
+    its value at entry (``basis="entry"``: fixed in dollars). A venue that values inverse
+    maintenance at the mark in coin (``|N|·F/P × rate``, Bybit UTA) charges the same dollars
+    at every price, so its leg is "entry" (and the snapshot must say so).
     Returns ``(size in base units, maintenance rate)``. This is what lets a unified USD account
     (Bybit UTA, OKX multi-currency) judge its inverse legs in the same pool as the linear ones.
     """
     size = contracts * face / entry
-    notional = abs(size) * mark
-    rate = maintenance_in_coin * mark / notional if notional > 0 else 0.0
+    value = abs(size) * (entry if basis == "entry" else mark)
+    rate = maintenance_in_coin * mark / value if value > 0 else 0.0
     return size, rate
 
 

@@ -132,11 +132,6 @@ BINANCE_MULTI_ASSETS = (
 )
 BINANCE_SEPARATE_POOL = "{symbol} is margined in {asset}, a separate pool: left out."
 BINANCE_NO_BRACKET = "{symbol}: no leverage bracket; maintenance taken from the position."
-BINANCE_COINM_POOLS = (
-    "Binance COIN-M keeps one margin pool per coin; shown: {shown} (the riskiest). "
-    "Other pools: {others}."
-)
-BINANCE_COINM_POOL_RATIO = "{coin} margin ratio {ratio:.4f}"
 
 BYBIT_NOT_COLLATERAL = "{coin} is not used as collateral by Bybit and was left out."
 BYBIT_CATEGORY_NOT_READ = "Bybit {category} positions are not read."

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
+import risk.engine as risk_engine
 import risk.model as risk_model
 
 if TYPE_CHECKING:
@@ -42,6 +43,20 @@ class AccountRead:
     snapshot: risk_model.AccountSnapshot
     notes: tuple[str, ...] = ()
     approximate: bool = False
+    # An account the venue keeps in several margin pools (Binance COIN-M: one per margin
+    # coin, each its own settle currency): every pool, ``snapshot`` among them as the riskiest,
+    # so a reader of ``snapshot`` alone still sees the pool nearest liquidation. Empty when the
+    # account is one pool.
+    pools: tuple[risk_model.AccountSnapshot, ...] = ()
+
+    def health(self) -> risk_model.Health:
+        """The read judged: every pool (``risk.assess_pools``: the riskiest pool's figures, the
+        others and every isolated position in ``Health.pools``), approximate if the read is."""
+        health = risk_engine.assess_pools(self.pools or (self.snapshot,))
+        if self.approximate and not health.approximate:
+            health = replace(health, approximate=True)
+        return health
+
     # How the venue's limits let the monitor plan this account's next reads (set by the hub).
     pace: Pace | None = field(default=None, compare=False, repr=False)
 

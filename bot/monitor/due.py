@@ -158,7 +158,14 @@ class DueQueue:
     def _launch(self, account: Account, *, urgent: bool) -> int:
         task = asyncio.create_task(self._run(account, urgent), name=f"poll-account-{account.id}")
         self._tasks[account.id] = task
+        # Also when the task is cancelled before it ever ran (its ``finally`` never runs):
+        # a done task left here would make drain() spin for ever.
+        task.add_done_callback(lambda done, key=account.id: self._forget(key, done))
         return 1
+
+    def _forget(self, account_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(account_id) is task:
+            del self._tasks[account_id]
 
     async def drain(self) -> None:
         """Wait for every poll in flight (shutdown, tests)."""

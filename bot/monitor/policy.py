@@ -136,6 +136,13 @@ class AlertEvent:
     symbol: str | None = None  # position_vanished
     problem: str | None = None  # feed events: the read failure behind them
     approximate: bool = False
+    # The pool judged on its own that is worst, when it is at least as bad as the account
+    # (risk Health.pools): an isolated position (its symbol) or another coin's pool (its coin),
+    # its ratio, and the move that liquidates it (an isolated position's own distance).
+    pool_label: str | None = None
+    pool_isolated: bool = False
+    pool_ratio: float | None = None
+    pool_move: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +170,39 @@ def judge_level(health: Health, rules: AlertRules, slack: float = 0.0) -> Level:
     thresholds = rules.thresholds
     if thresholds.critical_move is None and thresholds.critical_ratio is None:
         thresholds = replace(thresholds, critical_move=rules.default_critical_move)
-    return max(_venue_level(health, slack), _user_level(health, thresholds, slack), key=rank)
+    level = max(_venue_level(health, slack), _user_level(health, thresholds, slack), key=rank)
+    # Each pool the venue judges on its own (an isolated position, another coin's pool) can be
+    # liquidated whatever the account's ratio says: judged by the same levels, the worst wins.
+    for pool in health.pools:
+        level = max(
+            level, _venue_level(pool, slack), _user_level(pool, thresholds, slack), key=rank
+        )
+    return level
+
+
+def worst_pool(health: Health, rules: AlertRules) -> Health | None:
+    """The pool of ``health.pools`` judged worst, when it is at least as bad as the account's
+    own figures and past "ok": the one an alert should name."""
+    if not health.pools:
+        return None
+    own = judge_level(replace(health, pools=()), rules)
+    pool = max(health.pools, key=lambda p: rank(judge_level(p, rules)))
+    judged = judge_level(pool, rules)
+    return pool if judged != "ok" and rank(judged) >= rank(own) else None
+
+
+def _pool_facts(health: Health, rules: AlertRules) -> dict[str, object]:
+    """What an alert says about the worst pool (``AlertEvent.pool_*``)."""
+    pool = worst_pool(health, rules)
+    if pool is None:
+        return {}
+    isolated = pool.margin_mode == "isolated"
+    return {
+        "pool_label": pool.positions[0].symbol if isolated else pool.settle,
+        "pool_isolated": isolated,
+        "pool_ratio": pool.ratio.value,
+        "pool_move": pool.move_to_liquidation,
+    }
 
 
 def _venue_level(health: Health, slack: float) -> Level:
@@ -205,6 +244,7 @@ def _on_health(
 ) -> Decision:
     events: list[AlertEvent] = []
     snoozed = rules.snoozed(now)
+    pool_facts = _pool_facts(health, rules)
 
     def event(
         kind: EventKind,
@@ -228,6 +268,7 @@ def _on_health(
             ratio_value=health.ratio.value,
             move_to_liquidation=health.move_to_liquidation,
             approximate=health.approximate,
+            **pool_facts,
             **facts,  # type: ignore[arg-type]
         )
 
@@ -247,7 +288,8 @@ def _on_health(
         feed_told = None
 
     # A position that was open last time and is gone now: closed by the trader or liquidated.
-    current = tuple(sorted(p.symbol for p in health.positions))
+    # Every pool's positions count (another coin's pool holds its own).
+    current = tuple(sorted({p.symbol for h in (health, *health.pools) for p in h.positions}))
     if state.last_success_at is not None:
         risky = rank(state.level) >= rank("margin_call")
         for symbol in sorted(set(state.positions) - set(current)):

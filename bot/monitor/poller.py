@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import risk
 from bot.exchanges.budget import Pace, ReadDeferred
@@ -82,7 +82,10 @@ class Poller:
         self._rules = rules or AlertRules()
         self._intervals = intervals or PollIntervals()
         self.last_reads: dict[int, LastRead] = {}
-        self._read_this_run: set[int] = set()  # accounts read since start (the rest: spread)
+        # Reads planned per account since start (none yet: the first is spread). The jitter is
+        # drawn from the account and this count, so a run replays the same schedule whatever
+        # the clock's speed (the demo's story), while accounts still drift apart.
+        self._planned: dict[int, int] = {}
         # Accounts last judged at margin call or worse: the due queue launches them first.
         self.urgent: set[int] = set()
 
@@ -96,10 +99,7 @@ class Poller:
         try:
             read = await self._source.read(account)
             pace = read.pace
-            health = risk.assess(read.snapshot)
-            if read.approximate and not health.approximate:
-                health = replace(health, approximate=True)
-            reading = health
+            reading = read.health()  # every pool judged (COIN-M coins, isolated positions)
         except ReadDeferred as deferred:
             # Not a failure: the venue's limits are spent for now and nothing was sent.
             return await self._defer(account, deferred.retry_after or 0.0)
@@ -200,7 +200,7 @@ class Poller:
 
     async def _defer(self, account: Account, wait: float) -> None:
         """Read ``account`` again once its venue's limits have room (a few seconds' jitter)."""
-        at = self._clock.now() + wait * (1.0 + JITTER * random.random())
+        at = self._clock.now() + wait * (1.0 + JITTER * self._draw(account.id).random())
         with contextlib.suppress(LookupError):  # unlinked meanwhile
             await self._store.run(lambda tx: tx.accounts.schedule(account.id, at))
 
@@ -211,9 +211,15 @@ class Poller:
         (self.urgent.add if urgent else self.urgent.discard)(account.id)
         if pace is not None:
             interval = pace.interval(interval, urgent=urgent)
-        first = account.id not in self._read_this_run
-        self._read_this_run.add(account.id)
-        return next_read_at(account.next_poll_at, now, interval, first=first)
+        first = account.id not in self._planned
+        return next_read_at(
+            account.next_poll_at, now, interval, first=first, rng=self._draw(account.id)
+        )
+
+    def _draw(self, account_id: int) -> random.Random:
+        count = self._planned.get(account_id, 0)
+        self._planned[account_id] = count + 1
+        return random.Random(f"{account_id}:{count}")
 
     def _outbox_rows(
         self, tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]

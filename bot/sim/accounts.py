@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import json
 import math
 import re
@@ -219,7 +220,12 @@ def _object(where: str, raw: Any, fields: tuple[str, ...], needs: str) -> None:
         raise AccountsError(f"{where} must be an object with {needs}")
     extra = sorted(set(raw) - set(fields))
     if extra:
-        raise AccountsError(f"{where}: unknown field {extra[0]!r} (fields: {', '.join(fields)})")
+        # Another venue's spelling (entry_price, api_key) is the usual cause: name the field.
+        close = difflib.get_close_matches(extra[0], fields, n=1, cutoff=0.6)
+        raise AccountsError(
+            f"{where}: unknown field {extra[0]!r}"
+            + (f": did you mean {close[0]!r}?" if close else f" (fields: {', '.join(fields)})")
+        )
 
 
 def _text(where: str, raw: Mapping[str, Any], name: str) -> str | None:
@@ -310,28 +316,3 @@ def open_accounts(sim: Simulator, accounts: AccountsFile) -> list[SimulatedAccou
             )
         )
     return opened
-
-
-def scenario_accounts(
-    sim: Simulator, labels: Mapping[tuple[str, str], str]
-) -> list[SimulatedAccount]:
-    """The accounts a scenario opened (its venue-native ``accounts``), labelled from ``labels``
-    ((venue, key) -> label, e.g. a demo scenario's) or ``<venue>-<n>``."""
-    found = []
-    for venue, plugin in sorted(sim.venues.items()):
-        for n, account in enumerate(plugin.accounts.values(), start=1):
-            label = labels.get((venue, account.api_key)) or (
-                venue if len(plugin.accounts) == 1 else f"{venue}-{n}"
-            )
-            sim.labels.setdefault((venue, account.api_key), label)
-            found.append(
-                SimulatedAccount(
-                    venue,
-                    sim.labels[(venue, account.api_key)],
-                    account.api_key,
-                    account.secret,
-                    account.passphrase,
-                    uses_address="address" in plugin.credentials,
-                )
-            )
-    return found

@@ -24,6 +24,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_STEP_SECONDS = 60.0
 MAX_SPEED = 3600.0
+# A demo scenario file plays here too: its alert settings are the demo's business.
+DEMO_ONLY = {"alerts": "the demo trader's /alerts settings (not used by the simulator)"}
 
 log = logging.getLogger("marginwatch.sim")
 
@@ -49,8 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario",
         type=Path,
         metavar="FILE",
-        help="a simulator scenario (JSON: venues' prices and accounts, and price 'steps' "
-        "played one per step_seconds, default 60, of simulated time)",
+        help="a scenario file (the demo's format, see the README's \"Demo scenarios\": "
+        "prices, accounts, and price 'steps' played one per step_seconds of simulated time)",
     )
     parser.add_argument(
         "--speed",
@@ -74,63 +76,39 @@ def _read_json(path: Path) -> Any:
         raise ValueError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
 
 
-def _step_seconds(data: dict[str, Any]) -> float:
-    """A scenario's step length: its own ``step_seconds``, a demo scenario's, or a minute."""
-    demo = data.get("demo") if isinstance(data.get("demo"), dict) else {}
-    value = data.get("step_seconds", demo.get("step_seconds", DEFAULT_STEP_SECONDS))
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"step_seconds must be a positive number of seconds, not {value!r}")
-    return float(value)
-
-
-def _demo_labels(data: dict[str, Any]) -> dict[tuple[str, str], str]:
-    """(venue, key) -> label from a demo scenario's ``demo.accounts``, when it has them."""
-    demo = data.get("demo") if isinstance(data.get("demo"), dict) else {}
-    labels = {}
-    for account in demo.get("accounts", []) if isinstance(demo, dict) else []:
-        if isinstance(account, dict) and account.get("label"):
-            key = account.get("api_key") or account.get("wallet_address") or ""
-            labels[(str(account.get("venue")), str(key))] = str(account["label"])
-    return labels
-
-
 def run(args: argparse.Namespace) -> int:
-    from bot.sim.accounts import (
-        DEFAULT_ACCOUNTS,
-        AccountsError,
-        load_accounts,
-        open_accounts,
-        scenario_accounts,
-    )
+    from bot.sim.accounts import DEFAULT_ACCOUNTS, AccountsError, load_accounts, open_accounts
     from bot.sim.scenario import Scenario
+    from bot.sim.scenario_file import ScenarioError, parse_scenario
     from bot.sim.server import Simulator
 
     if not 0 <= args.port <= 65535:
         return _fail(f"--port must be from 0 to 65535, not {args.port}")
     if not 0 < args.speed <= MAX_SPEED:
         return _fail(f"--speed must be above 0 and at most {MAX_SPEED:g}, not {args.speed:g}")
-    data: dict[str, Any] = {}
     try:
-        if args.scenario is not None:
-            data = _read_json(args.scenario)
-            scenario = Scenario.from_dict(data)
-            step_seconds = _step_seconds(data)
-        else:
-            scenario, step_seconds = Scenario(), DEFAULT_STEP_SECONDS
-    except ValueError as exc:
-        where = f"{args.scenario}: " if args.scenario and str(args.scenario) not in str(exc) else ""
-        return _fail(f"{where}{exc}")
-    if args.speed != 1.0 and not scenario.steps:
+        scenario = (
+            parse_scenario(
+                _read_json(args.scenario), source=str(args.scenario), extra_fields=DEMO_ONLY
+            )
+            if args.scenario is not None
+            else None
+        )
+    except (ValueError, ScenarioError) as exc:
+        return _fail(str(exc))
+    if args.speed != 1.0 and not (scenario and scenario.steps):
         print(
             "marginwatch sim: note: --speed paces a scenario's steps; there are none",
             file=sys.stderr,
         )
-    scenario_has_accounts = any(spec.get("accounts") for spec in scenario.venues.values())
+    scenario_has_accounts = scenario is not None and bool(scenario.accounts.accounts)
     path = args.accounts or (None if scenario_has_accounts else DEFAULT_ACCOUNTS)
     try:
-        sim = Simulator(scenario)  # a scenario naming an unknown venue raises ValueError here
-        sim.serve_all()
-        opened = scenario_accounts(sim, _demo_labels(data))
+        if scenario is not None:
+            sim, opened = scenario.simulator()
+        else:
+            sim, opened = Simulator(Scenario()), []
+            sim.serve_all()
         if path is not None:
             opened += open_accounts(sim, load_accounts(path))
     except (ValueError, AccountsError) as exc:
@@ -141,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+    step_seconds = scenario.step_seconds if scenario is not None else DEFAULT_STEP_SECONDS
     return asyncio.run(_serve(args, sim, opened, step_seconds / args.speed))
 
 

@@ -235,6 +235,8 @@ class Simulator:
         self._step += 1
         if "factor" in move:
             self.move_prices(float(move["factor"]), move.get("venue"))
+        if "usd" in move:  # a scenario file's dollar prices (bot/sim/scenario_file.py)
+            self.set_usd_prices(move["usd"])
         for venue, prices in move.get("prices", {}).items():
             for symbol, price in prices.items():
                 self.set_price(venue, symbol, float(price))

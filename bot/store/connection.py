@@ -114,10 +114,24 @@ def _opens(vault: Vault, row: tuple[int, int, str, bytes]) -> bool:
     return True
 
 
+def create_private(path: Path) -> None:
+    """Create ``path`` empty, readable and writable by its owner only (0600), if it is new.
+
+    SQLite creates a database with the umask's mode (world-readable under the usual 022) and
+    gives its -wal and -shm files the database's own mode, so making the file first is enough.
+    """
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def connect(path: Path, *, timeout: float | None = None) -> Database:
-    """Open the one read-write connection: WAL, synchronous=NORMAL, foreign keys, secure delete."""
+    """Open the one read-write connection: WAL, synchronous=NORMAL, foreign keys, secure delete.
+
+    A new database file is created private to its owner (:func:`create_private`)."""
     busy = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
     try:
+        if str(path) != ":memory:":
+            create_private(path)
         # isolation_level=None: transactions are explicit (see `transaction`), never implicit.
         conn = sqlite3.connect(str(path), timeout=busy, isolation_level=None)
         db = Database(conn, execute_plugins=False)
@@ -128,6 +142,8 @@ def connect(path: Path, *, timeout: float | None = None) -> Database:
         db.execute("PRAGMA secure_delete=ON")
     except sqlite3.DatabaseError as exc:
         raise StoreError(_describe(path, exc)) from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the database {path}: {exc.strerror or exc}") from None
     return db
 
 

@@ -8,7 +8,14 @@ import sqlite3
 from pathlib import Path
 
 from bot.store.cli_common import KNOWN_ERRORS, add_database_argument, fail
-from bot.store.connection import connect, database_path, describe_error, migrate, preflight
+from bot.store.connection import (
+    connect,
+    create_private,
+    database_path,
+    describe_error,
+    migrate,
+    preflight,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,8 +80,9 @@ def _backup(path: Path, target: Path) -> int:
         return fail(describe_error(path, exc))
     try:
         try:
+            create_private(target)  # a copy of everything: as private as the database
             destination = sqlite3.connect(str(target))
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             return fail(f"cannot write the backup {target}: {exc}")
         try:
             source.backup(destination)

@@ -84,7 +84,7 @@ async def test_key_that_can_trade_and_withdraw_is_refused_naming_the_rights_to_r
         assert label in check.message
 
 
-async def test_coinm_shows_the_riskiest_coin_pool_and_names_the_others():
+async def test_coinm_reads_and_judges_every_coin_pool_the_riskiest_first():
     scenario = {
         "venues": {
             "binancecoinm": {
@@ -111,8 +111,21 @@ async def test_coinm_shows_the_riskiest_coin_pool_and_names_the_others():
     assert snapshot.settle == "BTC" and snapshot.wallet_balance == pytest.approx(0.5)
     (btc,) = snapshot.positions
     assert (btc.kind, btc.size, btc.contract_size) == ("inverse", 300.0, 100.0)
-    assert any("ETH margin ratio" in note for note in read.notes)
-    # Binance's own per-coin ratio (maintMargin / marginBalance) against the engine's.
-    assert risk.assess(snapshot).ratio.value == pytest.approx(
-        snapshot.reported["margin_ratio"], rel=1e-6
-    )
+    # Every coin pool is a snapshot of its own; none is left to a note.
+    assert [pool.settle for pool in read.pools] == ["BTC", "ETH"]
+    assert read.pools[0] is snapshot and not read.notes
+    (eth,) = read.pools[1].positions
+    assert (eth.symbol, eth.size) == ("ETH/USD:ETH", -50.0)
+    # Each pool judged against Binance's own per-coin figures (maintMargin, marginBalance,
+    # printed with 8 decimals: half a unit of the last), the riskiest pool's figures first,
+    # the other in Health.pools.
+    health = read.health()
+    assert health.settle == "BTC"
+    (other,) = health.pools
+    assert (other.settle, other.margin_mode) == ("ETH", "cross")
+    assert [p.symbol for p in other.positions] == ["ETH/USD:ETH"]
+    for judged, pool in ((health, read.pools[0]), (other, read.pools[1])):
+        mm, equity = pool.reported["maintenance_margin"], pool.reported["equity"]
+        assert judged.maintenance_margin == pytest.approx(mm, abs=5e-9)
+        assert judged.equity == pytest.approx(equity, abs=1e-8)
+    assert health.ratio.value > other.ratio.value

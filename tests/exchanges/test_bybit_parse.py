@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,16 +63,23 @@ def test_position_agrees_with_ccxts_own_parser() -> None:
     # Bybit's liqPrice "" is "no estimate": ccxt says None, so do we; never 0.
     assert parsed["liquidationPrice"] is None
     assert "liquidation_price" not in position.reported
-    # The snapshot's maintenance at mark is Bybit's positionMM (rate derived from it).
-    assert abs(position.size) * position.mark_price * position.maintenance_rate == pytest.approx(
-        parsed["maintenanceMargin"], rel=1e-12
-    )
+    # The snapshot's maintenance is Bybit's positionMM (rate derived from it, on the entry
+    # value as Bybit values USDT contracts), and stays Bybit's whatever the mark does.
+    assert position.maintenance_basis is None  # the profile's: entry for USDT contracts
+    assert risk.profile_for("bybit").basis(position.kind) == "entry"
+    for mark in (position.mark_price, position.mark_price * 0.7):
+        moved = replace(snapshot, positions=(replace(position, mark_price=mark),))
+        assert risk.assess(moved).positions[0].maintenance_margin == pytest.approx(
+            parsed["maintenanceMargin"], rel=1e-12
+        )
 
 
 def test_position_mm_is_entry_value_rate_plus_closing_fee_at_bankruptcy() -> None:
-    # Why the derived rate only matches at the current mark: Bybit's positionMM is the position
-    # value at ENTRY (positionValue = size × avgPrice) × the tier rate (1 % for LTCUSDT), plus
-    # the estimated taker fee (0.055 %) to close at the bankruptcy price entry × (1 − 1/lev).
+    # Why the snapshot holds it fixed: Bybit's positionMM is the position value at ENTRY
+    # (positionValue = size × avgPrice) × the tier rate (1 % for LTCUSDT), plus the estimated
+    # taker fee (0.055 %) to close at the bankruptcy price entry × (1 − 1/lev). Printed with 8
+    # decimals, the fee differs from this by 5e-7 (Bybit's own rounding of the bankruptcy
+    # price, not published), hence 1e-6.
     row = POSITIONS["result"]["list"][0]
     size, entry, leverage = float(row["size"]), float(row["avgPrice"]), float(row["leverage"])
     assert float(row["positionValue"]) == pytest.approx(size * entry, rel=1e-9)
@@ -132,8 +140,13 @@ def test_inverse_position_is_judged_as_its_dollar_equivalent() -> None:
     assert abs(position.size) * entry == pytest.approx(300.0)
     upnl_usd = position.size * (position.mark_price - position.entry_price)
     assert upnl_usd / mark == pytest.approx(case["expect"]["unrealisedPnl_btc"], abs=5e-9)
-    # Maintenance in dollars is the coin figure at mark.
-    assert abs(position.size) * mark * position.maintenance_rate == pytest.approx(0.00006 * mark)
+    # Maintenance in dollars is the coin figure at mark; Bybit values inverse maintenance at
+    # the mark in coin (300 / P × rate), the same dollars at every price: fixed, as "entry".
+    assert position.maintenance_basis == "entry"
+    for moved_mark in (mark, mark * 1.3):
+        moved = replace(snapshot, positions=(replace(position, mark_price=moved_mark),))
+        held = risk.assess(moved).positions[0].maintenance_margin
+        assert held == pytest.approx(0.00006 * mark, rel=1e-12)
 
 
 def test_isolated_margin_mode_stands_each_position_on_its_balance() -> None:

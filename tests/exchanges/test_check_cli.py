@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,8 @@ def test_kraken_trade_balance_example_gives_krakens_margin_level(capsys):
         str(RECORDINGS / "kraken-trade-balance-example.json"),
     )
     assert code == 0, err
-    assert "margin level 54.3257" in out  # ml 5432.57 % in Kraken's docs
+    # ml 5432.57 % in Kraken's docs, shown as the chat shows Kraken's margin level.
+    assert re.search(r"^  Margin level +5,433%$", out, re.M), out
     assert "DOT.S" in out
 
 
@@ -157,3 +159,70 @@ async def test_live_check_reads_the_key_from_the_environment(capsys, monkeypatch
             capsys, ["--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")]
         )
     assert code == 1 and "auth_failed" in err and "wrong-secret" not in err
+
+
+def test_check_shows_an_isolated_positions_own_distance(capsys) -> None:
+    # ccxt's Hyperliquid example: the account's only position is isolated, 4 % from its own
+    # liquidation price; the (empty) cross pool alone would read OK with nothing else said.
+    from pathlib import Path
+
+    from bot.cli import main
+
+    recording = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
+    code = main(
+        [
+            "check",
+            "--exchange",
+            "hyperliquid",
+            "--replay",
+            str(recording / "hyperliquid-ccxt-example.json"),
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    # The status card's own pool line (one view model with the chat: bot/core/views.py).
+    (row,) = [line for line in out.splitlines() if line.startswith("  Isolated ")]
+    assert row.startswith("  Isolated ETH/USDC:USDC long: liquidation 2,125.01, 4.02% below")
+    assert "its own maintenance ratio" in row
+    assert any(
+        line.endswith("isolated: on its own margin") and "ETH/USDC:USDC" in line
+        for line in out.splitlines()
+    )
+
+
+def test_check_lists_every_coin_pool_and_its_positions() -> None:
+    import time
+
+    import risk
+    from bot.check import _view, render_text
+    from bot.exchanges.types import AccountRead
+    from bot.monitor.policy import UserThresholds
+
+    def pool(coin: str, wallet: float, size: float) -> risk.AccountSnapshot:
+        return risk.AccountSnapshot(
+            venue="binancecoinm",
+            settle=coin,
+            wallet_balance=wallet,
+            positions=(
+                risk.Position(
+                    symbol=f"{coin}/USD:{coin}",
+                    kind="inverse",
+                    size=size,
+                    contract_size=100,
+                    entry_price=50_000.0,
+                    mark_price=50_000.0,
+                    maintenance_rate=0.01,
+                ),
+            ),
+        )
+
+    btc, eth = pool("BTC", 0.02, 100), pool("ETH", 1.0, 10)
+    read = AccountRead(snapshot=btc, pools=(btc, eth))
+    none = UserThresholds()
+    out = render_text(_view("binancecoinm", read, read.health(), none), none, now=time.time())
+    lines = out.splitlines()
+    assert lines[0].endswith("binancecoinm — Binance COIN-M futures")
+    (row,) = [line for line in lines if line.startswith("  ETH pool: ")]
+    assert "Margin ratio" in row and "equity 1.00 ETH" in row
+    positions = [line.split()[1] for line in lines if line.lstrip().startswith("#")]
+    assert positions == ["BTC/USD:BTC", "ETH/USD:ETH"]

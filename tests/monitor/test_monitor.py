@@ -427,3 +427,22 @@ def test_danger_is_never_slower_than_calm_whatever_the_poll_interval() -> None:
     assert PollIntervals.from_calm(4.0).danger == 2.0  # the 5 s floor gives way to watch
     with pytest.raises(ValueError, match="never slower closer to liquidation"):
         PollIntervals(calm=20.0, watch=10.0, danger=15.0)
+
+
+async def test_a_drain_cancelled_before_its_polls_started_leaves_none_behind(
+    store: Store, clock: ManualClock
+) -> None:
+    # Ctrl-C in the demo cancels run_until_idle() inside drain(): the gather cancels poll tasks
+    # that never ran, whose own clean-up therefore never ran either. The next drain (shutdown)
+    # must still finish instead of spinning on their done tasks.
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.recheck_all()
+    assert await monitor.queue.launch_due() == 1
+    # What a cancelled gather does to its children, before the poll ran a single step.
+    (poll,) = [t for t in asyncio.all_tasks() if t.get_name().startswith("poll-account-")]
+    poll.cancel()
+    await asyncio.wait_for(monitor.queue.drain(), 5)
+    assert monitor.queue.in_flight == frozenset()

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from bot.core.presenter import CorePresenter
-from bot.exchanges import ExchangeHub
 from bot.monitor.clock import ManualClock
-from bot.monitor.scheduler import Monitor
-from bot.monitor.source import HubSource
-from bot.monitor.transport import Transports
 from bot.sim import Simulator
-from bot.store import AccountSecrets, Destination, Store
-from tests.support.limits import LIMITS_SPEED, limits_budget
+from bot.store import AccountSecrets, Store
 
-from .world import RecordingChat
+from .world import monitored_on_simulator
 
 API_KEY, SECRET = "usdm-monitor-key", "usdm-monitor-secret"
 
@@ -40,49 +34,33 @@ SCENARIO = {
 async def test_price_fall_on_the_simulator_becomes_one_critical_alert_then_key_revocation(
     store: Store, clock: ManualClock
 ) -> None:
-    async with Simulator(SCENARIO, limits_speed=LIMITS_SPEED) as sim:
-        hub = ExchangeHub(
-            base_urls=sim.base_urls,
-            timeout_ms=3000,
-            budget=limits_budget(),
-            backoff_base=0.0,
-        )
-        async with hub:
-            user = await store.ensure_user("console", "42", now=clock.now())
-            account = await store.add_account(
-                user.id,
-                "binanceusdm",
-                "futures",
-                AccountSecrets(api_key=API_KEY, secret=SECRET),
-                now=clock.now(),
-                next_poll_at=clock.now(),
-            )
-            await store.add_subscription(
-                account.id, Destination("console", "dm", is_dm=True), now=clock.now()
-            )
-            chat = RecordingChat()
-            transports = Transports()
-            transports.register("console", chat)
-            monitor = Monitor(
-                store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
-            )
+    async with (
+        Simulator(SCENARIO) as sim,
+        monitored_on_simulator(
+            store,
+            clock,
+            sim,
+            "binanceusdm",
+            "futures",
+            AccountSecrets(api_key=API_KEY, secret=SECRET),
+        ) as (monitor, chat, account, _),
+    ):
+        await monitor.run_until_idle()
+        assert chat.sent == []  # healthy
+        history = await store.health_series(account.id)
+        assert len(history) == 1 and history[0].state == "ok"
+        move = history[0].move_to_liquidation
+        assert move is not None and move < -0.05
 
-            await monitor.run_until_idle()
-            assert chat.sent == []  # healthy
-            history = await store.health_series(account.id)
-            assert len(history) == 1 and history[0].state == "ok"
-            move = history[0].move_to_liquidation
-            assert move is not None and move < -0.05
+        # Prices fall until only about 2 % is left before liquidation: critical (within 5 %).
+        sim.move_prices(1 + move + 0.02, "binanceusdm")
+        clock.advance(60)
+        await monitor.run_until_idle()
+        assert chat.titles == ["futures: CRITICAL — close to liquidation"]
 
-            # Prices fall until only about 2 % is left before liquidation: critical (within 5 %).
-            sim.move_prices(1 + move + 0.02, "binanceusdm")
-            clock.advance(60)
-            await monitor.run_until_idle()
-            assert chat.titles == ["futures: CRITICAL — close to liquidation"]
-
-            sim.revoke_key("binanceusdm", API_KEY)
-            clock.advance(10)
-            await monitor.run_until_idle()
-            assert chat.titles[1:] == ["futures: key invalid or revoked"]
-            stored = await store.get_account(account.id)
-            assert stored is not None and stored.status == "key_invalid"
+        sim.revoke_key("binanceusdm", API_KEY)
+        clock.advance(10)
+        await monitor.run_until_idle()
+        assert chat.titles[1:] == ["futures: key invalid or revoked"]
+        stored = await store.get_account(account.id)
+        assert stored is not None and stored.status == "key_invalid"

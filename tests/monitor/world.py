@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.core.messages import Message
+from bot.core.presenter import CorePresenter
+from bot.exchanges import ExchangeHub
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead
+from bot.monitor.clock import ManualClock
 from bot.monitor.scheduler import Monitor
+from bot.monitor.source import HubSource
 from bot.monitor.transport import Destination as DestinationLike
+from bot.monitor.transport import Transports
+from bot.sim import Simulator
 from bot.store import Account, AccountSecrets, Destination, Store, Subscription
 from risk.model import AccountSnapshot, Position
+from tests.support.limits import limits_on
 
 BTC = "BTC/USDT:USDT"
 
@@ -118,6 +126,41 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def monitored_on_simulator(
+    store: Store,
+    clock: ManualClock,
+    sim: Simulator,
+    venue: str,
+    label: str,
+    secrets: AccountSecrets,
+) -> AsyncIterator[tuple[Monitor, RecordingChat, Account, ExchangeHub]]:
+    """The production read path under a monitor: one account on ``venue`` of ``sim``, read
+    through a real hub (the venues' limits on the test's clock, no back-off), alerts to a
+    recording console DM."""
+    hub = ExchangeHub(
+        base_urls=sim.base_urls,
+        timeout_ms=3000,
+        budget=limits_on(clock, sim),
+        backoff_base=0.0,
+    )
+    async with hub:
+        user = await store.ensure_user("console", "42", now=clock.now())
+        account = await store.add_account(
+            user.id, venue, label, secrets, now=clock.now(), next_poll_at=clock.now()
+        )
+        await store.add_subscription(
+            account.id, Destination("console", "dm", is_dm=True), now=clock.now()
+        )
+        chat = RecordingChat()
+        transports = Transports()
+        transports.register("console", chat)
+        monitor = Monitor(
+            store, HubSource(store, hub), transports, presenter=CorePresenter(), clock=clock
+        )
+        yield monitor, chat, account, hub
 
 
 class TickCount:

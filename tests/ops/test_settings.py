@@ -297,3 +297,64 @@ def test_egress_proxies_are_listed_in_order_with_direct_allowed(
     assert settings.egress_proxy_list() == ["direct", "http://10.0.0.2:3128"]
     assert settings.summary()["egress_proxies"] == "set"  # a proxy URL may hold a password
     assert load_settings(secrets=None).limits_reserve == 0.25
+
+
+# --- the newcomer's rough edges (issue 13) ----------------------------------------------------
+
+
+def test_a_misspelt_variable_names_the_setting_it_was_meant_to_be() -> None:
+    from bot.settings import likely_setting
+
+    assert likely_setting("MARGINWATCH_TELEGRAM_TOKN") == "MARGINWATCH_TELEGRAM_TOKEN"
+    assert likely_setting("MARGINWATCH_POLL_INTERVALL") == "MARGINWATCH_POLL_INTERVAL"
+    assert likely_setting("marginwatch_master_key") == "MARGINWATCH_MASTER_KEYS"
+    assert likely_setting("MARGINWATCH_SOMETHING_ELSE_ENTIRELY") is None
+
+
+def test_check_names_a_misspelt_setting_from_the_env_file(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (clean_env / ".env").write_text(f"MARGINWATCH_TELEGRAM_TOKN={TELEGRAM_TOKEN}\n")
+    settings_module.main(["check"])
+    err = capsys.readouterr().err
+    assert (
+        "MARGINWATCH_TELEGRAM_TOKN (in .env) is not a marginwatch setting: "
+        "did you mean MARGINWATCH_TELEGRAM_TOKEN?"
+    ) in err
+    assert TELEGRAM_TOKEN not in err
+
+
+def test_check_names_a_misspelt_setting_from_the_environment_first(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARGINWATCH_TELEGRAM_TOKN", TELEGRAM_TOKEN)
+    settings_module.main(["check"])
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "MARGINWATCH_TELEGRAM_TOKN is not a marginwatch setting: "
+        "did you mean MARGINWATCH_TELEGRAM_TOKEN?"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", [d.env_name for d in Settings.describe() if d.secret or "WALLET" in d.env_name]
+)
+def test_the_env_examples_placeholders_are_refused(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # `cp .env.example .env` and uncommenting a line must not pass for a configured value.
+    (doc,) = [d for d in Settings.describe() if d.env_name == name]
+    monkeypatch.setenv(name, doc.example)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(secrets=None)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{name} is still the placeholder from .env.example"), problem
+
+
+def test_check_says_a_front_end_without_a_master_key_cannot_link(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARGINWATCH_TELEGRAM_TOKEN", TELEGRAM_TOKEN)
+    assert settings_module.main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "no master key" in err and "marginwatch keys new" in err

@@ -153,3 +153,50 @@ def with_marks(book: dict[str, Any], factor: float, only: int | None = None) -> 
 def free_margin(health: risk.Health) -> float:
     """Equity above what liquidation requires: the account's cushion in money."""
     return health.equity - health.maintenance_margin
+
+
+@st.composite
+def bybit_books(draw: st.DrawFn) -> dict[str, Any]:
+    """Bybit USDT-contract books: maintenance on the entry value (flat rate or a ladder), the
+    fee to close at the bankruptcy price, some positions isolated on their own margin."""
+    count = draw(st.integers(min_value=1, max_value=5))
+    positions = []
+    for i in range(count):
+        position = draw(linear_positions(i))
+        leverage = draw(st.sampled_from((1, 2, 5, 10, 25, 50, 100)))
+        position["leverage"] = leverage
+        position["close_fee_rate"] = draw(st.sampled_from((0.0, 0.0002, 0.00055, 0.001)))
+        if draw(st.integers(0, 3)) == 0:
+            value = abs(position["size"]) * position["entry_price"]
+            position["margin_mode"] = "isolated"
+            position["isolated_margin"] = value / leverage * draw(st.floats(0.3, 3.0))
+        positions.append(position)
+    gross = sum(abs(p["size"]) * p["mark_price"] for p in positions)
+    return {
+        "venue": "bybit",
+        "settle": "USDT",
+        "wallet_balance": gross / draw(st.floats(min_value=0.5, max_value=20)),
+        "positions": positions,
+    }
+
+
+def bybit_maintenance(position: dict[str, Any]) -> float:
+    """Bybit's maintenance margin of one USDT-contract position, computed Bybit's way (help
+    centre 'Maintenance Margin (USDT Contract)', 'Initial Margin Calculation'): position value
+    at ENTRY × the rate of the tier that value falls in − its deduction, plus the estimated fee
+    to close, quantity × bankruptcy price × taker fee rate."""
+    quantity = abs(position["size"])
+    entry = position["entry_price"]
+    value = quantity * entry
+    rate, deduction = position.get("maintenance_rate"), 0.0
+    for tier in position.get("tiers") or []:
+        if tier["cap"] is None or value < tier["cap"]:
+            rate, deduction = tier["rate"], tier["amount"]
+            break
+    else:
+        if position.get("tiers"):
+            rate, deduction = position["tiers"][-1]["rate"], position["tiers"][-1]["amount"]
+    side = 1 if position["size"] > 0 else -1
+    bankruptcy = max(entry * (1 - side / position["leverage"]), 0.0)
+    fee = quantity * bankruptcy * position.get("close_fee_rate", 0.0)
+    return value * (rate or 0.0) - deduction + fee

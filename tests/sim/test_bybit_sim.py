@@ -70,15 +70,27 @@ async def test_health_agrees_with_bybits_account_mm_rate(sim: Simulator, hub: Ex
     )
 
 
-async def test_liquidation_prices_are_close_to_bybits_estimates(sim, hub):
-    # Bybit's maintenance is charged on the ENTRY value (fixed as the mark moves, see the
-    # parsing tests), the snapshot's on the mark; at a liquidation price 27 % away that is
-    # ~90 USD of MM on a 1-BTC leg, so the two estimates differ by up to 0.3 %. Tolerance 0.5 %.
+async def test_liquidation_prices_are_bybits_to_the_cent_it_prints(sim, hub):
+    # Bybit values a USDT contract's maintenance on its ENTRY value plus the fee to close at
+    # the bankruptcy price (risk.profiles), fixed as the mark moves; the engine holds it fixed
+    # too, so the only difference left is Bybit's printing: liqPrice has 2 decimals, half a
+    # cent either way (plus float noise on a five-digit price).
     health = risk.assess((await hub.read_account("bybit", TRADER)).snapshot)
     for position in health.positions:
         assert position.reported_liquidation_price is not None
         assert position.liquidation_price == pytest.approx(
-            position.reported_liquidation_price, rel=5e-3
+            position.reported_liquidation_price, abs=0.005 + 1e-9
+        )
+
+
+async def test_the_liquidation_price_stays_bybits_after_the_mark_moves(sim, hub):
+    # With the mark 10 % above entry, maintenance re-valued at each price (Binance's rule)
+    # would put the BTC long's liquidation price ~98 USDT below Bybit's (43,135 vs 43,233).
+    sim.set_price("bybit", "BTC/USDT:USDT", 66000.0)
+    health = risk.assess((await hub.read_account("bybit", TRADER)).snapshot)
+    for position in health.positions:
+        assert position.liquidation_price == pytest.approx(
+            position.reported_liquidation_price, abs=0.005 + 1e-9
         )
 
 

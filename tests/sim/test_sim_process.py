@@ -110,7 +110,7 @@ async def test_a_scenario_plays_its_steps_at_the_speed_asked(tmp_path: Path) -> 
     scenario.write_text(
         json.dumps(
             {
-                "venues": {"kraken": {"prices": {"BTC/USD": 50000}}},
+                "prices": {"BTC": 50000},
                 "steps": [{"factor": 0.5, "phase": "crash"}, {"factor": 0.5}],
                 "step_seconds": 60,
             }
@@ -140,11 +140,11 @@ def test_bad_arguments_are_one_sentence_and_exit_2(
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"accounts": [{"venue": "okx", "key": "k", "secret": "s"}]}))
     bad_scenario = tmp_path / "scenario.json"
-    bad_scenario.write_text(json.dumps({"venues": {"mtgox": {}}}))
+    bad_scenario.write_text(json.dumps({"accounts": [{"venue": "mtgox", "key": "k"}]}))
     cases = [
         (["--accounts", str(tmp_path / "none.json")], "cannot read"),
         (["--accounts", str(broken)], "need a 'passphrase'"),
-        (["--scenario", str(bad_scenario)], "no venue 'mtgox'"),
+        (["--scenario", str(bad_scenario)], "venue must be one of"),
         (["--port", "70000"], "--port must be from 0 to 65535"),
         (["--speed", "0"], "--speed must be above 0"),
     ]

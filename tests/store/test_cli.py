@@ -195,6 +195,36 @@ async def test_db_backup_copies_a_live_database_including_uncheckpointed_writes(
     assert "already exists" in capsys.readouterr().err
 
 
+@pytest.fixture
+def usual_umask() -> object:
+    """The umask most systems give a user (022): files are world-readable unless made private."""
+    import os
+
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+async def test_the_database_and_its_backups_are_private_to_their_owner(
+    tmp_path: Path, usual_umask: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They hold encrypted keys, balances and who is in which community: owner only (0600).
+    path = tmp_path / "mw.db"
+    await _database_with_a_secret(path, generate_key())
+    store = await Store.open(path, None)  # opened again, as the service does, WAL on
+    try:
+        for made in (path, path.with_name("mw.db-wal"), path.with_name("mw.db-shm")):
+            assert made.stat().st_mode & 0o777 == 0o600, made
+    finally:
+        await store.close()
+    backup = tmp_path / "backup.db"
+    assert main(["db", "backup", str(backup), "--database", str(path)]) == 0
+    assert backup.stat().st_mode & 0o777 == 0o600
+    migrated = tmp_path / "fresh.db"
+    assert main(["db", "migrate", "--database", str(migrated)]) == 0
+    assert migrated.stat().st_mode & 0o777 == 0o600
+
+
 async def test_the_output_of_keys_new_saved_as_a_keys_file_works_through_every_reader(
     db_path: Path,
     tmp_path: Path,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.exchanges.budget import Budget, LimitClock
+from bot.exchanges.budget import Budget, FollowingClock
 from bot.monitor.clock import ManualClock
 
 LIMITS_SPEED = 20.0
@@ -21,25 +21,8 @@ def limits_budget() -> Budget:
     return Budget(speed=LIMITS_SPEED)
 
 
-class ManualLimitClock(LimitClock):
-    """A budget's venue time that is a test's manual clock; waiting for room moves it on."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        super().__init__(1.0)
-        self._clock = clock
-
-    def now(self) -> float:
-        return self._clock.now()
-
-    def wall(self) -> float:
-        return self._clock.now()
-
-    async def sleep(self, seconds: float) -> None:
-        await self._clock.sleep(seconds)
-
-
 def limits_on(clock: ManualClock, sim: Any) -> Budget:
     """Run the venues' limits, the simulator's and the returned budget's, on ``clock``: a test
     whose clock jumps minutes between polls sees windows pass as the venues would."""
     sim.limits.clock = clock.now
-    return Budget(clock=ManualLimitClock(clock))
+    return Budget(clock=FollowingClock(clock))

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import risk
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, account_ref, message
@@ -204,7 +203,7 @@ class AccountUseCases(CoreBase):
         except Refusal:
             self.exchanges.forget(info.venue, creds)
             raise
-        health = risk.assess(read.snapshot)
+        health = read.health()
         now = self.clock()
         secrets = AccountSecrets(
             api_key=creds.api_key or None,

@@ -25,6 +25,7 @@ from bot.core.messages import (
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import (
     AccountView,
+    headline,
     positions_message,
     ratio_name,
     severity_of,
@@ -73,7 +74,7 @@ class ReadingUseCases(CoreBase):
         # A person is waiting: the read may use the limits' reserve (Priority.LINK).
         read = await self.exchanges.read_account(account.venue, creds, priority=Priority.LINK)
         try:
-            health = risk.assess(read.snapshot)
+            health = read.health()
         except risk.SnapshotError as exc:  # figures no account can have (e.g. they overflow)
             raise bad_response(str(exc)) from None
         sub = await self._subscription(caller, account)
@@ -163,7 +164,7 @@ class ReadingUseCases(CoreBase):
             health = result.health
             value = "; ".join(
                 (
-                    texts.STATUS_STATE.get(health.state, health.state),
+                    headline(health, result.level),
                     f"{ratio_name(health)} {fmt.ratio(health.ratio.value, account.venue)}",
                     f"{texts.STATUS_MOVE_LIQUIDATION}: "
                     + (

@@ -160,7 +160,8 @@ class BybitSim(SimVenue):
         return Holdings(coins, {}, positions)
 
     def _positions(self, account: SimAccount) -> list[dict[str, Any]]:
-        """Each position with Bybit's figures: MM on the entry value plus the closing fee."""
+        """Each position with Bybit's figures (risk.profiles): a USDT contract's MM on its entry
+        value, an inverse one's on its value at mark in coin, each plus the closing fee."""
         rows = []
         for spec in account.state.get("positions", []):
             symbol = spec["symbol"]
@@ -171,12 +172,13 @@ class BybitSim(SimVenue):
             leverage = float(spec.get("leverage", 10))
             mark = self.price(symbol)
             if category == "inverse":
-                value = size / entry  # coin
+                value = size / entry  # coin; Bybit's positionValue is at entry
+                maintained = size / mark  # the UTA values inverse maintenance at mark
                 upl = sign * size * (1 / entry - 1 / mark)
                 bust = entry / (1 + sign / leverage)
                 fee = size / bust * TAKER_FEE
             else:
-                value = size * entry  # settle coin, Bybit's positionValue is at entry
+                value = maintained = size * entry  # settle coin, positionValue is at entry
                 upl = sign * size * (mark - entry)
                 bust = entry * (1 - sign / leverage)
                 fee = size * bust * TAKER_FEE
@@ -194,7 +196,7 @@ class BybitSim(SimVenue):
                     "value": value,
                     "upl": upl,
                     "bust": bust,
-                    "mm": value * rate + fee,
+                    "mm": maintained * rate + fee,
                     "im": value / leverage + fee,
                 }
             )
