@@ -129,9 +129,11 @@ class KeyedPresenter:
     def __init__(self) -> None:
         self.inner = CorePresenter()
 
-    def render_alert(self, event: AlertEvent, share: str, *, owner: str) -> Payload:
+    def render_alert(
+        self, event: AlertEvent, share: str, *, owner: str, owner_id: str = ""
+    ) -> Payload:
         return {
-            **self.inner.render_alert(event, share, owner=owner),
+            **self.inner.render_alert(event, share, owner=owner, owner_id=owner_id),
             KEY_FIELD: event.idempotency_key,
         }
 

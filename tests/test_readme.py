@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.core.registry import readme_rows
+from bot.chat.discord.commands import command_table as discord_table
+from bot.chat.telegram.menu import command_table as telegram_table
 from bot.settings import render_markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,9 +22,10 @@ def block(name: str) -> str:
     return found.group(1).strip()
 
 
-def test_every_command_of_the_registry_has_its_readme_row() -> None:
-    expected = "\n".join(readme_rows())
-    assert block("commands") == expected, "paste this into the README:\n" + expected
+def test_every_command_has_its_readme_row_as_each_platform_spells_it() -> None:
+    for name, table in (("commands-discord", discord_table), ("commands-telegram", telegram_table)):
+        expected = "\n".join(table())
+        assert block(name) == expected, "run tools/update_readme.py; expected:\n" + expected
 
 
 def test_every_setting_has_its_readme_row() -> None:

@@ -1,4 +1,4 @@
-"""Rewrite the README's generated blocks (commands, settings, scenario format) from their one
+"""Rewrite the README's generated blocks (command tables, settings, scenario format) from their one
 source each.
 
     .venv/bin/python tools/update_readme.py          # rewrite README.md
@@ -22,12 +22,14 @@ README = ROOT / "README.md"
 def blocks() -> dict[str, Callable[[], str]]:
     """Each generated block of the README by name, with the function that writes it."""
     sys.path.insert(0, str(ROOT))
-    from bot.core.registry import readme_rows
+    from bot.chat.discord.commands import command_table as discord_table
+    from bot.chat.telegram.menu import command_table as telegram_table
     from bot.demo.scenario import readme_fields
     from bot.settings import render_markdown_table
 
     return {
-        "commands": lambda: "\n".join(readme_rows()),
+        "commands-discord": lambda: "\n".join(discord_table()),
+        "commands-telegram": lambda: "\n".join(telegram_table()),
         "settings": render_markdown_table,
         "scenario": readme_fields,
     }

@@ -16,34 +16,40 @@ from bot.core.messages import (
     message,
     subscription_ref,
 )
+from bot.core.refs import UserRef, fill
 from bot.monitor.policy import AlertEvent
+from bot.store.records import SHARE_LEVELS
 
-# What a subscription shows, least to most (the store's `share` vocabulary). The owner's own
+# What a subscription shows is one of the store's SHARE_LEVELS, least to most; the owner's own
 # private chat always gets "positions".
-SHARE_ORDER: tuple[str, ...] = ("none", "state", "ratio", "positions")
 
 
-def render_event(event: AlertEvent, share: str = "positions", *, owner: str = "") -> Message:
+def render_event(
+    event: AlertEvent, share: str = "positions", *, owner: str = "", owner_id: str = ""
+) -> Message:
     """The message for one alert event, showing no more than ``share`` allows.
 
-    ``owner`` names the account's owner in a community channel (empty in the owner's DM); a
-    channel never sees balances, and figures only from ``share="ratio"`` up.
+    ``owner`` names the account's owner in a community channel (empty in the owner's DM), and
+    ``owner_id`` is their platform id, so each chat can name them its own way (never the raw
+    id); a channel never sees balances, and figures only from ``share="ratio"`` up.
     """
     shared = _share(share)
-    label = (
-        texts.ALERT_OWNER.format(owner=owner, label=event.account_label)
-        if owner
-        else (event.account_label)
-    )
-    shows_figures = SHARE_ORDER.index(shared) >= SHARE_ORDER.index("ratio")
+    label: str = event.account_label
+    if owner:
+        # A name that is just the id (no display name known) is shown as "a member".
+        person = UserRef(owner_id, "" if owner == owner_id else owner)
+        label = fill(texts.ALERT_OWNER, owner=person, label=event.account_label)
+    shows_figures = SHARE_LEVELS.index(shared) >= SHARE_LEVELS.index("ratio")
     shows_positions = shared == "positions"
     lines: list[str] = []
     severity: Severity
     if event.kind in texts.ALERT_FEED_TITLE:
-        title = texts.ALERT_FEED_TITLE[event.kind].format(label=label, venue=event.venue)
+        title = fill(texts.ALERT_FEED_TITLE[event.kind], label=label, venue=event.venue)
         lines.append(
-            texts.ALERT_FEED_LINE[event.kind].format(
-                venue=event.venue, problem=(event.problem or "unknown").replace("_", " ")
+            fill(
+                texts.ALERT_FEED_LINE[event.kind],
+                venue=event.venue,
+                problem=(event.problem or "unknown").replace("_", " "),
             )
         )
         severity = {"key_invalid": "error", "feed_restored": "info"}.get(  # type: ignore[assignment]
@@ -53,28 +59,30 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
         template = (
             texts.ALERT_VANISHED_TITLE if shows_positions else texts.ALERT_VANISHED_TITLE_HIDDEN
         )
-        title = template.format(label=label, symbol=event.symbol)
+        title = fill(template, label=label, symbol=event.symbol)
         lines.append(texts.ALERT_VANISHED)
         severity = "critical" if event.priority == "critical" else "info"
     else:
-        title = texts.ALERT_TITLE[event.level].format(label=label)
+        title = fill(texts.ALERT_TITLE[event.level], label=label)
         severity = event.level
         if event.kind == "reminder":
-            lines.append(texts.ALERT_REMINDER.format(at=fmt.utc_time(event.at)))
+            lines.append(fill(texts.ALERT_REMINDER, at=fmt.utc_time(event.at)))
         elif event.kind == "recovery":
             lines.append(
-                texts.ALERT_RECOVERY.format(previous=texts.ALERT_LEVEL_NAMES[event.previous_level])
+                fill(texts.ALERT_RECOVERY, previous=texts.ALERT_LEVEL_NAMES[event.previous_level])
             )
         elif event.previous_level != "ok":
             lines.append(
-                texts.ALERT_ESCALATION_FROM.format(
-                    previous=texts.ALERT_LEVEL_NAMES[event.previous_level]
+                fill(
+                    texts.ALERT_ESCALATION_FROM,
+                    previous=texts.ALERT_LEVEL_NAMES[event.previous_level],
                 )
             )
         if shows_figures:
             if event.ratio_name is not None and event.ratio_value is not None:
                 lines.append(
-                    texts.ALERT_RATIO.format(
+                    fill(
+                        texts.ALERT_RATIO,
                         ratio_name=texts.RATIO_NAMES.get(
                             event.ratio_name, event.ratio_name.replace("_", " ").capitalize()
                         ),
@@ -85,7 +93,7 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
                 lines.append(
                     texts.ALERT_AT_LIQUIDATION
                     if event.move_to_liquidation == 0.0
-                    else texts.ALERT_MOVE.format(move=fmt.move(event.move_to_liquidation))
+                    else fill(texts.ALERT_MOVE, move=fmt.move(event.move_to_liquidation))
                 )
             if event.pool_label is not None:
                 lines.append(_pool_line(event, shows_positions))
@@ -96,7 +104,7 @@ def render_event(event: AlertEvent, share: str = "positions", *, owner: str = ""
     if not owner and event.kind in ("escalation", "reminder") and event.level != "critical":
         ref = subscription_ref(event.subscription_id)
         actions = tuple(
-            Action(ActionId.SNOOZE, texts.BUTTON_SNOOZE.format(duration=d), (ref, d))
+            Action(ActionId.SNOOZE, fill(texts.BUTTON_SNOOZE, duration=d), (ref, d))
             for d in ("1h", "4h", "24h")
         )
     return message(
@@ -147,12 +155,13 @@ def coalesce(messages: Sequence[Message]) -> Message:
     actions: list[Action] = []
     for part in messages:
         severity = louder(severity, part.severity)
-        lines.append(f"• {part.title}")
-        lines.extend(f"  {line}" for line in part.lines)
-        lines.extend(f"  {f.name}: {f.value}" for f in part.fields)
+        # "+" keeps the references a Text carries (an f-string would flatten them).
+        lines.append("• " + part.title)
+        lines.extend("  " + line for line in part.lines)
+        lines.extend(f"  {f.name}: " + f.value for f in part.fields)
         actions.extend(a for a in part.actions if a not in actions)
     return Message(
-        title=texts.ALERT_COALESCED_TITLE.format(first=first.title, more=len(messages) - 1),
+        title=fill(texts.ALERT_COALESCED_TITLE, first=first.title, more=len(messages) - 1),
         severity=severity,
         lines=tuple(lines),
         actions=tuple(actions),
@@ -163,4 +172,4 @@ def coalesce(messages: Sequence[Message]) -> Message:
 
 
 def _share(share: str) -> str:
-    return share if share in SHARE_ORDER else "state"
+    return share if share in SHARE_LEVELS else "state"

@@ -199,3 +199,16 @@ def duration(seconds: float) -> str:
         f"{minutes}m" if minutes else "",
     ]
     return " ".join(p for p in parts if p) or "0m"
+
+
+def clip_words(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut after a whole word with "…" when too long."""
+    if len(text) <= limit:
+        return text
+    room = max(limit - 1, 0)
+    cut = text[:room]
+    if " " in cut.strip() and not text[room : room + 1].isspace():
+        whole = cut[: cut.rstrip().rfind(" ")]
+        # One giant word is cut after all: half a name says more than none.
+        cut = whole if len(whole) >= room // 2 else cut
+    return cut.rstrip(" ,;:—-") + "…"

@@ -42,7 +42,10 @@ def current_marker() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One labelled value (an embed field on Discord, a bold ``name: value`` line on Telegram)."""
+    """One labelled value (an embed field on Discord, a bold ``name: value`` line on Telegram).
+
+    ``value`` may be a :class:`bot.core.refs.Text` (a channel or a role, say) like any line.
+    """
 
     name: str
     value: str
@@ -137,6 +140,10 @@ def parse_ref(ref: str) -> tuple[Literal["account", "subscription"], int] | None
 class Message:
     """What a use case answers with, in no chat's dialect.
 
+    ``title``, ``lines`` and field values are strings; any of them may be a
+    :class:`bot.core.refs.Text` carrying command, channel, role and user references that each
+    renderer spells for its chat (the string itself is the neutral spelling).
+
     ``private``: show it only to the caller (Discord ephemeral reply / DM; Telegram private chat).
     ``silent``: deliver without a notification sound. Alerts at margin call or worse are never
     silent; use :func:`message` to get that default right.
@@ -162,7 +169,8 @@ class Message:
     @property
     def heading(self) -> str:
         """The title as every chat shows it: behind the rehearsal marker, if there is one."""
-        return f"{self.marker} {self.title}" if self.marker else self.title
+        # "+", not an f-string: a title that is a refs.Text keeps its references.
+        return f"{self.marker} " + self.title if self.marker else self.title
 
     @property
     def text(self) -> str:
@@ -226,11 +234,15 @@ def to_payload(msg: Message) -> dict[str, object]:
     """A JSON-able dict of ``msg`` (what the outbox stores); images travel as base64."""
     import base64
 
+    from bot.core.refs import to_json
+
     return {
-        "title": msg.title,
+        "title": to_json(msg.title),
         "severity": msg.severity,
-        "lines": list(msg.lines),
-        "fields": [{"name": f.name, "value": f.value, "inline": f.inline} for f in msg.fields],
+        "lines": [to_json(line) for line in msg.lines],
+        "fields": [
+            {"name": f.name, "value": to_json(f.value), "inline": f.inline} for f in msg.fields
+        ],
         "image": None
         if msg.image is None
         else {
@@ -253,16 +265,18 @@ def from_payload(payload: Mapping[str, Any]) -> Message:
     """The Message a :func:`to_payload` dict describes; unknown keys are ignored."""
     import base64
 
+    from bot.core.refs import from_json
+
     severity = payload.get("severity", "info")
     if severity not in SEVERITIES:
         severity = "info"
     image = payload.get("image")
     return Message(
-        title=str(payload.get("title", "")),
+        title=from_json(payload.get("title", "")),
         severity=severity,
-        lines=tuple(str(line) for line in payload.get("lines", ())),
+        lines=tuple(from_json(line) for line in payload.get("lines", ())),
         fields=tuple(
-            Field(str(f["name"]), str(f["value"]), bool(f.get("inline", True)))
+            Field(str(f["name"]), from_json(f["value"]), bool(f.get("inline", True)))
             for f in payload.get("fields", ())
         ),
         image=None

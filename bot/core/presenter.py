@@ -13,16 +13,24 @@ from bot.core import format as fmt
 from bot.core import texts, views
 from bot.core.alerts import coalesce, render_event
 from bot.core.messages import Message, from_payload, message, to_payload
+from bot.core.refs import fill
 from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.policy import AlertEvent
 from bot.monitor.presenter import DigestFacts, LastRead, Payload
+
+# The payload key marking an outbox row as an alert (not a digest or a notice), with its level.
+ALERT_KEY = "alert"
 
 
 class CorePresenter:
     """The monitor's Presenter, worded with core's texts, views and message model."""
 
-    def render_alert(self, event: AlertEvent, share: str, *, owner: str) -> Payload:
-        return to_payload(render_event(event, share, owner=owner))
+    def render_alert(
+        self, event: AlertEvent, share: str, *, owner: str, owner_id: str = ""
+    ) -> Payload:
+        payload = to_payload(render_event(event, share, owner=owner, owner_id=owner_id))
+        # What the chart marks as "an alert went out here"; Message readers ignore the key.
+        return {**payload, ALERT_KEY: {"kind": event.kind, "level": event.level}}
 
     def render_digest(self, facts: DigestFacts) -> Payload:
         if facts.read is None:
@@ -32,14 +40,14 @@ class CorePresenter:
         )
 
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
-        where = texts.GONE_WHERE.format(platform=platform)
+        where = fill(texts.GONE_WHERE, platform=texts.PLATFORM_NAMES.get(platform, platform))
         return to_payload(
             message(
                 label,
                 "watch",
                 lines=(
-                    texts.ALERT_SUBSCRIPTION_DISABLED.format(
-                        label=label, where=where, reason=reason
+                    fill(
+                        texts.ALERT_SUBSCRIPTION_DISABLED, label=label, where=where, reason=reason
                     ),
                 ),
                 private=True,
@@ -55,12 +63,12 @@ def digest_message(label: str, venue: str, last: LastRead, share: str, *, privat
     info = SUPPORTED_VENUES.get(venue)
     view = views.AccountView(0, label, venue, info.label if info is not None else venue)
     health = last.health
-    title = texts.DIGEST_MESSAGE_TITLE.format(label=label)
+    title = fill(texts.DIGEST_MESSAGE_TITLE, label=label)
     lines = [texts.STATUS_STATE.get(health.worst_state, health.worst_state)]
     if share in ("ratio", "positions"):
         name = views.ratio_name(health)
         lines.append(
-            texts.ALERT_RATIO.format(ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
+            fill(texts.ALERT_RATIO, ratio_name=name, ratio=fmt.ratio(health.ratio.value, venue))
         )
         lines.append(views.account_move_line(health))
         # Every pool the venue judges on its own; isolated ones name a position, so only where
@@ -72,21 +80,21 @@ def digest_message(label: str, venue: str, last: LastRead, share: str, *, privat
         lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
         lines.extend(views.coin_pool_lines(view, health))
     if health.approximate:
-        lines.append(texts.STATUS_APPROXIMATE.format(venue=view.venue_label))
+        lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
     return message(
         title,
         views.severity_of(health),
         lines=lines,
         private=private,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(last.at)),
+        footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(last.at)),
     )
 
 
 def no_data_digest(label: str, reason: str | None, *, private: bool = False) -> Message:
     """The digest of an account that could not be read lately (``reason``: its last error)."""
     return message(
-        texts.DIGEST_MESSAGE_TITLE.format(label=label),
+        fill(texts.DIGEST_MESSAGE_TITLE, label=label),
         "watch",
-        lines=(texts.DIGEST_NO_DATA.format(label=label, reason=reason or texts.NO_READ_YET),),
+        lines=(fill(texts.DIGEST_NO_DATA, label=label, reason=reason or texts.NO_READ_YET),),
         private=private,
     )

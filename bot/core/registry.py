@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from bot.core import texts
 from bot.core.messages import Refusal
+from bot.core.refs import CommandRef, Text, fill
+from bot.store.records import SHARE_LEVELS
 
 
 class Audience(StrEnum):
@@ -31,8 +33,8 @@ class ArgType(StrEnum):
     receives the value as a string and validates it itself, so both chats refuse alike."""
 
     TEXT = "text"
-    INTEGER = "integer"
-    PERCENT = "percent"  # "15", "15%" or "15.5 %"
+    INTEGER = "integer"  # a whole number within [minimum, maximum]
+    PERCENT = "percent"  # "15", "15%" or "15.5 %", within [minimum, maximum] percent
     LEVEL = "level"  # a level in the venue's own ratio, as the venue shows it ("120%", "0.8")
     CHOICE = "choice"  # one of ``choices``
     ACCOUNT = "account"  # one of the caller's account labels (autocomplete: Core.account_labels)
@@ -87,11 +89,17 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Argument:
+    """One option of a command. ``minimum``/``maximum`` bound a number (Discord's client enforces
+    them too; core checks them on every chat), ``max_length`` a text."""
+
     name: str
     type: ArgType
     description: str
     required: bool = False
     choices: tuple[Choice, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,16 @@ def _choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
     return tuple(Choice(value, label) for value, label in pairs)
 
 
+# The bounds of every number a command takes, in the units the user types them.
+LABEL_MAX = 32  # an account label (see LINK_BAD_LABEL)
+WATCH_PERCENT = (1.0, 90.0)  # "warn when a move of X % would liquidate me"
+CRITICAL_PERCENT = (0.5, 50.0)
+CHART_DAYS = (1, 90)
+CHART_DAYS_DEFAULT = 7
+AUDIT_ENTRIES = (1, 50)
+AUDIT_ENTRIES_DEFAULT = 20
+
+
 SNOOZE_CHOICES = _choices(("1h", "1 hour"), ("4h", "4 hours"), ("24h", "24 hours"))
 SCHEDULE_CHOICES = _choices(("off", "off"), ("daily", "daily"), ("weekly", "weekly"))
 WEEKDAY_CHOICES = _choices(
@@ -136,14 +154,30 @@ WEEKDAY_CHOICES = _choices(
     ("sat", "Saturday"),
     ("sun", "Sunday"),
 )
-# What a member's shared alerts in a community channel show; balances are never shared.
-SHARE_CHOICES = _choices(
-    ("none", "nothing (alerts stay private)"),
-    ("state", "alert level only"),
-    ("ratio", "level, margin ratio and distance to liquidation"),
-    ("positions", "level, ratio, distance and liquidation prices"),
-)
-SHARE_LEVELS: tuple[str, ...] = tuple(c.value for c in SHARE_CHOICES)
+# What a member's shared alerts in a community channel show (the store's one vocabulary, least
+# to most); balances are never shared.
+SHARE_CHOICES = tuple(Choice(level, texts.SHARE_LEVEL_NAMES[level]) for level in SHARE_LEVELS)
+
+
+def _watch(description: str) -> Argument:
+    return Argument(
+        "watch",
+        ArgType.PERCENT,
+        description,
+        minimum=WATCH_PERCENT[0],
+        maximum=WATCH_PERCENT[1],
+    )
+
+
+def _critical(description: str) -> Argument:
+    return Argument(
+        "critical",
+        ArgType.PERCENT,
+        description,
+        minimum=CRITICAL_PERCENT[0],
+        maximum=CRITICAL_PERCENT[1],
+    )
+
 
 _ACCOUNT = Argument("account", ArgType.ACCOUNT, "Which of your accounts (its label)")
 _ACCOUNT_REQUIRED = Argument(
@@ -167,7 +201,12 @@ COMMANDS: tuple[Command, ...] = (
         UseCase.LINK,
         (
             Argument("venue", ArgType.VENUE, "The exchange", required=True),
-            Argument("label", ArgType.TEXT, "A short name for this account (default: the venue)"),
+            Argument(
+                "label",
+                ArgType.TEXT,
+                "A short name for this account (default: the venue)",
+                max_length=LABEL_MAX,
+            ),
         ),
         slow=True,
     ),
@@ -200,7 +239,17 @@ COMMANDS: tuple[Command, ...] = (
         "Chart an account's margin health over time",
         Audience.PRIVATE,
         UseCase.CHART,
-        (_ACCOUNT, Argument("days", ArgType.INTEGER, "How many days back (1-90)")),
+        (
+            _ACCOUNT,
+            Argument(
+                "days",
+                ArgType.INTEGER,
+                f"How many days back ({CHART_DAYS[0]}-{CHART_DAYS[1]}, "
+                f"default {CHART_DAYS_DEFAULT})",
+                minimum=CHART_DAYS[0],
+                maximum=CHART_DAYS[1],
+            ),
+        ),
     ),
     Command(
         "alerts",
@@ -209,16 +258,8 @@ COMMANDS: tuple[Command, ...] = (
         UseCase.ALERTS,
         (
             _ACCOUNT,
-            Argument(
-                "watch",
-                ArgType.PERCENT,
-                "Warn when a price move of this % would liquidate you (e.g. 20%)",
-            ),
-            Argument(
-                "critical",
-                ArgType.PERCENT,
-                "Alert loudly when a move of this % would liquidate you (e.g. 5%)",
-            ),
+            _watch("Warn when a price move of this % would liquidate you (e.g. 20)"),
+            _critical("Alert loudly when a move of this % would liquidate you (e.g. 5)"),
             Argument(
                 "level",
                 ArgType.LEVEL,
@@ -303,8 +344,8 @@ COMMANDS: tuple[Command, ...] = (
         Audience.MODERATOR,
         UseCase.COMMUNITY_SETTINGS,
         (
-            Argument("watch", ArgType.PERCENT, "Default watch distance to liquidation, %"),
-            Argument("critical", ArgType.PERCENT, "Default critical distance to liquidation, %"),
+            _watch("Default watch distance to liquidation, %"),
+            _critical("Default critical distance to liquidation, %"),
             Argument("venues", ArgType.VENUES, "Allowed venues, comma-separated, or 'all'"),
             Argument("enabled", ArgType.BOOLEAN, "Whether shared alerts are posted here"),
             Argument(
@@ -331,7 +372,12 @@ COMMANDS: tuple[Command, ...] = (
         UseCase.REMOVE_SUBSCRIBER,
         (
             Argument("member", ArgType.USER, "The member", required=True),
-            Argument("account", ArgType.TEXT, "Only this account label (default: all)"),
+            Argument(
+                "account",
+                ArgType.TEXT,
+                "Only this account label (default: all)",
+                max_length=LABEL_MAX,
+            ),
         ),
     ),
     Command(
@@ -339,7 +385,16 @@ COMMANDS: tuple[Command, ...] = (
         "Show the community's moderator audit log",
         Audience.MODERATOR,
         UseCase.AUDIT_LOG,
-        (Argument("limit", ArgType.INTEGER, "How many entries (1-50, default 20)"),),
+        (
+            Argument(
+                "limit",
+                ArgType.INTEGER,
+                f"How many entries ({AUDIT_ENTRIES[0]}-{AUDIT_ENTRIES[1]}, "
+                f"default {AUDIT_ENTRIES_DEFAULT})",
+                minimum=AUDIT_ENTRIES[0],
+                maximum=AUDIT_ENTRIES[1],
+            ),
+        ),
     ),
 )
 
@@ -360,7 +415,8 @@ def commands_for(
 
 
 def help_lines(platform: str, audiences: Iterable[Audience] = tuple(Audience)) -> tuple[str, ...]:
-    """One ``/usage — description`` line per command, grouped by audience."""
+    """One ``usage — description`` line per command, grouped by audience; the usage is a
+    command reference, so each chat shows its own spelling (``/margin status [account]``)."""
     lines: list[str] = []
     for audience in Audience:
         if audience not in set(audiences):
@@ -369,16 +425,13 @@ def help_lines(platform: str, audiences: Iterable[Audience] = tuple(Audience)) -
         if not cmds:
             continue
         lines.append(texts.HELP_SECTION[audience.value])
-        lines.extend(f"{c.usage} — {c.description}" for c in cmds)
+        lines.extend(Text((CommandRef(c.name, usage=True), f" — {c.description}")) for c in cmds)
     return tuple(lines)
 
 
-def readme_rows() -> tuple[str, ...]:
-    """The README's command table: one Markdown row per command, header first."""
-    rows = ["| Command | Who | What it does |", "|---|---|---|"]
-    for c in COMMANDS:
-        rows.append(f"| `{c.usage}` | {c.audience.value} | {c.description} |")
-    return tuple(rows)
+def usage_ref(cmd: Command) -> CommandRef:
+    """The reference a refusal uses to show how ``cmd`` is typed."""
+    return CommandRef(cmd.name, usage=True)
 
 
 _KEY_VALUE = re.compile(r"^([a-z_]+)=(.*)$", re.DOTALL)
@@ -402,30 +455,72 @@ def parse_text_arguments(cmd: Command, text: str) -> dict[str, str]:
         while position < len(names) and names[position] in values:
             position += 1
         if position >= len(names):
-            raise Refusal(texts.ARGS_TOO_MANY.format(usage=cmd.usage))
+            raise Refusal(fill(texts.ARGS_TOO_MANY, usage=usage_ref(cmd)))
         values[names[position]] = token
         position += 1
     return values
 
 
 def check_arguments(cmd: Command, values: Mapping[str, str | None]) -> None:
-    """Refuse unknown arguments, missing required ones, and values outside fixed choices."""
+    """Refuse unknown arguments, missing required ones, values outside fixed choices, numbers
+    outside their range and texts over their length: the same rules Discord's client applies
+    from the exported schema, so a typed Telegram command is held to them too."""
     known = {a.name: a for a in cmd.arguments}
     for name in values:
         if name not in known:
-            raise Refusal(texts.ARGS_UNKNOWN.format(name=name, usage=cmd.usage))
+            raise Refusal(fill(texts.ARGS_UNKNOWN, name=name, usage=usage_ref(cmd)))
     for arg in cmd.arguments:
         value = values.get(arg.name)
         if value is None or value == "":
             if arg.required:
-                raise Refusal(texts.ARGS_MISSING.format(name=arg.name, usage=cmd.usage))
+                raise Refusal(fill(texts.ARGS_MISSING, name=arg.name, usage=usage_ref(cmd)))
             continue
         if (
             arg.type is ArgType.CHOICE
             and arg.choices
-            and value.lower() not in {c.value for c in arg.choices}
+            and value.strip().lower() not in {c.value for c in arg.choices}
         ):
             allowed = ", ".join(c.value for c in arg.choices)
             raise Refusal(
-                texts.ARGS_NOT_A_CHOICE.format(name=arg.name, value=value, allowed=allowed)
+                fill(texts.ARGS_NOT_A_CHOICE, name=arg.name, value=value, allowed=allowed)
             )
+        if arg.type is ArgType.INTEGER:
+            whole_number(arg, value)
+        if arg.max_length is not None and len(value.strip()) > arg.max_length:
+            raise Refusal(
+                fill(
+                    texts.ARGS_TOO_LONG,
+                    name=arg.name.capitalize(),
+                    limit=arg.max_length,
+                    value=value,
+                )
+            )
+
+
+def whole_number(arg: Argument, value: str) -> int:
+    """``value`` as an integer within the argument's range; a Refusal naming the range if not."""
+    low, high = arg.minimum, arg.maximum
+    text = value.strip()
+    number = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+    if number is None or (low is not None and number < low) or (high is not None and number > high):
+        raise Refusal(
+            fill(
+                texts.ARGS_BAD_NUMBER,
+                name=arg.name.capitalize(),
+                low=_number(low),
+                high=_number(high),
+                value=value,
+            )
+        )
+    return number
+
+
+def _number(bound: float | None) -> str:
+    if bound is None:
+        return "…"
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def argument(command_name: str, name: str) -> Argument:
+    """The argument ``name`` of command ``command_name``; KeyError if none."""
+    return {a.name: a for a in command(command_name).arguments}[name]

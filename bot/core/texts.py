@@ -1,7 +1,16 @@
 """The one catalogue of user-visible sentences; adapters and use cases take their words from here.
 
-Placeholders use ``str.format`` names. User-supplied text is inserted raw: each adapter escapes
-for its own markup (Telegram HTML, Discord Markdown) when it renders.
+Placeholders use ``str.format`` names and are filled with ``bot.core.refs.fill``:
+
+- ``{/link}`` names a command, ``{/unlink:account={label} confirm=yes}`` one with options, and
+  ``{/link:usage}`` its argument list: each chat spells them its own way (``/margin link`` on
+  Discord, ``/link`` on Telegram), so no sentence here spells a command itself;
+- ``{channel}``, ``{role}``, ``{member}``, ``{actor}``, ``{owner}`` take references that each chat
+  turns into a mention (never a raw id);
+- ``{value!r}`` echoes what the user typed, quoted and cut short so the reason always shows.
+
+User-supplied text is inserted raw: each adapter escapes for its own markup (Telegram HTML,
+Discord Markdown) when it renders.
 """
 
 from __future__ import annotations
@@ -12,7 +21,15 @@ PRODUCT = "marginwatch"
 REFUSED_TITLE = "Not done"
 ERROR_TITLE = "Something went wrong"
 ERROR_INTERNAL = "Something went wrong on my side. Nothing was changed; please try again later."
-UNKNOWN_COMMAND = "I do not know /{name}. Send /help to see what I can do."
+UNKNOWN_COMMAND = "I do not know the command {name!r}. Send {/help} to see what I can do."
+# Discord: an interaction for a command (or options) this version no longer has, from a client
+# that still shows an older command list.
+STALE_COMMAND_TITLE = "Commands updated"
+STALE_COMMAND = (
+    "That command is from an older version of my command list. I have sent Discord the current "
+    "one: reopen the command menu (or restart Discord if it still shows the old one) and send "
+    "{/help} to see what I can do now."
+)
 UNKNOWN_ACTION = "That button is no longer valid. Run the command again."
 DONE = "Done."
 # In front of every message's title while the service reads no live exchange (exchange mode).
@@ -34,7 +51,9 @@ ARGS_UNBALANCED_QUOTES = "A quote is not closed. Put quotes around a label with 
 ARGS_TOO_MANY = "Too many values. Usage: {usage}"
 ARGS_UNKNOWN = "There is no option called {name}. Usage: {usage}"
 ARGS_MISSING = "Please give the {name}. Usage: {usage}"
-ARGS_NOT_A_CHOICE = "{value} is not a valid {name}. Choose one of: {allowed}."
+ARGS_NOT_A_CHOICE = "{value!r} is not a valid {name}. Choose one of: {allowed}."
+ARGS_BAD_NUMBER = "{name} must be a whole number from {low} to {high}; not {value!r}."
+ARGS_TOO_LONG = "{name} can be at most {limit} characters long; {value!r} is not."
 
 # --- where and who ------------------------------------------------------------------------------
 NEEDS_PRIVATE = (
@@ -45,13 +64,15 @@ NEEDS_COMMUNITY = "Use this in a community group or server, not in a private cha
 NEEDS_MODERATOR = "Only the community's moderators can do this."
 COMMUNITY_DISABLED = "Alerts are switched off in this community by its moderators."
 KEY_IN_GROUP_DELETED = (
-    "{name}, your message looked like an API key or secret, so I deleted it from this group. "
+    "{member}, your message looked like an API key or secret, so I deleted it from this group. "
     "Treat that key as exposed: delete it at the exchange and link a new one in a private chat "
     "with me."
 )
 
 # --- link ---------------------------------------------------------------------------------------
 LINK_TITLE = "Link an account"
+# The key form's title, longest first: a chat takes the first that fits its limit (Discord: 45).
+LINK_FORM_TITLES = ("Link an account: {venue}", "Link {venue}")
 LINK_ASK_VENUE = "Which exchange? Choose one of: {venues}."
 LINK_ASK_FIELD = "Send your {field}. I delete your message as soon as I have read it."
 LINK_FIELD_NAMES = {
@@ -65,13 +86,14 @@ LINK_READ_ONLY_HINT = (
     "I refuse keys that can trade or withdraw where {venue} lets me check."
 )
 LINK_CANCELLED = "Linking cancelled. Nothing was saved."
-LINK_UNKNOWN_VENUE = "I cannot watch {venue}. I support: {venues}."
+LINK_UNKNOWN_VENUE = "I cannot watch {venue!r}. I support: {venues}."
 # Any other exchange ccxt reads, by its ccxt id: linkable, read approximately.
 LINK_GENERIC_VENUES = "or generic:<ccxt id> for another exchange ccxt reads (approximate)"
 VENUE_GENERIC = "{id} through ccxt (approximate)"
 LINK_VENUE_NOT_ALLOWED = "This community's moderators allow only: {venues}."
 LINK_BAD_LABEL = (
-    "A label is 1 to 32 letters, digits, spaces, dots, dashes or underscores; {label!r} is not."
+    "A label is 1 to 32 letters, digits, spaces, dots, dashes or underscores, starting with a "
+    "letter or digit; {label!r} is not."
 )
 LINK_LABEL_TAKEN = "You already have an account called {label}. Pick another label."
 LINK_MISSING_FIELD = "{venue} needs your {field} too."
@@ -88,9 +110,9 @@ LINK_APPROXIMATE = "{venue} does not publish every figure I need; liquidation pr
 
 # --- accounts, unlink, delete -------------------------------------------------------------------
 ACCOUNTS_TITLE = "Your accounts"
-ACCOUNTS_NONE = "You have no linked accounts. Send /link to add one."
+ACCOUNTS_NONE = "You have no linked accounts. Send {/link} to add one."
 ACCOUNT_LINE = "{label} — {venue}: {status}"
-ACCOUNT_UNKNOWN = "You have no account called {label}. Your accounts: {labels}."
+ACCOUNT_UNKNOWN = "You have no account called {label!r}. Your accounts: {labels}."
 ACCOUNT_NEEDED = "You have several accounts; say which: {labels}."
 ACCOUNT_STATUS = {
     "ok": "watching",
@@ -104,13 +126,13 @@ ACCOUNT_STATUS = {
 }
 UNLINK_CONFIRM = (
     "Unlink {label}? Its key, alert settings and history are deleted for good. "
-    "Run /unlink {label} confirm=yes or press the button."
+    "Run {/unlink:account={label} confirm=yes} or press the button."
 )
 UNLINK_BUTTON = "Unlink {label}"
 UNLINK_DONE = "Unlinked {label}. Its key, settings and history are deleted."
 DELETE_CONFIRM = (
     "This deletes all your accounts, keys, alert settings, subscriptions and history, here and "
-    "in every community. Run /deletemydata confirm=yes or press the button."
+    "in every community. Run {/deletemydata:confirm=yes} or press the button."
 )
 DELETE_BUTTON = "Delete everything"
 DELETE_DONE = "All your data is deleted: {accounts} accounts and everything about them."
@@ -220,33 +242,42 @@ SNOOZE_BAD = "Snooze for 5m to 7d, like 30m, 4h or 1d; not {value!r}."
 UNSNOOZE_DONE = "Reminders for {label} are back on."
 UNSNOOZE_NOT_SNOOZED = "{label} was not snoozed."
 DIGEST_TITLE = "Digest for {label}"
-DIGEST_OFF = "No digest. Set one with /digest {label} daily 08:00 Europe/Berlin."
+DIGEST_OFF = (
+    "No digest. Set one with "
+    "{/digest:account={label} schedule=daily time=08:00 timezone=Europe/Berlin}."
+)
 DIGEST_ON_DAILY = "Every day at {time} ({timezone})."
 DIGEST_ON_WEEKLY = "Every {weekday} at {time} ({timezone})."
 DIGEST_BAD_TIME = "The time must be HH:MM in 24-hour form, like 08:30; not {value!r}."
 DIGEST_BAD_TIMEZONE = "I do not know the time zone {value!r}. Use a name like Europe/Berlin."
+DIGEST_TIMEZONE_GUESS = "Did you mean {zones}?"
+DIGEST_TIMEZONE_OR = " or "
 SHARE_TITLE = "Sharing for {label}"
+# What a member's shared alerts in a community channel show (the store's share levels).
+SHARE_LEVEL_NAMES = {
+    "none": "nothing (alerts stay private)",
+    "state": "alert level only",
+    "ratio": "level, margin ratio and distance to liquidation",
+    "positions": "level, ratio, distance and liquidation prices",
+}
 SHARE_NOW = "In community channels your alerts show: {level}."
 SHARE_SAVED = "Saved. Community channels now see: {level}. Never balances."
 
 # --- community membership -----------------------------------------------------------------------
 SUBSCRIBE_DONE = "{label}'s alerts now go to this community's alert channel too, showing: {level}."
 SUBSCRIBE_NO_CHANNEL = (
-    "This community has no alert channel yet; a moderator can set one with /setalerts."
+    "This community has no alert channel yet; a moderator can set one with {/setalerts}."
 )
 SUBSCRIBE_ALREADY = "{label} already sends alerts to this community."
 SUBSCRIBE_SHARES_NOTHING = (
     "{label} shares nothing yet, so the channel would only see that it exists. "
-    "Choose what to share with /share first."
+    "Choose what to share with {/share} first."
 )
 UNSUBSCRIBE_DONE = "{label} no longer sends alerts to this community."
 UNSUBSCRIBE_NOT = "{label} does not send alerts to this community."
 
 # --- moderators ---------------------------------------------------------------------------------
-SETALERTS_DONE = "Shared alerts of this community now go to {where}."
-SETALERTS_WHERE_CHANNEL = "this channel"
-SETALERTS_WHERE_TOPIC = "this topic"
-SETALERTS_WHERE_OTHER = "channel {channel}"
+SETALERTS_DONE = "Shared alerts of this community now go to {channel}."
 SETTINGS_TITLE = "Community settings"
 SETTINGS_ALERT_CHANNEL = "Alert channel"
 SETTINGS_NO_CHANNEL = "not set"
@@ -265,7 +296,7 @@ SETTINGS_ROLE_NOT_HERE = (
     "Moderators here are the group's administrators; a moderator role applies only on Discord."
 )
 SETTINGS_BAD_ROLE = "Give the role itself (or none), not {value!r}."
-SETTINGS_BAD_VENUE = "{venue} is not a venue I support. I support: {venues}."
+SETTINGS_BAD_VENUE = "{venue!r} is not a venue I support. I support: {venues}."
 SUBSCRIBERS_TITLE = "Subscribers"
 SUBSCRIBERS_NONE = "Nobody sends alerts to this community yet."
 SUBSCRIBER_LINE = "{member} — {label} on {venue} (shares: {level})"
@@ -275,13 +306,43 @@ REMOVE_BAD_MEMBER = "Name the member to remove."
 AUDIT_TITLE = "Moderator audit log"
 AUDIT_NONE = "No moderator actions yet."
 AUDIT_LINE = "{time} {actor}: {action} {detail}"
-AUDIT_BAD_LIMIT = "The limit must be a whole number from 1 to 50; not {value!r}."
+
+# --- charts -------------------------------------------------------------------------------------
 CHART_TITLE = "{label} — margin health"
-CHART_MARGIN_CALL = "margin call"
+CHART_HEADLINE = "{label} — {venue}"
+CHART_STATE_LINE = "{state}: {now}"
+CHART_NOW_MOVE = "a {move} of every price liquidates"
+CHART_NOW_AT_LIQUIDATION = "at the venue's liquidation level"
+CHART_NOW_NO_MOVE = "no price move liquidates it"
+CHART_LEVEL_NAMES = {
+    "ok": "Safe",
+    "watch": "WATCH",
+    "margin_call": "MARGIN CALL",
+    "critical": "CRITICAL",
+}
+CHART_MOVE_AXIS_SHORT = "move of every price that liquidates (%)"
+CHART_RATIO_AXIS = "{ratio}{unit}"
+CHART_RATIO_SAFER_UP = "(safer upwards)"
+CHART_TIME_AXIS = "time ({timezone})"
 CHART_LIQUIDATION = "liquidation"
-CHART_MOVE_AXIS = "move to liquidation (%)"
+CHART_MARGIN_CALL = "margin call"
+CHART_WARNING = "warning"
+CHART_YOUR_WATCH_LEVEL = "your watch level"
+CHART_YOUR_CRITICAL_LEVEL = "your critical level"
+CHART_CRITICAL_BAND = "critical: within {move}"
+CHART_WATCH_BAND = "watch: within {move}"
+CHART_ALERT_MARKER = "alert sent"
+CHART_NO_POSITIONS = "no open positions: nothing to liquidate"
+CHART_CAPTION_NOW = "{label} on {venue}: {state}, {now}."
+CHART_CAPTION_LEVELS = "Your levels: critical within {critical}{watch}."
+CHART_CAPTION_WATCH = ", watch within {watch}"
+CHART_CAPTION_RATIO = "{ratio} {value} (margin call at {call}, liquidation at {liquidation})."
+CHART_CAPTION_SPAN = (
+    "Last {days} day(s): closest to liquidation {closest} ({at}), farthest {farthest}; "
+    "{alerts} alert(s) sent. Times in {timezone}."
+)
+CHART_CAPTION_SPAN_NO_MOVE = "Last {days} day(s): {alerts} alert(s) sent. Times in {timezone}."
 CHART_NO_HISTORY = "No history for {label} yet; I record one point per check."
-CHART_BAD_DAYS = "Days must be a whole number from 1 to 90; not {value!r}."
 
 # --- alerts (rendered by the monitor into outbox messages) --------------------------------------
 ALERT_TITLE = {
@@ -313,7 +374,7 @@ ALERT_FEED_LINE = {
     "data_stale": "The last checks of {venue} failed ({problem}); alerts resume when it answers.",
     "key_invalid": (
         "{venue} refused the read-only key ({problem}). I cannot watch this account until you "
-        "link a working key with /link."
+        "link a working key with {/link}."
     ),
     "exchange_down": "The last checks of {venue} failed; alerts resume when it answers.",
     "feed_restored": "{venue} answers again; the alerts above this line are current.",
@@ -338,5 +399,13 @@ DIGEST_MESSAGE_TITLE = "Digest — {label}"
 DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"
 
 # Delivery and digests (worded for the monitor by bot.core.presenter).
-GONE_WHERE = "a {platform} chat"  # "… could not be delivered to a telegram chat"
+GONE_WHERE = "a {platform} chat"  # "… could not be delivered to a Telegram chat"
+PLATFORM_NAMES = {"discord": "Discord", "telegram": "Telegram", "console": "console"}
+
+# --- how a chat without mentions names a channel, a role or a person ---------------------------
+REF_CHANNEL_HERE = "this chat"
+REF_TOPIC_HERE = "this topic"
+REF_CHANNEL_OTHER = "another chat"
+REF_ROLE = "the chosen role"
+REF_MEMBER = "a member"
 NO_READ_YET = "no successful read yet"  # why a digest has no figures

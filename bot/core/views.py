@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
-from bot.monitor.policy import rank
+from bot.core.refs import fill
+from bot.monitor.policy import AlertRules, rank
+from bot.store.records import Thresholds
 from risk.model import Health, PositionHealth
 
 # The alert level a health state reads as, when no user threshold applies.
@@ -49,6 +51,14 @@ class AccountView:
     exchange: str = ""  # who sets those limits, e.g. "Binance"
 
 
+def critical_distance(thresholds: Thresholds) -> float | None:
+    """The move within which the user is alerted as critical: their own, else the product's
+    default, unless they set a critical level of the venue's ratio instead."""
+    if thresholds.critical_move is None and thresholds.critical_ratio is None:
+        return AlertRules().default_critical_move
+    return thresholds.critical_move
+
+
 def severity_of(health: Health, level: str | None = None) -> Severity:
     """The message severity: the alert level when known, else the venue's own state (the
     worst of the account's and of every pool the venue judges on its own)."""
@@ -74,7 +84,7 @@ def _buttons(view: AccountView, *, refresh: ActionId, now: float) -> tuple[Actio
         buttons.append(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (account,)))
     else:
         buttons.extend(
-            Action(ActionId.SNOOZE, texts.BUTTON_SNOOZE.format(duration=d), (account, d))
+            Action(ActionId.SNOOZE, fill(texts.BUTTON_SNOOZE, duration=d), (account, d))
             for d in ("1h", "4h", "24h")
         )
     return tuple(buttons)
@@ -112,7 +122,7 @@ def pool_lines(
                 continue
             (position,) = pool.positions
             name = ratio_name(pool)
-            unhealthy = texts.POOL_ISOLATED_STATE.format(state=state)
+            unhealthy = fill(texts.POOL_ISOLATED_STATE, state=state)
             common = {
                 "symbol": position.symbol,
                 "side": side(position.size),
@@ -121,10 +131,11 @@ def pool_lines(
                 "ratio": ratio,
             }
             if position.liquidation_price is None:
-                lines.append(texts.POOL_ISOLATED_NO_LIQ.format(**common))
+                lines.append(fill(texts.POOL_ISOLATED_NO_LIQ, **common))
             else:
                 lines.append(
-                    texts.POOL_ISOLATED.format(
+                    fill(
+                        texts.POOL_ISOLATED,
                         liquidation=fmt.price(position.liquidation_price),
                         distance=fmt.distance(position.distance),
                         **common,
@@ -134,7 +145,8 @@ def pool_lines(
         if not coins:
             continue
         lines.append(
-            texts.POOL_COIN.format(
+            fill(
+                texts.POOL_COIN,
                 coin=pool.settle,
                 state=state,
                 ratio_name=ratio_name(pool),
@@ -176,13 +188,13 @@ class HealthView:
 
     @property
     def title(self) -> str:
-        return texts.STATUS_TITLE.format(label=self.account.label, venue=self.account.venue_label)
+        return fill(texts.STATUS_TITLE, label=self.account.label, venue=self.account.venue_label)
 
     @property
     def note_lines(self) -> tuple[str, ...]:
         """The estimate line, then each note as shown: what every card carries below its lines."""
         head = (self.approximate,) if self.approximate else ()
-        return head + tuple(texts.STATUS_NOTE.format(note=note) for note in self.notes)
+        return head + tuple(fill(texts.STATUS_NOTE, note=note) for note in self.notes)
 
 
 def health_view(
@@ -219,7 +231,8 @@ def health_view(
         level=level,
         severity=severity_of(health, level),
         headline=headline(health, level),
-        levels=texts.STATUS_RATIO_LEVELS.format(
+        levels=fill(
+            texts.STATUS_RATIO_LEVELS,
             call=fmt.ratio(ratio.margin_call, venue),
             liquidation=fmt.ratio(ratio.liquidation, venue),
         ),
@@ -229,7 +242,7 @@ def health_view(
         account_move=account_move_line(health),
         coin_pools=tuple(coin_pool_lines(view, health)),
         approximate=(
-            texts.STATUS_APPROXIMATE.format(venue=view.venue_label)
+            fill(texts.STATUS_APPROXIMATE, venue=view.venue_label)
             if approximate or health.approximate
             else ""
         ),
@@ -261,11 +274,13 @@ def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
         lines.append(texts.STATUS_NO_POSITIONS)
     lines.extend(hv.note_lines)
     if view.snoozed_until is not None and view.snoozed_until > now:
-        lines.append(texts.STATUS_SNOOZED.format(until=fmt.utc_time(view.snoozed_until)))
+        lines.append(fill(texts.STATUS_SNOOZED, until=fmt.utc_time(view.snoozed_until)))
     if view.limited_every is not None:
         lines.append(
-            texts.STATUS_CADENCE_LIMITED.format(
-                every=fmt.cadence(view.limited_every), exchange=view.exchange or view.venue_label
+            fill(
+                texts.STATUS_CADENCE_LIMITED,
+                every=fmt.cadence(view.limited_every),
+                exchange=view.exchange or view.venue_label,
             )
         )
     return message(
@@ -275,7 +290,7 @@ def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
         fields=hv.fields,
         actions=_buttons(view, refresh=ActionId.REFRESH_STATUS, now=now) if actions else (),
         private=True,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
+        footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
 
 
@@ -303,7 +318,8 @@ def coin_pool_lines(view: AccountView, health: Health, *, show_reported: bool = 
     lines = []
     for pool in coin_pools(health):
         lines.append(
-            texts.POOL_COIN_TITLE.format(
+            fill(
+                texts.POOL_COIN_TITLE,
                 coin=pool.settle,
                 state=texts.STATUS_STATE.get(pool.state, pool.state),
                 ratio_name=ratio_name(pool),
@@ -319,11 +335,16 @@ def _position_line(
     view: AccountView, pos: PositionHealth, size: float, mark: float, *, show_reported: bool
 ) -> str:
     if pos.liquidation_price is None:
-        line = texts.POSITION_LINE_NO_LIQ.format(
-            rank=pos.close_rank, symbol=pos.symbol, side=side(size), mark=fmt.price(mark)
+        line = fill(
+            texts.POSITION_LINE_NO_LIQ,
+            rank=pos.close_rank,
+            symbol=pos.symbol,
+            side=side(size),
+            mark=fmt.price(mark),
         )
     else:
-        line = texts.POSITION_LINE.format(
+        line = fill(
+            texts.POSITION_LINE,
             rank=pos.close_rank,
             symbol=pos.symbol,
             side=side(size),
@@ -332,8 +353,10 @@ def _position_line(
             mark=fmt.price(mark),
         )
     if show_reported and pos.reported_liquidation_price is not None:
-        line += "; " + texts.POSITION_REPORTED.format(
-            venue=view.venue_label, price=fmt.price(pos.reported_liquidation_price)
+        line += "; " + fill(
+            texts.POSITION_REPORTED,
+            venue=view.venue_label,
+            price=fmt.price(pos.reported_liquidation_price),
         )
     if pos.margin_mode == "isolated":
         line += "; " + texts.POSITION_ISOLATED
@@ -347,10 +370,11 @@ def account_move_line(health: Health) -> str:
     if health.move_to_liquidation == 0.0:
         return texts.POSITIONS_ACCOUNT_AT_LIQUIDATION
     if health.move_to_margin_call == 0.0:
-        return texts.POSITIONS_ACCOUNT_PAST_CALL.format(
-            liquidation=_move_or_none(health.move_to_liquidation)
+        return fill(
+            texts.POSITIONS_ACCOUNT_PAST_CALL, liquidation=_move_or_none(health.move_to_liquidation)
         )
-    return texts.POSITIONS_ACCOUNT_MOVE.format(
+    return fill(
+        texts.POSITIONS_ACCOUNT_MOVE,
         call=_move_or_none(health.move_to_margin_call),
         liquidation=_move_or_none(health.move_to_liquidation),
     )
@@ -376,13 +400,13 @@ def positions_message(
         *hv.note_lines,
     ]
     return message(
-        texts.POSITIONS_TITLE.format(label=view.label),
+        fill(texts.POSITIONS_TITLE, label=view.label),
         hv.severity,
         lines=lines,
         fields=hv.fields[:1],
         actions=_buttons(view, refresh=ActionId.REFRESH_POSITIONS, now=now),
         private=True,
-        footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(now)),
+        footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
 
 

@@ -230,19 +230,22 @@ class Poller:
         destination = subscription.destination
         # The owner's private chat sees everything; a shared channel what the owner chose to
         # share, under the owner's name.
-        share, owner = "positions", ""
+        share, owner, owner_id = "positions", "", ""
         if not destination.is_dm:
             share = str(subscription.share)
             if share == "none":
                 return []
             user = tx.users.get(account.owner_id)
             owner = (user.display_name or user.platform_user_id) if user else ""
+            owner_id = user.platform_user_id if user else ""
         return [
             (
                 NewMessage(
                     idempotency_key=event.idempotency_key,
                     destination=destination,
-                    payload=self._presenter.render_alert(event, share, owner=owner),
+                    payload=self._presenter.render_alert(
+                        event, share, owner=owner, owner_id=owner_id
+                    ),
                     priority=state_map.priority_of(event),
                     subscription_id=subscription.id,
                 ),

@@ -50,9 +50,12 @@ class DigestFacts:
 class Presenter(Protocol):
     """Turns the monitor's neutral facts into stored payloads and payloads into deliverables."""
 
-    def render_alert(self, event: AlertEvent, share: str, *, owner: str) -> Payload:
+    def render_alert(
+        self, event: AlertEvent, share: str, *, owner: str, owner_id: str = ""
+    ) -> Payload:
         """One alert event, showing no more than ``share``; ``owner`` names the account's owner
-        in a shared channel and is empty in the owner's private chat."""
+        in a shared channel and is empty in the owner's private chat; ``owner_id`` is their
+        platform id (a chat mentions them by it rather than showing it)."""
         ...
 
     def render_digest(self, facts: DigestFacts) -> Payload:

@@ -185,6 +185,18 @@ class Outbox:
         )
         return affected
 
+    def for_subscription(
+        self, subscription_id: int, *, since: float, delivered_only: bool = True
+    ) -> list[OutboxMessage]:
+        """The messages of one subscription created since a time, oldest first (what was
+        sent to that chat: charts mark alerts with it). Rows older than the outbox's retention
+        are gone."""
+        status = "and status = 'delivered' " if delivered_only else ""
+        return self._select(
+            f"where subscription_id = ? and created_at >= ? {status}order by created_at, id",
+            [subscription_id, since],
+        )
+
     def pending_count(self) -> int:
         return self._db.execute("select count(*) from outbox where status = 'pending'").fetchone()[
             0

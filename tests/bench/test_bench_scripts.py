@@ -207,3 +207,13 @@ def test_bad_arguments_get_one_sentence_and_no_run() -> None:
     done = run("venue_limits.py", "--venues", "mtgox")
     assert done.returncode == 2
     assert "no bench accounts for venue 'mtgox'" in done.stderr
+
+
+@pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it
+def test_chart_render_reports_judge_and_draw_time_per_size() -> None:
+    result = run_json("chart_render.py", "--quick")
+    assert [row["points"] for row in result["sizes"]] == [200, 2000]
+    for row in result["sizes"]:
+        assert set(row) == {"points", "judge_s", "draw_s", "png_kib"}
+        assert row["draw_s"] > 0 and row["png_kib"] > 10
+    assert len(result["load_average_before"]) == 3

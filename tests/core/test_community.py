@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import texts
+from bot.core.refs import ChannelRef, UserRef, fill
 from bot.core.usecases import Core
 from bot.store import Destination, Store
 from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
@@ -51,10 +52,12 @@ async def test_members_subscribe_to_the_alert_channel_and_moderators_see_no_bala
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     await core.link(BOB, "bybit", "futures", BOB_BYBIT)
     reply = await core.run(ALICE_IN_GROUP, "subscribe", {})
-    assert reply.lines == (texts.SUBSCRIBE_NO_CHANNEL,)
+    assert reply.lines == (fill(texts.SUBSCRIBE_NO_CHANNEL),)
 
     reply = await core.run(in_group("9", moderator=True, topic="77"), "setalerts", {})
-    assert reply.title == texts.SETALERTS_DONE.format(where=texts.SETALERTS_WHERE_TOPIC)
+    [line] = reply.lines
+    assert line == fill(texts.SETALERTS_DONE, channel=ChannelRef(GROUP, "77", here=True))
+    assert line == "Shared alerts of this community now go to this topic."
     await core.run(ALICE, "share", {"level": "positions"})
     reply = await core.run(ALICE_IN_GROUP, "subscribe", {"account": "main"})
     assert reply.title == texts.SUBSCRIBE_DONE.format(
@@ -87,26 +90,30 @@ async def test_a_moderator_removes_a_members_subscription_and_it_is_audited(
     await core.run(MOD, "setalerts", {})
     await core.run(ALICE_IN_GROUP, "subscribe", {})
     reply = await core.run(MOD, "remove", {"member": "@alice"})
-    assert reply.title == texts.REMOVE_DONE.format(count=1, member="alice")
+    [line] = reply.lines
+    assert line == fill(texts.REMOVE_DONE, count=1, member=UserRef(ALICE.user_id, "alice"))
+    assert UserRef(ALICE.user_id, "alice") in line.parts  # a mention, not an id
     assert await _community_subs(store) == []
     # Alice's own account and private alerts are untouched.
     assert await core.account_labels(ALICE) == ("main",)
     reply = await core.run(MOD, "remove", {"member": "alice"})
-    assert reply.title == texts.REMOVE_NONE.format(member="alice")
+    assert reply.lines == (fill(texts.REMOVE_NONE, member=UserRef("", "alice")),)
 
     audit = await core.run(MOD, "audit", {})
-    assert all(" mod (9): " in line for line in audit.lines)
+    assert all(" mod: " in line for line in audit.lines)
+    assert all(UserRef(MOD.user_id, "mod") in line.parts for line in audit.lines)
     actions = [line.split(": ", 1)[1] for line in audit.lines]
-    assert actions == ["remove subscriber 1 subscription(s)", "set alert channel -100500"]
+    # the channel is where the moderator typed it ("this chat"), the member a reference
+    assert actions == ["remove subscriber alice 1 subscription(s)", "set alert channel this chat"]
 
 
 async def test_settings_are_validated_then_saved_and_audited(core: Core, store: Store) -> None:
     for arguments, expected in [
-        ({"venues": "kraken,mtgox"}, "mtgox is not a venue I support"),
+        ({"venues": "kraken,mtgox"}, "'mtgox' is not a venue I support"),
         ({"watch": "200%"}, "Watch must be a percentage"),
         ({"watch": "5", "critical": "6"}, "must be closer to liquidation"),
         ({"enabled": "maybe"}, texts.NOT_A_BOOLEAN.format(name="enabled", value="maybe")),
-        ({"share": "balances"}, "balances is not a valid share"),
+        ({"share": "balances"}, "'balances' is not a valid share"),
     ]:
         reply = await core.run(MOD, "settings", arguments)
         assert expected in reply.lines[0], arguments

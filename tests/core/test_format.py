@@ -58,3 +58,14 @@ def test_other_units() -> None:
     assert fmt.leverage(8.17) == "8.17×"
     assert fmt.duration(4 * 3600 + 30 * 60) == "4h 30m"
     assert fmt.utc_time(0) == "1970-01-01 00:00"
+
+
+def test_clip_words_cuts_after_a_whole_word_unless_it_is_one_giant_word() -> None:
+    from bot.core.format import clip_words
+
+    assert clip_words("Link an account: Bybit (unified trading account)", 45) == (
+        "Link an account: Bybit (unified trading…"
+    )
+    assert clip_words("Link " + "x" * 60, 20) == "Link xxxxxxxxxxxxxx…"
+    assert clip_words("short", 45) == "short"
+    assert all(len(clip_words("word " * 30, n)) <= n for n in range(2, 60))

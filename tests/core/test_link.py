@@ -62,7 +62,7 @@ async def _link_message(
 
 async def test_bad_link_inputs_each_get_their_own_sentence(core: Core, store: Store) -> None:
     cases = [
-        (("mtgox", "x", ALICE_KRAKEN), "I cannot watch mtgox."),
+        (("mtgox", "x", ALICE_KRAKEN), "I cannot watch 'mtgox'."),
         (("kraken", "no/slashes", ALICE_KRAKEN), "A label is 1 to 32"),
         (("kraken", "x", {"api_key": ALICE_KRAKEN["api_key"]}), "needs your API secret"),
         (("kraken", "x", {**ALICE_KRAKEN, "passphrase": "pp"}), "does not use a API passphrase"),

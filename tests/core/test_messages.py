@@ -82,3 +82,33 @@ def test_a_refusal_becomes_a_private_error() -> None:
 )
 def test_key_guard_spots_pasted_secrets(text: str, secret: bool) -> None:
     assert looks_like_secret(text) is secret
+
+
+def test_references_survive_the_outbox_and_old_plain_payloads_still_read() -> None:
+    import json
+
+    from bot.core.messages import Field, from_payload, message, to_payload
+    from bot.core.refs import ChannelRef, CommandRef, RoleRef, UserRef, fill, parts_of
+
+    line = fill(
+        "{owner} moved alerts to {channel} ({role}); {/unlink:account={label} confirm=yes}",
+        owner=UserRef("12", "Alice"),
+        channel=ChannelRef("34", "56", here=True),
+        role=RoleRef("78"),
+        label="my acct",
+    )
+    title = fill(texts.ALERT_OWNER, owner=UserRef("12", "Alice"), label="main")
+    sent = message(title, "critical", lines=(line, "plain"), fields=(Field("where", line),))
+    back = from_payload(json.loads(json.dumps(to_payload(sent))))
+    assert back == sent
+    assert parts_of(back.lines[0]) == parts_of(line)
+    assert parts_of(back.fields[0].value) == parts_of(line)
+    assert CommandRef("unlink", (("account", "my acct"), ("confirm", "yes"))) in back.lines[0].parts
+    assert parts_of(back.title)[0] == UserRef("12", "Alice")
+    # A payload written before references existed is all plain strings, and reads as such.
+    old = {
+        "title": "t",
+        "lines": ["Send /link to add one."],
+        "fields": [{"name": "a", "value": "b"}],
+    }
+    assert from_payload(old).lines == ("Send /link to add one.",)

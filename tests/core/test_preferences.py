@@ -6,6 +6,7 @@ import pytest
 
 from bot.core import texts
 from bot.core.messages import ActionId
+from bot.core.refs import fill
 from bot.core.usecases import Core
 from bot.store import Store, Subscription
 from tests.core.conftest import ALICE, ALICE_KRAKEN
@@ -93,7 +94,9 @@ async def test_snooze_from_an_alert_button(linked: Core, store: Store, clock: Cl
 
 async def test_digest_settings(linked: Core, store: Store) -> None:
     reply = await linked.run(ALICE, "digest", {})
-    assert reply.lines == (texts.DIGEST_OFF.format(label="main"),)
+    assert reply.lines == (fill(texts.DIGEST_OFF, label="main"),)
+    # the example is a command each chat spells its own way; here, as Telegram takes it
+    assert reply.lines[0] == "No digest. Set one with /digest main daily 08:00 Europe/Berlin."
     reply = await linked.run_text(ALICE, "digest", "main weekly 7:30 Europe/Berlin fri")
     assert "Every Friday at 07:30 (Europe/Berlin)." in reply.lines
     sub = await _dm_sub(store)
@@ -106,7 +109,7 @@ async def test_digest_settings(linked: Core, store: Store) -> None:
     for arguments, expected in [
         ({"time": "25:00"}, texts.DIGEST_BAD_TIME.format(value="25:00")),
         ({"timezone": "Mars/Olympus"}, texts.DIGEST_BAD_TIMEZONE.format(value="Mars/Olympus")),
-        ({"schedule": "hourly"}, "hourly is not a valid schedule"),
+        ({"schedule": "hourly"}, "'hourly' is not a valid schedule"),
     ]:
         reply = await linked.run(ALICE, "digest", arguments)
         assert expected in reply.lines[0]
@@ -121,5 +124,5 @@ async def test_share_setting(linked: Core, store: Store) -> None:
     await linked.run(ALICE, "share", {"level": "ratio"})
     assert (await _dm_sub(store)).share == "ratio"
     reply = await linked.run(ALICE, "share", {"level": "balances"})
-    assert "balances is not a valid level" in reply.lines[0]
+    assert "'balances' is not a valid level" in reply.lines[0]
     assert (await _dm_sub(store)).share == "ratio"

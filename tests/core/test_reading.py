@@ -92,7 +92,7 @@ async def test_the_chart_is_a_png_of_the_recorded_history(
     assert reply.image.data.startswith(b"\x89PNG")
     assert reply.image.filename == "main-health.png"
     reply = await linked.run(ALICE, "chart", {"days": "365"})
-    assert reply.lines == (texts.CHART_BAD_DAYS.format(value="365"),)
+    assert reply.lines == ("Days must be a whole number from 1 to 90; not '365'.",)
     clock.now += 30 * 86400
     reply = await linked.run(ALICE, "chart", {"days": "2"})
     assert reply.image is None
@@ -123,3 +123,44 @@ def test_the_cadence_line_reads_like_a_person_wrote_it() -> None:
     health = risk.assess(risk.parse_snapshot(json.loads(example.read_text())))
     card = status_message(view, health, now=0.0)
     assert "Read every 4 min: Binance limits how often it may be asked." in card.lines
+
+
+async def test_the_chart_marks_alerts_sent_and_speaks_the_users_time_zone(
+    linked: Core, store: Store, clock: Clock, sim: Simulator
+) -> None:
+    from bot.core.presenter import CorePresenter
+    from bot.monitor.policy import AlertEvent
+    from bot.store.records import NewMessage
+
+    await linked.run(ALICE, "digest", {"timezone": "Asia/Tokyo", "time": "08:00"})
+    sim.move_prices(0.80, "kraken")
+    clock.now += 3600
+    await linked.run(ALICE, "status", {})
+
+    def user_sub(tx):  # type: ignore[no-untyped-def]
+        user = tx.users.find("telegram", ALICE.user_id)
+        return next(s for s in tx.subscriptions.for_owner(user.id) if s.destination.is_dm)
+
+    sub = await store.read(user_sub)
+    event = AlertEvent(
+        sub.id, "main", "kraken", "escalation", "margin_call", "ok", "routine", "k1", clock.now
+    )
+    payload = CorePresenter().render_alert(event, "positions", owner="")
+    digest = {**payload}
+    digest.pop("alert")  # a digest (or any notice) is no alert: no marker
+
+    def send(tx):  # type: ignore[no-untyped-def]
+        ids = [
+            tx.outbox.enqueue(
+                NewMessage(key, sub.destination, body, subscription_id=sub.id), now=clock.now
+            )
+            for key, body in (("k1", payload), ("digest:1", digest))
+        ]
+        tx.outbox.mark_delivered(ids, now=clock.now + 2)
+
+    await store.run(send)
+    reply = await linked.run(ALICE, "chart", {"days": "1"})
+    assert reply.image is not None
+    assert reply.severity == "margin_call"  # the chart's colour is the account's level now
+    assert "1 alert(s) sent. Times in Asia/Tokyo." in reply.lines[-1]
+    assert reply.image.description == " ".join(reply.lines)  # alt text: the same figures

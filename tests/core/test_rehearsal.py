@@ -54,7 +54,7 @@ def test_a_generic_venue_asks_for_what_ccxt_says_its_keys_have(core: Core) -> No
 async def test_an_unknown_venue_names_the_generic_way_in(core: Core) -> None:
     with pytest.raises(Refusal) as refused:
         core.link_form("generic:mtgox")
-    assert "I cannot watch generic:mtgox" in refused.value.sentence
+    assert "I cannot watch 'generic:mtgox'" in refused.value.sentence
     assert "generic:<ccxt id>" in refused.value.sentence
 
 

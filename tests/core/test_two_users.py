@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId
+from bot.core.refs import fill
 from bot.core.usecases import Core
 from bot.store import Store
 from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, dm, in_group
@@ -92,7 +93,7 @@ async def test_the_same_id_on_another_platform_is_another_person(core: Core) -> 
     await core.link(ALICE, "kraken", "main", ALICE_KRAKEN)
     impostor = Caller(platform="discord", user_id=ALICE.user_id, chat_id="dm", is_private_chat=True)
     reply = await core.run(impostor, "status", {"account": "main"})
-    assert reply.lines == (texts.ACCOUNTS_NONE,)
+    assert reply.lines == (fill(texts.ACCOUNTS_NONE),)
 
 
 async def test_a_status_card_stays_private(core: Core) -> None:

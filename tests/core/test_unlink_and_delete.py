@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core import texts
 from bot.core.messages import ActionId
+from bot.core.refs import fill
 from bot.core.usecases import Core
 from bot.store import Store
 from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB, BOB_BYBIT, in_group
@@ -26,7 +27,8 @@ async def test_unlink_asks_first_then_purges_key_subscriptions_and_history(
     await core.run(ALICE, "status", {})
     assert (await _counts(store))["health_history"] == 2
     question = await core.run(ALICE, "unlink", {"account": "main"})
-    assert question.lines == (texts.UNLINK_CONFIRM.format(label="main"),)
+    assert question.lines == (fill(texts.UNLINK_CONFIRM, label="main"),)
+    assert "Run /unlink main confirm=yes or press the button." in question.lines[0]
     assert (await _counts(store))["accounts"] == 1
     [button] = question.actions
     assert button.id is ActionId.CONFIRM_UNLINK
@@ -51,7 +53,7 @@ async def test_delete_my_data_removes_only_mine(core: Core, store: Store) -> Non
     await core.run(in_group("9", moderator=True), "setalerts", {})
     await core.run(in_group(ALICE.user_id), "subscribe", {})
     question = await core.run(ALICE, "deletemydata", {})
-    assert question.lines == (texts.DELETE_CONFIRM,)
+    assert question.lines == (fill(texts.DELETE_CONFIRM),)
     assert (await _counts(store))["accounts"] == 2
     reply = await core.act(ALICE, question.actions[0])
     assert reply.lines == (texts.DELETE_DONE.format(accounts=1),)

@@ -11,9 +11,11 @@ import discord
 import pytest
 
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
-from bot.core import registry, texts
+from bot.core import registry, suggest, texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message, Refusal, message
+from bot.core.refs import fill
+from bot.core.registry import ArgType, Choice
 from bot.core.usecases import LinkField, LinkForm
 from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.fakes.discord_api import FakeDiscord, make_guild, redirect_discord
@@ -42,6 +44,7 @@ class RecordingCore:
 
     calls: list[Call] = field(default_factory=list)
     labels: tuple[str, ...] = ("main", "hedge", "kraken-spot")
+    taken_labels: set[str] = field(default_factory=set)  # prepare_link refuses these
     moderator_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     forgotten: list[tuple[str, str]] = field(default_factory=list)
     answers: dict[str, Callable[..., Message]] = field(default_factory=dict)
@@ -50,6 +53,12 @@ class RecordingCore:
     async def run(self, caller: Caller, name: str, arguments: dict[str, Any]) -> Message:
         usecase = registry.command(name).usecase
         self.calls.append(Call(usecase, caller, dict(arguments)))
+        if usecase == "help" and usecase not in self.answers:  # core's own help, worded alike
+            audiences = [registry.Audience.PRIVATE, registry.Audience.MEMBER]
+            if caller.is_moderator:
+                audiences.append(registry.Audience.MODERATOR)
+            lines = registry.help_lines(caller.platform, audiences)
+            return message(texts.HELP_TITLE, lines=(texts.HELP_INTRO, *lines), private=True)
         if usecase in self.answers:
             try:
                 return self.answers[usecase](caller, **arguments)
@@ -59,9 +68,17 @@ class RecordingCore:
 
     def link_form(self, venue: str) -> LinkForm:
         if venue not in self.venues:
-            raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue, venues="bybit"))
+            raise Refusal(fill(texts.LINK_UNKNOWN_VENUE, venue=venue, venues="bybit"))
         fields = tuple(LinkField(n, texts.LINK_FIELD_NAMES[n], "") for n in ("api_key", "secret"))
         return LinkForm(venue, self.venues[venue].label, fields, "")
+
+    async def prepare_link(
+        self, caller: Caller, venue: str | None, label: str | None = None
+    ) -> LinkForm:
+        self.calls.append(Call("prepare_link", caller, {"venue": venue, "label": label}))
+        if label is not None and label in self.taken_labels:
+            raise Refusal(fill(texts.LINK_LABEL_TAKEN, label=label))
+        return self.link_form(venue or "")
 
     async def link(
         self, caller: Caller, venue: str, label: str | None, credentials: dict[str, str]
@@ -69,9 +86,17 @@ class RecordingCore:
         self.calls.append(Call("link", caller, {"venue": venue, "label": label, **credentials}))
         return message(texts.LINK_DONE.format(label=label, venue=venue), "ok", private=True)
 
-    async def account_labels(self, caller: Caller) -> tuple[str, ...]:
-        self.calls.append(Call("account_labels", caller, {}))
-        return self.labels
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> tuple[Choice, ...]:
+        self.calls.append(Call("suggest", caller, {"kind": kind, "typed": typed}))
+        if kind is ArgType.ACCOUNT:
+            wanted = typed.casefold()
+            return tuple(Choice(v, v) for v in self.labels if wanted in v.casefold())
+        if kind is ArgType.VENUE:
+            found = suggest.venues(self.venues, typed, generic=True)
+            return tuple(Choice(v, label) for v, label in found)
+        if kind is ArgType.TIMEZONE:
+            return tuple(Choice(z, z) for z in suggest.timezones(typed))
+        return ()
 
     async def act(self, caller: Caller, action: Action) -> Message:
         self.calls.append(Call("act", caller, {"action": action}))

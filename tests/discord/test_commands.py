@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.chat.discord.frontend import DiscordFrontEnd
 from bot.chat.discord.render import SEVERITY_COLOURS
 from bot.core import texts
+from bot.core.registry import ArgType
 from tests.discord.conftest import RecordingCore, invoke
 from tests.fakes.discord_api import (
     ChannelRef,
@@ -86,7 +87,8 @@ async def test_account_option_autocompletes_the_callers_labels(
     [reply] = fake_discord.callbacks_for(payload)
     assert reply.body["type"] == 8
     assert reply.body["data"]["choices"] == [{"name": "hedge", "value": "hedge"}]
-    assert core.last("account_labels").caller.user_id == str(guild.member("alice").user_id)
+    assert core.last("suggest").caller.user_id == str(guild.member("alice").user_id)
+    assert core.last("suggest").values == {"kind": ArgType.ACCOUNT, "typed": "HE"}
 
 
 async def test_member_without_manage_server_is_refused_a_moderator_command(

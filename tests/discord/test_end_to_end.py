@@ -124,6 +124,12 @@ async def test_member_links_checks_status_and_gets_a_private_and_a_redacted_shar
     )
     [yes] = await fake_discord.answer(setalerts)
     assert texts.SETALERTS_DONE.split("{")[0] in _text(yes)
+    assert f"<#{alerts_channel}>" in _text(yes)  # a channel mention, not its id
+
+    # A client that skipped the schema's range (an old one) still meets core's check.
+    days = slash_payload("margin chart", {"days": 500}, member=alice, guild=guild)
+    _, refused = await fake_discord.answer(days, count=2)
+    assert "Days must be a whole number from 1 to 90; not '500'." in _text(refused)
 
     # 4. alice shares only her alert level and subscribes the account to the community
     for payload in (

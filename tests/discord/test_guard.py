@@ -42,7 +42,8 @@ async def test_a_pasted_key_is_deleted_and_its_author_warned(
     [deleted] = await fake_discord.wait_for("DELETE", rf"^/channels/{channel}/messages/\d+$")
     assert deleted.path.endswith(f"/{pasted['id']}")
     [warning] = await fake_discord.wait_for("POST", rf"^/channels/{channel}/messages$")
-    assert warning.body["content"] == texts.KEY_IN_GROUP_DELETED.format(name=f"<@{alice.user_id}>")
+    expected = texts.KEY_IN_GROUP_DELETED.format(member=f"<@{alice.user_id}>")
+    assert warning.body["content"] == expected
     assert "Xk29sLq0" not in repr(warning.body)
     assert guarded.client.intents.message_content
 
@@ -65,5 +66,5 @@ async def test_ordinary_chat_is_left_alone_and_the_intent_is_off_by_default(
     assert deleted.path.endswith(f"/{pasted['id']}") and ordinary["id"] != pasted["id"]
     [warning] = fake_discord.find("POST", r"^/channels/\d+/messages$")  # about the key only
     pasted_by = f"<@{guild.member('deskmod').user_id}>"
-    assert warning.body["content"] == texts.KEY_IN_GROUP_DELETED.format(name=pasted_by)
+    assert warning.body["content"] == texts.KEY_IN_GROUP_DELETED.format(member=pasted_by)
     assert not DiscordFrontEnd(RecordingCore(), TOKEN).client.intents.message_content

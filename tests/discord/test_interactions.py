@@ -166,3 +166,58 @@ async def test_buttons_pressed_in_dms_reach_core_as_a_private_caller(
     caller = core.last("act").caller
     assert caller.is_private_chat and caller.community_id is None and not caller.is_moderator
     assert core.last("act").values["action"].args == ("s7", "1h")
+
+
+async def test_a_taken_label_is_refused_before_the_modal_and_the_title_fits_whole(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord, core: RecordingCore
+) -> None:
+    guild = fake_discord.guilds[0]
+    alice = guild.member("alice")
+    core.taken_labels.add("main")
+    taken = slash_payload(
+        "margin link", {"venue": "bybit", "label": "main"}, member=alice, guild=guild
+    )
+    [reply] = await fake_discord.answer(taken)
+    assert reply.body["type"] == 4 and reply.ephemeral  # a sentence, no modal
+    assert "already have an account called main" in reply.message["embeds"][0]["description"]
+    assert core.last("prepare_link").values == {"venue": "bybit", "label": "main"}
+
+    fine = slash_payload(
+        "margin link", {"venue": "bybit", "label": "swing"}, member=alice, guild=guild
+    )
+    [modal] = await fake_discord.answer(fine)
+    assert modal.body["type"] == 9
+    # "Link an account: Bybit (unified trading account)" would be cut mid-word at 45.
+    assert modal.body["data"]["title"] == "Link Bybit (unified trading account)"
+
+
+async def test_venues_and_time_zones_are_suggested_while_typed(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord
+) -> None:
+    from tests.fakes.discord_api import autocomplete_payload
+
+    guild = fake_discord.guilds[0]
+    alice = guild.member("alice")
+    venue = autocomplete_payload(
+        "margin link", {"venue": "kra"}, "venue", member=alice, guild=guild
+    )
+    [reply] = await fake_discord.answer(venue)
+    assert reply.body["type"] == 8
+    assert [c["value"] for c in reply.body["data"]["choices"]] == [
+        "kraken",
+        "krakenfutures",
+        "generic:kra",  # any other exchange ccxt reads, approximately
+    ]
+    assert reply.body["data"]["choices"][0]["name"] == "Kraken (spot margin)"
+
+    zone = autocomplete_payload(
+        "margin digest", {"timezone": ""}, "timezone", member=alice, guild=guild
+    )
+    [reply] = await fake_discord.answer(zone)
+    shown = [c["value"] for c in reply.body["data"]["choices"]]
+    assert len(shown) == 25 and shown[0] == "UTC" and "Europe/Berlin" in shown
+    zone = autocomplete_payload(
+        "margin digest", {"timezone": "kolk"}, "timezone", member=alice, guild=guild
+    )
+    [reply] = await fake_discord.answer(zone)
+    assert [c["value"] for c in reply.body["data"]["choices"]] == ["Asia/Kolkata"]

@@ -13,11 +13,13 @@ from bot.chat.discord.commands import (
     command_table,
     discord_commands,
     exported_schema,
-    help_lines,
     schema_hash,
     slash_usage,
 )
 from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp, MemoryStamp
+from bot.chat.discord.render import discord_text
+from bot.core import registry
+from bot.core.refs import join
 from bot.core.registry import Audience
 from bot.exchanges.registry import SUPPORTED_VENUES
 from tests.discord.conftest import TOKEN, RecordingCore
@@ -56,6 +58,7 @@ async def test_link_suggests_every_venue_and_any_other_exchange_as_generic() -> 
     link = tree.get_command("margin").get_command("link")  # type: ignore[union-attr]
     venue = link.get_parameter("venue")
     assert venue.autocomplete and not venue.choices  # free text: generic:<id> is any of ccxt's
+    assert venue.required
     everything = await link._params["venue"].autocomplete(None, "")  # type: ignore[misc]
     assert [(c.value, c.name) for c in everything] == [
         (v, info.label) for v, info in SUPPORTED_VENUES.items()
@@ -72,7 +75,8 @@ async def test_link_suggests_every_venue_and_any_other_exchange_as_generic() -> 
 
 def test_every_command_and_option_has_a_description_a_help_entry_and_a_table_row() -> None:
     tree = _tree_of(DiscordFrontEnd(RecordingCore(), TOKEN))
-    help_text = "\n".join(help_lines(tuple(Audience)))
+    # Core's help, as the Discord renderer spells it.
+    help_text = discord_text(join("\n", registry.help_lines("discord", tuple(Audience))), 6000)
     table = "\n".join(command_table())
     exported = {cmd.qualified_name: cmd for cmd in tree.walk_commands()}
     for command in discord_commands():
@@ -81,7 +85,7 @@ def test_every_command_and_option_has_a_description_a_help_entry_and_a_table_row
         assert slash.description and slash.description != "…", usage
         for parameter in slash.parameters:
             assert parameter.description and parameter.description != "…", (usage, parameter)
-        assert f"{usage} — {command.description}" in help_text, usage
+        assert f"`{usage}` — {command.description}" in help_text, usage
         assert f"`{usage}`" in table, usage
     # and nothing exported that the registry does not know
     leaves = [c for c in tree.walk_commands() if not hasattr(c, "commands")]

@@ -16,6 +16,7 @@ from bot.chat.telegram.app import build_application
 from bot.chat.telegram.menu import telegram_commands
 from bot.chat.telegram.settings import TelegramSettings
 from bot.core import texts
+from bot.core.refs import fill
 from bot.core.registry import Audience
 from bot.core.registry import command as registry_command
 from bot.core.usecases import Core
@@ -143,7 +144,7 @@ async def test_link_asks_the_venue_when_not_given_and_names_the_supported_ones(
     assert "kraken" in offline_api.sent(ALICE)[-1].text
     offline_api.user_says(ALICE, ALICE, "ftx")
     await deliver(app, offline_api)
-    assert "I cannot watch ftx" in offline_api.sent(ALICE)[-1].text
+    assert "I cannot watch 'ftx'" in offline_api.sent(ALICE)[-1].text
     offline_api.user_says(ALICE, ALICE, "kraken")
     await deliver(app, offline_api)
     assert "Send your API key" in offline_api.sent(ALICE)[-1].text
@@ -213,7 +214,7 @@ async def test_a_non_administrator_is_refused_and_admin_rights_are_asked_every_t
     offline_api.user_says(BOB, GROUP, "/setalerts", message_thread_id=77)
     await deliver(app, offline_api)
     reply = offline_api.sent(GROUP)[-1]
-    assert texts.SETALERTS_DONE.format(where=texts.SETALERTS_WHERE_TOPIC) in reply.text
+    assert "Shared alerts of this community now go to this topic." in reply.text
     assert reply.message_thread_id == 77
     settings = await store.community_settings("telegram", str(GROUP))
     assert (settings.alert_channel_id, settings.alert_thread_id) == (str(GROUP), "77")
@@ -291,7 +292,8 @@ async def test_an_unknown_command_in_private_is_named_and_in_groups_ignored(
     offline_api.user_says(ALICE, ALICE, "/frobnicate")
     offline_api.user_says(ALICE, GROUP, "/otherbotcommand")
     await deliver(app, offline_api)
-    assert texts.UNKNOWN_COMMAND.format(name="frobnicate") in offline_api.sent(ALICE)[-1].text
+    assert fill(texts.UNKNOWN_COMMAND, name="frobnicate") in offline_api.sent(ALICE)[-1].text
+    assert "Send /help" in offline_api.sent(ALICE)[-1].text  # Telegram's spelling here
     assert offline_api.sent(GROUP) == []
 
 
@@ -403,3 +405,49 @@ async def test_removing_the_bot_from_a_group_forgets_that_communitys_settings(
     assert settings.alert_channel_id is None
     # Alice's own account and private alerts stay.
     assert [a.label for a in await store.all_accounts()] == ["main"]
+
+
+async def test_a_bad_or_taken_label_is_refused_before_any_key_is_asked(
+    app: Application, offline_api: FakeTelegramAPI, store: Store
+) -> None:
+    offline_api.user_says(ALICE, ALICE, '/link kraken "no/slashes"')
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert "A label is 1 to 32" in reply.text
+    assert "Send your API key" not in reply.text
+    assert app.user_data[ALICE] == {}  # no conversation waits for a key
+    offline_api.user_says(ALICE, ALICE, "this is not a key")  # so this is just chat
+    await deliver(app, offline_api)
+    assert await store.all_accounts() == []
+
+    await link_kraken(app, offline_api, "main")
+    # The venue asked for first, then the label found taken: still before any key.
+    offline_api.user_says(ALICE, ALICE, "/link label=MAIN")
+    await deliver(app, offline_api)
+    offline_api.user_says(ALICE, ALICE, "bybit")
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert "You already have an account called MAIN" in reply.text
+    assert "Send your API key" not in reply.text
+    assert app.user_data[ALICE] == {}
+
+
+async def test_a_huge_label_is_refused_with_its_reason_and_numbers_keep_their_range(
+    app: Application, offline_api: FakeTelegramAPI
+) -> None:
+    offline_api.user_says(ALICE, ALICE, "/link kraken " + "x" * 10_000)
+    await deliver(app, offline_api)
+    reply = offline_api.sent(ALICE)[-1]
+    assert reply.text.startswith("⚠️ Not done\nA label is 1 to 32 letters")
+    assert reply.text.endswith("is not.")  # the echo was cut, not the reason
+    await link_kraken(app, offline_api)
+    for typed, reason in (
+        ("/chart main 500", "Days must be a whole number from 1 to 90; not '500'."),
+        ("/chart main -3", "Days must be a whole number from 1 to 90; not '-3'."),
+        ("/snooze main " + "9" * 5000, "Snooze for 5m to 7d"),
+        ("/digest main timezone=berlin", "Did you mean Europe/Berlin?"),
+    ):
+        offline_api.user_says(ALICE, ALICE, typed)
+        await deliver(app, offline_api)
+        assert reason in offline_api.sent(ALICE)[-1].text, typed
+        assert len(offline_api.sent(ALICE)[-1].text) < 300

@@ -67,3 +67,32 @@ def test_buttons_carry_core_actions_and_fall_back_to_catalogue_labels() -> None:
         [("Snooze 24h", "mw:sn:a1:24h")],
     ]
     assert keyboard_for(()) is None
+
+
+def test_a_refusal_too_long_for_one_message_keeps_its_reason_and_cuts_the_rest() -> None:
+    # Even a sentence that echoes 10,000 characters (not cut by core) shows its start.
+    long = "A label is 1 to 32 letters; " + "x" * 10_000 + " is not."
+    shown = html_to_visible(to_html(message("Not done", "error", lines=(long,))))
+    assert shown.startswith("⚠️ Not done\nA label is 1 to 32 letters; xxx")
+    assert len(shown) <= TEXT_MAX and shown.endswith("…")
+
+
+def test_references_are_spelled_the_telegram_way() -> None:
+    from bot.core.refs import ChannelRef, RoleRef, UserRef, fill
+
+    text = fill(
+        "{member} set {channel}; see {/help} or {/unlink:account={label} confirm=yes} ({role})",
+        label="a b",
+        member=UserRef("42", "A<b>"),
+        channel=ChannelRef("-100", here=True),
+        role=RoleRef("7"),
+    )
+    shown = to_html(message("t", lines=(text,)))
+    assert '<a href="tg://user?id=42">A&lt;b&gt;</a> set this chat; see /help or ' in shown
+    assert '<code>/unlink "a b" confirm=yes</code> (the chosen role)' in shown
+    assert html_to_visible(shown).splitlines()[1] == (
+        'A<b> set this chat; see /help or /unlink "a b" confirm=yes (the chosen role)'
+    )
+    # A clipped line never splits a mention: it is kept whole or left out.
+    clipped = html_to_visible(to_html(message("t", lines=(text,) * 3), limit=60))
+    assert "tg://" not in clipped and len(clipped) <= 60

@@ -1,6 +1,6 @@
 """Discord front end: slash commands over core, and the outbox transport for Discord."""
 
-from bot.chat.discord.commands import command_table, help_lines, schema_hash
+from bot.chat.discord.commands import command_table, schema_hash
 from bot.chat.discord.frontend import DiscordFrontEnd, FileStamp, MemoryStamp
 from bot.chat.discord.transport import DiscordTransport
 
@@ -10,6 +10,5 @@ __all__ = [
     "FileStamp",
     "MemoryStamp",
     "command_table",
-    "help_lines",
     "schema_hash",
 ]

@@ -12,7 +12,8 @@ import discord
 from discord import app_commands
 
 from bot.core import registry, texts
-from bot.core.registry import ArgType, Argument, Audience, Command
+from bot.core.refs import CommandRef
+from bot.core.registry import ArgType, Argument, Audience, Choice, Command
 
 PLATFORM = "discord"
 MEMBER_GROUP = "margin"
@@ -20,8 +21,14 @@ ADMIN_GROUP = "margin-admin"
 MEMBER_GROUP_DESCRIPTION = "Watch your exchange accounts and get warned before liquidation"
 ADMIN_GROUP_DESCRIPTION = "Moderators: alert channel, community defaults and subscribers"
 
-# Discord lists at most 25 suggestions for an autocompleted option.
-AUTOCOMPLETE_LIMIT = 25
+# Discord's limits for commands and options (the API answers 400 otherwise).
+AUTOCOMPLETE_LIMIT = 25  # suggestions listed for an autocompleted option
+DESCRIPTION_MAX = 100  # a command's or option's description
+CHOICE_MAX = 100  # a choice's (or suggestion's) name and string value
+# Options whose values core suggests while they are typed (see Core.suggest).
+SUGGESTED = frozenset(
+    {ArgType.ACCOUNT, ArgType.VENUE, ArgType.VENUES, ArgType.TIMEZONE, ArgType.TIME}
+)
 
 
 class NotModerator(app_commands.CheckFailure):
@@ -39,11 +46,11 @@ class Runner(Protocol):
         self, interaction: discord.Interaction, values: dict[str, str | None]
     ) -> None: ...
 
-    async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]: ...
+    async def suggest(
+        self, interaction: discord.Interaction, kind: ArgType, typed: str
+    ) -> Sequence[Choice]: ...
 
     async def is_moderator(self, interaction: discord.Interaction) -> bool: ...
-
-    def venue_choices(self) -> tuple[tuple[str, str], ...]: ...
 
 
 def discord_commands() -> tuple[Command, ...]:
@@ -67,15 +74,25 @@ def slash_usage(command: Command) -> str:
     return " ".join(parts)
 
 
-def help_lines(audiences: Sequence[Audience] = tuple(Audience)) -> tuple[str, ...]:
-    """/help's lines in Discord spelling, grouped by audience with core's section titles."""
-    lines: list[str] = []
-    for audience in audiences:
-        cmds = registry.commands_for(PLATFORM, (audience,))
-        if cmds:
-            lines.append(texts.HELP_SECTION[audience.value])
-            lines += [f"{slash_usage(c)} — {c.description}" for c in cmds]
-    return tuple(lines)
+def spell_command(ref: CommandRef) -> str:
+    """A command reference as a Discord user types it: ``/margin unlink account:main
+    confirm:True`` (options as ``name:value`` in the order Discord lists them; a yes/no as
+    the True/False Discord's client offers)."""
+    try:
+        command = registry.command(ref.name)
+    except KeyError:
+        return f"/{MEMBER_GROUP} {ref.name}"
+    if ref.usage:
+        return slash_usage(command)
+    given = dict(ref.options)
+    words = [slash_path(command)]
+    for arg in command.arguments:
+        if arg.name in given:
+            value = given[arg.name]
+            if arg.type is ArgType.BOOLEAN:
+                value = "True" if value.strip().lower() in {"yes", "true", "on", "1"} else "False"
+            words.append(f"{arg.name}:{value}")
+    return " ".join(words)
 
 
 def command_table() -> tuple[str, ...]:
@@ -112,8 +129,16 @@ class ChannelOption(app_commands.Transformer):
 
 
 def _annotation(arg: Argument) -> Any:
+    # Bounds go into the schema, so Discord's client refuses an out-of-range value before it
+    # is sent; core checks them again (a stale client may not know them).
     if arg.type is ArgType.INTEGER:
+        if arg.minimum is not None or arg.maximum is not None:
+            return app_commands.Range[int, _bound(arg.minimum), _bound(arg.maximum)]
         return int
+    if arg.type is ArgType.PERCENT and (arg.minimum is not None or arg.maximum is not None):
+        return app_commands.Range[float, arg.minimum, arg.maximum]
+    if arg.type is ArgType.TEXT and arg.max_length is not None:
+        return app_commands.Range[str, 1, arg.max_length]
     if arg.type is ArgType.BOOLEAN:
         return bool
     if arg.type is ArgType.USER:
@@ -125,12 +150,18 @@ def _annotation(arg: Argument) -> Any:
     return str
 
 
+def _bound(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def to_core_value(value: Any) -> str | None:
     """Core receives every argument as text and validates it itself (both chats refuse alike)."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
     if isinstance(value, discord.Role) and value.is_default():
         return "none"  # a role option cannot be left empty on purpose: @everyone clears it
     if isinstance(value, discord.abc.Snowflake):
@@ -138,40 +169,12 @@ def to_core_value(value: Any) -> str | None:
     return str(value)
 
 
-def _choices_for(arg: Argument, runner: Runner) -> list[app_commands.Choice[str]]:
-    # A venue is suggested, not chosen from a fixed list: `generic:<ccxt id>` can be any of
-    # ccxt's exchanges, and core refuses what it cannot watch.
-    return [app_commands.Choice(name=c.label, value=c.value) for c in arg.choices]
+def _choices_for(arg: Argument) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=_clip(c.label), value=c.value) for c in arg.choices]
 
 
-def venue_suggestions(
-    venues: Sequence[tuple[str, str]], current: str
-) -> list[app_commands.Choice[str]]:
-    """The venues matching what is typed (by id or name); an unknown name is offered as
-    ``generic:<name>``, read approximately through ccxt."""
-    wanted = current.strip().casefold()
-    hits = [
-        app_commands.Choice(name=label, value=venue)
-        for venue, label in venues
-        if wanted in venue.casefold() or wanted in label.casefold()
-    ]
-    ccxt_id = wanted.removeprefix("generic:")
-    if ccxt_id.isalnum() and not any(c.value == wanted for c in hits):
-        generic = texts.VENUE_GENERIC.format(id=ccxt_id)
-        hits = [
-            *hits[: AUTOCOMPLETE_LIMIT - 1],
-            app_commands.Choice(name=generic, value=f"generic:{ccxt_id}"),
-        ]
-    return hits[:AUTOCOMPLETE_LIMIT]
-
-
-def _venue_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]:
-    async def suggest(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return venue_suggestions(runner.venue_choices(), current)
-
-    return suggest
+def _clip(text: str, limit: int = CHOICE_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ------------------------------------------------------------------ building the tree
@@ -205,14 +208,16 @@ def _callback_for(command: Command, runner: Runner) -> Callable[..., Awaitable[N
     return callback
 
 
-def _account_autocomplete(runner: Runner) -> Callable[..., Awaitable[list[Any]]]:
+def _autocomplete(runner: Runner, kind: ArgType) -> Callable[..., Awaitable[list[Any]]]:
     async def suggest(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        labels = await runner.account_labels(interaction)
-        wanted = current.casefold()
-        hits = [label for label in labels if wanted in label.casefold()]
-        return [app_commands.Choice(name=label, value=label) for label in hits][:AUTOCOMPLETE_LIMIT]
+        found = await runner.suggest(interaction, kind, current or "")
+        return [
+            app_commands.Choice(name=_clip(c.label), value=c.value)
+            for c in found
+            if len(c.value) <= CHOICE_MAX  # Discord refuses the whole answer otherwise
+        ][:AUTOCOMPLETE_LIMIT]
 
     return suggest
 
@@ -236,18 +241,17 @@ def build_command(
     describe = {a.name: a.description for a in command.arguments}
     if describe:
         callback = app_commands.describe(**describe)(callback)
-    choices = {a.name: _choices_for(a, runner) for a in command.arguments}
+    choices = {a.name: _choices_for(a) for a in command.arguments}
     choices = {name: options for name, options in choices.items() if options}
     if choices:
         callback = app_commands.choices(**choices)(callback)
-    accounts = [a.name for a in command.arguments if a.type is ArgType.ACCOUNT]
-    venues = [a.name for a in command.arguments if a.type is ArgType.VENUE]
-    suggest = {
-        **dict.fromkeys(accounts, _account_autocomplete(runner)),
-        **dict.fromkeys(venues, _venue_autocomplete(runner)),
+    suggested = {
+        a.name: _autocomplete(runner, a.type)
+        for a in command.arguments
+        if a.type in SUGGESTED and not a.choices
     }
-    if suggest:
-        callback = app_commands.autocomplete(**suggest)(callback)
+    if suggested:
+        callback = app_commands.autocomplete(**suggested)(callback)
     slash = app_commands.Command(
         name=command.name,
         description=command.description,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,18 +25,18 @@ from bot.chat.discord import caller as callers
 from bot.chat.discord.commands import (
     NotModerator,
     build_groups,
-    help_lines,
     schema_hash,
 )
 from bot.chat.discord.guard import guard_message
-from bot.chat.discord.link_modal import LinkModal
+from bot.chat.discord.link_modal import MAX_TITLE, LinkModal
 from bot.chat.discord.port import CorePort
 from bot.chat.discord.render import ActionButton, render
 from bot.chat.discord.transport import DiscordTransport
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, message
-from bot.core.registry import Audience, Command, UseCase
+from bot.core.refs import fill
+from bot.core.registry import ArgType, Audience, Choice, Command
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ MAX_RATELIMIT_WAIT_SECONDS = 30.0
 _RENDERS_IMAGES = frozenset({"chart"})
 # Refreshing edits the message the button sits on; every other action answers privately.
 _EDITING_ACTIONS = frozenset({ActionId.REFRESH_STATUS, ActionId.REFRESH_POSITIONS})
+# What discord.py raises for an interaction that does not match the commands this version
+# registered: a client still showing an older command list (or options that no longer exist).
+_STALE = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)
+# A flood of stale interactions triggers one resync, not one per interaction.
+RESYNC_COOLDOWN_SECONDS = 600.0
 
 
 class SchemaStamp(Protocol):
@@ -92,6 +98,9 @@ class MarginTree(app_commands.CommandTree["MarginClient"]):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        if isinstance(error, _STALE):
+            await self.client.front.answer_stale(interaction, error)
+            return
         if isinstance(error, NotModerator):
             reply = Refusal(texts.NEEDS_MODERATOR).to_message()
         elif isinstance(error, app_commands.NoPrivateMessage):
@@ -174,6 +183,9 @@ class DiscordFrontEnd:
         options = {"max_ratelimit_timeout": MAX_RATELIMIT_WAIT_SECONDS, **(client_options or {})}
         self.ready = asyncio.Event()  # set on READY (guilds cached), before any alert goes out
         self.client = MarginClient(self, guard_keys=guard_keys, **options)
+        self._resync_lock = asyncio.Lock()
+        self._last_resync = -RESYNC_COOLDOWN_SECONDS
+        self._background: set[asyncio.Task[bool]] = set()
 
     def __repr__(self) -> str:  # never show the token
         return f"<DiscordFrontEnd user={self.client.user}>"
@@ -209,13 +221,63 @@ class DiscordFrontEnd:
         if self.stamp.load() == digest:
             log.info("discord command schema unchanged; not syncing")
             return False
-        await self.client.tree.sync()
-        self.stamp.save(digest)
+        await self._sync(digest)
         log.info(
             "discord command schema changed; synced %d commands",
             len(self.client.tree.get_commands()),
         )
         return True
+
+    async def _sync(self, digest: str) -> None:
+        await self.client.tree.sync()
+        self.stamp.save(digest)
+        self._last_resync = time.monotonic()
+
+    async def resync(self) -> bool:
+        """Push the commands again (a user's interaction showed Discord serving an older list),
+        at most once per :data:`RESYNC_COOLDOWN_SECONDS`; True if it pushed."""
+        async with self._resync_lock:
+            if time.monotonic() - self._last_resync < RESYNC_COOLDOWN_SECONDS:
+                return False
+            self._last_resync = time.monotonic()
+            try:
+                await self._sync(schema_hash(self.client.tree))
+            except discord.HTTPException as exc:
+                log.warning("discord: command resync failed (HTTP %s)", exc.status)
+                return False
+            log.info("discord: command list resynced after a stale command")
+            return True
+
+    async def answer_stale(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """A command (or option set) this version does not have: say the list changed, resync.
+
+        Expected after every schema change until each user's client refetches the list, so
+        it is logged at INFO without a traceback, and the user gets no "something went wrong".
+        """
+        data = interaction.data or {}
+        name = " ".join(
+            [str(data.get("name", "?"))] + [str(o.get("name")) for o in _subcommands(data)]
+        )
+        log.info("discord: stale command /%s (%s); told the user", name, type(error).__name__)
+        try:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            else:
+                reply = message(
+                    texts.STALE_COMMAND_TITLE,
+                    "info",
+                    lines=(fill(texts.STALE_COMMAND),),
+                    private=True,
+                )
+                await self.reply(interaction, reply, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("discord: could not answer a stale command (HTTP %s)", exc.status)
+        # After the answer: Discord gives three seconds for it, a sync can take longer.
+        task = asyncio.create_task(self.resync(), name="discord-resync")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # ------------------------------------------------------------------ identity
 
@@ -278,36 +340,31 @@ class DiscordFrontEnd:
             # Exchange calls and chart rendering can exceed Discord's 3-second deadline.
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         caller = await self.caller(interaction)
-        # Core's help spells /status; Discord needs /margin status.
-        if command.usecase is UseCase.HELP:
-            await self.reply(interaction, self.help_message(caller), ephemeral=True)
-            return
-        # Core's one entry point: checks arguments and audience, never raises.
+        # Core's one entry point: checks arguments and audience, never raises. Its help (and
+        # every other answer) names commands as references, which render() spells for Discord.
         await self._answer(
             interaction, self.core.run(caller, command.name, values), ephemeral=ephemeral
         )
 
-    def help_message(self, caller: Caller) -> Message:
-        audiences = [Audience.PRIVATE, Audience.MEMBER]
-        if caller.is_moderator:
-            audiences.append(Audience.MODERATOR)
-        return message(
-            texts.HELP_TITLE, lines=(texts.HELP_INTRO, "", *help_lines(audiences)), private=True
-        )
-
-    async def account_labels(self, interaction: discord.Interaction) -> Sequence[str]:
-        caller = await self.caller(interaction)
-        return tuple(await self.core.account_labels(caller))
+    async def suggest(
+        self, interaction: discord.Interaction, kind: ArgType, typed: str
+    ) -> Sequence[Choice]:
+        """What core suggests for the option being typed. Only an account depends on who asks
+        (the caller's own labels), so only then is the caller looked up."""
+        caller = await self.caller(interaction) if kind is ArgType.ACCOUNT else None
+        return tuple(await self.core.suggest(caller, kind, typed))
 
     async def open_link_modal(
         self, interaction: discord.Interaction, values: dict[str, str | None]
     ) -> None:
         """Ask for the key in a modal: it never appears in the channel, and only the caller
-        sees the answer."""
+        sees the answer. Venue and label are checked first, so nobody types a key into a form
+        that was bound to be refused."""
         venue = values.get("venue") or ""
         try:
-            form = self.core.link_form(venue)
-        except Refusal as refusal:  # an unknown venue: say so before asking for any key
+            caller = await self.caller(interaction)
+            form = await self.core.prepare_link(caller, venue, values.get("label"))
+        except Refusal as refusal:  # say what is wrong before asking for any key
             await self.reply(interaction, refusal.to_message(), ephemeral=True)
             return
         fields = tuple((f.name, f.label) for f in form.fields)
@@ -323,14 +380,9 @@ class DiscordFrontEnd:
                 ephemeral=True,
             )
 
-        title = f"{texts.LINK_TITLE}: {form.venue_label}"
         await interaction.response.send_modal(
-            LinkModal(title=title, fields=fields, on_submit=submitted)
+            LinkModal(title=form.title(MAX_TITLE), fields=fields, on_submit=submitted)
         )
-
-    def venue_choices(self) -> tuple[tuple[str, str], ...]:
-        """(venue id, display name) of every venue core supports, for the link command."""
-        return tuple((venue, info.label) for venue, info in self.core.venues.items())
 
     # ------------------------------------------------------------------ buttons
 
@@ -360,6 +412,16 @@ class DiscordFrontEnd:
         log.info(
             "discord: left a server; core dropped its settings and %s subscription(s)", removed
         )
+
+
+def _subcommands(data: Any) -> list[dict[str, Any]]:
+    """The subcommand (and group) options of an interaction's data, outermost first."""
+    found: list[dict[str, Any]] = []
+    options = data.get("options") or []
+    while options and options[0].get("type") in (1, 2):
+        found.append(options[0])
+        options = options[0].get("options") or []
+    return found
 
 
 def _not_available() -> Message:

@@ -6,8 +6,10 @@ import logging
 
 import discord
 
+from bot.chat.discord.render import discord_text
 from bot.core import texts
 from bot.core.keyguard import looks_like_secret
+from bot.core.refs import UserRef, fill
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,8 @@ async def guard_message(message: discord.Message) -> bool:
         await message.delete()
     except discord.HTTPException as exc:  # no Manage Messages here: still warn the author
         log.warning("discord: could not delete a message holding a key (HTTP %s)", exc.status)
-    warning = texts.KEY_IN_GROUP_DELETED.format(name=message.author.mention)
+    author = UserRef(str(message.author.id), message.author.display_name)
+    warning = discord_text(fill(texts.KEY_IN_GROUP_DELETED, member=author), 2000)
     try:
         await message.channel.send(
             warning, allowed_mentions=discord.AllowedMentions(users=[message.author])

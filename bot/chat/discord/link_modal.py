@@ -6,11 +6,13 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.core.format import clip_words
+
 OnSubmit = Callable[[discord.Interaction, dict[str, str]], Awaitable[None]]
 
 # Discord's limits: five inputs per modal, 45 characters per title and label.
 _MAX_INPUTS = 5
-_MAX_TITLE = 45
+MAX_TITLE = 45
 
 
 class LinkModal(discord.ui.Modal):
@@ -23,12 +25,13 @@ class LinkModal(discord.ui.Modal):
     def __init__(
         self, *, title: str, fields: tuple[tuple[str, str], ...], on_submit: OnSubmit
     ) -> None:
-        super().__init__(title=title[:_MAX_TITLE], timeout=15 * 60)
+        # Core's LinkForm.title(MAX_TITLE) already fits; never cut a word in half regardless.
+        super().__init__(title=clip_words(title, MAX_TITLE), timeout=15 * 60)
         self._on_submit = on_submit
         self.inputs: dict[str, discord.ui.TextInput[LinkModal]] = {}
         for name, label in fields[:_MAX_INPUTS]:
             text_input: discord.ui.TextInput[LinkModal] = discord.ui.TextInput(
-                label=label[:_MAX_TITLE],
+                label=label[:MAX_TITLE],
                 custom_id=name,
                 required=True,
                 max_length=512,

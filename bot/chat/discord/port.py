@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message
+from bot.core.registry import ArgType, Choice
 
 
 class LinkFieldLike(Protocol):
@@ -27,13 +28,13 @@ class LinkFormLike(Protocol):
     @property
     def fields(self) -> Sequence[LinkFieldLike]: ...
 
+    def title(self, limit: int) -> str: ...  # the modal's title within Discord's limit
+
 
 class CorePort(Protocol):
     """Core's entry points the adapter calls. ``run`` and ``act`` never raise (a refusal comes
-    back as a private error message); ``link_form`` and ``link`` raise ``Refusal``.
+    back as a private error message); ``prepare_link`` and ``link`` raise ``Refusal``.
     """
-
-    venues: Mapping[str, Any]  # venue id -> info with a ``label`` (the link command's choices)
 
     async def run(
         self, caller: Caller, name: str, arguments: Mapping[str, str | None] | None = None
@@ -41,9 +42,16 @@ class CorePort(Protocol):
 
     async def act(self, caller: Caller, action: Action) -> Message: ...
 
-    async def account_labels(self, caller: Caller) -> Sequence[str]: ...
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> Sequence[Choice]:
+        """Values to offer while an option is typed (autocomplete); ``caller`` only for the
+        caller's own account labels."""
+        ...
 
-    def link_form(self, venue: str) -> LinkFormLike: ...
+    async def prepare_link(
+        self, caller: Caller, venue: str | None, label: str | None = None
+    ) -> LinkFormLike:
+        """The key form for ``venue``, after every check that needs no key (venue, label)."""
+        ...
 
     async def link(
         self,

@@ -8,7 +8,10 @@ from typing import Any
 
 import discord
 
+from bot.chat.discord.commands import spell_command
+from bot.core import texts
 from bot.core.messages import Action, Message, Severity
+from bot.core.refs import ChannelRef, CommandRef, Ref, RoleRef, UserRef, join, parts_of, plain
 
 # Calm to loud, like the severities themselves: green for fine, red for about to be liquidated.
 SEVERITY_COLOURS: dict[Severity, int] = {
@@ -34,16 +37,67 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _snowflake(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def spell_ref(ref: Ref, *, mentions: bool = True) -> str:
+    """A reference as Discord shows it: a command in a code span, channels, roles and people as
+    mentions (which Discord renders as names, and which ping nobody inside an embed).
+    ``mentions=False`` where Discord renders no mentions (embed titles, footers)."""
+    if isinstance(ref, CommandRef):
+        spelled = spell_command(ref)
+        return f"`{spelled}`" if mentions else spelled
+    if mentions and isinstance(ref, ChannelRef) and _snowflake(ref.thread_id or ref.id):
+        return f"<#{ref.thread_id or ref.id}>"
+    if mentions and isinstance(ref, RoleRef) and _snowflake(ref.id):
+        return f"<@&{ref.id}>"
+    if mentions and isinstance(ref, UserRef) and _snowflake(ref.id):
+        return f"<@{ref.id}>"
+    if isinstance(ref, UserRef):
+        return discord.utils.escape_markdown(ref.name or texts.REF_MEMBER)
+    return discord.utils.escape_markdown(plain(ref))
+
+
+def discord_text(text: str, limit: int, *, mentions: bool = True, escape: bool = True) -> str:
+    """``text`` in Discord's spelling within ``limit`` characters.
+
+    Plain parts are escaped (a label must not turn into Markdown); a reference is kept whole or
+    left out, never cut, so a clipped line cannot end in half a mention.
+    """
+    out: list[str] = []
+    used = 0
+    pieces = parts_of(text)
+    for index, part in enumerate(pieces):
+        if isinstance(part, str):
+            piece = discord.utils.escape_markdown(part) if escape else part
+        else:
+            piece = spell_ref(part, mentions=mentions)
+        room = limit - used - (1 if index < len(pieces) - 1 else 0)
+        if len(piece) <= room:
+            out.append(piece)
+            used += len(piece)
+            continue
+        if isinstance(part, str) and room > 1:
+            cut = piece[: room - 1]
+            if escape:  # never end on a lone escaping backslash
+                cut = cut.rstrip("\\")
+            out.append(cut)
+        out.append("…")
+        break
+    return "".join(out)
+
+
 def _plain(text: str, limit: int) -> str:
-    """Core's text is plain; user-chosen parts (labels) must not turn into Discord Markdown."""
-    return _clip(discord.utils.escape_markdown(text), limit)
+    """Core's text with its references spelled for Discord, Markdown in plain parts escaped."""
+    return discord_text(text, limit)
 
 
 def embed_for(message: Message) -> discord.Embed:
     """The embed showing ``message``; its colour says the severity."""
     embed = discord.Embed(
-        title=_plain(message.heading, _TITLE_MAX),
-        description=_plain("\n".join(message.lines), _DESCRIPTION_MAX) or None,
+        title=discord_text(message.heading, _TITLE_MAX, mentions=False),
+        description=_plain(join("\n", message.lines), _DESCRIPTION_MAX) or None,
         colour=SEVERITY_COLOURS.get(message.severity, SEVERITY_COLOURS["info"]),
     )
     for item in message.fields[:_FIELDS_MAX]:
@@ -53,7 +107,10 @@ def embed_for(message: Message) -> discord.Embed:
             inline=item.inline,
         )
     if message.footer:
-        embed.set_footer(text=_clip(message.footer, _FOOTER_MAX))  # footers show no Markdown
+        # Footers show no Markdown and no mentions.
+        embed.set_footer(
+            text=discord_text(message.footer, _FOOTER_MAX, mentions=False, escape=False)
+        )
     if message.image is not None:
         embed.set_image(url=f"attachment://{message.image.filename}")
     return embed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update
@@ -12,6 +11,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import texts
 from bot.core.keyguard import looks_like_secret
+from bot.core.refs import UserRef, fill
+
+from .render import telegram_html
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,8 @@ async def delete_pasted_secret(update: Update, context: ContextTypes.DEFAULT_TYP
         log.warning(
             "could not delete a pasted secret in chat %s: %s", message.chat_id, type(error).__name__
         )
-    warning = html.escape(texts.KEY_IN_GROUP_DELETED, quote=False).format(
-        name=f'<a href="tg://user?id={user.id}">{html.escape(user.full_name, quote=False)}</a>'
+    warning = telegram_html(
+        fill(texts.KEY_IN_GROUP_DELETED, member=UserRef(str(user.id), user.full_name))
     )
     await context.bot.send_message(
         message.chat_id,

@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, message
+from bot.core.refs import fill
 from bot.core.registry import Audience, UseCase, command
 
 from .caller import caller_from, is_chat_admin
@@ -30,8 +31,9 @@ _TOAST_MAX = 200  # answerCallbackQuery text limit
 
 class CoreFacade(Protocol):
     """What the adapter needs from ``bot.core.usecases.Core``: ``run_text`` for a typed command,
-    ``act`` for a button (both answer with a Message and never raise), ``link_form`` and
-    ``link`` for the /link conversation, and ``venues`` (the supported venue ids)."""
+    ``act`` for a button (both answer with a Message and never raise), ``link_form``,
+    ``prepare_link`` and ``link`` for the /link conversation, and ``venues`` (the supported
+    venue ids)."""
 
     venues: Mapping[str, Any]
 
@@ -40,6 +42,8 @@ class CoreFacade(Protocol):
     def act(self, caller: Caller, action: Action) -> Any: ...
 
     def link_form(self, venue: str) -> Any: ...
+
+    def prepare_link(self, caller: Caller, venue: str | None, label: str | None = None) -> Any: ...
 
     def link(
         self,
@@ -147,5 +151,5 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send(
         context.bot,
         update.effective_chat.id,
-        message(texts.REFUSED_TITLE, "error", lines=(texts.UNKNOWN_COMMAND.format(name=name),)),
+        message(texts.REFUSED_TITLE, "error", lines=(fill(texts.UNKNOWN_COMMAND, name=name),)),
     )

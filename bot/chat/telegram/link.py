@@ -93,11 +93,22 @@ async def _ask_next(
 async def _choose_venue(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft, venue: str
 ) -> int:
+    """The venue is known: check it, then everything else core can check without a key (the
+    label above all), and only then ask for the first credential."""
+    assert update.effective_chat is not None and update.effective_user is not None
+    core = core_of(context)
     try:
-        draft.form = core_of(context).link_form(venue)
-    except Refusal as refusal:
+        form = core.link_form(venue)
+    except Refusal as refusal:  # a venue we cannot watch: ask again
         await _say(update, context, refusal.to_message())
         return ASK_VENUE
+    try:
+        caller = caller_from(update.effective_chat, update.effective_user)
+        draft.form = await resolve(core.prepare_link(caller, form.venue, draft.label))
+    except Refusal as refusal:  # a bad or taken label, too many accounts: nothing to ask
+        _forget(context)
+        await _say(update, context, refusal.to_message())
+        return ConversationHandler.END
     return await _ask_next(update, context, draft, draft.form.hint)
 
 

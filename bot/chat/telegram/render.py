@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Message, Severity
+from bot.core.refs import CommandRef, Ref, UserRef, parts_of, plain
 
 # A glance at the phone's lock screen should say how bad it is before the words do.
 SEVERITY_MARKS: dict[Severity, str] = {
@@ -49,41 +50,115 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _blocks(message: Message) -> list[str]:
-    """The message as HTML blocks, most important first, so clipping drops the least useful."""
-    blocks = [f"<b>{SEVERITY_MARKS.get(message.severity, '')}{_escape(message.heading)}</b>"]
-    blocks += [_escape(line) for line in message.lines]
-    blocks += [f"<b>{_escape(f.name)}:</b> {_escape(f.value)}" for f in message.fields]
+# One piece of a block: its HTML and how many characters Telegram counts for it once parsed.
+Piece = tuple[str, int]
+
+
+def ref_html(ref: Ref) -> Piece:
+    """A reference as Telegram shows it: a command as typed (tappable when bare, a copyable
+    code span with its options), a person as a ``tg://user`` mention, the rest in words."""
+    if isinstance(ref, CommandRef):
+        typed = plain(ref)
+        if ref.options:
+            return f"<code>{_escape(typed)}</code>", len(typed)
+        return _escape(typed), len(typed)
+    if isinstance(ref, UserRef):
+        name = ref.name or texts.REF_MEMBER
+        if ref.id.isascii() and ref.id.isdigit():
+            return f'<a href="tg://user?id={ref.id}">{_escape(name)}</a>', len(name)
+        return _escape(name), len(name)
+    words = plain(ref)
+    return _escape(words), len(words)
+
+
+def pieces(text: str) -> list[Piece]:
+    """``text`` as Telegram HTML pieces: plain parts escaped, references spelled."""
+    return [
+        (_escape(part), len(part)) if isinstance(part, str) else ref_html(part)
+        for part in parts_of(text)
+    ]
+
+
+def telegram_html(text: str) -> str:
+    """``text`` as Telegram HTML (what a guard or any one-line send uses)."""
+    return "".join(h for h, _ in pieces(text))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A paragraph of the message: its pieces inside an opening and closing tag."""
+
+    pieces: tuple[tuple[Piece, str], ...]  # (piece, its plain text when it may be cut, else "")
+    before: str = ""
+    after: str = ""
+
+    @property
+    def visible(self) -> int:
+        return sum(length for (_, length), _ in self.pieces)
+
+    def html(self) -> str:
+        return self.before + "".join(h for (h, _), _ in self.pieces) + self.after
+
+    def cut(self, room: int) -> str:
+        """The block's HTML with at most ``room`` visible characters: plain text is cut, a
+        mention or command kept whole or left out, so no tag or entity is ever split."""
+        out: list[str] = []
+        used = 0
+        for (markup, length), text in self.pieces:
+            if used + length <= room:
+                out.append(markup)
+                used += length
+                continue
+            if text and room - used > 0:
+                out.append(_escape(text[: room - used]))
+            break
+        return self.before + "".join(out) + self.after
+
+
+def _parts(text: str) -> tuple[tuple[Piece, str], ...]:
+    return tuple(
+        ((_escape(part), len(part)), part) if isinstance(part, str) else (ref_html(part), "")
+        for part in parts_of(text)
+    )
+
+
+def _blocks(message: Message) -> list[_Block]:
+    """The message as blocks, most important first, so clipping drops the least useful."""
+    mark = SEVERITY_MARKS.get(message.severity, "")
+    title = (((_escape(mark), len(mark)), mark), *_parts(message.heading))
+    blocks = [_Block(title, "<b>", "</b>")]
+    blocks += [_Block(_parts(line)) for line in message.lines]
+    for item in message.fields:
+        name = f"{item.name}:"
+        label = ((f"<b>{_escape(name)}</b> ", len(name) + 1), "")
+        blocks.append(_Block((label, *_parts(item.value))))
     if message.footer:
-        blocks.append(f"<i>{_escape(message.footer)}</i>")
+        blocks.append(_Block(_parts(message.footer), "<i>", "</i>"))
     return blocks
-
-
-def _visible_length(block: str) -> int:
-    # Each block is escaped text wrapped in our own tags: unescaping after dropping tags is exact.
-    without_tags = block.replace("<b>", "").replace("</b>", "").replace("<i>", "")
-    return len(html.unescape(without_tags.replace("</i>", "")))
 
 
 def to_html(message: Message, limit: int = TEXT_MAX) -> str:
     """The message as Telegram HTML whose visible text fits in ``limit`` characters.
 
-    Whole blocks are dropped from the end when it is too long; a single block that is still
-    too long is cut on its plain text, so no tag or entity is ever split.
+    Whole blocks are dropped from the end when it is too long; the block that no longer fits
+    is cut on its plain text (the title and the first line always show their beginning: a
+    refusal's reason comes first), so no tag or entity is ever split.
     """
     blocks = _blocks(message)
     kept: list[str] = []
     used = 0
     for index, block in enumerate(blocks):
-        length = _visible_length(block) + (1 if kept else 0)
+        length = block.visible + (1 if kept else 0)
         room = limit - used - (len(_ELLIPSIS) if index < len(blocks) - 1 else 0)
         if length <= room:
-            kept.append(block)
+            kept.append(block.html())
             used += length
             continue
-        if not kept:  # even the title is too long: cut its plain text
-            plain = message.heading[: max(0, limit - len(_ELLIPSIS) - 4)]
-            kept.append(f"<b>{_escape(plain)}</b>")
+        # Cut this block rather than drop it when it is the title or the first line, or when a
+        # useful part of it still fits.
+        space = room - (1 if kept else 0) - len(_ELLIPSIS)
+        if index <= 1 or space >= 40:
+            kept.append(block.cut(max(space, 0)))
         kept[-1] += _ELLIPSIS
         break
     return "\n".join(kept)

@@ -7,10 +7,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.core import registry, texts
+from bot.core import registry, suggest, texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, from_payload, message
-from bot.core.registry import Audience, Command, UseCase
+from bot.core.refs import fill
+from bot.core.registry import ArgType, Audience, Choice, Command, UseCase
 from bot.core.usecases.accounts import AccountUseCases, LinkField, LinkForm, parse_bool
 from bot.core.usecases.base import Limits, require_community, require_moderator, require_private
 from bot.core.usecases.community import CommunityUseCases
@@ -35,6 +36,27 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
         lines = (texts.HELP_INTRO, *registry.help_lines(caller.platform, audiences))
         return message(texts.HELP_TITLE, lines=lines, private=True)
 
+    async def suggest(self, caller: Caller | None, kind: ArgType, typed: str) -> tuple[Choice, ...]:
+        """What to offer while the caller types an option of this kind (Discord autocomplete):
+        their own account labels (``caller`` needed), venues (any other exchange ccxt reads
+        offered as ``generic:<id>``), venue lists, time zones, times of day."""
+        if kind is ArgType.ACCOUNT:
+            if caller is None:
+                return ()
+            wanted = typed.strip().casefold()
+            labels = await self.account_labels(caller)
+            return tuple(Choice(label, label) for label in labels if wanted in label.casefold())
+        if kind is ArgType.VENUE:
+            found = suggest.venues(self.venues, typed, generic=True)
+            return tuple(Choice(v, label) for v, label in found)
+        if kind is ArgType.VENUES:
+            return tuple(Choice(v, label) for v, label in suggest.venue_lists(self.venues, typed))
+        if kind is ArgType.TIMEZONE:
+            return tuple(Choice(zone, zone) for zone in suggest.timezones(typed))
+        if kind is ArgType.TIME:
+            return tuple(Choice(t, t) for t in suggest.times(typed))
+        return ()
+
     # --- entry points -------------------------------------------------------------------------
 
     async def run(
@@ -45,9 +67,9 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
             try:
                 command = registry.command(name)
             except KeyError:
-                raise Refusal(texts.UNKNOWN_COMMAND.format(name=name.lstrip("/"))) from None
+                raise Refusal(fill(texts.UNKNOWN_COMMAND, name=name.lstrip("/"))) from None
             if caller.platform not in command.platforms:
-                raise Refusal(texts.UNKNOWN_COMMAND.format(name=command.name))
+                raise Refusal(fill(texts.UNKNOWN_COMMAND, name=command.name))
             values = {k: v for k, v in (arguments or {}).items() if v is not None}
             registry.check_arguments(command, values)
             self._check_audience(caller, command)
@@ -65,7 +87,7 @@ class Core(AccountUseCases, ReadingUseCases, PreferenceUseCases, CommunityUseCas
         try:
             command = registry.command(name)
         except KeyError:
-            return Refusal(texts.UNKNOWN_COMMAND.format(name=name.lstrip("/"))).to_message()
+            return Refusal(fill(texts.UNKNOWN_COMMAND, name=name.lstrip("/"))).to_message()
         try:
             arguments = registry.parse_text_arguments(command, text)
         except Refusal as refusal:

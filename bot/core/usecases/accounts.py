@@ -6,9 +6,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core import format as fmt
 from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, Refusal, account_ref, message
+from bot.core.refs import fill
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import AccountView, status_message
 from bot.exchanges.budget import Priority
@@ -16,6 +18,7 @@ from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead, Credentials, VenueInfo
 from bot.monitor.history import health_point
 from bot.store.accounts import DuplicateAccount
+from bot.store.records import User
 from bot.store.tx import Tx
 from bot.store.vault import AccountSecrets, VaultError
 
@@ -45,6 +48,21 @@ class LinkForm:
     fields: tuple[LinkField, ...]
     hint: str
 
+    def title(self, limit: int) -> str:
+        """The form's title within ``limit`` characters (Discord's modal takes 45): the
+        longest catalogue wording that fits whole, never a word cut in half."""
+        names = [self.venue_label]
+        short = self.venue_label.split(" (")[0].strip()
+        if short and short != self.venue_label:
+            names.append(short)
+        # The venue's full name matters more than the longer wording around it.
+        for name in names:
+            for template in texts.LINK_FORM_TITLES:
+                title = fill(template, venue=name)
+                if len(title) <= limit:
+                    return title
+        return fmt.clip_words(fill(texts.LINK_FORM_TITLES[-1], venue=names[-1]), limit)
+
 
 def parse_bool(name: str, value: str | None) -> bool:
     if value is None or value == "":
@@ -54,7 +72,7 @@ def parse_bool(name: str, value: str | None) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise Refusal(texts.NOT_A_BOOLEAN.format(name=name, value=value))
+    raise Refusal(fill(texts.NOT_A_BOOLEAN, name=name, value=value))
 
 
 def required_fields(info: VenueInfo) -> tuple[str, ...]:
@@ -80,7 +98,7 @@ class AccountUseCases(CoreBase):
             # Accept the exchange's display name too ("Kraken", "OKX").
             info = next((v for v in self.venues.values() if v.label.lower() == wanted), None)
         if info is None:
-            raise Refusal(texts.LINK_UNKNOWN_VENUE.format(venue=venue or "?", venues=known))
+            raise Refusal(fill(texts.LINK_UNKNOWN_VENUE, venue=venue or "?", venues=known))
         return info
 
     def _linkable(self, venue: str | None) -> VenueInfo:
@@ -92,14 +110,14 @@ class AccountUseCases(CoreBase):
             raise Refusal(reason)
         return info
 
-    def link_form(self, venue: str) -> LinkForm:
+    def link_form(self, venue: str | None) -> LinkForm:
         """The fields a chat must ask for to link ``venue``; refuses an unknown venue."""
         info = self._linkable(venue)
         fields = tuple(
             LinkField(
                 name=name,
                 label=texts.LINK_FIELD_NAMES[name],
-                prompt=texts.LINK_ASK_FIELD.format(field=texts.LINK_FIELD_NAMES[name]),
+                prompt=fill(texts.LINK_ASK_FIELD, field=texts.LINK_FIELD_NAMES[name]),
                 secret=name != "wallet_address",
             )
             for name in required_fields(info)
@@ -108,7 +126,7 @@ class AccountUseCases(CoreBase):
             venue=info.venue,
             venue_label=info.label,
             fields=fields,
-            hint=texts.LINK_READ_ONLY_HINT.format(venue=info.label),
+            hint=fill(texts.LINK_READ_ONLY_HINT, venue=info.label),
         )
 
     async def account_labels(self, caller: Caller) -> tuple[str, ...]:
@@ -128,22 +146,22 @@ class AccountUseCases(CoreBase):
         for name, value in given.items():
             if name not in CREDENTIAL_FIELDS or (value and name not in allowed):
                 field_name = texts.LINK_FIELD_NAMES.get(name, name)
-                raise Refusal(
-                    texts.LINK_UNEXPECTED_FIELD.format(venue=info.label, field=field_name)
-                )
+                raise Refusal(fill(texts.LINK_UNEXPECTED_FIELD, venue=info.label, field=field_name))
         cleaned: dict[str, str] = {}
         for name in CREDENTIAL_FIELDS:
             value = (given.get(name) or "").strip()
             if not value:
                 if name in needed:
                     raise Refusal(
-                        texts.LINK_MISSING_FIELD.format(
-                            venue=info.label, field=texts.LINK_FIELD_NAMES[name]
+                        fill(
+                            texts.LINK_MISSING_FIELD,
+                            venue=info.label,
+                            field=texts.LINK_FIELD_NAMES[name],
                         )
                     )
                 continue
             if any(ch.isspace() for ch in value) or len(value) > _MAX_FIELD:
-                raise Refusal(texts.LINK_BAD_FIELD.format(field=texts.LINK_FIELD_NAMES[name]))
+                raise Refusal(fill(texts.LINK_BAD_FIELD, field=texts.LINK_FIELD_NAMES[name]))
             cleaned[name] = value
         return Credentials(
             api_key=cleaned.get("api_key", ""),
@@ -151,6 +169,45 @@ class AccountUseCases(CoreBase):
             passphrase=cleaned.get("passphrase"),
             wallet_address=cleaned.get("wallet_address"),
         )
+
+    async def prepare_link(
+        self, caller: Caller, venue: str | None, label: str | None = None
+    ) -> LinkForm:
+        """Everything :meth:`link` checks before it needs a key: private chat, a known venue
+        this community allows, a valid label not yet taken, room for one more account.
+
+        Chats call it before they open their key form (Discord's modal, Telegram's key
+        conversation), so nobody pastes a key and secret only to be told the label was wrong.
+        """
+        require_private(caller)
+        info = self._linkable(venue)
+        await self._may_link(caller, info, label)
+        return self.link_form(info.venue)
+
+    async def _may_link(
+        self, caller: Caller, info: VenueInfo, label: str | None
+    ) -> tuple[User, str]:
+        """The caller's user row and the label to use, or a Refusal saying what is wrong."""
+        if caller.community_id is not None:
+            settings = await self.store.read(
+                lambda tx: tx.communities.get(caller.platform, caller.community_id or "")
+            )
+            if settings.allowed_venues and info.venue not in settings.allowed_venues:
+                allowed = ", ".join(settings.allowed_venues)
+                raise Refusal(fill(texts.LINK_VENUE_NOT_ALLOWED, venues=allowed))
+        # A venue id may hold a ":" (generic:<id>), which a label may not.
+        chosen = (label or info.venue.replace(":", "-")).strip()
+        if not _LABEL.match(chosen):
+            raise Refusal(fill(texts.LINK_BAD_LABEL, label=chosen))
+        user = await self._user(caller)
+        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
+        if any(a.label.casefold() == chosen.casefold() for a in accounts):
+            raise Refusal(fill(texts.LINK_LABEL_TAKEN, label=chosen))
+        if len(accounts) >= self.limits.max_accounts_per_user:
+            raise Refusal(
+                fill(texts.LINK_TOO_MANY_ACCOUNTS, limit=self.limits.max_accounts_per_user)
+            )
+        return user, chosen
 
     async def link(
         self,
@@ -162,44 +219,28 @@ class AccountUseCases(CoreBase):
         """Validate, check the key's rights, read once, then store the key encrypted.
 
         Nothing is written until the key passed the rights check and the first read worked,
-        so every refusal leaves the store as it was.
+        so every refusal leaves the store as it was. The checks of :meth:`prepare_link` run
+        again here: time has passed since the form opened.
         """
         require_private(caller)
         info = self._linkable(venue)
-        if caller.community_id is not None:
-            settings = await self.store.read(
-                lambda tx: tx.communities.get(caller.platform, caller.community_id or "")
-            )
-            if settings.allowed_venues and info.venue not in settings.allowed_venues:
-                allowed = ", ".join(settings.allowed_venues)
-                raise Refusal(texts.LINK_VENUE_NOT_ALLOWED.format(venues=allowed))
-        label = (label or info.venue).strip()
-        if not _LABEL.match(label):
-            raise Refusal(texts.LINK_BAD_LABEL.format(label=label))
-        user = await self._user(caller)
-        accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
-        if any(a.label.casefold() == label.casefold() for a in accounts):
-            raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label))
-        if len(accounts) >= self.limits.max_accounts_per_user:
-            raise Refusal(
-                texts.LINK_TOO_MANY_ACCOUNTS.format(limit=self.limits.max_accounts_per_user)
-            )
+        user, label = await self._may_link(caller, info, label)
         creds = self._credentials(info, credentials or {})
 
         lines: list[str] = []
         try:
             check = await self.exchanges.check_key(info.venue, creds)
             if not check.ok:
-                raise Refusal(texts.LINK_KEY_REFUSED.format(reason=check.message))
+                raise Refusal(fill(texts.LINK_KEY_REFUSED, reason=check.message))
             if not check.can_report_rights:
                 # The probe's own sentence says how to make the key read-only on that venue.
-                lines.append(check.message or texts.LINK_KEY_CANNOT_CHECK.format(venue=info.label))
+                lines.append(check.message or fill(texts.LINK_KEY_CANNOT_CHECK, venue=info.label))
             read: AccountRead = await self.exchanges.read_account(
                 info.venue, creds, priority=Priority.LINK
             )
         except ExchangeReadError as exc:
             self.exchanges.forget(info.venue, creds)
-            raise Refusal(texts.LINK_READ_FAILED.format(reason=exc.user_message)) from None
+            raise Refusal(fill(texts.LINK_READ_FAILED, reason=exc.user_message)) from None
         except Refusal:
             self.exchanges.forget(info.venue, creds)
             raise
@@ -223,7 +264,7 @@ class AccountUseCases(CoreBase):
         try:
             account_id, snoozed = await self.store.run(store_it)
         except DuplicateAccount:
-            raise Refusal(texts.LINK_LABEL_TAKEN.format(label=label)) from None
+            raise Refusal(fill(texts.LINK_LABEL_TAKEN, label=label)) from None
         view = AccountView(account_id, label, info.venue, info.label, snoozed)
         card = status_message(
             view,
@@ -232,7 +273,7 @@ class AccountUseCases(CoreBase):
             notes=read.notes,
             approximate=read.approximate or info.approximate,
         )
-        lines.insert(0, texts.LINK_DONE.format(label=label, venue=info.label))
+        lines.insert(0, fill(texts.LINK_DONE, label=label, venue=info.label))
         return _prepend(card, lines)
 
     # --- list, unlink, delete -----------------------------------------------------------------
@@ -242,12 +283,15 @@ class AccountUseCases(CoreBase):
         user = await self._user(caller)
         accounts = await self.store.read(lambda tx: tx.accounts.list_for_owner(user.id))
         if not accounts:
-            return message(texts.ACCOUNTS_TITLE, lines=(texts.ACCOUNTS_NONE,), private=True)
+            return message(texts.ACCOUNTS_TITLE, lines=(fill(texts.ACCOUNTS_NONE),), private=True)
         lines = []
         for account in accounts:
             status = texts.ACCOUNT_STATUS.get(account.status, account.status)
-            line = texts.ACCOUNT_LINE.format(
-                label=account.label, venue=self._venue_label(account.venue), status=status
+            line = fill(
+                texts.ACCOUNT_LINE,
+                label=account.label,
+                venue=self._venue_label(account.venue),
+                status=status,
             )
             if account.last_error:
                 line += f" ({account.last_error})"
@@ -263,11 +307,11 @@ class AccountUseCases(CoreBase):
             return message(
                 texts.LINK_TITLE,
                 "watch",
-                lines=(texts.UNLINK_CONFIRM.format(label=found.label),),
+                lines=(fill(texts.UNLINK_CONFIRM, label=found.label),),
                 actions=(
                     Action(
                         ActionId.CONFIRM_UNLINK,
-                        texts.UNLINK_BUTTON.format(label=found.label),
+                        fill(texts.UNLINK_BUTTON, label=found.label),
                         (account_ref(found.id),),
                     ),
                 ),
@@ -295,7 +339,7 @@ class AccountUseCases(CoreBase):
         await self._forget_cached(account_id, venue)
         await self.store.delete_account(account_id)
         return message(
-            texts.LINK_TITLE, "ok", lines=(texts.UNLINK_DONE.format(label=label),), private=True
+            texts.LINK_TITLE, "ok", lines=(fill(texts.UNLINK_DONE, label=label),), private=True
         )
 
     async def delete_my_data(self, caller: Caller, confirm: str | None = None) -> Message:
@@ -307,7 +351,7 @@ class AccountUseCases(CoreBase):
             return message(
                 texts.DELETE_BUTTON,
                 "watch",
-                lines=(texts.DELETE_CONFIRM,),
+                lines=(fill(texts.DELETE_CONFIRM),),
                 actions=(Action(ActionId.CONFIRM_DELETE_MY_DATA, texts.DELETE_BUTTON),),
                 private=True,
             )
@@ -318,7 +362,7 @@ class AccountUseCases(CoreBase):
         return message(
             texts.DONE,
             "ok",
-            lines=(texts.DELETE_DONE.format(accounts=purged.accounts),),
+            lines=(fill(texts.DELETE_DONE, accounts=purged.accounts),),
             private=True,
         )
 

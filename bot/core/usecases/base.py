@@ -11,6 +11,7 @@ from bot.core import texts
 from bot.core.identity import Caller
 from bot.core.messages import Refusal, parse_ref
 from bot.core.ports import ExchangePort, StorePort, VenueCatalogue
+from bot.core.refs import fill
 from bot.store.records import Account, Destination, Subscription, User
 from bot.store.tx import Tx
 
@@ -24,8 +25,6 @@ class Limits:
     max_accounts_per_user: int = 10
     snooze_min_seconds: float = 5 * 60
     snooze_max_seconds: float = 7 * 86400
-    chart_max_days: int = 90
-    audit_max_entries: int = 50
 
 
 def dm_destination(caller_platform: str, user_id: str) -> Destination:
@@ -59,17 +58,17 @@ def pick_account(accounts: Sequence[Account], label: str | None) -> Account:
     another's accounts, so every use case resolves accounts through it.
     """
     if not accounts:
-        raise Refusal(texts.ACCOUNTS_NONE)
+        raise Refusal(fill(texts.ACCOUNTS_NONE))
     labels = ", ".join(a.label for a in accounts)
     if label is None or not label.strip():
         if len(accounts) == 1:
             return accounts[0]
-        raise Refusal(texts.ACCOUNT_NEEDED.format(labels=labels))
+        raise Refusal(fill(texts.ACCOUNT_NEEDED, labels=labels))
     wanted = label.strip().casefold()
     for account in accounts:
         if account.label.casefold() == wanted:
             return account
-    raise Refusal(texts.ACCOUNT_UNKNOWN.format(label=label.strip(), labels=labels))
+    raise Refusal(fill(texts.ACCOUNT_UNKNOWN, label=label.strip(), labels=labels))
 
 
 def dm_subscription(

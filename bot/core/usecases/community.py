@@ -6,17 +6,18 @@ change it describes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.core import format as fmt
-from bot.core import texts
+from bot.core import registry, texts
 from bot.core.identity import Caller
 from bot.core.messages import Field, Message, Refusal, message
-from bot.core.registry import SHARE_LEVELS
+from bot.core.refs import ChannelRef, RoleRef, UserRef, clip, fill, join, ref_text
 from bot.core.usecases.accounts import parse_bool
 from bot.core.usecases.base import CoreBase, require_community, require_moderator
 from bot.core.usecases.preferences import CRITICAL_RANGE, WATCH_RANGE, parse_percent_in, share_label
-from bot.store.records import CommunitySettings, Destination, Subscription
+from bot.store.records import SHARE_LEVELS, AuditEntry, CommunitySettings, Destination, Subscription
 from bot.store.tx import Tx
 
 
@@ -59,11 +60,11 @@ class CommunityUseCases(CoreBase):
         if not settings.enabled:
             raise Refusal(texts.COMMUNITY_DISABLED)
         if settings.alert_channel_id is None:
-            raise Refusal(texts.SUBSCRIBE_NO_CHANNEL)
+            raise Refusal(fill(texts.SUBSCRIBE_NO_CHANNEL))
         _, found = await self._own_account(caller, account)
         if settings.allowed_venues and found.venue not in settings.allowed_venues:
             raise Refusal(
-                texts.LINK_VENUE_NOT_ALLOWED.format(venues=", ".join(settings.allowed_venues))
+                fill(texts.LINK_VENUE_NOT_ALLOWED, venues=", ".join(settings.allowed_venues))
             )
         destination = Destination(
             platform=caller.platform,
@@ -93,9 +94,9 @@ class CommunityUseCases(CoreBase):
 
         sub = await self.store.run(work)
         if sub is None:
-            return message(texts.SUBSCRIBE_ALREADY.format(label=found.label), "info")
+            return message(fill(texts.SUBSCRIBE_ALREADY, label=found.label), "info")
         return message(
-            texts.SUBSCRIBE_DONE.format(label=found.label, level=share_label(sub.share)), "ok"
+            fill(texts.SUBSCRIBE_DONE, label=found.label, level=share_label(sub.share)), "ok"
         )
 
     async def unsubscribe(self, caller: Caller, account: str | None = None) -> Message:
@@ -112,7 +113,7 @@ class CommunityUseCases(CoreBase):
 
         removed = await self.store.run(work)
         text = texts.UNSUBSCRIBE_DONE if removed else texts.UNSUBSCRIBE_NOT
-        return message(text.format(label=found.label), "ok" if removed else "info")
+        return message(fill(text, label=found.label), "ok" if removed else "info")
 
     # --- moderators ---------------------------------------------------------------------------
 
@@ -122,10 +123,9 @@ class CommunityUseCases(CoreBase):
         community = require_moderator(caller)
         if channel:
             chat_id, thread_id = channel.strip(), None
-            where = texts.SETALERTS_WHERE_OTHER.format(channel=chat_id)
         else:
             chat_id, thread_id = caller.chat_id, caller.topic_id
-            where = texts.SETALERTS_WHERE_TOPIC if thread_id else texts.SETALERTS_WHERE_CHANNEL
+        where = _channel_ref(caller, chat_id, thread_id)
         now = self.clock()
         new_destination = Destination(
             platform=caller.platform, chat_id=chat_id, thread_id=thread_id
@@ -153,12 +153,19 @@ class CommunityUseCases(CoreBase):
             self._audit_in(tx, caller, "set_alert_channel", target=chat_id, detail=detail)
 
         await self.store.run(work)
-        return message(texts.SETALERTS_DONE.format(where=where), "ok")
+        # In a line, not the title: a chat renders mentions in the body only (Discord).
+        return message(
+            texts.SETTINGS_ALERT_CHANNEL, "ok", lines=(fill(texts.SETALERTS_DONE, channel=where),)
+        )
 
-    def _settings_message(self, settings: CommunitySettings, saved: bool) -> Message:
-        channel = settings.alert_channel_id or texts.SETTINGS_NO_CHANNEL
-        if settings.alert_channel_id and settings.alert_thread_id:
-            channel += f" / {settings.alert_thread_id}"
+    def _settings_message(
+        self, caller: Caller, settings: CommunitySettings, saved: bool
+    ) -> Message:
+        channel: str = texts.SETTINGS_NO_CHANNEL
+        if settings.alert_channel_id:
+            channel = ref_text(
+                _channel_ref(caller, settings.alert_channel_id, settings.alert_thread_id)
+            )
         defaults = settings.default_thresholds
         fields: tuple[Field, ...] = (
             Field(texts.SETTINGS_ALERT_CHANNEL, channel),
@@ -175,8 +182,12 @@ class CommunityUseCases(CoreBase):
             Field(texts.SETTINGS_DEFAULT_SHARE, share_label(settings.default_share)),
         )
         if settings.platform == "discord":
+            role = settings.moderator_role_id
             fields += (
-                Field(texts.SETTINGS_ROLE, settings.moderator_role_id or texts.SETTINGS_NO_ROLE),
+                Field(
+                    texts.SETTINGS_ROLE,
+                    ref_text(RoleRef(role)) if role else texts.SETTINGS_NO_ROLE,
+                ),
             )
         return message(
             texts.SETTINGS_TITLE,
@@ -200,7 +211,7 @@ class CommunityUseCases(CoreBase):
         community = require_moderator(caller)
         settings = await self._settings(caller, community)
         if not (watch or critical or venues or enabled or share or role):
-            return self._settings_message(settings, saved=False)
+            return self._settings_message(caller, settings, saved=False)
         defaults = settings.default_thresholds
         changes: list[str] = []
         if watch:
@@ -217,7 +228,8 @@ class CommunityUseCases(CoreBase):
             and defaults.critical_move >= defaults.watch_move
         ):
             raise Refusal(
-                texts.ALERTS_ORDER.format(
+                fill(
+                    texts.ALERTS_ORDER,
                     critical=fmt.percent(defaults.critical_move),
                     watch=fmt.percent(defaults.watch_move),
                 )
@@ -235,8 +247,11 @@ class CommunityUseCases(CoreBase):
             default_share = share.strip().lower()
             if default_share not in SHARE_LEVELS:
                 raise Refusal(
-                    texts.ARGS_NOT_A_CHOICE.format(
-                        name="share", value=share, allowed=", ".join(SHARE_LEVELS)
+                    fill(
+                        texts.ARGS_NOT_A_CHOICE,
+                        name="share",
+                        value=share,
+                        allowed=", ".join(SHARE_LEVELS),
                     )
                 )
             changes.append(f"share={default_share}")
@@ -250,7 +265,7 @@ class CommunityUseCases(CoreBase):
             elif cleaned.isdigit():
                 role_id = cleaned
             else:
-                raise Refusal(texts.SETTINGS_BAD_ROLE.format(value=role))
+                raise Refusal(fill(texts.SETTINGS_BAD_ROLE, value=role))
             changes.append(f"role={role_id or 'none'}")
         new = replace(
             settings,
@@ -272,7 +287,7 @@ class CommunityUseCases(CoreBase):
             return saved
 
         saved = await self.store.run(work)
-        return self._settings_message(saved, saved=True)
+        return self._settings_message(caller, saved, saved=True)
 
     def _parse_venues(self, text: str) -> tuple[str, ...]:
         if text.strip().lower() == "all":
@@ -284,11 +299,11 @@ class CommunityUseCases(CoreBase):
             if not name:
                 continue
             if name not in self.venues:
-                raise Refusal(texts.SETTINGS_BAD_VENUE.format(venue=part.strip(), venues=known))
+                raise Refusal(fill(texts.SETTINGS_BAD_VENUE, venue=part.strip(), venues=known))
             if name not in chosen:
                 chosen.append(name)
         if not chosen:
-            raise Refusal(texts.SETTINGS_BAD_VENUE.format(venue=text, venues=known))
+            raise Refusal(fill(texts.SETTINGS_BAD_VENUE, venue=text, venues=known))
         return tuple(chosen)
 
     async def moderator_role_ids(self, platform: str, community_id: str) -> tuple[str, ...]:
@@ -310,7 +325,8 @@ class CommunityUseCases(CoreBase):
                 actor_id="marginwatch",
                 action="chat_moved",
                 community_id=new_chat_id,
-                detail=f"from {old_chat_id}: {moved} subscription(s)",
+                target=old_chat_id,  # kept for support; moderators read only the count
+                detail=f"{moved} subscription(s)",
             )
             return moved
 
@@ -349,9 +365,14 @@ class CommunityUseCases(CoreBase):
                 if account is None:
                     continue
                 owner = tx.users.get(account.owner_id)
-                member = (owner.display_name or owner.platform_user_id) if owner else "?"
+                member = (
+                    UserRef(owner.platform_user_id, owner.display_name or "")
+                    if owner
+                    else UserRef()
+                )
                 lines.append(
-                    texts.SUBSCRIBER_LINE.format(
+                    fill(
+                        texts.SUBSCRIBER_LINE,
                         member=member,
                         label=account.label,
                         venue=self._venue_label(account.venue),
@@ -373,6 +394,7 @@ class CommunityUseCases(CoreBase):
         if not member or not member.strip():
             raise Refusal(texts.REMOVE_BAD_MEMBER)
         wanted = member.strip().lstrip("@")
+        found: list[UserRef] = []
 
         def work(tx: Tx) -> int:
             removed = 0
@@ -388,12 +410,13 @@ class CommunityUseCases(CoreBase):
                 if account and acct.label.casefold() != account.strip().casefold():
                     continue
                 removed += int(tx.subscriptions.remove(sub.id))
+                found[:] = [UserRef(owner.platform_user_id, owner.display_name or "")]
             if removed:
                 self._audit_in(
                     tx,
                     caller,
                     "remove_subscriber",
-                    target=wanted,
+                    target=found[0].id,  # the member's id, however the moderator named them
                     detail=f"{removed} subscription(s)"
                     + (f", account {account.strip()}" if account else ""),
                 )
@@ -401,33 +424,76 @@ class CommunityUseCases(CoreBase):
 
         removed = await self.store.run(work)
         if not removed:
-            return message(texts.REMOVE_NONE.format(member=wanted), "info", private=True)
-        return message(texts.REMOVE_DONE.format(count=removed, member=wanted), "ok", private=True)
+            # Echo who was meant: a Discord member option is an id (the chat mentions it, and
+            # the name is known if they ever used the bot), a Telegram @name is a name.
+            typed = clip(wanted)
+            known = await self.store.read(lambda tx: tx.users.find(caller.platform, typed))
+            name = (known.display_name or "") if known else ""
+            person = UserRef(typed, name) if typed.isdigit() else UserRef("", typed)
+            line = fill(texts.REMOVE_NONE, member=person)
+            return message(texts.SUBSCRIBERS_TITLE, "info", lines=(line,), private=True)
+        line = fill(texts.REMOVE_DONE, count=removed, member=found[0])
+        return message(texts.SUBSCRIBERS_TITLE, "ok", lines=(line,), private=True)
 
     async def audit_log(self, caller: Caller, limit: str | None = None) -> Message:
         community = require_moderator(caller)
-        count = 20
-        if limit:
-            if not limit.strip().isdigit() or not 1 <= int(limit) <= self.limits.audit_max_entries:
-                raise Refusal(texts.AUDIT_BAD_LIMIT.format(value=limit))
-            count = int(limit)
+        # The registry checked the range (1-50) for every chat.
+        count = int(limit) if limit else registry.AUDIT_ENTRIES_DEFAULT
 
         def work(tx: Tx) -> list[str]:
             lines = []
             for entry in tx.audit.for_community(caller.platform, community, limit=count):
                 user = tx.users.find(caller.platform, entry.actor_id)
-                actor = entry.actor_id
-                if user is not None and user.display_name:
-                    actor = f"{user.display_name} ({entry.actor_id})"
+                actor = UserRef(entry.actor_id, (user.display_name or "") if user else "")
+                if entry.actor_id == "marginwatch":  # the bot's own housekeeping
+                    actor = UserRef("", texts.PRODUCT)
                 lines.append(
-                    texts.AUDIT_LINE.format(
+                    fill(
+                        texts.AUDIT_LINE,
                         time=fmt.utc_time(entry.at),
                         actor=actor,
                         action=entry.action.replace("_", " "),
-                        detail=entry.detail or "",
-                    ).rstrip()
+                        detail=_audit_detail(tx, caller, entry),
+                    )
                 )
             return lines
 
         lines = await self.store.read(work)
         return message(texts.AUDIT_TITLE, lines=lines or (texts.AUDIT_NONE,), private=True)
+
+
+def _channel_ref(caller: Caller, chat_id: str, thread_id: str | None) -> ChannelRef:
+    """A channel as a reference, marked ``here`` when it is where the caller is typing."""
+    here = chat_id == caller.chat_id and (thread_id or None) == (caller.topic_id or None)
+    return ChannelRef(chat_id, thread_id, here=here)
+
+
+_ROLE_SETTING = re.compile(r"\brole=(\d+)")
+_OLD_MOVE_DETAIL = re.compile(r"^from -?\d+: ")  # how chat_moved rows were written before
+
+
+def _audit_detail(tx: Tx, caller: Caller, entry: AuditEntry) -> str:
+    """An audit entry's detail for moderators to read: channels, roles and members as
+    references (the stored detail keeps the ids for support)."""
+    detail = entry.detail or ""
+    if entry.action == "set_alert_channel" and entry.target:
+        thread = detail.split(" topic ", 1)[1] if " topic " in detail else None
+        return ref_text(_channel_ref(caller, entry.target, thread))
+    if entry.action == "remove_subscriber" and entry.target:
+        user = tx.users.find(caller.platform, entry.target)
+        if user is not None:
+            person = UserRef(entry.target, user.display_name or "")
+        elif entry.target.isdigit():
+            person = UserRef(entry.target)
+        else:  # written by a version that kept the name typed
+            person = UserRef("", entry.target)
+        return join(" ", [ref_text(person), detail])
+    if entry.action == "chat_moved":
+        return _OLD_MOVE_DETAIL.sub("", detail)
+    pieces: list[str] = []
+    last = 0
+    for match in _ROLE_SETTING.finditer(detail):
+        pieces += [detail[last : match.start()], "role=", ref_text(RoleRef(match.group(1)))]
+        last = match.end()
+    pieces.append(detail[last:])
+    return join("", pieces)

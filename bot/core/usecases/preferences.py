@@ -7,7 +7,7 @@ import zoneinfo
 from dataclasses import replace
 
 from bot.core import format as fmt
-from bot.core import texts
+from bot.core import suggest, texts
 from bot.core.identity import Caller
 from bot.core.messages import (
     Action,
@@ -18,16 +18,18 @@ from bot.core.messages import (
     account_ref,
     message,
 )
-from bot.core.registry import SHARE_CHOICES, SHARE_LEVELS, WEEKDAY_CHOICES
+from bot.core.refs import fill
+from bot.core.registry import CRITICAL_PERCENT, WATCH_PERCENT, WEEKDAY_CHOICES
 from bot.core.usecases.base import CoreBase, dm_subscription, require_private
+from bot.core.views import critical_distance
 from bot.monitor.policy import AlertRules
-from bot.store.records import Account, Subscription, Thresholds
+from bot.store.records import SHARE_LEVELS, Account, Subscription, Thresholds
 from bot.store.tx import Tx
 from risk.profiles import PROFILES, VenueProfile
 
-# Sensible bounds for "a move of X % would liquidate me", as fractions.
-WATCH_RANGE = (0.01, 0.90)
-CRITICAL_RANGE = (0.005, 0.50)
+# The registry's bounds for "a move of X % would liquidate me", as fractions.
+WATCH_RANGE = (WATCH_PERCENT[0] / 100, WATCH_PERCENT[1] / 100)
+CRITICAL_RANGE = (CRITICAL_PERCENT[0] / 100, CRITICAL_PERCENT[1] / 100)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|mins|h|hr|hrs|d|day|days)?\s*$", re.I)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -43,8 +45,12 @@ def parse_percent_in(name: str, value: str, low: float, high: float) -> float:
     parsed = fmt.parse_percent(value)
     if parsed is None or not low <= parsed <= high:
         raise Refusal(
-            texts.ALERTS_BAD_PERCENT.format(
-                name=name.capitalize(), low=fmt.percent(low), high=fmt.percent(high), value=value
+            fill(
+                texts.ALERTS_BAD_PERCENT,
+                name=name.capitalize(),
+                low=fmt.percent(low),
+                high=fmt.percent(high),
+                value=value,
             )
         )
     return parsed
@@ -58,8 +64,8 @@ def parse_level(value: str, venue: str, venue_label: str) -> float:
     parsed = fmt.parse_ratio(value, venue)
     if parsed is None:
         raise Refusal(
-            texts.ALERTS_BAD_LEVEL.format(
-                venue=venue_label, ratio=ratio, example=example, value=value
+            fill(
+                texts.ALERTS_BAD_LEVEL, venue=venue_label, ratio=ratio, example=example, value=value
             )
         )
     if profile.safer == "lower":
@@ -70,7 +76,8 @@ def parse_level(value: str, venue: str, venue_label: str) -> float:
         far = fmt.ratio(profile.liquidation * 20, venue)
     if not inside:
         raise Refusal(
-            texts.ALERTS_LEVEL_OUTSIDE.format(
+            fill(
+                texts.ALERTS_LEVEL_OUTSIDE,
                 venue=venue_label,
                 liquidation=fmt.ratio(profile.liquidation, venue),
                 far=far,
@@ -84,18 +91,18 @@ def parse_duration(value: str | None, low: float, high: float) -> float:
     """``30m``, ``4h``, ``1d`` (a bare number is hours) -> seconds within [low, high]."""
     match = _DURATION.match(value or "1h")
     if match is None:
-        raise Refusal(texts.SNOOZE_BAD.format(value=value))
+        raise Refusal(fill(texts.SNOOZE_BAD, value=value))
     unit = (match.group(2) or "h")[0].lower()
     seconds = float(match.group(1)) * _UNIT_SECONDS[unit]
     if not low <= seconds <= high:
-        raise Refusal(texts.SNOOZE_BAD.format(value=value))
+        raise Refusal(fill(texts.SNOOZE_BAD, value=value))
     return seconds
 
 
 def parse_time(value: str) -> str:
     match = _TIME.match(value)
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise Refusal(texts.DIGEST_BAD_TIME.format(value=value))
+        raise Refusal(fill(texts.DIGEST_BAD_TIME, value=value))
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
@@ -103,13 +110,20 @@ def parse_timezone(value: str) -> str:
     name = value.strip()
     try:
         zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise Refusal(texts.DIGEST_BAD_TIMEZONE.format(value=value)) from None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        sentence = fill(texts.DIGEST_BAD_TIMEZONE, value=value)
+        # A close name, when there is one, is the fastest way to a valid answer.
+        close = suggest.timezones(name.replace(" ", "_"), limit=3) if len(name) >= 3 else ()
+        if close:
+            sentence += " " + fill(
+                texts.DIGEST_TIMEZONE_GUESS, zones=texts.DIGEST_TIMEZONE_OR.join(close)
+            )
+        raise Refusal(sentence) from None
     return name
 
 
 def share_label(share: str) -> str:
-    return next((c.label for c in SHARE_CHOICES if c.value == share), share)
+    return texts.SHARE_LEVEL_NAMES.get(share, share)
 
 
 class PreferenceUseCases(CoreBase):
@@ -127,23 +141,23 @@ class PreferenceUseCases(CoreBase):
         venue = account.venue
         venue_label = self._venue_label(venue)
         profile = profile_of(venue)
-        critical = thresholds.critical_move
-        if critical is None and thresholds.critical_ratio is None:
-            critical = AlertRules().default_critical_move
+        critical = critical_distance(thresholds)
         ratio = texts.RATIO_NAMES.get(profile.ratio_name, profile.ratio_name)
         watch = []
         if thresholds.watch_ratio is not None:
             watch.append(
-                texts.ALERTS_WATCH_LEVEL.format(
-                    ratio=ratio, level=fmt.ratio(thresholds.watch_ratio, venue)
+                fill(
+                    texts.ALERTS_WATCH_LEVEL,
+                    ratio=ratio,
+                    level=fmt.ratio(thresholds.watch_ratio, venue),
                 )
             )
         if thresholds.watch_move is not None:
-            watch.append(texts.ALERTS_WATCH.format(move=fmt.percent(thresholds.watch_move)))
+            watch.append(fill(texts.ALERTS_WATCH, move=fmt.percent(thresholds.watch_move)))
         if not watch:
             watch.append(
-                texts.ALERTS_WATCH_DEFAULT.format(
-                    ratio=ratio, level=fmt.ratio(profile.warning, venue)
+                fill(
+                    texts.ALERTS_WATCH_DEFAULT, ratio=ratio, level=fmt.ratio(profile.warning, venue)
                 )
             )
         fields = [Field(texts.ALERTS_WATCH_NAME, "; ".join(watch), inline=False)]
@@ -151,12 +165,13 @@ class PreferenceUseCases(CoreBase):
             fields.append(
                 Field(
                     texts.ALERTS_CRITICAL_NAME,
-                    texts.ALERTS_CRITICAL.format(move=fmt.percent(critical)),
+                    fill(texts.ALERTS_CRITICAL, move=fmt.percent(critical)),
                     inline=False,
                 )
             )
         lines = [
-            texts.ALERTS_VENUE_LEVELS.format(
+            fill(
+                texts.ALERTS_VENUE_LEVELS,
                 venue=venue_label,
                 call=fmt.ratio(profile.margin_call, venue),
                 liquidation=fmt.ratio(profile.liquidation, venue),
@@ -165,7 +180,7 @@ class PreferenceUseCases(CoreBase):
         if saved:
             lines.insert(0, texts.ALERTS_SAVED)
         return message(
-            texts.ALERTS_TITLE.format(label=account.label),
+            fill(texts.ALERTS_TITLE, label=account.label),
             "ok" if saved else "info",
             lines=lines,
             fields=fields,
@@ -200,8 +215,10 @@ class PreferenceUseCases(CoreBase):
         effective_critical = new.critical_move or AlertRules().default_critical_move
         if new.watch_move is not None and effective_critical >= new.watch_move:
             raise Refusal(
-                texts.ALERTS_ORDER.format(
-                    critical=fmt.percent(effective_critical), watch=fmt.percent(new.watch_move)
+                fill(
+                    texts.ALERTS_ORDER,
+                    critical=fmt.percent(effective_critical),
+                    watch=fmt.percent(new.watch_move),
                 )
             )
         saved = await self.store.run(lambda tx: tx.subscriptions.set_thresholds(sub.id, new))
@@ -230,7 +247,7 @@ class PreferenceUseCases(CoreBase):
 
         await self.store.run(work)
         return message(
-            texts.SNOOZE_DONE.format(label=account.label, until=fmt.utc_time(until)),
+            fill(texts.SNOOZE_DONE, label=account.label, until=fmt.utc_time(until)),
             "info",
             actions=(Action(ActionId.UNSNOOZE, texts.BUTTON_UNSNOOZE, (account_ref(account.id),)),),
             private=True,
@@ -255,23 +272,23 @@ class PreferenceUseCases(CoreBase):
 
         was_snoozed = await self.store.run(work)
         text = texts.UNSNOOZE_DONE if was_snoozed else texts.UNSNOOZE_NOT_SNOOZED
-        return message(text.format(label=account.label), "info", private=True)
+        return message(fill(text, label=account.label), "info", private=True)
 
     # --- digest -------------------------------------------------------------------------------
 
     def _digest_message(self, account: Account, sub: Subscription, saved: bool) -> Message:
         if sub.digest == "off":
-            line = texts.DIGEST_OFF.format(label=account.label)
+            line = fill(texts.DIGEST_OFF, label=account.label)
         elif sub.digest == "weekly":
             day = WEEKDAY_CHOICES[sub.digest_weekday or 0].label
-            line = texts.DIGEST_ON_WEEKLY.format(
-                weekday=day, time=sub.digest_time, timezone=sub.timezone
+            line = fill(
+                texts.DIGEST_ON_WEEKLY, weekday=day, time=sub.digest_time, timezone=sub.timezone
             )
         else:
-            line = texts.DIGEST_ON_DAILY.format(time=sub.digest_time, timezone=sub.timezone)
+            line = fill(texts.DIGEST_ON_DAILY, time=sub.digest_time, timezone=sub.timezone)
         lines = [texts.SETTINGS_SAVED, line] if saved else [line]
         return message(
-            texts.DIGEST_TITLE.format(label=account.label),
+            fill(texts.DIGEST_TITLE, label=account.label),
             "ok" if saved else "info",
             lines=lines,
             private=True,
@@ -295,8 +312,11 @@ class PreferenceUseCases(CoreBase):
             new_schedule = schedule.strip().lower()
             if new_schedule not in ("off", "daily", "weekly"):
                 raise Refusal(
-                    texts.ARGS_NOT_A_CHOICE.format(
-                        name="schedule", value=schedule, allowed="off, daily, weekly"
+                    fill(
+                        texts.ARGS_NOT_A_CHOICE,
+                        name="schedule",
+                        value=schedule,
+                        allowed="off, daily, weekly",
                     )
                 )
         new_time = parse_time(time) if time else sub.digest_time
@@ -306,8 +326,11 @@ class PreferenceUseCases(CoreBase):
             key = weekday.strip().lower()[:3]
             if key not in WEEKDAYS:
                 raise Refusal(
-                    texts.ARGS_NOT_A_CHOICE.format(
-                        name="weekday", value=weekday, allowed=", ".join(WEEKDAYS)
+                    fill(
+                        texts.ARGS_NOT_A_CHOICE,
+                        name="weekday",
+                        value=weekday,
+                        allowed=", ".join(WEEKDAYS),
                     )
                 )
             new_weekday = WEEKDAYS.index(key)
@@ -340,16 +363,19 @@ class PreferenceUseCases(CoreBase):
         """
         require_private(caller)
         found, sub = await self._own_dm(caller, account)
-        title = texts.SHARE_TITLE.format(label=found.label)
+        title = fill(texts.SHARE_TITLE, label=found.label)
         if not level:
             return message(
-                title, lines=(texts.SHARE_NOW.format(level=share_label(sub.share)),), private=True
+                title, lines=(fill(texts.SHARE_NOW, level=share_label(sub.share)),), private=True
             )
         choice = level.strip().lower()
         if choice not in SHARE_LEVELS:
             raise Refusal(
-                texts.ARGS_NOT_A_CHOICE.format(
-                    name="level", value=level, allowed=", ".join(SHARE_LEVELS)
+                fill(
+                    texts.ARGS_NOT_A_CHOICE,
+                    name="level",
+                    value=level,
+                    allowed=", ".join(SHARE_LEVELS),
                 )
             )
 
@@ -359,5 +385,5 @@ class PreferenceUseCases(CoreBase):
 
         await self.store.run(work)
         return message(
-            title, "ok", lines=(texts.SHARE_SAVED.format(level=share_label(choice)),), private=True
+            title, "ok", lines=(fill(texts.SHARE_SAVED, level=share_label(choice)),), private=True
         )

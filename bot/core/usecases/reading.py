@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import risk
 from bot.core import format as fmt
-from bot.core import texts
-from bot.core.chart import health_chart
+from bot.core import registry, texts
+from bot.core.chart import SentAlert, chart_data, render_png
 from bot.core.identity import Caller
 from bot.core.messages import (
     Action,
@@ -16,12 +16,13 @@ from bot.core.messages import (
     Field,
     Image,
     Message,
-    Refusal,
     Severity,
     account_ref,
     louder,
     message,
 )
+from bot.core.presenter import ALERT_KEY
+from bot.core.refs import fill
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import (
     AccountView,
@@ -36,7 +37,8 @@ from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
 from bot.monitor.history import health_point
 from bot.monitor.policy import AlertRules, UserThresholds, judge_level
-from bot.store.records import Account, Subscription
+from bot.store.records import Account, HealthPoint, Subscription, Thresholds
+from bot.store.tx import Tx
 from bot.store.vault import VaultError
 
 
@@ -97,9 +99,9 @@ class ReadingUseCases(CoreBase):
 
     def _failed(self, account: Account, exc: ExchangeReadError, refresh: ActionId) -> Message:
         return message(
-            texts.STATUS_TITLE.format(label=account.label, venue=self._venue_label(account.venue)),
+            fill(texts.STATUS_TITLE, label=account.label, venue=self._venue_label(account.venue)),
             "error",
-            lines=(texts.STATUS_READ_FAILED.format(label=account.label, reason=exc.user_message),),
+            lines=(fill(texts.STATUS_READ_FAILED, label=account.label, reason=exc.user_message),),
             actions=(Action(refresh, texts.BUTTON_REFRESH, (account_ref(account.id),)),),
             private=True,
         )
@@ -154,8 +156,8 @@ class ReadingUseCases(CoreBase):
         fields = []
         severity: Severity = "info"
         for account, result in zip(accounts, results, strict=True):
-            name = texts.STATUS_TITLE.format(
-                label=account.label, venue=self._venue_label(account.venue)
+            name = fill(
+                texts.STATUS_TITLE, label=account.label, venue=self._venue_label(account.venue)
             )
             if isinstance(result, ExchangeReadError):
                 fields.append(Field(name, result.user_message, inline=False))
@@ -181,7 +183,7 @@ class ReadingUseCases(CoreBase):
             severity,
             fields=fields,
             private=True,
-            footer=texts.STATUS_AS_OF.format(time=fmt.utc_time(self.clock())),
+            footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(self.clock())),
         )
 
     async def positions(self, caller: Caller, account: str | None = None) -> Message:
@@ -193,30 +195,44 @@ class ReadingUseCases(CoreBase):
     async def chart(
         self, caller: Caller, account: str | None = None, days: str | None = None
     ) -> Message:
+        """The account's health history as a picture, with its figures in words beside it
+        (the caption, and the picture's alt text)."""
         require_private(caller)
-        span = 7
-        if days:
-            if not days.strip().isdigit() or not 1 <= int(days) <= self.limits.chart_max_days:
-                raise Refusal(texts.CHART_BAD_DAYS.format(value=days))
-            span = int(days)
+        # The registry checked the range (1-90) for every chat.
+        span = int(days) if days else registry.CHART_DAYS_DEFAULT
         _, found = await self._own_account(caller, account)
         since = self.clock() - span * 86400
-        points = await self.store.read(lambda tx: tx.history.series(found.id, since=since))
+        sub = await self._subscription(caller, found)
+
+        def gather(tx: Tx) -> tuple[list[HealthPoint], list[SentAlert]]:
+            points = tx.history.series(found.id, since=since)
+            sent = [] if sub is None else _sent_alerts(tx, sub.id, since)
+            return points, sent
+
+        points, sent = await self.store.read(gather)
         if not points:
             return message(
-                texts.CHART_TITLE.format(label=found.label),
-                lines=(texts.CHART_NO_HISTORY.format(label=found.label),),
+                fill(texts.CHART_TITLE, label=found.label),
+                lines=(fill(texts.CHART_NO_HISTORY, label=found.label),),
                 private=True,
             )
-        name = points[-1].ratio_name or ""
-        label = texts.RATIO_NAMES.get(name, name.replace("_", " ").title())
-        title = texts.CHART_TITLE.format(label=found.label)
-        png = await asyncio.to_thread(
-            health_chart, points, venue=found.venue, title=title, ratio_label=label
+        data = chart_data(
+            points,
+            label=found.label,
+            venue=found.venue,
+            venue_label=self._venue_label(found.venue),
+            thresholds=sub.thresholds if sub is not None else Thresholds(),
+            alerts=sent,
+            timezone=sub.timezone if sub is not None else "UTC",
+            days=span,
         )
+        png = await asyncio.to_thread(render_png, data)
+        alt = " ".join(data.caption)
         return message(
-            title,
-            image=Image(png, f"{found.label}-health.png".replace(" ", "_"), title),
+            fill(texts.CHART_TITLE, label=found.label),
+            _CHART_SEVERITY[data.level],
+            lines=data.caption,
+            image=Image(png, f"{found.label}-health.png".replace(" ", "_"), alt),
             private=True,
         )
 
@@ -226,3 +242,28 @@ class ReadingUseCases(CoreBase):
         if positions:
             return await self._positions_of(caller, account)
         return await self._status_of(caller, account)
+
+
+# A chart's colour follows the level the account is at now (calm history reads neutral).
+_CHART_SEVERITY: dict[str, Severity] = {
+    "ok": "info",
+    "watch": "watch",
+    "margin_call": "margin_call",
+    "critical": "critical",
+}
+
+
+def _sent_alerts(tx: Tx, subscription_id: int, since: float) -> list[SentAlert]:
+    """The alerts delivered to the owner's private chat since a time (what the chart marks)."""
+    out = []
+    for row in tx.outbox.for_subscription(subscription_id, since=since):
+        alert = row.payload.get(ALERT_KEY)
+        if isinstance(alert, dict) and alert.get("level") in _CHART_SEVERITY:
+            out.append(
+                SentAlert(
+                    row.delivered_at or row.created_at,
+                    str(alert["level"]),
+                    str(alert.get("kind", "")),
+                )
+            )
+    return out
