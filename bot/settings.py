@@ -209,7 +209,8 @@ class Settings(BaseSettings):
             "comma-separated proxy URLs (http://host:port, socks5://host:port; the word direct "
             "for this machine) that exchange requests leave from, accounts spread over them, "
             "each with its own per-IP limit; unset: direct only",
-            "http://10.0.0.2:3128,http://10.0.0.3:3128",
+            "http://proxy-1.example:3128,http://proxy-2.example:3128",
+            placeholder=True,
         ),
     )
     limits_reserve: float = Field(

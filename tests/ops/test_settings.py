@@ -292,9 +292,9 @@ def test_the_discord_alert_role_defaults_and_can_be_renamed(monkeypatch, tmp_pat
 def test_egress_proxies_are_listed_in_order_with_direct_allowed(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MARGINWATCH_EGRESS_PROXIES", " direct, http://10.0.0.2:3128 ,")
+    monkeypatch.setenv("MARGINWATCH_EGRESS_PROXIES", " direct, http://proxy-7.example:3128 ,")
     settings = load_settings(secrets=None)
-    assert settings.egress_proxy_list() == ["direct", "http://10.0.0.2:3128"]
+    assert settings.egress_proxy_list() == ["direct", "http://proxy-7.example:3128"]
     assert settings.summary()["egress_proxies"] == "set"  # a proxy URL may hold a password
     assert load_settings(secrets=None).limits_reserve == 0.25
 
