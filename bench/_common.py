@@ -305,7 +305,7 @@ class CountingTransport:
     def __init__(self) -> None:
         self.sent = 0
 
-    async def send(self, destination: object, message: object) -> None:
+    async def send(self, destination: object, message: object, key: str = "") -> None:
         self.sent += 1
 
 

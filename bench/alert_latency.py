@@ -18,9 +18,8 @@ accounts over all four venues, polled at the same interval, which a BTC move lea
 load of a community while the alerts go out. The poll that "sees" a move is the first read
 whose snapshot carries the new BTC mark; latency = the message's arrival at the fake server −
 the start of that poll (target: p99 < 1 s). "From the step" adds the wait for that poll, which
-the poll interval bounds. The policy's idempotency bucket is one second here so a crash,
-recovery and crash a few seconds apart are three alerts (in production the same transition
-within five minutes is deduplicated).
+the poll interval bounds. A crash, recovery and crash a few seconds apart are three alerts
+(each alert has its own number in its subscription's sequence).
 """
 
 from __future__ import annotations
@@ -110,7 +109,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from bot.exchanges import Budget, ExchangeHub
     from bot.monitor.clock import SystemClock
     from bot.monitor.due import PollIntervals
-    from bot.monitor.policy import AlertRules
     from bot.monitor.source import HubSource
     from bot.monitor.transport import Transports
     from bot.store import Store, Vault, generate_key
@@ -169,7 +167,6 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             tick_seconds=args.tick,
             per_venue=args.per_venue,
             intervals=PollIntervals(calm=interval, watch=interval, danger=interval),
-            rules=AlertRules(key_bucket=1.0),
         )
         await monitor.start()
         # Let every account be polled once (instances built, everyone judged calm) first.

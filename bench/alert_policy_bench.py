@@ -56,7 +56,7 @@ def bench_policy(seconds: float) -> dict[str, float]:
     ratios = [0.3 + 0.7 * abs((i % 200) - 100) / 100 for i in range(200)]
     healths = [assess(snapshot(r)) for r in ratios]
     subject, rules = Subject(1, "main", "binanceusdm"), AlertRules()
-    state, now, count, events = AlertState(), 1.75e9, 0, 0
+    state, now, count, events = AlertState(subscription_id=1), 1.75e9, 0, 0
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         for health in healths:

@@ -143,6 +143,9 @@ class KeyedPresenter:
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
         return self.inner.render_destination_gone(label, platform, reason)
 
+    def render_undelivered(self, label: str, platform: str, count: int, max_age: float) -> Payload:
+        return self.inner.render_undelivered(label, platform, count, max_age)
+
     def deliverable(self, payloads: Sequence[Payload]) -> Delivery:
         keys = tuple(str(p.get(KEY_FIELD, "")) for p in payloads)
         plain = [{k: v for k, v in p.items() if k != KEY_FIELD} for p in payloads]
@@ -161,7 +164,7 @@ class FlakyChat:
     down_until: float = 0.0
     calm: bool = False  # after the run: no more faults, let the outbox drain
 
-    async def send(self, destination: Destination, delivery: Delivery) -> None:
+    async def send(self, destination: Destination, delivery: Delivery, key: str = "") -> None:
         now = self.clock.now()
         if not self.calm:
             if now < self.down_until:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.ops import metrics
 from bot.ops.metrics import set_exchange_mode, set_front_end
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 Closer = Callable[[], Awaitable[Any]]
+# SIGTERM to exit, whatever is in flight: well inside deploy/marginwatch.service's TimeoutStopSec.
+SHUTDOWN_SECONDS = 8.0
 
 
 class Service:
@@ -176,6 +179,7 @@ class Service:
             transports,
             presenter=CorePresenter(),
             intervals=PollIntervals.from_calm(interval),
+            outbox_max_age=settings.outbox_max_age,
         )
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():
@@ -218,7 +222,11 @@ class Service:
                 "MARGINWATCH_TELEGRAM_API_URL and this machine's network connection "
                 "(DNS, firewall, proxy)."
             ) from None
-        self._front_end_stops.append(front.stop)
+
+        async def stop_telegram() -> None:
+            metrics.record_replies_dropped(await front.stop())
+
+        self._front_end_stops.append(stop_telegram)
         transports.register("telegram", front.transport)
         set_front_end("telegram", up=True)
 
@@ -287,16 +295,28 @@ class Service:
         log.info("metrics on %s/metrics", service.url)
 
     async def _shutdown(self) -> None:
-        """Stop polling (deliveries in flight finish), the chats, the exchanges, the database."""
+        """Stop polling (deliveries in flight get a short grace), the chats (pending command
+        replies are dropped), the exchanges, the database: all within SHUTDOWN_SECONDS.
+
+        A step that overruns its share is cut short and logged; the database is closed last
+        and always given its turn. Queued alerts stay in the outbox for the next start.
+        """
         steps: list[Closer] = []
         if self._monitor_stop is not None:
             steps.append(self._monitor_stop)
         steps += self._front_end_stops + self._late_closers
         self._monitor_stop = None
         self._front_end_stops, self._late_closers = [], []
-        for step in steps:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_SECONDS
+        for index, step in enumerate(steps):
+            # Every step but the last may use what is left, less a second kept for the rest.
+            reserve = 0.0 if index == len(steps) - 1 else 1.0
+            budget = max(0.5, deadline - loop.time() - reserve)
             try:
-                await step()
+                await asyncio.wait_for(step(), budget)
+            except TimeoutError:
+                log.warning("shutdown: a step overran %.1fs and was cut short", budget)
             except Exception:
                 log.exception("error while shutting down")
         for task in self._front_end_tasks.values():

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 def _thresholds(args: argparse.Namespace) -> Any:
     """The /alerts thresholds the options give, checked as /alerts checks them."""
     from bot.core.usecases.preferences import CRITICAL_RANGE, WATCH_RANGE
-    from bot.monitor.policy import AlertRules, UserThresholds
+    from bot.monitor.policy import AlertRules, Thresholds
 
     watch = _percent("--watch", args.watch, "watch", WATCH_RANGE)
     critical = _percent("--critical", args.critical, "critical", CRITICAL_RANGE)
@@ -81,7 +81,7 @@ def _thresholds(args: argparse.Namespace) -> Any:
         raise reading.UsageError(
             f"--watch ({watch:.0%}) must be a wider distance than --critical ({effective:.0%})"
         )
-    return UserThresholds(watch_move=watch, critical_move=critical)
+    return Thresholds(watch_move=watch, critical_move=critical)
 
 
 def _percent(

@@ -201,6 +201,14 @@ class Settings(BaseSettings):
         60.0,
         **_doc("seconds between two reads of a calm account (nearer liquidation: faster)", "60"),
     )
+    outbox_max_age: float = Field(
+        86400.0,
+        **_doc(
+            "seconds an alert may wait for a chat that keeps refusing it before it is dropped "
+            "(counted in outbox_expired_total; the owner is told in private where possible)",
+            "86400",
+        ),
+    )
 
     # --- exchanges' request limits -----------------------------------------------------
     egress_proxies: SecretStr | None = Field(
@@ -376,7 +384,7 @@ class Settings(BaseSettings):
     def _format(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("poll_interval", "telegram_private_chat_pace")
+    @field_validator("poll_interval", "telegram_private_chat_pace", "outbox_max_age")
     @classmethod
     def _positive(cls, value: float) -> float:
         if not value > 0:

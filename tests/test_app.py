@@ -129,6 +129,34 @@ async def test_the_service_runs_telegram_serves_metrics_and_stops_on_sigterm(
     assert (tmp_path / "mw.db").exists()
 
 
+async def test_sigterm_with_a_reply_backlog_exits_cleanly_within_ten_seconds(
+    tmp_path: Path,
+) -> None:
+    # Issue 12: a paced backlog of replies kept SIGTERM waiting past systemd's stop timeout.
+    async with FakeTelegramServer() as api:
+        env = clean_env(
+            tmp_path,
+            TELEGRAM_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.base_url,
+            MASTER_KEYS=generate_key(),
+        )
+        proc = await start(tmp_path, env)
+        try:
+            await api.wait_until(lambda: api.calls_of("getUpdates"), timeout=60)
+            for _ in range(8):  # eight replies to one chat at one a second: a backlog
+                api.user_says(5001, 5001, "/help")
+            await api.wait_until(lambda: api.sent(5001), timeout=30)
+        finally:
+            began = asyncio.get_running_loop().time()
+            proc.send_signal(signal.SIGTERM)
+            code, output = await finish(proc)
+            took = asyncio.get_running_loop().time() - began
+    assert code == 0, output[-3000:]
+    assert took < 10.0, f"SIGTERM took {took:.1f} s"
+    assert "command replies still pending at shutdown" in output
+    assert len(api.sent(5001)) < 8
+
+
 # --- the newcomer's start-up messages (issue 13) ----------------------------------------------
 
 

@@ -28,7 +28,7 @@ from bot.core import texts
 from bot.core.messages import current_marker
 from bot.core.refs import fill
 from bot.core.views import critical_distance
-from bot.monitor.policy import AlertRules, UserThresholds, judge_level, rank
+from bot.monitor.policy import AlertRules, judge_level, rank
 from bot.store.records import HealthPoint, Thresholds
 from risk.model import Health, Ratio
 from risk.profiles import PROFILES, VenueProfile
@@ -141,7 +141,7 @@ def chart_data(
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         timezone, zone = "UTC", zoneinfo.ZoneInfo("UTC")
     profile = _profile(venue)
-    rules = AlertRules(thresholds=UserThresholds(**thresholds.as_dict()))
+    rules = AlertRules(thresholds=thresholds)
     critical = critical_distance(thresholds)
     times = tuple(datetime.fromtimestamp(p.at, zone) for p in points)
     moves = tuple(

@@ -54,6 +54,13 @@ class CorePresenter:
             )
         )
 
+    def render_undelivered(self, label: str, platform: str, count: int, max_age: float) -> Payload:
+        where = texts.GONE_WHERE.format(platform=platform)
+        line = texts.ALERTS_UNDELIVERED.format(
+            count=count, label=label, where=where, hours=f"{max_age / 3600:g}"
+        )
+        return to_payload(message(label, "watch", lines=(line,), private=True))
+
     def deliverable(self, payloads: Sequence[Payload]) -> Message:
         return coalesce([from_payload(payload) for payload in payloads])
 

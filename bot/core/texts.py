@@ -394,6 +394,18 @@ ALERT_SUBSCRIPTION_DISABLED = (
     "I can no longer post {label}'s alerts to {where} ({reason}), so I stopped sending them there."
 )
 
+ALERTS_UNDELIVERED = (
+    "{count} alert(s) for {label} could not be delivered to {where} within {hours} h and were "
+    "dropped; check that I can still post there."
+)
+
+# --- flood control (bot.core.flood) -------------------------------------------------------------
+SLOW_DOWN_TITLE = "Slow down"
+SLOW_DOWN = (
+    "You sent me many commands in a short time. I ignore the next ones for {seconds} s, "
+    "then answer again."
+)
+
 # --- digests -----------------------------------------------------------------------------------
 DIGEST_MESSAGE_TITLE = "Digest — {label}"
 DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"

@@ -167,10 +167,20 @@ class DueQueue:
         if self._tasks.get(account_id) is task:
             del self._tasks[account_id]
 
-    async def drain(self) -> None:
-        """Wait for every poll in flight (shutdown, tests)."""
+    async def drain(self, timeout: float | None = None) -> int:
+        """Wait for every poll in flight (shutdown, tests); after ``timeout`` seconds cancel the
+        rest (a poll that had not committed leaves no trace). Returns how many were cancelled."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         while self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            _, pending = await asyncio.wait(set(self._tasks.values()), timeout=left)
+            if pending and deadline is not None and loop.time() >= deadline:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return len(pending)
+        return 0
 
     async def _run(self, account: Account, urgent: bool = False) -> None:
         size = URGENT_POLLS_PER_VENUE if urgent else self._per_venue

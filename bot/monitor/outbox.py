@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.monitor.clock import Clock
-from bot.monitor.presenter import Presenter
+from bot.monitor.presenter import Payload, Presenter
 from bot.monitor.transport import DeliveryRetry, DestinationGone, NoTransport, Transports
 
 # bot.ops.metrics is a leaf (stdlib and prometheus-client only): recording from here adds no
@@ -112,53 +112,102 @@ class OutboxDispatcher:
         return total
 
     async def _deliver_chat(self, rows: list[OutboxMessage]) -> DeliveryReport:
-        ids = [row.id for row in rows]
-        destination = rows[0].destination
-        async with self._slots:
-            try:
-                transport = self._transports.for_platform(destination.platform)
-                combined = self._presenter.deliverable([row.payload for row in rows])
-                await asyncio.wait_for(
-                    transport.send(destination, combined), timeout=self._send_timeout
-                )
-            except DeliveryRetry as exc:
-                await self._failed(ids, str(exc), exc.retry_after)
-                return DeliveryReport(retried=len(rows))
-            except DestinationGone as exc:
-                now, reason = self._clock.now(), exc.reason
-                presenter = self._presenter
-                disabled = await self._store.run(
-                    lambda tx: _disable_and_tell_owners(tx, destination, reason, presenter, now=now)
-                )
-                log.warning(
-                    "a %s chat is gone (%s): %d subscription(s) disabled",
-                    destination.platform,
-                    exc.reason,
-                    len(disabled),
-                )
-                return DeliveryReport(gone=len(rows))
-            except Exception as exc:  # any other failure is transient: back off and try again
-                delay = backoff_delay(max(row.attempts for row in rows) + 1, rng=self._rng)
-                error = _describe(exc)
-                log.warning(
-                    "delivery to %s failed (%s); retry in %.0fs", destination.platform, error, delay
-                )
-                await self._failed(ids, error, delay)
-                return DeliveryReport(retried=len(rows))
-            delivered_at = self._clock.now()
-            await self._store.mark_delivered(ids, now=delivered_at)
-            for row in rows:
-                metrics.observe_delivery_lag(delivered_at - row.created_at)
-            return DeliveryReport(delivered=len(rows), sends=1)
+        """One chat's due rows: one send per send token, oldest first, stopping at a failure.
 
-    async def _failed(self, ids: list[int], error: str, delay: float) -> None:
+        A failure holds the chat's later sends too (they are retried with it), so a message
+        that had to wait never arrives after a newer one.
+        """
+        sends = _by_send(rows)
+        total = DeliveryReport()
+        async with self._slots:
+            for index, batch in enumerate(sends):
+                report = await self._deliver_send(batch, later=sends[index + 1 :])
+                total += report
+                if not report.delivered:
+                    break
+        return total
+
+    async def _deliver_send(
+        self, rows: list[OutboxMessage], *, later: list[list[OutboxMessage]]
+    ) -> DeliveryReport:
+        destination = rows[0].destination
+        held = [row.id for batch in later for row in batch]
+        ids = [row.id for row in rows]
+        try:
+            transport = self._transports.for_platform(destination.platform)
+            combined = self._presenter.deliverable([row.payload for row in rows])
+            await asyncio.wait_for(
+                transport.send(destination, combined, _send_key(rows)),
+                timeout=self._send_timeout,
+            )
+        except DeliveryRetry as exc:
+            await self._failed(ids + held, str(exc), exc.retry_after)
+            return DeliveryReport(retried=len(rows) + len(held))
+        except DestinationGone as exc:
+            now, reason = self._clock.now(), exc.reason
+            presenter = self._presenter
+            disabled = await self._store.run(
+                lambda tx: _disable_and_tell_owners(tx, destination, reason, presenter, now=now)
+            )
+            log.warning(
+                "a %s chat is gone (%s): %d subscription(s) disabled",
+                destination.platform,
+                exc.reason,
+                len(disabled),
+            )
+            return DeliveryReport(gone=len(rows) + len(held))
+        except Exception as exc:  # any other failure is transient: back off and try again
+            delay = backoff_delay(max(row.attempts for row in rows) + 1, rng=self._rng)
+            error = _describe(exc)
+            log.warning(
+                "delivery to %s failed (%s); retry in %.0fs", destination.platform, error, delay
+            )
+            # A timeout or a broken connection may have delivered it: resend the same send.
+            unknown = isinstance(exc, (TimeoutError, ConnectionError))
+            await self._failed(ids, error, delay, outcome_unknown=unknown)
+            await self._failed(held, error, delay)
+            return DeliveryReport(retried=len(rows) + len(held))
+        # Recorded at once, ahead of any poll waiting for the database (see Store.mark_delivered):
+        # the platform has the message, and only this row says so.
+        delivered_at = self._clock.now()
+        await self._store.mark_delivered(ids, now=delivered_at)
+        for row in rows:
+            metrics.observe_delivery_lag(delivered_at - row.created_at)
+        return DeliveryReport(delivered=len(rows), sends=1)
+
+    async def _failed(
+        self, ids: list[int], error: str, delay: float, *, outcome_unknown: bool = False
+    ) -> None:
+        if not ids:
+            return
         now = self._clock.now()
 
         def work(tx: Tx) -> None:
             for message_id in ids:
-                tx.outbox.mark_failed(message_id, now=now, error=error, retry_after=delay)
+                tx.outbox.mark_failed(
+                    message_id,
+                    now=now,
+                    error=error,
+                    retry_after=delay,
+                    outcome_unknown=outcome_unknown,
+                )
 
         await self._store.run(work)
+
+
+def _by_send(rows: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """A chat's rows as its sends: one per send token, the send holding the oldest row first."""
+    sends: dict[str, list[OutboxMessage]] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        sends.setdefault(row.send_token or f"row{row.id}", []).append(row)
+    return [
+        sorted(batch, key=lambda r: (-r.priority, r.created_at, r.id)) for batch in sends.values()
+    ]
+
+
+def _send_key(rows: Sequence[OutboxMessage]) -> str:
+    """The send's idempotency key: its token (the same when a crash makes us send it again)."""
+    return rows[0].send_token or f"row{rows[0].id}"
 
 
 def _by_chat(rows: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
@@ -182,19 +231,53 @@ def _disable_and_tell_owners(
         if account is None:
             continue
         notice = presenter.render_destination_gone(account.label, destination.platform, reason)
-        for other in tx.subscriptions.for_account(account.id, enabled_only=True):
-            if other.destination.is_dm:
-                tx.outbox.enqueue(
-                    NewMessage(
-                        idempotency_key=f"gone:sub{gone.id}:to{other.id}",
-                        destination=other.destination,
-                        payload=notice,
-                        priority=PRIORITY_WARNING,
-                        subscription_id=other.id,
-                    ),
-                    now=now,
-                )
+        _tell_owner_privately(tx, account.id, notice, f"gone:sub{gone.id}", now=now)
     return disabled
+
+
+def _tell_owner_privately(
+    tx: Tx, account_id: int, notice: Payload, about: str, *, now: float
+) -> None:
+    """Queue ``notice`` for each private chat subscribed to the account (none: nobody to tell).
+
+    The key has the time in it: the same notice can be due again later (a chat gone again
+    after a re-subscribe, more alerts expired).
+    """
+    for other in tx.subscriptions.for_account(account_id, enabled_only=True):
+        if other.destination.is_dm:
+            tx.outbox.enqueue(
+                NewMessage(
+                    idempotency_key=f"{about}:to{other.id}:{int(now * 1000)}",
+                    destination=other.destination,
+                    payload=notice,
+                    priority=PRIORITY_WARNING,
+                    subscription_id=other.id,
+                ),
+                now=now,
+            )
+
+
+def expire_and_tell_owners(
+    tx: Tx, presenter: Presenter, *, now: float, max_age: float
+) -> list[OutboxMessage]:
+    """Drop the outbox rows older than ``max_age`` that their chat never accepted; tell each
+    owner whose shared-channel alerts were dropped in their private chat (one notice per
+    account and chat). Rows of a private chat have nowhere else to go: they are only counted."""
+    expired = tx.outbox.expire(now=now, max_age=max_age)
+    counts: dict[tuple[int, tuple[str, str, str]], int] = {}
+    for row in expired:
+        dest = row.destination
+        if row.subscription_id is not None and not dest.is_dm:
+            key = (row.subscription_id, (dest.platform, dest.chat_id, dest.thread_id or ""))
+            counts[key] = counts.get(key, 0) + 1
+    for (subscription_id, (platform, _, _)), count in counts.items():
+        subscription = tx.subscriptions.get(subscription_id)
+        account = None if subscription is None else tx.accounts.get(subscription.account_id)
+        if account is None:
+            continue
+        notice = presenter.render_undelivered(account.label, platform, count, max_age)
+        _tell_owner_privately(tx, account.id, notice, f"expired:sub{subscription_id}", now=now)
+    return expired
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,17 +4,29 @@ No I/O and no clock: the caller passes ``now`` (seconds since the epoch) and per
 state together with the returned events (``store.transition``), so re-evaluating after a restart
 never repeats what was already told. Every rule here has a test named after the story it protects
 in ``tests/monitor/test_policy.py``.
+
+The state is the store's own record (``bot.store.records.AlertState``): one vocabulary on both
+sides. Each alert is numbered by the subscription's ``sequence``, saved in the same transaction
+as the alert, so its outbox key (``sub{id}:{n}:{kind}``) is the same when the same poll is judged
+again and new for every new alert: two distinct transitions can never share a key.
+
+Alerts held back on purpose are held by a named rule, recorded as ``AlertState.withheld``:
+``hysteresis`` (a recovery waits until the figure is past the band) and ``snooze`` (the owner
+paused routine alerts). A critical escalation is never held.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bot.exchanges.types import ReadState
+from bot.store.records import ALERT_LEVELS, AlertLevel, AlertState, FeedTold, Thresholds, Withheld
 from risk.model import Health
 
-Level = Literal["ok", "watch", "margin_call", "critical"]
-LEVELS: tuple[Level, ...] = ("ok", "watch", "margin_call", "critical")
+Level = AlertLevel
+LEVELS: tuple[Level, ...] = ALERT_LEVELS
 _RANK: dict[str, int] = {name: rank for rank, name in enumerate(LEVELS)}
 
 Priority = Literal["critical", "routine"]
@@ -28,44 +40,44 @@ EventKind = Literal[
     "feed_restored",  # reads succeed again after one of the three above was told
     "position_vanished",  # a position seen at the previous poll is gone (closed or liquidated)
 ]
-# How an exchange read failed; the same words as bot.exchanges' ExchangeReadError.state.
-Problem = Literal[
-    "auth_failed", "permission_denied", "rate_limited", "exchange_down", "bad_response"
-]
-FeedTold = Literal["data_stale", "key_invalid", "exchange_down"]
+# How an exchange read failed: bot.exchanges' own word (ExchangeReadError.state).
+Problem = ReadState
 
 # Read failures that mean the key itself was refused: told at once, and polling stops.
 KEY_PROBLEMS = frozenset({"auth_failed", "permission_denied"})
 
+__all__ = [
+    "KEY_PROBLEMS",
+    "LEVELS",
+    "AlertEvent",
+    "AlertRules",
+    "AlertState",
+    "Decision",
+    "FeedFailure",
+    "Level",
+    "Problem",
+    "Subject",
+    "Thresholds",
+    "evaluate",
+    "judge_level",
+    "rank",
+]
 
-def rank(level: Level) -> int:
+
+def rank(level: Level | str) -> int:
     """Order of severity: ok 0, watch 1, margin_call 2, critical 3."""
     return _RANK[level]
 
 
 @dataclass(frozen=True, slots=True)
-class UserThresholds:
-    """A subscription's own alert levels; ``None`` means "not set". Same fields as the store's.
+class AlertRules:
+    """How a subscription is alerted; the defaults are the product's.
 
-    ``*_ratio`` are in the venue's own ratio (Kraken margin level 1.2, Binance USDⓈ-M margin
-    ratio 0.6); ``*_move`` are the adverse uniform price move, as a fraction, that would
-    liquidate the account (``critical_move=0.05``: "critical once a 5 % move liquidates me").
-    The user's levels only ever add alerts: the venue's own levels always apply too.
+    ``thresholds`` are the subscription's own levels (``bot.store.records.Thresholds``): they
+    only ever add alerts, the venue's own levels always apply too.
     """
 
-    watch_ratio: float | None = None
-    margin_call_ratio: float | None = None
-    critical_ratio: float | None = None
-    watch_move: float | None = None
-    margin_call_move: float | None = None
-    critical_move: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRules:
-    """How a subscription is alerted; the defaults are the product's."""
-
-    thresholds: UserThresholds = UserThresholds()
+    thresholds: Thresholds = field(default_factory=Thresholds)
     # "Critical = within the user's distance of liquidation": this distance when they set none.
     default_critical_move: float = 0.05
     # Recovery is announced only once the figure is this much (relative) on the safe side of the
@@ -77,25 +89,9 @@ class AlertRules:
     # at once.
     stale_after_polls: int = 3
     snoozed_until: float | None = None
-    # Idempotency keys include ``now // key_bucket`` so a retried evaluation within one bucket
-    # produces the same key, while the same transition an hour later is a new alert.
-    key_bucket: float = 300.0
 
     def snoozed(self, now: float) -> bool:
         return self.snoozed_until is not None and now < self.snoozed_until
-
-
-@dataclass(frozen=True, slots=True)
-class AlertState:
-    """What the policy remembers about one subscription between polls (persisted by the store)."""
-
-    level: Level = "ok"  # the judged level, hysteresis applied
-    told_level: Level = "ok"  # the level the user was last told about
-    told_at: float | None = None  # when a level alert (escalation or reminder) last went out
-    failed_polls: int = 0
-    feed_told: FeedTold | None = None  # the feed problem the user was last told about
-    positions: tuple[str, ...] = ()  # symbols open at the last successful read
-    last_success_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +132,7 @@ class AlertEvent:
     symbol: str | None = None  # position_vanished
     problem: str | None = None  # feed events: the read failure behind them
     approximate: bool = False
+    sequence: int = 0  # the subscription's alert number (its key's ``n``)
     # The pool judged on its own that is worst, when it is at least as bad as the account
     # (risk Health.pools): an isolated position (its symbol) or another coin's pool (its coin),
     # its ratio, and the move that liquidates it (an isolated position's own distance).
@@ -152,6 +149,14 @@ class Decision:
     state: AlertState
     events: tuple[AlertEvent, ...]
 
+    def newly_withheld(self, before: AlertState) -> Withheld | None:
+        """The rule that started holding an alert back with this poll (None if none did).
+
+        One hold, however many polls it lasts, is counted and logged once.
+        """
+        now = self.state.withheld
+        return now if now is not None and now != before.withheld else None
+
 
 def evaluate(
     state: AlertState, reading: Reading, rules: AlertRules, subject: Subject, now: float
@@ -160,6 +165,9 @@ def evaluate(
     if isinstance(reading, FeedFailure):
         return _on_failure(state, reading, rules, subject, now)
     return _on_health(state, reading, rules, subject, now)
+
+
+# ---- levels ------------------------------------------------------------------------------------
 
 
 def judge_level(health: Health, rules: AlertRules, slack: float = 0.0) -> Level:
@@ -220,16 +228,27 @@ def _venue_level(health: Health, slack: float) -> Level:
     return "ok"
 
 
-def _user_level(health: Health, thresholds: UserThresholds, slack: float) -> Level:
+def _user_lines(thresholds: Thresholds) -> tuple[tuple[Level, float | None, float | None], ...]:
+    """(level, ratio line, move line) of the user's thresholds, most severe first."""
+    return (
+        ("critical", thresholds.critical_ratio, thresholds.critical_move),
+        ("margin_call", thresholds.margin_call_ratio, thresholds.margin_call_move),
+        ("watch", thresholds.watch_ratio, thresholds.watch_move),
+    )
+
+
+def _user_level(health: Health, thresholds: Thresholds, slack: float) -> Level:
     ratio, move = health.ratio, health.move_to_liquidation
-    for level in ("critical", "margin_call", "watch"):
-        line = getattr(thresholds, f"{level}_ratio")
+    for level, ratio_line, move_line in _user_lines(thresholds):
         value = ratio.value
-        if line is not None and value is not None and _ratio_past(value, line, ratio.safer, slack):
-            return level  # type: ignore[return-value]
-        line = getattr(thresholds, f"{level}_move")
-        if line is not None and move is not None and abs(move) <= line * (1 + slack):
-            return level  # type: ignore[return-value]
+        if (
+            ratio_line is not None
+            and value is not None
+            and _ratio_past(value, ratio_line, ratio.safer, slack)
+        ):
+            return level
+        if move_line is not None and move is not None and abs(move) <= move_line * (1 + slack):
+            return level
     return "ok"
 
 
@@ -239,153 +258,234 @@ def _ratio_past(value: float, line: float, safer: str, slack: float) -> bool:
     return value <= line * (1 + slack)
 
 
-def _on_health(
-    state: AlertState, health: Health, rules: AlertRules, subject: Subject, now: float
-) -> Decision:
-    events: list[AlertEvent] = []
-    snoozed = rules.snoozed(now)
-    pool_facts = _pool_facts(health, rules)
+def _next_level(current: Level, health: Health, rules: AlertRules) -> tuple[Level, bool]:
+    """The judged level after ``health``, and whether hysteresis held it above the figures."""
+    raw = judge_level(health, rules)
+    if rank(raw) >= rank(current):
+        return raw, False
+    # Going down: only as far as the level the figures clear with the hysteresis band added.
+    relaxed = judge_level(health, rules, slack=rules.hysteresis)
+    if rank(relaxed) < rank(current):
+        return relaxed, False
+    return current, True
 
-    def event(
+
+# ---- events ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Alerts:
+    """The events of one evaluation, each numbered from the subscription's sequence."""
+
+    subject: Subject
+    now: float
+    sequence: int
+    facts: Callable[[], dict[str, object]] = dict
+    events: list[AlertEvent] = field(default_factory=list)
+
+    def add(
+        self,
         kind: EventKind,
         level: Level,
         previous: Level,
         priority: Priority,
-        tag: str,
         **facts: object,
-    ) -> AlertEvent:
-        return AlertEvent(
-            subscription_id=subject.subscription_id,
-            account_label=subject.account_label,
-            venue=subject.venue,
-            kind=kind,
-            level=level,
-            previous_level=previous,
-            priority=priority,
-            idempotency_key=_key(subject, kind, tag, now, rules),
-            at=now,
-            ratio_name=health.ratio.name,
-            ratio_value=health.ratio.value,
-            move_to_liquidation=health.move_to_liquidation,
-            approximate=health.approximate,
-            **pool_facts,
-            **facts,  # type: ignore[arg-type]
+    ) -> None:
+        self.sequence += 1
+        self.events.append(
+            AlertEvent(
+                subscription_id=self.subject.subscription_id,
+                account_label=self.subject.account_label,
+                venue=self.subject.venue,
+                kind=kind,
+                level=level,
+                previous_level=previous,
+                priority=priority,
+                idempotency_key=alert_key(self.subject.subscription_id, self.sequence, kind),
+                at=self.now,
+                sequence=self.sequence,
+                **{**self.facts(), **facts},  # type: ignore[arg-type]
+            )
         )
 
-    feed_told = state.feed_told
-    if feed_told is not None:
-        if not snoozed:
-            events.append(
-                event(
-                    "feed_restored",
-                    state.level,
-                    state.level,
-                    "routine",
-                    feed_told,
-                    problem=feed_told,
-                )
-            )
-        feed_told = None
+    def by_priority(self) -> tuple[AlertEvent, ...]:
+        # Stable sort: critical first, otherwise the order the rules produced them.
+        return tuple(sorted(self.events, key=lambda e: e.priority != "critical"))
 
-    # A position that was open last time and is gone now: closed by the trader or liquidated.
+
+def alert_key(subscription_id: int, sequence: int, kind: str) -> str:
+    """The outbox key of a subscription's ``sequence``-th alert (unique per subscription)."""
+    return f"sub{subscription_id}:{sequence}:{kind}"
+
+
+def _health_facts(health: Health, rules: AlertRules) -> Callable[[], dict[str, object]]:
+    pool_facts = _pool_facts(health, rules)
+    return lambda: {
+        "ratio_name": health.ratio.name,
+        "ratio_value": health.ratio.value,
+        "move_to_liquidation": health.move_to_liquidation,
+        "approximate": health.approximate,
+        **pool_facts,
+    }
+
+
+# ---- a successful read -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Told:
+    """What the user has been told about the level, as the rules below move it on."""
+
+    level: Level
+    at: float | None
+    withheld: Withheld | None = None
+
+
+def _on_health(
+    state: AlertState, health: Health, rules: AlertRules, subject: Subject, now: float
+) -> Decision:
+    snoozed = rules.snoozed(now)
+    alerts = _Alerts(subject, now, state.sequence, _health_facts(health, rules))
+    feed_held = _feed_restored(state, alerts, snoozed)
     # Every pool's positions count (another coin's pool holds its own).
     current = tuple(sorted({p.symbol for h in (health, *health.pools) for p in h.positions}))
-    if state.last_success_at is not None:
-        risky = rank(state.level) >= rank("margin_call")
-        for symbol in sorted(set(state.positions) - set(current)):
-            priority: Priority = "critical" if risky else "routine"
-            if priority == "critical" or not snoozed:
-                events.append(
-                    event(
-                        "position_vanished",
-                        state.level,
-                        state.level,
-                        priority,
-                        symbol,
-                        symbol=symbol,
-                    )
-                )
-
-    level = _next_level(state.level, health, rules)
-    told_level, told_at = state.told_level, state.told_at
-    if rank(level) > rank(told_level):
-        # Snooze silences routine escalations, never the step to critical.
-        if level == "critical" or not snoozed:
-            priority = "critical" if level == "critical" else "routine"
-            events.append(event("escalation", level, told_level, priority, f"{told_level}>{level}"))
-            told_level, told_at = level, now
-    elif rank(level) < rank(told_level):
-        if not snoozed:
-            events.append(event("recovery", level, told_level, "routine", f"{told_level}>{level}"))
-            told_level, told_at = level, now
-    elif rank(level) >= rank("margin_call") and not snoozed:
-        every = (
-            rules.remind_critical_every if level == "critical" else rules.remind_margin_call_every
-        )
-        if told_at is None or now - told_at >= every:
-            priority = "critical" if level == "critical" else "routine"
-            events.append(event("reminder", level, level, priority, level))
-            told_at = now
-
-    new_state = AlertState(
+    vanished_held = _positions_vanished(state, current, alerts, snoozed)
+    level, held_by_band = _next_level(state.level, health, rules)  # type: ignore[arg-type]
+    told = _Told(state.told_level, state.told_at)  # type: ignore[arg-type]
+    if rank(level) > rank(told.level):
+        _escalation(level, told, alerts, snoozed, now)
+    elif rank(level) < rank(told.level):
+        _recovery(level, told, alerts, snoozed, now)
+    else:
+        _reminder(level, told, rules, alerts, snoozed, now)
+    if held_by_band and told.withheld is None and told.level == level:
+        told.withheld = "hysteresis"
+    if told.withheld is None and (feed_held or vanished_held):
+        told.withheld = "snooze"
+    new_state = replace(
+        state,
         level=level,
-        told_level=told_level,
-        told_at=told_at,
+        told_level=told.level,
+        told_at=told.at,
         failed_polls=0,
-        feed_told=feed_told,
+        feed_told=None,
         positions=current,
         last_success_at=now,
+        sequence=alerts.sequence,
+        withheld=told.withheld,
     )
-    return Decision(new_state, _by_priority(events))
+    return Decision(new_state, alerts.by_priority())
 
 
-def _next_level(current: Level, health: Health, rules: AlertRules) -> Level:
-    raw = judge_level(health, rules)
-    if rank(raw) >= rank(current):
-        return raw
-    # Going down: only as far as the level the figures clear with the hysteresis band added.
-    relaxed = judge_level(health, rules, slack=rules.hysteresis)
-    return relaxed if rank(relaxed) < rank(current) else current
+def _feed_restored(state: AlertState, alerts: _Alerts, snoozed: bool) -> bool:
+    """Reads work again after a feed problem was told: say so (routine, so snooze holds it).
+
+    Returns whether snooze held the news back.
+    """
+    if state.feed_told is None:
+        return False
+    if snoozed:
+        return True
+    level: Level = state.level  # type: ignore[assignment]
+    alerts.add("feed_restored", level, level, "routine", problem=state.feed_told)
+    return False
+
+
+def _positions_vanished(
+    state: AlertState, current: tuple[str, ...], alerts: _Alerts, snoozed: bool
+) -> bool:
+    """A position open at the last read and gone now: closed by the trader, or liquidated.
+
+    Near liquidation (margin call or worse) that is critical news, never held by snooze.
+    Returns whether snooze held some of it back.
+    """
+    if state.last_success_at is None:  # the first read after linking has nothing to compare
+        return False
+    level: Level = state.level  # type: ignore[assignment]
+    priority: Priority = "critical" if rank(level) >= rank("margin_call") else "routine"
+    gone = sorted(set(state.positions) - set(current))
+    if priority == "routine" and snoozed:
+        return bool(gone)
+    for symbol in gone:
+        alerts.add("position_vanished", level, level, priority, symbol=symbol)
+    return False
+
+
+def _escalation(level: Level, told: _Told, alerts: _Alerts, snoozed: bool, now: float) -> None:
+    """The level rose past what the user knows: told at once; snooze holds all but critical."""
+    if snoozed and level != "critical":
+        told.withheld = "snooze"
+        return
+    priority: Priority = "critical" if level == "critical" else "routine"
+    alerts.add("escalation", level, told.level, priority)
+    told.level, told.at = level, now
+
+
+def _recovery(level: Level, told: _Told, alerts: _Alerts, snoozed: bool, now: float) -> None:
+    """The level fell (past the hysteresis band, see _next_level): routine good news."""
+    if snoozed:
+        told.withheld = "snooze"
+        return
+    alerts.add("recovery", level, told.level, "routine")
+    told.level, told.at = level, now
+
+
+def _reminder(
+    level: Level, told: _Told, rules: AlertRules, alerts: _Alerts, snoozed: bool, now: float
+) -> None:
+    """Still at margin call or worse: remind on the level's cadence (snooze holds reminders)."""
+    if rank(level) < rank("margin_call"):
+        return
+    every = rules.remind_critical_every if level == "critical" else rules.remind_margin_call_every
+    if told.at is not None and now - told.at < every:
+        return
+    if snoozed:
+        told.withheld = "snooze"
+        return
+    priority: Priority = "critical" if level == "critical" else "routine"
+    alerts.add("reminder", level, level, priority)
+    told.at = now
+
+
+# ---- a failed read -----------------------------------------------------------------------------
 
 
 def _on_failure(
     state: AlertState, failure: FeedFailure, rules: AlertRules, subject: Subject, now: float
 ) -> Decision:
+    """Count the failure; tell the feed problem once it is due (a refused key at once).
+
+    The level and its reminders hold while the feed is broken: nothing is judged without figures.
+    """
     failed = state.failed_polls + 1
-    told: FeedTold
+    told, due, priority = _feed_problem(failure, failed, rules)
+    alerts = _Alerts(subject, now, state.sequence)
+    feed_told, withheld = state.feed_told, state.withheld
+    if due and feed_told != told:
+        # A key refusal is told even while snoozed: without a key nothing else can be told.
+        if priority == "critical" or not rules.snoozed(now):
+            level: Level = state.level  # type: ignore[assignment]
+            alerts.add(told, level, level, priority, problem=failure.problem)
+            feed_told = told
+        else:
+            withheld = "snooze"
+    new_state = replace(
+        state,
+        failed_polls=failed,
+        feed_told=feed_told,
+        sequence=alerts.sequence,
+        withheld=withheld,
+    )
+    return Decision(new_state, alerts.by_priority())
+
+
+def _feed_problem(
+    failure: FeedFailure, failed: int, rules: AlertRules
+) -> tuple[FeedTold, bool, Priority]:
+    """(what to tell, whether it is due after ``failed`` failures, its priority)."""
     if failure.problem in KEY_PROBLEMS:
-        told, due, priority = "key_invalid", True, "critical"
-    elif failure.problem == "exchange_down":
-        told, due, priority = "exchange_down", failed >= rules.stale_after_polls, "routine"
-    else:
-        told, due, priority = "data_stale", failed >= rules.stale_after_polls, "routine"
-    events: list[AlertEvent] = []
-    feed_told = state.feed_told
-    # A key refusal is told even while snoozed: without a key nothing else can ever be told.
-    if due and feed_told != told and (priority == "critical" or not rules.snoozed(now)):
-        events.append(
-            AlertEvent(
-                subscription_id=subject.subscription_id,
-                account_label=subject.account_label,
-                venue=subject.venue,
-                kind=told,
-                level=state.level,
-                previous_level=state.level,
-                priority=priority,  # type: ignore[arg-type]
-                idempotency_key=_key(subject, told, failure.problem, now, rules),
-                at=now,
-                problem=failure.problem,
-            )
-        )
-        feed_told = told
-    return Decision(replace(state, failed_polls=failed, feed_told=feed_told), tuple(events))
-
-
-def _key(subject: Subject, kind: str, tag: str, now: float, rules: AlertRules) -> str:
-    bucket = int(now // rules.key_bucket)
-    return f"sub{subject.subscription_id}:{kind}:{tag}:{bucket}"
-
-
-def _by_priority(events: list[AlertEvent]) -> tuple[AlertEvent, ...]:
-    # Stable sort: critical first, otherwise the order the rules produced them.
-    return tuple(sorted(events, key=lambda e: e.priority != "critical"))
+        return "key_invalid", True, "critical"
+    due = failed >= rules.stale_after_polls
+    if failure.problem == "exchange_down":
+        return "exchange_down", due, "routine"
+    return "data_stale", due, "routine"

@@ -55,6 +55,7 @@ class PollResult:
     queued: tuple[int, ...]  # outbox ids newly queued by this poll
     next_poll_at: float
     queued_alerts: tuple[str, ...] = ()  # the alerts metric's label of each queued row
+    withheld: tuple[Withholding, ...] = ()  # holds that started with this poll
 
 
 def alert_label(event: AlertEvent) -> str:
@@ -130,6 +131,9 @@ class Poller:
         # Counted once committed: a rolled-back poll queued nothing.
         for label in result.queued_alerts:
             metrics.record_alert(label)
+        for hold in result.withheld:
+            metrics.record_withheld(hold.rule)
+            log.info("alert withheld: %s", hold.describe())
         return result
 
     def _judge(
@@ -145,57 +149,34 @@ class Poller:
         # Runs on the database thread inside one transaction: states are read and written together.
         subscriptions = tx.subscriptions.for_account(account.id, enabled_only=True)
         stored = tx.alerts.for_account(account.id)
-        new_states = []
-        messages: list[NewMessage] = []
-        labels: dict[str, str] = {}  # idempotency key -> alerts metric label
-        events: list[AlertEvent] = []
-        level: Level = "ok"
-        for subscription in subscriptions:
-            previous = stored.get(subscription.id) or AlertState(subscription_id=subscription.id)
-            decision = evaluate(
-                state_map.from_record(previous),
-                reading,
-                state_map.rules_for(subscription, self._rules),
-                state_map.subject_for(subscription, account),
-                now,
-            )
-            new_states.append(
-                state_map.to_record(subscription.id, previous, decision.state, decision.events, now)
-            )
-            rows = self._outbox_rows(tx, account, subscription, decision.events)
-            messages.extend(row for row, _ in rows)
-            labels.update((row.idempotency_key, label) for row, label in rows)
-            events.extend(decision.events)
-            level = max(level, decision.state.level, key=rank)
-        if isinstance(reading, Health):
-            if not subscriptions:
-                level = judge_level(reading, self._rules)
-            next_poll_at = self._next_read(account, now, level, pace)
-        else:
-            failures = account.consecutive_failures + 1
-            next_poll_at = now + self._intervals.after_failure(failures, retry_after)
-        queued = tx.alerts.transition(new_states, messages, now=now)
-        queued_alerts = _queued_labels(tx, queued, labels)
-        if isinstance(reading, Health):
-            tx.history.add(health_point(account.id, reading, now))
-            tx.accounts.record_poll_ok(account.id, now=now, next_poll_at=next_poll_at)
-        else:
-            tx.accounts.record_poll_failure(
+        judged = [
+            self._judge_subscription(tx, account, subscription, stored, reading, now)
+            for subscription in subscriptions
+        ]
+        level = self._account_level(reading, judged, bool(subscriptions))
+        next_poll_at = self._next_poll_at(account, reading, level, now, retry_after, pace)
+        messages = [row for one in judged for row, _ in one.rows]
+        queued = tx.alerts.transition([one.state for one in judged], messages, now=now)
+        if len(queued) < len(messages):
+            # Keys are numbered per subscription and saved with its state, so this is a poll
+            # judged twice from the same state; never silent, it would hide a lost alert.
+            log.warning(
+                "account %d: %d alert(s) were already queued under the same key",
                 account.id,
-                now=now,
-                error=error,
-                next_poll_at=next_poll_at,
-                # A refused key stops polling until the owner links a new one.
-                status="key_invalid" if reading.problem in KEY_PROBLEMS else None,
+                len(messages) - len(queued),
             )
+        labels = {row.idempotency_key: label for one in judged for row, label in one.rows}
+        queued_alerts = _queued_labels(tx, queued, labels)
+        _record_poll(tx, account, reading, now, next_poll_at, error)
         return PollResult(
             account_id=account.id,
             ok=isinstance(reading, Health),
             level=level,
-            events=tuple(events),
+            events=tuple(event for one in judged for event in one.events),
             queued=tuple(queued),
             next_poll_at=next_poll_at,
             queued_alerts=queued_alerts,
+            withheld=tuple(one.withheld for one in judged if one.withheld is not None),
         )
 
     async def _defer(self, account: Account, wait: float) -> None:
@@ -220,6 +201,55 @@ class Poller:
         count = self._planned.get(account_id, 0)
         self._planned[account_id] = count + 1
         return random.Random(f"{account_id}:{count}")
+
+    def _judge_subscription(
+        self,
+        tx: Tx,
+        account: Account,
+        subscription: Subscription,
+        stored: dict[int, AlertState],
+        reading: Health | FeedFailure,
+        now: float,
+    ) -> _Judged:
+        """One subscription's decision and the outbox rows it causes."""
+        previous = stored.get(subscription.id) or AlertState(subscription_id=subscription.id)
+        decision = evaluate(
+            previous,
+            reading,
+            state_map.rules_for(subscription, self._rules),
+            state_map.subject_for(subscription, account),
+            now,
+        )
+        rule = decision.newly_withheld(previous)
+        withheld = None if rule is None else Withholding(subscription.id, rule, decision.state)
+        return _Judged(
+            state=decision.state,
+            events=decision.events,
+            rows=self._outbox_rows(tx, account, subscription, decision.events),
+            withheld=withheld,
+        )
+
+    def _account_level(
+        self, reading: Health | FeedFailure, judged: list[_Judged], subscribed: bool
+    ) -> Level:
+        """The level the account's cadence follows: its most alarmed subscription's."""
+        if isinstance(reading, Health) and not subscribed:
+            return judge_level(reading, self._rules)
+        return max((one.state.level for one in judged), key=rank, default="ok")  # type: ignore[arg-type]
+
+    def _next_poll_at(
+        self,
+        account: Account,
+        reading: Health | FeedFailure,
+        level: Level,
+        now: float,
+        retry_after: float | None,
+        pace: Pace | None = None,
+    ) -> float:
+        if isinstance(reading, Health):
+            return self._next_read(account, now, level, pace)
+        failures = account.consecutive_failures + 1
+        return now + self._intervals.after_failure(failures, retry_after)
 
     def _outbox_rows(
         self, tx: Tx, account: Account, subscription: Subscription, events: tuple[AlertEvent, ...]
@@ -253,6 +283,55 @@ class Poller:
             )
             for event in events
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Withholding:
+    """A subscription whose alerts a named rule started holding back with this poll."""
+
+    subscription_id: int
+    rule: str  # records.Withheld: "hysteresis" or "snooze"
+    state: AlertState
+
+    def describe(self) -> str:
+        """For the log: which rule holds what (no figures, no names: those are the owner's)."""
+        if self.rule == "hysteresis":
+            return (
+                f"subscription {self.subscription_id}: a recovery from {self.state.level} is held "
+                "until the figures clear the hysteresis band"
+            )
+        return f"subscription {self.subscription_id}: routine alerts held by the owner's snooze"
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    state: AlertState
+    events: tuple[AlertEvent, ...]
+    rows: list[tuple[NewMessage, str]]
+    withheld: Withholding | None
+
+
+def _record_poll(
+    tx: Tx,
+    account: Account,
+    reading: Health | FeedFailure,
+    now: float,
+    next_poll_at: float,
+    error: str,
+) -> None:
+    """The poll's own trace: a health sample and the account's next poll (or its failure)."""
+    if isinstance(reading, Health):
+        tx.history.add(health_point(account.id, reading, now))
+        tx.accounts.record_poll_ok(account.id, now=now, next_poll_at=next_poll_at)
+        return
+    tx.accounts.record_poll_failure(
+        account.id,
+        now=now,
+        error=error,
+        next_poll_at=next_poll_at,
+        # A refused key stops polling until the owner links a new one.
+        status="key_invalid" if reading.problem in KEY_PROBLEMS else None,
+    )
 
 
 def _queued_labels(tx: Tx, queued: list[int], labels: dict[str, str]) -> tuple[str, ...]:

@@ -67,6 +67,11 @@ class Presenter(Protocol):
         gone (``reason`` says how); sent to the owner's private chat."""
         ...
 
+    def render_undelivered(self, label: str, platform: str, count: int, max_age: float) -> Payload:
+        """The owner's notice that ``count`` alerts for ``label`` were dropped because a
+        ``platform`` chat did not accept them within ``max_age`` seconds."""
+        ...
+
     def deliverable(self, payloads: Sequence[Payload]) -> Any:
         """One message for one chat from its due payloads, most urgent first (never empty)."""
         ...

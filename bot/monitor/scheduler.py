@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.monitor.clock import Clock, SystemClock
 from bot.monitor.digest import DigestSender
 from bot.monitor.due import POLLS_IN_FLIGHT_PER_VENUE, DueQueue, PollIntervals
-from bot.monitor.outbox import DeliveryReport, OutboxDispatcher
+from bot.monitor.outbox import DeliveryReport, OutboxDispatcher, expire_and_tell_owners
 from bot.monitor.policy import AlertRules
 from bot.monitor.poller import Poller, PollResult
 from bot.monitor.presenter import Presenter
@@ -28,6 +28,7 @@ from bot.monitor.transport import Transports
 # dependency on the rest of the service.
 from bot.ops import metrics
 from bot.store import Account, Store, Tx
+from bot.store.outbox import DEFAULT_MAX_AGE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,13 @@ OUTBOX_RETENTION = 7 * 86400.0
 # Accounts per state are counted (one GROUP BY) at most this often, in real seconds: the gauge
 # changes slowly, and an accelerated clock must not turn it into a query per tick.
 ACCOUNTS_SAMPLE_EVERY = 5.0
+# Outbox rows older than this that their chat never accepted are dropped (their owners told).
+OUTBOX_MAX_AGE = DEFAULT_MAX_AGE_SECONDS
+EXPIRE_OUTBOX_EVERY = 60.0
+# How long stop() lets polls and deliveries in flight finish before it cancels them: a cut-off
+# poll committed nothing (the next start re-checks every account) and a cut-off delivery stays
+# in the outbox. The service's whole shutdown must fit systemd's TimeoutStopSec.
+STOP_GRACE_SECONDS = 3.0
 
 
 class Monitor:
@@ -60,6 +68,7 @@ class Monitor:
         intervals: PollIntervals | None = None,
         tick_seconds: float = 1.0,
         per_venue: int = POLLS_IN_FLIGHT_PER_VENUE,
+        outbox_max_age: float = OUTBOX_MAX_AGE,
     ) -> None:
         self.store = store
         self.clock = clock or SystemClock()
@@ -77,6 +86,8 @@ class Monitor:
         self._delivering = asyncio.Lock()
         self._ticking = asyncio.Lock()
         self._next_housekeeping = 0.0
+        self._next_expiry = 0.0
+        self.outbox_max_age = outbox_max_age
         self._scheduler: AsyncIOScheduler | None = None
         self._kicker: asyncio.Task[None] | None = None
         self._delivery_wanted = False
@@ -103,21 +114,42 @@ class Monitor:
         scheduler.start()
         self._scheduler = scheduler
 
-    async def stop(self) -> None:
-        """Stop ticking, let polls and deliveries in flight finish, then return."""
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop ticking; let polls and deliveries in flight finish for up to ``grace`` seconds.
+
+        What is still running then is cancelled: a poll that had not committed left no trace
+        (the next start re-checks every account), a delivery cut off stays in the outbox (its
+        lease is released at the next start). A send cut off after the platform took it is the
+        one case that repeats on Telegram; the grace exists to make that rare.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+
+        def left() -> float:
+            return max(0.0, deadline - loop.time())
+
         if self._scheduler is not None:
             self._scheduler.pause()
-            # APScheduler cancels a running coroutine job on shutdown: let the tick end first.
-            async with self._ticking:
-                self._scheduler.shutdown(wait=False)
+            try:  # let the running tick end, within the grace
+                await asyncio.wait_for(self._ticking.acquire(), left())
+                self._ticking.release()
+            except TimeoutError:
+                log.warning("shutdown: a monitor tick was still running; it was cut short")
+            # Cancels a tick still running (APScheduler cancels coroutine jobs on shutdown).
+            self._scheduler.shutdown(wait=False)
             self._scheduler = None
             await asyncio.sleep(0)  # the shutdown is deferred to the next loop turn
-        await self.queue.drain()
-        await self._kicked_delivery_done()
-        if self._housekeeper is not None:
-            await self._housekeeper
-        async with self._delivering:
-            pass
+        cut = await self.queue.drain(timeout=left())
+        if cut:
+            log.warning("shutdown: %d poll(s) in flight were cut short (re-checked at start)", cut)
+        for task in (self._kicker, self._housekeeper):
+            if task is not None and not await _finish_or_cancel(task, left()):
+                log.warning("shutdown: a delivery or housekeeping round was cut short")
+        try:
+            await asyncio.wait_for(self._delivering.acquire(), left())
+            self._delivering.release()
+        except TimeoutError:
+            log.warning("shutdown: a delivery round was still running")
 
     async def recheck_all(self) -> int:
         """Make every active account due now (start-up: judge fresh figures before anything)."""
@@ -140,6 +172,7 @@ class Monitor:
                 if await self.digests.send_due():
                     await self.deliver()
                 self._start_housekeeping()
+                await self.expire_outbox()
                 await self.sample_accounts(at_most_every=ACCOUNTS_SAMPLE_EVERY)
             except Exception:
                 # A failing tick must not kill the job; the next tick tries again.
@@ -168,6 +201,32 @@ class Monitor:
         await self.store.prune_history(now=now, retention_seconds=HISTORY_RETENTION)
         # Delivered keys are kept a week: long past any redelivery of the same alert.
         await self.store.prune_outbox(older_than=now - OUTBOX_RETENTION)
+
+    async def expire_outbox(self) -> int:
+        """At most every minute: drop outbox rows their chat never accepted within the age limit.
+
+        Each is counted (``outbox_expired_total``) and logged, and the owner of a shared
+        channel's alerts is told in their private chat. Returns how many rows were dropped.
+        """
+        now = self.clock.now()
+        if now < self._next_expiry:
+            return 0
+        self._next_expiry = now + EXPIRE_OUTBOX_EVERY
+        max_age, presenter = self.outbox_max_age, self.presenter
+        expired = await self.store.run(
+            lambda tx: expire_and_tell_owners(tx, presenter, now=now, max_age=max_age)
+        )
+        if expired:
+            metrics.record_outbox_expired(len(expired))
+            log.warning(
+                "dropped %d outbox message(s) older than %.0fs that their chat never accepted "
+                "(last error: %s)",
+                len(expired),
+                max_age,
+                expired[-1].last_error or "none",
+            )
+            self._kick_delivery()  # the owners' notices
+        return len(expired)
 
     async def sample_accounts(self, *, at_most_every: float = 0.0) -> None:
         """Set the ``accounts{state}`` gauge from the store, unless sampled in the last moments."""
@@ -219,3 +278,15 @@ class Monitor:
     async def _kicked_delivery_done(self) -> None:
         if self._kicker is not None:
             await self._kicker
+
+
+async def _finish_or_cancel(task: asyncio.Task[None], timeout: float) -> bool:
+    """Wait up to ``timeout`` for ``task``; cancel it after that. Whether it finished."""
+    if task.done():
+        return True
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if done:
+        return True
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return False

@@ -31,12 +31,17 @@ class Transport(Protocol):
     presenter, a ``bot.core.messages.Message``). It is typed ``Any`` here so that the monitor
     needs no import of core and an adapter may declare the concrete type it renders.
 
+    ``key`` identifies the send: a resend of the same outbox rows (after a crash, a timeout or
+    a retry) carries the same key, a different send never does. A platform that can drop a
+    repeated send by such a key (Discord's message nonce, at most 25 characters) should pass it;
+    the others ignore it.
+
     Raise :class:`DeliveryRetry` when the platform asks to wait (429), :class:`DestinationGone`
     when the chat will never accept messages again (bot blocked, kicked, chat deleted). Any other
     exception is treated as transient and retried with backoff.
     """
 
-    async def send(self, destination: Destination, message: Any) -> None: ...
+    async def send(self, destination: Destination, message: Any, key: str) -> None: ...
 
 
 class DeliveryRetry(Exception):

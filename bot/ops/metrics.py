@@ -8,6 +8,9 @@ Other packages record through the module-level functions, which write to the ins
     metrics.record_poll()                        # one account read, whatever its outcome
     metrics.record_poll(failure="rate_limited")  # ... that failed, with the ExchangeReadError state
     metrics.record_alert("margin_call")          # one alert queued, by level (or feed problem)
+    metrics.record_withheld("hysteresis")        # a named rule started holding alerts back
+    metrics.record_outbox_expired(2)             # outbox rows dropped: their chat never took them
+    metrics.record_replies_dropped(5)            # command replies dropped by a shutdown
     metrics.observe_delivery_lag(12.5)           # seconds from queued (created_at) to delivered
     metrics.set_outbox_depth(3)                  # messages waiting to be delivered
     metrics.set_accounts({"active": 40, "key_invalid": 2})  # accounts per status, all of them
@@ -21,7 +24,8 @@ it with :func:`installed`. Label values are cut to ``[a-z0-9_]`` and 40 characte
 error text can neither blow up the number of series nor leak into the exposition.
 
 Exposed names (prefix ``marginwatch_``): ``polls_total``, ``poll_failures_total{reason}``,
-``alerts_total{level}``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
+``alerts_total{level}``, ``alerts_withheld_total{rule}``, ``outbox_expired_total``,
+``replies_dropped_total``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
 ``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``,
 ``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator), and per venue
 against its request limits: ``venue_reads_demanded_per_minute{venue}``,
@@ -129,6 +133,25 @@ class Metrics:
             namespace=NAMESPACE,
             registry=r,
         )
+        self.alerts_withheld = Counter(
+            "alerts_withheld",
+            "Times a named rule (hysteresis, snooze) started holding a subscription's alerts back.",
+            ["rule"],
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.outbox_expired = Counter(
+            "outbox_expired",
+            "Outbox messages dropped because their chat did not accept them within the age limit.",
+            namespace=NAMESPACE,
+            registry=r,
+        )
+        self.replies_dropped = Counter(
+            "replies_dropped",
+            "Command replies still waiting when the service stopped, dropped unsent.",
+            namespace=NAMESPACE,
+            registry=r,
+        )
         self.delivery_lag = Histogram(
             "delivery_lag_seconds",
             "Seconds from an alert being queued to its delivery.",
@@ -188,6 +211,20 @@ class Metrics:
     def record_alert(self, level: str) -> None:
         """One alert queued: ``watch``, ``margin_call``, ``critical``, ``ok`` (recovery), ..."""
         self.alerts.labels(level=label(level)).inc()
+
+    def record_withheld(self, rule: str) -> None:
+        """A rule (``hysteresis``, ``snooze``) started holding a subscription's alerts back."""
+        self.alerts_withheld.labels(rule=label(rule)).inc()
+
+    def record_outbox_expired(self, count: int) -> None:
+        """Outbox rows dropped because their chat never accepted them in time."""
+        if count > 0:
+            self.outbox_expired.inc(count)
+
+    def record_replies_dropped(self, count: int) -> None:
+        """Command replies that were still waiting to go out when the service stopped."""
+        if count > 0:
+            self.replies_dropped.inc(count)
 
     def observe_delivery_lag(self, seconds: float) -> None:
         """Seconds between an outbox row's ``created_at`` and its delivery."""
@@ -360,6 +397,18 @@ def record_poll(*, failure: str | None = None) -> None:
 
 def record_alert(level: str) -> None:
     _current.record_alert(level)
+
+
+def record_withheld(rule: str) -> None:
+    _current.record_withheld(rule)
+
+
+def record_outbox_expired(count: int) -> None:
+    _current.record_outbox_expired(count)
+
+
+def record_replies_dropped(count: int) -> None:
+    _current.record_replies_dropped(count)
 
 
 def observe_delivery_lag(seconds: float) -> None:

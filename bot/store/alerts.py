@@ -10,13 +10,33 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.store.outbox import Outbox
-from bot.store.records import AlertState, NewMessage
+from bot.store.records import FEED_TOLD, AlertState, NewMessage
+
+# The columns of alert_state, in the order of the record's fields (see records.AlertState).
+_COLUMNS = (
+    "subscription_id",
+    "level",
+    "told_level",
+    "told_at",
+    "failed_polls",
+    "feed_told",
+    "positions",
+    "last_success_at",
+    "sequence",
+    "withheld",
+    "updated_at",
+)
+_UPSERT = (
+    f"insert into alert_state ({', '.join(_COLUMNS)}) "
+    f"values ({', '.join('?' for _ in _COLUMNS)}) "
+    "on conflict (subscription_id) do update set "
+    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
+)
 
 
 class AlertStates:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._table = db.table("alert_state")
 
     def get(self, subscription_id: int) -> AlertState | None:
         rows = self._select("where subscription_id = ?", [subscription_id])
@@ -42,26 +62,18 @@ class AlertStates:
         # Plain SQL rather than Table.upsert: this runs on every judged poll, and upsert
         # re-reads the table's schema each call.
         self._db.execute(
-            "insert into alert_state (subscription_id, level, since, last_alert_at, "
-            "last_reminder_at, last_positions, feed_status, feed_since, stale_polls, details, "
-            "updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "on conflict (subscription_id) do update set level = excluded.level, "
-            "since = excluded.since, last_alert_at = excluded.last_alert_at, "
-            "last_reminder_at = excluded.last_reminder_at, "
-            "last_positions = excluded.last_positions, feed_status = excluded.feed_status, "
-            "feed_since = excluded.feed_since, stale_polls = excluded.stale_polls, "
-            "details = excluded.details, updated_at = excluded.updated_at",
+            _UPSERT,
             [
                 stored.subscription_id,
                 stored.level,
-                stored.since,
-                stored.last_alert_at,
-                stored.last_reminder_at,
-                json.dumps(list(stored.last_positions)),
-                stored.feed_status,
-                stored.feed_since,
-                stored.stale_polls,
-                json.dumps(dict(stored.details), separators=(",", ":")),
+                stored.told_level,
+                stored.told_at,
+                stored.failed_polls,
+                stored.feed_told,
+                json.dumps(list(stored.positions)),
+                stored.last_success_at,
+                stored.sequence,
+                stored.withheld,
                 now,
             ],
         )
@@ -85,22 +97,22 @@ class AlertStates:
         return Outbox(self._db).enqueue_many(messages, now=now)
 
     def _select(self, where: str, params: list[Any]) -> list[AlertState]:
-        cursor = self._db.execute(f"select * from alert_state {where}", params)
-        names = [d[0] for d in cursor.description]
-        return [_state(dict(zip(names, row, strict=True))) for row in cursor]
+        cursor = self._db.execute(f"select {', '.join(_COLUMNS)} from alert_state {where}", params)
+        return [_state(dict(zip(_COLUMNS, row, strict=True))) for row in cursor]
 
 
 def _state(row: dict[str, Any]) -> AlertState:
+    feed_told = row["feed_told"]
     return AlertState(
         subscription_id=row["subscription_id"],
         level=row["level"],
-        since=row["since"],
-        last_alert_at=row["last_alert_at"],
-        last_reminder_at=row["last_reminder_at"],
-        last_positions=tuple(json.loads(row["last_positions"] or "[]")),
-        feed_status=row["feed_status"],
-        feed_since=row["feed_since"],
-        stale_polls=row["stale_polls"],
-        details=json.loads(row["details"] or "{}"),
+        told_level=row["told_level"],
+        told_at=row["told_at"],
+        failed_polls=row["failed_polls"],
+        feed_told=feed_told if feed_told in FEED_TOLD else None,
+        positions=tuple(json.loads(row["positions"] or "[]")),
+        last_success_at=row["last_success_at"],
+        sequence=row["sequence"],
+        withheld=row["withheld"],
         updated_at=row["updated_at"],
     )

@@ -1,14 +1,16 @@
 """The outbox: alerts awaiting delivery, claimed with a lease, retried with backoff, deduplicated.
 
 Delivery is at least once: a message is claimed (leased), sent, then marked delivered. A crash
-between sending and marking means it is sent again after the lease; the transport-side
-idempotency key is what lets a receiver (or the sender's own log) drop the duplicate. Enqueueing
-the same idempotency key twice stores it once.
+between sending and marking means it is sent again after the lease. The first claim gives the
+rows of one chat a ``send_token`` they keep until delivered, so the resend is the same send
+(same rows, same token) and a platform that deduplicates by it (Discord's nonce) drops the
+copy itself. Enqueueing the same idempotency key twice stores it once.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,6 +23,14 @@ from bot.store.subscriptions import Subscriptions
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 15 * 60.0
 DEFAULT_LEASE_SECONDS = 60.0
+# A pending row older than this was never accepted by its chat (retried all along): dropped.
+DEFAULT_MAX_AGE_SECONDS = 24 * 3600.0
+EXPIRED_ERROR = "expired: the chat did not accept it in time"
+
+
+def new_send_token() -> str:
+    """A send's token: 24 hex characters (Discord takes a nonce of at most 25)."""
+    return secrets.token_hex(12)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -89,10 +99,7 @@ class Outbox:
         # A chat's messages travel together: once one is due, the chat's other waiting ones go
         # with it, so a message that backed off longer never arrives after a newer one.
         claimed = {m.id for m in due}
-        for chat in dict.fromkeys(
-            (m.destination.platform, str(m.destination.chat_id), _thread(m.destination.thread_id))
-            for m in list(due)
-        ):
+        for chat in dict.fromkeys(_chat_key(m.destination) for m in list(due)):
             waiting = self._select(
                 "where status = 'pending' and platform = ? and chat_id = ? and thread_id = ? "
                 "and (claimed_until is null or claimed_until <= ?) order by id",
@@ -105,7 +112,21 @@ class Outbox:
                 f"update outbox set claimed_until = ? where id in ({_marks(due)})",
                 [now + lease_seconds, *(m.id for m in due)],
             )
+            self._give_send_tokens(due)
         return [self._refresh(m.id) for m in due]
+
+    def _give_send_tokens(self, claimed: Sequence[OutboxMessage]) -> None:
+        # Rows claimed for the first time become one send per chat; a row that has a token
+        # keeps it, so a resend after a crash goes out exactly as the first send did.
+        fresh: dict[tuple[str, str, str], list[int]] = {}
+        for m in claimed:
+            if m.send_token is None:
+                fresh.setdefault(_chat_key(m.destination), []).append(m.id)
+        for ids in fresh.values():
+            self._db.execute(
+                f"update outbox set send_token = ? where id in ({_marks(ids)})",
+                [new_send_token(), *ids],
+            )
 
     def mark_delivered(self, message_ids: Sequence[int], *, now: float) -> None:
         if not message_ids:
@@ -123,15 +144,22 @@ class Outbox:
         now: float,
         error: str,
         retry_after: float | None = None,
+        outcome_unknown: bool = False,
     ) -> OutboxMessage:
-        """A failed try: count it and schedule the next, honouring the transport's `retry_after`."""
+        """A failed try: count it and schedule the next, honouring the transport's `retry_after`.
+
+        A send the platform refused is forgotten (the row may go out with others next time);
+        one whose outcome is unknown (``outcome_unknown``: it timed out, the connection broke)
+        keeps its send token, so the retry is the same send and Discord can drop it if the
+        first one did arrive.
+        """
         current = self._refresh(message_id)
         attempts = current.attempts + 1
         delay = retry_after if retry_after is not None else backoff_seconds(attempts)
         self._db.execute(
             "update outbox set attempts = ?, next_attempt_at = ?, claimed_until = null, "
-            "last_error = ? where id = ?",
-            [attempts, now + max(delay, 0.0), error, message_id],
+            "last_error = ?, send_token = case when ? then send_token end where id = ?",
+            [attempts, now + max(delay, 0.0), error, int(outcome_unknown), message_id],
         )
         return self._refresh(message_id)
 
@@ -208,6 +236,27 @@ class Outbox:
             "select min(created_at) from outbox where status = 'pending'"
         ).fetchone()[0]
 
+    def expire(self, *, now: float, max_age: float) -> list[OutboxMessage]:
+        """Drop the pending rows queued more than ``max_age`` ago that no send holds right now.
+
+        Such a row was retried all along and its chat never took it (a platform that keeps
+        refusing it, a chat that answers errors only): keeping it would retry it forever and
+        keep its chat's newer alerts behind it. Returns the dropped rows, so the caller can
+        count them and tell their owners somewhere else.
+        """
+        expired = self._select(
+            "where status = 'pending' and created_at < ? "
+            "and (claimed_until is null or claimed_until <= ?) order by id",
+            [now - max_age, now],
+        )
+        if expired:
+            self._db.execute(
+                f"update outbox set status = 'dropped', claimed_until = null, last_error = ? "
+                f"where id in ({_marks(expired)})",
+                [EXPIRED_ERROR, *(m.id for m in expired)],
+            )
+        return expired
+
     def prune(self, *, older_than: float) -> int:
         """Forget delivered/dropped messages created before a time (and their idempotency keys)."""
         return self._db.execute(
@@ -246,11 +295,16 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
         claimed_until=row["claimed_until"],
         delivered_at=row["delivered_at"],
         last_error=row["last_error"],
+        send_token=row["send_token"],
     )
 
 
 def _marks(items: Sequence[object]) -> str:
     return ", ".join("?" for _ in items)
+
+
+def _chat_key(destination: Destination) -> tuple[str, str, str]:
+    return destination.platform, str(destination.chat_id), _thread(destination.thread_id)
 
 
 def _thread(thread_id: str | None) -> str:

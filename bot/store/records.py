@@ -15,7 +15,12 @@ from typing import Any, Literal
 Platform = Literal["discord", "telegram", "console"]
 AccountStatus = Literal["active", "paused", "key_invalid", "error", "disabled"]
 AlertLevel = Literal["ok", "watch", "margin_call", "critical"]
-FeedStatus = Literal["ok", "stale", "key_invalid", "exchange_down", "position_vanished"]
+# The feed problem a subscription was told about (the same words as the alert kinds).
+FeedTold = Literal["data_stale", "key_invalid", "exchange_down"]
+FEED_TOLD: tuple[FeedTold, ...] = ("data_stale", "key_invalid", "exchange_down")
+# Why an alert is held back on purpose (counted in alerts_withheld_total and logged): the
+# recovery band (hysteresis) or the owner's snooze.
+Withheld = Literal["hysteresis", "snooze"]
 Share = Literal["none", "state", "ratio", "positions"]
 DigestSchedule = Literal["off", "daily", "weekly"]
 OutboxStatus = Literal["pending", "delivered", "dropped"]
@@ -131,23 +136,27 @@ class CommunitySettings:
 
 @dataclass(frozen=True)
 class AlertState:
-    """What the alert policy last concluded for one subscription (survives restarts).
+    """What the alert policy remembers about one subscription between polls.
 
-    `details` is the policy's own small JSON-able memo (e.g. last ratio, last stale count); the
-    store never interprets it.
+    One record for both sides: ``bot.monitor.policy`` reads and returns it, the store keeps it in
+    ``alert_state`` with one column per field (migration ``m002``), so nothing is translated and
+    nothing is kept in an untyped memo.
     """
 
     subscription_id: int
-    level: AlertLevel | str = "ok"
-    since: float | None = None
-    last_alert_at: float | None = None
-    last_reminder_at: float | None = None
-    last_positions: tuple[str, ...] = ()
-    feed_status: FeedStatus | str = "ok"
-    feed_since: float | None = None
-    stale_polls: int = 0
-    details: Mapping[str, Any] = field(default_factory=dict)
-    updated_at: float | None = None
+    level: AlertLevel | str = "ok"  # the judged level, hysteresis applied
+    told_level: AlertLevel | str = "ok"  # the level the user was last told about
+    told_at: float | None = None  # when a level alert (escalation, recovery, reminder) went out
+    failed_polls: int = 0  # consecutive failed reads
+    feed_told: FeedTold | None = None  # the feed problem the user was last told about
+    positions: tuple[str, ...] = ()  # symbols open at the last successful read
+    last_success_at: float | None = None
+    # How many alerts this subscription has queued, ever: the next one is ``sequence + 1``. It is
+    # saved in the poll's own transaction, so a retried evaluation of the same poll numbers its
+    # alerts the same (same outbox key) and every new alert gets a number of its own.
+    sequence: int = 0
+    withheld: Withheld | None = None  # the visible rule holding an alert back right now
+    updated_at: float | None = None  # set by the store when it saves the row
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,9 @@ class OutboxMessage:
     claimed_until: float | None
     delivered_at: float | None
     last_error: str | None
+    # The send this row first went out in: rows claimed together for one chat share it, and a
+    # resend after a crash repeats that send (same rows, same token: Discord's nonce).
+    send_token: str | None = None
 
 
 @dataclass(frozen=True)

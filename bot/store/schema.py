@@ -228,3 +228,83 @@ def m001_initial(db: Database) -> None:
         not_null={"at", "actor_platform", "actor_id", "action"},
     )
     db.table("audit_log").create_index(["actor_platform", "community_id", "at"])
+
+
+# The feed_status words of m001 against the alert kinds the policy tells (m002 keeps the kinds).
+_M002_FEED_TOLD = {
+    "stale": "data_stale",
+    "key_invalid": "key_invalid",
+    "exchange_down": "exchange_down",
+}
+
+
+@migrations()
+def m002_alert_state_one_record(db: Database) -> None:
+    """alert_state holds records.AlertState field by field, the policy's own words.
+
+    m001 kept half of the policy's state in a JSON ``details`` memo, named the rest differently
+    (``stale``/``data_stale``, ``last_alert_at``/``told_at``, ``stale_polls``/``failed_polls``)
+    and had columns nothing read (``since``, ``last_reminder_at``, ``feed_since``). Every row is
+    carried over with what the policy read from it, plus the transition ``sequence`` that numbers
+    each subscription's alerts from now on (the outbox key of every new alert).
+    """
+    import json
+
+    rows = list(db.execute("select * from alert_state").fetchall())
+    names = [d[0] for d in db.execute("select * from alert_state limit 0").description]
+    db.execute("drop table alert_state")
+    db.table("alert_state").create(
+        {
+            "subscription_id": int,
+            "level": str,
+            "told_level": str,
+            "told_at": float,
+            "failed_polls": int,
+            "feed_told": str,  # NULL: no feed problem told
+            "positions": str,  # JSON list of symbols
+            "last_success_at": float,
+            "sequence": int,
+            "withheld": str,  # NULL: nothing held back
+            "updated_at": float,
+        },
+        pk="subscription_id",
+        not_null={"level", "told_level", "failed_polls", "positions", "sequence"},
+        defaults={
+            "level": "ok",
+            "told_level": "ok",
+            "failed_polls": 0,
+            "positions": "[]",
+            "sequence": 0,
+        },
+        foreign_keys=[("subscription_id", "subscriptions", "id")],
+    )
+    for values in rows:
+        old = dict(zip(names, values, strict=True))
+        details = json.loads(old["details"] or "{}")
+        db.execute(
+            "insert into alert_state (subscription_id, level, told_level, told_at, failed_polls, "
+            "feed_told, positions, last_success_at, sequence, withheld, updated_at) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, 0, null, ?)",
+            [
+                old["subscription_id"],
+                old["level"],
+                details.get("told_level", "ok"),
+                old["last_alert_at"],
+                old["stale_polls"],
+                _M002_FEED_TOLD.get(old["feed_status"]),
+                old["last_positions"] or "[]",
+                details.get("last_success_at"),
+                old["updated_at"],
+            ],
+        )
+
+
+@migrations()
+def m003_outbox_send_token(db: Database) -> None:
+    """Each outbox row remembers the send it first went out in (``send_token``).
+
+    A resend after a crash repeats that send exactly: the same rows together, under the same
+    token, which Discord takes as the message's nonce and so drops the copy itself.
+    """
+    db.execute("alter table outbox add column send_token text")
+    db.table("outbox").create_index(["send_token"])

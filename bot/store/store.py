@@ -12,10 +12,12 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import itertools
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from functools import partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -83,6 +85,58 @@ def _unit(
     return unit
 
 
+URGENT, NORMAL, LAST = -1, 0, 1
+
+
+class DatabaseThread(Executor):
+    """The one thread that owns the connection; work runs one unit at a time, urgent first.
+
+    Urgent work is the record of a delivery: the chat platform has the message and only that
+    row says so, so it must not wait behind a queue of polls (a process killed in between sends
+    the message again on Telegram, which has no idempotency key). Everything else runs in the
+    order it was submitted.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="marginwatch-db", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self.submit_at(NORMAL, fn, *args, **kwargs)
+
+    def submit_at(
+        self, priority: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> Future[T]:
+        if self._closed:
+            raise RuntimeError("the database thread is shut down")
+        future: Future[T] = Future()
+        self._queue.put((priority, next(self._order), (future, fn, args, kwargs)))
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put((LAST, next(self._order), None))  # after everything queued
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _work(self) -> None:
+        while True:
+            _, _, item = self._queue.get()
+            if item is None:
+                return
+            future, fn, args, kwargs = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+
 def open_database(path: Path, vault: Vault, *, apply_migrations: bool = True) -> Database:
     """Synchronous open for the calling thread: preflight (touches nothing), connect, migrate.
 
@@ -107,7 +161,7 @@ def open_database(path: Path, vault: Vault, *, apply_migrations: bool = True) ->
 class Store:
     """Async access to the database. Create with `await Store.open(path, vault)`."""
 
-    def __init__(self, executor: ThreadPoolExecutor, db: Database, vault: Vault, path: Path):
+    def __init__(self, executor: DatabaseThread, db: Database, vault: Vault, path: Path):
         self._executor = executor
         self._db = db
         self._vault = vault
@@ -121,7 +175,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, vault: Vault, *, apply_migrations: bool = True) -> Store:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marginwatch-db")
+        executor = DatabaseThread()
         loop = asyncio.get_running_loop()
         try:
             db = await loop.run_in_executor(
@@ -158,19 +212,19 @@ class Store:
         """Like `run`, in a read transaction (a consistent snapshot; writes are not expected)."""
         return await self._submit(fn, write=False)
 
-    async def _submit(self, fn: Callable[[Tx], T], *, write: bool) -> T:
+    async def _submit(self, fn: Callable[[Tx], T], *, write: bool, urgent: bool = False) -> T:
         if self._closed:
             raise StoreError("the store is closed")
         if inspect.iscoroutinefunction(fn):
             raise TypeError("Store.run takes a plain function; it runs on the database thread")
         if threading.get_ident() == self._thread_id:
             raise RuntimeError("Store.run called from the database thread would wait for itself")
-        loop = asyncio.get_running_loop()
+        priority = URGENT if urgent else NORMAL
         # The caller's context variables go with the function (as asyncio.to_thread does): what
         # it builds there, an alert in the same transaction as its state, is built as if here.
         context = contextvars.copy_context()
-        return await loop.run_in_executor(
-            self._executor, context.run, self._in_transaction, fn, write
+        return await asyncio.wrap_future(
+            self._executor.submit_at(priority, context.run, self._in_transaction, fn, write)
         )
 
     def _in_transaction(self, fn: Callable[[Tx], T], write: bool) -> T:
@@ -363,8 +417,12 @@ class Store:
         return await self.run(lambda tx: tx.alerts.transition(state_list, message_list, now=now))
 
     async def mark_delivered(self, message_ids: Sequence[int], *, now: float) -> None:
+        """Record a delivery ahead of any other work queued for the database (see
+        DatabaseThread): the shorter this takes, the rarer a resend after a crash."""
         ids = list(message_ids)
-        await self.run(lambda tx: tx.outbox.mark_delivered(ids, now=now))
+        await self._submit(
+            lambda tx: tx.outbox.mark_delivered(ids, now=now), write=True, urgent=True
+        )
 
     async def release_outbox(self, message_ids: Sequence[int]) -> None:
         ids = list(message_ids)

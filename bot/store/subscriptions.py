@@ -152,12 +152,14 @@ class Subscriptions:
         )
 
     def remove(self, subscription_id: int) -> bool:
-        """Delete a subscription, its alert state and its undelivered messages."""
+        """Delete a subscription, its alert state and its messages.
+
+        Delivered ones too: their keys (``sub{id}:{sequence}:…``) must not outlive the
+        subscription, or a new one that reuses its id would find its first alerts "already
+        queued".
+        """
         self._db.execute("delete from alert_state where subscription_id = ?", [subscription_id])
-        self._db.execute(
-            "delete from outbox where subscription_id = ? and status = 'pending'",
-            [subscription_id],
-        )
+        self._db.execute("delete from outbox where subscription_id = ?", [subscription_id])
         cursor = self._db.execute("delete from subscriptions where id = ?", [subscription_id])
         return cursor.rowcount > 0
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot.chat.discord.frontend import DiscordFrontEnd, MemoryStamp
 from bot.core import registry, suggest, texts
+from bot.core.flood import Admission, FloodGate
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message, Refusal, message
 from bot.core.refs import fill
@@ -49,6 +50,10 @@ class RecordingCore:
     forgotten: list[tuple[str, str]] = field(default_factory=list)
     answers: dict[str, Callable[..., Message]] = field(default_factory=dict)
     venues: Any = field(default_factory=lambda: SUPPORTED_VENUES)
+    flood: FloodGate = field(default_factory=FloodGate)  # core's own flood control
+
+    def admit(self, caller: Caller, *, must_answer: bool = False) -> Admission:
+        return self.flood.admit(caller, must_answer=must_answer)
 
     async def run(self, caller: Caller, name: str, arguments: dict[str, Any]) -> Message:
         usecase = registry.command(name).usecase

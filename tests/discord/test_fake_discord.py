@@ -95,3 +95,27 @@ async def test_a_rejected_token_ends_the_front_end_with_login_failure(
         raise AssertionError("a 401 at login must raise LoginFailure")
     assert front.client.is_closed()
     assert "revoked-token" not in repr(front)
+
+
+async def test_the_fake_keeps_discords_nonce_rules(fake_discord: FakeDiscord) -> None:
+    # Create Message: enforce_nonce makes a repeated nonce answer with the first message; without
+    # it every request creates one; a nonce over 25 characters is refused.
+    import aiohttp
+
+    channel = fake_discord.guilds[0].channel("alerts")
+    url = f"{fake_discord.base_url}/channels/{channel}/messages"
+    async with aiohttp.ClientSession() as http:
+
+        async def post(body: dict[str, object]) -> tuple[int, dict[str, object]]:
+            async with http.post(url, json=body) as response:
+                return response.status, await response.json()
+
+        status, first = await post({"content": "a", "nonce": "n-1", "enforce_nonce": True})
+        again_status, again = await post({"content": "a", "nonce": "n-1", "enforce_nonce": True})
+        assert status == again_status == 200 and again["id"] == first["id"]
+        _, loose = await post({"content": "a", "nonce": "n-1"})
+        assert loose["id"] != first["id"]
+        too_long, error = await post({"content": "a", "nonce": "x" * 26, "enforce_nonce": True})
+        assert too_long == 400 and error["code"] == 50035
+    assert len(fake_discord.channel_messages(channel)) == 2
+    assert fake_discord.nonce_repeats == 1

@@ -122,3 +122,24 @@ async def test_sends_wait_for_ready_and_give_up_with_a_retry_when_closed(
     with pytest.raises(DeliveryRetry):
         await transport.send(Destination("discord", "1"), _alert())
     await asyncio.sleep(0)
+
+
+async def test_a_resend_under_the_same_key_is_dropped_by_discord_itself(
+    front: DiscordFrontEnd, fake_discord: FakeDiscord
+) -> None:
+    # The outbox resends an unfinished send with its key after a crash: the nonce makes Discord
+    # answer with the message it already has instead of posting it twice.
+    channel_id = fake_discord.guilds[0].channel("alerts")
+    channel = Destination("discord", str(channel_id))
+    transport = DiscordTransport(front.client)
+    await transport.send(channel, _alert(), "send-token-0001")
+    await transport.send(channel, _alert(), "send-token-0001")
+    await transport.send(channel, _alert(), "send-token-0002")
+    posts = fake_discord.find("POST", rf"^/channels/{channel_id}/messages$")
+    assert [(p.body["nonce"], p.body["enforce_nonce"]) for p in posts] == [
+        ("send-token-0001", True),
+        ("send-token-0001", True),
+        ("send-token-0002", True),
+    ]
+    assert len(fake_discord.channel_messages(channel_id)) == 2
+    assert fake_discord.nonce_repeats == 1

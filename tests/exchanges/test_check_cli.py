@@ -196,7 +196,7 @@ def test_check_lists_every_coin_pool_and_its_positions() -> None:
     import risk
     from bot.check import _view, render_text
     from bot.exchanges.types import AccountRead
-    from bot.monitor.policy import UserThresholds
+    from bot.monitor.policy import Thresholds
 
     def pool(coin: str, wallet: float, size: float) -> risk.AccountSnapshot:
         return risk.AccountSnapshot(
@@ -218,7 +218,7 @@ def test_check_lists_every_coin_pool_and_its_positions() -> None:
 
     btc, eth = pool("BTC", 0.02, 100), pool("ETH", 1.0, 10)
     read = AccountRead(snapshot=btc, pools=(btc, eth))
-    none = UserThresholds()
+    none = Thresholds()
     out = render_text(_view("binancecoinm", read, read.health(), none), none, now=time.time())
     lines = out.splitlines()
     assert lines[0].endswith("binancecoinm — Binance COIN-M futures")

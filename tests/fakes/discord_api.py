@@ -9,6 +9,10 @@ What it serves:
     interaction callbacks (message, deferred, modal, update), webhook follow-ups and edits of the
     original response, channel messages (JSON or multipart with files), DM channel creation,
     leaving a guild. Anything else answers 404 and is recorded.
+  * Nonces, as Discord documents them for Create Message: a ``nonce`` longer than 25 characters
+    is a 400; with ``enforce_nonce`` a nonce the bot already used within the last
+    ``nonce_window`` seconds creates nothing and answers with the message it made the first
+    time (:attr:`FakeDiscord.nonce_repeats` counts those).
   * Gateway: HELLO, heartbeat ACKs, IDENTIFY → READY + GUILD_CREATE for every guild, then
     whatever the test dispatches (``INTERACTION_CREATE``, ``GUILD_DELETE``, …).
   * Faults: :meth:`FakeDiscord.fail_next` scripts a 429 (with ``retry_after``), 403 or 404 for the
@@ -26,6 +30,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +40,9 @@ import yarl
 from aiohttp import web
 
 API_PREFIX = "/api/v10"
+# Discord: "checked for uniqueness in the past few minutes"; the exact window is not published.
+NONCE_WINDOW_SECONDS = 300.0
+NONCE_MAX_LENGTH = 25
 APPLICATION_ID = 900000000000000001
 BOT_USER_ID = APPLICATION_ID
 _snowflakes = itertools.count(1_100_000_000_000_000_000)
@@ -419,8 +427,13 @@ class _Fault:
 class FakeDiscord:
     """The fake server. ``async with FakeDiscord() as fake:`` starts it on a random port."""
 
-    def __init__(self, guilds: list[FakeGuild] | None = None) -> None:
+    def __init__(
+        self, guilds: list[FakeGuild] | None = None, *, nonce_window: float = NONCE_WINDOW_SECONDS
+    ) -> None:
         self.guilds: list[FakeGuild] = guilds if guilds is not None else [make_guild()]
+        self.nonce_window = nonce_window
+        self.nonces: dict[str, tuple[float, dict[str, Any]]] = {}  # nonce -> (when, message)
+        self.nonce_repeats = 0  # creates answered with an existing message (enforce_nonce)
         self.requests: list[Recorded] = []
         self.commands: list[dict[str, Any]] = []
         self.command_puts = 0
@@ -676,7 +689,7 @@ class FakeDiscord:
             }
         channel = m(r"/channels/(\d+)/messages", path)
         if method == "POST" and channel:
-            return 200, self.store_message(int(channel.group(1)), body or {}, files)
+            return self._create_message(int(channel.group(1)), body or {}, files)
         deleted = m(r"/channels/(\d+)/messages/(\d+)", path)
         if method == "DELETE" and deleted:
             self.messages.pop(int(deleted.group(2)), None)
@@ -701,6 +714,42 @@ class FakeDiscord:
             self.left_guilds.append(int(left.group(1)))
             return 204, None
         return 404, {"message": f"fake Discord does not serve {method} {path}", "code": 0}
+
+    def _create_message(
+        self, channel_id: int, body: dict[str, Any], files: list
+    ) -> tuple[int, dict[str, Any]]:
+        """Create Message, with Discord's nonce rules (the bot is the only author here)."""
+        nonce = body.get("nonce")
+        if nonce is not None and len(str(nonce)) > NONCE_MAX_LENGTH:
+            return 400, {
+                "code": 50035,
+                "message": "Invalid Form Body",
+                "errors": {
+                    "nonce": {
+                        "_errors": [
+                            {
+                                "code": "BASE_TYPE_MAX_LENGTH",
+                                "message": f"Must be {NONCE_MAX_LENGTH} or fewer in length.",
+                            }
+                        ]
+                    }
+                },
+            }
+        now = time.monotonic()
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self.nonces.get(str(nonce))
+            if seen is not None and now - seen[0] < self.nonce_window:
+                self.nonce_repeats += 1
+                return 200, seen[1]
+        message = self.store_message(channel_id, body, files)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
+            self.nonces[str(nonce)] = (now, message)
+        return 200, message
+
+    def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages the bot created in a channel (DM or guild), oldest first."""
+        return [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
 
     def store_message(self, channel_id: int | None, body: dict[str, Any], files: list) -> dict:
         """Keep a message as Discord would show it (also usable to plant an old message)."""

@@ -25,7 +25,7 @@ from tests.support.crash_child import run_until_idle
 
 
 class HangingChat:
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         print(f"SENDING {message.title}", flush=True)
         await asyncio.Event().wait()  # never returns: the parent kills us here
 
@@ -34,7 +34,7 @@ class FileChat:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps({"chat": destination.chat_id, "title": message.title}) + "\n")
 

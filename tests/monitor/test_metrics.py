@@ -26,7 +26,7 @@ class SlowedChat(RecordingChat):
 
     slow_chat: str = ""
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         if destination.chat_id == self.slow_chat:
             self.slow_chat = ""
             raise DeliveryRetry(30.0)

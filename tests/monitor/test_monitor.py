@@ -15,7 +15,7 @@ from bot.monitor.clock import ManualClock
 from bot.monitor.due import PollIntervals
 from bot.monitor.scheduler import Monitor
 from bot.monitor.transport import Transports
-from bot.store import Store, Vault
+from bot.store import Destination, Store, Vault
 
 from .world import RecordingChat, ScriptedExchange, TickCount, binance_snapshot, link, wait_for
 
@@ -323,9 +323,9 @@ async def test_shutdown_waits_for_the_tick_and_polls_in_flight(
     draining = asyncio.Event()
     drain = monitor.queue.drain
 
-    async def signalled_drain() -> None:
+    async def signalled_drain(timeout: float | None = None) -> int:
         draining.set()
-        await drain()
+        return await drain(timeout=timeout)
 
     monitor.queue.drain = signalled_drain  # type: ignore[method-assign]
     await monitor.start()
@@ -427,6 +427,103 @@ def test_danger_is_never_slower_than_calm_whatever_the_poll_interval() -> None:
     assert PollIntervals.from_calm(4.0).danger == 2.0  # the 5 s floor gives way to watch
     with pytest.raises(ValueError, match="never slower closer to liquidation"):
         PollIntervals(calm=20.0, watch=10.0, danger=15.0)
+
+
+async def test_shutdown_cuts_a_read_that_outlasts_the_grace_and_loses_nothing(
+    store: Store, clock: ManualClock
+) -> None:
+    # SIGTERM must end in bounded time: a hung read is cancelled after the grace, and the poll
+    # it belonged to (never committed) is simply judged again at the next start.
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85))
+    exchange.gate = asyncio.Event()  # never opened
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.start()
+    await wait_for(lambda: bool(exchange.reads))
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(monitor.stop(grace=0.3), timeout=5)
+    assert asyncio.get_running_loop().time() - started < 2.0
+    assert (await store.alert_state(subscription.id)).level == "ok"  # nothing half-written
+    exchange.gate.set()
+    again = monitor_for(store, exchange, chat, clock)
+    await again.start()
+    try:
+        await wait_for(lambda: len(chat.sent) >= 1)
+    finally:
+        await again.stop()
+    assert chat.titles == ["main: MARGIN CALL"]
+
+
+async def test_a_shared_alert_its_channel_never_accepts_is_dropped_and_the_owner_told(
+    store: Store, clock: ManualClock
+) -> None:
+    from bot.ops.metrics import Metrics, installed
+
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())  # the owner's private chat, 1001
+    channel = await store.add_subscription(
+        account.id, Destination("console", "-500", is_dm=False), now=clock.now(), share="state"
+    )
+    exchange.set(account, binance_snapshot(0.3))
+    monitor = monitor_for(store, exchange, chat, clock, outbox_max_age=3600.0)
+    # The channel answers errors only: its margin-call alert is retried, never accepted.
+    refusing = RecordingChat(failures=[RuntimeError("500 from the chat")] * 100)
+    monitor.transports.register("console", _Split(chat, refusing, refused_chat="-500"))
+    with installed(Metrics()) as metrics:
+        await monitor.run_until_idle()
+        exchange.set(account, binance_snapshot(0.85))
+        clock.advance(61)
+        await monitor.run_until_idle()
+        assert chat.titles == ["main: MARGIN CALL"]  # the DM got it; the channel did not
+        clock.advance(3601)
+        assert await monitor.expire_outbox() == 1
+        await monitor.run_until_idle()
+        expired = metrics.outbox_expired._value.get()
+    assert expired == 1
+    [notice] = [m for dest, m in chat.sent if m.title == "main"]  # in the owner's private chat
+    assert (
+        "1 alert(s) for main could not be delivered to a console chat within 1 h"
+        in (notice.lines[0])
+    )
+    rows = await store.read(
+        lambda tx: tx.db.execute(
+            "select status from outbox where subscription_id = ? order by id", [channel.id]
+        ).fetchall()
+    )
+    assert rows == [("dropped",), ("pending",)]  # the expired alert; the later reminder waits
+
+
+class _Split:
+    """Sends to ``refused_chat`` go to ``refusing``, the rest to ``chat``."""
+
+    def __init__(self, chat: RecordingChat, refusing: RecordingChat, *, refused_chat: str):
+        self.chat, self.refusing, self.refused_chat = chat, refusing, refused_chat
+
+    async def send(self, destination, message, key=""):  # type: ignore[no-untyped-def]
+        target = self.refusing if destination.chat_id == self.refused_chat else self.chat
+        await target.send(destination, message, key)
+
+
+async def test_a_new_subscription_that_reuses_a_removed_ones_id_is_alerted(
+    store: Store, clock: ManualClock
+) -> None:
+    # SQLite reuses the highest row id once it is deleted; the removed subscription's keys
+    # (sub{id}:1:escalation, ...) must not make the newcomer's first alert look "already queued".
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.85))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    assert chat.titles == ["main: MARGIN CALL"]
+    await store.remove_subscription(subscription.id)
+    again = await store.add_subscription(
+        account.id, Destination("console", "1001", is_dm=True), now=clock.now()
+    )
+    assert again.id == subscription.id
+    clock.advance(61)
+    await monitor.run_until_idle()
+    assert chat.titles == ["main: MARGIN CALL", "main: MARGIN CALL"]
 
 
 async def test_a_drain_cancelled_before_its_polls_started_leaves_none_behind(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.monitor.clock import ManualClock
 from bot.monitor.policy import (
     AlertEvent,
@@ -9,17 +11,17 @@ from bot.monitor.policy import (
     AlertState,
     FeedFailure,
     Subject,
-    UserThresholds,
     evaluate,
     judge_level,
 )
-from bot.monitor.state import from_record, to_record
 from bot.store import AlertState as StoredState
+from bot.store import Thresholds
 
 from .healthbuilder import binance_futures_health, kraken_health
 
 SUBJECT = Subject(subscription_id=7, account_label="main", venue="binanceusdm")
 RULES = AlertRules()
+FRESH = AlertState(subscription_id=SUBJECT.subscription_id)
 
 
 class Watcher:
@@ -27,7 +29,7 @@ class Watcher:
 
     def __init__(self, rules: AlertRules = RULES) -> None:
         self.clock = ManualClock()
-        self.state = AlertState()
+        self.state = AlertState(subscription_id=SUBJECT.subscription_id)
         self.rules = rules
         self.sent: list[AlertEvent] = []
 
@@ -79,7 +81,7 @@ def test_each_further_escalation_is_told_again() -> None:
 
 def test_user_move_threshold_makes_account_critical_before_the_venue_would() -> None:
     # Ratio 0.5 is fine for Binance, but a 4 % move liquidates: the user's 5 % line is crossed.
-    five_percent = AlertRules(thresholds=UserThresholds(critical_move=0.05, watch_move=0.25))
+    five_percent = AlertRules(thresholds=Thresholds(critical_move=0.05, watch_move=0.25))
     assert judge_level(binance_futures_health(0.5, -0.04), five_percent) == "critical"
     assert judge_level(binance_futures_health(0.5, -0.20), five_percent) == "watch"
     assert judge_level(binance_futures_health(0.5, -0.30), five_percent) == "ok"
@@ -91,7 +93,7 @@ def test_without_own_levels_critical_means_five_percent_from_liquidation() -> No
 
 
 def test_user_ratio_threshold_on_kraken_margin_level_higher_is_safer() -> None:
-    thresholds = AlertRules(thresholds=UserThresholds(watch_ratio=2.0, margin_call_ratio=1.5))
+    thresholds = AlertRules(thresholds=Thresholds(watch_ratio=2.0, margin_call_ratio=1.5))
     assert judge_level(kraken_health(1.8), thresholds) == "watch"
     assert judge_level(kraken_health(1.4), thresholds) == "margin_call"
     assert judge_level(kraken_health(3.0), thresholds) == "ok"
@@ -150,16 +152,10 @@ def test_recovery_hysteresis_on_a_higher_is_safer_ratio() -> None:
 def test_restart_re_evaluation_never_repeats_what_was_already_sent() -> None:
     watcher = Watcher()
     watcher.poll(binance_futures_health(0.85))
-    # The process restarts: the state comes back from the store's record and is re-checked.
-    record = to_record(
-        SUBJECT.subscription_id,
-        StoredState(SUBJECT.subscription_id),
-        watcher.state,
-        tuple(watcher.sent),
-        watcher.clock.now(),
-    )
-    restored = from_record(record)
-    assert restored == watcher.state
+    # The process restarts: the state comes back from the store (the same record the policy
+    # returned; tests/store/test_transition.py checks the round trip) and is re-checked.
+    restored = watcher.state
+    assert isinstance(restored, StoredState)
     decision = evaluate(
         restored, binance_futures_health(0.85), RULES, SUBJECT, watcher.clock.now() + 5
     )
@@ -175,21 +171,71 @@ def test_restart_re_evaluation_never_repeats_what_was_already_sent() -> None:
     assert kinds(list(later.events)) == [("reminder", "margin_call")]
 
 
-def test_same_transition_in_same_bucket_gets_same_idempotency_key() -> None:
-    # A crash between evaluating and committing re-evaluates the same reading: same key.
-    first = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_000_000.0)
-    again = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_000_010.0)
-    assert first.events[0].idempotency_key == again.events[0].idempotency_key
-    later = evaluate(AlertState(), binance_futures_health(0.85), RULES, SUBJECT, 1_003_600.0)
-    assert later.events[0].idempotency_key != first.events[0].idempotency_key
-    other = evaluate(
-        AlertState(),
-        binance_futures_health(0.85),
-        RULES,
-        Subject(8, "main", "binanceusdm"),
-        1_000_000.0,
-    )
-    assert other.events[0].idempotency_key != first.events[0].idempotency_key
+def test_a_retried_evaluation_of_the_same_poll_gets_the_same_idempotency_keys() -> None:
+    # A crash between evaluating and committing judges the same stored state again: same keys,
+    # so the outbox stores the alerts once.
+    state = replace(FRESH, positions=("BTC/USDT:USDT",), last_success_at=1.0, sequence=41)
+    reading = binance_futures_health(1.02, symbols=())
+    first = evaluate(state, reading, RULES, SUBJECT, 1_000_000.0)
+    again = evaluate(state, reading, RULES, SUBJECT, 1_000_002.0)
+    assert [e.idempotency_key for e in first.events] == [e.idempotency_key for e in again.events]
+    assert len({e.idempotency_key for e in first.events}) == 2  # vanished + escalation
+    assert first.state.sequence == 43
+    other = evaluate(state, reading, RULES, Subject(8, "main", "binanceusdm"), 1_000_000.0)
+    assert not {e.idempotency_key for e in other.events} & {e.idempotency_key for e in first.events}
+
+
+def test_the_same_transition_twice_in_a_volatile_hour_is_told_both_times() -> None:
+    # Issue 12: ok -> critical, recovery, ok -> critical again within five minutes used to share
+    # one outbox key, and the second critical was silently dropped.
+    watcher = Watcher()
+    told = []
+    for ratio in (0.30, 1.02, 0.30, 1.02, 0.30, 1.02):
+        told += watcher.poll(binance_futures_health(ratio), after=30.0)
+    assert kinds(told) == [
+        ("escalation", "critical"),
+        ("recovery", "ok"),
+        ("escalation", "critical"),
+        ("recovery", "ok"),
+        ("escalation", "critical"),
+    ]
+    assert len({e.idempotency_key for e in told}) == len(told)
+    assert [e.sequence for e in told] == [1, 2, 3, 4, 5]
+
+
+def test_a_recovery_held_by_the_hysteresis_band_is_a_visible_hold_counted_once() -> None:
+    watcher = Watcher()
+    watcher.poll(binance_futures_health(0.85))
+    assert watcher.state.withheld is None
+    before = watcher.state
+    decision = evaluate(before, binance_futures_health(0.75), RULES, SUBJECT, 10_000.0)
+    assert decision.events == () and decision.state.withheld == "hysteresis"
+    assert decision.newly_withheld(before) == "hysteresis"
+    # Still inside the band at the next poll: the same hold, not a new one.
+    again = evaluate(decision.state, binance_futures_health(0.76), RULES, SUBJECT, 10_060.0)
+    assert again.state.withheld == "hysteresis" and again.newly_withheld(decision.state) is None
+    # Past the band: the recovery is told and nothing is held any more.
+    past = evaluate(again.state, binance_futures_health(0.70), RULES, SUBJECT, 10_120.0)
+    assert kinds(list(past.events)) == [("recovery", "watch")] and past.state.withheld is None
+
+
+def test_a_snoozed_escalation_is_a_visible_hold() -> None:
+    rules = AlertRules(snoozed_until=2_000_000.0)
+    decision = evaluate(FRESH, binance_futures_health(0.85), rules, SUBJECT, 1_000_000.0)
+    assert decision.events == () and decision.newly_withheld(FRESH) == "snooze"
+
+
+def test_a_critical_escalation_is_never_withheld() -> None:
+    # Not by snooze, not right after a recovery, not by hysteresis (it only ever holds a fall).
+    rules = AlertRules(snoozed_until=2_000_000.0)
+    decision = evaluate(FRESH, binance_futures_health(1.02), rules, SUBJECT, 1_000_000.0)
+    assert kinds(list(decision.events)) == [("escalation", "critical")]
+    watcher = Watcher()
+    for ratio in (1.02, 0.30):
+        watcher.poll(binance_futures_health(ratio), after=1.0)
+    assert kinds(watcher.poll(binance_futures_health(1.02), after=1.0)) == [
+        ("escalation", "critical")
+    ]
 
 
 def test_snooze_silences_margin_call_but_never_an_escalation_to_critical() -> None:

@@ -60,7 +60,9 @@ def test_an_isolated_position_4_percent_from_liquidation_is_critical_on_its_own(
 
 def test_the_escalation_names_the_isolated_position_and_its_distance() -> None:
     health = isolated_only(2213.9)
-    decision = evaluate(AlertState(), health, AlertRules(), SUBJECT, now=1_000.0)
+    decision = evaluate(
+        AlertState(SUBJECT.subscription_id), health, AlertRules(), SUBJECT, now=1_000.0
+    )
     (event,) = decision.events
     assert (event.kind, event.level) == ("escalation", "critical")
     assert (event.pool_label, event.pool_isolated) == (ETH, True)
@@ -104,14 +106,18 @@ def test_another_coins_pool_at_margin_call_raises_the_alert_and_is_named() -> No
     # and the alert names it.
     headline = replace(risk.assess(calm), pools=(risk.assess(called),))
     assert judge_level(headline, AlertRules()) == eth_level
-    (event,) = evaluate(AlertState(), headline, AlertRules(), SUBJECT, now=1_000.0).events
+    (event,) = evaluate(
+        AlertState(SUBJECT.subscription_id), headline, AlertRules(), SUBJECT, now=1_000.0
+    ).events
     assert (event.pool_label, event.pool_isolated) == ("ETH", False)
     assert any(line.startswith("ETH pool: Margin ratio 85") for line in render_event(event).lines)
 
 
 def test_a_position_in_another_pool_is_not_reported_gone() -> None:
     first = isolated_only(2600.0)
-    state = evaluate(AlertState(), first, AlertRules(), SUBJECT, now=1_000.0).state
+    state = evaluate(
+        AlertState(SUBJECT.subscription_id), first, AlertRules(), SUBJECT, now=1_000.0
+    ).state
     # The same position, now seen only inside a pool (as a COIN-M coin's would be).
     moved = replace(first, positions=())
     events = evaluate(state, moved, AlertRules(), SUBJECT, now=1_060.0).events

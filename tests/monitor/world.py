@@ -88,8 +88,10 @@ class RecordingChat:
 
     sent: list[tuple[DestinationLike, Message]] = field(default_factory=list)
     failures: list[BaseException] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # every send's key, failed ones too
 
-    async def send(self, destination: DestinationLike, message: Message) -> None:
+    async def send(self, destination: DestinationLike, message: Message, key: str = "") -> None:
+        self.keys.append(key)
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((destination, message))

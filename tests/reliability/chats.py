@@ -40,7 +40,7 @@ class Accepted:
     messages: list[tuple[str, Message]] = field(default_factory=list)
     attempts: int = 0
 
-    async def send(self, destination: Where, message: Message) -> None:
+    async def send(self, destination: Where, message: Message, key: str = "") -> None:
         self.attempts += 1
         await self.inner.send(destination, message)
         self.messages.append((destination.chat_id, message))

@@ -41,7 +41,7 @@ class FileChat:
         self.store = store
         self.hang_on = hang_on
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         if destination.chat_id == self.hang_on:
             # Hang only once the other chat's delivery is recorded: the kill then lands in the
             # middle of a round, not in the instant between a send and its record (that instant

@@ -83,7 +83,7 @@ class Inbox:
     sent: list[tuple[Destination, Message]] = field(default_factory=list)
     failures: int = 0  # the next sends that fail as a dropped connection would
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("connection reset by the chat platform")

@@ -75,3 +75,31 @@ async def test_a_closed_store_says_so(store: Store) -> None:
     await store.close()  # idempotent
     with pytest.raises(Exception, match="closed"):
         await store.get_user(1)
+
+
+async def test_recording_a_delivery_jumps_the_queue_of_polls_waiting_for_the_database(
+    store: Store,
+) -> None:
+    # The chat has the message and only the delivered mark says so: the shorter it waits, the
+    # rarer a resend after a crash (Telegram has no idempotency key).
+    message_id = await store.enqueue(NewMessage("k", CHAT, {"title": "t"}), now=1.0)
+    assert message_id is not None
+    gate = threading.Event()
+    seen: list[str] = []
+
+    def busy(tx: Tx) -> None:
+        gate.wait(5)
+
+    def poll(tx: Tx) -> None:  # a poll queued before the mark: does it still find it pending?
+        found = tx.outbox.get(message_id)
+        seen.append(found.status if found else "gone")
+
+    first = asyncio.create_task(store.run(busy))
+    await asyncio.sleep(0.05)  # the database thread is busy
+    polls = [asyncio.create_task(store.run(poll)) for _ in range(5)]
+    await asyncio.sleep(0.05)
+    delivered = asyncio.create_task(store.mark_delivered([message_id], now=2.0))
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.gather(first, *polls, delivered)
+    assert seen == ["delivered"] * 5

@@ -24,7 +24,7 @@ _CHILD = textwrap.dedent(
     def escalate(tx):
         sub = tx.subscriptions.get(sub_id)
         tx.alerts.transition(
-            [AlertState(subscription_id=sub_id, level="critical", since=5.0)],
+            [AlertState(subscription_id=sub_id, level="critical", told_level="critical")],
             [NewMessage(f"{sub_id}:critical:5", sub.destination, {"title": "Critical"})],
             now=5.0,
         )

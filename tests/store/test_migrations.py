@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from bot.store import Store, Vault
-from bot.store.connection import connect, migrate
+from bot.monitor.policy import AlertRules, FeedFailure, Subject, evaluate
+from bot.store import AlertState, Store, Vault
+from bot.store.connection import StoreError, connect, migrate
 from bot.store.schema import MIGRATION_SET, migrations
+from tests.monitor.healthbuilder import binance_futures_health
 
 TABLES = {
     "users",
@@ -76,3 +79,136 @@ async def test_connection_uses_wal_normal_sync_and_foreign_keys(
     await store.close()
     # synchronous: 1 = NORMAL
     assert pragmas == ("wal", 1, 1, 1)
+
+
+def _database_at_m001(path: Path) -> None:
+    """A database as the first release left it: m001 only, one alerted subscription of each kind
+    of old state (told a level, told a stale feed, never told anything) and queued alerts."""
+    db = connect(path)
+    migrations.apply(db, stop_before="m002_alert_state_one_record")
+    db.execute(
+        "insert into users (id, platform, platform_user_id, created_at) "
+        "values (1, 'telegram', '42', 1.0)"
+    )
+    for account_id in (1, 2, 3):
+        db.execute(
+            "insert into accounts (id, owner_id, venue, label, status, consecutive_failures, "
+            "created_at) values (?, 1, 'kraken', ?, 'active', 0, 1.0)",
+            [account_id, f"a{account_id}"],
+        )
+        db.execute(
+            "insert into subscriptions (id, account_id, platform, chat_id, is_dm, created_at) "
+            "values (?, ?, 'telegram', '42', 1, 1.0)",
+            [account_id, account_id],
+        )
+    old = (
+        "insert into alert_state (subscription_id, level, since, last_alert_at, last_reminder_at, "
+        "last_positions, feed_status, feed_since, stale_polls, details, updated_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    db.execute(
+        old,
+        [
+            1,
+            "margin_call",
+            100.0,
+            160.0,
+            160.0,
+            '["BTC/USD"]',
+            "ok",
+            None,
+            0,
+            '{"told_level":"margin_call","last_success_at":170.0}',
+            170.0,
+        ],
+    )
+    db.execute(
+        old,
+        [
+            2,
+            "watch",
+            50.0,
+            60.0,
+            None,
+            "[]",
+            "stale",
+            150.0,
+            4,
+            '{"told_level":"watch","last_success_at":90.0}',
+            180.0,
+        ],
+    )
+    db.execute(old, [3, "ok", None, None, None, "[]", "ok", None, 0, "{}", 5.0])
+    db.execute(
+        "insert into outbox (idempotency_key, subscription_id, platform, chat_id, is_dm, "
+        "payload, status, created_at, attempts, next_attempt_at) "
+        "values ('sub1:escalation:ok>margin_call:0', 1, 'telegram', '42', 1, '{}', 'pending', "
+        "160.0, 0, 160.0)"
+    )
+    db.close()
+
+
+async def test_an_m001_database_migrates_keeping_every_subscriptions_alert_state(
+    db_path: Path, vault: Vault
+) -> None:
+    _database_at_m001(db_path)
+    store = await Store.open(db_path, vault)
+    states = {s.subscription_id: s for s in await store.read(lambda tx: tx.alerts.all())}
+    pending = await store.outbox_depth()
+    await store.close()
+    assert states == {
+        1: AlertState(
+            1, "margin_call", "margin_call", 160.0, 0, None, ("BTC/USD",), 170.0, 0, None, 170.0
+        ),
+        2: AlertState(2, "watch", "watch", 60.0, 4, "data_stale", (), 90.0, 0, None, 180.0),
+        3: AlertState(3, "ok", "ok", None, 0, None, (), None, 0, None, 5.0),
+    }
+    assert pending == 1  # the alert queued before the upgrade is still there
+
+
+async def test_the_migrated_state_is_judged_as_before_nothing_is_told_again(
+    db_path: Path, vault: Vault
+) -> None:
+    _database_at_m001(db_path)
+    store = await Store.open(db_path, vault)
+    told = await store.alert_state(1)
+    stale = await store.alert_state(2)
+    await store.close()
+    # Still told margin call 160 s ago: no reminder before 30 minutes, no new escalation.
+    again = evaluate(
+        told,
+        binance_futures_health(0.85, symbols=("BTC/USD",)),
+        AlertRules(),
+        Subject(1, "a1", "kraken"),
+        200.0,
+    )
+    assert again.events == ()
+    # Told "stale" already: another failure is not told twice; the next good read says so once.
+    assert (
+        evaluate(
+            stale, FeedFailure("rate_limited"), AlertRules(), Subject(2, "a2", "kraken"), 200.0
+        ).events
+        == ()
+    )
+
+
+def test_a_migration_killed_halfway_leaves_the_old_schema_whole(db_path: Path) -> None:
+    _database_at_m001(db_path)
+    db = connect(db_path)
+    m002 = next(m for m in migrations._migrations if m.name == "m002_alert_state_one_record")
+    body = m002.fn
+
+    def failing(database: Database) -> None:
+        body(database)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    m002.fn = failing
+    try:
+        with contextlib.suppress(StoreError):
+            migrate(db)
+        columns = {c.name for c in db.table("alert_state").columns}
+        assert "details" in columns and "sequence" not in columns
+        assert db.execute("select count(*) from alert_state").fetchone()[0] == 3
+    finally:
+        m002.fn = body
+        db.close()

@@ -149,3 +149,52 @@ async def test_a_payload_that_is_not_json_is_refused(store: Store) -> None:
             NewMessage(idempotency_key="x", destination=CHAT, payload={"when": object()}), now=1.0
         )
     assert await store.outbox_depth() == 0
+
+
+async def test_a_first_claim_makes_one_send_per_chat_and_a_reclaim_repeats_it(
+    store: Store,
+) -> None:
+    await store.enqueue(_message("a1"), now=1.0)
+    await store.enqueue(_message("a2"), now=1.0)
+    await store.enqueue(_message("b1", to=DM), now=1.0)
+    first = await store.claim_outbox(now=2.0)
+    tokens = {m.idempotency_key: m.send_token for m in first}
+    assert tokens["a1"] == tokens["a2"] != tokens["b1"]
+    assert all(t is not None and len(t) <= 25 for t in tokens.values())  # a Discord nonce
+    # The process dies before recording anything; at the next start a new alert is queued.
+    await store.release_outbox_claims()
+    await store.enqueue(_message("a3"), now=3.0)
+    again = {m.idempotency_key: m.send_token for m in await store.claim_outbox(now=4.0)}
+    assert {k: again[k] for k in tokens} == tokens  # the unfinished sends, exactly as before
+    assert again["a3"] not in tokens.values()  # the new alert is a send of its own
+
+
+async def test_a_refused_send_is_forgotten_and_a_send_of_unknown_outcome_is_kept(
+    store: Store,
+) -> None:
+    await store.enqueue(_message("refused"), now=1.0)
+    await store.enqueue(_message("unknown", to=DM), now=1.0)
+    claimed = {m.idempotency_key: m for m in await store.claim_outbox(now=2.0)}
+    refused = await store.mark_failed(claimed["refused"].id, now=3.0, error="429")
+    unknown = await store.mark_failed(
+        claimed["unknown"].id, now=3.0, error="timed out", outcome_unknown=True
+    )
+    assert refused.send_token is None  # may travel with newer alerts next time
+    assert unknown.send_token == claimed["unknown"].send_token  # resent as the same send
+
+
+async def test_rows_older_than_the_age_limit_are_dropped_unless_a_send_holds_them(
+    store: Store,
+) -> None:
+    await store.enqueue(_message("old"), now=0.0)
+    await store.enqueue(_message("held", to=DM), now=0.0)
+    await store.enqueue(_message("young"), now=90.0)
+    claimed = {m.idempotency_key: m for m in await store.claim_outbox(now=95.0)}
+    held = claimed.pop("held")
+    await store.release_outbox([m.id for m in claimed.values()])  # only "held" is in a send
+    expired = await store.run(lambda tx: tx.outbox.expire(now=100.0, max_age=50.0))
+    assert [m.idempotency_key for m in expired] == ["old"]
+    old = await store.run(lambda tx: tx.outbox.by_key("old"))
+    assert old is not None and old.status == "dropped" and old.last_error.startswith("expired")
+    assert (await store.outbox_message(held.id)).status == "pending"  # being sent right now
+    assert await store.outbox_depth() == 2

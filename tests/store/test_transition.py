@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.store import PRIORITY_CRITICAL, AlertState, NewMessage, Store, Tx
@@ -17,10 +19,14 @@ async def test_transition_writes_state_and_messages_together(store: Store) -> No
     state = AlertState(
         subscription_id=sub.id,
         level="margin_call",
-        since=100.0,
-        last_alert_at=100.0,
-        last_positions=("BTC/USD", "ETH/USD"),
-        details={"ratio": 0.78},
+        told_level="margin_call",
+        told_at=100.0,
+        failed_polls=0,
+        feed_told="data_stale",
+        positions=("BTC/USD", "ETH/USD"),
+        last_success_at=99.0,
+        sequence=7,
+        withheld="hysteresis",
     )
     alert = NewMessage(
         idempotency_key=f"{sub.id}:margin_call:100",
@@ -32,8 +38,8 @@ async def test_transition_writes_state_and_messages_together(store: Store) -> No
     ids = await store.transition(state, [alert], now=100.0)
     assert len(ids) == 1
     stored = await store.alert_state(sub.id)
-    assert stored.level == "margin_call" and stored.last_positions == ("BTC/USD", "ETH/USD")
-    assert stored.details == {"ratio": 0.78} and stored.updated_at == 100.0
+    # Every field of the one record comes back as it was saved (the store adds updated_at).
+    assert stored == replace(state, updated_at=100.0)
     (queued,) = await store.claim_outbox(now=100.0)
     assert queued.subscription_id == sub.id and queued.priority == PRIORITY_CRITICAL
 
@@ -42,7 +48,7 @@ async def test_replaying_a_transition_after_a_crash_does_not_queue_the_alert_twi
     store: Store,
 ) -> None:
     sub = await subscribed_account(store)
-    state = AlertState(subscription_id=sub.id, level="critical", since=5.0)
+    state = AlertState(subscription_id=sub.id, level="critical", told_level="critical")
     alert = NewMessage(f"{sub.id}:critical:5", sub.destination, {"title": "Critical"})
     assert len(await store.transition(state, [alert], now=5.0)) == 1
     assert await store.transition(state, [alert], now=6.0) == []
@@ -57,7 +63,7 @@ async def test_an_exception_inside_the_transaction_leaves_neither_state_nor_outb
 
     def escalate_then_fail(tx: Tx) -> None:
         tx.alerts.transition(
-            [AlertState(subscription_id=sub.id, level="critical", since=9.0)],
+            [AlertState(subscription_id=sub.id, level="critical", told_level="critical")],
             [NewMessage("k-critical", sub.destination, {"title": "Critical"})],
             now=9.0,
         )

@@ -26,7 +26,7 @@ class ConsoleTransport:
         self.on_delivered = on_delivered
         self.delivered: list[Message] = []
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
         self.stream.write(render(message, colour=self.colour) + "\n\n")
         self.stream.flush()
         self.delivered.append(message)

@@ -331,9 +331,26 @@ class DiscordFrontEnd:
 
     # ------------------------------------------------------------------ commands
 
+    async def admitted(self, interaction: discord.Interaction) -> bool:
+        """Core's per-user flood control, asked before any other work.
+
+        Discord wants an answer to every interaction within 3 s, so a refused one is answered
+        too: with the slow-down notice, privately (only the flooder sees it).
+        """
+        admission = self.core.admit(
+            callers.caller_for(interaction, moderator=False), must_answer=True
+        )
+        if admission.answer:
+            return True
+        notice = admission.notice or Refusal(texts.SLOW_DOWN_TITLE).to_message()
+        await self.reply(interaction, notice, ephemeral=True)
+        return False
+
     async def run_command(
         self, interaction: discord.Interaction, command: Command, values: dict[str, str | None]
     ) -> None:
+        if not await self.admitted(interaction):
+            return
         # Your-own-account answers are for the caller only; moderators see theirs privately too.
         ephemeral = command.audience is not Audience.MEMBER or interaction.guild_id is None
         if command.slow or command.name in _RENDERS_IMAGES:
@@ -360,6 +377,8 @@ class DiscordFrontEnd:
         """Ask for the key in a modal: it never appears in the channel, and only the caller
         sees the answer. Venue and label are checked first, so nobody types a key into a form
         that was bound to be refused."""
+        if not await self.admitted(interaction):
+            return
         venue = values.get("venue") or ""
         try:
             caller = await self.caller(interaction)
@@ -388,6 +407,8 @@ class DiscordFrontEnd:
 
     async def run_action(self, interaction: discord.Interaction, action: Action) -> None:
         """A button press: core answers (never raises); a refresh replaces the card in place."""
+        if not await self.admitted(interaction):
+            return
         caller = await self.caller(interaction)
         if action.id not in _EDITING_ACTIONS:
             await self._answer(interaction, self.core.act(caller, action), ephemeral=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from bot.core.flood import Admission
 from bot.core.identity import Caller
 from bot.core.messages import Action, Message
 from bot.core.registry import ArgType, Choice
@@ -63,6 +64,10 @@ class CorePort(Protocol):
 
     async def moderator_role_ids(self, platform: str, community_id: str) -> Sequence[str]:
         """The roles a server configured as moderators (next to Manage Server)."""
+        ...
+
+    def admit(self, caller: Caller, *, must_answer: bool = False) -> Admission:
+        """Per-user flood control: an Admission (``answer``, and a ``notice`` to send if not)."""
         ...
 
     async def forget_community(self, platform: str, community_id: str) -> int:

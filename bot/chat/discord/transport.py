@@ -65,7 +65,10 @@ class DiscordTransport:
         self._pace = Pace(pace_per_second)
         self._ready_timeout = ready_timeout
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
+        """Send once; ``key`` goes as the message nonce with ``enforce_nonce``, so Discord itself
+        drops a resend of the same send (after a crash or a timeout) within its nonce window of a
+        few minutes and answers with the message it already has."""
         await self._until_ready()
         await self._pace.wait()
         try:
@@ -75,7 +78,10 @@ class DiscordTransport:
             allowed = discord.AllowedMentions(
                 everyone=False, users=False, roles=[role] if mention and role else False
             )
-            await target.send(**rendered.kwargs(), allowed_mentions=allowed)
+            # discord.py sends enforce_nonce=true with every nonce it is given.
+            await target.send(
+                **rendered.kwargs(), allowed_mentions=allowed, nonce=_nonce(key) or None
+            )
         except discord.Forbidden as exc:
             raise DestinationGone(_gone_reason(destination, exc)) from None
         except discord.NotFound as exc:
@@ -115,6 +121,16 @@ class DiscordTransport:
         guild = getattr(channel, "guild", None)
         role = discord.utils.get(guild.roles, name=self.alert_role) if guild else None
         return channel, role  # type: ignore[return-value]
+
+
+# Discord refuses a longer nonce (400 Invalid Form Body).
+NONCE_MAX_LENGTH = 25
+
+
+def _nonce(key: str) -> str:
+    if len(key) > NONCE_MAX_LENGTH:
+        raise ValueError(f"a Discord nonce has at most {NONCE_MAX_LENGTH} characters")
+    return key
 
 
 def _gone_reason(destination: Destination, exc: discord.HTTPException) -> str:

@@ -31,6 +31,7 @@ from .handlers import (
 from .link import LINK_COMMAND, link_conversation
 from .menu import publish_menus, telegram_commands
 from .pace import PacedRateLimiter, PrivateChatPace
+from .replies import REPLIES_KEY, Replies
 from .settings import TelegramSettings
 from .transport import ChatMoved, TelegramTransport
 
@@ -81,6 +82,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
     application.bot_data[CORE_KEY] = core
+    application.bot_data[REPLIES_KEY] = Replies()
     register_handlers(application, on_chat_moved)
     return application
 
@@ -95,12 +97,16 @@ def register_handlers(application: Application, on_chat_moved: ChatMoved | None 
     )
     application.add_handler(link_conversation())
     names = [c.name for c in telegram_commands() if c.name != LINK_COMMAND]
-    # block=False: commands and buttons run as tasks, so one slow exchange read never holds
-    # other chats; the /link conversation stays sequential, as ConversationHandler requires.
+    # block=False: commands and buttons run as tasks, so neither a slow exchange read nor one
+    # chat's paced replies ever hold PTB's update loop (and with it every other user). The
+    # /link conversation stays blocking, as ConversationHandler's state needs, and hands its
+    # I/O to tasks itself (see link.py and replies.py).
     application.add_handler(CommandHandler(names, run_command, _NEW, block=False))
     application.add_handler(CallbackQueryHandler(press_button, pattern=r"^mw:", block=False))
     application.add_handler(
-        MessageHandler(_NEW & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command)
+        MessageHandler(
+            _NEW & filters.ChatType.PRIVATE & filters.COMMAND, unknown_command, block=False
+        )
     )
     if on_chat_moved is not None:
         application.add_handler(
@@ -167,11 +173,29 @@ class TelegramFrontend:
         await application.start()
         log.info("telegram bot @%s is polling", application.bot.username)
 
-    async def stop(self) -> None:
-        """The reverse of start: updater, application, then shutdown (closes HTTP clients)."""
+    @property
+    def replies(self) -> Replies:
+        return self.application.bot_data[REPLIES_KEY]
+
+    async def stop(self) -> int:
+        """The reverse of start: updater, application, then shutdown (closes HTTP clients).
+
+        Command replies still pending (a flooded chat's paced backlog, an exchange read) are
+        dropped rather than waited for, so stopping takes about a second whatever the backlog;
+        returns how many were dropped (also logged).
+        """
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
+        replies = self.replies
+        await replies.drop()
         if application.running:
-            await application.stop()
+            await application.stop()  # updates already fetched meet a closed Replies: dropped
         await application.shutdown()
+        if replies.dropped:
+            log.warning(
+                "telegram: dropped %d command repl%s still pending at shutdown",
+                replies.dropped,
+                "y" if replies.dropped == 1 else "ies",
+            )
+        return replies.dropped

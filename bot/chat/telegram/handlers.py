@@ -11,12 +11,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import texts
+from bot.core.flood import IGNORE, Admission
 from bot.core.identity import Caller
 from bot.core.messages import Action, ActionId, Message, message
 from bot.core.refs import fill
 from bot.core.registry import Audience, UseCase, command
 
 from .caller import caller_from, is_chat_admin
+from .replies import tracked
 from .send import replace, send
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class CoreFacade(Protocol):
 
     def forget_community(self, platform: str, community_id: str) -> Any: ...
 
+    def admit(self, caller: Caller, *, must_answer: bool = False) -> Any: ...
+
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> CoreFacade:
     return context.application.bot_data[CORE_KEY]
@@ -64,12 +68,44 @@ async def resolve(result: Any) -> Message:
     return await result if inspect.isawaitable(result) else result
 
 
+def admission_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Admission:
+    """Core's flood control for this update's user (no Telegram call, no database)."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return IGNORE
+    return core_of(context).admit(caller_from(chat, user))
+
+
+async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether to answer this update; sends the one slow-down notice when it is due.
+
+    Asked before any other work, so a flood costs almost nothing.
+    """
+    chat = update.effective_chat
+    admission = admission_of(update, context)
+    if chat is None:
+        return False
+    if admission.answer:
+        return True
+    if admission.notice is not None:
+        incoming = update.effective_message
+        thread = incoming.message_thread_id if incoming and incoming.is_topic_message else None
+        if update.callback_query is not None:
+            await update.callback_query.answer(admission.notice.lines[0][:_TOAST_MAX])
+        else:
+            await send(context.bot, chat.id, admission.notice, thread_id=thread)
+    elif update.callback_query is not None:
+        await update.callback_query.answer()  # a silent ack: the button stops spinning
+    return False
+
+
 def command_text_arguments(text: str) -> str:
     """What follows ``/command`` (or ``/command@bot``) in a message."""
     parts = text.split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 
 
+@tracked
 async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any registry command: core parses, checks and runs it; the answer goes where it was asked.
 
@@ -79,6 +115,8 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     incoming = update.effective_message
     chat, user = update.effective_chat, update.effective_user
     if incoming is None or not incoming.text or chat is None or user is None:
+        return
+    if not await admitted(update, context):
         return
     name = incoming.text.split(maxsplit=1)[0].lstrip("/").split("@")[0].lower()
     try:
@@ -100,10 +138,13 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
+@tracked
 async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline button: core acts; Refresh edits the card in place, the rest answer below it."""
     query = update.callback_query
     if query is None or update.effective_user is None:
+        return
+    if not await admitted(update, context):
         return
     action = Action.decode(query.data or "")
     card = query.message
@@ -142,10 +183,13 @@ async def press_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
+@tracked
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command the registry lacks, in a private chat (in a group it may be another bot's)."""
     incoming = update.effective_message
     if incoming is None or not incoming.text or update.effective_chat is None:
+        return
+    if not await admitted(update, context):
         return
     name = incoming.text.split(maxsplit=1)[0].lstrip("/").split("@")[0]
     await send(

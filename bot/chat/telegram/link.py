@@ -3,6 +3,10 @@
 Every message that carries a credential is deleted as soon as it is read, the credentials live
 only in this conversation's memory until core has them, and the whole flow refuses to start in a
 group (a key typed there would be seen by everyone).
+
+The callbacks are blocking (ConversationHandler keeps its state for those), so they only decide:
+every reply, deletion and core's link (an exchange read) runs as a task, and the update loop is
+never held by one user's conversation.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram import Message as TelegramMessage
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -29,7 +34,8 @@ from bot.core.messages import Message, Refusal, message
 from bot.core.registry import command, parse_text_arguments
 
 from .caller import caller_from
-from .handlers import core_of, resolve
+from .handlers import admission_of, core_of, resolve
+from .replies import replies_of
 from .send import send
 
 log = logging.getLogger(__name__)
@@ -76,17 +82,31 @@ def _link_message(*lines: str) -> Message:
     return message(texts.LINK_TITLE, lines=lines, private=True)
 
 
-async def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Message) -> None:
+def _say(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: Message) -> None:
+    """Send ``answer`` to the update's chat, as a tracked task (see module docstring)."""
     assert update.effective_chat is not None
     incoming = update.effective_message
     thread = incoming.message_thread_id if incoming and incoming.is_topic_message else None
-    await send(context.bot, update.effective_chat.id, answer, thread_id=thread)
+    replies_of(context).spawn(
+        context.application,
+        send(context.bot, update.effective_chat.id, answer, thread_id=thread),
+    )
 
 
-async def _ask_next(
+def _flooded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Core's flood control: True (after the one slow-down notice) when not to answer."""
+    admission = admission_of(update, context)
+    if admission.answer:
+        return False
+    if admission.notice is not None:
+        _say(update, context, admission.notice)
+    return True
+
+
+def _ask_next(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft, *lines: str
 ) -> int:
-    await _say(update, context, _link_message(*lines, draft.next_field().prompt))
+    _say(update, context, _link_message(*lines, draft.next_field().prompt))
     return ASK_FIELD
 
 
@@ -100,51 +120,57 @@ async def _choose_venue(
     try:
         form = core.link_form(venue)
     except Refusal as refusal:  # a venue we cannot watch: ask again
-        await _say(update, context, refusal.to_message())
+        _say(update, context, refusal.to_message())
         return ASK_VENUE
     try:
+        # A few database reads (the label, the account count), not an exchange call: awaited
+        # here because the answer decides the conversation's next state.
         caller = caller_from(update.effective_chat, update.effective_user)
         draft.form = await resolve(core.prepare_link(caller, form.venue, draft.label))
     except Refusal as refusal:  # a bad or taken label, too many accounts: nothing to ask
         _forget(context)
-        await _say(update, context, refusal.to_message())
+        _say(update, context, refusal.to_message())
         return ConversationHandler.END
-    return await _ask_next(update, context, draft, draft.form.hint)
+    return _ask_next(update, context, draft, draft.form.hint)
 
 
-async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """/link [venue] [label]: refuse outside a private chat, else ask for what is missing."""
     chat, incoming = update.effective_chat, update.effective_message
     assert chat is not None and incoming is not None and context.user_data is not None
+    if _flooded(update, context):
+        return None  # nothing changes, not even a conversation in progress
     _forget(context)
     if chat.type != ChatType.PRIVATE:
-        await _say(update, context, Refusal(texts.NEEDS_PRIVATE).to_message())
+        _say(update, context, Refusal(texts.NEEDS_PRIVATE).to_message())
         return ConversationHandler.END
     try:
         text = (incoming.text or "").split(maxsplit=1)
         arguments = parse_text_arguments(command(LINK_COMMAND), text[1] if len(text) > 1 else "")
     except Refusal as refusal:
-        await _say(update, context, refusal.to_message())
+        _say(update, context, refusal.to_message())
         return ConversationHandler.END
     draft = LinkDraft(label=arguments.get("label"))
     context.user_data[_DRAFT_KEY] = draft
     if "venue" in arguments:
         return await _choose_venue(update, context, draft, arguments["venue"])
     venues = f"{', '.join(sorted(core_of(context).venues))}, {texts.LINK_GENERIC_VENUES}"
-    await _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
+    _say(update, context, _link_message(texts.LINK_ASK_VENUE.format(venues=venues)))
     return ASK_VENUE
 
 
-async def got_venue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def got_venue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """The venue, typed as a reply."""
+    if _flooded(update, context):
+        return None
     draft = _draft(context)
     incoming = update.effective_message
     if draft is None or draft.expired() or incoming is None:
-        return await _expired(update, context)
+        return _expired(update, context)
     return await _choose_venue(update, context, draft, (incoming.text or "").strip().lower())
 
 
-async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """One credential: a secret is deleted from the chat first, then kept for core."""
     incoming = update.effective_message
     assert incoming is not None
@@ -152,48 +178,63 @@ async def got_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = _draft(context)
     asked = draft.next_field() if draft is not None else None
     if asked is None or asked.secret:
-        # Unsure what it is (expired draft) counts as secret: deleting is the safe side.
-        try:
-            await incoming.delete()
-        except TelegramError as error:
-            log.warning("could not delete a credential message: %s", type(error).__name__)
+        # Unsure what it is (expired draft) counts as secret: deleting is the safe side, and it
+        # happens even to a flooding user. Not a reply: a shutdown waits for it.
+        context.application.create_task(_delete(incoming), update=update)
+    if _flooded(update, context):
+        return None
     if draft is None or asked is None or draft.expired():
-        return await _expired(update, context)
+        return _expired(update, context)
     draft.values[asked.name] = value
     if draft.next_field() is not None:
-        return await _ask_next(update, context, draft)
-    return await _finish(update, context, draft)
+        return _ask_next(update, context, draft)
+    return _finish(update, context, draft)
 
 
-async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft) -> int:
+async def _delete(incoming: TelegramMessage) -> None:
+    try:
+        await incoming.delete()
+    except TelegramError as error:
+        log.warning("could not delete a credential message: %s", type(error).__name__)
+
+
+def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: LinkDraft) -> int:
     assert update.effective_chat is not None and update.effective_user is not None
     caller = caller_from(update.effective_chat, update.effective_user)
     credentials: dict[str, Any] = dict(draft.values)
+    venue, label = draft.form.venue, draft.label
     _forget(context)
-    try:
-        answer = await resolve(
-            core_of(context).link(
-                caller, venue=draft.form.venue, label=draft.label, credentials=credentials
+
+    async def link_and_answer() -> None:
+        # Core reads the exchange before it saves anything: seconds, so never on the loop.
+        try:
+            answer = await resolve(
+                core_of(context).link(caller, venue=venue, label=label, credentials=credentials)
             )
-        )
-    except Refusal as refusal:
-        answer = refusal.to_message()
-    finally:
-        credentials.clear()
-    await _say(update, context, answer)
+        except Refusal as refusal:
+            answer = refusal.to_message()
+        finally:
+            credentials.clear()
+        chat = update.effective_chat
+        assert chat is not None
+        await send(context.bot, chat.id, answer)
+
+    replies_of(context).spawn(context.application, link_and_answer())
     return ConversationHandler.END
 
 
-async def _expired(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+def _expired(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     _forget(context)
-    await _say(update, context, _link_message(texts.LINK_CANCELLED))
+    _say(update, context, _link_message(texts.LINK_CANCELLED))
     return ConversationHandler.END
 
 
-async def cancel_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """/cancel (or the word cancel) during /link: forget everything typed so far."""
     _forget(context)
-    await _say(update, context, _link_message(texts.LINK_CANCELLED))
+    if _flooded(update, context):
+        return ConversationHandler.END
+    _say(update, context, _link_message(texts.LINK_CANCELLED))
     return ConversationHandler.END
 
 

@@ -55,7 +55,10 @@ class TelegramTransport:
         self.bot = bot
         self._on_chat_moved = on_chat_moved
 
-    async def send(self, destination: Destination, message: Message) -> None:
+    async def send(self, destination: Destination, message: Message, key: str = "") -> None:
+        """Send once. Telegram has no idempotency key, so ``key`` is unused: a resend after the
+        process died inside this call repeats the message (the outbox records the delivery as
+        soon as this returns, to keep that window short)."""
         thread = int(destination.thread_id) if destination.thread_id else None
         try:
             try:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core import texts
+from bot.core.flood import Admission, FloodGate
 from bot.core.identity import Caller
 from bot.core.messages import Refusal, parse_ref
 from bot.core.ports import ExchangePort, StorePort, VenueCatalogue
@@ -93,12 +94,19 @@ class CoreBase:
         *,
         clock: Callable[[], float] = time.time,
         limits: Limits = Limits(),
+        flood: FloodGate | None = None,
     ) -> None:
         self.store = store
         self.exchanges = exchanges
         self.venues = venues
         self.clock = clock
         self.limits = limits
+        self.flood = flood or FloodGate()
+
+    def admit(self, caller: Caller, *, must_answer: bool = False) -> Admission:
+        """Whether to answer this update of ``caller`` (per-user flood control, shared by every
+        chat): adapters ask first and, when refused, send only the notice it carries, if any."""
+        return self.flood.admit(caller, must_answer=must_answer)
 
     # --- the caller -------------------------------------------------------------------------
 

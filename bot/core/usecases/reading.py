@@ -36,7 +36,7 @@ from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
 from bot.monitor.history import health_point
-from bot.monitor.policy import AlertRules, UserThresholds, judge_level
+from bot.monitor.policy import AlertRules, judge_level
 from bot.store.records import Account, HealthPoint, Subscription, Thresholds
 from bot.store.tx import Tx
 from bot.store.vault import VaultError
@@ -80,8 +80,8 @@ class ReadingUseCases(CoreBase):
         except risk.SnapshotError as exc:  # figures no account can have (e.g. they overflow)
             raise bad_response(str(exc)) from None
         sub = await self._subscription(caller, account)
-        thresholds = UserThresholds(**sub.thresholds.as_dict()) if sub else UserThresholds()
-        level = judge_level(health, AlertRules(thresholds=thresholds))
+        rules = AlertRules(thresholds=sub.thresholds) if sub else AlertRules()
+        level = judge_level(health, rules)
         now = self.clock()
         await self.store.run(lambda tx: tx.history.add(health_point(account.id, health, now)))
         cadence = read.pace.cadence if read.pace is not None else None
