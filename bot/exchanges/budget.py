@@ -88,6 +88,9 @@ HARD_SHARE = 0.95
 # jitter), and decay counters drain as much slower.
 WINDOW_SLACK = 0.02
 JITTER_SECONDS = 0.05
+# Our own requests charged this long (real seconds) before a venue's fixed window began may have
+# reached it after: the venue's count of the new window is compared with them included.
+RECONCILE_GRACE_SECONDS = 1.0
 DEFAULT_RESERVE = 0.25
 # After a stop, a lane starts again at this share of its limit and ramps to full over 2 windows.
 RAMP_START = 0.25
@@ -312,7 +315,7 @@ class Lane:
             # turned may have reached the venue just after, and is ours, not another program's.
             wall = self.clock.wall()
             began = now - (wall - math.floor(wall / self.bucket.window) * self.bucket.window)
-            since = began - JITTER_SECONDS * 4 * self.clock.speed
+            since = began - RECONCILE_GRACE_SECONDS * self.clock.speed
             unseen = used - sum(cost for at, cost in self._log if at >= since)
         else:
             unseen = used - self.used(now)
