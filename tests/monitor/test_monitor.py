@@ -262,6 +262,36 @@ async def test_restart_rechecks_at_once_and_repeats_nothing(
     assert chat.titles == ["main: MARGIN CALL"]
 
 
+async def test_after_a_restart_the_account_at_margin_call_is_read_before_the_calm_ones(
+    db_path: Path, vault: Vault, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    store = await Store.open(db_path, vault)
+    calm = []
+    for index in range(5):
+        account, _ = await link(store, clock.now(), label=f"calm{index}", chat=str(index))
+        exchange.set(account, binance_snapshot(0.3))
+        calm.append(account)
+    danger, _ = await link(store, clock.now(), label="danger", chat="danger")
+    exchange.set(danger, binance_snapshot(0.85))
+    await monitor_for(store, exchange, chat, clock).run_until_idle()
+    await store.close()
+
+    # The new process knows nothing in memory: what it knows of the danger is the stored state.
+    exchange.reads.clear()
+    store = await Store.open(db_path, vault)
+    monitor = monitor_for(store, exchange, chat, clock, per_venue=1)
+    try:
+        await monitor.recheck_all()
+        assert monitor.poller.urgent == {danger.id}
+        await monitor.queue.launch_due()
+        await monitor.queue.drain()
+    finally:
+        await store.close()
+    assert exchange.reads[0] == danger.id  # linked last, due with the rest, read first
+    assert sorted(exchange.reads[1:]) == sorted(a.id for a in calm)
+
+
 async def test_channel_subscription_sees_only_what_is_shared(
     store: Store, clock: ManualClock
 ) -> None:
