@@ -26,7 +26,9 @@ The process is stopped at the moments that matter, one kind per step in turn:
 After every kill: ``PRAGMA integrity_check``. At the end the alerts the path implies (one per
 level change, per chat) are compared with those the chats show (coalesced messages counted by
 their parts): lost, duplicated, and the duplicates allowed (Telegram: at most the kills that
-landed inside a send; Discord: none).
+landed inside a send; Discord: none). On Telegram a kill lands inside a send whatever it was
+aimed at (a send-dc or start-up kill can catch a Telegram resend): those are counted from the
+messages the fake holds beyond the sends the database records (``unrecorded_sends``).
 
 The exchanges are read in ``MARGINWATCH_EXCHANGE_MODE=simulator`` (issue 13), from the
 simulator served here (the same server ``marginwatch sim`` runs; in this process so the bench can
@@ -55,6 +57,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,18 +112,39 @@ class Tally:
 
 
 class Service:
-    """Starts, kills and stops the child process; its output goes to one log file."""
+    """Starts, kills and stops the child process; its output goes to one log file.
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    ``unrecorded``, when given, counts the Telegram messages the fake holds beyond the sends
+    the database records as delivered. A living process records what Telegram took, so the
+    count grows at a death (of any kind) that interrupted a send after Telegram took it; its
+    growth from one death to the next is ``interrupted_sends``: the repeats Telegram may show.
+    The armed kill of a send-tg step is one such death, but a kill aimed at Discord or at
+    start-up can land in a Telegram send (or the resend of one) too.
+    """
+
+    def __init__(
+        self, env: dict[str, str], log: Path, unrecorded: Callable[[], int] | None = None
+    ) -> None:
         self.env = env
         self.log = log
         self.proc: asyncio.subprocess.Process | None = None
+        self._killed: asyncio.subprocess.Process | None = None
+        self._unrecorded = unrecorded
+        self._unrecorded_at_last_death = 0
+        self.interrupted_sends = 0
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
+        # A process sent SIGKILL is dead from that moment (the signal cannot be caught), though
+        # its returncode waits until the loop reaps it: a step that looked in between took it
+        # for alive, went on, and the next step's armed kill was disarmed by its late death.
+        return (
+            self.proc is not None and self.proc.returncode is None and self._killed is not self.proc
+        )
 
     async def start(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            await self.wait()  # reap the one killed just now before starting the next
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -139,6 +163,7 @@ class Service:
         assert self.proc is not None
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.proc.pid, signal.SIGKILL)
+        self._killed = self.proc
         return True
 
     async def kill(self) -> None:
@@ -147,7 +172,15 @@ class Service:
 
     async def wait(self) -> int:
         assert self.proc is not None
-        return await self.proc.wait()
+        code = await self.proc.wait()
+        self._after_death()
+        return code
+
+    def _after_death(self) -> None:
+        if self._unrecorded is not None:
+            now = self._unrecorded()
+            self.interrupted_sends += max(0, now - self._unrecorded_at_last_death)
+            self._unrecorded_at_last_death = now
 
     async def terminate(self) -> tuple[int, float]:
         """SIGTERM; (exit code, seconds to exit)."""
@@ -155,7 +188,7 @@ class Service:
         began = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
-            code = await asyncio.wait_for(self.proc.wait(), 30)
+            code = await asyncio.wait_for(self.wait(), 30)
         except TimeoutError:
             await self.kill()
             code = -9
@@ -173,6 +206,23 @@ def levels(db: Path) -> dict[int, str]:
             return dict(c.execute("select subscription_id, level from alert_state").fetchall())
     except sqlite3.Error:  # not created yet, or mid-migration
         return {}
+
+
+def unrecorded_sends(db: Path, telegram: Any) -> int:
+    """Telegram messages the fake holds beyond the sends the database records as delivered.
+
+    A send keeps its token until delivered, so a resend after a crash is one send: each message
+    beyond them is one Telegram took from a process that died before recording it.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as c:
+            (sends,) = c.execute(
+                "select count(distinct coalesce(send_token, 'row' || id)) from outbox "
+                "where platform = 'telegram' and status = 'delivered'"
+            ).fetchone()
+    except sqlite3.Error:  # not created yet, or mid-migration
+        sends = 0
+    return len(telegram.sent(TELEGRAM_USER)) - sends
 
 
 def alert_parts(title: str, lines: list[str]) -> list[str]:
@@ -401,7 +451,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         migration = await migration_kills(env, folder, tally, args.migration_kills, args.old_rows)
         migration["seconds"] = round(time.monotonic() - began, 1)
 
-        service = Service(env, folder / "run.log")
+        service = Service(env, folder / "run.log", lambda: unrecorded_sends(db, telegram))
         armed: dict[str, bool] = {"telegram": False, "discord": False}
 
         # Kill inside a send: the fake stored the message; the process never hears back.
@@ -476,6 +526,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             deadline = time.monotonic() + 90
             while True:
                 if not service.alive:
+                    await service.wait()  # gone for good before the file is looked at
                     if integrity(db) != "ok":
                         tally.integrity_failures += 1
                     armed["telegram"] = armed["discord"] = False
@@ -531,7 +582,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "delivered": sum(delivered.values()),
             "lost": sum(lost.values()),
             "duplicates": sum(duplicates.values()),
-            "kills_inside_a_send": tally.landed_in_send[platform],
+            # Telegram: every death that interrupted a send Telegram had taken, whatever the
+            # kill was aimed at; Discord: the armed kills that landed in a send.
+            "kills_inside_a_send": service.interrupted_sends
+            if platform == "telegram"
+            else tally.landed_in_send[platform],
         }
     ok = (
         all(c["lost"] == 0 for c in chats.values())
