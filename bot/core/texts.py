@@ -178,10 +178,11 @@ POSITION_ISOLATED = "isolated: on its own margin"
 # other coin's pool of an account kept in several (Binance COIN-M).
 POOL_ISOLATED = (
     "Isolated {symbol} {side}{state}: liquidation {liquidation}, {distance} the mark; "
-    "its own {ratio_name} {ratio}"
+    "its own {ratio_name} {ratio}, {leverage} on its margin"
 )
 POOL_ISOLATED_NO_LIQ = (
-    "Isolated {symbol} {side}{state}: no liquidation price; its own {ratio_name} {ratio}"
+    "Isolated {symbol} {side}{state}: no liquidation price; its own {ratio_name} {ratio}, "
+    "{leverage} on its margin"
 )
 POOL_ISOLATED_STATE = " ({state})"  # only when the position's own state is not healthy
 POOL_COIN = (

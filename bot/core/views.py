@@ -126,6 +126,7 @@ def pool_lines(
                 "state": "" if pool.state == "ok" else unhealthy,
                 "ratio_name": name[:1].lower() + name[1:],
                 "ratio": ratio,
+                "leverage": fmt.leverage(pool.effective_leverage),
             }
             if position.liquidation_price is None:
                 lines.append(fill(texts.POOL_ISOLATED_NO_LIQ, **common))
@@ -220,7 +221,9 @@ def health_view(
         Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
         Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
         Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
-        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
+        # The account as a whole, isolated positions included (risk Health.account_leverage):
+        # the cross pool's own figure reads 0x for an account holding only isolated positions.
+        Field(texts.STATUS_LEVERAGE, fmt.leverage(_account_leverage(health))),
     )
     return HealthView(
         account=view,
@@ -397,6 +400,13 @@ def positions_message(
         private=True,
         footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(now)),
     )
+
+
+def _account_leverage(health: Health) -> float | None:
+    # A Health built before account_leverage existed (or by hand) has only the cross figure.
+    if health.account_leverage is None and not health.pools:
+        return health.effective_leverage
+    return health.account_leverage
 
 
 def _move_or_none(value: float | None) -> str:

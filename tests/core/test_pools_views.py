@@ -40,6 +40,20 @@ async def test_an_isolated_only_account_is_not_healthy_in_status_and_shows_its_d
     assert "below the mark; its own maintenance ratio" in line
 
 
+async def test_an_isolated_only_accounts_leverage_is_that_of_its_positions(
+    core: Core, sim: Simulator
+) -> None:
+    add_isolated_only(sim)
+    await core.link(ALICE, "hyperliquid", "perps", {"wallet_address": ADDRESS})
+    card = await core.run(ALICE, "status", {})
+    leverage = next(f.value for f in card.fields if f.name == texts.STATUS_LEVERAGE)
+    # 3,000 of ETH on the 1,000 in cross and the position's own 120: the account's 2.68x,
+    # not the empty cross pool's 0.0x; the position's own 25x on its line.
+    assert leverage == "2.68×"
+    (line,) = [line for line in card.lines if line.startswith("Isolated ")]
+    assert line.endswith(", 25.0× on its margin")
+
+
 async def test_positions_mark_the_isolated_position_and_its_own_distance(
     core: Core, sim: Simulator
 ) -> None:
