@@ -534,7 +534,7 @@ def _label_pools(axes: Any, data: ChartData) -> None:
         axes.annotate(
             _drawable(name),
             (data.times[first], max(values)),
-            xytext=(3, 8),
+            xytext=(10, 8),
             textcoords="offset points",
             fontsize=_FONT - 2.5,
             color=_LINE_COLOUR,
