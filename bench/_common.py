@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import psutil
 
+from bot.exchanges.budget import ReadDeferred
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import Clock
 from bot.monitor.scheduler import Monitor
@@ -181,11 +182,19 @@ def population(kind: str, count: int) -> list[BenchAccount]:
     """The accounts of one bench run, the same in the simulator process and the bot process.
 
     ``capacity``: ``count`` BTC accounts over every bench venue, one in 50 at risk.
+    ``venue:V:D``: ``count`` BTC accounts on venue V only, one in D at risk.
     ``latency:M``: M calm BTC accounts on the long venues (the measured ones) followed by
     ``count`` calm ETH accounts over every venue (background load a BTC move leaves alone).
     """
     if kind == "capacity":
         return [bench_account(index) for index in range(count)]
+    if kind.startswith("venue:"):
+        # ``venue:V:D``: ``count`` accounts on venue V alone, one in D at risk (venue_limits).
+        _, venue, every = kind.split(":")
+        return [
+            bench_account(i, (venue,), at_risk=i % int(every) == int(every) - 1, prefix="lim")
+            for i in range(count)
+        ]
     name, _, measured = kind.partition(":")
     if name != "latency" or not measured.isdigit():
         raise ValueError(f"unknown bench population {kind!r}")
@@ -262,21 +271,32 @@ class LagRecorder:
         self.reads = 0
         self.failures = 0
         self.failure_states: Counter[str] = Counter()
+        self.deferred = 0  # reads the venue's limits put off (no failure: nothing was sent)
         self.recording = True
 
     async def read(self, account: Account) -> AccountRead:
+        lag = None
         if self.recording and account.next_poll_at is not None:
-            self.lags.append(max(0.0, self._clock.now() - account.next_poll_at))
+            lag = max(0.0, self._clock.now() - account.next_poll_at)
         try:
             result = await self._source.read(account)
+        except ReadDeferred:
+            # The venue's limits put the read off: nothing was sent, it is no poll (yet).
+            self.deferred += 1
+            raise
         except Exception as exc:
             self.failures += 1
             # The read state ("rate_limited", "auth_failed"...) or the type: never the text.
             self.failure_states[str(getattr(exc, "state", type(exc).__name__))] += 1
+            self._count(lag)
             raise
-        finally:
-            self.reads += 1
+        self._count(lag)
         return result
+
+    def _count(self, lag: float | None) -> None:
+        self.reads += 1
+        if lag is not None:
+            self.lags.append(lag)
 
 
 class CountingTransport:

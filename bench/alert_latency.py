@@ -37,7 +37,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (
-    BENCH_VENUES,
     LONG_VENUES,
     build_monitor,
     load_average,
@@ -107,7 +106,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from bot.chat.telegram.pace import PacedRateLimiter, PrivateChatPace
     from bot.chat.telegram.transport import TelegramTransport
-    from bot.exchanges import ExchangeHub
+    from bot.exchanges import Budget, ExchangeHub
     from bot.monitor.clock import SystemClock
     from bot.monitor.due import PollIntervals
     from bot.monitor.source import HubSource
@@ -118,7 +117,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     accounts, interval = args.accounts, args.interval
     kind = f"latency:{accounts}"
     specs = population(kind, args.background)  # the measured accounts come first
-    sim = SimulatorProcess(args.background, args.latency, args.markets, kind=kind)
+    sim = SimulatorProcess(
+        args.background, args.latency, args.markets, kind=kind, limits=not args.no_limits
+    )
     api = FakeTelegramAPI()
     server = await serve(api)
     chats = [FIRST_CHAT + index for index in range(accounts)]
@@ -142,9 +143,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     window_started = time.monotonic()
     with tempfile.TemporaryDirectory() as folder:
         store = await Store.open(Path(folder) / "bench.db", Vault.from_strings([generate_key()]))
-        hub = ExchangeHub(
-            base_urls=sim.base_urls(), requests_per_second=dict.fromkeys(BENCH_VENUES, 0.0)
-        )
+        hub = ExchangeHub(base_urls=sim.base_urls(), budget=Budget(enforce=not args.no_limits))
         ids = await store.run(
             lambda tx: seed_accounts(
                 tx,
@@ -213,6 +212,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "venues": list(VENUES),
         "moves": args.moves,
         "latency_s": args.latency,
+        "limits": "off" if args.no_limits else "on",
         "poll_interval_s": interval,
         "background_accounts": args.background,
         "background_polls_demanded_per_second": round(args.background / interval, 1),
@@ -259,6 +259,11 @@ def main() -> int:
     )
     parser.add_argument("--tick", type=float, default=0.1, help="monitor tick, s")
     parser.add_argument("--per-venue", type=int, default=32, help="polls in flight per venue")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="switch the venues' request limits off in the simulator and the hub",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="6 accounts, 2 moves")
     args = parser.parse_args()
@@ -292,7 +297,8 @@ def main() -> int:
     print(
         f"alert latency: {args.accounts} accounts on {', '.join(VENUES)}, {args.moves} BTC "
         f"moves of {args.drop:.0%}, {args.latency * 1000:g} ms simulated exchange latency, "
-        f"{args.background} background accounts ({report['polls_per_second']} polls/s)"
+        f"{args.background} background accounts ({report['polls_per_second']} polls/s); "
+        f"venue limits {report['limits'].upper()}"
     )
     print(f"alerts measured {report['alerts']} (missing {report['missing']})")
     print(f"{'':34} {'p50':>8} {'p99':>8}")

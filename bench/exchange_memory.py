@@ -64,7 +64,6 @@ async def measure(variant: str, accounts: int, markets: int, concurrency: int) -
     options = {
         "base_urls": {VENUE: sim.base_url(VENUE)},
         "timeout_ms": 300_000,
-        "requests_per_second": {VENUE: 0.0},
     }
     hubs: list[ExchangeHub] = []
     # Warm-up outside the measurement: imports, the simulator's first answers.

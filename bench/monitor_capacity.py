@@ -14,7 +14,7 @@ What runs (the production parts, nothing mocked but the chat platform):
 - the store on a SQLite file; users, accounts (credentials encrypted by the vault) and one DM
   subscription each are written through the store's repositories in one transaction instead of
   N link calls (linking checks every key at the exchange, which is not what is measured);
-- shared: one ExchangeHub (markets, sessions and throttles per exchange), HubSource decrypting
+- shared: one ExchangeHub (markets, sessions and the request budget), HubSource decrypting
   the key per poll, and the Monitor (one APScheduler tick job, the due-account queue);
 - naive (``--naive``): one ExchangeHub per account (its own ccxt instance, markets, session and
   SSL context), keys decrypted once and kept, and one APScheduler interval job per account; the
@@ -27,9 +27,11 @@ rate instead, and a manual clock cannot be late. Lag is "poll start − due time
 the monitor's clock. Polls are spread over the first interval, as a running bot's are (the
 start-up re-check that makes every account due at once is left out: ``SteadyMonitor``).
 
-Each variant runs in a fresh process, so one cannot inherit the other's memory. Rate limits per
-exchange are switched off (``requests_per_second`` 0): the simulator is not Binance, and the
-question is what this machine can do.
+Each variant runs in a fresh process, so one cannot inherit the other's memory. The venues'
+request limits are on by default: the simulator enforces them and the hub's budget keeps to
+them, so reads beyond what a venue allows one IP are stretched (the figure is what the bot does
+for real). ``--no-limits`` switches both off for the old figure, what this machine can do; the
+output says which.
 """
 
 from __future__ import annotations
@@ -71,8 +73,11 @@ START_OFFSET = 1.0
 # --- the simulator process ---------------------------------------------------------------------
 
 
-async def serve_simulator(kind: str, accounts: int, latency: float, markets: int) -> None:
-    """Run the simulator with a bench population until stdin closes (GET /stats, /price)."""
+async def serve_simulator(
+    kind: str, accounts: int, latency: float, markets: int, limits: bool = True, speed: float = 1.0
+) -> None:
+    """Run the simulator with a bench population until stdin closes (GET /stats, /price,
+    /limits: the venues' limit figures as the simulator counted them)."""
     import logging
 
     import psutil
@@ -84,7 +89,7 @@ async def serve_simulator(kind: str, accounts: int, latency: float, markets: int
     from bot.sim import Simulator
     from bot.sim.venues.binance import DEFAULT_BRACKETS
 
-    sim = Simulator(latency=latency)
+    sim = Simulator(latency=latency, limits=limits, limits_speed=speed)
     sim.venue("binanceusdm").synthetic_markets = markets  # type: ignore[attr-defined]
     # Binance answers leverageBracket for every listed symbol (~400 × ~10 brackets): give the
     # synthetic markets brackets too, so parsing them stays in the measured path.
@@ -106,9 +111,13 @@ async def serve_simulator(kind: str, accounts: int, latency: float, markets: int
         sim.set_price(query["venue"], query["symbol"], float(query["price"]))
         return web.json_response({"ok": True})
 
+    async def limits_report(_request: web.Request) -> web.Response:
+        return web.json_response(sim.limits.report())
+
     control = web.Application()
     control.router.add_get("/stats", stats)
     control.router.add_get("/price", price)
+    control.router.add_get("/limits", limits_report)
     runner = web.AppRunner(control, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -128,7 +137,16 @@ async def serve_simulator(kind: str, accounts: int, latency: float, markets: int
 class SimulatorProcess:
     """The simulator in a child process; ``base_urls`` for the hub, ``stats()`` for its counts."""
 
-    def __init__(self, accounts: int, latency: float, markets: int, kind: str = "capacity") -> None:
+    def __init__(
+        self,
+        accounts: int,
+        latency: float,
+        markets: int,
+        kind: str = "capacity",
+        *,
+        limits: bool = True,
+        speed: float = 1.0,
+    ) -> None:
         self._process = subprocess.Popen(
             [
                 sys.executable,
@@ -142,7 +160,10 @@ class SimulatorProcess:
                 str(markets),
                 "--population",
                 kind,
-            ],
+                "--limits-speed",
+                str(speed),
+            ]
+            + ([] if limits else ["--no-limits"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -163,12 +184,13 @@ class SimulatorProcess:
         self._process.wait(timeout=30)
 
 
-async def simulator_stats(control_port: int) -> dict[str, float]:
+async def simulator_stats(control_port: int, what: str = "stats") -> dict[str, Any]:
+    """The simulator process's ``/stats`` (requests, CPU) or ``/limits`` (per venue)."""
     import aiohttp
 
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"http://127.0.0.1:{control_port}/stats") as response,
+        session.get(f"http://127.0.0.1:{control_port}/{what}") as response,
     ):
         return dict(await response.json())
 
@@ -194,7 +216,7 @@ def _credentials(spec: Any) -> Any:
 
 
 async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.exchanges import ExchangeHub
+    from bot.exchanges import Budget, ExchangeHub
     from bot.monitor.clock import SystemClock
     from bot.monitor.due import PollIntervals
     from bot.monitor.source import HubSource
@@ -206,13 +228,17 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
     interval = float(args.interval)
     window = interval * args.intervals
     base_urls = {venue: f"http://127.0.0.1:{args.sim_port}/{venue}" for venue in BENCH_VENUES}
+    # One budget for every hub of this process (the warm-up one, the naive side's one per
+    # account): they all send from one IP, whose limits they share.
     hub_options: dict[str, Any] = {
         "base_urls": base_urls,
-        "requests_per_second": dict.fromkeys(BENCH_VENUES, 0.0),
+        "budget": Budget(enforce=not args.no_limits),
     }
     specs = population("capacity", count)
     clock = SystemClock()
-    intervals = PollIntervals(calm=interval, watch=interval / 2, danger=max(interval / 6, 0.5))
+    intervals = PollIntervals(
+        calm=interval, watch=interval / 2, danger=min(interval / 2, max(interval / 6, 0.5))
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         store = await TimedStore.open(
@@ -311,6 +337,7 @@ async def run_variant(args: argparse.Namespace) -> dict[str, Any]:
         "polls_per_second": round(len(recorder.lags) / window, 2),
         "polls_demanded_per_second": round(count / interval, 2),
         "read_failures": recorder.failures,
+        "reads_deferred": recorder.deferred,
         "read_failure_states": dict(recorder.failure_states),
         "lag_p50_s": round(percentile(recorder.lags, 0.50), 3),
         "lag_p99_s": round(percentile(recorder.lags, 0.99), 3),
@@ -429,7 +456,7 @@ async def _run_naive(
 
 
 def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> dict[str, Any]:
-    command = [
+    command: list[str] = [
         sys.executable,
         __file__,
         "--variant",
@@ -448,11 +475,15 @@ def run_child(args: argparse.Namespace, variant: str, sim: SimulatorProcess) -> 
         str(args.per_venue),
         "--tick",
         str(args.tick),
-    ] + (["--startup"] if args.startup else [])
+    ]
+    command += ["--startup"] if args.startup else []
+    command += ["--no-limits"] if args.no_limits else []
     if args.profile:
         command += ["--profile", f"{args.profile}.{variant}.txt"]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return dict(json.loads(output.strip().splitlines()[-1]))
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the {variant} variant failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def print_table(report: dict[str, Any]) -> None:
@@ -460,7 +491,12 @@ def print_table(report: dict[str, Any]) -> None:
     print(
         f"monitor capacity: {shared['accounts']} accounts over {', '.join(report['venues'])}; "
         f"{report['latency_s'] * 1000:g} ms simulated latency; {shared['interval_s']:g} s "
-        f"interval × {shared['intervals']}; real clock"
+        f"interval × {shared['intervals']}; real clock; venue limits "
+        + (
+            "OFF (--no-limits: what this machine can do, not what the venues allow)"
+            if report["limits"] == "off"
+            else "ON (the venues' real limits, enforced by the simulator)"
+        )
     )
     rows = (
         ("accounts", "accounts"),
@@ -468,6 +504,7 @@ def print_table(report: dict[str, Any]) -> None:
         ("polls_per_second", "polls / s"),
         ("polls_demanded_per_second", "polls / s demanded"),
         ("read_failures", "read failures"),
+        ("reads_deferred", "reads deferred (limits)"),
         ("lag_p50_s", "lag p50 (s)"),
         ("lag_p99_s", "lag p99 (s)"),
         ("lag_max_s", "lag max (s)"),
@@ -492,7 +529,8 @@ def print_table(report: dict[str, Any]) -> None:
             f"{report['memory_ratio_naive_over_shared']}× the shared monitor's"
         )
     print(
-        f"simulator: {report['simulator_requests_per_poll']} requests / poll; "
+        f"simulator: {report['simulator_requests_per_poll']} requests / poll; limited answers "
+        f"{report['rate_limited_responses']}, bans {report['bans']}; "
         f"load average {report['load_average']} (shared machine)"
     )
 
@@ -531,6 +569,12 @@ def main() -> int:
         metavar="FILE",
         help="write a pyinstrument profile of each variant to FILE.<variant>.txt",
     )
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="switch the venues' request limits off in the simulator and the hub (the figure "
+        "of what this machine can do, not of what the venues allow)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--quick", action="store_true", help="100 accounts, 2 s interval, 2 intervals, naive on 100"
@@ -539,6 +583,7 @@ def main() -> int:
     parser.add_argument("--sim-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--serve-sim", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--population", default="capacity", help=argparse.SUPPRESS)
+    parser.add_argument("--limits-speed", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     # "is None", not "or": an explicit 0 is bad input, not "use the default".
     defaults = {
@@ -554,7 +599,16 @@ def main() -> int:
         args.naive_accounts = min(args.naive_accounts, 100)
         args.markets = min(args.markets, 100)
     if args.serve_sim:  # started by a bench with its own checks; 0 accounts is allowed here
-        asyncio.run(serve_simulator(args.population, args.accounts, args.latency, args.markets))
+        asyncio.run(
+            serve_simulator(
+                args.population,
+                args.accounts,
+                args.latency,
+                args.markets,
+                limits=not args.no_limits,
+                speed=args.limits_speed,
+            )
+        )
         return 0
     problems = [
         f"--{name.replace('_', '-')} must be positive"
@@ -570,11 +624,12 @@ def main() -> int:
         print(json.dumps(asyncio.run(run_variant(args))))
         return 0
 
-    sim = SimulatorProcess(args.accounts, args.latency, args.markets)
+    sim = SimulatorProcess(args.accounts, args.latency, args.markets, limits=not args.no_limits)
     try:
         before = asyncio.run(simulator_stats(sim.control))
         shared = run_child(args, "shared", sim)
         after = asyncio.run(simulator_stats(sim.control))
+        limits_seen = asyncio.run(simulator_stats(sim.control, "limits"))
         naive = run_child(args, "naive", sim) if args.naive else None
     finally:
         sim.close()
@@ -582,6 +637,10 @@ def main() -> int:
     requests = after["requests"] - before["requests"]
     report: dict[str, Any] = {
         "clock": "system",
+        "limits": "off" if args.no_limits else "on",
+        # What the simulator counted on the shared run, per venue (off: nothing enforced).
+        "rate_limited_responses": {v: r["limited_answers"] for v, r in limits_seen.items()},
+        "bans": {v: r["bans"] for v, r in limits_seen.items()},
         "venues": list(BENCH_VENUES),
         "latency_s": args.latency,
         "shared": shared,

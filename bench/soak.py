@@ -39,7 +39,7 @@ from bench._common import load_average, rss_mb
 from bot.core.identity import Caller
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
-from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
+from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
 from bot.exchanges.types import AccountRead
 from bot.monitor.clock import AcceleratedClock
 from bot.monitor.policy import AlertEvent
@@ -208,7 +208,8 @@ async def soak(
     scenario = {"venues": {venue: {"prices": prices} for venue, prices in PRICES.items()}}
     clock = AcceleratedClock(speed)
     with tempfile.TemporaryDirectory(prefix="marginwatch-soak-") as folder:
-        async with Simulator(scenario, timeout_fault_seconds=0.5) as sim:
+        # The venues' limits run at the clock's speed in the simulator and in the hub's budget.
+        async with Simulator(scenario, timeout_fault_seconds=0.5, limits_speed=speed) as sim:
             for spec in ACCOUNTS:
                 state = dict(spec["state"])
                 sim.add_account(
@@ -219,7 +220,7 @@ async def soak(
                 timeout_ms=300,
                 backoff_base=0.2,
                 backoff_cap=2.0,
-                requests_per_second=dict.fromkeys(sim.base_urls, 0.0),
+                budget=Budget(speed=speed),
             )
             store = await Store.open(Path(folder) / "soak.db", Vault.from_strings([generate_key()]))
             try:
@@ -328,6 +329,7 @@ async def _run(
     return {
         "simulated_minutes": minutes,
         "speed": speed,
+        "limits": "on (the venues' limits at the clock's speed)",
         "seed": seed,
         "accounts": len(ACCOUNTS),
         "polls": source.polls,

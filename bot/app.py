@@ -150,7 +150,7 @@ class Service:
     async def _start(self) -> None:
         from bot.core.presenter import CorePresenter
         from bot.core.usecases import Core
-        from bot.exchanges import SUPPORTED_VENUES
+        from bot.exchanges import SUPPORTED_VENUES, Budget
         from bot.exchanges.factory import hub_for
         from bot.monitor.due import PollIntervals
         from bot.monitor.scheduler import Monitor
@@ -164,7 +164,11 @@ class Service:
         except (StoreError, VaultError) as exc:
             raise StartupError(str(exc)) from None
         self._late_closers.append(store.close)
-        hub = hub_for(settings)
+        hub = hub_for(
+            settings,
+            budget=Budget(reserve=settings.limits_reserve),
+            proxies=settings.egress_proxy_list(),
+        )
         self._late_closers.insert(0, hub.close)
         core = Core(store, hub, SUPPORTED_VENUES)
         transports = Transports()
@@ -174,14 +178,12 @@ class Service:
             HubSource(store, hub),
             transports,
             presenter=CorePresenter(),
-            intervals=PollIntervals(
-                calm=interval, watch=interval / 2, danger=max(5.0, interval / 6)
-            ),
+            intervals=PollIntervals.from_calm(interval),
             outbox_max_age=settings.outbox_max_age,
         )
         # Metrics first, so the front ends' "up" gauges land in the registry that is served.
         if settings.metrics_enabled():
-            await self._start_ops(store, monitor)
+            await self._start_ops(store, monitor, hub)
             set_exchange_mode(settings.exchange_mode)  # /healthz and /metrics say it
         if settings.telegram_token is not None:
             await self._start_telegram(core, transports)
@@ -273,8 +275,8 @@ class Service:
         transports.register("discord", front.transport(alert_role=self.settings.discord_alert_role))
         set_front_end("discord", up=True)
 
-    async def _start_ops(self, store: Any, monitor: Any) -> None:
-        from bot.ops import start_ops_server
+    async def _start_ops(self, store: Any, monitor: Any, hub: Any) -> None:
+        from bot.ops import metrics, start_ops_server
 
         port = self.settings.metrics_port
         assert port is not None
@@ -288,6 +290,8 @@ class Service:
                 f"{exc.strerror or exc}"
             ) from None
         self._late_closers.insert(0, service.stop)
+        # /metrics and /healthz report each venue's standing against its request limits.
+        metrics.watch_venue_limits(hub.limits_report)
         log.info("metrics on %s/metrics", service.url)
 
     async def _shutdown(self) -> None:

@@ -210,6 +210,26 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- exchanges' request limits -----------------------------------------------------
+    egress_proxies: SecretStr | None = Field(
+        None,
+        **_doc(
+            "comma-separated proxy URLs (http://host:port, socks5://host:port; the word direct "
+            "for this machine) that exchange requests leave from, accounts spread over them, "
+            "each with its own per-IP limit; unset: direct only",
+            "http://proxy-1.example:3128,http://proxy-2.example:3128",
+            placeholder=True,
+        ),
+    )
+    limits_reserve: float = Field(
+        0.25,
+        **_doc(
+            "share of each exchange limit that routine reads leave for accounts near "
+            "liquidation, confirming reads and link-time checks (0.1 to 0.5)",
+            "0.25",
+        ),
+    )
+
     # --- operations ------------------------------------------------------------------------
     metrics_port: int | None = Field(
         None,
@@ -371,6 +391,23 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a number of seconds above 0, not {value:g}")
         return value
 
+    @field_validator("egress_proxies")
+    @classmethod
+    def _proxies(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        from bot.exchanges.routes import parse_routes
+
+        parse_routes(value.get_secret_value().split(","))  # ValueError names the bad entry
+        return value
+
+    @field_validator("limits_reserve")
+    @classmethod
+    def _reserve(cls, value: float) -> float:
+        if not 0.1 <= value <= 0.5:
+            raise ValueError(f"must be a share from 0.1 to 0.5, not {value:g}")
+        return value
+
     @model_validator(mode="after")
     def _one_key_source(self) -> Settings:
         if self.master_keys is not None and self.master_keys_file is not None:
@@ -387,6 +424,12 @@ class Settings(BaseSettings):
             for name, token in (("discord", self.discord_token), ("telegram", self.telegram_token))
             if token
         )
+
+    def egress_proxy_list(self) -> list[str]:
+        """The egress proxies (and ``direct``) as listed; empty: direct only."""
+        if self.egress_proxies is None:
+            return []
+        return [p.strip() for p in self.egress_proxies.get_secret_value().split(",") if p.strip()]
 
     def service_problems(self) -> list[str]:
         """Why `marginwatch run` should not start with these (valid) settings: one sentence

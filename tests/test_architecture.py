@@ -169,8 +169,25 @@ def test_core_imports_no_chat_library_nor_adapter() -> None:
 
 
 def test_simulator_imports_only_aiohttp() -> None:
-    # yarl is aiohttp's URL type (the simulator reads request URLs with it).
-    assert violations("bot.sim", ("aiohttp", "yarl")) == []
+    # yarl is aiohttp's URL type (the simulator reads request URLs with it). The venues' limits
+    # table is the one fact the simulator shares with the product: it enforces the same table,
+    # from its limits module only.
+    assert (
+        violations(
+            "bot.sim", ("aiohttp", "yarl"), only_in={"bot.exchanges.limits": "bot.sim.limits"}
+        )
+        == []
+    )
+
+
+def test_the_limits_table_stays_a_leaf_the_simulator_can_import() -> None:
+    table_imports = [imp for imp in ALL_IMPORTS if imp.module == "bot.exchanges.limits"]
+    assert table_imports, "bot/exchanges/limits.py was not scanned"
+    assert [
+        f"{imp.where}: {imp.target}"
+        for imp in table_imports
+        if imp.target.split(".")[0] not in STDLIB
+    ] == []
 
 
 # Each adapter's own chat library, besides bot.core (docs/architecture.md: adapters talk only to

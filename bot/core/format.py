@@ -179,6 +179,15 @@ def utc_time(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(epoch))
 
 
+def cadence(seconds: float) -> str:
+    """How often something happens: ``40 s``, ``4 min``, ``1h 30m``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return duration(seconds)
+
+
 def duration(seconds: float) -> str:
     """``4h``, ``30m``, ``1d 2h``."""
     days, rest = divmod(round(seconds), 86400)

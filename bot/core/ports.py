@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar
 
+from bot.exchanges.budget import Priority
 from bot.exchanges.types import AccountRead, Credentials, KeyCheck, VenueInfo
 from bot.store.tx import Purged, Tx
 
@@ -27,9 +28,12 @@ class ExchangePort(Protocol):
     """The slice of :class:`bot.exchanges.hub.ExchangeHub` core uses.
 
     Both raise ``bot.exchanges.errors.ExchangeReadError`` (with ``user_message``) on failure.
+    Core's reads have a person waiting: they ask for ``Priority.LINK`` (the limits' reserve).
     """
 
-    async def read_account(self, venue: str, creds: Credentials) -> AccountRead: ...
+    async def read_account(
+        self, venue: str, creds: Credentials, *, priority: Priority | None = None
+    ) -> AccountRead: ...
 
     async def check_key(self, venue: str, creds: Credentials) -> KeyCheck: ...
 

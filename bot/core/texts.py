@@ -169,6 +169,9 @@ STATUS_VENUE_REPORTS = "Exchange's own figure"
 STATUS_READ_FAILED = "I could not read {label}: {reason}"
 STATUS_AS_OF = "As of {time} UTC"
 STATUS_SNOOZED = "Reminders snoozed until {until} UTC."
+# When the exchange's request limits stretch the account's cadence (the reason, in the logs and
+# /healthz, names the limit).
+STATUS_CADENCE_LIMITED = "Read every {every}: {exchange} limits how often it may be asked."
 POSITIONS_TITLE = "{label} — liquidation prices"
 POSITION_LINE = "#{rank} {symbol} {side}: liquidation {liquidation}, {distance} the mark {mark}"
 POSITION_LINE_NO_LIQ = "#{rank} {symbol} {side}: no liquidation price (mark {mark})"

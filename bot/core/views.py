@@ -47,6 +47,9 @@ class AccountView:
     venue: str
     venue_label: str
     snoozed_until: float | None = None
+    # Seconds between the monitor's reads when the exchange's limits stretch them (else None).
+    limited_every: float | None = None
+    exchange: str = ""  # who sets those limits, e.g. "Binance"
 
 
 def critical_distance(thresholds: Thresholds) -> float | None:
@@ -318,6 +321,14 @@ def status_card(hv: HealthView, *, now: float, actions: bool = True) -> Message:
     lines.extend(hv.note_lines)
     if view.snoozed_until is not None and view.snoozed_until > now:
         lines.append(fill(texts.STATUS_SNOOZED, until=fmt.utc_time(view.snoozed_until)))
+    if view.limited_every is not None:
+        lines.append(
+            fill(
+                texts.STATUS_CADENCE_LIMITED,
+                every=fmt.cadence(view.limited_every),
+                exchange=view.exchange or view.venue_label,
+            )
+        )
     return message(
         hv.title,
         hv.severity,

@@ -22,7 +22,8 @@ from bot.core.identity import Caller
 from bot.core.messages import Message, Refusal
 from bot.core.presenter import CorePresenter
 from bot.core.usecases import Core
-from bot.exchanges import SUPPORTED_VENUES, ExchangeHub
+from bot.exchanges import SUPPORTED_VENUES, Budget, ExchangeHub
+from bot.exchanges.budget import FollowingClock
 from bot.monitor.clock import ManualClock
 from bot.monitor.scheduler import Monitor
 from bot.monitor.source import HubSource
@@ -134,9 +135,12 @@ class DemoRunner:
         store = await Store.open(database, Vault.from_strings([generate_key()]))
         self._closers.append(store.close)
         sim, self._opened = self.scenario.simulator()
+        # The venues' limits, the simulator's and the hub's budget alike, run on the story's
+        # clock: the same limits as in real time, whatever the speed.
+        sim.limits.clock = clock.now
         await sim.start()
         self._closers.append(sim.stop)
-        hub = ExchangeHub(base_urls=sim.base_urls)
+        hub = ExchangeHub(base_urls=sim.base_urls, budget=Budget(clock=FollowingClock(clock)))
         self._closers.append(hub.close)
         core = Core(store, hub, SUPPORTED_VENUES, clock=clock.now)
         transports = Transports()

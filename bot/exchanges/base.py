@@ -104,8 +104,6 @@ class VenueAdapter:
     read_endpoints: ClassVar[frozenset[Endpoint]] = frozenset()
     # ccxt options set on every instance of this venue (master and accounts).
     ccxt_options: ClassVar[Mapping[str, Any]] = {}
-    # The per-exchange request budget the hub enforces across all accounts (per IP).
-    requests_per_second: ClassVar[float] = 10.0
 
     def ccxt_credentials(self, creds: Credentials) -> dict[str, Any]:
         """The ccxt constructor fields for ``creds``; raises when a required part is missing."""

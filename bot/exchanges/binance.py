@@ -70,7 +70,6 @@ class BinanceMarginAdapter(VenueAdapter):
         "fetchMarkets": {"types": ["spot"]},
         "defaultType": "spot",
     }
-    requests_per_second = 20.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         balance = await client.fetch_balance({"type": "margin", "marginMode": "cross"})

@@ -125,7 +125,6 @@ class BinanceUsdmAdapter(VenueAdapter):
         "sapi GET account/apiRestrictions",
     )
     ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
-    requests_per_second = 20.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         brackets, option = await shared_brackets(
@@ -290,7 +289,6 @@ class BinanceCoinmAdapter(VenueAdapter):
         "sapi GET account/apiRestrictions",
     )
     ccxt_options: ClassVar[dict[str, Any]] = {**BINANCE_OPTIONS}
-    requests_per_second = 20.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         brackets, option = await shared_brackets(

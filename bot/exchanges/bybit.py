@@ -419,8 +419,6 @@ class BybitAdapter(VenueAdapter):
         "private GET v5/user/query-api",
     )
     ccxt_options = CCXT_OPTIONS
-    # Bybit allows 600 requests per 5 s per IP across the API.
-    requests_per_second = 50.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         wallet = await client.private_get_v5_account_wallet_balance({"accountType": "UNIFIED"})

@@ -102,7 +102,7 @@ def install_request_guard(exchange: Any, allowed: Iterable[Endpoint]) -> None:
 class ReadOnlyClient:
     """A view of a ccxt exchange that exposes only the allow-listed read methods.
 
-    ``before_call`` is awaited before each network method (the hub's per-exchange throttle).
+    ``before_call``, if given, is awaited before each network method.
     """
 
     __slots__ = ("__allowed", "__before_call", "__exchange")

@@ -173,8 +173,6 @@ class HyperliquidAdapter(VenueAdapter):
         "hip3TokensByName": {},
         "cachedCurrenciesById": {},
     }
-    # 1200 weight per minute per IP; clearinghouseState weighs 2.
-    requests_per_second = 8.0
 
     def ccxt_credentials(self, creds: Credentials) -> dict[str, Any]:
         try:

@@ -57,8 +57,6 @@ class KrakenAdapter(VenueAdapter):
         "private POST OpenPositions",
         "private POST BalanceEx",
     )
-    # Kraken's public limit is about one call a second per IP; private calls are metered per key.
-    requests_per_second = 15.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         # Sequential on purpose: the hub holds the key's lock and nonces must arrive in order.

@@ -253,8 +253,6 @@ class KrakenFuturesAdapter(VenueAdapter):
         "private GET accounts",
         "private GET openpositions",
     )
-    # Kraken Futures: 500 cost units per 10 s per key on /derivatives; accounts costs 2.
-    requests_per_second = 20.0
 
     def preseed(self, exchange: Any, shared: SharedVenueData) -> None:
         # ccxt joins these base URLs to "v3/accounts" without a separator; a host rewrite

@@ -377,8 +377,6 @@ class OkxAdapter(VenueAdapter):
         "private GET account/positions",
     )
     ccxt_options = CCXT_OPTIONS
-    # OKX: 10 requests per 2 s per account on these endpoints; 20/2 s per IP on public ones.
-    requests_per_second = 10.0
 
     async def read(self, client: ReadOnlyClient, ctx: ReadContext) -> AccountRead:
         level = client.options.get(_LEVEL_OPTION)

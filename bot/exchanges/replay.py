@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .budget import Budget
 from .errors import ExchangeReadError
 from .hub import ExchangeHub
 from .registry import adapter_for
@@ -21,6 +22,9 @@ REPLAY_CREDENTIALS = Credentials(
     passphrase="replay-passphrase",
     wallet_address="0x0000000000000000000000000000000000000001",
 )
+
+
+REPLAY_SPEED = 100.0
 
 
 class RecordingError(ValueError):
@@ -49,7 +53,10 @@ async def replay(venue: str, recording: Mapping[str, Any]) -> AccountRead:
     from bot.sim import Simulator  # the simulator is only needed for replays
 
     adapter_for(venue)  # unknown venue: KeyError before any server starts
-    sim = Simulator()
+    # The simulator enforces the venue's limits and the hub's budget keeps to them, both with
+    # windows REPLAY_SPEED times shorter: one read replayed is no rehearsal of timing, and a
+    # venue's public limit (Kraken: one call a second) would only make it wait.
+    sim = Simulator(limits_speed=REPLAY_SPEED)
     try:
         sim.load_recording(venue, recording)
     except ValueError as exc:
@@ -57,7 +64,7 @@ async def replay(venue: str, recording: Mapping[str, Any]) -> AccountRead:
     async with (
         sim,
         ExchangeHub(
-            base_urls={venue: sim.base_url(venue)}, requests_per_second={venue: 0.0}
+            base_urls={venue: sim.base_url(venue)}, budget=Budget(speed=REPLAY_SPEED)
         ) as hub,
     ):
         try:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import risk.engine as risk_engine
 import risk.model as risk_model
+
+if TYPE_CHECKING:
+    from .budget import Pace
 
 ReadState = Literal[
     "auth_failed", "permission_denied", "rate_limited", "exchange_down", "bad_response"
@@ -53,6 +56,9 @@ class AccountRead:
         if self.approximate and not health.approximate:
             health = replace(health, approximate=True)
         return health
+
+    # How the venue's limits let the monitor plan this account's next reads (set by the hub).
+    pace: Pace | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ are safely queued.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import random
 from dataclasses import dataclass
 
 import risk
+from bot.exchanges.budget import Pace, ReadDeferred
 from bot.exchanges.errors import ExchangeReadError
 from bot.monitor import state as state_map
 from bot.monitor.clock import Clock
-from bot.monitor.due import PollIntervals
+from bot.monitor.due import JITTER, PollIntervals, next_read_at
 from bot.monitor.history import health_point
 from bot.monitor.policy import (
     KEY_PROBLEMS,
@@ -80,16 +83,27 @@ class Poller:
         self._rules = rules or AlertRules()
         self._intervals = intervals or PollIntervals()
         self.last_reads: dict[int, LastRead] = {}
+        # Reads planned per account since start (none yet: the first is spread). The jitter is
+        # drawn from the account and this count, so a run replays the same schedule whatever
+        # the clock's speed (the demo's story), while accounts still drift apart.
+        self._planned: dict[int, int] = {}
+        # Accounts last judged at margin call or worse: the due queue launches them first.
+        self.urgent: set[int] = set()
 
     async def poll(self, account: Account) -> PollResult | None:
         """Poll once; ``None`` when the account disappeared while it was being read."""
         reading: Health | FeedFailure
+        pace: Pace | None = None
         retry_after: float | None = None
         error = ""
         failure: str | None = None  # the poll-failure reason the metrics record
         try:
             read = await self._source.read(account)
+            pace = read.pace
             reading = read.health()  # every pool judged (COIN-M coins, isolated positions)
+        except ReadDeferred as deferred:
+            # Not a failure: the venue's limits are spent for now and nothing was sent.
+            return await self._defer(account, deferred.retry_after or 0.0)
         except ExchangeReadError as exc:
             reading, retry_after, error = FeedFailure(exc.state), exc.retry_after, exc.user_message
             failure = exc.state
@@ -109,7 +123,7 @@ class Poller:
             self.last_reads[account.id] = LastRead(now, read.snapshot, reading)
         try:
             result = await self._store.run(
-                lambda tx: self._judge(tx, account, reading, now, retry_after, error)
+                lambda tx: self._judge(tx, account, reading, now, retry_after, error, pace)
             )
         except LookupError:  # unlinked while we were reading
             self.last_reads.pop(account.id, None)
@@ -130,6 +144,7 @@ class Poller:
         now: float,
         retry_after: float | None,
         error: str,
+        pace: Pace | None = None,
     ) -> PollResult:
         # Runs on the database thread inside one transaction: states are read and written together.
         subscriptions = tx.subscriptions.for_account(account.id, enabled_only=True)
@@ -139,7 +154,7 @@ class Poller:
             for subscription in subscriptions
         ]
         level = self._account_level(reading, judged, bool(subscriptions))
-        next_poll_at = self._next_poll_at(account, reading, level, now, retry_after)
+        next_poll_at = self._next_poll_at(account, reading, level, now, retry_after, pace)
         messages = [row for one in judged for row, _ in one.rows]
         queued = tx.alerts.transition([one.state for one in judged], messages, now=now)
         if len(queued) < len(messages):
@@ -163,6 +178,29 @@ class Poller:
             queued_alerts=queued_alerts,
             withheld=tuple(one.withheld for one in judged if one.withheld is not None),
         )
+
+    async def _defer(self, account: Account, wait: float) -> None:
+        """Read ``account`` again once its venue's limits have room (a few seconds' jitter)."""
+        at = self._clock.now() + wait * (1.0 + JITTER * self._draw(account.id).random())
+        with contextlib.suppress(LookupError):  # unlinked meanwhile
+            await self._store.run(lambda tx: tx.accounts.schedule(account.id, at))
+
+    def _next_read(self, account: Account, now: float, level: Level, pace: Pace | None) -> float:
+        """One interval after this read was due, stretched as far as the venue's limits need."""
+        interval = self._intervals.after_success(level)
+        urgent = self._intervals.urgent(level)
+        (self.urgent.add if urgent else self.urgent.discard)(account.id)
+        if pace is not None:
+            interval = pace.interval(interval, urgent=urgent)
+        first = account.id not in self._planned
+        return next_read_at(
+            account.next_poll_at, now, interval, first=first, rng=self._draw(account.id)
+        )
+
+    def _draw(self, account_id: int) -> random.Random:
+        count = self._planned.get(account_id, 0)
+        self._planned[account_id] = count + 1
+        return random.Random(f"{account_id}:{count}")
 
     def _judge_subscription(
         self,
@@ -206,9 +244,10 @@ class Poller:
         level: Level,
         now: float,
         retry_after: float | None,
+        pace: Pace | None = None,
     ) -> float:
         if isinstance(reading, Health):
-            return now + self._intervals.after_success(level)
+            return self._next_read(account, now, level, pace)
         failures = account.consecutive_failures + 1
         return now + self._intervals.after_failure(failures, retry_after)
 

@@ -18,7 +18,7 @@ from bot.monitor.clock import Clock, SystemClock
 from bot.monitor.digest import DigestSender
 from bot.monitor.due import POLLS_IN_FLIGHT_PER_VENUE, DueQueue, PollIntervals
 from bot.monitor.outbox import DeliveryReport, OutboxDispatcher, expire_and_tell_owners
-from bot.monitor.policy import AlertRules
+from bot.monitor.policy import LEVELS, AlertRules
 from bot.monitor.poller import Poller, PollResult
 from bot.monitor.presenter import Presenter
 from bot.monitor.source import SnapshotSource
@@ -78,7 +78,9 @@ class Monitor:
         self.poller = Poller(
             store, source, self.clock, presenter=presenter, rules=rules, intervals=intervals
         )
-        self.queue = DueQueue(store, self._poll, self.clock, per_venue=per_venue)
+        self.queue = DueQueue(
+            store, self._poll, self.clock, per_venue=per_venue, urgent=lambda: self.poller.urgent
+        )
         self.outbox = OutboxDispatcher(store, transports, self.clock, presenter)
         self.digests = DigestSender(store, self.poller, self.clock, presenter)
         self._delivering = asyncio.Lock()
@@ -150,15 +152,23 @@ class Monitor:
             log.warning("shutdown: a delivery round was still running")
 
     async def recheck_all(self) -> int:
-        """Make every active account due now (start-up: judge fresh figures before anything)."""
+        """Make every active account due now (start-up: judge fresh figures before anything).
+
+        Accounts last judged at margin call or worse are read first, on their own poll slots
+        and out of the venues' reserve, as they were before the restart: under a venue's limits
+        the whole re-check takes minutes (2,000 Binance USDⓈ-M accounts on one IP: about 12),
+        and an account near liquidation must not wait its turn behind the calm ones.
+        """
         now = self.clock.now()
         accounts = await self.store.all_accounts("active")
+        urgent_levels = [level for level in LEVELS if PollIntervals.urgent(level)]
 
-        def work(tx: Tx) -> None:
+        def work(tx: Tx) -> set[int]:
             for account in accounts:
                 tx.accounts.schedule(account.id, now)
+            return tx.alerts.accounts_at(urgent_levels)
 
-        await self.store.run(work)
+        self.poller.urgent |= await self.store.run(work)
         return len(accounts)
 
     async def tick(self) -> None:

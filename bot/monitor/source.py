@@ -33,4 +33,6 @@ class HubSource:
             passphrase=secrets.passphrase,
             wallet_address=secrets.wallet_address,
         )
-        return await self._hub.read_account(account.venue, credentials)
+        # A scheduled read: deferred (ReadDeferred) rather than kept waiting when the venue's
+        # limits are spent for now, so it never holds a poll slot a read nearer danger needs.
+        return await self._hub.read_account(account.venue, credentials, defer=True)

@@ -15,6 +15,7 @@ Other packages record through the module-level functions, which write to the ins
     metrics.set_outbox_depth(3)                  # messages waiting to be delivered
     metrics.set_accounts({"active": 40, "key_invalid": 2})  # accounts per status, all of them
     metrics.set_front_end("telegram", up=True)   # a chat front end connected (False: lost)
+    metrics.watch_venue_limits(hub.limits_report) # each venue's standing against its limits
     metrics.set_exchange_mode("simulator")       # which exchanges are read (live: the real ones)
 
 The composition root makes one ``Metrics()``, calls :func:`install` and serves it with
@@ -26,25 +27,38 @@ Exposed names (prefix ``marginwatch_``): ``polls_total``, ``poll_failures_total{
 ``alerts_total{level}``, ``alerts_withheld_total{rule}``, ``outbox_expired_total``,
 ``replies_dropped_total``, ``delivery_lag_seconds`` (histogram), ``outbox_depth``,
 ``accounts{state}``, ``front_end_up{front_end}``, ``last_poll_timestamp_seconds``,
-``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator).
+``exchange_mode{mode}`` (1 for the mode in effect: live, testnet or simulator), and per venue
+against its request limits: ``venue_reads_demanded_per_minute{venue}``,
+``venue_reads_granted_per_minute{venue}``, ``venue_limit_state{venue,state}`` (1 for the
+current state: ok, stretched, limited, banned), ``venue_limited_answers{venue}`` and
+``venue_bans{venue}`` (answers so far).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 NAMESPACE = "marginwatch"
 # Seconds from an alert being queued to it reaching the chat: sub-second when healthy, minutes
 # while a platform rate-limits or is down.
 DELIVERY_LAG_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600)
 _LABEL_CHARS = re.compile(r"[^a-z0-9_]+")
+VENUE_LIMIT_STATES = ("ok", "stretched", "limited", "banned")
+# The source of venue limit reports: venue -> an object with state, reason,
+# reads_demanded_per_minute, reads_granted_per_minute, limited_answers and bans (the exchange
+# hub's limits_report; duck-typed, so this module stays a leaf).
+LimitsSource = Callable[[], Mapping[str, Any]]
 
 
 def label(value: str) -> str:
@@ -58,18 +72,27 @@ class HealthReport:
     """What /healthz says: ``ok`` or ``degraded``, and why."""
 
     status: str  # "ok" | "degraded"
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # everything degraded, in words (the exchanges' limits included)
     last_poll_at: float | None
     seconds_since_last_poll: float | None
     outbox_depth: int
     accounts: int
     front_ends: Mapping[str, bool]
     uptime_seconds: float
+    # Venues read slower than asked, or refused, because of their request limits: degraded,
+    # but nothing a restart would fix (see ``needs_attention``).
+    venue_limits: Mapping[str, str] = dataclasses.field(default_factory=dict)
     exchange_mode: str = "live"  # anything else: a rehearsal, no real account is read
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def needs_attention(self) -> bool:
+        """A problem besides the venues' limits (a front end down, reads stuck): what a health
+        check should act on. Limits alone are degraded but no reason to restart."""
+        return len(self.problems) > len(self.venue_limits)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -81,6 +104,7 @@ class HealthReport:
             "accounts": self.accounts,
             "front_ends": dict(self.front_ends),
             "uptime_seconds": round(self.uptime_seconds, 3),
+            "venue_limits": dict(self.venue_limits),
             "exchange_mode": self.exchange_mode,
         }
 
@@ -167,6 +191,8 @@ class Metrics:
         self._depth = 0
         self._account_counts: dict[str, int] = {}
         self._front_ends: dict[str, bool] = {}
+        self._limits: LimitsSource | None = None
+        r.register(_VenueLimitsCollector(self))
 
     def __repr__(self) -> str:
         return f"Metrics(outbox_depth={self._depth}, last_poll_at={self._last_poll_at})"
@@ -226,6 +252,23 @@ class Metrics:
             self._front_ends[key] = up
         self.front_end_up.labels(front_end=key).set(1 if up else 0)
 
+    def watch_venue_limits(self, source: LimitsSource | None) -> None:
+        """Report each venue's standing against its request limits from ``source`` (read at
+        each scrape and health check)."""
+        with self._lock:
+            self._limits = source
+
+    def venue_limits(self) -> dict[str, Any]:
+        """The latest venue limit reports (empty when nothing is watched)."""
+        with self._lock:
+            source = self._limits
+        if source is None:
+            return {}
+        try:
+            return dict(source())
+        except Exception:  # a report must never break a scrape or a health check
+            return {}
+
     def set_exchange_mode(self, mode: str) -> None:
         """Which exchanges are read: ``live``, ``testnet`` or ``simulator``."""
         key = label(mode)
@@ -257,6 +300,12 @@ class Metrics:
                 problems.append(f"no account read since start-up ({now - self.started_at:.0f}s)")
             elif since is not None and since > stale_after:
                 problems.append(f"no account read for {since:.0f}s")
+        limited = {
+            venue: str(getattr(report, "reason", None) or getattr(report, "state", ""))
+            for venue, report in sorted(self.venue_limits().items())
+            if getattr(report, "state", "ok") != "ok"
+        }
+        problems.extend(f"{venue}: {reason}" for venue, reason in limited.items())
         return HealthReport(
             status="degraded" if problems else "ok",
             problems=tuple(problems),
@@ -266,8 +315,55 @@ class Metrics:
             accounts=accounts,
             front_ends=front_ends,
             uptime_seconds=now - self.started_at,
+            venue_limits=limited,
             exchange_mode=mode,
         )
+
+
+class _VenueLimitsCollector(Collector):
+    """The venue limit gauges, read from the watched source at each scrape."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return []  # collected fresh at each scrape; nothing to describe up front
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        reports = self._metrics.venue_limits()
+        demanded = GaugeMetricFamily(
+            f"{NAMESPACE}_venue_reads_demanded_per_minute",
+            "Account reads per minute the monitor asks of the venue.",
+            labels=["venue"],
+        )
+        granted = GaugeMetricFamily(
+            f"{NAMESPACE}_venue_reads_granted_per_minute",
+            "Account reads per minute the venue's request limits allow.",
+            labels=["venue"],
+        )
+        state = GaugeMetricFamily(
+            f"{NAMESPACE}_venue_limit_state",
+            "1 for the venue's current standing against its request limits.",
+            labels=["venue", "state"],
+        )
+        limited = GaugeMetricFamily(
+            f"{NAMESPACE}_venue_limited_answers",
+            "Answers meaning 'limited' the venue gave since start.",
+            labels=["venue"],
+        )
+        bans = GaugeMetricFamily(
+            f"{NAMESPACE}_venue_bans", "Bans the venue answered since start.", labels=["venue"]
+        )
+        for venue, report in sorted(reports.items()):
+            name = label(venue)
+            demanded.add_metric([name], float(getattr(report, "reads_demanded_per_minute", 0)))
+            granted.add_metric([name], float(getattr(report, "reads_granted_per_minute", 0)))
+            current = getattr(report, "state", "ok")
+            for each in VENUE_LIMIT_STATES:
+                state.add_metric([name, each], 1.0 if each == current else 0.0)
+            limited.add_metric([name], float(getattr(report, "limited_answers", 0)))
+            bans.add_metric([name], float(getattr(report, "bans", 0)))
+        return [demanded, granted, state, limited, bans]
 
 
 _current = Metrics()
@@ -329,6 +425,10 @@ def set_accounts(counts: Mapping[str, int]) -> None:
 
 def set_front_end(name: str, *, up: bool) -> None:
     _current.set_front_end(name, up=up)
+
+
+def watch_venue_limits(source: LimitsSource | None) -> None:
+    _current.watch_venue_limits(source)
 
 
 def set_exchange_mode(mode: str) -> None:

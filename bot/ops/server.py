@@ -18,7 +18,9 @@ class OpsServer:
     """Serves one :class:`Metrics`; ``port=0`` picks a free port, reported by :meth:`start`.
 
     ``/healthz`` answers 200 with ``{"status": "ok", ...}`` or 503 with ``"degraded"`` and the
-    problems, so a container health check or a load balancer can act on the status code alone.
+    problems, so a container health check or a load balancer can act on the status code alone;
+    a venue read slower than asked because of its request limits is ``"degraded"`` (named in
+    ``problems`` and ``venue_limits``) with 200, since restarting would not help.
     ``stale_after`` is how long without an account read counts as stuck (a few poll intervals).
     """
 
@@ -95,4 +97,6 @@ class OpsServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         report = self.metrics.health(stale_after=self.stale_after)
-        return web.json_response(report.to_json(), status=200 if report.ok else 503)
+        # Degraded by the exchanges' limits alone answers 200: a restart would not help (its
+        # re-check would only ask the venues more).
+        return web.json_response(report.to_json(), status=503 if report.needs_attention else 200)

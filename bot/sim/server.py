@@ -1,7 +1,8 @@
 """The simulator's HTTP server: one aiohttp app on 127.0.0.1, one path prefix per venue.
 
-Every request passes, in order: latency, injected faults, the replay recording (if any), then
-the venue plug-in's own routes. The request log (``Simulator.requests``) lets tests prove what
+Every request passes, in order: latency, the venue's request limits (``bot/sim/limits.py``, on
+unless ``limits=False``), injected faults, the replay recording (if any), then the venue
+plug-in's own routes. The request log (``Simulator.requests``) lets tests prove what
 was asked and from where.
 
 Recording keys are ``"METHOD /path"``. A venue whose reads share one path and differ only by a
@@ -26,6 +27,7 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from .limits import SimLimits
 from .scenario import Scenario
 from .venues import FAULT_KINDS, SimVenue, plugins
 
@@ -55,6 +57,8 @@ class Simulator:
         *,
         latency: float = 0.0,
         timeout_fault_seconds: float = 30.0,
+        limits: bool = True,
+        limits_speed: float = 1.0,
     ) -> None:
         if scenario is None:
             scenario = Scenario()
@@ -65,6 +69,9 @@ class Simulator:
         self.scenario = scenario
         self.latency = latency or scenario.latency
         self.timeout_fault_seconds = timeout_fault_seconds
+        # The venues' real limits, windows ``limits_speed`` times shorter (the hub's budget must
+        # run at the same speed).
+        self.limits = SimLimits(speed=limits_speed, enabled=limits)
         self.venues: dict[str, SimVenue] = {}
         self.requests: list[SeenRequest] = []
         self.missing: list[str] = []  # replay: private endpoints the recording lacked
@@ -330,16 +337,26 @@ class Simulator:
         self.requests.append(SeenRequest(venue, request.method, path, request.remote))
         if self.latency:
             await asyncio.sleep(self.latency)
+        query = request.rel_url.raw_query_string
+        # The body is read through ``inner`` (clones share the stream, not what was read), so
+        # the plug-in can still read it after the limits or the recording looked at it.
+        inner = request.clone(rel_url=URL(path + ("?" + query if query else ""), encoded=True))
+        refused, admitted = await self.limits.admit(venue, plugin, inner, path)
+        if refused is not None:
+            return refused
+        response = await self._answer(venue, plugin, request, inner, path)
+        self.limits.stamp(admitted, response)
+        return response
+
+    async def _answer(
+        self, venue: str, plugin: SimVenue, request: web.Request, inner: web.Request, path: str
+    ) -> web.StreamResponse:
         public = plugin.is_public(request.method, path)
         fault = self._take_fault(venue, public)
         if fault is not None:
             return await self._fault_response(plugin, fault)
         recording = self._recordings.get(venue)
         key = f"{request.method} {path}"
-        query = request.rel_url.raw_query_string
-        # The body is read through ``inner`` (clones share the stream, not what was read), so
-        # the plug-in can still read it after the recording looked at its discriminator.
-        inner = request.clone(rel_url=URL(path + ("?" + query if query else ""), encoded=True))
         if recording is not None:
             kind = await _body_kind(plugin, inner)
             if kind is not None:
@@ -389,7 +406,7 @@ def _body_discriminator(plugin: SimVenue) -> str | None:
 async def _body_kind(plugin: SimVenue, request: web.Request) -> str | None:
     """The request body's discriminator value (``"clearinghouseState"``), or None."""
     field = _body_discriminator(plugin)
-    if field is None or not request.can_read_body:
+    if field is None or not request.body_exists:
         return None
     try:
         body = json.loads(await request.text())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -56,6 +56,19 @@ class AlertStates:
 
     def all(self) -> list[AlertState]:
         return self._select("order by subscription_id", [])
+
+    def accounts_at(self, levels: Collection[str]) -> set[int]:
+        """Ids of the accounts an enabled subscription last judged at one of ``levels``."""
+        if not levels:
+            return set()
+        marks = ", ".join("?" for _ in levels)
+        rows = self._db.execute(
+            "select distinct s.account_id from alert_state a "
+            "join subscriptions s on s.id = a.subscription_id "
+            f"where s.enabled = 1 and a.level in ({marks})",
+            list(levels),
+        )
+        return {row[0] for row in rows}
 
     def save(self, state: AlertState, *, now: float) -> AlertState:
         stored = replace(state, updated_at=now)

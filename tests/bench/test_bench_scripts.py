@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from bench.venue_limits import VENUE_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CAPACITY_KEYS = {
@@ -95,6 +97,10 @@ def test_monitor_capacity_polls_every_account_shared_and_naive_side_by_side() ->
         "1",
     )
     assert report["clock"] == "system"
+    # Under the venues' real limits by default; the shared hub keeps to them.
+    assert report["limits"] == "on"
+    assert sum(report["rate_limited_responses"].values()) == 0
+    assert sum(report["bans"].values()) == 0
     for variant, accounts in (("shared", 50), ("naive", 8)):
         figures = report[variant]
         assert set(figures) >= CAPACITY_KEYS, CAPACITY_KEYS - set(figures)
@@ -141,6 +147,44 @@ def test_alert_latency_measures_every_alert_from_the_poll_that_saw_the_move() ->
     assert report["from_step_p99_s"] >= report["after_poll_p50_s"] - 1.0
 
 
+def test_venue_limits_keeps_one_ip_within_binances_limit_and_says_it_is_degraded() -> None:
+    # 300 accounts want 3,000 weight a minute of an IP allowed 2,400: reads are stretched.
+    report = run_json(
+        "venue_limits.py",
+        "--venues",
+        "binanceusdm",
+        "--accounts",
+        "300",
+        "--minutes",
+        "4",
+        "--speed",
+        "30",
+        "--danger-every",
+        "100",
+    )
+    assert report["limits"] == "on"
+    figures = report["venues"]["binanceusdm"]
+    assert set(figures) == set(VENUE_KEYS)
+    assert figures["accounts"] == 300
+    assert figures["rate_limited_responses"] == 0 and figures["bans"] == 0
+    assert 0 < figures["max_cost_per_window"] <= figures["cost_limit_per_window"] == 2400
+    assert figures["calm_cadence_p50_s"] > 60  # stretched past the minute asked
+    assert figures["healthz"]["status"] == "degraded"
+    assert any(
+        "Binance allows 2,400 weight per minute per IP" in p for p in figures["healthz"]["problems"]
+    )
+    details = report["details"]["binanceusdm"]
+    assert details["reads_granted_per_minute"] < details["reads_demanded_per_minute"]
+
+
+def test_monitor_capacity_says_when_the_limits_are_off() -> None:
+    done = run(
+        "monitor_capacity.py", "--quick", "--accounts", "8", "--intervals", "1", "--no-limits"
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "venue limits OFF (--no-limits" in done.stdout
+
+
 def test_bad_arguments_get_one_sentence_and_no_run() -> None:
     done = run("monitor_capacity.py", "--accounts", "0")
     assert done.returncode == 2
@@ -149,6 +193,9 @@ def test_bad_arguments_get_one_sentence_and_no_run() -> None:
     done = run("alert_latency.py", "--drop", "1.5")
     assert done.returncode == 2
     assert "0 < --drop < 1" in done.stderr
+    done = run("venue_limits.py", "--venues", "mtgox")
+    assert done.returncode == 2
+    assert "no bench accounts for venue 'mtgox'" in done.stderr
 
 
 @pytest.mark.slow  # a workload of seconds: `pytest -m 'not slow'` skips it

@@ -18,6 +18,7 @@ from tests.support.fixtures import hub as hub
 from tests.support.fixtures import key as key
 from tests.support.fixtures import store as store
 from tests.support.fixtures import vault as vault
+from tests.support.limits import LIMITS_SPEED
 
 # Kraken's simulator checks signatures with a base64 secret.
 KRAKEN_SECRET = "c2VjcmV0LWFsaWNlLWtyYWtlbg=="
@@ -28,7 +29,7 @@ TRADING_BYBIT = {"api_key": "trading-bybit-key", "secret": "trading-bybit-secret
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
+    async with Simulator(limits_speed=LIMITS_SPEED) as simulator:
         add_kraken_long(simulator, ALICE_KRAKEN["api_key"], KRAKEN_SECRET)
         add_bybit_long(simulator, BOB_BYBIT["api_key"], BOB_BYBIT["secret"])
         simulator.add_account(

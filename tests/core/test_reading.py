@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
+import risk
 from bot.core import texts
 from bot.core.messages import ActionId
 from bot.core.usecases import Core
+from bot.core.views import AccountView, status_message
+from bot.exchanges import Credentials, ExchangeHub
 from bot.sim.server import Simulator
 from bot.store import Store
 from tests.core.conftest import ALICE, ALICE_KRAKEN, BOB_BYBIT
@@ -90,6 +97,32 @@ async def test_the_chart_is_a_png_of_the_recorded_history(
     reply = await linked.run(ALICE, "chart", {"days": "2"})
     assert reply.image is None
     assert reply.lines == (texts.CHART_NO_HISTORY.format(label="main"),)
+
+
+async def test_status_says_when_the_exchanges_limits_stretch_the_cadence(
+    linked: Core, hub: ExchangeHub
+) -> None:
+    creds = Credentials(api_key=ALICE_KRAKEN["api_key"], secret=ALICE_KRAKEN["secret"])
+    read = await hub.read_account("kraken", creds)
+    assert read.pace is not None
+    read.pace.interval(60.0, urgent=False)  # the monitor's minute fits the key's counter
+    card = await linked.run(ALICE, "status", {})
+    assert not [line for line in card.lines if line.startswith("Read every")]
+    # A read every 5 s asks 3 points of Kraken's per-key counter each: more than it drains.
+    granted = read.pace.interval(5.0, urgent=False)
+    assert granted > 5.0
+    card = await linked.run(ALICE, "status", {})
+    (line,) = [line for line in card.lines if line.startswith("Read every")]
+    assert re.fullmatch(r"Read every \d+ s: Kraken limits how often it may be asked\.", line)
+    assert f"every {round(granted)} s" in line
+
+
+def test_the_cadence_line_reads_like_a_person_wrote_it() -> None:
+    view = AccountView(1, "main", "binanceusdm", "Binance USDⓈ-M futures", None, 240.0, "Binance")
+    example = Path(risk.__file__).parent / "examples" / "binance-usdm.json"
+    health = risk.assess(risk.parse_snapshot(json.loads(example.read_text())))
+    card = status_message(view, health, now=0.0)
+    assert "Read every 4 min: Binance limits how often it may be asked." in card.lines
 
 
 async def test_the_chart_marks_alerts_sent_and_speaks_the_users_time_zone(

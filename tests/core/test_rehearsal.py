@@ -26,15 +26,14 @@ from bot.exchanges.modes import ExchangeMode
 from bot.sim import Simulator
 from bot.store import Store
 from tests.core.conftest import ALICE, BOB_BYBIT
+from tests.support.limits import limits_budget
 
 
 async def test_an_exchange_ccxt_reads_links_as_generic_and_is_labelled_approximate(
     store: Store, sim: Simulator
 ) -> None:
     # Simulator mode reads generic:bybit from the simulator's Bybit: the production path.
-    async with ExchangeHub(
-        mode=ExchangeMode("simulator", sim.url), requests_per_second={"generic:bybit": 0}
-    ) as hub:
+    async with ExchangeHub(mode=ExchangeMode("simulator", sim.url), budget=limits_budget()) as hub:
         core = Core(store, hub, SUPPORTED_VENUES)
         reply = await core.link(ALICE, "generic:bybit", "any", BOB_BYBIT)
         assert reply.lines[0] == texts.LINK_DONE.format(label="any", venue="Bybit (approximate)")

@@ -36,6 +36,7 @@ from tests.support.fixtures import hub as hub
 from tests.support.fixtures import key as key
 from tests.support.fixtures import store as store
 from tests.support.fixtures import vault as vault
+from tests.support.limits import LIMITS_SPEED
 
 API_KEY = "alice-bybit-key"
 API_SECRET = "alice-bybit-secret-never-shown"
@@ -43,7 +44,7 @@ API_SECRET = "alice-bybit-secret-never-shown"
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
+    async with Simulator(limits_speed=LIMITS_SPEED) as simulator:
         add_bybit_long(simulator, API_KEY, API_SECRET)
         yield simulator
 

@@ -10,6 +10,7 @@ import pytest
 
 from bot.exchanges import Credentials, ExchangeHub
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 KRAKEN_SECRET = base64.b64encode(b"kraken-test-secret-0123456789").decode()
 KRAKEN = Credentials(api_key="kraken-key-1", secret=KRAKEN_SECRET)
@@ -98,7 +99,7 @@ def scenario() -> dict:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator(scenario()) as simulator:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as simulator:
         yield simulator
 
 
@@ -106,7 +107,7 @@ def make_hub(sim: Simulator, **kwargs: object) -> ExchangeHub:
     options: dict = {
         "base_urls": sim.base_urls,
         "timeout_ms": 3000,
-        "requests_per_second": {venue: 0.0 for venue in sim.base_urls},
+        "budget": limits_budget(),
         "backoff_base": 0.0,
     }
     options.update(kwargs)

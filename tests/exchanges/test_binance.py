@@ -7,6 +7,7 @@ import pytest
 import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .conftest import MARGIN, USDM, USDM_TRADER, private_requests
 
@@ -102,8 +103,8 @@ async def test_coinm_reads_and_judges_every_coin_pool_the_riskiest_first():
         }
     }
     async with (
-        Simulator(scenario) as sim,
-        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"binancecoinm": 0}) as hub,
+        Simulator(scenario, limits_speed=LIMITS_SPEED) as sim,
+        ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub,
     ):
         read = await hub.read_account("binancecoinm", Credentials("coin-1", "coin-secret"))
     snapshot = read.snapshot

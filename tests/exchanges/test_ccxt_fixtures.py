@@ -17,6 +17,7 @@ import pytest
 import risk
 from bot.exchanges.replay import REPLAY_CREDENTIALS, replay
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ccxt"
 
@@ -52,7 +53,7 @@ KRAKEN_POSITIONS = fixture("kraken", "fetchPositions", "fetchPositions")
 
 
 async def test_kraken_recorded_position_through_ccxt_parser():
-    async with Simulator() as sim:
+    async with Simulator(limits_speed=LIMITS_SPEED) as sim:
         sim.load_recording(
             "kraken", {"POST /0/private/OpenPositions": KRAKEN_POSITIONS["httpResponse"]}
         )
@@ -60,7 +61,10 @@ async def test_kraken_recorded_position_through_ccxt_parser():
             {
                 "apiKey": REPLAY_CREDENTIALS.api_key,
                 "secret": REPLAY_CREDENTIALS.secret,
-                "enableRateLimit": False,
+                # A bare ccxt client keeps to Kraken's public limit (one call a second, which
+                # the simulator enforces) with ccxt's own limiter, at the tests' limits speed.
+                "enableRateLimit": True,
+                "rateLimit": 1000 / LIMITS_SPEED,
             }
         )
         exchange.urls["api"] = {"public": sim.base_url("kraken"), "private": sim.base_url("kraken")}

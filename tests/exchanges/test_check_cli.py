@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED
 
 from .conftest import USDM, scenario
 
@@ -134,7 +135,7 @@ async def _live_check(capsys, argv: list[str]) -> tuple[int, str, str]:
 async def test_live_check_reads_the_key_from_a_file(capsys, tmp_path):
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps({"api_key": USDM.api_key, "secret": USDM.secret}))
-    async with Simulator(scenario()) as sim:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim:
         code, out, err = await _live_check(
             capsys,
             [
@@ -153,7 +154,7 @@ async def test_live_check_reads_the_key_from_a_file(capsys, tmp_path):
 async def test_live_check_reads_the_key_from_the_environment(capsys, monkeypatch):
     monkeypatch.setenv("MARGINWATCH_CHECK_API_KEY", USDM.api_key)
     monkeypatch.setenv("MARGINWATCH_CHECK_SECRET", "wrong-secret")
-    async with Simulator(scenario()) as sim:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim:
         code, _out, err = await _live_check(
             capsys, ["--exchange", "binanceusdm", "--base-url", sim.base_url("binanceusdm")]
         )

@@ -10,6 +10,7 @@ import pytest
 import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .conftest import KRAKEN, KRAKEN_EMPTY, private_requests
 
@@ -64,7 +65,14 @@ async def test_ccxt_parser_raises_on_empty_object_result_which_the_adapter_survi
         },
     )
     exchange = ccxt.kraken(
-        {"apiKey": KRAKEN.api_key, "secret": KRAKEN.secret, "enableRateLimit": False}
+        {
+            "apiKey": KRAKEN.api_key,
+            "secret": KRAKEN.secret,
+            # ccxt's own limiter keeps this bare client to Kraken's public limit (enforced by
+            # the simulator), at the tests' limits speed.
+            "enableRateLimit": True,
+            "rateLimit": 1000 / LIMITS_SPEED,
+        }
     )
     exchange.urls["api"] = {"public": sim.base_url("kraken"), "private": sim.base_url("kraken")}
     try:
@@ -74,7 +82,7 @@ async def test_ccxt_parser_raises_on_empty_object_result_which_the_adapter_survi
     finally:
         await exchange.close()
     async with ExchangeHub(
-        base_urls={"kraken": sim.base_url("kraken")}, requests_per_second={"kraken": 0}
+        base_urls={"kraken": sim.base_url("kraken")}, budget=limits_budget()
     ) as hub:
         read = await hub.read_account("kraken", KRAKEN)
     assert read.snapshot.positions == ()
@@ -115,10 +123,11 @@ async def test_prices_follow_the_scenario_steps(sim: Simulator, hub: ExchangeHub
 
 
 async def test_asset_pair_levels_become_thresholds_only_when_they_differ_from_the_profile(sim):
-    async with ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+    budget = limits_budget()  # two hubs one after the other, from one IP: one budget
+    async with ExchangeHub(base_urls=sim.base_urls, budget=budget) as hub:
         assert (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds is None
     sim.venue("kraken").margin_levels = (70, 30)  # type: ignore[attr-defined]
-    async with ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub:
+    async with ExchangeHub(base_urls=sim.base_urls, budget=budget) as hub:
         thresholds = (await hub.read_account("kraken", KRAKEN)).snapshot.thresholds
     assert thresholds is not None
     assert (thresholds.margin_call, thresholds.liquidation) == (0.7, pytest.approx(0.3))

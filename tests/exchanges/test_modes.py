@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.sim import Simulator
 from bot.sim import cli as sim_cli
 from bot.sim.accounts import DEFAULT_ACCOUNTS, load_accounts, open_accounts
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 TESTNET = ExchangeMode("testnet")
 
@@ -108,7 +109,7 @@ def test_a_generic_venue_uses_ccxts_sandbox_where_it_has_one() -> None:
 async def test_on_binance_demo_trading_a_key_is_linked_without_the_rights_check_it_lacks() -> None:
     # Demo Trading serves no /sapi, so apiRestrictions cannot be asked; the read still checks
     # the key. Here the demo's address is rewritten to the simulator to run the real path.
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.serve_all()
     opened = open_accounts(sim, load_accounts(DEFAULT_ACCOUNTS))
     usdm = next(a for a in opened if a.venue == "binanceusdm")
@@ -116,7 +117,7 @@ async def test_on_binance_demo_trading_a_key_is_linked_without_the_rights_check_
         async with ExchangeHub(
             mode=TESTNET,
             base_urls={"binanceusdm": sim.base_url("binanceusdm")},
-            requests_per_second={"binanceusdm": 0},
+            budget=limits_budget(),
         ) as hub:
             creds = Credentials(usdm.key, usdm.secret)
             check = await hub.check_key("binanceusdm", creds)
@@ -128,12 +129,12 @@ async def test_on_binance_demo_trading_a_key_is_linked_without_the_rights_check_
 
 
 async def test_simulator_mode_reads_every_venue_from_one_simulator_and_refuses_the_rest() -> None:
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.serve_all()
     opened = open_accounts(sim, load_accounts(DEFAULT_ACCOUNTS))
     async with sim:
         settings = SimpleNamespace(exchange_mode="simulator", simulator_url=sim.url + "/")
-        async with hub_for(settings, requests_per_second=dict.fromkeys(SUPPORTED_VENUES, 0)) as hub:
+        async with hub_for(settings, budget=limits_budget()) as hub:
             for account in opened:
                 creds = (
                     Credentials(wallet_address=account.key)
@@ -173,7 +174,7 @@ async def test_check_reads_the_simulator_in_simulator_mode(
 ) -> None:
     import asyncio
 
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.serve_all()
     opened = open_accounts(sim, load_accounts(DEFAULT_ACCOUNTS))
     okx = next(a for a in opened if a.venue == "okx")

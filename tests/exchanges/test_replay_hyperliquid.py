@@ -17,6 +17,7 @@ import pytest
 
 from bot.cli import main
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "recordings"
 RECORDING = RECORDINGS / "hyperliquid-ccxt-example.json"
@@ -60,11 +61,11 @@ def test_a_qualified_key_on_a_path_keyed_venue_is_refused(capsys, tmp_path):
 
 def test_an_empty_kind_after_the_hash_is_refused():
     with pytest.raises(ValueError, match="nothing after '#'"):
-        Simulator().load_recording("hyperliquid", {"POST /info#": {}})
+        Simulator(limits_speed=LIMITS_SPEED).load_recording("hyperliquid", {"POST /info#": {}})
 
 
 async def test_qualified_key_wins_and_the_plain_key_answers_the_rest():
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.load_recording(
         "hyperliquid", {STATE_KEY: {"from": "qualified"}, "POST /info": {"from": "plain"}}
     )
@@ -77,7 +78,7 @@ async def test_qualified_key_wins_and_the_plain_key_answers_the_rest():
 
 
 async def test_public_kinds_missing_from_a_recording_reach_the_simulators_own_answer():
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.load_recording("hyperliquid", {STATE_KEY: {}})
     async with sim, aiohttp.ClientSession() as session:
         url = sim.base_url("hyperliquid") + "/info"

@@ -79,15 +79,23 @@ async def test_a_monitor_run_records_polls_failures_alerts_lag_depth_and_account
         assert value(metrics, "accounts", state="active") == 4
         assert value(metrics, "accounts", state="key_invalid") == 1
 
+        # Due within the next 30 s: the margin call (every 10 s) and the broken adapter
+        # (backing off 10 s) for certain, the calm account if its first gap fell there; the
+        # revoked key is no longer polled and the rate limit asked for an hour.
+        due = {
+            a.label
+            for a in await store.all_accounts("active")
+            if (a.next_poll_at or 0) <= clock.now() + 30
+        }
+        assert {"calling", "buggy"} <= due <= {"calling", "buggy", "calm"}
         clock.advance(30)
         await monitor.run_until_idle()
         assert chat.titles[1:] == ["calling: MARGIN CALL"]
         assert value(metrics, "delivery_lag_seconds_count") == 2
         assert value(metrics, "delivery_lag_seconds_sum") == 30
         assert value(metrics, "outbox_depth") == 0
-        # Polled again: the margin call (every 10 s) and the broken adapter (backing off 10 s);
-        # the revoked key is no longer polled and the rate limit asked for an hour.
-        assert value(metrics, "polls_total") == 7
+        # Polled again: exactly the accounts that were due.
+        assert value(metrics, "polls_total") == 5 + len(due)
         assert value(metrics, "poll_failures_total", reason="unexpected_error") == 2
         assert value(metrics, "alerts_total", level="margin_call") == 1  # no reminder yet
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from pathlib import Path
+
+import pytest
 
 from bot.core.presenter import CorePresenter
 from bot.exchanges.errors import ExchangeReadError
@@ -60,14 +63,59 @@ async def test_calm_account_is_polled_on_time_and_stays_silent(
     exchange.set(account, binance_snapshot(0.3))
     monitor = monitor_for(store, exchange, chat, clock)
     await monitor.run_until_idle()
-    clock.advance(59)
+    first = clock.now()
+    (planned,) = await store.all_accounts()
+    # The first read of a run is followed within one interval, at a random share of it, so a
+    # restart's re-check of every account does not leave the schedule bunched.
+    assert first + 0.2 * 60 <= planned.next_poll_at <= first + 60
+    clock.advance(planned.next_poll_at - first - 0.5)
     await monitor.run_until_idle()
     assert exchange.reads == [account.id]  # not due yet
-    clock.advance(1)
+    clock.advance(0.5)
     await monitor.run_until_idle()
     assert exchange.reads == [account.id, account.id]
+    # From then on one interval after the read was due (never later), less a little jitter.
+    (again,) = await store.all_accounts()
+    assert planned.next_poll_at + 54 <= again.next_poll_at <= planned.next_poll_at + 60
     assert chat.sent == []
     assert len(await store.health_series(account.id)) == 2
+
+
+async def test_the_next_read_is_planned_from_the_due_time_not_from_the_end_of_the_poll(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, binance_snapshot(0.3))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    (planned,) = await store.all_accounts()
+    assert planned.next_poll_at is not None
+    clock.advance(planned.next_poll_at - clock.now() + 7)  # the poll starts 7 s late
+    await monitor.run_until_idle()
+    (again,) = await store.all_accounts()
+    assert planned.next_poll_at + 54 <= again.next_poll_at <= planned.next_poll_at + 60
+
+
+async def test_a_restart_spreads_a_bunched_schedule_over_one_interval(store: Store) -> None:
+    clock = ManualClock()
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    accounts = []
+    for index in range(60):
+        account, _ = await link(store, clock.now(), label=f"a{index}", chat=str(index))
+        exchange.set(account, binance_snapshot(0.3))
+        accounts.append(account)
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.recheck_all()  # start-up: every account due at once
+    await monitor.run_until_idle()
+    now = clock.now()
+    offsets = sorted((a.next_poll_at or 0) - now for a in await store.all_accounts())
+    assert offsets[0] >= 12 and offsets[-1] <= 60
+    # Spread over the interval, not bunched: every sixth of the spread holds some reads.
+    spread = offsets[-1] - offsets[0]
+    assert spread > 30
+    sixths = {int((o - 12) // 8) for o in offsets}
+    assert sixths >= {0, 1, 2, 3, 4, 5}
 
 
 async def test_accounts_near_a_threshold_are_polled_more_often(
@@ -81,10 +129,21 @@ async def test_accounts_near_a_threshold_are_polled_more_often(
     exchange.set(drifting, binance_snapshot(0.7))
     exchange.set(danger, binance_snapshot(0.95))
     intervals = PollIntervals(calm=60, watch=30, danger=10)
-    await monitor_for(store, exchange, chat, clock, intervals=intervals).run_until_idle()
+    monitor = monitor_for(store, exchange, chat, clock, intervals=intervals)
+    await monitor.run_until_idle()
+    # Each is read again within its own interval: the first gap of a run is a random share of it.
     now = clock.now()
-    planned = {a.label: a.next_poll_at for a in await store.all_accounts()}
-    assert planned == {"calm": now + 60, "drifting": now + 30, "danger": now + 10}
+    planned = {a.label: (a.next_poll_at or 0) - now for a in await store.all_accounts()}
+    assert 12 <= planned["calm"] <= 60
+    assert 6 <= planned["drifting"] <= 30
+    assert 2 <= planned["danger"] <= 10
+    for label, interval in (("danger", 10), ("drifting", 30), ("calm", 60)):
+        (account,) = [a for a in await store.all_accounts() if a.label == label]
+        clock.advance(max(0.0, (account.next_poll_at or 0) - clock.now()))
+        await monitor.run_until_idle()
+        (after,) = [a for a in await store.all_accounts() if a.label == label]
+        gap = (after.next_poll_at or 0) - (account.next_poll_at or 0)
+        assert 0.9 * interval <= gap <= interval, label
 
 
 async def test_one_account_is_never_polled_twice_at_once(store: Store, clock: ManualClock) -> None:
@@ -203,6 +262,36 @@ async def test_restart_rechecks_at_once_and_repeats_nothing(
     assert chat.titles == ["main: MARGIN CALL"]
 
 
+async def test_after_a_restart_the_account_at_margin_call_is_read_before_the_calm_ones(
+    db_path: Path, vault: Vault, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    store = await Store.open(db_path, vault)
+    calm = []
+    for index in range(5):
+        account, _ = await link(store, clock.now(), label=f"calm{index}", chat=str(index))
+        exchange.set(account, binance_snapshot(0.3))
+        calm.append(account)
+    danger, _ = await link(store, clock.now(), label="danger", chat="danger")
+    exchange.set(danger, binance_snapshot(0.85))
+    await monitor_for(store, exchange, chat, clock).run_until_idle()
+    await store.close()
+
+    # The new process knows nothing in memory: what it knows of the danger is the stored state.
+    exchange.reads.clear()
+    store = await Store.open(db_path, vault)
+    monitor = monitor_for(store, exchange, chat, clock, per_venue=1)
+    try:
+        await monitor.recheck_all()
+        assert monitor.poller.urgent == {danger.id}
+        await monitor.queue.launch_due()
+        await monitor.queue.drain()
+    finally:
+        await store.close()
+    assert exchange.reads[0] == danger.id  # linked last, due with the rest, read first
+    assert sorted(exchange.reads[1:]) == sorted(a.id for a in calm)
+
+
 async def test_channel_subscription_sees_only_what_is_shared(
     store: Store, clock: ManualClock
 ) -> None:
@@ -293,12 +382,81 @@ async def test_accelerated_clock_runs_minutes_of_polling_in_a_moment(store: Stor
     )
     await monitor.start()
     try:
-        await wait_for(lambda: len(exchange.reads) >= 4)
+        await wait_for(lambda: len(exchange.reads) >= 5)
     finally:
         await monitor.stop()
     history = await store.health_series(account.id)
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(history)]
-    assert gaps and all(55 <= gap <= 90 for gap in gaps)  # one simulated minute apart
+    # The first gap of a run is a random share of the minute; then one simulated minute apart,
+    # planned from the due time (less the jitter): a read the 0.02 s tick (12 simulated s at
+    # 600x) started late is followed as much sooner, so the reads never drift later.
+    assert 12 - 15 <= gaps[0] <= 75
+    assert gaps[1:] and all(54 - 15 <= gap <= 60 + 15 for gap in gaps[1:])
+    assert sum(gaps[1:]) / len(gaps[1:]) <= 60 + 15 / len(gaps[1:])
+
+
+class StretchingPace:
+    """A venue whose limits allow a quarter of the reads asked (what the hub's Pace says)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[float, bool]] = []
+
+    def interval(self, base: float, *, urgent: bool) -> float:
+        self.asked.append((base, urgent))
+        return base if urgent else 4 * base
+
+
+async def test_a_venues_limits_stretch_the_calm_cadence_but_never_the_danger_one(
+    store: Store, clock: ManualClock
+) -> None:
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    calm, _ = await link(store, clock.now(), label="calm", chat="1")
+    danger, _ = await link(store, clock.now(), label="danger", chat="2")
+    pace = StretchingPace()
+    exchange.set(calm, lambda: binance_snapshot(0.3))
+    exchange.set(danger, lambda: binance_snapshot(0.95))
+    original = exchange.read
+
+    async def read_with_pace(account):  # type: ignore[no-untyped-def]
+        read = await original(account)
+        return dataclasses.replace(read, pace=pace)
+
+    exchange.read = read_with_pace  # type: ignore[method-assign]
+    intervals = PollIntervals(calm=60, watch=30, danger=10)
+    await monitor_for(store, exchange, chat, clock, intervals=intervals).run_until_idle()
+    now = clock.now()
+    planned = {a.label: (a.next_poll_at or 0) - now for a in await store.all_accounts()}
+    assert sorted(pace.asked) == [(10, True), (60, False)]
+    assert 0.2 * 240 <= planned["calm"] <= 240  # four minutes, not one
+    assert 2 <= planned["danger"] <= 10
+
+
+async def test_a_deferred_read_is_rescheduled_and_is_no_failure(
+    store: Store, clock: ManualClock
+) -> None:
+    from bot.exchanges.budget import ReadDeferred
+
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, _ = await link(store, clock.now())
+    exchange.set(account, ReadDeferred(12.0, "the venue's limits are spent for now"))
+    monitor = monitor_for(store, exchange, chat, clock)
+    await monitor.run_until_idle()
+    (after,) = await store.all_accounts()
+    assert after.consecutive_failures == 0 and after.last_error is None
+    assert clock.now() + 12 <= (after.next_poll_at or 0) <= clock.now() + 12 * 1.1
+    assert chat.sent == []
+
+
+def test_danger_is_never_slower_than_calm_whatever_the_poll_interval() -> None:
+    for calm in (4.0, 10.0, 20.0, 29.0, 30.0, 60.0, 600.0):
+        intervals = PollIntervals.from_calm(calm)
+        assert intervals.danger <= intervals.watch <= intervals.calm, calm
+    assert PollIntervals.from_calm(60.0).danger == 10.0
+    assert PollIntervals.from_calm(600.0).danger == 100.0
+    assert PollIntervals.from_calm(20.0).danger == 5.0
+    assert PollIntervals.from_calm(4.0).danger == 2.0  # the 5 s floor gives way to watch
+    with pytest.raises(ValueError, match="never slower closer to liquidation"):
+        PollIntervals(calm=20.0, watch=10.0, danger=15.0)
 
 
 async def test_shutdown_cuts_a_read_that_outlasts_the_grace_and_loses_nothing(

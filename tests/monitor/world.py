@@ -20,6 +20,7 @@ from bot.monitor.transport import Transports
 from bot.sim import Simulator
 from bot.store import Account, AccountSecrets, Destination, Store, Subscription
 from risk.model import AccountSnapshot, Position
+from tests.support.limits import limits_on
 
 BTC = "BTC/USDT:USDT"
 
@@ -139,11 +140,12 @@ async def monitored_on_simulator(
     secrets: AccountSecrets,
 ) -> AsyncIterator[tuple[Monitor, RecordingChat, Account, ExchangeHub]]:
     """The production read path under a monitor: one account on ``venue`` of ``sim``, read
-    through a real hub (no rate limit, no back-off), alerts to a recording console DM."""
+    through a real hub (the venues' limits on the test's clock, no back-off), alerts to a
+    recording console DM."""
     hub = ExchangeHub(
         base_urls=sim.base_urls,
         timeout_ms=3000,
-        requests_per_second={name: 0.0 for name in sim.base_urls},
+        budget=limits_on(clock, sim),
         backoff_base=0.0,
     )
     async with hub:

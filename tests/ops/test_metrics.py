@@ -114,6 +114,7 @@ def test_healthy_when_polls_are_recent_and_front_ends_up() -> None:
         "accounts": 2,
         "front_ends": {"telegram": True},
         "uptime_seconds": 40.0,
+        "venue_limits": {},
         "exchange_mode": "live",
     }
 

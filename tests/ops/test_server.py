@@ -128,3 +128,48 @@ def test_the_probe_finds_the_port_in_the_settings(
     monkeypatch.setenv("MARGINWATCH_METRICS_HOST", "0.0.0.0")
     assert probe.main(["--timeout", "1"]) == probe.EXIT_UNHEALTHY
     assert f"http://127.0.0.1:{port}/healthz did not answer" in capsys.readouterr().out
+
+
+async def test_a_venue_slowed_by_its_limits_is_degraded_and_named_but_answers_200() -> None:
+    from bot.exchanges.budget import VenueReport
+
+    stretched = VenueReport(
+        venue="binanceusdm",
+        state="stretched",
+        reason="reads stretched 8.3x: Binance allows 2,400 weight per minute per IP",
+        accounts=2000,
+        reads_demanded_per_minute=2060.0,
+        reads_granted_per_minute=246.0,
+        stretch=8.3,
+        limited_answers=0,
+        bans=0,
+    )
+    m = Metrics()
+    m.set_front_end("telegram", up=True)
+    m.watch_venue_limits(lambda: {"binanceusdm": stretched})
+    async with OpsServer(m, port=0) as server, aiohttp.ClientSession() as session:
+        async with session.get(f"{server.url}/healthz") as response:
+            assert response.status == 200  # a restart would not help
+            body = await response.json()
+        async with session.get(f"{server.url}/metrics") as response:
+            exposition = await response.text()
+        m.set_front_end("telegram", up=False)
+        async with session.get(f"{server.url}/healthz") as response:
+            assert response.status == 503  # this one needs attention
+    assert body["status"] == "degraded"
+    assert body["problems"] == [
+        "binanceusdm: reads stretched 8.3x: Binance allows 2,400 weight per minute per IP"
+    ]
+    assert body["venue_limits"] == {"binanceusdm": stretched.reason}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(exposition)
+        for s in f.samples
+    }
+    venue = (("venue", "binanceusdm"),)
+    assert samples[("marginwatch_venue_reads_demanded_per_minute", venue)] == 2060.0
+    assert samples[("marginwatch_venue_reads_granted_per_minute", venue)] == 246.0
+    state = (("state", "stretched"), ("venue", "binanceusdm"))
+    assert samples[("marginwatch_venue_limit_state", state)] == 1.0
+    calm = (("state", "ok"), ("venue", "binanceusdm"))
+    assert samples[("marginwatch_venue_limit_state", calm)] == 0.0

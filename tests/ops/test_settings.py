@@ -135,6 +135,9 @@ def test_settings_feed_the_stores_vault_the_same_keys(
         ("POLL_INTERVAL", "0", "must be a number of seconds above 0"),
         ("POLL_INTERVAL", "soon", "must be a number"),
         ("TELEGRAM_PRIVATE_CHAT_PACE", "-1", "must be a number of seconds above 0"),
+        ("LIMITS_RESERVE", "0.9", "must be a share from 0.1 to 0.5, not 0.9"),
+        ("EGRESS_PROXIES", "ftp://u:s3cr3t@proxy:21", "is not scheme://host:port"),
+        ("EGRESS_PROXIES", "http://proxy", "is not scheme://host:port"),
     ],
 )
 def test_a_bad_value_is_one_sentence_naming_the_setting(
@@ -284,6 +287,16 @@ def test_the_discord_alert_role_defaults_and_can_be_renamed(monkeypatch, tmp_pat
     assert load(None, secrets=None).discord_alert_role == "margin-alerts"
     monkeypatch.setenv("MARGINWATCH_DISCORD_ALERT_ROLE", "risk-desk")
     assert load(None, secrets=None).discord_alert_role == "risk-desk"
+
+
+def test_egress_proxies_are_listed_in_order_with_direct_allowed(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARGINWATCH_EGRESS_PROXIES", " direct, http://proxy-7.example:3128 ,")
+    settings = load_settings(secrets=None)
+    assert settings.egress_proxy_list() == ["direct", "http://proxy-7.example:3128"]
+    assert settings.summary()["egress_proxies"] == "set"  # a proxy URL may hold a password
+    assert load_settings(secrets=None).limits_reserve == 0.25
 
 
 # --- the newcomer's rough edges (issue 13) ----------------------------------------------------

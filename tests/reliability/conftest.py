@@ -17,6 +17,7 @@ from tests.support.fixtures import hub as hub
 from tests.support.fixtures import key as key
 from tests.support.fixtures import store as store
 from tests.support.fixtures import vault as vault
+from tests.support.limits import LIMITS_SPEED
 
 # Known test secrets: the security scan looks for every one of them everywhere.
 KRAKEN_SECRET = "c2VjcmV0LWtub3duLXRlc3Qta3Jha2Vu"  # base64, as Kraken's simulator checks
@@ -54,7 +55,7 @@ ALICE, BOB = dm("1001"), dm("1002")
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
+    async with Simulator(limits_speed=LIMITS_SPEED) as simulator:
         add_kraken_long(simulator, ALICE_KEYS["api_key"], KRAKEN_SECRET)
         add_bybit_long(simulator, BOB_KEYS["api_key"], BOB_KEYS["secret"])
         yield simulator

@@ -20,6 +20,7 @@ from bot.monitor.source import HubSource
 from bot.monitor.transport import Destination, Transports
 from bot.sim import Simulator
 from bot.store import Account, Store, Vault, generate_key
+from tests.support.limits import limits_on
 
 USDM_KEY, USDM_SECRET = "rel-usdm-key-0001", "rel-usdm-secret-0001"
 # Kraken's simulator checks signatures with a base64 secret.
@@ -131,12 +132,15 @@ async def product(
     clock = ManualClock()
     # A deep copy: the simulator keeps the scenario's lists, and tests change positions.
     scenario = copy.deepcopy(scenario or SCENARIO)
+    # The rig's clock jumps a minute or ten per poll: the venues' limits, in the simulator and
+    # in the hub's budget alike, run on that same clock, so a window has passed between two
+    # polls of a test as it would have.
     async with Simulator(scenario, timeout_fault_seconds=timeout_fault_seconds) as sim:
         hub = ExchangeHub(
             base_urls=sim.base_urls,
             timeout_ms=500,
             backoff_base=0.0,
-            requests_per_second=dict.fromkeys(sim.base_urls, 0.0),
+            budget=limits_on(clock, sim),
         )
         async with hub:
             store = await Store.open(tmp_path / "rel.db", Vault.from_strings([generate_key()]))

@@ -20,6 +20,7 @@ from bot.logs import setup_logging
 from bot.sim import Simulator
 from bot.store import Store, Vault, generate_key
 from tests.support.fixtures import Clock
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .conftest import ALICE, ALICE_KEYS, BOB, BOB_KEYS, KRAKEN_SECRET, SECRETS
 from .rig import product
@@ -56,7 +57,7 @@ async def test_a_key_with_trade_withdraw_or_transfer_rights_is_refused_and_not_k
     tmp_path: Path, venue: str, state: dict[str, Any], named: str
 ) -> None:
     key, secret, passphrase = f"{venue}-risky-key", f"{venue}-risky-secret", "risky-pass-1"
-    async with Simulator() as sim:
+    async with Simulator(limits_speed=LIMITS_SPEED) as sim:
         sim.add_account(
             venue,
             api_key=key,
@@ -65,9 +66,7 @@ async def test_a_key_with_trade_withdraw_or_transfer_rights_is_refused_and_not_k
             **state,
         )
         store = await Store.open(tmp_path / "rights.db", Vault.from_strings([generate_key()]))
-        hub = ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0)
-        )
+        hub = ExchangeHub(base_urls=sim.base_urls, budget=limits_budget())
         try:
             core = Core(store, hub, SUPPORTED_VENUES, clock=Clock())
             credentials = {"api_key": key, "secret": secret}

@@ -12,6 +12,7 @@ import pytest
 from bot.exchanges import Credentials, ExchangeHub
 from bot.sim import Simulator
 from bot.sim.server import SeenRequest
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 KRAKEN_SECRET = base64.b64encode(b"sim-test-kraken-secret").decode()
 
@@ -59,7 +60,9 @@ def scenario() -> dict:
 @pytest.fixture
 async def sim(request: pytest.FixtureRequest) -> AsyncIterator[Simulator]:
     """The module's SCENARIO, served; an injected timeout gives up after 3 s."""
-    async with Simulator(request.module.SCENARIO, timeout_fault_seconds=3.0) as simulator:
+    async with Simulator(
+        request.module.SCENARIO, timeout_fault_seconds=3.0, limits_speed=LIMITS_SPEED
+    ) as simulator:
         yield simulator
 
 
@@ -70,7 +73,7 @@ async def hub(request: pytest.FixtureRequest, sim: Simulator) -> AsyncIterator[E
     async with ExchangeHub(
         base_urls={venue: sim.base_url(venue) for venue in venues},
         timeout_ms=1000,
-        requests_per_second=dict.fromkeys(venues, 0.0),
+        budget=limits_budget(),
         backoff_base=0.0,
     ) as exchange_hub:
         yield exchange_hub

@@ -24,6 +24,7 @@ from bot.sim.accounts import (
 from bot.sim.control import state
 from bot.sim.market import PriceError, parse_usd_prices, repriced
 from bot.sim.venues import plugins
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 B64 = base64.b64encode(b"a-kraken-style-secret").decode()
 
@@ -35,7 +36,7 @@ def credentials(account: SimulatedAccount) -> Credentials:
 
 
 async def served(accounts_json: dict | None = None) -> tuple[Simulator, list[SimulatedAccount]]:
-    sim = Simulator()
+    sim = Simulator(limits_speed=LIMITS_SPEED)
     sim.serve_all()
     spec = (
         load_accounts(DEFAULT_ACCOUNTS) if accounts_json is None else parse_accounts(accounts_json)
@@ -54,9 +55,7 @@ async def test_the_default_accounts_are_healthy_and_a_btc_crash_puts_each_in_dan
     sim, opened = await served()
     try:
         assert sorted(a.venue for a in opened) == sorted(SUPPORTED_VENUES)
-        async with ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0)
-        ) as hub:
+        async with ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub:
             for account in opened:
                 check = await hub.check_key(account.venue, credentials(account))
                 assert check.ok, (account.venue, check.message)
@@ -67,9 +66,7 @@ async def test_the_default_accounts_are_healthy_and_a_btc_crash_puts_each_in_dan
                 assert health.state == "ok" and health.move_to_liquidation < -0.20, account.venue
         sim.set_usd_prices({"BTC": 41_000})
         # A fresh hub: the exchanges' 5-second ticker caches would hide the move for a moment.
-        async with ExchangeHub(
-            base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0)
-        ) as hub:
+        async with ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub:
             for account in opened:
                 read = await hub.read_account(account.venue, credentials(account))
                 health = risk.assess(read.snapshot)

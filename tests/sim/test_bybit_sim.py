@@ -11,6 +11,7 @@ import risk
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError, ReadOnlyViolation
 from bot.exchanges.registry import adapter_for
 from bot.sim import Simulator
+from tests.support.limits import limits_budget
 
 from .conftest import ccxt_client, second_read
 
@@ -282,7 +283,7 @@ async def test_the_generic_reader_on_the_same_account_is_labelled_and_errs_safe(
     # collateral), so the approximate reader sees less equity than the venue: its ratio is
     # higher (an earlier warning), never lower, and it says it is approximate.
     urls = {"bybit": sim.base_url("bybit"), "generic:bybit": sim.base_url("bybit")}
-    async with ExchangeHub(base_urls=urls, requests_per_second={v: 0.0 for v in urls}) as hub:
+    async with ExchangeHub(base_urls=urls, budget=limits_budget()) as hub:
         rough = await hub.read_account("generic:bybit", TRADER)
         exact = risk.assess((await hub.read_account("bybit", TRADER)).snapshot)
     health = risk.assess(rough.snapshot)

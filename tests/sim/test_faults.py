@@ -8,6 +8,7 @@ import pytest
 
 from bot.exchanges import Credentials, ExchangeHub, ExchangeReadError
 from bot.sim import Simulator
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .conftest import KRAKEN_SECRET, scenario
 
@@ -27,7 +28,7 @@ def hub_for(sim: Simulator, **kwargs: object) -> ExchangeHub:
         "base_urls": sim.base_urls,
         "timeout_ms": 400,
         "backoff_base": 0.0,
-        "requests_per_second": {venue: 0.0 for venue in sim.base_urls},
+        "budget": limits_budget(),
     }
     options.update(kwargs)
     return ExchangeHub(**options)  # type: ignore[arg-type]
@@ -60,21 +61,24 @@ async def read_state(sim: Simulator, venue: str, kind: str, **fault: object) -> 
 async def test_each_fault_ends_in_its_state(venue: str, kind: str, state: str):
     if kind == "permission" and venue.startswith("binance"):
         state = "auth_failed"  # Binance answers a missing right with -2015, like a bad key
-    async with Simulator(scenario(), timeout_fault_seconds=2.0) as sim:
+    async with Simulator(scenario(), timeout_fault_seconds=2.0, limits_speed=LIMITS_SPEED) as sim:
         error = await read_state(sim, venue, kind)
     assert error.state == state, error.detail
 
 
 @pytest.mark.parametrize("venue", VENUES)
 async def test_rate_limit_is_429_with_retry_after_and_ends_as_rate_limited(venue: str):
-    async with Simulator(scenario()) as sim:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim:
         error = await read_state(sim, venue, "rate_limit", retry_after=0.0)
     assert error.state == "rate_limited"
     assert error.retry_after == 0.0
 
 
 async def test_rate_limit_backs_off_the_whole_exchange_until_retry_after():
-    async with Simulator(scenario()) as sim, hub_for(sim, backoff_base=5.0) as hub:
+    async with (
+        Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim,
+        hub_for(sim, backoff_base=5.0) as hub,
+    ):
         await hub.read_account("binanceusdm", ACCOUNTS["binanceusdm"])
         sim.inject_fault("binanceusdm", "rate_limit", retry_after=0.3)
         with pytest.raises(ExchangeReadError) as first:
@@ -91,7 +95,10 @@ async def test_rate_limit_backs_off_the_whole_exchange_until_retry_after():
 
 
 async def test_an_outage_of_one_account_backs_off_that_account_only():
-    async with Simulator(scenario()) as sim, hub_for(sim, backoff_base=5.0) as hub:
+    async with (
+        Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim,
+        hub_for(sim, backoff_base=5.0) as hub,
+    ):
         await hub.read_account("kraken", ACCOUNTS["kraken"])
         sim.inject_fault("kraken", "server_error")
         with pytest.raises(ExchangeReadError):
@@ -103,7 +110,7 @@ async def test_an_outage_of_one_account_backs_off_that_account_only():
 
 
 async def test_revoked_key_stays_refused():
-    async with Simulator(scenario()) as sim, hub_for(sim) as hub:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim, hub_for(sim) as hub:
         await hub.read_account("binanceusdm", ACCOUNTS["binanceusdm"])
         sim.revoke_key("binanceusdm", "b-1")
         for _ in range(2):
@@ -113,7 +120,7 @@ async def test_revoked_key_stays_refused():
 
 
 async def test_clock_outside_binance_recv_window_is_reported_as_temporary():
-    async with Simulator(scenario()) as sim, hub_for(sim) as hub:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim, hub_for(sim) as hub:
         await hub.read_account("binanceusdm", ACCOUNTS["binanceusdm"])
         sim.venue("binanceusdm").clock_offset_ms = 120_000  # type: ignore[attr-defined]
         with pytest.raises(ExchangeReadError) as caught:
@@ -122,7 +129,7 @@ async def test_clock_outside_binance_recv_window_is_reported_as_temporary():
 
 
 async def test_public_faults_hit_market_loading_only_when_asked():
-    async with Simulator(scenario()) as sim, hub_for(sim) as hub:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim, hub_for(sim) as hub:
         sim.inject_fault("kraken", "server_error", public=True)
         with pytest.raises(ExchangeReadError) as caught:
             await hub.read_account("kraken", ACCOUNTS["kraken"])

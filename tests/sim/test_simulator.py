@@ -14,6 +14,7 @@ import pytest
 
 from bot.exchanges import Credentials, ExchangeHub
 from bot.sim import FAULT_KINDS, Scenario, Simulator
+from tests.support.limits import LIMITS_SPEED, limits_budget
 
 from .conftest import KRAKEN_SECRET, scenario
 
@@ -42,7 +43,7 @@ async def kraken_post(
 
 
 async def test_kraken_checks_api_sign_and_strictly_increasing_nonces():
-    async with Simulator(scenario()) as sim:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim:
         assert (await kraken_post(sim, "TradeBalance", 100))["error"] == []
         assert (await kraken_post(sim, "TradeBalance", 100))["error"] == ["EAPI:Invalid nonce"]
         assert (await kraken_post(sim, "TradeBalance", 99))["error"] == ["EAPI:Invalid nonce"]
@@ -66,7 +67,7 @@ async def binance_get(sim: Simulator, path: str, secret: str, timestamp: int) ->
 
 
 async def test_binance_checks_hmac_signature_and_timestamp_window():
-    async with Simulator(scenario()) as sim:
+    async with Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim:
         now = int(time.time() * 1000)
         status, body = await binance_get(sim, "/fapi/v3/account", "b-secret", now)
         assert status == 200 and "totalMaintMargin" in body
@@ -79,7 +80,7 @@ async def test_binance_checks_hmac_signature_and_timestamp_window():
 async def test_scenario_steps_move_prices_in_order(tmp_path):
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps(scenario()))
-    sim = Simulator(Scenario.from_file(path))
+    sim = Simulator(Scenario.from_file(path), limits_speed=LIMITS_SPEED)
     kraken, usdm = sim.venue("kraken"), sim.venue("binanceusdm")
     start_btc, start_usdm = kraken.prices["BTC/USD"], usdm.prices["BTC/USDT"]
     sim.step()  # everything x 0.5
@@ -94,8 +95,8 @@ async def test_scenario_steps_move_prices_in_order(tmp_path):
 
 async def test_positions_follow_set_price_through_ccxt():
     async with (
-        Simulator(scenario()) as sim,
-        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub,
+        Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim,
+        ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub,
     ):
         sim.set_price("kraken", "BTC/USD", 30000.0)
         read = await hub.read_account("kraken", Credentials("k-1", KRAKEN_SECRET))
@@ -104,8 +105,8 @@ async def test_positions_follow_set_price_through_ccxt():
 
 async def test_every_request_comes_from_and_goes_to_loopback():
     async with (
-        Simulator(scenario()) as sim,
-        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"kraken": 0}) as hub,
+        Simulator(scenario(), limits_speed=LIMITS_SPEED) as sim,
+        ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub,
     ):
         assert sim.base_url("kraken").startswith("http://127.0.0.1:")
         await hub.read_account("kraken", Credentials("k-1", KRAKEN_SECRET))
@@ -114,10 +115,12 @@ async def test_every_request_comes_from_and_goes_to_loopback():
 
 def test_bad_scenarios_and_calls_are_refused_with_a_sentence():
     with pytest.raises(ValueError, match="no venue 'mtgox'"):
-        Simulator({"venues": {"mtgox": {"accounts": []}}})
+        Simulator({"venues": {"mtgox": {"accounts": []}}}, limits_speed=LIMITS_SPEED)
     with pytest.raises(ValueError, match="has no api_key"):
-        Simulator({"venues": {"kraken": {"accounts": [{"secret": "x"}]}}})
-    sim = Simulator(scenario())
+        Simulator(
+            {"venues": {"kraken": {"accounts": [{"secret": "x"}]}}}, limits_speed=LIMITS_SPEED
+        )
+    sim = Simulator(scenario(), limits_speed=LIMITS_SPEED)
     with pytest.raises(ValueError, match="unknown fault"):
         sim.inject_fault("kraken", "meteor")
     with pytest.raises(ValueError, match="must be positive"):
@@ -136,8 +139,8 @@ def test_bad_scenarios_and_calls_are_refused_with_a_sentence():
 
 async def test_added_accounts_are_served_and_latency_is_applied():
     async with (
-        Simulator(latency=0.05) as sim,
-        ExchangeHub(base_urls=sim.base_urls, requests_per_second={"binanceusdm": 0}) as hub,
+        Simulator(latency=0.05, limits_speed=LIMITS_SPEED) as sim,
+        ExchangeHub(base_urls=sim.base_urls, budget=limits_budget()) as hub,
     ):
         sim.add_account("binanceusdm", api_key="late", secret="late-secret", wallet_balance=42.0)
         started = time.monotonic()

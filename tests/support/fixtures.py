@@ -16,6 +16,7 @@ from bot.exchanges.hub import ExchangeHub
 from bot.monitor.clock import ManualClock
 from bot.sim.server import Simulator
 from bot.store import Store, Vault, generate_key
+from tests.support.limits import limits_budget
 
 
 class Clock:
@@ -87,9 +88,7 @@ async def store(db_path: Path, vault: Vault) -> AsyncIterator[Store]:
 @pytest.fixture
 async def hub(sim: Simulator) -> AsyncIterator[ExchangeHub]:
     """A hub on the folder's own `sim` fixture, with no rate limit to wait on."""
-    exchange_hub = ExchangeHub(
-        base_urls=sim.base_urls, requests_per_second=dict.fromkeys(sim.base_urls, 0)
-    )
+    exchange_hub = ExchangeHub(base_urls=sim.base_urls, budget=limits_budget())
     try:
         yield exchange_hub
     finally:

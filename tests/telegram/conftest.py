@@ -17,10 +17,10 @@ from tests.fakes.telegram_api import FakeTelegramAPI, FakeTelegramServer
 from tests.support.fixtures import add_kraken_long
 from tests.support.fixtures import clock as clock
 from tests.support.fixtures import db_path as db_path
-from tests.support.fixtures import hub as hub
 from tests.support.fixtures import key as key
 from tests.support.fixtures import store as store
 from tests.support.fixtures import vault as vault
+from tests.support.limits import LIMITS_SPEED, limits_on
 
 # The simulated Kraken account: 0.5 BTC long at 60,000 with 5x leverage on 10,000 USD.
 # Margin call below ~49,600, liquidation near 44,800 (Kraken: margin level 80 % / 40 %).
@@ -45,10 +45,17 @@ def offline_api() -> FakeTelegramAPI:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with Simulator() as simulator:
+    async with Simulator(limits_speed=LIMITS_SPEED) as simulator:
         add_kraken_long(simulator, KRAKEN_KEY, KRAKEN_SECRET)
         simulator.set_price("kraken", BTC, 60000.0)
         yield simulator
+
+
+@pytest.fixture
+async def hub(sim: Simulator, clock: ManualClock) -> AsyncIterator[ExchangeHub]:
+    """The hub on ``sim``, the venues' limits on the test's clock (polls jump minutes)."""
+    async with ExchangeHub(base_urls=sim.base_urls, budget=limits_on(clock, sim)) as exchange_hub:
+        yield exchange_hub
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from bot.core.messages import Action, ActionId, Message, Refusal, account_ref, m
 from bot.core.refs import fill
 from bot.core.usecases.base import CoreBase, dm_destination, pick_account, require_private
 from bot.core.views import AccountView, status_message
+from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError
 from bot.exchanges.types import AccountRead, Credentials, VenueInfo
 from bot.monitor.history import health_point
@@ -234,7 +235,9 @@ class AccountUseCases(CoreBase):
             if not check.can_report_rights:
                 # The probe's own sentence says how to make the key read-only on that venue.
                 lines.append(check.message or fill(texts.LINK_KEY_CANNOT_CHECK, venue=info.label))
-            read: AccountRead = await self.exchanges.read_account(info.venue, creds)
+            read: AccountRead = await self.exchanges.read_account(
+                info.venue, creds, priority=Priority.LINK
+            )
         except ExchangeReadError as exc:
             self.exchanges.forget(info.venue, creds)
             raise Refusal(fill(texts.LINK_READ_FAILED, reason=exc.user_message)) from None

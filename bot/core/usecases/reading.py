@@ -32,6 +32,7 @@ from bot.core.views import (
     severity_of,
     status_message,
 )
+from bot.exchanges.budget import Priority
 from bot.exchanges.errors import ExchangeReadError, bad_response
 from bot.exchanges.types import AccountRead, Credentials
 from bot.monitor.history import health_point
@@ -72,7 +73,8 @@ class ReadingUseCases(CoreBase):
             passphrase=secrets.passphrase,
             wallet_address=secrets.wallet_address,
         )
-        read = await self.exchanges.read_account(account.venue, creds)
+        # A person is waiting: the read may use the limits' reserve (Priority.LINK).
+        read = await self.exchanges.read_account(account.venue, creds, priority=Priority.LINK)
         try:
             health = read.health()
         except risk.SnapshotError as exc:  # figures no account can have (e.g. they overflow)
@@ -82,12 +84,16 @@ class ReadingUseCases(CoreBase):
         level = judge_level(health, rules)
         now = self.clock()
         await self.store.run(lambda tx: tx.history.add(health_point(account.id, health, now)))
+        cadence = read.pace.cadence if read.pace is not None else None
+        stretched = cadence is not None and cadence.stretched
         view = AccountView(
             account.id,
             account.label,
             account.venue,
             self._venue_label(account.venue),
             sub.snoozed_until if sub else None,
+            limited_every=cadence.interval if cadence is not None and stretched else None,
+            exchange=read.pace.exchange if read.pace is not None else "",
         )
         return Reading(account, view, read, health, level)
 

@@ -1,28 +1,13 @@
-"""Per-exchange request spacing and back-off bookkeeping (per exchange and per account)."""
+"""Back-off of one account (or a venue's market loading) while the exchange fails.
+
+Rate limits are not handled here: the request budget (:mod:`bot.exchanges.budget`) stops the
+limited scope itself. This is for an account whose reads fail for other reasons (the exchange
+down or timing out for it): retry-after if given, else exponential.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
-
-
-class Throttle:
-    """Spaces requests to one exchange so the whole process stays under its per-IP budget."""
-
-    def __init__(self, requests_per_second: float) -> None:
-        self.interval = 1.0 / requests_per_second if requests_per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self, _method: str = "") -> None:
-        if self.interval == 0.0:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 class Backoff:
