@@ -9,6 +9,7 @@ import pytest
 
 import risk
 from bot.monitor.history import closest_approach, health_point
+from tests.risk.books import coin_pool
 
 EXAMPLE = Path(risk.__file__).parent / "examples" / "binance-usdm.json"
 
@@ -52,24 +53,7 @@ def _isolated_only(mark: float) -> risk.Health:
 
 
 def _coin_pool(coin: str, wallet: float, size: float, mark: float) -> risk.AccountSnapshot:
-    return risk.parse_snapshot(
-        {
-            "venue": "binancecoinm",
-            "settle": coin,
-            "wallet_balance": wallet,
-            "positions": [
-                {
-                    "symbol": f"{coin}/USD:{coin}",
-                    "kind": "inverse",
-                    "size": size,
-                    "entry_price": mark,
-                    "mark_price": mark,
-                    "contract_size": 100.0 if coin == "BTC" else 10.0,
-                    "maintenance_rate": 0.005,
-                }
-            ],
-        }
-    )
+    return coin_pool(coin, wallet, size, mark, contract_size=100.0 if coin == "BTC" else 10.0)
 
 
 def test_an_isolated_only_account_keeps_its_positions_distance_named() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import risk
+from tests.risk.books import coin_pool
 
 
 def _assess(snapshot: dict) -> risk.Health:
@@ -108,27 +109,9 @@ def test_no_positive_equity_no_leverage() -> None:
 
 
 def test_each_coin_pool_keeps_its_own_leverage() -> None:
-    def pool(coin: str, wallet: float, size: float) -> risk.AccountSnapshot:
-        return risk.parse_snapshot(
-            {
-                "venue": "binancecoinm",
-                "settle": coin,
-                "wallet_balance": wallet,
-                "positions": [
-                    {
-                        "symbol": f"{coin}/USD:{coin}",
-                        "kind": "inverse",
-                        "size": size,
-                        "entry_price": 2_000.0,
-                        "mark_price": 2_000.0,
-                        "contract_size": 10.0,
-                        "maintenance_rate": 0.005,
-                    }
-                ],
-            }
-        )
-
-    health = risk.assess_pools([pool("BTC", 0.5, 100), pool("ETH", 2.0, -40)])
+    health = risk.assess_pools(
+        [coin_pool("BTC", 0.5, 100, 2_000.0), coin_pool("ETH", 2.0, -40, 2_000.0)]
+    )
     # Coins are not added up: each pool is its notional in its coin over its equity.
     assert health.account_leverage == pytest.approx(health.effective_leverage)
     (other,) = health.pools
