@@ -123,7 +123,21 @@ class OkxSim(SimVenue):
             if position.leverage is not None:
                 row["lever"] = position.leverage
             rows.append(row)
-        return {"balances": dict(holdings.balances), "positions": rows}
+        state = {"balances": dict(holdings.balances), "positions": rows}
+        # OKX freezes an isolated position's margin out of its currency's cash: an account
+        # without that cash could not have opened it.
+        needed: dict[str, float] = {}
+        for p in self._positions(SimAccount("", "", state=state)):
+            if p["mgnMode"] == "isolated":
+                needed[p["ccy"]] = needed.get(p["ccy"], 0.0) + p["margin"]
+        for ccy, margin in needed.items():
+            held = float(holdings.balances.get(ccy, 0.0))
+            if margin > held:
+                raise ValueError(
+                    f"the isolated positions need {margin:.8g} {ccy} of margin, "
+                    f"the balances hold {held:g} {ccy}"
+                )
+        return state
 
     def holdings(self, account: SimAccount) -> Holdings:
         positions = tuple(
