@@ -3,6 +3,7 @@
     python bench/history_prune.py            # 100 accounts x 10,000 minutely samples (1M rows)
     python bench/history_prune.py --quick    # 20 accounts x 5,000 samples, seconds
     python bench/history_prune.py --json
+    python bench/history_prune.py --rows m003  # samples as written before m004 (no pool kept)
 
 One SQLite file is filled once and copied, so both prunes start from the same rows. "old" is
 the former single-transaction prune (one delete by age, one delete over a row_number() window
@@ -12,6 +13,11 @@ database thread is timed; the longest is how long a poll queued behind the prune
 The "hourly" rows prune again an hour later (60 new samples per account): the steady state in
 production. A longest transaction near 100 ms is SQLite's WAL auto-checkpoint (every ~4 MB of
 WAL, on whichever commit crosses it, a poll's included), not the prune's delete.
+
+Samples are written as the poller writes them since m004 (the worst state of every pool and
+the pool nearest liquidation beside the account's figures: an account with an isolated
+position), unless ``--rows m003`` asks for the older, narrower rows whose pool columns are
+empty (thinning then reads their ``state``).
 """
 
 from __future__ import annotations
@@ -55,12 +61,59 @@ def _old_prune(now: float, retention: float, cap: int, tx: Tx) -> int:
     return removed
 
 
+COLUMNS = {
+    "m003": ("account_id", "at", "state", "equity", "ratio"),
+    "m004": (
+        "account_id",
+        "at",
+        "state",
+        "equity",
+        "ratio",
+        "worst_state",
+        "closest_kind",
+        "closest_name",
+        "closest_side",
+        "closest_state",
+        "closest_ratio",
+        "closest_move",
+    ),
+}
+ROWS = "m004"
+
+
 def _rows(account_ids: list[int], points: int, end: float) -> list[tuple[Any, ...]]:
+    if ROWS == "m003":
+        return [
+            (account, end - SPACING * i, "ok", 1000.0 + i % 97, 0.3)
+            for account in account_ids
+            for i in range(points)
+        ]
     return [
-        (account, end - SPACING * i, "ok", 1000.0 + i % 97, 0.3)
+        (
+            account,
+            end - SPACING * i,
+            "ok",
+            1000.0 + i % 97,
+            0.0,
+            "ok",
+            "isolated",
+            "ETH/USDC:USDC",
+            "long",
+            "ok",
+            0.3,
+            -0.05 - (i % 89) / 1000,
+        )
         for account in account_ids
         for i in range(points)
     ]
+
+
+def _insert(tx: Tx, rows: list[tuple[Any, ...]]) -> None:
+    names = COLUMNS[ROWS]
+    tx.db.conn.executemany(
+        f"insert into health_history ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+        rows,
+    )
 
 
 async def _fill(path: Path, vault: Vault, accounts: int, points: int) -> list[int]:
@@ -71,12 +124,7 @@ async def _fill(path: Path, vault: Vault, accounts: int, points: int) -> list[in
         for i in range(accounts)
     ]
     rows = _rows(ids, points, NOW)
-    await store.run(
-        lambda tx: tx.db.conn.executemany(
-            "insert into health_history (account_id, at, state, equity, ratio) values (?,?,?,?,?)",
-            rows,
-        )
-    )
+    await store.run(lambda tx: _insert(tx, rows))
     await store.close()
     return ids
 
@@ -105,13 +153,7 @@ async def _prune(path: Path, vault: Vault, kind: str, ids: list[int], points: in
     for label, now in (("first", NOW), ("hourly", NOW + 3600)):
         if label == "hourly":
             fresh = _rows(ids, 60, now)
-            await store.run(
-                lambda tx, fresh=fresh: tx.db.conn.executemany(
-                    "insert into health_history (account_id, at, state, equity, ratio) "
-                    "values (?,?,?,?,?)",
-                    fresh,
-                )
-            )
+            await store.run(lambda tx, fresh=fresh: _insert(tx, fresh))
         before = await store.read(lambda tx: tx.history.count())
         timer = _Timed(store)
         started = time.perf_counter()
@@ -154,6 +196,7 @@ async def measure(accounts: int, points: int) -> dict[str, Any]:
         "accounts": accounts,
         "points_per_account": points,
         "cap": CAP,
+        "rows": ROWS,
         "load_average": load_average(),
         "runs": runs,
     }
@@ -165,7 +208,15 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=None, help="samples per account (10,000)")
     parser.add_argument("--quick", action="store_true", help="20 accounts x 5,000 samples")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--rows",
+        choices=sorted(COLUMNS),
+        default="m004",
+        help="how samples are written: since m004 (with the nearest pool), or before it",
+    )
     args = parser.parse_args()
+    global ROWS
+    ROWS = args.rows
     accounts = args.accounts or (20 if args.quick else 100)
     points = args.points or (5000 if args.quick else 10_000)
     global CAP
@@ -174,7 +225,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{accounts} accounts x {points} samples, cap {CAP}, load {result['load_average']}")
+    print(
+        f"{accounts} accounts x {points} samples ({ROWS} rows), cap {CAP}, "
+        f"load {result['load_average']}"
+    )
     header = (
         "prune",
         "run",

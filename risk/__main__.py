@@ -34,7 +34,12 @@ def render_text(health: Health) -> str:
         f"  maintenance margin  {_num(health.maintenance_margin)}",
         f"  {r.name:<19} {ratio}  (margin call {r.margin_call:g}, liquidation "
         f"{r.liquidation:g}, {r.safer} is safer)",
-        f"  effective leverage  {_num(health.effective_leverage)}x",
+        f"  effective leverage  {_num(health.account_leverage)}x"
+        + (
+            f"  (cross pool alone: {_num(health.effective_leverage)}x)"
+            if health.pools and health.account_leverage != health.effective_leverage
+            else ""
+        ),
         f"  move to margin call {_pct(health.move_to_margin_call)}",
         f"  move to liquidation {_pct(health.move_to_liquidation)}",
     ]
@@ -44,7 +49,8 @@ def render_text(health: Health) -> str:
             (p,) = pool.positions
             lines.append(
                 f"  isolated {p.symbol}: {pool.state}, {r.name} {value}, liquidation "
-                f"{_num(p.liquidation_price, 4)} ({_pct(p.distance)})"
+                f"{_num(p.liquidation_price, 4)} ({_pct(p.distance)}), "
+                f"{_num(pool.effective_leverage)}x on its own margin"
             )
         else:
             lines.append(

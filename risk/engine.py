@@ -79,6 +79,7 @@ class _Leg:
         "notional",
         "um_quote",
         "um_base",
+        "margin_base",
         "liquidation_price",
         "margin_call_price",
         "rank",
@@ -126,6 +127,11 @@ class _Leg:
         self.tiers = tiers
         self.mm = notional * rate - amount
         self.um_quote = self.um_base = 0.0
+        # Isolated margin held in the base asset (Position.isolated_margin_in): its value moves
+        # with the leg's own price, so it enters the solve like a long of that many units.
+        self.margin_base = 0.0
+        if not self.cross and pos.isolated_margin_in == "base" and not inverse:
+            self.margin_base = pos.isolated_margin or 0.0
         self.liquidation_price = self.margin_call_price = None
         self.rank = 0
         if pos.used_margin is not None:
@@ -184,7 +190,7 @@ class _Leg:
                 return None
             price = -b / const
         else:
-            a = u * q + beta * self.qa * rate + gamma * self.um_base
+            a = u * (q + self.margin_base) + beta * self.qa * rate + gamma * self.um_base
             if a == 0.0:
                 return None
             price = (u * q * self.entry + beta * amount - gamma * self.um_quote - rest) / a
@@ -614,7 +620,7 @@ def _isolated_pool(
     """An isolated position as the pool the venue judges it in: its margin, nothing else."""
     formula = profile.formula
     c_liq, c_call, c_warn = (_coefficients(formula, level) for level in ratio_levels)
-    margin = leg.pos.isolated_margin or 0.0
+    margin = leg.margin_base * leg.mark if leg.margin_base else leg.pos.isolated_margin or 0.0
     um = leg.um_quote + leg.um_base * leg.mark
     figures = _figures(formula, levels.liquidation, margin + leg.upnl, 0.0, leg.mm, um)
     move_call = move_liq = None
@@ -629,13 +635,14 @@ def _isolated_pool(
         move_call = 0.0 if cushions[1] <= 0.0 else (call - leg.mark) / leg.mark if call else None
     else:
         state = "ok" if figures.equity >= 0.0 else "liquidation"
+    leverage = leg.notional / figures.equity if figures.equity > 0.0 else None
     return Health(
         venue=snapshot.venue,
         settle=snapshot.settle,
         equity=figures.equity,
         maintenance_margin=figures.requirement,
         initial_margin=um if formula == "equity_over_used_margin" else None,
-        effective_leverage=leg.notional / figures.equity if figures.equity > 0.0 else None,
+        effective_leverage=leverage,
         ratio=_ratio(profile, levels, figures.ratio),
         state=state,
         move_to_margin_call=move_call,
@@ -644,6 +651,7 @@ def _isolated_pool(
         reported=leg.pos.reported,
         approximate=profile.approximate,
         margin_mode="isolated",
+        account_leverage=leverage,
     )
 
 
@@ -689,8 +697,9 @@ def assess(snapshot: AccountSnapshot) -> Health:
 
     isolated = [leg for leg in legs if not leg.cross]
     for leg in isolated:
-        # The isolated pool holds only this leg: its rest is the margin put aside.
-        margin = leg.pos.isolated_margin or 0.0
+        # The isolated pool holds only this leg: its rest is the margin put aside (a margin in
+        # the base asset is part of the leg's own price term instead, see _Leg.margin_base).
+        margin = 0.0 if leg.margin_base else leg.pos.isolated_margin or 0.0
         leg.liquidation_price = leg.solve(c_liq, c_liq[0] * margin)
         leg.margin_call_price = leg.solve(c_call, c_call[0] * margin)
 
@@ -709,13 +718,21 @@ def assess(snapshot: AccountSnapshot) -> Health:
     if not cross and liab > 0.0:
         exposure = assets  # spot margin: everything held is exposure
     equity = figures.equity
+    leverage = exposure / equity if equity > 0.0 else None
+    account_leverage = leverage
+    if pools:
+        # The account as a whole: every position on the equity behind all of them, so an
+        # account holding only isolated positions does not read "0.0x".
+        everything = equity + sum(pool.equity for pool in pools)
+        held = exposure + sum(leg.notional for leg in isolated)
+        account_leverage = held / everything if everything > 0.0 else None
     return Health(
         venue=snapshot.venue,
         settle=snapshot.settle,
         equity=equity,
         maintenance_margin=figures.requirement,
         initial_margin=book.um if formula == "equity_over_used_margin" else None,
-        effective_leverage=exposure / equity if equity > 0.0 else None,
+        effective_leverage=leverage,
         ratio=_ratio(profile, levels, figures.ratio),
         state=judgement.state,
         move_to_margin_call=judgement.move_to_margin_call,
@@ -724,6 +741,7 @@ def assess(snapshot: AccountSnapshot) -> Health:
         reported=snapshot.reported,
         approximate=profile.approximate,
         pools=pools,
+        account_leverage=account_leverage,
     )
 
 

@@ -87,6 +87,11 @@ class Position:
     # the maintenance margin (Bybit's "estimated fee to close"): charged at the bankruptcy price
     # that follows from ``leverage``, so the amount is fixed while the mark moves.
     close_fee_rate: float = 0.0
+    # What ``isolated_margin`` is counted in: "settle" (a fixed amount of the settle currency)
+    # or "base", an amount of the position's base asset valued at its own mark: the coin margin
+    # of an inverse contract judged in dollars as a linear leg (OKX, Bybit), which loses value
+    # as the price it backs falls.
+    isolated_margin_in: Literal["settle", "base"] = "settle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +173,12 @@ class Health:
     # other coin pools of an account kept in several (Binance COIN-M, see risk.assess_pools).
     # The account's own figures above do not cover them: each can be liquidated alone.
     pools: tuple[Health, ...] = ()
+    # Every position's notional, cross and isolated, over the equity backing all of them (the
+    # cross equity plus each isolated position's margin and P&L): the leverage of the account
+    # as a whole, where ``effective_leverage`` is the cross pool's alone (0 when it holds
+    # nothing). Equal to it when nothing is isolated; None without positive equity. Each coin
+    # pool of ``assess_pools`` has its own (the coins are not added up).
+    account_leverage: float | None = None
 
     @property
     def worst_state(self) -> State:

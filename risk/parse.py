@@ -141,6 +141,11 @@ def _position(raw: Any, where: str) -> Position:
     used_in = obj.get("used_margin_in", "quote")
     if used_in not in ("quote", "base"):
         raise SnapshotError(f"{p}used_margin_in", f"must be 'quote' or 'base', got {used_in!r}")
+    margin_in = obj.get("isolated_margin_in", "settle")
+    if margin_in not in ("settle", "base"):
+        raise SnapshotError(
+            f"{p}isolated_margin_in", f"must be 'settle' or 'base', got {margin_in!r}"
+        )
     basis = obj.get("maintenance_basis")
     if basis is not None and basis not in BASES:
         raise SnapshotError(f"{p}maintenance_basis", f"must be 'mark' or 'entry', got {basis!r}")
@@ -168,6 +173,7 @@ def _position(raw: Any, where: str) -> Position:
         reported=_reported(obj, p),
         maintenance_basis=basis,
         close_fee_rate=_number(obj, "close_fee_rate", p, required=False, default=0.0) or 0.0,
+        isolated_margin_in=margin_in,
     )
 
 
@@ -307,6 +313,17 @@ def validate(snapshot: AccountSnapshot) -> None:
             )
         if pos.margin_mode == "isolated" and pos.isolated_margin is None:
             raise SnapshotError(f"{where}isolated_margin", "missing for an isolated position")
+        if pos.isolated_margin_in not in ("settle", "base"):
+            raise SnapshotError(
+                f"{where}isolated_margin_in",
+                f"must be 'settle' or 'base', got {pos.isolated_margin_in!r}",
+            )
+        if pos.isolated_margin_in == "base" and pos.kind != "linear":
+            raise SnapshotError(
+                f"{where}isolated_margin_in",
+                "'base' is for a linear position only (an inverse position's margin is in its "
+                "settle coin already)",
+            )
         if pos.kind == "inverse" and ":" in pos.symbol:
             contract_settle = pos.symbol.rsplit(":", 1)[1].split("-")[0]
             if contract_settle != snapshot.settle:
@@ -366,6 +383,7 @@ def health_to_dict(health: Health) -> dict[str, Any]:
         "approximate": health.approximate,
         "margin_mode": health.margin_mode,
         "pools": [health_to_dict(pool) for pool in health.pools],
+        "account_leverage": _clean(health.account_leverage),
     }
 
 
@@ -396,6 +414,8 @@ def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
             out["close_fee_rate"] = p.close_fee_rate
         if p.used_margin is not None:
             out["used_margin_in"] = p.used_margin_in
+        if p.isolated_margin_in != "settle":
+            out["isolated_margin_in"] = p.isolated_margin_in
         if p.tiers:
             out["tiers"] = [
                 {

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import current_marker
 from bot.core.refs import fill
-from bot.core.views import critical_distance
+from bot.core.views import critical_distance, pool_name
 from bot.monitor.policy import AlertRules, judge_level, rank
 from bot.store.records import HealthPoint, Thresholds
 from risk.model import Health, Ratio
@@ -50,6 +51,10 @@ _SIZE_INCHES = (6.4, 7.4)
 MAX_DRAWN = 600
 _DPI = 150
 _FONT = 12.5
+# Characters per title line that fit the phone-sized picture at the title's size.
+_TITLE_WIDTH = 54
+# At most this many names of the pool the main line follows (one per stretch).
+_POOL_LABELS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ class ChartData:
     current_move: float | None = None
     current_ratio: float | None = None
     current_ratio_text: str = ""
+    # Per drawn point, the pool its distance is of (short words; None: the account is one).
+    pools: tuple[str | None, ...] = ()
 
 
 def _profile(venue: str) -> VenueProfile:
@@ -96,11 +103,12 @@ def _scaled(value: float | None, venue: str) -> float:
     return value * 100 if venue in fmt.RATIO_AS_PERCENT else value
 
 
-def _health(point: HealthPoint, profile: VenueProfile) -> Health:
-    """Enough of a Health for the alert policy to judge a stored point by the user's levels."""
+def _pool(
+    profile: VenueProfile, name: str | None, state: str, value: float | None, move: float | None
+) -> Health:
     ratio = Ratio(
-        name=point.ratio_name or profile.ratio_name,
-        value=point.ratio,
+        name=name or profile.ratio_name,
+        value=value,
         safer=profile.safer,
         margin_call=profile.margin_call,
         liquidation=profile.liquidation,
@@ -110,16 +118,44 @@ def _health(point: HealthPoint, profile: VenueProfile) -> Health:
     return Health(
         venue=profile.venue,
         settle="",
-        equity=point.equity or 0.0,
-        maintenance_margin=point.maintenance_margin or 0.0,
+        equity=0.0,
+        maintenance_margin=0.0,
         initial_margin=None,
-        effective_leverage=point.effective_leverage,
+        effective_leverage=None,
         ratio=ratio,
-        state=point.state,  # type: ignore[arg-type]
+        state=state,  # type: ignore[arg-type]
         move_to_margin_call=None,
-        move_to_liquidation=point.move_to_liquidation,
+        move_to_liquidation=move,
         positions=(),
     )
+
+
+def _health(point: HealthPoint, profile: VenueProfile) -> Health:
+    """Enough of a Health for the alert policy to judge a stored point by the user's levels:
+    the account's own figures, the pool closest to liquidation (its move is the point's
+    nearest), and the worst venue state of every pool (their venue levels), as kept."""
+    pools = []
+    if point.closest_kind:
+        pools.append(
+            _pool(
+                profile,
+                point.ratio_name,
+                point.closest_state or point.state,
+                point.closest_ratio,
+                point.closest_move,
+            )
+        )
+    if point.worst_state and point.worst_state != point.state:
+        pools.append(_pool(profile, point.ratio_name, point.worst_state, None, None))
+    own = _pool(profile, point.ratio_name, point.state, point.ratio, point.move_to_liquidation)
+    return replace(own, pools=tuple(pools))
+
+
+def _pool_label(point: HealthPoint, *, short: bool = False) -> str | None:
+    """The pool a point's nearest distance belongs to, in words (None: the account is one)."""
+    if not point.closest_kind:
+        return None
+    return pool_name(point.closest_kind, point.closest_name, point.closest_side, short=short)
 
 
 def chart_data(
@@ -144,12 +180,12 @@ def chart_data(
     rules = AlertRules(thresholds=thresholds)
     critical = critical_distance(thresholds)
     times = tuple(datetime.fromtimestamp(p.at, zone) for p in points)
-    moves = tuple(
-        math.nan if p.move_to_liquidation is None else abs(p.move_to_liquidation) * 100
-        for p in points
-    )
+    # The main panel follows the pool nearest liquidation (an isolated position, another coin's
+    # pool, or the account's own), named; the ratio panel shows that same pool's ratio.
+    moves = tuple(math.nan if p.nearest_move is None else abs(p.nearest_move) * 100 for p in points)
     levels = tuple(judge_level(_health(p, profile), rules) for p in points)
-    ratios = tuple(_scaled(p.ratio, venue) for p in points)
+    ratios = tuple(_scaled(p.nearest_ratio, venue) for p in points)
+    names = tuple(_pool_label(p, short=True) for p in points)
     last = points[-1]
     level = levels[-1]
     ratio_name = last.ratio_name or profile.ratio_name
@@ -172,7 +208,7 @@ def chart_data(
         )
 
     state = texts.CHART_LEVEL_NAMES[level]
-    now = _now_words(last.move_to_liquidation)
+    now = _now_words(last.nearest_move, last)
     sent = []
     for alert in alerts:
         when = datetime.fromtimestamp(alert.at, zone)
@@ -188,26 +224,29 @@ def chart_data(
             else fill(texts.CHART_CAPTION_WATCH, watch=fmt.percent(thresholds.watch_move)),
         ),
     ]
-    if last.ratio is not None:
+    if last.nearest_ratio is not None:
         caption.append(
             fill(
                 texts.CHART_CAPTION_RATIO,
                 ratio=ratio_words,
-                value=fmt.ratio(last.ratio, venue),
+                value=fmt.ratio(last.nearest_ratio, venue),
                 call=fmt.ratio(profile.margin_call, venue),
                 liquidation=fmt.ratio(profile.liquidation, venue),
             )
         )
-    known = [(m, p.at) for m, p in zip(moves, points, strict=True) if not math.isnan(m)]
+    known = [(m, p.at, p) for m, p in zip(moves, points, strict=True) if not math.isnan(m)]
     if known:
-        closest, closest_at = min(known)
+        closest, closest_at, nearest = min(known, key=lambda k: (k[0], k[1]))
+        closest_words = fmt.percent(closest / 100)
+        if (pool := _pool_label(nearest)) is not None:
+            closest_words = fill(texts.CHART_CAPTION_CLOSEST_WAS, closest=closest_words, pool=pool)
         caption.append(
             fill(
                 texts.CHART_CAPTION_SPAN,
                 days=days,
-                closest=fmt.percent(closest / 100),
+                closest=closest_words,
                 at=datetime.fromtimestamp(closest_at, zone).strftime("%Y-%m-%d %H:%M"),
-                farthest=fmt.percent(max(m for m, _ in known) / 100),
+                farthest=fmt.percent(max(m for m, _, _ in known) / 100),
                 alerts=len(sent),
                 timezone=timezone,
             )
@@ -216,6 +255,11 @@ def chart_data(
         caption.append(
             fill(texts.CHART_CAPTION_SPAN_NO_MOVE, days=days, alerts=len(sent), timezone=timezone)
         )
+    followed = list(dict.fromkeys(_pool_label(p) for p in points if p.closest_kind))
+    if len(followed) > 1 or (followed and any(p.closest_kind is None for p in points)):
+        # The line changes pools on the way: say which it follows (an older point without a
+        # pool is the account's own figures).
+        caption.append(fill(texts.CHART_CAPTION_POOLS, pools=", ".join(filter(None, followed))))
     drawn = _drawn(moves)
     # A kept point stands for the points since the one before it: it takes the worst of their
     # levels, so a brief critical spell still colours its stretch of the line.
@@ -229,7 +273,7 @@ def chart_data(
                 None, (current_marker(), fill(texts.CHART_HEADLINE, label=label, venue=venue_label))
             )
         ),
-        state_line=fill(texts.CHART_STATE_LINE, state=state, now=now),
+        state_line=_state_line(state, now, last),
         level=level,
         timezone=timezone,
         times=tuple(times[i] for i in drawn),
@@ -245,7 +289,8 @@ def chart_data(
         caption=tuple(caption),
         current_move=None if math.isnan(moves[-1]) else moves[-1],
         current_ratio=None if math.isnan(ratios[-1]) else ratios[-1],
-        current_ratio_text=fmt.ratio(last.ratio, venue),
+        current_ratio_text=fmt.ratio(last.nearest_ratio, venue),
+        pools=tuple(names[i] for i in drawn),
     )
 
 
@@ -269,21 +314,38 @@ def _drawn(moves: Sequence[float]) -> tuple[int, ...]:
     return tuple(sorted(keep))
 
 
-def _now_words(move: float | None) -> str:
+def _now_words(move: float | None, point: HealthPoint) -> str:
+    pool = _pool_label(point)
     if move is None:
         return texts.CHART_NOW_NO_MOVE
     if move == 0.0:
-        return texts.CHART_NOW_AT_LIQUIDATION
-    return fill(texts.CHART_NOW_MOVE, move=fmt.move(move))
+        if pool is None:
+            return texts.CHART_NOW_AT_LIQUIDATION
+        return fill(texts.CHART_NOW_POOL_AT_LIQUIDATION, pool=pool)
+    if pool is None:
+        return fill(texts.CHART_NOW_MOVE, move=fmt.move(move))
+    words = texts.CHART_NOW_ISOLATED if point.closest_kind == "isolated" else texts.CHART_NOW_POOL
+    return fill(words, move=fmt.move(move), pool=pool)
+
+
+def _state_line(state: str, now: str, point: HealthPoint) -> str:
+    """The title's second line: the caption's words, or for a pool the short form that fits a
+    phone ("CRITICAL: a 3.70% fall liquidates isolated ETH long")."""
+    pool, move = _pool_label(point, short=True), point.nearest_move
+    if pool is None or move is None:
+        return fill(texts.CHART_STATE_LINE, state=state, now=now)
+    if move == 0.0:
+        return fill(texts.CHART_STATE_POOL_AT_LIQUIDATION, state=state, pool=pool)
+    return fill(texts.CHART_STATE_POOL, state=state, move=fmt.move(move), pool=pool)
 
 
 def _move_at(points: Sequence[HealthPoint], at: float) -> float:
     """The move (%) of the point nearest in time to ``at`` (where an alert's marker sits)."""
-    with_move = [p for p in points if p.move_to_liquidation is not None]
+    with_move = [p for p in points if p.nearest_move is not None]
     if not with_move:
         return 0.0
     nearest = min(with_move, key=lambda p: abs(p.at - at))
-    return abs(nearest.move_to_liquidation or 0.0) * 100
+    return abs(nearest.nearest_move or 0.0) * 100
 
 
 # ------------------------------------------------------------------------------ drawing
@@ -325,8 +387,10 @@ def figure(data: ChartData) -> Any:
     grid = fig.add_gridspec(2, 1, height_ratios=(3, 2))
     top = fig.add_subplot(grid[0])
     bottom = fig.add_subplot(grid[1], sharex=top)
+    # Wrapped: a long label, venue or pool name would run off a phone's screen.
+    title = "\n".join(textwrap.fill(line, _TITLE_WIDTH) for line in (data.title, data.state_line))
     fig.suptitle(
-        _drawable(f"{data.title}\n{data.state_line}"),
+        _drawable(title),
         fontsize=_FONT + 2,
         fontweight="bold",
         color=TEXT_COLOURS[data.level] if data.level != "ok" else _LINE_COLOUR,
@@ -422,8 +486,62 @@ def _draw_moves(axes: Any, data: ChartData, patch: Any) -> None:
             fontsize=_FONT,
             color=_LINE_COLOUR,
         )
-    axes.set_ylabel(texts.CHART_MOVE_AXIS_SHORT, fontsize=_FONT)
+    _label_pools(axes, data)
+    axes.set_ylabel(
+        texts.CHART_MOVE_AXIS_POOLS if any(data.pools) else texts.CHART_MOVE_AXIS_SHORT,
+        fontsize=_FONT,
+    )
     _legend_above(axes, handles)
+
+
+def _label_pools(axes: Any, data: ChartData) -> None:
+    """Name the pool the line follows, once per stretch it follows the same one, with a dotted
+    line in both panels where it changes (the ratio below jumps there too). Near a crossing
+    the nearest pool can flip back and forth: stretches shorter than a tenth of the picture
+    are not named (but the first and the current one), and at most a few are: the current
+    one and the longest."""
+    if not any(data.pools):
+        return
+    runs: list[list[int]] = []  # [first, last] index of each run of one pool
+    for index, name in enumerate(data.pools):
+        if runs and data.pools[runs[-1][0]] == name:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    shortest = max(2, len(data.pools) // 10)
+    kept: list[list[int]] = []
+    for run in runs:
+        # The first and the current stretch are always named, however short.
+        if run[0] > 0 and run[1] < len(data.pools) - 1 and run[1] - run[0] + 1 < shortest:
+            continue
+        if kept and data.pools[kept[-1][0]] == data.pools[run[0]]:
+            kept[-1][1] = run[1]  # the same pool again after a brief flip: one stretch
+        else:
+            kept.append(run)
+    # The current stretch first, then the longest others.
+    ordered = sorted(kept[:-1], key=lambda run: run[0] - run[1])
+    named = sorted([kept[-1], *ordered][:_POOL_LABELS])
+    for first, last in named:
+        if first > 0:
+            for panel in axes.figure.axes:
+                panel.axvline(
+                    data.times[first], color=_LINE_COLOUR, lw=1.0, ls=(0, (2, 3)), alpha=0.6
+                ).set_gid("pool-switch")
+        name = data.pools[first]
+        values = [v for v in data.moves[first : last + 1] if not math.isnan(v)]
+        if name is None or not values:
+            continue
+        axes.annotate(
+            _drawable(name),
+            (data.times[first], max(values)),
+            xytext=(10, 8),
+            textcoords="offset points",
+            fontsize=_FONT - 2.5,
+            color=_LINE_COLOUR,
+            fontstyle="italic",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            zorder=4,
+        ).set_gid("pool-label")
 
 
 def _legend_above(axes: Any, handles: list[Any]) -> None:

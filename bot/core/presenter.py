@@ -8,6 +8,8 @@ passes it to ``Monitor(..., presenter=CorePresenter())``. Payloads are ``to_payl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import format as fmt
 from bot.core import texts, views
@@ -16,7 +18,7 @@ from bot.core.messages import Message, Severity, from_payload, message, to_paylo
 from bot.core.refs import fill
 from bot.exchanges import SUPPORTED_VENUES
 from bot.monitor.policy import AlertEvent
-from bot.monitor.presenter import DigestFacts, LastRead, Payload
+from bot.monitor.presenter import ClosestApproach, DigestFacts, LastRead, Payload
 
 # The payload key marking an outbox row as an alert (not a digest or a notice), with its level.
 ALERT_KEY = "alert"
@@ -36,7 +38,16 @@ class CorePresenter:
         if facts.read is None:
             return to_payload(no_data_digest(facts.label, facts.reason, private=facts.private))
         return to_payload(
-            digest_message(facts.label, facts.venue, facts.read, facts.share, private=facts.private)
+            digest_message(
+                facts.label,
+                facts.venue,
+                facts.read,
+                facts.share,
+                private=facts.private,
+                closest=facts.closest,
+                timezone=facts.timezone,
+                level=facts.level,
+            )
         )
 
     def render_destination_gone(self, label: str, platform: str, reason: str) -> Payload:
@@ -91,13 +102,27 @@ def _where(platform: str) -> str:
     return fill(texts.GONE_WHERE, platform=texts.PLATFORM_NAMES.get(platform, platform))
 
 
-def digest_message(label: str, venue: str, last: LastRead, share: str, *, private: bool) -> Message:
-    """The liquidation-price summary (core's positions view), no more than ``share`` allows."""
+def digest_message(
+    label: str,
+    venue: str,
+    last: LastRead,
+    share: str,
+    *,
+    private: bool,
+    closest: ClosestApproach | None = None,
+    timezone: str = "UTC",
+    level: str | None = None,
+) -> Message:
+    """The liquidation-price summary (core's positions view), no more than ``share`` allows:
+    with the pool nearest liquidation when it is not the account's own, and the closest the
+    account came since the previous digest (``closest``, from its history; times in
+    ``timezone``). ``level`` is the alert level by the subscriber's thresholds: the headline
+    and colour follow it where it is worse than the venue's state."""
     info = SUPPORTED_VENUES.get(venue)
     view = views.AccountView(0, label, venue, info.label if info is not None else venue)
     health = last.health
     title = fill(texts.DIGEST_MESSAGE_TITLE, label=label)
-    lines = [texts.STATUS_STATE.get(health.worst_state, health.worst_state)]
+    lines = [views.headline(health, level)]
     if share in ("ratio", "positions"):
         name = views.ratio_name(health)
         lines.append(
@@ -107,7 +132,12 @@ def digest_message(label: str, venue: str, last: LastRead, share: str, *, privat
         # Every pool the venue judges on its own; isolated ones name a position, so only where
         # positions are shared; coin pools are listed in full there.
         positions = share == "positions"
+        nearest = views.nearest_line(health, venue, symbols=positions)
+        if nearest:
+            lines.append(nearest)
         lines.extend(views.pool_lines(health, venue, symbols=positions, coins=not positions))
+        if closest is not None:
+            lines.append(_closest_line(closest, timezone, symbols=positions))
     if share == "positions":
         marks = {p.symbol: (p.size, p.mark_price) for p in last.snapshot.positions}
         lines.extend(views.position_lines(view, health, marks) or [texts.STATUS_NO_POSITIONS])
@@ -116,10 +146,37 @@ def digest_message(label: str, venue: str, last: LastRead, share: str, *, privat
         lines.append(fill(texts.STATUS_APPROXIMATE, venue=view.venue_label))
     return message(
         title,
-        views.severity_of(health),
+        views.severity_of(health, level),
         lines=lines,
         private=private,
         footer=fill(texts.STATUS_AS_OF, time=fmt.utc_time(last.at)),
+    )
+
+
+def _closest_line(closest: ClosestApproach, timezone: str, *, symbols: bool) -> str:
+    """The history's line: "Closest to liquidation since 2026-11-24 08:00: 3.10% (isolated
+    ETH/USDC:USDC long), at 2026-11-24 14:05 (Europe/Berlin)."."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        timezone, zone = "UTC", ZoneInfo("UTC")
+
+    def when(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M")
+
+    pool = ""
+    if closest.kind:
+        name = views.pool_name(closest.kind, closest.name, closest.side)
+        if closest.kind == "isolated" and not symbols:
+            name = texts.POOL_NAME_HIDDEN
+        pool = fill(texts.DIGEST_CLOSEST_POOL, pool=name)
+    return fill(
+        texts.DIGEST_CLOSEST_SINCE,
+        since=when(closest.since),
+        closest=fmt.percent(abs(closest.move)),
+        pool=pool,
+        at=when(closest.at),
+        timezone=timezone,
     )
 
 

@@ -181,10 +181,11 @@ POSITION_ISOLATED = "isolated: on its own margin"
 # other coin's pool of an account kept in several (Binance COIN-M).
 POOL_ISOLATED = (
     "Isolated {symbol} {side}{state}: liquidation {liquidation}, {distance} the mark; "
-    "its own {ratio_name} {ratio}"
+    "its own {ratio_name} {ratio}, {leverage} on its margin"
 )
 POOL_ISOLATED_NO_LIQ = (
-    "Isolated {symbol} {side}{state}: no liquidation price; its own {ratio_name} {ratio}"
+    "Isolated {symbol} {side}{state}: no liquidation price; its own {ratio_name} {ratio}, "
+    "{leverage} on its margin"
 )
 POOL_ISOLATED_STATE = " ({state})"  # only when the position's own state is not healthy
 POOL_COIN = (
@@ -335,6 +336,19 @@ CHART_STATE_LINE = "{state}: {now}"
 CHART_NOW_MOVE = "a {move} of every price liquidates"
 CHART_NOW_AT_LIQUIDATION = "at the venue's liquidation level"
 CHART_NOW_NO_MOVE = "no price move liquidates it"
+# The pool nearest liquidation, where the account keeps pools judged on their own.
+CHART_NOW_POOL = "a {move} of every price liquidates {pool}"
+CHART_NOW_ISOLATED = "a {move} of its price liquidates {pool}"
+CHART_NOW_POOL_AT_LIQUIDATION = "{pool} at the venue's liquidation level"
+CHART_STATE_POOL = "{state}: a {move} liquidates {pool}"  # the title's, short for a phone
+CHART_STATE_POOL_AT_LIQUIDATION = "{state}: {pool} at liquidation"
+CHART_MOVE_AXIS_POOLS = "move that liquidates the nearest pool (%)"
+POOL_NAME_ISOLATED = "isolated {symbol} {side}"
+POOL_NAME_COIN = "the {coin} pool"
+POOL_NAME_CROSS = "the cross positions"
+POOL_NAME_SHORT_ISOLATED = "isolated {base} {side}"  # a chart's title and line labels
+POOL_NAME_SHORT_COIN = "{coin} pool"
+POOL_NAME_SHORT_CROSS = "cross positions"
 CHART_LEVEL_NAMES = {
     "ok": "Safe",
     "watch": "WATCH",
@@ -362,6 +376,10 @@ CHART_CAPTION_SPAN = (
     "Last {days} day(s): closest to liquidation {closest} ({at}), farthest {farthest}; "
     "{alerts} alert(s) sent. Times in {timezone}."
 )
+CHART_CAPTION_POOLS = (
+    "The line follows whichever of the account's pools is nearest liquidation: {pools}."
+)
+CHART_CAPTION_CLOSEST_WAS = "{closest} was {pool}"
 CHART_CAPTION_SPAN_NO_MOVE = "Last {days} day(s): {alerts} alert(s) sent. Times in {timezone}."
 CHART_NO_HISTORY = "No history for {label} yet; I record one point per check."
 
@@ -441,6 +459,21 @@ SLOW_DOWN = (
 # --- digests -----------------------------------------------------------------------------------
 DIGEST_MESSAGE_TITLE = "Digest — {label}"
 DIGEST_NO_DATA = "No fresh figures for {label}: {reason}"
+# The pool nearest liquidation when it is not the account's own (an isolated position, another
+# coin's pool), and the closest the account came since the previous digest (its history).
+DIGEST_NEAREST_ISOLATED = (
+    "Nearest liquidation: {pool}; a {move} of its price liquidates it (its own {ratio_name} "
+    "{ratio})."
+)
+DIGEST_NEAREST_POOL = (
+    "Nearest liquidation: {pool}; a {move} of every price liquidates it ({ratio_name} {ratio})."
+)
+DIGEST_NEAREST_AT_LIQUIDATION = "Nearest liquidation: {pool}, at the venue's liquidation level."
+DIGEST_CLOSEST_SINCE = (
+    "Closest to liquidation since {since}: {closest}{pool}, at {at} ({timezone})."
+)
+DIGEST_CLOSEST_POOL = " ({pool})"
+POOL_NAME_HIDDEN = "an isolated position"  # where the destination may not see positions
 
 # Delivery and digests (worded for the monitor by bot.core.presenter).
 GONE_WHERE = "a {platform} chat"  # "… could not be delivered to a Telegram chat"

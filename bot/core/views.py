@@ -18,6 +18,7 @@ from bot.core import format as fmt
 from bot.core import texts
 from bot.core.messages import Action, ActionId, Field, Message, Severity, account_ref, message
 from bot.core.refs import fill
+from bot.monitor.history import closest_pool
 from bot.monitor.policy import AlertRules, rank
 from bot.store.records import Thresholds
 from risk.model import Health, PositionHealth
@@ -129,6 +130,7 @@ def pool_lines(
                 "state": "" if pool.state == "ok" else unhealthy,
                 "ratio_name": name[:1].lower() + name[1:],
                 "ratio": ratio,
+                "leverage": fmt.leverage(pool.effective_leverage),
             }
             if position.liquidation_price is None:
                 lines.append(fill(texts.POOL_ISOLATED_NO_LIQ, **common))
@@ -156,6 +158,48 @@ def pool_lines(
             )
         )
     return lines
+
+
+def pool_name(kind: str, name: str | None, side_word: str | None, *, short: bool = False) -> str:
+    """A pool judged on its own, in words: "isolated ETH/USDC:USDC long", "the BTC pool", "the
+    cross positions" (``short``: "isolated ETH long", "BTC pool", "cross positions", for a
+    chart's title and line).
+    ``kind``, ``name`` and ``side_word`` as ``bot.monitor.history.Closest`` has them."""
+    if kind == "isolated" and name:
+        words = {"long": texts.SIDE_LONG, "short": texts.SIDE_SHORT}.get(side_word or "", "")
+        if short:
+            return fill(texts.POOL_NAME_SHORT_ISOLATED, base=name.split("/")[0], side=words)
+        return fill(texts.POOL_NAME_ISOLATED, symbol=name, side=words)
+    if name:
+        return fill(texts.POOL_NAME_SHORT_COIN if short else texts.POOL_NAME_COIN, coin=name)
+    return texts.POOL_NAME_SHORT_CROSS if short else texts.POOL_NAME_CROSS
+
+
+def nearest_line(health: Health, venue: str, *, symbols: bool = True) -> str | None:
+    """The pool nearest liquidation, when the account keeps pools judged on their own and it
+    is not the account's own: "Nearest liquidation: isolated ETH/USDC:USDC long; a 3.70% fall
+    of its price liquidates it (its own maintenance ratio 35.6%)". ``symbols=False`` names an
+    isolated position only as such (a channel that may not see positions)."""
+    if not health.pools:
+        return None
+    closest = closest_pool(health)
+    if closest.own:
+        return None
+    pool = closest.pool
+    name = pool_name(closest.kind, closest.name, closest.side)
+    if closest.kind == "isolated" and not symbols:
+        name = texts.POOL_NAME_HIDDEN
+    move = pool.move_to_liquidation
+    if move == 0.0:
+        return fill(texts.DIGEST_NEAREST_AT_LIQUIDATION, pool=name)
+    words = ratio_name(pool)
+    return fill(
+        texts.DIGEST_NEAREST_ISOLATED if closest.kind == "isolated" else texts.DIGEST_NEAREST_POOL,
+        pool=name,
+        move=fmt.move(move),
+        ratio_name=words[:1].lower() + words[1:],
+        ratio=fmt.ratio(pool.ratio.value, venue),
+    )
 
 
 def coin_pools(health: Health) -> list[Health]:
@@ -223,7 +267,9 @@ def health_view(
         Field(texts.STATUS_MOVE_CALL, _move_or_none(health.move_to_margin_call)),
         Field(texts.STATUS_EQUITY, fmt.money(health.equity, settle)),
         Field(texts.STATUS_MAINTENANCE, fmt.money(health.maintenance_margin, settle)),
-        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.effective_leverage)),
+        # The account as a whole, isolated positions included (risk Health.account_leverage):
+        # the cross pool's own figure reads 0x for an account holding only isolated positions.
+        Field(texts.STATUS_LEVERAGE, fmt.leverage(health.account_leverage)),
     )
     return HealthView(
         account=view,

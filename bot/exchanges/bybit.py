@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
@@ -242,6 +243,8 @@ def _position(
         raise bad_response(f"{what}: no positionMM and no risk-limit tiers")
     isolated_margin = None
     if isolated:
+        # In the settle coin: USDT/USDC, or the coin of an inverse contract (so, judged in
+        # dollars, a margin in the base asset, worth less as its price falls).
         isolated_margin = num(row.get("positionBalance"), f"{what} positionBalance")
     return rm.Position(
         symbol=symbol,
@@ -254,6 +257,7 @@ def _position(
         maintenance_rate=rate,
         tiers=own_tiers,
         isolated_margin=isolated_margin,
+        isolated_margin_in="base" if inverse else "settle",
         leverage=opt_num(row.get("leverage"), f"{what} leverage"),
         maintenance_basis=basis,
         reported=reported(
@@ -290,6 +294,7 @@ def snapshot_from_bodies(
     assets, liabilities, notes = _collateral(account)
     isolated = margin_mode == "ISOLATED_MARGIN"
     positions: list[rm.Position] = []
+    margins: dict[str, float] = {}  # isolated margin per coin
     seen: set[tuple[str, str, str]] = set()
     for body in position_bodies:
         category, rows = position_rows(body)
@@ -306,6 +311,22 @@ def snapshot_from_bodies(
             position = _position(row, category, specs or {}, tiers or {}, isolated)
             if position is not None:
                 positions.append(position)
+                if position.isolated_margin is not None:
+                    spec = (specs or {}).get(str(row.get("symbol")))
+                    coin = (
+                        position.symbol.rsplit(":", 1)[-1]
+                        if category == "inverse"
+                        else _settles_in(str(row.get("symbol")), spec)
+                    )
+                    margins[coin] = margins.get(coin, 0.0) + position.isolated_margin
+    # Each isolated position's margin is in its coin's wallet balance but backs that position
+    # alone: set aside from the collateral the (then empty) cross pool counts.
+    assets = [
+        replace(asset, amount=asset.amount - margins[asset.asset])
+        if asset.asset in margins
+        else asset
+        for asset in assets
+    ]
     snapshot = rm.AccountSnapshot(
         venue="bybit",
         settle="USD",

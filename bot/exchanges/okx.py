@@ -50,21 +50,40 @@ def account_config(config_body: Any) -> Mapping[str, Any]:
     return rows[0]
 
 
-def _multi_currency_collateral(
-    account: Mapping[str, Any],
-) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
-    """Each currency's cash at its USD price, discounted as OKX discounted it.
+def _cross_cash(row: Mapping[str, Any], isolated: Mapping[str, float]) -> float:
+    """A currency's cash that backs the cross pool: ``cashBal`` less its isolated margin.
 
-    ``disEq / eqUsd`` is the currency's effective discount rate (OKX tiers it by amount, so it
-    is the blended rate at the current holding). Positions' P&L is left to the legs: the cash
-    balance ``cashBal`` excludes it, where ``eq`` includes it.
+    OKX keeps an isolated position's margin in the currency's cash balance (frozen) while the
+    position stands on it alone ("Isolated margin mode"): ``isoEq − isoUpl`` of the currency
+    (which also holds isolated margin positions this reader does not read), else the
+    ``margin`` of the isolated positions read in that currency.
+    """
+    ccy = str(row.get("ccy") or "")
+    cash = opt_num(row.get("cashBal"), f"{ccy} cashBal") or 0.0
+    iso_eq = opt_num(row.get("isoEq"), f"{ccy} isoEq")
+    iso_upl = opt_num(row.get("isoUpl"), f"{ccy} isoUpl")
+    if iso_eq is not None and iso_upl is not None:
+        return cash - (iso_eq - iso_upl)
+    return cash - isolated.get(ccy, 0.0)
+
+
+def _multi_currency_collateral(
+    account: Mapping[str, Any], isolated: Mapping[str, float]
+) -> tuple[list[rm.Asset], list[rm.Liability], list[str]]:
+    """Each currency's cross cash at its USD price, discounted as OKX discounted it.
+
+    ``disEq`` over the currency's cross equity in USD is its effective discount rate (OKX
+    tiers it by amount, so it is the blended rate at the current holding; the isolated equity
+    ``isoEq`` backs no cross position and is not discounted into ``adjEq``). Positions' P&L is
+    left to the legs: the cash balance ``cashBal`` excludes it, where ``eq`` includes it.
+    ``isolated`` is the margin of the isolated positions read, per currency (``_cross_cash``).
     """
     assets: list[rm.Asset] = []
     liabilities: list[rm.Liability] = []
     notes: list[str] = []
     for row in account.get("details") or []:
         ccy = str(row.get("ccy") or "")
-        cash = opt_num(row.get("cashBal"), f"{ccy} cashBal") or 0.0
+        cash = _cross_cash(row, isolated)
         if cash == 0:
             continue
         if row.get("collateralEnabled") is False:
@@ -86,9 +105,10 @@ def _multi_currency_collateral(
             )
             continue
         discounted = opt_num(row.get("disEq"), f"{ccy} disEq")
+        cross_usd = equity_usd - (opt_num(row.get("isoEq"), f"{ccy} isoEq") or 0.0) * price
         haircut = 0.0
-        if discounted is not None and equity_usd > 0:
-            haircut = min(max(1.0 - discounted / equity_usd, 0.0), 0.99)
+        if discounted is not None and cross_usd > 0:
+            haircut = min(max(1.0 - discounted / cross_usd, 0.0), 0.99)
         assets.append(rm.Asset(asset=ccy, amount=cash, price=price, haircut=haircut))
     return assets, liabilities, notes
 
@@ -111,14 +131,25 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
     entry = positive(row.get("avgPx"), f"{what} avgPx")
     mark = positive(row.get("markPx"), f"{what} markPx")
     maintenance = num(row.get("mmr"), f"{what} mmr")
+    isolated = row.get("mgnMode") == "isolated"
+    margin = num(row.get("margin"), f"{what} margin") if isolated else None
+    if margin is not None:
+        # An isolated position's own mgnRatio is (margin + upl) / (mmr + fee to close): its
+        # liquidation fee, folded into its maintenance as the cross legs' is.
+        maintenance += _isolated_fee(row, margin, maintenance, contracts, spec, mark, what)
+    basis: rm.Basis | None = None
     if spec.inverse:
-        size, rate = inverse_as_linear(contracts, spec.contract_size, entry, mark, maintenance)
+        # The coin maintenance OKX charges (|contracts| × face / mark × rate) is the same dollars
+        # at every price: in dollars, an entry-valued leg (see the helper).
+        basis = "entry"
+        size, rate = inverse_as_linear(
+            contracts, spec.contract_size, entry, mark, maintenance, basis
+        )
         contract_size = 1.0
     else:
         size, contract_size = contracts, spec.contract_size
         # OKX gives the position's maintenance (mmr) but not its tier rate: derived from it.
         rate = rate_from_margin(maintenance, size, contract_size, mark, what)
-    isolated = row.get("mgnMode") == "isolated"
     return rm.Position(
         symbol=spec.symbol,
         kind="linear",
@@ -128,7 +159,10 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
         contract_size=contract_size,
         margin_mode="isolated" if isolated else "cross",
         maintenance_rate=rate,
-        isolated_margin=num(row.get("margin"), f"{what} margin") if isolated else None,
+        maintenance_basis=basis,
+        isolated_margin=margin,
+        # A coin-margined position's margin is in its coin, worth less as the coin falls.
+        isolated_margin_in="base" if spec.inverse else "settle",
         leverage=opt_num(row.get("lever"), f"{what} lever"),
         reported=reported(
             # liqPx "" is OKX's "no estimate" (seen for cross positions): unknown, never 0.
@@ -139,6 +173,38 @@ def _position(row: Mapping[str, Any], specs: Mapping[str, ContractSpec]) -> rm.P
             upl=opt_num(row.get("upl"), f"{what} upl"),
         ),
     )
+
+
+def _isolated_fee(
+    row: Mapping[str, Any],
+    margin: float,
+    maintenance: float,
+    contracts: float,
+    spec: ContractSpec,
+    mark: float,
+    what: str,
+) -> float:
+    """An isolated position's fee to close, from its own ``mgnRatio`` (0 when none is given).
+
+    In the position's own currency (the coin of an inverse contract), as ``margin``, ``upl``
+    and ``mmr`` are.
+    """
+    ratio = opt_num(row.get("mgnRatio"), f"{what} mgnRatio")
+    upl = opt_num(row.get("upl"), f"{what} upl") or 0.0
+    if not ratio or ratio <= 0:
+        return 0.0
+    fee = (margin + upl) / ratio - maintenance
+    face = abs(contracts) * spec.contract_size
+    notional = face / mark if spec.inverse else face * mark
+    if fee <= 0 or notional <= 0 or fee / notional > MAX_FEE_RATE:
+        return 0.0  # not a fee (a ratio rounded away, or requirements the row does not carry)
+    return fee
+
+
+def _value(p: rm.Position) -> float:
+    """What a leg's maintenance rate applies to: its notional on its maintenance basis."""
+    price = p.entry_price if p.maintenance_basis == "entry" else p.mark_price
+    return abs(p.size) * p.contract_size * price
 
 
 def _with_liquidation_fees(
@@ -158,12 +224,10 @@ def _with_liquidation_fees(
     if not cross or not adj_eq or not ratio or total_mm is None or ratio <= 0:
         return positions
     fees = adj_eq / ratio - total_mm
-    legs_mm = sum(
-        abs(p.size) * p.contract_size * p.mark_price * (p.maintenance_rate or 0.0) for p in cross
-    )
+    legs_mm = sum(_value(p) * (p.maintenance_rate or 0.0) for p in cross)
     if total_mm - legs_mm > max(0.01 * total_mm, 0.01):
         notes.append(texts.OKX_UNATTRIBUTED_MAINTENANCE.format(amount=total_mm - legs_mm))
-    notional = sum(abs(p.size) * p.contract_size * p.mark_price for p in cross)
+    notional = sum(_value(p) for p in cross)
     if fees <= 0 or notional <= 0:
         return positions
     if fees / notional > MAX_FEE_RATE:
@@ -173,7 +237,7 @@ def _with_liquidation_fees(
     out = []
     for p in positions:
         if p.margin_mode == "cross":
-            # fee share / own notional = fees / total notional: the same rate for every leg.
+            # fee share / own value = fees / total value: the same rate for every leg.
             p = replace(p, maintenance_rate=(p.maintenance_rate or 0.0) + fees / notional)
         out.append(p)
     return out
@@ -205,6 +269,8 @@ def snapshot_from_bodies(
     account = rows[0]
     notes: list[str] = []
     positions: list[rm.Position] = []
+    # Isolated margin per currency, set aside from the cross cash (see _cross_cash).
+    isolated: dict[str, float] = {}
     for row in _data(positions_body, "account/positions"):
         inst_type = row.get("instType")
         if inst_type not in ("SWAP", "FUTURES"):
@@ -216,6 +282,9 @@ def snapshot_from_bodies(
         position = _position(row, specs or {})
         if position is None:
             continue
+        if position.isolated_margin is not None:
+            ccy = str(row.get("ccy") or "")
+            isolated[ccy] = isolated.get(ccy, 0.0) + position.isolated_margin
         if mode == "futures" and row.get("ccy") != settle and position.margin_mode == "cross":
             notes.append(
                 texts.OKX_OTHER_POOL.format(
@@ -232,7 +301,7 @@ def snapshot_from_bodies(
         snapshot = rm.AccountSnapshot(
             venue="okx",
             settle=settle,
-            wallet_balance=num(detail.get("cashBal"), f"{settle} cashBal"),
+            wallet_balance=_cross_cash(detail, isolated),
             positions=tuple(positions),
             reported=reported(
                 mgn_ratio=opt_num(detail.get("mgnRatio"), f"{settle} mgnRatio"),
@@ -245,7 +314,7 @@ def snapshot_from_bodies(
 
     if opt_num(account.get("adjEq"), "adjEq") is None:
         raise bad_response("OKX account/balance: adjEq is empty for a multi-currency account")
-    assets, liabilities, collateral_notes = _multi_currency_collateral(account)
+    assets, liabilities, collateral_notes = _multi_currency_collateral(account, isolated)
     notes.extend(collateral_notes)
     positions = _with_liquidation_fees(positions, account, notes)
     snapshot = rm.AccountSnapshot(

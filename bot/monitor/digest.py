@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.monitor.clock import Clock
+from bot.monitor.history import closest_approach
+from bot.monitor.policy import AlertRules, judge_level
 from bot.monitor.poller import Poller
-from bot.monitor.presenter import DigestFacts, LastRead, Payload, Presenter
+from bot.monitor.presenter import ClosestApproach, DigestFacts, LastRead, Payload, Presenter
 from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 
 # A never-sent digest whose slot passed longer ago than this waits for the next slot, so that
@@ -21,6 +23,7 @@ from bot.store import PRIORITY_ROUTINE, NewMessage, Store, Subscription, Tx
 FIRST_DIGEST_GRACE = 3600.0
 # A slot whose account has no fresh read yet waits this long for one before saying "no data".
 WAIT_FOR_DATA = 600.0
+DAY, WEEK = 86400.0, 7 * 86400.0
 
 
 def last_slot(
@@ -84,7 +87,10 @@ class DigestSender:
                 continue
             last = self._poller.last_reads.get(account.id)
             if last is not None and last.at >= slot - WAIT_FOR_DATA:
-                facts = digest_facts(subscription, account.label, account.venue, last)
+                closest = await self._closest_since(subscription, slot)
+                facts = digest_facts(
+                    subscription, account.label, account.venue, last, closest=closest
+                )
             elif now - slot < WAIT_FOR_DATA:
                 continue  # the re-check after start-up will bring fresh figures in a moment
             else:
@@ -94,6 +100,18 @@ class DigestSender:
             await self._queue(subscription, slot, self._presenter.render_digest(facts), now)
             queued += 1
         return queued
+
+    async def _closest_since(
+        self, subscription: Subscription, slot: float
+    ) -> ClosestApproach | None:
+        """The closest the account came to liquidation since the previous digest (a day or a
+        week before this slot when none was sent), from its health history."""
+        period = WEEK if subscription.digest == "weekly" else DAY
+        since = subscription.last_digest_at or slot - period
+        points = await self._store.read(
+            lambda tx: tx.history.series(subscription.account_id, since=since)
+        )
+        return closest_approach(points, since)
 
     def on_demand(self, subscription: Subscription, label: str, venue: str) -> Payload | None:
         """The digest as it would be sent now, from the latest read (None before any read)."""
@@ -127,8 +145,22 @@ def digest_facts(
     read: LastRead | None,
     *,
     reason: str | None = None,
+    closest: ClosestApproach | None = None,
 ) -> DigestFacts:
     """What a digest for ``subscription`` may show: everything in a private chat, else its share."""
     private = subscription.destination.is_dm
     share = "positions" if private else str(subscription.share)
-    return DigestFacts(label, venue, share, private, read, reason)
+    level = None
+    if read is not None:
+        level = judge_level(read.health, AlertRules(thresholds=subscription.thresholds))
+    return DigestFacts(
+        label,
+        venue,
+        share,
+        private,
+        read,
+        reason,
+        closest=closest,
+        timezone=subscription.timezone,
+        level=level,
+    )

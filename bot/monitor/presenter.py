@@ -31,6 +31,21 @@ class LastRead:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosestApproach:
+    """The closest an account came to liquidation over a span of its health history: when,
+    the move that would have liquidated it then, and which pool that was (``kind``, ``name``
+    and ``side`` as ``bot.monitor.history.Closest``; all None for the account's own figures
+    of a one-pool account)."""
+
+    since: float
+    at: float
+    move: float
+    kind: str | None = None
+    name: str | None = None
+    side: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DigestFacts:
     """Everything one digest may show.
 
@@ -45,6 +60,13 @@ class DigestFacts:
     private: bool
     read: LastRead | None
     reason: str | None = None
+    # The closest approach to liquidation since the previous digest (None: no history), and
+    # the subscriber's time zone to say when.
+    closest: ClosestApproach | None = None
+    timezone: str = "UTC"
+    # The alert level the read is at by the subscriber's own thresholds (policy.judge_level),
+    # so the digest's headline never calls "healthy" what an alert would call critical.
+    level: str | None = None
 
 
 class Presenter(Protocol):

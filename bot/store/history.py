@@ -181,13 +181,16 @@ class History:
 
     def _thin(self, account_id: int, plan: PrunePlan, *, limit: int) -> int:
         # Keep the first sample of each state in each bucket: charts keep their shape and
-        # every change of state stays visible, at a fraction of the rows.
+        # every change of state stays visible, at a fraction of the rows. The state is the
+        # worst of the account's and its own-margin pools' (m004; the account's before it), so
+        # an isolated position's critical spell survives thinning like the account's would.
         return self._db.execute(
             "delete from health_history where rowid in ("
             " select rowid from health_history as h"
             " where h.account_id = ? and h.at >= ? and h.at < ? and exists ("
             "  select 1 from health_history as o where o.account_id = h.account_id"
-            "  and o.at < h.at and o.at >= cast(h.at / ? as integer) * ? and o.state = h.state)"
+            "  and o.at < h.at and o.at >= cast(h.at / ? as integer) * ?"
+            "  and coalesce(o.worst_state, o.state) = coalesce(h.worst_state, h.state))"
             " limit ?)",
             [
                 account_id,

@@ -192,7 +192,16 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class HealthPoint:
-    """One sample of an account's health, for charts and digests."""
+    """One sample of an account's health, for charts and digests.
+
+    ``state`` to ``move_to_liquidation`` are the account's own (cross) pool's figures;
+    ``effective_leverage`` is the account's as the status card shows it (every position,
+    isolated ones included). An account that keeps pools judged on their own (isolated
+    positions, Binance COIN-M coins) also keeps the worst state of them all and the figures of
+    the one closest to liquidation (``closest_*``, see ``bot.monitor.history``), which is what a
+    chart draws. Rows written before migration m004 have them empty: the account's figures
+    were all that was kept.
+    """
 
     account_id: int
     at: float
@@ -203,6 +212,31 @@ class HealthPoint:
     maintenance_margin: float | None = None
     move_to_liquidation: float | None = None
     effective_leverage: float | None = None
+    worst_state: str | None = None
+    # "cross" (the account's own pool, or another coin's) or "isolated" (one position's).
+    closest_kind: str | None = None
+    # The isolated position's symbol, or the coin of a cross pool where the account keeps one
+    # per coin; None for the account's own pool of a one-pool account.
+    closest_name: str | None = None
+    closest_side: str | None = None  # "long" / "short" for an isolated position
+    closest_state: str | None = None
+    closest_ratio: float | None = None
+    closest_move: float | None = None
+
+    @property
+    def level_state(self) -> str:
+        """The worst venue state of the account and every pool (``state`` in older rows)."""
+        return self.worst_state or self.state
+
+    @property
+    def nearest_move(self) -> float | None:
+        """The move to liquidation of the pool closest to it (the account's in older rows)."""
+        return self.closest_move if self.closest_kind else self.move_to_liquidation
+
+    @property
+    def nearest_ratio(self) -> float | None:
+        """The venue's ratio of that same pool."""
+        return self.closest_ratio if self.closest_kind else self.ratio
 
 
 @dataclass(frozen=True)

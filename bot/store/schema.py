@@ -311,7 +311,30 @@ def m003_outbox_send_token(db: Database) -> None:
 
 
 @migrations()
-def m004_outbox_by_subscription(db: Database) -> None:
+def m004_history_keeps_the_closest_pool(db: Database) -> None:
+    """Each health sample keeps the pools judged on their own, not only the account's figures.
+
+    ``worst_state`` is the worst venue state of the account and every pool (an isolated
+    position, another coin's pool); ``closest_*`` name the pool closest to liquidation and keep
+    its state, ratio and move, which charts and digests show. Existing rows keep what they had
+    (the columns are empty: the account's own figures stand in for them). Columns only, no
+    rewrite: a large history migrates in milliseconds.
+    """
+    table = db.table("health_history")
+    for name, kind in (
+        ("worst_state", str),
+        ("closest_kind", str),
+        ("closest_name", str),
+        ("closest_side", str),
+        ("closest_state", str),
+        ("closest_ratio", float),
+        ("closest_move", float),
+    ):
+        table.add_column(name, kind)
+
+
+@migrations()
+def m005_outbox_by_subscription(db: Database) -> None:
     """An index on ``outbox.subscription_id``, oldest first within it.
 
     ``/chart`` marks where alerts went out (``Outbox.for_subscription``), and removing a

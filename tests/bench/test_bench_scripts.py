@@ -206,3 +206,8 @@ def test_chart_render_reports_judge_and_draw_time_per_size() -> None:
         assert set(row) == {"points", "judge_s", "draw_s", "png_kib"}
         assert row["draw_s"] > 0 and row["png_kib"] > 10
     assert len(result["load_average_before"]) == 3
+    assert result["pools"] is False
+    # An account whose nearest pool keeps changing: named stretches, the same rows.
+    pools = run_json("chart_render.py", "--quick", "--pools")
+    assert pools["pools"] is True
+    assert [row["points"] for row in pools["sizes"]] == [200, 2000]

@@ -40,7 +40,9 @@ def test_the_quick_kill_test_loses_nothing_and_repeats_only_what_telegram_must()
     assert telegram["lost"] == discord["lost"] == 0
     assert discord["duplicates"] == 0
     assert discord["kills_inside_a_send"] >= 1  # the case the nonce exists for did happen
-    assert telegram["duplicates"] <= telegram["kills_inside_a_send"]
+    # Telegram repeats only what a death caught inside a send (accepted, not yet recorded).
+    assert telegram["duplicates"] <= telegram["caught_inside_a_send"]
+    assert telegram["kills_inside_a_send"] >= 1
     assert result["integrity_failures"] == 0
     assert result["sigterm_bad_exits"] == 0 and result["sigterm_max_seconds"] < 10
     assert result["migration"]["migrated_correctly"] and result["migration"]["kills_inside"] >= 1

@@ -217,3 +217,91 @@ def test_a_rehearsal_chart_says_so_in_its_own_title() -> None:
 
     assert contextvars.copy_context().run(rehearse).startswith("[simulator] main")
     assert _data(KRAKEN, end=0.2).title.startswith("main")  # this context is live
+
+
+# --- pools judged on their own: the line follows the one nearest liquidation, named ----------
+
+
+def _isolated_only(moves: list[float]) -> list[HealthPoint]:
+    """Hyperliquid samples of an account whose only position is isolated: the cross pool is
+    empty (no move liquidates it, ratio 0) and the position nears its own liquidation."""
+    return [
+        HealthPoint(
+            account_id=1,
+            at=START + i * HOUR,
+            state="ok",
+            equity=1000.0,
+            ratio=0.0,
+            ratio_name="maintenance_ratio",
+            maintenance_margin=0.0,
+            move_to_liquidation=None,
+            effective_leverage=2.7,
+            worst_state="ok",
+            closest_kind="isolated",
+            closest_name="ETH/USDC:USDC",
+            closest_side="long",
+            closest_state="ok",
+            closest_ratio=0.01 / (0.01 + m),
+            closest_move=-m,
+        )
+        for i, m in enumerate(moves)
+    ]
+
+
+def test_an_isolated_only_account_is_drawn_by_its_positions_own_distance() -> None:
+    data = chart_data(
+        _isolated_only(_slide(0.04)),
+        label="perps",
+        venue="hyperliquid",
+        venue_label="Hyperliquid",
+        thresholds=LEVELS,
+    )
+    # Critical by the position's own 4 %, though the account's cross pool is empty.
+    assert data.level == "critical" and data.current_move == pytest.approx(4.0)
+    assert "isolated ETH long" in data.state_line
+    assert "isolated ETH/USDC:USDC long" in data.caption[0]
+    # The ratio panel shows that position's own ratio, not the empty pool's 0 %.
+    assert data.current_ratio == pytest.approx(100 * 0.01 / 0.05)
+    main = figure(data).axes[0]
+    low, high = _span(_artist(main, "critical-band")[0])
+    assert low <= float(_artist(main, "move")[0].get_ydata()[-1]) <= high
+    [label] = _artist(main, "pool-label")
+    assert label.get_text() == "isolated ETH long"
+    assert main.get_ylabel() == "move that liquidates the nearest pool (%)"
+    assert not [a for a in main.get_children() if a.get_gid() == "pool-switch"]
+
+
+def test_a_switch_between_coin_pools_is_marked_and_both_are_named() -> None:
+    points = []
+    for i in range(40):
+        btc, eth = 0.20 - 0.003 * i, 0.25 - 0.005 * i  # ETH overtakes BTC at i = 25
+        nearer = ("BTC", btc) if btc <= eth else ("ETH", eth)
+        points.append(
+            HealthPoint(
+                account_id=1,
+                at=START + i * HOUR,
+                state="ok",
+                ratio=0.05,
+                ratio_name="margin_ratio",
+                move_to_liquidation=-btc,
+                worst_state="ok",
+                closest_kind="cross",
+                closest_name=nearer[0],
+                closest_state="ok",
+                closest_ratio=0.05 if nearer[0] == "BTC" else 0.08,
+                closest_move=-nearer[1] if nearer[0] == "BTC" else nearer[1],
+            )
+        )
+    data = chart_data(
+        points, label="coins", venue="binancecoinm", venue_label="COIN-M", thresholds=LEVELS
+    )
+    assert data.current_move == pytest.approx(100 * (0.25 - 0.005 * 39))
+    assert "ETH pool" in data.state_line and "rise" in data.state_line
+    assert "the BTC pool, the ETH pool" in data.caption[-1]
+    fig = figure(data)
+    main, ratio = fig.axes
+    assert [a.get_text() for a in _artist(main, "pool-label")] == ["BTC pool", "ETH pool"]
+    # One dotted line where the line changes pools, in both panels.
+    for panel in (main, ratio):
+        [switch] = _artist(panel, "pool-switch")
+        assert switch.get_xdata()[0] == data.times[26]

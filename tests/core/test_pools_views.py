@@ -9,6 +9,7 @@ from bot.core.usecases import Core
 from bot.monitor.presenter import LastRead
 from bot.sim.server import Simulator
 from tests.core.conftest import ALICE
+from tests.support.fixtures import Clock
 
 ADDRESS = "0x" + "6b" * 20
 ETH = "ETH/USDC:USDC"
@@ -38,6 +39,20 @@ async def test_an_isolated_only_account_is_not_healthy_in_status_and_shows_its_d
     (line,) = [line for line in card.lines if line.startswith("Isolated ")]
     assert line.startswith(f"Isolated {ETH} long: liquidation ")
     assert "below the mark; its own maintenance ratio" in line
+
+
+async def test_an_isolated_only_accounts_leverage_is_that_of_its_positions(
+    core: Core, sim: Simulator
+) -> None:
+    add_isolated_only(sim)
+    await core.link(ALICE, "hyperliquid", "perps", {"wallet_address": ADDRESS})
+    card = await core.run(ALICE, "status", {})
+    leverage = next(f.value for f in card.fields if f.name == texts.STATUS_LEVERAGE)
+    # 3,000 of ETH on the 1,000 in cross and the position's own 120: the account's 2.68x,
+    # not the empty cross pool's 0.0x; the position's own 25x on its line.
+    assert leverage == "2.68×"
+    (line,) = [line for line in card.lines if line.startswith("Isolated ")]
+    assert line.endswith(", 25.0× on its margin")
 
 
 async def test_positions_mark_the_isolated_position_and_its_own_distance(
@@ -117,3 +132,48 @@ async def test_the_accounts_overview_does_not_call_an_isolated_only_account_heal
     positions = await core.run(ALICE, "positions", {"account": "perps"})
     # No cross position: the account line says no uniform move reaches its levels.
     assert texts.POSITIONS_ACCOUNT_NO_MOVE in positions.lines
+
+
+async def test_the_chart_of_an_isolated_only_account_follows_its_position(
+    core: Core, sim: Simulator, clock: Clock
+) -> None:
+    add_isolated_only(sim)
+    await core.link(ALICE, "hyperliquid", "perps", {"wallet_address": ADDRESS})
+    # Each status read keeps a point; ETH slips towards the position's own liquidation price.
+    for mark in (2995.0, 2985.0, 2975.0):
+        clock.now += 3600
+        sim.set_price("hyperliquid", ETH, mark)
+        await core.run(ALICE, "status", {})
+    reply = await core.run(ALICE, "chart", {})
+    assert reply.image is not None and reply.image.data.startswith(b"\x89PNG")
+    caption = " ".join(reply.lines)
+    # The distance is the position's own, named; the empty cross pool would say "no move".
+    assert f"of its price liquidates isolated {ETH} long" in caption
+    assert "no price move liquidates it" not in caption
+    # Within the default 5 % of its own liquidation: the chart is critical, as the alert was.
+    assert reply.severity == "critical"
+
+
+async def test_a_shared_digest_names_no_position_but_gives_the_nearest_distance(
+    core: Core, sim: Simulator
+) -> None:
+    add_isolated_only(sim)
+    await core.link(ALICE, "hyperliquid", "perps", {"wallet_address": ADDRESS})
+    from bot.exchanges import Credentials
+    from bot.monitor.policy import AlertRules, judge_level
+
+    read = await core.exchanges.read_account("hyperliquid", Credentials(wallet_address=ADDRESS))
+    health = read.health()
+    last = LastRead(0.0, read.snapshot, health)
+    level = judge_level(health, AlertRules())
+    shared = digest_message("perps", "hyperliquid", last, "ratio", private=False, level=level)
+    (nearest,) = [line for line in shared.lines if line.startswith("Nearest liquidation: ")]
+    assert nearest.startswith("Nearest liquidation: an isolated position; a ")
+    assert ETH not in " ".join(shared.lines)
+    # By the default 5 % critical distance the position is critical: so is the digest.
+    assert (level, shared.severity) == ("critical", "critical")
+    assert shared.lines[0] == texts.STATUS_BY_YOUR_LEVELS["critical"]
+    private = digest_message("perps", "hyperliquid", last, "positions", private=True, level=level)
+    assert any(
+        line.startswith(f"Nearest liquidation: isolated {ETH} long; a ") for line in private.lines
+    )

@@ -116,3 +116,35 @@ def test_digest_before_any_successful_read_says_so_and_shows_no_figures() -> Non
     digest = from_payload(CorePresenter().render_digest(facts))
     assert digest.lines == ("No fresh figures for main: no successful read yet",)
     assert not digest.private
+
+
+async def test_a_digest_says_how_close_the_account_came_since_the_last_one(store: Store) -> None:
+    # Polled every minute from 07:50; at a margin ratio of 0.9 until 07:55 (a 3.70 % fall
+    # from liquidation), then back to 0.3 (a 25.9 % fall) by 08:00.
+    clock = ManualClock(start=at("2026-11-25 07:50"))
+    exchange, chat = ScriptedExchange(), RecordingChat()
+    account, subscription = await link(store, clock.now())
+    await store.run(
+        lambda tx: tx.subscriptions.set_digest(
+            subscription.id, "daily", digest_time="08:00", timezone="Europe/Berlin"
+        )
+    )
+    exchange.set(account, binance_snapshot(0.9))
+    transports = Transports()
+    transports.register("console", chat)
+    monitor = Monitor(store, exchange, transports, presenter=CorePresenter(), clock=clock)
+    closest_at = None
+    for minute in range(14):  # 07:50 to 08:03
+        if minute == 6:
+            exchange.set(account, binance_snapshot(0.3))
+        await monitor.run_until_idle()
+        if minute == 0:
+            closest_at = clock.now()
+        clock.advance(60)
+    [digest] = [message for _, message in chat.sent if message.title == "Digest — main"]
+    when = datetime.fromtimestamp(closest_at, BERLIN).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    assert (
+        "Closest to liquidation since 2026-11-24 08:00: 3.70%, at " + when + " (Europe/Berlin)."
+    ) in digest.lines
+    # The account is one pool: no pool is named, and none is called the nearest.
+    assert not any(line.startswith("Nearest liquidation") for line in digest.lines)

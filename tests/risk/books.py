@@ -1,4 +1,4 @@
-"""Hypothesis strategies for random but well-formed account books."""
+"""Hypothesis strategies for random but well-formed account books, and a few fixed ones."""
 
 from __future__ import annotations
 
@@ -200,3 +200,28 @@ def bybit_maintenance(position: dict[str, Any]) -> float:
     bankruptcy = max(entry * (1 - side / position["leverage"]), 0.0)
     fee = quantity * bankruptcy * position.get("close_fee_rate", 0.0)
     return value * (rate or 0.0) - deduction + fee
+
+
+def coin_pool(
+    coin: str, wallet: float, size: float, mark: float, contract_size: float = 10.0
+) -> risk.AccountSnapshot:
+    """One Binance COIN-M coin pool: ``wallet`` of ``coin`` and an inverse perpetual of ``size``
+    contracts (signed) opened at ``mark``, at 0.5 % maintenance."""
+    return risk.parse_snapshot(
+        {
+            "venue": "binancecoinm",
+            "settle": coin,
+            "wallet_balance": wallet,
+            "positions": [
+                {
+                    "symbol": f"{coin}/USD:{coin}",
+                    "kind": "inverse",
+                    "size": size,
+                    "entry_price": mark,
+                    "mark_price": mark,
+                    "contract_size": contract_size,
+                    "maintenance_rate": 0.005,
+                }
+            ],
+        }
+    )

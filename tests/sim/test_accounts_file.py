@@ -202,6 +202,27 @@ def one(**account: object) -> dict:
             "no market 'DOGE/USDT:USDT'",
         ),
         (
+            # A coin-margined isolated long needs its margin in BTC: 100 USD at 60,000, 10x.
+            one(
+                venue="okx",
+                key="k",
+                secret="s",
+                passphrase="p",
+                balances={"USDT": 5000},
+                positions=[
+                    {
+                        "symbol": "BTC/USD:BTC",
+                        "side": "long",
+                        "size": 1,
+                        "entry": 60000,
+                        "leverage": 10,
+                        "margin_mode": "isolated",
+                    }
+                ],
+            ),
+            "isolated positions need 0.00016666667 BTC of margin, the balances hold 0 BTC",
+        ),
+        (
             one(
                 venue="bybit",
                 key="k",

@@ -18,6 +18,7 @@ from .conftest import ccxt_client, second_read
 TRADER = Credentials(api_key="bybit-trader", secret="bybit-secret-1")
 READ_WRITE = Credentials(api_key="bybit-rw", secret="bybit-secret-2")
 CLASSIC = Credentials(api_key="bybit-classic", secret="bybit-secret-3")
+ISOLATED = Credentials(api_key="bybit-isolated", secret="bybit-secret-4")
 SCENARIO = {
     "venues": {
         "bybit": {
@@ -52,6 +53,36 @@ SCENARIO = {
                     "withdraw": True,
                 },
                 {"api_key": CLASSIC.api_key, "secret": CLASSIC.secret, "uta": False},
+                {
+                    # Isolated margin mode: every position stands on its own margin.
+                    "api_key": ISOLATED.api_key,
+                    "secret": ISOLATED.secret,
+                    "margin_mode": "ISOLATED_MARGIN",
+                    "coins": {"USDT": 5000.0, "BTC": 0.1},
+                    "positions": [
+                        {
+                            "symbol": "BTC/USDT:USDT",
+                            "side": "Buy",
+                            "size": 0.5,
+                            "entry": 62000.0,
+                            "leverage": 20,
+                        },
+                        {
+                            "symbol": "ETH/USDT:USDT",
+                            "side": "Sell",
+                            "size": 4.0,
+                            "entry": 2900.0,
+                            "leverage": 10,
+                        },
+                        {
+                            "symbol": "BTC/USD:BTC",
+                            "side": "Buy",
+                            "size": 3000,
+                            "entry": 58000.0,
+                            "leverage": 10,
+                        },
+                    ],
+                },
             ],
         }
     }
@@ -92,6 +123,43 @@ async def test_the_liquidation_price_stays_bybits_after_the_mark_moves(sim, hub)
         assert position.liquidation_price == pytest.approx(
             position.reported_liquidation_price, abs=0.005 + 1e-9
         )
+
+
+async def test_isolated_positions_are_liquidated_on_their_own_margin_as_bybit_says(sim, hub):
+    # Bybit "Liquidation Price (USDT Contract)", isolated: where the position's margin and
+    # P&L meet its entry-valued maintenance (long: entry − (IM − MM) / size); to the cent
+    # Bybit prints, whatever the account's other positions and coins hold.
+    for mark in (60000.0, 57000.0):
+        sim.set_price("bybit", "BTC/USDT:USDT", mark)
+        health = (await hub.read_account("bybit", ISOLATED)).health()
+        assert {p.margin_mode for p in health.positions} == {"isolated"}
+        linear = [p for p in health.positions if p.reported_liquidation_price is not None]
+        assert {p.symbol for p in linear} == {"BTC/USDT:USDT", "ETH/USDT:USDT"}
+        for position in linear:
+            assert position.liquidation_price == pytest.approx(
+                position.reported_liquidation_price, abs=0.005 + 1e-9
+            )
+
+
+async def test_an_inverse_isolated_margin_is_worth_its_coin(sim, hub):
+    # The BTCUSD long's margin is BTC: judged in dollars it shrinks as BTC falls, so its
+    # liquidation price is the coin contract's own (about entry × 10 / 11 at 10x), not that of
+    # a fixed dollar margin (which would put it above 58,000).
+    read = await hub.read_account("bybit", ISOLATED)
+    health = read.health()
+    (inverse,) = [p for p in health.positions if p.symbol == "BTC/USD:BTC"]
+    # By hand: margin + 3000·(1/58000 − 1/P) = 3000·0.5 % / P + fee, the fee (0.055 % at the
+    # bankruptcy price) fixed in BTC; the engine holds that fee in dollars at today's mark,
+    # a few dollars' difference at this distance.
+    assert inverse.liquidation_price == pytest.approx(52990.91, rel=1e-4)
+    # Each isolated margin is in its coin's wallet balance but backs only its position: the
+    # cross pool's collateral is what is left.
+    margins: dict[str, float] = {}
+    for position in read.snapshot.positions:
+        coin = "BTC" if position.symbol == "BTC/USD:BTC" else "USDT"
+        margins[coin] = margins.get(coin, 0.0) + (position.isolated_margin or 0.0)
+    held = {asset.asset: asset.amount for asset in read.snapshot.assets}
+    assert held == pytest.approx({"USDT": 5000.0 - margins["USDT"], "BTC": 0.1 - margins["BTC"]})
 
 
 async def test_a_poll_costs_the_accounts_own_private_calls_only(sim, hub):

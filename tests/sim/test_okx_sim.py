@@ -15,6 +15,8 @@ from .conftest import ccxt_client, second_read
 
 TRADER = Credentials(api_key="okx-trader", secret="okx-secret-1", passphrase="okx-pass-1")
 FULL_RIGHTS = Credentials(api_key="okx-full", secret="okx-secret-2", passphrase="okx-pass-2")
+ISOLATED = Credentials(api_key="okx-iso", secret="okx-secret-3", passphrase="okx-pass-3")
+ISOLATED_ONLY = Credentials(api_key="okx-iso-only", secret="okx-secret-4", passphrase="okx-pass-4")
 SCENARIO = {
     "venues": {
         "okx": {
@@ -34,6 +36,62 @@ SCENARIO = {
                             "entry": 2900.0,
                             "lever": 10,
                         },
+                    ],
+                },
+                {
+                    # Isolated positions, linear and coin-margined, beside a cross one; the
+                    # coin short had margin added after opening.
+                    "api_key": ISOLATED.api_key,
+                    "secret": ISOLATED.secret,
+                    "passphrase": ISOLATED.passphrase,
+                    "balances": {"USDT": 5000.0, "BTC": 0.5},
+                    "positions": [
+                        {
+                            "symbol": "BTC/USDT:USDT",
+                            "contracts": 50,
+                            "entry": 62000.0,
+                            "lever": 20,
+                            "mode": "isolated",
+                        },
+                        {
+                            "symbol": "ETH/USDT:USDT",
+                            "side": "short",
+                            "contracts": 40,
+                            "entry": 2900.0,
+                            "lever": 10,
+                        },
+                        {
+                            "symbol": "BTC/USD:BTC",
+                            "contracts": 100,
+                            "entry": 58000.0,
+                            "lever": 10,
+                            "mode": "isolated",
+                        },
+                        {
+                            "symbol": "BTC/USD:BTC",
+                            "side": "short",
+                            "contracts": 50,
+                            "entry": 58000.0,
+                            "lever": 5,
+                            "mode": "isolated",
+                            "margin": 0.02,
+                        },
+                    ],
+                },
+                {
+                    # Nothing in cross: one isolated long at 20x.
+                    "api_key": ISOLATED_ONLY.api_key,
+                    "secret": ISOLATED_ONLY.secret,
+                    "passphrase": ISOLATED_ONLY.passphrase,
+                    "balances": {"USDT": 5000.0},
+                    "positions": [
+                        {
+                            "symbol": "BTC/USDT:USDT",
+                            "contracts": 50,
+                            "entry": 60000.0,
+                            "lever": 20,
+                            "mode": "isolated",
+                        }
                     ],
                 },
                 {
@@ -67,6 +125,64 @@ async def test_liquidation_prices_are_close_to_okxs_estimates(sim, hub):
         assert position.liquidation_price == pytest.approx(
             position.reported_liquidation_price, rel=5e-3
         )
+
+
+async def test_isolated_liquidation_prices_are_okxs_to_the_cent_it_prints(sim, hub):
+    # OKX "Isolated margin mode": a position is liquidated on its own margin (fixed at the
+    # opening, or as added), its maintenance and the fee to close; a coin-margined one's margin
+    # is in its coin. The simulator prints liqPx to 2 decimals.
+    async def isolated() -> list:
+        health = (await hub.read_account("okx", ISOLATED)).health()
+        found = [p for p in health.positions if p.margin_mode == "isolated"]
+        assert len(found) == 3
+        for position in found:
+            assert position.liquidation_price == pytest.approx(
+                position.reported_liquidation_price, abs=0.005
+            )
+        return sorted(p.reported_liquidation_price for p in found)
+
+    before = await isolated()
+    sim.set_price("okx", "BTC/USDT:USDT", 59500.0)
+    sim.set_price("okx", "BTC/USD:BTC", 61000.0)
+    # The margin is fixed, so OKX's isolated prices stand still while the mark moves; the
+    # engine, solving from the new marks, still lands on them.
+    assert await isolated() == before
+
+
+async def test_isolated_margin_is_set_aside_from_the_cross_pool(sim, hub):
+    read = await hub.read_account("okx", ISOLATED)
+    health = read.health()
+    reported = read.snapshot.reported
+    # adjEq and mgnRatio are the cross pool's (isoEq apart): the engine's, to OKX's 8 decimals.
+    assert health.equity == pytest.approx(reported["adj_eq"], rel=1e-9)
+    assert health.ratio.value == pytest.approx(reported["mgn_ratio"], rel=1e-8)
+    (cross,) = [p for p in health.positions if p.margin_mode == "cross"]
+    assert cross.symbol == "ETH/USDT:USDT"
+    # Each isolated pool's ratio is the position's own mgnRatio, fee to close included, to
+    # what the printed figures allow: mgnRatio's 8 decimals and the margin's (8 decimals of a
+    # coin are a few parts in 10^7 of a 0.02 BTC margin).
+    for pool in health.pools:
+        (position,) = pool.positions
+        row = next(
+            p
+            for p in read.snapshot.positions
+            if p.margin_mode == "isolated" and p.size == position.size
+        )
+        margin = row.isolated_margin or 0.0
+        assert pool.ratio.value == pytest.approx(
+            row.reported["mgn_ratio"], rel=1e-8 + 0.5e-8 / margin
+        )
+
+
+async def test_an_isolated_only_account_has_the_leverage_of_its_positions(sim, hub):
+    read = await hub.read_account("okx", ISOLATED_ONLY)
+    health = read.health()
+    # 50 contracts of 0.01 BTC at 60,000 on 5,000 USDT: 1,500 of it the position's margin.
+    assert health.equity == pytest.approx(3500.0)
+    assert health.effective_leverage == 0.0  # the cross pool holds nothing
+    assert health.account_leverage == pytest.approx(30000.0 / 5000.0)
+    (pool,) = health.pools
+    assert pool.effective_leverage == pytest.approx(20.0)
 
 
 async def test_a_poll_costs_only_balance_and_positions(sim, hub):

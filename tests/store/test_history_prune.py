@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -57,6 +58,32 @@ async def test_samples_past_a_day_keep_one_per_quarter_hour_and_every_state_chan
     assert sorted(set(buckets)) == sorted({int(p.at // 900) for p in points if p.at < NOW - DAY})
     # A second prune at the same time finds nothing more to do.
     assert await store.prune_history(now=NOW, retention_seconds=30 * DAY) == 0
+
+
+async def test_thinning_keeps_an_isolated_positions_critical_spell_the_account_never_saw(
+    store: Store,
+) -> None:
+    account = await _account(store, "perps")
+    # A minute apart, 30 hours back; the cross pool reads "ok" throughout, but for three
+    # minutes 25 h ago an isolated position sat at its liquidation level.
+    start = NOW - 30 * 3600
+    spell = {NOW - 25 * 3600 + 420 + 60 * k for k in range(3)}
+    points = [
+        replace(
+            _point(account, start + 60 * i),
+            worst_state="liquidation" if start + 60 * i in spell else "ok",
+            closest_kind="isolated",
+            closest_name="ETH/USDC:USDC",
+            closest_move=0.0 if start + 60 * i in spell else -0.2,
+        )
+        for i in range(30 * 60)
+    ]
+    await store.run(lambda tx: tx.history.add_many(points))
+    await store.prune_history(now=NOW, retention_seconds=30 * DAY)
+    kept = await store.read(lambda tx: tx.history.series(account, limit=100_000))
+    # The spell's first minute survives its quarter hour, as an account's own would.
+    assert [p.at for p in kept if p.worst_state == "liquidation"] == [min(spell)]
+    assert all(p.state == "ok" for p in kept)
 
 
 async def test_chunked_prune_removes_the_same_samples_as_one_transaction(store: Store) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.monitor.policy import AlertRules, FeedFailure, Subject, evaluate
-from bot.store import AlertState, Store, Vault
+from bot.store import AlertState, HealthPoint, Store, Vault
 from bot.store.connection import StoreError, connect, migrate
 from bot.store.schema import MIGRATION_SET, migrations
 from tests.monitor.healthbuilder import binance_futures_health
@@ -214,10 +214,71 @@ def test_a_migration_killed_halfway_leaves_the_old_schema_whole(db_path: Path) -
         db.close()
 
 
-def test_m004_indexes_the_outbox_by_subscription_and_keeps_the_rows(db_path: Path) -> None:
-    # /chart's alert markers (Outbox.for_subscription) read the whole outbox before m004.
+def _database_at_m003(path: Path) -> None:
+    """A database before m004: health samples with the account's own figures only."""
+    db = connect(path)
+    migrations.apply(db, stop_before="m004_history_keeps_the_closest_pool")
+    db.execute(
+        "insert into users (id, platform, platform_user_id, created_at) "
+        "values (1, 'telegram', '42', 1.0)"
+    )
+    db.execute(
+        "insert into accounts (id, owner_id, venue, label, status, consecutive_failures, "
+        "created_at) values (1, 1, 'hyperliquid', 'perps', 'active', 0, 1.0)"
+    )
+    for at, state, move in ((100.0, "ok", -0.2), (200.0, "warning", -0.08)):
+        db.execute(
+            "insert into health_history (account_id, at, state, equity, ratio, ratio_name, "
+            "maintenance_margin, move_to_liquidation, effective_leverage) "
+            "values (1, ?, ?, 1000.0, 0.3, 'maintenance_ratio', 300.0, ?, 4.0)",
+            [at, state, move],
+        )
+    db.close()
+
+
+async def test_an_m003_history_migrates_and_its_samples_read_as_the_accounts_own(
+    db_path: Path, vault: Vault
+) -> None:
+    _database_at_m003(db_path)
+    store = await Store.open(db_path, vault)
+    old = await store.read(lambda tx: tx.history.series(1))
+    assert [(p.at, p.state, p.move_to_liquidation) for p in old] == [
+        (100.0, "ok", -0.2),
+        (200.0, "warning", -0.08),
+    ]
+    # Nothing was kept of any pool then: the account's own figures stand in.
+    assert all(p.closest_kind is None and p.worst_state is None for p in old)
+    assert [(p.level_state, p.nearest_move, p.nearest_ratio) for p in old] == [
+        ("ok", -0.2, 0.3),
+        ("warning", -0.08, 0.3),
+    ]
+    # New samples keep the pool nearest liquidation beside them.
+    new = HealthPoint(
+        account_id=1,
+        at=300.0,
+        state="ok",
+        ratio=0.0,
+        worst_state="liquidation",
+        closest_kind="isolated",
+        closest_name="ETH/USDC:USDC",
+        closest_side="long",
+        closest_state="liquidation",
+        closest_ratio=1.2,
+        closest_move=0.0,
+    )
+    await store.run(lambda tx: tx.history.add(new))
+    assert await store.read(lambda tx: tx.history.latest(1)) == new
+    await store.close()
+    db = Database(db_path)
+    columns = {c.name for c in db.table("health_history").columns}
+    db.close()
+    assert {"worst_state", "closest_kind", "closest_move"} <= columns
+
+
+def test_m005_indexes_the_outbox_by_subscription_and_keeps_the_rows(db_path: Path) -> None:
+    # /chart's alert markers (Outbox.for_subscription) read the whole outbox before m005.
     db = connect(db_path)
-    migrations.apply(db, stop_before="m004_outbox_by_subscription")
+    migrations.apply(db, stop_before="m005_outbox_by_subscription")
     for n in range(3):
         db.execute(
             "insert into outbox (idempotency_key, subscription_id, platform, chat_id, is_dm, "
@@ -236,7 +297,7 @@ def test_m004_indexes_the_outbox_by_subscription_and_keeps_the_rows(db_path: Pat
     # Before: every delivered row of every chat read (by the status index) and sorted.
     assert "subscription_id" not in plan() and "TEMP B-TREE" in plan()
     report = migrate(db)
-    assert report.applied == ("m004_outbox_by_subscription",)
+    assert report.applied == ("m005_outbox_by_subscription",)
     assert "USING INDEX idx_outbox_subscription_id_created_at (subscription_id=?" in plan()
     assert [r[0] for r in db.execute(query, [0, 0.0])] == [1, 3]  # ids; every row kept
     assert migrate(db).applied == ()

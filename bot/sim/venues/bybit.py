@@ -233,12 +233,22 @@ class BybitSim(SimVenue):
             "margin_balance": margin_balance,
         }
 
-    def _liq_price(self, figures: dict[str, Any], p: dict[str, Any]) -> str:
-        """Bybit's estimate: the mark at which this leg alone brings the MM rate to 100 %."""
+    def _liq_price(self, account: SimAccount, figures: dict[str, Any], p: dict[str, Any]) -> str:
+        """Bybit's estimate for a USDT/USDC contract ("" for inverse ones, as for a price
+        outside Bybit's band).
+
+        Isolated margin mode: where the position's own margin (``positionBalance``) plus its
+        P&L meets its maintenance, entry-valued and fee included, so fixed (Bybit "Liquidation
+        Price (USDT Contract)": long ``entry − (IM − MM) / size``). Cross: the mark at which
+        this leg alone brings the account's MM rate to 100 %.
+        """
         if p["category"] != "linear":
             return ""
-        cushion = figures["margin_balance"] - figures["mm"]
-        price = p["mark"] - cushion / (p["sign"] * p["size"])
+        signed = p["sign"] * p["size"]
+        if account.state.get("margin_mode") == "ISOLATED_MARGIN":
+            price = p["entry"] - (p["im"] - p["mm"]) / signed
+        else:
+            price = p["mark"] - (figures["margin_balance"] - figures["mm"]) / signed
         return _s(price, 2) if price > 0 else ""
 
     # --- handlers -----------------------------------------------------------------------------
@@ -405,7 +415,7 @@ class BybitSim(SimVenue):
                     "positionStatus": "Normal",
                     "leverage": _s(p["leverage"], 0),
                     "markPrice": _s(p["mark"], 2),
-                    "liqPrice": self._liq_price(f, p),
+                    "liqPrice": self._liq_price(account, f, p),
                     "bustPrice": _s(p["bust"], 2),
                     "positionIM": _s(p["im"], decimals),
                     "positionMM": _s(p["mm"], decimals),

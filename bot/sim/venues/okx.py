@@ -123,7 +123,21 @@ class OkxSim(SimVenue):
             if position.leverage is not None:
                 row["lever"] = position.leverage
             rows.append(row)
-        return {"balances": dict(holdings.balances), "positions": rows}
+        state = {"balances": dict(holdings.balances), "positions": rows}
+        # OKX freezes an isolated position's margin out of its currency's cash: an account
+        # without that cash could not have opened it.
+        needed: dict[str, float] = {}
+        for p in self._positions(SimAccount("", "", state=state)):
+            if p["mgnMode"] == "isolated":
+                needed[p["ccy"]] = needed.get(p["ccy"], 0.0) + p["margin"]
+        for ccy, margin in needed.items():
+            held = float(holdings.balances.get(ccy, 0.0))
+            if margin > held:
+                raise ValueError(
+                    f"the isolated positions need {margin:.8g} {ccy} of margin, "
+                    f"the balances hold {held:g} {ccy}"
+                )
+        return state
 
     def holdings(self, account: SimAccount) -> Holdings:
         positions = tuple(
@@ -141,6 +155,9 @@ class OkxSim(SimVenue):
         return Holdings(balances, {}, positions)
 
     def _positions(self, account: SimAccount) -> list[dict[str, Any]]:
+        """Each position with OKX's figures. An isolated one carries its own margin, fixed at
+        the opening (``notional at entry / lever``, or a ``margin`` the state sets, as after
+        adding margin), set aside from the cross equity (OKX "Isolated margin mode")."""
         rows = []
         for spec in account.state.get("positions", []):
             symbol = spec["symbol"]
@@ -149,14 +166,19 @@ class OkxSim(SimVenue):
             entry = float(spec["entry"])
             mark = self.price(symbol)
             lever = float(spec.get("lever", 10))
+            face = abs(contracts) * ct_val
             if ct_type == "inverse":
-                notional = abs(contracts) * ct_val / mark  # coin
+                notional = face / mark  # coin
                 upl = contracts * ct_val * (1 / entry - 1 / mark)
-                notional_usd = abs(contracts) * ct_val
+                notional_usd = face
+                opening = face / entry  # coin
             else:
-                notional = abs(contracts) * ct_val * mark
+                notional = face * mark
                 upl = contracts * ct_val * (mark - entry)
                 notional_usd = notional * self.ccy_price(settle)
+                opening = face * entry
+            isolated = spec.get("mode") == "isolated"
+            margin = float(spec.get("margin", opening / lever)) if isolated else 0.0
             rows.append(
                 {
                     "instId": inst_id,
@@ -167,10 +189,14 @@ class OkxSim(SimVenue):
                     "markPx": mark,
                     "upl": upl,
                     "lever": lever,
+                    "rate": rate,
                     "mmr": notional * rate,
                     "imr": notional / lever,
+                    # What closing the position costs at the mark: in mgnRatio's denominator.
+                    "fee": notional * TAKER_FEE,
+                    "margin": margin,
                     "notionalUsd": notional_usd,
-                    "mgnMode": spec.get("mode", "cross"),
+                    "mgnMode": "isolated" if isolated else "cross",
                     "price": self.ccy_price(settle),
                     "ct_val": ct_val,
                     "ct_type": ct_type,
@@ -178,48 +204,77 @@ class OkxSim(SimVenue):
             )
         return rows
 
+    def _usd(self, p: dict[str, Any], amount: float) -> float:
+        """A position's amount (settle currency; coin for inverse) in USD."""
+        return amount * (p["price"] if p["ct_type"] == "linear" else p["markPx"])
+
     def _figures(self, account: SimAccount) -> dict[str, Any]:
         positions = self._positions(account)
         details: dict[str, dict[str, float]] = {
-            ccy: {"cash": float(amount), "upl": 0.0}
+            ccy: {"cash": float(amount), "upl": 0.0, "iso_upl": 0.0, "iso_margin": 0.0}
             for ccy, amount in account.state.get("balances", {}).items()
         }
+        blank = {"cash": 0.0, "upl": 0.0, "iso_upl": 0.0, "iso_margin": 0.0}
         for p in positions:
-            details.setdefault(p["ccy"], {"cash": 0.0, "upl": 0.0})["upl"] += p["upl"]
-        adj_eq = total_eq = 0.0
+            row = details.setdefault(p["ccy"], dict(blank))
+            row["upl"] += p["upl"]
+            if p["mgnMode"] == "isolated":
+                # The margin stays in the cash balance (frozen) but belongs to the position.
+                row["iso_upl"] += p["upl"]
+                row["iso_margin"] += p["margin"]
+        adj_eq = total_eq = iso_eq = 0.0
         for ccy, row in details.items():
             price = self.ccy_price(ccy)
             row["eq"] = row["cash"] + row["upl"]
+            row["iso_eq"] = row["iso_margin"] + row["iso_upl"]
             row["eq_usd"] = row["eq"] * price
-            row["dis_eq"] = row["eq_usd"] * DISCOUNT.get(ccy, 0.9)
+            # Only the cross equity backs the cross positions (adjEq): isoEq is set aside.
+            row["dis_eq"] = (row["eq"] - row["iso_eq"]) * price * DISCOUNT.get(ccy, 0.9)
             adj_eq += row["dis_eq"]
             total_eq += row["eq_usd"]
-        mmr = sum(
-            p["mmr"] * p["price"] if p["ct_type"] == "linear" else p["mmr"] * p["markPx"]
-            for p in positions
-        )
-        imr = sum(
-            p["imr"] * p["price"] if p["ct_type"] == "linear" else p["imr"] * p["markPx"]
-            for p in positions
-        )
-        fees = sum(p["notionalUsd"] for p in positions) * TAKER_FEE
+            iso_eq += row["iso_eq"] * price
+        cross = [p for p in positions if p["mgnMode"] == "cross"]
         return {
             "positions": positions,
             "details": details,
             "adj_eq": adj_eq,
             "total_eq": total_eq,
-            "mmr": mmr,
-            "imr": imr,
-            "fees": fees,
+            "iso_eq": iso_eq,
+            "mmr": sum(self._usd(p, p["mmr"]) for p in cross),
+            "imr": sum(self._usd(p, p["imr"]) for p in cross),
+            "fees": sum(p["notionalUsd"] for p in cross) * TAKER_FEE,
         }
 
+    def _margin_ratio(self, f: dict[str, Any], p: dict[str, Any]) -> str:
+        """mgnRatio of a position: its own pool's for an isolated one, the account's for cross."""
+        if p["mgnMode"] == "isolated":
+            return _s((p["margin"] + p["upl"]) / (p["mmr"] + p["fee"]))
+        return _s(f["adj_eq"] / (f["mmr"] + f["fees"])) if f["mmr"] else ""
+
     def _liq_px(self, f: dict[str, Any], p: dict[str, Any]) -> str:
-        """OKX's estimate: the mark at which this leg alone brings mgnRatio to 100 %."""
-        if p["ct_type"] != "linear":
+        """OKX's estimated liquidation price.
+
+        Isolated: where the position's own margin ratio reaches 100 %, i.e. margin + upl equals
+        maintenance + the fee to close, both at that price (OKX "Isolated margin mode"). Cross
+        (linear only): the mark at which this leg alone brings the account's mgnRatio to 100 %,
+        the account's maintenance held at today's.
+        """
+        q = p["pos"] * p["ct_val"]
+        face = abs(q)
+        rate = p["rate"] + TAKER_FEE
+        if p["mgnMode"] == "isolated":
+            if p["ct_type"] == "inverse":
+                # margin + q·(1/E − 1/P) = |q|·rate / P   (coin)
+                price = (q + face * rate) / (p["margin"] + q / p["avgPx"])
+            else:
+                # margin + q·(P − E) = |q|·P·rate
+                price = (q * p["avgPx"] - p["margin"]) / (q - face * rate)
+        elif p["ct_type"] != "linear":
             return ""
-        cushion = f["adj_eq"] - f["mmr"] - f["fees"]
-        price = p["markPx"] - cushion / (p["pos"] * p["ct_val"])
-        return _s(price, 2) if price > 0 else ""
+        else:
+            cushion = f["adj_eq"] - f["mmr"] - f["fees"]
+            price = p["markPx"] - cushion / q
+        return _s(price, 2) if 0 < price < float("inf") else ""
 
     # --- handlers -----------------------------------------------------------------------------
 
@@ -301,13 +356,14 @@ class OkxSim(SimVenue):
             details.append(
                 {
                     "ccy": ccy,
+                    # cashBal holds the isolated margin too (frozen): availBal is what is left.
                     "cashBal": _s(row["cash"]),
                     "eq": _s(row["eq"]),
                     "eqUsd": _s(row["eq_usd"]),
                     "disEq": _s(row["dis_eq"]),
-                    "availBal": _s(row["cash"]),
-                    "availEq": _s(row["eq"]),
-                    "frozenBal": "0",
+                    "availBal": _s(row["cash"] - row["iso_margin"]),
+                    "availEq": _s(row["eq"] - row["iso_eq"]),
+                    "frozenBal": _s(row["iso_margin"]),
                     "ordFrozen": "0",
                     "liab": "0",
                     "crossLiab": "0",
@@ -315,7 +371,8 @@ class OkxSim(SimVenue):
                     "interest": "0",
                     "upl": _s(row["upl"]),
                     "uplLiab": "0",
-                    "isoEq": "0",
+                    "isoEq": _s(row["iso_eq"]),
+                    "isoUpl": _s(row["iso_upl"]),
                     "mgnRatio": "",
                     "imr": "",
                     "mmr": "",
@@ -335,7 +392,7 @@ class OkxSim(SimVenue):
             "mgnRatio": _s(f["adj_eq"] / denominator) if denominator else "",
             "notionalUsd": _s(sum(p["notionalUsd"] for p in f["positions"])),
             "upl": _s(sum(p["upl"] * p["price"] for p in f["positions"])),
-            "isoEq": "0",
+            "isoEq": _s(f["iso_eq"]),
             "ordFroz": "0",
             "borrowFroz": "0",
             "availEq": _s(f["adj_eq"] - f["imr"]),
@@ -366,9 +423,9 @@ class OkxSim(SimVenue):
                     "lever": _s(p["lever"], 0),
                     "liqPx": self._liq_px(f, p),
                     "imr": "" if isolated else _s(p["imr"]),
-                    "margin": _s(p["imr"]) if isolated else "",
+                    "margin": _s(p["margin"]) if isolated else "",
                     "mmr": _s(p["mmr"]),
-                    "mgnRatio": _s(f["adj_eq"] / (f["mmr"] + f["fees"])) if f["mmr"] else "",
+                    "mgnRatio": self._margin_ratio(f, p),
                     "notionalUsd": _s(p["notionalUsd"]),
                     "ccy": p["ccy"],
                     "liab": "",
