@@ -146,6 +146,9 @@ class KeyedPresenter:
     def render_undelivered(self, label: str, platform: str, count: int, max_age: float) -> Payload:
         return self.inner.render_undelivered(label, platform, count, max_age)
 
+    def render_refused(self, label: str, platform: str, refused: Payload) -> Payload:
+        return self.inner.render_refused(label, platform, refused)
+
     def deliverable(self, payloads: Sequence[Payload]) -> Delivery:
         keys = tuple(str(p.get(KEY_FIELD, "")) for p in payloads)
         plain = [{k: v for k, v in p.items() if k != KEY_FIELD} for p in payloads]
